@@ -1,0 +1,105 @@
+/**
+ * @file emit.h
+ * @brief mewe_emit_wasm(): LLVM's wasm32 backend, then wasm-ld with wasi-libc.
+ */
+#ifndef MEWE_EMIT_H
+#define MEWE_EMIT_H
+
+#include <mewe/module.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup emit Emitting WebAssembly
+ * @brief From a module to a WASI command, a reactor or a relocatable object.
+ *
+ * Only modules whose target triple is wasm32 (e.g. `wasm32-unknown-wasi`, what
+ * `clang --target=wasm32-wasi` and `rustc --target wasm32-wasi` produce) are emitted. A module
+ * with no triple and no data layout (or wasm32's) is retargeted to `wasm32-unknown-wasi`; a
+ * module made for another target is refused with #MEWE_ETARGET, because its front end has
+ * already fixed pointer sizes, struct layouts and calling conventions for that target, and
+ * retargeting it would silently change its meaning. Recompile such code for wasm32.
+ *
+ * Emitting never changes the module: code generation runs on a copy.
+ * @{
+ */
+
+/** What mewe_emit_wasm() produces. @since 0.1 */
+typedef enum mewe_emit_kind {
+    MEWE_EMIT_COMMAND = 0, /**< Linked WASI command: `_start` calls `main`. */
+    MEWE_EMIT_REACTOR = 1, /**< Linked WASI reactor: `_initialize` and the exports only. */
+    MEWE_EMIT_OBJECT = 2   /**< Relocatable wasm object, for another toolchain's linker. */
+} mewe_emit_kind;
+
+/** Current version of #mewe_emit_options. @since 0.1 */
+#define MEWE_EMIT_OPTIONS_VERSION 1
+
+/**
+ * Options of mewe_emit_wasm(). Fill with #MEWE_EMIT_OPTIONS_INIT or
+ * mewe_emit_options_init(); fields are only ever appended.
+ * @since 0.1
+ */
+typedef struct mewe_emit_options {
+    unsigned int version;  /**< #MEWE_EMIT_OPTIONS_VERSION. */
+    mewe_emit_kind kind;   /**< Default #MEWE_EMIT_COMMAND. */
+    int opt_level;         /**< Code generation level 0..3, default 2. No IR optimisation
+                                passes run: they would undo diversification. */
+    const char *const *exports; /**< Functions to export (linked kinds: `--export`; object:
+                                     marked `wasm-export-name`). Borrowed for the call. */
+    size_t export_count;        /**< Entries in @ref exports. */
+    const char *const *link_args; /**< Extra wasm-ld arguments, e.g. "-lwasi-emulated-signal",
+                                       "-z", "stack-size=1048576". Borrowed for the call.
+                                       Ignored for #MEWE_EMIT_OBJECT. */
+    size_t link_arg_count;        /**< Entries in @ref link_args. */
+} mewe_emit_options;
+
+/** Initializer with the defaults of #MEWE_EMIT_OPTIONS_VERSION. @since 0.1 */
+#define MEWE_EMIT_OPTIONS_INIT \
+    { MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0 }
+
+/**
+ * Fills @p opts with the defaults of @p version.
+ * @param[out] opts The struct to fill.
+ * @param[in] version #MEWE_EMIT_OPTIONS_VERSION (or an older version).
+ * @return #MEWE_OK, #MEWE_EINVAL for NULL, #MEWE_EVERSION for an unknown version.
+ * @since 0.1
+ */
+MEWE_API int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version);
+
+/**
+ * Emits the module as WebAssembly into a file, written under a temporary name and renamed:
+ * a failure leaves no file behind and an existing file untouched.
+ * @param[in] module The module; not changed.
+ * @param[in] opts Options, or NULL for the defaults.
+ * @param[in] path Destination, **borrowed**.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments or a value out of range (named in the
+ *         message); #MEWE_EVERSION for an unknown options version; #MEWE_ETARGET for a
+ *         module not made for wasm32 or a code generation failure; #MEWE_ETOOL if wasm-ld
+ *         is missing or cannot run; #MEWE_ELINK if wasm-ld fails (its message, e.g. an
+ *         undefined symbol, is in the context's message); #MEWE_EIO; #MEWE_ENOMEM.
+ * @since 0.1
+ */
+MEWE_API int mewe_emit_wasm(mewe_module *module, const mewe_emit_options *opts,
+                            const char *path);
+
+/**
+ * Emits the module as WebAssembly into memory; otherwise as mewe_emit_wasm().
+ * @param[out] out_data Receives the bytes, **owned** (free with mewe_free()).
+ * @param[out] out_size Receives the size in bytes.
+ * @param[in] module The module; not changed.
+ * @param[in] opts Options, or NULL for the defaults.
+ * @return As mewe_emit_wasm().
+ * @since 0.1
+ */
+MEWE_API int mewe_emit_wasm_memory(void **out_data, size_t *out_size, mewe_module *module,
+                                   const mewe_emit_options *opts);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEWE_EMIT_H */

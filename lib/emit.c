@@ -1,0 +1,360 @@
+/* mewe_emit_wasm: LLVM's wasm32 backend to an object, then wasm-ld with wasi-libc. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "fileio.h"
+#include "internal.h"
+#include "runtool.h"
+
+#define WASM_TRIPLE "wasm32-unknown-wasi"
+
+static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
+
+/* LLVM's target registry is process-global; registering twice is harmless but racy. */
+static void init_targets(void)
+{
+    LLVMInitializeWebAssemblyTargetInfo();
+    LLVMInitializeWebAssemblyTarget();
+    LLVMInitializeWebAssemblyTargetMC();
+    LLVMInitializeWebAssemblyAsmPrinter();
+}
+
+int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version)
+{
+    if (!opts)
+        return MEWE_EINVAL;
+    if (version != MEWE_EMIT_OPTIONS_VERSION)
+        return MEWE_EVERSION;
+    mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
+    *opts = defaults;
+    return MEWE_OK;
+}
+
+static int check_strings(mewe_context *ctx, const char *const *list, size_t count,
+                         const char *what)
+{
+    if (count > 0 && !list)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option %s: %zu entries but no array", what,
+                           count);
+    for (size_t i = 0; i < count; i++) {
+        if (!list[i] || list[i][0] == '\0')
+            return mewe__error(ctx, MEWE_EINVAL, "emit option %s: entry %zu is %s", what, i,
+                               list[i] ? "empty" : "NULL");
+    }
+    return MEWE_OK;
+}
+
+static int check_options(mewe_context *ctx, const mewe_emit_options *o)
+{
+    if (o->version != MEWE_EMIT_OPTIONS_VERSION)
+        return mewe__error(ctx, MEWE_EVERSION, "emit options version %u unknown (this libmewe "
+                           "knows %d)", o->version, MEWE_EMIT_OPTIONS_VERSION);
+    if ((int)o->kind < MEWE_EMIT_COMMAND || o->kind > MEWE_EMIT_OBJECT)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option kind: %d is not a mewe_emit_kind",
+                           (int)o->kind);
+    if (o->opt_level < 0 || o->opt_level > 3)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..3)",
+                           o->opt_level);
+    int rc = check_strings(ctx, o->exports, o->export_count, "exports");
+    if (rc == MEWE_OK)
+        rc = check_strings(ctx, o->link_args, o->link_arg_count, "link_args");
+    return rc;
+}
+
+/* Decides whether the module may be compiled for wasm32; see emit.h for why other targets
+ * are refused rather than retargeted. */
+static int check_target(mewe_module *m, LLVMModuleRef copy)
+{
+    const char *triple = LLVMGetTarget(copy);
+    if (strncmp(triple, "wasm32", 6) == 0)
+        return MEWE_OK;
+    const char *layout = LLVMGetDataLayoutStr(copy);
+    if (triple[0] == '\0' && (layout[0] == '\0' || strncmp(layout, "e-m:e-p:32:32", 13) == 0)) {
+        LLVMSetTarget(copy, WASM_TRIPLE);
+        mewe__log(m->ctx, MEWE_LOG_WARN, "'%s' has no target triple; emitting it as %s",
+                  m->name, WASM_TRIPLE);
+        return MEWE_OK;
+    }
+    return mewe__error(m->ctx, MEWE_ETARGET,
+                       "'%s' targets '%s', not wasm32: recompile it for wasm32-wasi (e.g. "
+                       "clang --target=wasm32-wasi -emit-llvm); retargeting would change its "
+                       "ABI", m->name, triple[0] ? triple : "(none)");
+}
+
+static int mark_exports(mewe_module *m, LLVMModuleRef copy, const mewe_emit_options *o)
+{
+    for (size_t i = 0; i < o->export_count; i++) {
+        LLVMValueRef fn = LLVMGetNamedFunction(copy, o->exports[i]);
+        if (!fn || LLVMIsDeclaration(fn))
+            return mewe__error(m->ctx, MEWE_ENOTFOUND, "export '%s': no such function defined "
+                               "in '%s'", o->exports[i], m->name);
+        LLVMSetLinkage(fn, LLVMExternalLinkage);
+        LLVMSetVisibility(fn, LLVMDefaultVisibility);
+        LLVMAttributeRef a = LLVMCreateStringAttribute(
+            m->ctx->llvm, "wasm-export-name", 16, o->exports[i],
+            (unsigned)strlen(o->exports[i]));
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
+    }
+    return MEWE_OK;
+}
+
+static LLVMCodeGenOptLevel codegen_level(int level)
+{
+    static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                                 LLVMCodeGenLevelDefault,
+                                                 LLVMCodeGenLevelAggressive};
+    return levels[level];
+}
+
+static int codegen(mewe_module *m, LLVMModuleRef copy, int level, void **out, size_t *size)
+{
+    mewe_context *ctx = m->ctx;
+    char *err = NULL;
+    LLVMTargetRef target;
+    if (LLVMGetTargetFromTriple(LLVMGetTarget(copy), &target, &err)) {
+        int rc = mewe__error(ctx, MEWE_ETARGET, "'%s': no backend for '%s': %s", m->name,
+                             LLVMGetTarget(copy), err ? err : "");
+        LLVMDisposeMessage(err);
+        return rc;
+    }
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
+        target, LLVMGetTarget(copy), "generic", "", codegen_level(level), LLVMRelocStatic,
+        LLVMCodeModelDefault);
+    if (!tm)
+        return mewe__error(ctx, MEWE_ETARGET, "'%s': cannot create a wasm32 target machine",
+                           m->name);
+    if (LLVMGetDataLayoutStr(copy)[0] == '\0') {
+        LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+        LLVMSetModuleDataLayout(copy, dl);
+        LLVMDisposeTargetData(dl);
+    }
+    LLVMMemoryBufferRef buf = NULL;
+    mewe__diag_clear(ctx);
+    int rc = MEWE_OK;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, copy, LLVMObjectFile, &err, &buf)) {
+        char *diag = mewe__diag_take(ctx);
+        rc = mewe__error(ctx, MEWE_ETARGET, "code generation failed for '%s': %s%s%s", m->name,
+                         err ? err : "", diag ? "; " : "", diag ? diag : "");
+        free(diag);
+        LLVMDisposeMessage(err);
+    } else {
+        *size = LLVMGetBufferSize(buf);
+        *out = malloc(*size ? *size : 1);
+        if (*out)
+            memcpy(*out, LLVMGetBufferStart(buf), *size);
+        else
+            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
+        LLVMDisposeMemoryBuffer(buf);
+    }
+    LLVMDisposeTargetMachine(tm);
+    return rc;
+}
+
+/* Builds the wasm-ld command line the way clang's WebAssembly driver does. */
+static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
+                              char *const *export_flags, const char *obj, const char *out,
+                              char **owned, size_t *n_owned)
+{
+    size_t max = 16 + o->export_count + o->link_arg_count;
+    const char **argv = calloc(max, sizeof *argv);
+    if (!argv)
+        return NULL;
+    const char *sysroot = ctx->tools[MEWE_TOOL_WASI_SYSROOT];
+    const char *builtins = ctx->tools[MEWE_TOOL_BUILTINS];
+    bool reactor = o->kind == MEWE_EMIT_REACTOR;
+    size_t n = 0;
+    *n_owned = 0;
+    owned[(*n_owned)++] = mewe__printf("-L%s/lib/wasm32-wasi", sysroot);
+    owned[(*n_owned)++] = mewe__printf("%s/lib/wasm32-wasi/%s", sysroot,
+                                       reactor ? "crt1-reactor.o" : "crt1-command.o");
+    for (size_t i = 0; i < *n_owned; i++) {
+        if (!owned[i])
+            return free(argv), NULL;
+    }
+    argv[n++] = ctx->tools[MEWE_TOOL_WASM_LD];
+    argv[n++] = "-m";
+    argv[n++] = "wasm32";
+    argv[n++] = owned[0];
+    argv[n++] = owned[1];
+    if (reactor) {
+        argv[n++] = "--entry";
+        argv[n++] = "_initialize";
+    }
+    argv[n++] = obj;
+    for (size_t i = 0; i < o->export_count; i++)
+        argv[n++] = export_flags[i];
+    for (size_t i = 0; i < o->link_arg_count; i++)
+        argv[n++] = o->link_args[i];
+    argv[n++] = "-lc";
+    if (builtins && builtins[0])
+        argv[n++] = builtins;
+    argv[n++] = "-o";
+    argv[n++] = out;
+    argv[n] = NULL;
+    return argv;
+}
+
+/* Replaces the temporary object's path with the module's name in wasm-ld's complaints. */
+static char *describe_link_failure(const char *output, const char *obj, const char *name)
+{
+    size_t olen = strlen(obj);
+    size_t cap = strlen(output) * 2 + strlen(name) * 8 + 1;
+    char *msg = malloc(cap);
+    if (!msg)
+        return NULL;
+    size_t len = 0;
+    int lines = 0;
+    for (const char *p = output; *p && lines < 6 && len + strlen(name) + 2 < cap;) {
+        if (strncmp(p, obj, olen) == 0) {
+            len += (size_t)snprintf(msg + len, cap - len, "%s", name);
+            p += olen;
+            continue;
+        }
+        if (*p == '\n') {
+            lines++;
+            if (p[1] == '\0')
+                break;
+            msg[len++] = ';';
+            msg[len++] = ' ';
+            p++;
+            continue;
+        }
+        msg[len++] = *p++;
+    }
+    msg[len] = '\0';
+    return msg;
+}
+
+static int run_wasm_ld(mewe_module *m, const mewe_emit_options *o, const char *obj,
+                       const char *out)
+{
+    mewe_context *ctx = m->ctx;
+    char *owned[4] = {NULL};
+    size_t n_owned = 0;
+    char **exports = calloc(o->export_count + 1, sizeof *exports);
+    int rc = exports ? MEWE_OK : MEWE_ENOMEM;
+    for (size_t i = 0; rc == MEWE_OK && i < o->export_count; i++) {
+        exports[i] = mewe__printf("--export=%s", o->exports[i]);
+        rc = exports[i] ? MEWE_OK : MEWE_ENOMEM;
+    }
+    const char **argv = NULL;
+    if (rc == MEWE_OK) {
+        argv = link_argv(ctx, o, exports, obj, out, owned, &n_owned);
+        rc = argv ? MEWE_OK : MEWE_ENOMEM;
+    }
+    if (rc == MEWE_ENOMEM)
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+    int status = 0;
+    char *output = NULL;
+    if (rc == MEWE_OK)
+        rc = mewe__spawn(ctx, argv, &status, &output);
+    if (rc == MEWE_ETOOL) {
+        rc = mewe__error(ctx, MEWE_ETOOL, "wasm-ld '%s' cannot run (%s); set its path with "
+                         "mewe_context_set_tool_path(MEWE_TOOL_WASM_LD) or the build option "
+                         "wasm_ld", ctx->tools[MEWE_TOOL_WASM_LD], mewe_context_errmsg(ctx));
+    } else if (rc == MEWE_OK && status != 0) {
+        char *why = describe_link_failure(output ? output : "", obj, m->name);
+        rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld failed (status %d) linking '%s': %s", status,
+                         m->name, why ? why : "");
+        free(why);
+    }
+    free(output);
+    for (size_t i = 0; exports && i < o->export_count; i++)
+        free(exports[i]);
+    free(exports);
+    for (size_t i = 0; i < n_owned; i++)
+        free(owned[i]);
+    free(argv);
+    return rc;
+}
+
+static int link_object(mewe_module *m, const mewe_emit_options *o, const void *obj,
+                       size_t obj_size, void **out, size_t *out_size)
+{
+    mewe_context *ctx = m->ctx;
+    char *dir = NULL;
+    int rc = mewe__tempdir_make(ctx, &dir);
+    if (rc != MEWE_OK)
+        return rc;
+    char *obj_path = mewe__printf("%s/module.o", dir);
+    char *wasm_path = mewe__printf("%s/linked.wasm", dir);
+    if (!obj_path || !wasm_path)
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+    if (rc == MEWE_OK)
+        rc = mewe__file_write_atomic(ctx, obj_path, obj, obj_size);
+    if (rc == MEWE_OK)
+        rc = run_wasm_ld(m, o, obj_path, wasm_path);
+    if (rc == MEWE_OK)
+        rc = mewe__file_read(ctx, wasm_path, (char **)out, out_size);
+    free(obj_path);
+    free(wasm_path);
+    mewe__tempdir_remove(dir);
+    free(dir);
+    return rc;
+}
+
+static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_options *opts)
+{
+    mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
+    const mewe_emit_options *o = opts ? opts : &defaults;
+    int rc = check_options(m->ctx, o);
+    if (rc != MEWE_OK)
+        return rc;
+    pthread_once(&targets_once, init_targets);
+    /* Code generation rewrites IR in place (CodeGenPrepare and friends): work on a copy so
+     * the caller's module is left as it was. */
+    LLVMModuleRef copy = LLVMCloneModule(m->llvm);
+    if (!copy)
+        return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
+    rc = check_target(m, copy);
+    if (rc == MEWE_OK && o->kind == MEWE_EMIT_OBJECT)
+        rc = mark_exports(m, copy, o);
+    void *obj = NULL;
+    size_t obj_size = 0;
+    if (rc == MEWE_OK)
+        rc = codegen(m, copy, o->opt_level, &obj, &obj_size);
+    LLVMDisposeModule(copy);
+    if (rc != MEWE_OK)
+        return rc;
+    if (o->kind == MEWE_EMIT_OBJECT) {
+        *out = obj;
+        *out_size = obj_size;
+        return MEWE_OK;
+    }
+    rc = link_object(m, o, obj, obj_size, out, out_size);
+    free(obj);
+    return rc;
+}
+
+int mewe_emit_wasm(mewe_module *module, const mewe_emit_options *opts, const char *path)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    if (!path)
+        return mewe__error(module->ctx, MEWE_EINVAL, "mewe_emit_wasm: path is NULL");
+    void *data = NULL;
+    size_t size = 0;
+    int rc = emit(&data, &size, module, opts);
+    if (rc == MEWE_OK)
+        rc = mewe__file_write_atomic(module->ctx, path, data, size);
+    free(data);
+    return rc;
+}
+
+int mewe_emit_wasm_memory(void **out_data, size_t *out_size, mewe_module *module,
+                          const mewe_emit_options *opts)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    if (!out_data || !out_size)
+        return mewe__error(module->ctx, MEWE_EINVAL, "mewe_emit_wasm_memory: NULL output");
+    *out_data = NULL;
+    *out_size = 0;
+    return emit(out_data, out_size, module, opts);
+}

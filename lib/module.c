@@ -1,0 +1,413 @@
+/* Modules: load from file or memory (bitcode or textual IR, told apart by content), link,
+ * verify, list functions, write. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
+#include <llvm-c/IRReader.h>
+#include <llvm-c/Linker.h>
+
+#include "bitcode_id.h"
+#include "config.h"
+#include "fileio.h"
+#include "internal.h"
+
+/* LLVM's messages can run to hundreds of lines (the verifier lists every bad instruction);
+ * the first few name the problem. */
+static char *first_lines(const char *text, int max_lines)
+{
+    size_t len = 0;
+    int lines = 0;
+    while (text[len] && lines < max_lines) {
+        if (text[len] == '\n')
+            lines++;
+        len++;
+    }
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--;
+    return mewe__printf("%.*s%s", (int)len, text, text[len] && lines >= max_lines ? " ..." : "");
+}
+
+int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm,
+                      const char *name)
+{
+    mewe_module *m = calloc(1, sizeof *m);
+    char *copy = mewe__strdup(name);
+    if (!m || !copy) {
+        free(m);
+        free(copy);
+        LLVMDisposeModule(llvm);
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory loading '%s'", name);
+    }
+    m->ctx = ctx;
+    m->llvm = llvm;
+    m->name = copy;
+    m->next = ctx->modules;
+    if (ctx->modules)
+        ctx->modules->prev = m;
+    ctx->modules = m;
+    *out = m;
+    return MEWE_OK;
+}
+
+static int verify(mewe_context *ctx, LLVMModuleRef llvm, const char *name)
+{
+    char *msg = NULL;
+    if (!LLVMVerifyModule(llvm, LLVMReturnStatusAction, &msg)) {
+        LLVMDisposeMessage(msg);
+        return MEWE_OK;
+    }
+    char *brief = first_lines(msg ? msg : "", 4);
+    LLVMDisposeMessage(msg);
+    int rc = mewe__error(ctx, MEWE_EVERIFY, "'%s' fails verification: %s", name,
+                         brief ? brief : "(no detail)");
+    free(brief);
+    return rc;
+}
+
+/* Gives a recognisable name to common wrong inputs instead of an IR syntax error. */
+static const char *foreign_format(const unsigned char *data, size_t size)
+{
+    if (size >= 4 && memcmp(data, "\0asm", 4) == 0)
+        return "a WebAssembly binary";
+    if (size >= 4 && memcmp(data, "\177ELF", 4) == 0)
+        return "an ELF file";
+    if (size >= 8 && memcmp(data, "!<arch>\n", 8) == 0)
+        return "an ar archive";
+    return NULL;
+}
+
+static int bitcode_error(mewe_context *ctx, const unsigned char *data, size_t size,
+                         const char *name)
+{
+    char *diag = mewe__diag_take(ctx);
+    char producer[128];
+    int rc;
+    int major = 0;
+    if (mewe__bitcode_producer(data, size, producer, sizeof producer) == 0 &&
+        sscanf(producer, "LLVM%d", &major) == 1 && major > atoi(MEWE_LLVM_VERSION)) {
+        rc = mewe__error(ctx, MEWE_EPARSE,
+                         "'%s': bitcode was produced by %s, newer than this libmewe's LLVM %s; "
+                         "rebuild it with LLVM %d or older (%s)", name, producer,
+                         MEWE_LLVM_VERSION, atoi(MEWE_LLVM_VERSION),
+                         diag ? diag : "unreadable");
+    } else {
+        rc = mewe__error(ctx, MEWE_EPARSE, "'%s': invalid or truncated bitcode: %s", name,
+                         diag ? diag : "unreadable");
+    }
+    free(diag);
+    return rc;
+}
+
+static int parse_bitcode(LLVMModuleRef *out, mewe_context *ctx, const char *data, size_t size,
+                         const char *name)
+{
+    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, size, name);
+    if (!buf)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory loading '%s'", name);
+    mewe__diag_clear(ctx);
+    LLVMBool failed = LLVMParseBitcodeInContext2(ctx->llvm, buf, out);
+    LLVMDisposeMemoryBuffer(buf);
+    if (failed)
+        return bitcode_error(ctx, (const unsigned char *)data, size, name);
+    return MEWE_OK;
+}
+
+static int parse_text(LLVMModuleRef *out, mewe_context *ctx, const char *data, size_t size,
+                      const char *name)
+{
+    /* The IR parser needs a NUL-terminated buffer; the copy gets one. */
+    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, size, name);
+    if (!buf)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory loading '%s'", name);
+    char *msg = NULL;
+    mewe__diag_clear(ctx);
+    if (!LLVMParseIRInContext(ctx->llvm, buf, out, &msg)) /* consumes buf */
+        return MEWE_OK;
+    char *brief = first_lines(msg ? msg : "", 2);
+    int rc = mewe__error(ctx, MEWE_EPARSE, "'%s': not valid LLVM IR: %s", name,
+                         brief ? brief : "syntax error");
+    free(brief);
+    LLVMDisposeMessage(msg);
+    return rc;
+}
+
+static int load_buffer(mewe_module **out, mewe_context *ctx, const char *data, size_t size,
+                       const char *name)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    if (size == 0)
+        return mewe__error(ctx, MEWE_EPARSE,
+                           "'%s' is empty (expected LLVM bitcode or textual IR)", name);
+    const char *foreign = foreign_format(bytes, size);
+    if (foreign)
+        return mewe__error(ctx, MEWE_EPARSE,
+                           "'%s' is %s, not LLVM bitcode or textual IR", name, foreign);
+    LLVMModuleRef llvm = NULL;
+    int rc = mewe__is_bitcode(bytes, size) ? parse_bitcode(&llvm, ctx, data, size, name)
+                                           : parse_text(&llvm, ctx, data, size, name);
+    if (rc != MEWE_OK)
+        return rc;
+    rc = verify(ctx, llvm, name);
+    if (rc != MEWE_OK) {
+        LLVMDisposeModule(llvm);
+        return rc;
+    }
+    return mewe__module_wrap(out, ctx, llvm, name);
+}
+
+int mewe_module_load(mewe_module **out, mewe_context *ctx, const char *path)
+{
+    if (!out || !ctx)
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_module_load: out is NULL")
+                   : MEWE_EINVAL;
+    *out = NULL;
+    if (!path)
+        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_load: path is NULL");
+    char *data;
+    size_t size;
+    int rc = mewe__file_read(ctx, path, &data, &size);
+    if (rc != MEWE_OK)
+        return rc;
+    rc = load_buffer(out, ctx, data, size, path);
+    free(data);
+    return rc;
+}
+
+int mewe_module_load_memory(mewe_module **out, mewe_context *ctx, const void *data,
+                            size_t size, const char *name)
+{
+    if (!out || !ctx)
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_module_load_memory: out is NULL")
+                   : MEWE_EINVAL;
+    *out = NULL;
+    if (!data && size > 0)
+        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_load_memory: data is NULL");
+    return load_buffer(out, ctx, data ? data : "", size, name ? name : "<memory>");
+}
+
+void mewe__module_changed(mewe_module *module)
+{
+    for (size_t i = 0; i < module->fn_count; i++)
+        free(module->fn_names[i]);
+    free(module->fn_names);
+    module->fn_names = NULL;
+    module->fn_count = 0;
+}
+
+int mewe_module_link(mewe_module *dst, mewe_module *src)
+{
+    if (!dst || !src || dst == src || dst->ctx != src->ctx) {
+        mewe_context *ctx = dst ? dst->ctx : NULL;
+        if (src && src != dst)
+            mewe_module_free(src);
+        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_link: %s",
+                           !dst || !src ? "NULL module"
+                           : dst == src ? "a module cannot be linked into itself"
+                                        : "modules belong to different contexts");
+    }
+    mewe_context *ctx = dst->ctx;
+    /* LLVM's linker may leave its destination half-merged on failure: link into a copy and
+     * keep it only on success, so a failed link leaves dst unchanged. */
+    LLVMModuleRef merged = LLVMCloneModule(dst->llvm);
+    char *src_name = mewe__strdup(src->name);
+    LLVMModuleRef src_llvm = src->llvm;
+    src->llvm = NULL;
+    mewe_module_free(src);
+    if (!merged || !src_name) {
+        if (merged)
+            LLVMDisposeModule(merged);
+        LLVMDisposeModule(src_llvm);
+        free(src_name);
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory linking into '%s'", dst->name);
+    }
+    mewe__diag_clear(ctx);
+    if (LLVMLinkModules2(merged, src_llvm)) { /* consumes src_llvm */
+        char *diag = mewe__diag_take(ctx);
+        LLVMDisposeModule(merged);
+        int rc = mewe__error(ctx, MEWE_ELINK, "cannot link '%s' into '%s': %s", src_name,
+                             dst->name, diag ? diag : "link error");
+        free(diag);
+        free(src_name);
+        return rc;
+    }
+    free(src_name);
+    LLVMDisposeModule(dst->llvm);
+    dst->llvm = merged;
+    mewe__module_changed(dst);
+    return MEWE_OK;
+}
+
+int mewe_module_link_file(mewe_module *dst, const char *path)
+{
+    if (!dst)
+        return MEWE_EINVAL;
+    mewe_module *src;
+    int rc = mewe_module_load(&src, dst->ctx, path);
+    if (rc != MEWE_OK)
+        return rc;
+    return mewe_module_link(dst, src);
+}
+
+int mewe_module_verify(mewe_module *module)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    return verify(module->ctx, module->llvm, module->name);
+}
+
+static int list_functions(mewe_module *m)
+{
+    size_t n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(m->llvm); f; f = LLVMGetNextFunction(f))
+        n += !LLVMIsDeclaration(f);
+    char **names = calloc(n ? n : 1, sizeof *names);
+    if (!names)
+        return MEWE_ENOMEM;
+    size_t i = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(m->llvm); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f))
+            continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        names[i] = mewe__printf("%.*s", (int)len, name);
+        if (!names[i]) {
+            while (i > 0)
+                free(names[--i]);
+            free(names);
+            return MEWE_ENOMEM;
+        }
+        i++;
+    }
+    m->fn_names = names;
+    m->fn_count = n;
+    return MEWE_OK;
+}
+
+size_t mewe_module_function_count(const mewe_module *module)
+{
+    if (!module)
+        return 0;
+    /* The cache is logically const: it only mirrors the module. */
+    mewe_module *m = (mewe_module *)module;
+    if (!m->fn_names && list_functions(m) != MEWE_OK)
+        return 0;
+    return m->fn_count;
+}
+
+int mewe_module_function_at(const char **out, const mewe_module *module, size_t index)
+{
+    if (!out || !module)
+        return MEWE_EINVAL;
+    size_t n = mewe_module_function_count(module);
+    if (index >= n)
+        return mewe__error(module->ctx, MEWE_EINVAL, "function index %zu out of range (%zu "
+                           "functions in '%s')", index, n, module->name);
+    *out = module->fn_names[index];
+    return MEWE_OK;
+}
+
+static int serialize(void **out, size_t *size, mewe_module *m, mewe_format format)
+{
+    if (format == MEWE_FORMAT_TEXT) {
+        char *text = LLVMPrintModuleToString(m->llvm);
+        if (!text)
+            return MEWE_ENOMEM;
+        *size = strlen(text);
+        *out = malloc(*size + 1);
+        if (*out)
+            memcpy(*out, text, *size + 1);
+        LLVMDisposeMessage(text);
+        return *out ? MEWE_OK : MEWE_ENOMEM;
+    }
+    LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(m->llvm);
+    if (!buf)
+        return MEWE_ENOMEM;
+    *size = LLVMGetBufferSize(buf);
+    *out = malloc(*size ? *size : 1);
+    if (*out)
+        memcpy(*out, LLVMGetBufferStart(buf), *size);
+    LLVMDisposeMemoryBuffer(buf);
+    return *out ? MEWE_OK : MEWE_ENOMEM;
+}
+
+static int check_format(mewe_context *ctx, mewe_format format)
+{
+    if (format != MEWE_FORMAT_BITCODE && format != MEWE_FORMAT_TEXT)
+        return mewe__error(ctx, MEWE_EINVAL, "unknown module format %d (0 bitcode, 1 text)",
+                           (int)format);
+    return MEWE_OK;
+}
+
+int mewe_module_write(const mewe_module *module, const char *path, mewe_format format)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    mewe_context *ctx = module->ctx;
+    if (!path)
+        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_write: path is NULL");
+    int rc = check_format(ctx, format);
+    if (rc != MEWE_OK)
+        return rc;
+    void *data;
+    size_t size;
+    rc = serialize(&data, &size, (mewe_module *)module, format);
+    if (rc != MEWE_OK)
+        return mewe__error(ctx, rc, "out of memory writing '%s'", path);
+    rc = mewe__file_write_atomic(ctx, path, data, size);
+    free(data);
+    return rc;
+}
+
+int mewe_module_write_memory(void **out_data, size_t *out_size, const mewe_module *module,
+                             mewe_format format)
+{
+    if (!out_data || !out_size || !module)
+        return module ? mewe__error(module->ctx, MEWE_EINVAL,
+                                    "mewe_module_write_memory: NULL output")
+                      : MEWE_EINVAL;
+    *out_data = NULL;
+    *out_size = 0;
+    int rc = check_format(module->ctx, format);
+    if (rc != MEWE_OK)
+        return rc;
+    rc = serialize(out_data, out_size, (mewe_module *)module, format);
+    if (rc != MEWE_OK)
+        return mewe__error(module->ctx, rc, "out of memory writing '%s'", module->name);
+    return MEWE_OK;
+}
+
+mewe_context *mewe_module_context(const mewe_module *module)
+{
+    return module ? module->ctx : NULL;
+}
+
+LLVMModuleRef mewe_module_get_llvm(mewe_module *module)
+{
+    if (!module)
+        return NULL;
+    /* The caller may change the module through this handle. */
+    mewe__module_changed(module);
+    return module->llvm;
+}
+
+void mewe_module_free(mewe_module *module)
+{
+    if (!module)
+        return;
+    mewe_context *ctx = module->ctx;
+    if (module->prev)
+        module->prev->next = module->next;
+    else
+        ctx->modules = module->next;
+    if (module->next)
+        module->next->prev = module->prev;
+    mewe__module_changed(module);
+    if (module->llvm)
+        LLVMDisposeModule(module->llvm);
+    free(module->name);
+    free(module);
+}
