@@ -1,0 +1,189 @@
+/* Context: creation, errors, status text, seed, log callback, toolchain paths, versions. */
+#include <sys/stat.h>
+
+#include "test-util.h"
+
+START_TEST(new_rejects_null)
+{
+    ck_assert_int_eq(mewe_context_new(NULL), MEWE_EINVAL);
+    mewe_context_free(NULL); /* accepted, no crash */
+    ck_assert_str_eq(mewe_context_errmsg(tctx), "");
+    ck_assert_ptr_nonnull(mewe_context_errmsg(NULL));
+}
+END_TEST
+
+START_TEST(status_strings_are_distinct)
+{
+    const int codes[] = {MEWE_OK, MEWE_EINVAL, MEWE_ENOMEM, MEWE_EIO, MEWE_EPARSE,
+                         MEWE_EVERIFY, MEWE_EVERSION, MEWE_ETARGET, MEWE_ELINK, MEWE_ETOOL,
+                         MEWE_ENOTFOUND, MEWE_EEXIST, MEWE_EUSER, MEWE_ESTATE};
+    size_t n = sizeof codes / sizeof codes[0];
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_str_ne(mewe_status_str(codes[i]), "unknown status");
+        for (size_t j = 0; j < i; j++)
+            ck_assert_str_ne(mewe_status_str(codes[i]), mewe_status_str(codes[j]));
+    }
+    ck_assert_str_eq(mewe_status_str(-999), "unknown status");
+    ck_assert_str_eq(mewe_status_str(1), "unknown status");
+    /* Pinned values: an ABI promise. */
+    ck_assert_int_eq(MEWE_EINVAL, -1);
+    ck_assert_int_eq(MEWE_ESTATE, -13);
+}
+END_TEST
+
+START_TEST(seed_round_trips)
+{
+    uint64_t seed = 1;
+    ck_assert_mewe_ok(mewe_context_get_seed(&seed, tctx));
+    ck_assert_uint_eq(seed, 0);
+    ck_assert_mewe_ok(mewe_context_set_seed(tctx, UINT64_MAX - 5));
+    ck_assert_mewe_ok(mewe_context_get_seed(&seed, tctx));
+    ck_assert(seed == UINT64_MAX - 5);
+    ck_assert_int_eq(mewe_context_set_seed(NULL, 1), MEWE_EINVAL);
+    ck_assert_int_eq(mewe_context_get_seed(NULL, tctx), MEWE_EINVAL);
+    ck_assert_int_eq(mewe_context_get_seed(&seed, NULL), MEWE_EINVAL);
+}
+END_TEST
+
+typedef struct {
+    int calls;
+    mewe_log_level last_level;
+    char last[512];
+} log_record;
+
+static void record_log(mewe_log_level level, const char *message, void *user_data)
+{
+    log_record *r = user_data;
+    r->calls++;
+    r->last_level = level;
+    snprintf(r->last, sizeof r->last, "%s", message);
+}
+
+START_TEST(log_callback_sees_errors)
+{
+    log_record rec = {0};
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, record_log, MEWE_LOG_DEBUG, &rec));
+    mewe_module *m = NULL;
+    ck_assert_int_eq(mewe_module_load(&m, tctx, tpath("missing.bc")), MEWE_EIO);
+    ck_assert_int_eq(rec.calls, 1);
+    ck_assert_int_eq(rec.last_level, MEWE_LOG_ERROR);
+    ck_assert_str_eq(rec.last, mewe_context_errmsg(tctx));
+    /* Removing the callback stops logging. */
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, NULL, MEWE_LOG_ERROR, NULL));
+    ck_assert_int_eq(mewe_module_load(&m, tctx, tpath("missing.bc")), MEWE_EIO);
+    ck_assert_int_eq(rec.calls, 1);
+    ck_assert_mewe_fails(mewe_context_set_log_callback(tctx, record_log, 7, &rec), MEWE_EINVAL,
+                         "log level 7");
+    ck_assert_int_eq(mewe_context_set_log_callback(NULL, record_log, 0, NULL), MEWE_EINVAL);
+}
+END_TEST
+
+START_TEST(tool_paths_set_and_get)
+{
+    const char *p = NULL;
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&p, tctx, MEWE_TOOL_WASM_LD));
+    ck_assert(strstr(p, "wasm-ld") != NULL);
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&p, tctx, MEWE_TOOL_WASI_SDK));
+    ck_assert_str_eq(p, "");
+    ck_assert_mewe_ok(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASM_LD, "/opt/x/wasm-ld"));
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&p, tctx, MEWE_TOOL_WASM_LD));
+    ck_assert_str_eq(p, "/opt/x/wasm-ld");
+    ck_assert_mewe_fails(mewe_context_set_tool_path(tctx, (mewe_tool)42, "/x"), MEWE_EINVAL,
+                         "unknown tool 42");
+    ck_assert_mewe_fails(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASM_LD, NULL),
+                         MEWE_EINVAL, "NULL");
+    ck_assert_int_eq(mewe_context_get_tool_path(&p, tctx, (mewe_tool)-1), MEWE_EINVAL);
+    ck_assert_int_eq(mewe_context_get_tool_path(NULL, tctx, MEWE_TOOL_WASM_LD), MEWE_EINVAL);
+}
+END_TEST
+
+static void make_fake_sdk(const char *root, int with_builtins)
+{
+    char p[4096];
+    const char *dirs[] = {"bin", "share", "share/wasi-sysroot", "lib", "lib/clang",
+                          "lib/clang/99", "lib/clang/99/lib", "lib/clang/99/lib/wasi"};
+    mkdir(root, 0755);
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", root, dirs[i]);
+        mkdir(p, 0755);
+    }
+    snprintf(p, sizeof p, "%s/bin/wasm-ld", root);
+    write_file(p, "", 0);
+    if (with_builtins) {
+        snprintf(p, sizeof p, "%s/lib/clang/99/lib/wasi/libclang_rt.builtins-wasm32.a", root);
+        write_file(p, "", 0);
+    }
+}
+
+START_TEST(wasi_sdk_sets_all_three)
+{
+    make_fake_sdk(tpath("sdk"), 1);
+    ck_assert_mewe_ok(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASI_SDK, tpath("sdk")));
+    const char *p;
+    char want[4096];
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&p, tctx, MEWE_TOOL_WASM_LD));
+    snprintf(want, sizeof want, "%s/bin/wasm-ld", tpath("sdk"));
+    ck_assert_str_eq(p, want);
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&p, tctx, MEWE_TOOL_WASI_SYSROOT));
+    snprintf(want, sizeof want, "%s/share/wasi-sysroot", tpath("sdk"));
+    ck_assert_str_eq(p, want);
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&p, tctx, MEWE_TOOL_BUILTINS));
+    snprintf(want, sizeof want, "%s/lib/clang/99/lib/wasi/libclang_rt.builtins-wasm32.a",
+             tpath("sdk"));
+    ck_assert_str_eq(p, want);
+}
+END_TEST
+
+START_TEST(incomplete_wasi_sdk_changes_nothing)
+{
+    const char *before;
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&before, tctx, MEWE_TOOL_WASM_LD));
+    char *saved = strdup(before);
+    make_fake_sdk(tpath("sdk"), 0);
+    ck_assert_mewe_fails(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASI_SDK, tpath("sdk")),
+                         MEWE_ENOTFOUND, "libclang_rt.builtins-wasm32.a");
+    const char *after;
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&after, tctx, MEWE_TOOL_WASM_LD));
+    ck_assert_str_eq(after, saved);
+    free(saved);
+    ck_assert_mewe_fails(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASI_SDK, tpath("nope")),
+                         MEWE_EINVAL, "not a directory");
+}
+END_TEST
+
+START_TEST(versions_agree)
+{
+    ck_assert_str_eq(mewe_version(), MEWE_VERSION_STRING);
+    ck_assert_uint_eq(mewe_version_number(), MEWE_VERSION_NUMBER);
+    ck_assert_int_eq(atoi(mewe_llvm_version()), 19);
+}
+END_TEST
+
+START_TEST(contexts_are_independent)
+{
+    mewe_context *other;
+    ck_assert_mewe_ok(mewe_context_new(&other));
+    mewe_module *m;
+    ck_assert_int_eq(mewe_module_load(&m, other, tpath("nothing.bc")), MEWE_EIO);
+    ck_assert_str_eq(mewe_context_errmsg(tctx), "");
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(other), "nothing.bc"));
+    mewe_context_free(other);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("context");
+    TCase *tc = test_case("context");
+    tcase_add_test(tc, new_rejects_null);
+    tcase_add_test(tc, status_strings_are_distinct);
+    tcase_add_test(tc, seed_round_trips);
+    tcase_add_test(tc, log_callback_sees_errors);
+    tcase_add_test(tc, tool_paths_set_and_get);
+    tcase_add_test(tc, wasi_sdk_sets_all_three);
+    tcase_add_test(tc, incomplete_wasi_sdk_changes_nothing);
+    tcase_add_test(tc, versions_agree);
+    tcase_add_test(tc, contexts_are_independent);
+    suite_add_tcase(s, tc);
+    return test_run(s);
+}

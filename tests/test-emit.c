@@ -1,0 +1,367 @@
+/* mewe_emit_wasm: commands, reactors and objects that run under node like clang's own
+ * output, and every way emitting can fail. */
+#include <sys/stat.h>
+
+#include <mewe/sys/llvm.h>
+
+#include "test-util.h"
+
+static const char *const c_fixtures[] = {"loops.c", "recursion.c", "fnptr.c", "structs.c",
+                                         "globals.c"};
+
+static void run_ok(wasm_run_result *r, const char *wasm, const char *const *opts,
+                   const char *const *argv, const char *in)
+{
+    ck_assert_msg(wasm_run(r, wasm, opts, argv, in, in ? strlen(in) : 0) == 0,
+                  "node did not start");
+}
+
+/* The same C program, compiled by clang straight to wasm and pushed through libmewe, must
+ * print the same thing. */
+static void check_same_as_clang(const char *fixture)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%s/fixtures/%s", MEWE_TEST_SRCDIR, fixture);
+    char *log = NULL;
+    ck_assert_msg(compile_c_to_wasm(src, tpath("direct.wasm"), &log) == 0, "%s", log);
+    free(log);
+    mewe_module *m = load_fixture(fixture);
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("mewe.wasm")));
+    const char *argv[] = {"7", NULL};
+    const char *input = "the quick brown fox\njumps over the lazy dog\n";
+    wasm_run_result direct, ours;
+    run_ok(&direct, tpath("direct.wasm"), NULL, argv, input);
+    run_ok(&ours, tpath("mewe.wasm"), NULL, argv, input);
+    ck_assert_int_eq(ours.exit_code, direct.exit_code);
+    ck_assert_str_eq(ours.out, direct.out);
+    ck_assert_str_eq(ours.err, direct.err);
+    ck_assert_uint_gt(ours.out_len, 0);
+    wasm_run_result_free(&direct);
+    wasm_run_result_free(&ours);
+    /* And with no arguments and no input, exactly the recorded output. */
+    char *expected = expected_output(fixture);
+    run_ok(&ours, tpath("mewe.wasm"), NULL, NULL, NULL);
+    ck_assert_int_eq(ours.exit_code, 0);
+    ck_assert_str_eq(ours.out, expected);
+    wasm_run_result_free(&ours);
+    free(expected);
+}
+
+START_TEST(fixtures_run_like_clang)
+{
+    check_same_as_clang(c_fixtures[_i]);
+}
+END_TEST
+
+START_TEST(memory_output_equals_file_output)
+{
+    mewe_module *m = load_fixture("loops.c");
+    void *data;
+    size_t size;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&data, &size, m, NULL));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("f.wasm")));
+    size_t fsize;
+    char *file = read_file(tpath("f.wasm"), &fsize);
+    ck_assert_uint_eq(size, fsize);
+    ck_assert(memcmp(data, file, size) == 0);
+    ck_assert(memcmp(data, "\0asm", 4) == 0);
+    mewe_free(data);
+    free(file);
+}
+END_TEST
+
+static const char reactor_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "define i32 @square(i32 %x) {\n  %r = mul i32 %x, %x\n  ret i32 %r\n}\n"
+    "define i32 @hidden(i32 %x) {\n  ret i32 %x\n}\n";
+
+START_TEST(reactor_exports_functions)
+{
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, reactor_ll, strlen(reactor_ll), "r"));
+    const char *exports[] = {"square"};
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.kind = MEWE_EMIT_REACTOR;
+    o.exports = exports;
+    o.export_count = 1;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("r.wasm")));
+    const char *opts[] = {"--reactor", "--invoke", "square", NULL};
+    const char *argv[] = {"12", NULL};
+    wasm_run_result r;
+    run_ok(&r, tpath("r.wasm"), opts, argv, NULL);
+    ck_assert_int_eq(r.exit_code, 0);
+    ck_assert_str_eq(r.out, "144\n");
+    wasm_run_result_free(&r);
+    /* Not exported: the runner cannot find it. */
+    const char *opts2[] = {"--reactor", "--invoke", "hidden", NULL};
+    run_ok(&r, tpath("r.wasm"), opts2, argv, NULL);
+    ck_assert_int_ne(r.exit_code, 0);
+    wasm_run_result_free(&r);
+}
+END_TEST
+
+/* Links an object the way another toolchain would, with wasm-ld and wasi-libc. */
+static void link_object_by_hand(const char *obj, const char *out)
+{
+    const char *ld, *sysroot, *builtins;
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&ld, tctx, MEWE_TOOL_WASM_LD));
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&sysroot, tctx, MEWE_TOOL_WASI_SYSROOT));
+    ck_assert_mewe_ok(mewe_context_get_tool_path(&builtins, tctx, MEWE_TOOL_BUILTINS));
+    char libdir[4096], crt1[4096];
+    snprintf(libdir, sizeof libdir, "-L%s/lib/wasm32-wasi", sysroot);
+    snprintf(crt1, sizeof crt1, "%s/lib/wasm32-wasi/crt1-command.o", sysroot);
+    const char *argv[] = {ld, "-m", "wasm32", libdir, crt1, obj, "-lc", builtins, "-o", out,
+                          NULL};
+    wasm_run_result r;
+    ck_assert_int_eq(host_run(&r, argv, NULL, 0), 0);
+    ck_assert_msg(r.exit_code == 0, "wasm-ld: %s%s", r.out, r.err);
+    wasm_run_result_free(&r);
+}
+
+START_TEST(object_links_elsewhere)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.kind = MEWE_EMIT_OBJECT;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("r.o")));
+    size_t n;
+    char *obj = read_file(tpath("r.o"), &n);
+    ck_assert(n > 8 && memcmp(obj, "\0asm", 4) == 0);
+    /* A relocatable object carries a "linking" custom section. */
+    ck_assert(memmem(obj, n, "linking", 7) != NULL);
+    free(obj);
+    link_object_by_hand(tpath("r.o"), tpath("r.wasm"));
+    wasm_run_result r;
+    run_ok(&r, tpath("r.wasm"), NULL, NULL, NULL);
+    char *expected = expected_output("recursion.c");
+    ck_assert_str_eq(r.out, expected);
+    free(expected);
+    wasm_run_result_free(&r);
+}
+END_TEST
+
+START_TEST(object_marks_exports)
+{
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, reactor_ll, strlen(reactor_ll), "r"));
+    const char *exports[] = {"square"};
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.kind = MEWE_EMIT_OBJECT;
+    o.exports = exports;
+    o.export_count = 1;
+    void *data;
+    size_t size;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&data, &size, m, &o));
+    /* The export name is recorded in the object for the final linker. */
+    ck_assert(memmem(data, size, "square", 6) != NULL);
+    mewe_free(data);
+    const char *missing[] = {"nope"};
+    o.exports = missing;
+    ck_assert_mewe_fails(mewe_emit_wasm_memory(&data, &size, m, &o), MEWE_ENOTFOUND, "nope");
+}
+END_TEST
+
+START_TEST(rust_fixture_object_links_and_runs)
+{
+    mewe_module *m = load_fixture("rust/hello.rs");
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.kind = MEWE_EMIT_OBJECT;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("hello.o")));
+    link_object_by_hand(tpath("hello.o"), tpath("hello.wasm"));
+    wasm_run_result r;
+    run_ok(&r, tpath("hello.wasm"), NULL, NULL, NULL);
+    char *expected = expected_output("rust/hello.rs");
+    ck_assert_int_eq(r.exit_code, 0);
+    ck_assert_str_eq(r.out, expected);
+    free(expected);
+    wasm_run_result_free(&r);
+    /* And linked by libmewe itself. */
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("hello2.wasm")));
+    run_ok(&r, tpath("hello2.wasm"), NULL, NULL, NULL);
+    ck_assert_int_eq(r.exit_code, 0);
+    wasm_run_result_free(&r);
+}
+END_TEST
+
+START_TEST(link_args_reach_wasm_ld)
+{
+    mewe_module *m = load_fixture("loops.c");
+    const char *args[] = {"-z", "stack-size=1048576"};
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.link_args = args;
+    o.link_arg_count = 2;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("big-stack.wasm")));
+    const char *lib[] = {"-lwasi-emulated-signal"};
+    o.link_args = lib;
+    o.link_arg_count = 1;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("with-lib.wasm")));
+    const char *bad[] = {"--no-such-wasm-ld-flag"};
+    o.link_args = bad;
+    ck_assert_mewe_fails(mewe_emit_wasm(m, &o, tpath("bad.wasm")), MEWE_ELINK,
+                         "no-such-wasm-ld-flag");
+    ck_assert(!file_exists(tpath("bad.wasm")));
+}
+END_TEST
+
+START_TEST(undefined_symbol_is_named)
+{
+    const char ll[] = "target triple = \"wasm32-unknown-wasi\"\n"
+                      "declare i32 @not_defined_anywhere()\n"
+                      "define i32 @main() {\n  %r = call i32 @not_defined_anywhere()\n"
+                      "  ret i32 %r\n}\n";
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), "undef.ll"));
+    ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, tpath("u.wasm")), MEWE_ELINK,
+                         "undefined symbol: not_defined_anywhere");
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "undef.ll"));
+    ck_assert(!file_exists(tpath("u.wasm")));
+}
+END_TEST
+
+START_TEST(missing_wasm_ld)
+{
+    mewe_module *m = load_fixture("loops.c");
+    write_file(tpath("keep.wasm"), "old", 3);
+    ck_assert_mewe_ok(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASM_LD,
+                                                 tpath("no-wasm-ld-here")));
+    ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, tpath("keep.wasm")), MEWE_ETOOL,
+                         "no-wasm-ld-here");
+    size_t n;
+    char *kept = read_file(tpath("keep.wasm"), &n);
+    ck_assert_uint_eq(n, 3); /* the old file is untouched */
+    free(kept);
+    /* Objects need no linker. */
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.kind = MEWE_EMIT_OBJECT;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("x.o")));
+}
+END_TEST
+
+START_TEST(unwritable_output)
+{
+    mewe_module *m = load_fixture("loops.c");
+    ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, tpath("missing-dir/x.wasm")), MEWE_EIO,
+                         "missing-dir/x.wasm");
+    ck_assert_int_eq(dir_entries(tdir), 1); /* only loops.bc */
+}
+END_TEST
+
+START_TEST(other_targets_are_refused)
+{
+    const char ll[] = "target datalayout = \"e-m:e-i64:64-f80:128-n8:16:32:64-S128\"\n"
+                      "target triple = \"x86_64-pc-linux-gnu\"\n"
+                      "define i32 @main() {\n  ret i32 0\n}\n";
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), "x86.ll"));
+    ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, tpath("x.wasm")), MEWE_ETARGET,
+                         "x86_64-pc-linux-gnu");
+    ck_assert(!file_exists(tpath("x.wasm")));
+}
+END_TEST
+
+START_TEST(no_triple_is_retargeted)
+{
+    const char ll[] = "define i32 @main() {\n  ret i32 5\n}\n";
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), "bare.ll"));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("bare.wasm")));
+    wasm_run_result r;
+    run_ok(&r, tpath("bare.wasm"), NULL, NULL, NULL);
+    ck_assert_int_eq(r.exit_code, 5);
+    wasm_run_result_free(&r);
+    /* The module itself keeps its empty triple. */
+    ck_assert_str_eq(LLVMGetTarget(mewe_module_get_llvm(m)), "");
+}
+END_TEST
+
+START_TEST(emit_leaves_module_unchanged)
+{
+    mewe_module *m = load_fixture("structs.c");
+    void *before, *after;
+    size_t n0, n1;
+    ck_assert_mewe_ok(mewe_module_write_memory(&before, &n0, m, MEWE_FORMAT_TEXT));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("s.wasm")));
+    ck_assert_mewe_ok(mewe_module_write_memory(&after, &n1, m, MEWE_FORMAT_TEXT));
+    ck_assert_str_eq(before, after);
+    mewe_free(before);
+    mewe_free(after);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+    mewe_module *m = load_fixture("loops.c");
+    mewe_emit_options o;
+    ck_assert_int_eq(mewe_emit_options_init(&o, 99), MEWE_EVERSION);
+    ck_assert_int_eq(mewe_emit_options_init(NULL, MEWE_EMIT_OPTIONS_VERSION), MEWE_EINVAL);
+    ck_assert_mewe_ok(mewe_emit_options_init(&o, MEWE_EMIT_OPTIONS_VERSION));
+    ck_assert_int_eq(o.kind, MEWE_EMIT_COMMAND);
+    ck_assert_int_eq(o.opt_level, 2);
+    o.version = 77;
+    ck_assert_mewe_fails(mewe_emit_wasm(m, &o, tpath("x.wasm")), MEWE_EVERSION, "version 77");
+    o.version = MEWE_EMIT_OPTIONS_VERSION;
+    o.opt_level = 4;
+    ck_assert_mewe_fails(mewe_emit_wasm(m, &o, tpath("x.wasm")), MEWE_EINVAL, "opt_level");
+    o.opt_level = 0;
+    o.kind = (mewe_emit_kind)3;
+    ck_assert_mewe_fails(mewe_emit_wasm(m, &o, tpath("x.wasm")), MEWE_EINVAL, "kind");
+    o.kind = MEWE_EMIT_COMMAND;
+    o.export_count = 2;
+    ck_assert_mewe_fails(mewe_emit_wasm(m, &o, tpath("x.wasm")), MEWE_EINVAL, "exports");
+    const char *holes[] = {"main", NULL};
+    o.exports = holes;
+    ck_assert_mewe_fails(mewe_emit_wasm(m, &o, tpath("x.wasm")), MEWE_EINVAL, "entry 1");
+    ck_assert(!file_exists(tpath("x.wasm")));
+    ck_assert_int_eq(mewe_emit_wasm(NULL, NULL, "x"), MEWE_EINVAL);
+    ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, NULL), MEWE_EINVAL, "path is NULL");
+    void *d;
+    size_t n;
+    ck_assert_mewe_fails(mewe_emit_wasm_memory(NULL, &n, m, NULL), MEWE_EINVAL, "NULL output");
+    ck_assert_int_eq(mewe_emit_wasm_memory(&d, &n, NULL, NULL), MEWE_EINVAL);
+}
+END_TEST
+
+START_TEST(opt_levels_all_work)
+{
+    mewe_module *m = load_fixture("fnptr.c");
+    char *expected = expected_output("fnptr.c");
+    for (int level = 0; level <= 3; level++) {
+        mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+        o.opt_level = level;
+        ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("o.wasm")));
+        wasm_run_result r;
+        run_ok(&r, tpath("o.wasm"), NULL, NULL, NULL);
+        ck_assert_str_eq(r.out, expected);
+        wasm_run_result_free(&r);
+    }
+    free(expected);
+}
+END_TEST
+
+int main(void)
+{
+    if (!wasm_run_available()) {
+        printf("SKIP: node with node:wasi not found; emit tests need it\n");
+        return 77;
+    }
+    Suite *s = suite_create("emit");
+    TCase *tc = test_case("emit");
+    tcase_add_loop_test(tc, fixtures_run_like_clang, 0,
+                        (int)(sizeof c_fixtures / sizeof c_fixtures[0]));
+    tcase_add_test(tc, memory_output_equals_file_output);
+    tcase_add_test(tc, reactor_exports_functions);
+    tcase_add_test(tc, object_links_elsewhere);
+    tcase_add_test(tc, object_marks_exports);
+    tcase_add_test(tc, rust_fixture_object_links_and_runs);
+    tcase_add_test(tc, link_args_reach_wasm_ld);
+    tcase_add_test(tc, undefined_symbol_is_named);
+    tcase_add_test(tc, missing_wasm_ld);
+    tcase_add_test(tc, unwritable_output);
+    tcase_add_test(tc, other_targets_are_refused);
+    tcase_add_test(tc, no_triple_is_retargeted);
+    tcase_add_test(tc, emit_leaves_module_unchanged);
+    tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, opt_levels_all_work);
+    suite_add_tcase(s, tc);
+    return test_run(s);
+}
