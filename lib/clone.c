@@ -39,7 +39,8 @@ static void mewe__clone_error(char **errmsg, LLVMValueRef fn, const char *why,
     size_t len = 0;
     const char *name = LLVMGetValueName2(fn, &len);
     const char *fmt = "cannot clone function '%.*s': %s%s%.*s";
-    int dlen = detail ? MEWE__CLONE_DETAIL_MAX : 0;
+    /* Keep to the first line of a verifier report: the rest dumps IR. */
+    size_t dlen = detail ? strcspn(detail, "\n") : 0;
     const char *sep = detail ? ": " : "";
     int n;
 
@@ -48,12 +49,14 @@ static void mewe__clone_error(char **errmsg, LLVMValueRef fn, const char *why,
     *errmsg = NULL;
     if (len > 200)
         len = 200;
-    n = snprintf(NULL, 0, fmt, (int)len, name, why, sep, dlen, detail ? detail : "");
+    if (dlen > MEWE__CLONE_DETAIL_MAX)
+        dlen = MEWE__CLONE_DETAIL_MAX;
+    n = snprintf(NULL, 0, fmt, (int)len, name, why, sep, (int)dlen, detail ? detail : "");
     if (n < 0)
         return;
     *errmsg = malloc((size_t)n + 1);
     if (*errmsg)
-        snprintf(*errmsg, (size_t)n + 1, fmt, (int)len, name, why, sep, dlen,
+        snprintf(*errmsg, (size_t)n + 1, fmt, (int)len, name, why, sep, (int)dlen,
                  detail ? detail : "");
 }
 
@@ -161,8 +164,9 @@ static int mewe__clone_blocks(mewe__clone *c)
 
 /* ---- pass 1: clone instructions ----------------------------------------- */
 
-/* Loop metadata may hold DILocations of the source subprogram; the verifier
- * rejects those in a function without debug info. */
+/* Loop metadata may hold DILocations of the source's subprogram: meaningless
+ * in a clone without debug info, and rejected by the verifier ("!dbg
+ * attachment points at wrong subprogram") once the clone gets one. */
 static int mewe__loop_md_has_location(LLVMValueRef md)
 {
     unsigned n = LLVMGetMDNodeNumOperands(md);
@@ -420,4 +424,14 @@ LLVMValueRef mewe__function_clone(LLVMValueRef fn, const char *new_name, char **
     if (why || LLVMVerifyFunction(c.dst, LLVMReturnStatusAction))
         mewe__clone_discard(&c, why, errmsg);
     return c.dst;
+}
+
+int mewe__function_copy_properties(LLVMValueRef src, LLVMValueRef dst)
+{
+    LLVMContextRef ctx = LLVMGetTypeContext(LLVMTypeOf(src));
+
+    if (mewe__clone_attrs(src, dst) != 0)
+        return -1;
+    mewe__clone_globals(src, dst, ctx);
+    return 0;
 }

@@ -24,4 +24,9 @@
  */
 LLVMValueRef mewe__function_clone(LLVMValueRef fn, const char *new_name, char **errmsg);
 
+/* Copies fn's attributes (function, return, parameters) and its function-level properties
+ * (linkage, visibility, calling convention, section, alignment, GC, personality, metadata but
+ * the DISubprogram) onto dst, which has the same type. 0 on success, -1 out of memory. */
+int mewe__function_copy_properties(LLVMValueRef src, LLVMValueRef dst);
+
 #endif /* MEWE_CLONE_H */

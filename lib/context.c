@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "internal.h"
+#include "plugin.h"
 
 char *mewe__vprintf(const char *fmt, va_list ap)
 {
@@ -133,6 +134,11 @@ int mewe_context_new(mewe_context **out)
         return MEWE_ENOMEM;
     }
     LLVMContextSetDiagnosticHandler(ctx->llvm, diag_handler, ctx);
+    int rc = mewe__register_builtins(ctx);
+    if (rc != MEWE_OK) {
+        mewe_context_free(ctx);
+        return rc;
+    }
     *out = ctx;
     return MEWE_OK;
 }
@@ -143,6 +149,8 @@ void mewe_context_free(mewe_context *ctx)
         return;
     while (ctx->modules)
         mewe_module_free(ctx->modules);
+    mewe__registry_free(&ctx->diversifiers);
+    mewe__registry_free(&ctx->strategies);
     if (ctx->llvm)
         LLVMContextDispose(ctx->llvm);
     for (int i = 0; i < MEWE_TOOL_COUNT_; i++)

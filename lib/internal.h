@@ -9,9 +9,50 @@
 #include <llvm-c/Core.h>
 
 #include <mewe/mewe.h>
+#include <mewe/sys/diversifier.h>
 #include <mewe/sys/llvm.h>
+#include <mewe/sys/rng.h>
 
 #define MEWE_TOOL_COUNT_ 4
+
+typedef union mewe__plugin_fn {
+    mewe_diversify_fn diversify;
+    mewe_rng_build_fn build;
+} mewe__plugin_fn;
+
+typedef struct mewe__plugin {
+    char *name;
+    char *description;
+    char **param_names; /* NULL-terminated, or NULL */
+    mewe__plugin_fn fn;
+    void *user_data;
+    void (*destroy)(void *user_data);
+} mewe__plugin;
+
+typedef struct mewe__registry {
+    mewe__plugin *items;
+    size_t count, cap;
+} mewe__registry;
+
+/* What generation decided about one function of the input, for the report. */
+typedef struct mewe__fnrec {
+    char *name;
+    const char *reason; /* static text; NULL when diversified */
+    bool eligible;      /* passed the structural checks (eligibility.h) */
+    unsigned instructions;
+    unsigned variants;
+    unsigned dropped_duplicate;
+    unsigned dropped_invalid;
+} mewe__fnrec;
+
+/* What the last linked emit of a multivariant module showed, for the report. */
+typedef struct mewe__wasm_stats {
+    bool valid;
+    size_t bytes, code_bytes;
+    char **families;
+    size_t *variants, *distinct;
+    size_t count;
+} mewe__wasm_stats;
 
 struct mewe_context {
     LLVMContextRef llvm;
@@ -25,6 +66,8 @@ struct mewe_context {
     uint64_t seed;
     char *tools[MEWE_TOOL_COUNT_];
     mewe_module *modules; /* every live module, freed with the context */
+    mewe__registry diversifiers;
+    mewe__registry strategies;
 };
 
 struct mewe_module {
@@ -34,6 +77,14 @@ struct mewe_module {
     char **fn_names;     /* cache of defined function names; NULL when stale */
     size_t fn_count;
     mewe_module *prev, *next; /* in ctx->modules */
+    /* Measures of the module as loaded, for the report's before/after. */
+    size_t instructions_before, bitcode_before;
+    mewe__fnrec *records; /* from the last mewe_generate_variants, or NULL */
+    size_t record_count;
+    bool time_budget_hit;
+    bool multivariant;    /* mewe_link_multivariant has run */
+    char *link_summary;   /* JSON object describing the link options */
+    mewe__wasm_stats wasm;
 };
 
 /* Sets the context's message from a printf format and returns status, so that error paths
@@ -47,6 +98,10 @@ void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
 char *mewe__diag_take(mewe_context *ctx);
 void mewe__diag_clear(mewe_context *ctx);
 
+/* Counts instructions and bitcode bytes, for the report's before/after. */
+void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes);
+void mewe__module_records_clear(mewe_module *module);
+void mewe__wasm_stats_clear(mewe__wasm_stats *w);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);
 /* Wraps an LLVM module (consumed) into a new mewe_module. */

@@ -45,6 +45,7 @@ int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm,
     m->ctx = ctx;
     m->llvm = llvm;
     m->name = copy;
+    mewe__module_measure(llvm, &m->instructions_before, &m->bitcode_before);
     m->next = ctx->modules;
     if (ctx->modules)
         ctx->modules->prev = m;
@@ -187,6 +188,41 @@ int mewe_module_load_memory(mewe_module **out, mewe_context *ctx, const void *da
     if (!data && size > 0)
         return mewe__error(ctx, MEWE_EINVAL, "mewe_module_load_memory: data is NULL");
     return load_buffer(out, ctx, data ? data : "", size, name ? name : "<memory>");
+}
+
+void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes)
+{
+    size_t n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
+        for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b)) {
+            for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i))
+                n++;
+        }
+    }
+    *instructions = n;
+    LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(llvm);
+    *bitcode_bytes = buf ? LLVMGetBufferSize(buf) : 0;
+    if (buf)
+        LLVMDisposeMemoryBuffer(buf);
+}
+
+void mewe__module_records_clear(mewe_module *module)
+{
+    for (size_t i = 0; i < module->record_count; i++)
+        free(module->records[i].name);
+    free(module->records);
+    module->records = NULL;
+    module->record_count = 0;
+}
+
+void mewe__wasm_stats_clear(mewe__wasm_stats *w)
+{
+    for (size_t i = 0; i < w->count; i++)
+        free(w->families[i]);
+    free(w->families);
+    free(w->variants);
+    free(w->distinct);
+    memset(w, 0, sizeof *w);
 }
 
 void mewe__module_changed(mewe_module *module)
@@ -406,6 +442,9 @@ void mewe_module_free(mewe_module *module)
     if (module->next)
         module->next->prev = module->prev;
     mewe__module_changed(module);
+    mewe__module_records_clear(module);
+    mewe__wasm_stats_clear(&module->wasm);
+    free(module->link_summary);
     if (module->llvm)
         LLVMDisposeModule(module->llvm);
     free(module->name);

@@ -23,6 +23,14 @@
 #include "fnshape.h"
 #include "ptrmap.h"
 
+/* The build passes the compilers it found; default to the usual ones. */
+#ifndef MEWE_CLANG
+#define MEWE_CLANG "clang-19"
+#endif
+#ifndef MEWE_RUSTC
+#define MEWE_RUSTC "/usr/bin/rustc"
+#endif
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static LLVMModuleRef parse_ir(LLVMContextRef ctx, const char *ir)
@@ -228,6 +236,16 @@ static const char ir_phi[] =
     "def:\n"
     "  %d = mul i32 %x, 3\n"
     "  br label %use\n"
+    "}\n"
+    "define float @fphi(float %x, i1 %c) {\n"
+    "entry:\n"
+    "  br i1 %c, label %a, label %b\n"
+    "a:\n"
+    "  %y = fmul fast float %x, 2.0\n"
+    "  br label %b\n"
+    "b:\n"
+    "  %p = phi nnan ninf float [ %x, %entry ], [ %y, %a ]\n"
+    "  ret float %p\n"
     "}\n";
 
 START_TEST(test_clone_phi_and_forward_refs)
@@ -250,7 +268,8 @@ START_TEST(test_clone_phi_and_forward_refs)
     ck_assert_int_eq(block_index(c, LLVMGetIncomingBlock(phi, 1)), 3);
     ck_assert_int_eq(block_index(c, LLVMGetIncomingBlock(phi, 0)), 0);
     ck_assert_int_eq(block_index(c, LLVMGetInstructionParent(next)), 3);
-    ck_assert_ptr_eq(LLVMGetIncomingValue(phi, 0), LLVMGetIncomingValue(first_inst(loop, LLVMPHI, 0), 0));
+    ck_assert_ptr_eq(LLVMGetIncomingValue(phi, 0),
+                     LLVMGetIncomingValue(first_inst(loop, LLVMPHI, 0), 0));
 
     c = clone_checked(fn_named(mod, "layout"), "layout.v1");
     use = first_inst(c, LLVMAdd, 0);
@@ -262,6 +281,17 @@ START_TEST(test_clone_phi_and_forward_refs)
     ck_assert_ptr_eq(LLVMGetOperand(d, 0), LLVMGetParam(c, 0));
     ck_assert_str_eq(LLVMGetValueName(LLVMGetParam(c, 0)), "x");
     ck_assert_str_eq(LLVMGetValueName(d), "d");
+
+    /* Rebuilt phis keep their fast-math flags. */
+    c = clone_checked(fn_named(mod, "fphi"), "fphi.v1");
+    ck_assert_int_eq(LLVMGetFastMathFlags(first_inst(c, LLVMPHI, 0)),
+                     LLVMFastMathNoNaNs | LLVMFastMathNoInfs);
+    ck_assert_int_eq(LLVMGetFastMathFlags(first_inst(c, LLVMFMul, 0)), LLVMFastMathAll);
+    ck_assert_ptr_eq(LLVMGetIncomingValue(first_inst(c, LLVMPHI, 0), 1),
+                     first_inst(c, LLVMFMul, 0));
+    /* Setting fast-math flags only ever adds to them. */
+    LLVMSetFastMathFlags(first_inst(c, LLVMPHI, 0), LLVMFastMathAll);
+    ck_assert_int_eq(mewe__function_shape_equal(fn_named(mod, "fphi"), c), 0);
 
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
@@ -438,7 +468,8 @@ START_TEST(test_clone_overflow_and_unreachable)
     LLVMValueRef ev = first_inst(c, LLVMExtractValue, 1);
     LLVMBasicBlockRef bad = LLVMGetNextBasicBlock(LLVMGetFirstBasicBlock(c));
 
-    ck_assert_ptr_eq(LLVMGetCalledValue(call), LLVMGetNamedFunction(mod, "llvm.sadd.with.overflow.i32"));
+    ck_assert_ptr_eq(LLVMGetCalledValue(call),
+                     LLVMGetNamedFunction(mod, "llvm.sadd.with.overflow.i32"));
     ck_assert_ptr_eq(LLVMGetOperand(call, 0), LLVMGetParam(c, 0));
     ck_assert_ptr_eq(LLVMGetOperand(ev, 0), call);
     ck_assert_uint_eq(LLVMGetNumIndices(ev), 1);
@@ -755,6 +786,19 @@ static const char ir_debug[] =
     "!20 = distinct !DIAssignID()\n"
     "!21 = distinct !DIAssignID()\n";
 
+static unsigned raw_instruction_count(LLVMValueRef fn)
+{
+    unsigned n = 0;
+
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
+            n++;
+    }
+    return n;
+}
+
+/* Runs once with debug intrinsic calls (_i == 0) and once with debug
+ * records (_i == 1), the two forms LLVM 19 modules can be in. */
 START_TEST(test_clone_strips_debug_info)
 {
     LLVMContextRef ctx = LLVMContextCreate();
@@ -764,15 +808,21 @@ START_TEST(test_clone_strips_debug_info)
     char *text;
     LLVMValueRef c;
 
+    LLVMSetIsNewDbgInfoFormat(mod, _i);
+    ck_assert_int_eq(LLVMIsNewDbgInfoFormat(mod), _i);
     assert_module_valid(mod);
     ck_assert_ptr_nonnull(LLVMGetSubprogram(fn));
     ck_assert_ptr_nonnull(LLVMInstructionGetDebugLoc(first_inst(fn, LLVMAdd, 0)));
     text = LLVMPrintValueToString(fn);
     ck_assert_msg(strstr(text, "DIAssignID") != NULL, "fixture lost DIAssignID");
+    ck_assert_msg(strstr(text, _i ? "#dbg_assign" : "call void @llvm.dbg.assign"),
+                  "fixture lacks debug info in the expected form:\n%s", text);
     LLVMDisposeMessage(text);
     ck_assert_uint_eq(mewe__function_instruction_count(fn), 14);
+    ck_assert_uint_eq(raw_instruction_count(fn), _i ? 14 : 17);
 
     c = clone_checked(fn, "dbgfn.v1");
+    ck_assert_uint_eq(raw_instruction_count(c), 14);
     /* Loop hints with source locations are dropped, plain ones kept. */
     ck_assert_ptr_null(LLVMGetMetadata(first_inst(c, LLVMBr, 1), loop_md));
     ck_assert_ptr_nonnull(LLVMGetMetadata(first_inst(c, LLVMBr, 2), loop_md));
@@ -887,6 +937,16 @@ static int count_functions(LLVMModuleRef mod)
     return n;
 }
 
+static const char ir_broken[] =
+    "define i32 @broken(i32 %x) {\n"
+    "entry:\n"
+    "  br label %b\n"
+    "b:\n"
+    "  %y = add i32 %x, 1\n"
+    "  %p = phi i32 [ %y, %entry ]\n"
+    "  ret i32 %p\n"
+    "}\n";
+
 START_TEST(test_clone_errors)
 {
     LLVMContextRef ctx = LLVMContextCreate();
@@ -910,6 +970,18 @@ START_TEST(test_clone_errors)
     ck_assert_int_eq(count_functions(mod), before);
     ck_assert_ptr_null(LLVMGetNamedFunction(mod, "ext.v1"));
     assert_module_valid(mod);
+    LLVMDisposeModule(mod);
+
+    /* The parser accepts what the verifier rejects: a broken source makes a
+     * broken clone, which must be reported and removed. */
+    mod = parse_ir(ctx, ir_broken);
+    before = count_functions(mod);
+    ck_assert_ptr_null(mewe__function_clone(fn_named(mod, "broken"), "broken.v1", &err));
+    ck_assert_msg(err && strstr(err, "'broken'") && strstr(err, "verification"),
+                  "message: %s", err ? err : "(null)");
+    free(err);
+    ck_assert_int_eq(count_functions(mod), before);
+    ck_assert_ptr_null(LLVMGetNamedFunction(mod, "broken.v1"));
 
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
@@ -1159,12 +1231,14 @@ static const char c_source[] =
 
 static int run_cmd(const char *cmd)
 {
-    int rc = system(cmd);
-
-    return rc == -1 ? -1 : rc;
+    return system(cmd);
 }
 
-static LLVMModuleRef compile_c(LLVMContextRef ctx, const char *dir, const char *extra)
+/* Write source to dir/name, run cmd_fmt (given compiler, flags, source and
+ * output paths) and load the bitcode it produced. */
+static LLVMModuleRef compile_to_module(LLVMContextRef ctx, const char *dir, const char *name,
+                                       const char *source, const char *cmd_fmt,
+                                       const char *compiler, const char *flags)
 {
     char src[512], out[512], cmd[2048];
     LLVMMemoryBufferRef buf = NULL;
@@ -1172,14 +1246,13 @@ static LLVMModuleRef compile_c(LLVMContextRef ctx, const char *dir, const char *
     char *msg = NULL;
     FILE *f;
 
-    snprintf(src, sizeof src, "%s/t.c", dir);
-    snprintf(out, sizeof out, "%s/t.bc", dir);
+    snprintf(src, sizeof src, "%s/%s", dir, name);
+    snprintf(out, sizeof out, "%s/out.bc", dir);
     f = fopen(src, "w");
     ck_assert_ptr_nonnull(f);
-    fputs(c_source, f);
+    fputs(source, f);
     fclose(f);
-    snprintf(cmd, sizeof cmd,
-             "clang-19 --target=wasm32-wasi -msimd128 -O2 %s -emit-llvm -c '%s' -o '%s'", extra, src, out);
+    snprintf(cmd, sizeof cmd, cmd_fmt, compiler, flags, src, out);
     ck_assert_msg(run_cmd(cmd) == 0, "compile failed: %s", cmd);
     if (LLVMCreateMemoryBufferWithContentsOfFile(out, &buf, &msg))
         ck_abort_msg("cannot read %s: %s", out, msg);
@@ -1187,7 +1260,16 @@ static LLVMModuleRef compile_c(LLVMContextRef ctx, const char *dir, const char *
         ck_abort_msg("bitcode does not load: %s", msg);
     unlink(src);
     unlink(out);
+    rmdir(dir);
     return mod;
+}
+
+static LLVMModuleRef compile_c(LLVMContextRef ctx, const char *dir, const char *flags)
+{
+    return compile_to_module(ctx, dir, "t.c", c_source,
+                             "'%s' --target=wasm32-wasi -msimd128 -O2 %s -emit-llvm -c '%s'"
+                             " -o '%s'",
+                             MEWE_CLANG, flags);
 }
 
 static int module_has_opcode(LLVMModuleRef mod, LLVMOpcode op)
@@ -1242,33 +1324,40 @@ static void assert_features(LLVMModuleRef mod)
     ck_assert_ptr_nonnull(LLVMGetFirstUse(fn_named(mod, "fib")));
 }
 
-static int have_clang(void)
+static int have_program(const char *path)
 {
-    return run_cmd("command -v clang-19 >/dev/null 2>&1") == 0;
+    char cmd[600];
+
+    snprintf(cmd, sizeof cmd, "command -v '%s' >/dev/null 2>&1", path);
+    return run_cmd(cmd) == 0;
 }
 
-static void check_compiled(const char *extra, int debug)
+static void check_compiled(const char *extra, int debug, int old_debug_format)
 {
     char dir[] = "/tmp/mewe-test-clone-XXXXXX";
     LLVMContextRef ctx;
     LLVMModuleRef mod;
     LLVMValueRef fib, fibc, call;
 
-    if (!have_clang()) {
-        printf("SKIP: clang-19 not found in PATH; compiled-C clone test (%s) not run\n", extra);
+    if (!have_program(MEWE_CLANG)) {
+        printf("SKIP: %s not found; compiled-C clone test (-O2 %s) not run\n", MEWE_CLANG, extra);
         fflush(stdout);
         return;
     }
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ctx = LLVMContextCreate();
     mod = compile_c(ctx, dir, extra);
-    rmdir(dir);
+    if (old_debug_format)
+        LLVMSetIsNewDbgInfoFormat(mod, 0);
     assert_module_valid(mod);
     assert_features(mod);
     fib = fn_named(mod, "fib");
     if (debug) {
         ck_assert_ptr_nonnull(LLVMGetSubprogram(fib));
         ck_assert_ptr_nonnull(LLVMInstructionGetDebugLoc(first_inst(fib, LLVMCall, 0)));
+        /* Only the intrinsic form shows debug calls as instructions. */
+        ck_assert_int_eq(raw_instruction_count(fib) > mewe__function_instruction_count(fib),
+                         old_debug_format);
     }
     ck_assert_int_ge(clone_all(mod), 14);
     fibc = LLVMGetNamedFunction(mod, "fib.again");
@@ -1286,13 +1375,109 @@ static void check_compiled(const char *extra, int debug)
 
 START_TEST(test_clone_compiled_c)
 {
-    check_compiled("", 0);
+    check_compiled("", 0, 0);
 }
 END_TEST
 
 START_TEST(test_clone_compiled_c_debug)
 {
-    check_compiled("-g", 1);
+    check_compiled("-g", 1, 0);
+}
+END_TEST
+
+START_TEST(test_clone_compiled_c_debug_intrinsics)
+{
+    check_compiled("-g", 1, 1);
+}
+END_TEST
+
+/* ---- Rust compiled by rustc 1.63 (LLVM 14 bitcode) ----------------------- */
+
+static const char rust_source[] =
+    "use std::sync::atomic::{AtomicU32, Ordering};\n"
+    "pub static COUNTER: AtomicU32 = AtomicU32::new(0);\n"
+    "pub trait Shape { fn area(&self) -> u32; }\n"
+    "pub struct Sq(pub u32);\n"
+    "impl Shape for Sq { fn area(&self) -> u32 { self.0.wrapping_mul(self.0) } }\n"
+    "pub fn r_sum(s: &[u32]) -> u32 {\n"
+    "    s.iter().map(|v| v.wrapping_mul(3)).fold(0u32, |a, b| a.wrapping_add(b))\n"
+    "}\n"
+    "pub fn r_checked(a: u32, b: u32) -> u32 { a.checked_mul(b).unwrap_or(7) }\n"
+    "pub fn r_index(v: &[u8], i: usize) -> u8 { v[i] }\n"
+    "pub fn r_fib(n: u32) -> u32 { if n < 2 { n } else { r_fib(n - 1) + r_fib(n - 2) } }\n"
+    "pub fn r_match(x: u32) -> u32 {\n"
+    "    match x { 0 => 5, 1 | 2 => 9, 7 => x * 3, 100 => r_fib(x), 300 => 1, _ => x + 1 }\n"
+    "}\n"
+    "pub fn r_atomic(v: u32) -> u32 {\n"
+    "    COUNTER.fetch_add(v, Ordering::SeqCst);\n"
+    "    let _ = COUNTER.compare_exchange(v, 0, Ordering::AcqRel, Ordering::Acquire);\n"
+    "    COUNTER.load(Ordering::Acquire)\n"
+    "}\n"
+    "pub fn r_dyn(s: &dyn Shape) -> u32 { s.area() + 1 }\n"
+    "pub fn r_apply(f: fn(u32) -> u32, x: u32) -> u32 { f(x) + f(x + 1) }\n"
+    "pub fn r_wide(a: u128, b: u128) -> u128 { a.wrapping_mul(b) ^ (a >> 3) }\n"
+    "pub fn r_fsum(v: &[f32]) -> f32 { v.iter().sum() }\n"
+    "pub fn r_opt(v: Option<u32>) -> u32 { v.map(|x| x + 1).unwrap_or_default() }\n"
+    "pub fn r_vec(n: usize, f: fn(usize) -> usize) -> usize {\n"
+    "    let v: Vec<usize> = (0..n).map(f).collect();\n"
+    "    v.iter().sum()\n"
+    "}\n"
+    "pub fn r_str(s: &str) -> usize { s.bytes().filter(|b| b.is_ascii_digit()).count() }\n";
+
+static int count_reason(LLVMModuleRef mod, const char *reason)
+{
+    int n = 0;
+
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        const char *why = mewe__function_ineligible_reason(f);
+        n += why && strcmp(why, reason) == 0;
+    }
+    return n;
+}
+
+/* _i selects a target/flag combination; unwinding on x86_64 brings invokes. */
+START_TEST(test_clone_compiled_rust)
+{
+    static const char *const flags[] = {
+        "--target=wasm32-wasi -C opt-level=2",
+        "--target=wasm32-wasi -C opt-level=2 -C debuginfo=2",
+        "--target=x86_64-unknown-linux-gnu -C opt-level=2 -C panic=unwind",
+    };
+    char dir[] = "/tmp/mewe-test-clone-XXXXXX";
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMValueRef fib, fibc;
+
+    if (!have_program(MEWE_RUSTC)) {
+        printf("SKIP: %s not found; Rust clone test (%s) not run\n", MEWE_RUSTC, flags[_i]);
+        fflush(stdout);
+        return;
+    }
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ctx = LLVMContextCreate();
+    mod = compile_to_module(ctx, dir, "lib.rs", rust_source,
+                            "'%s' --crate-type=lib --crate-name=r -C codegen-units=1 %s"
+                            " --emit=llvm-bc '%s' -o '%s' 2>/dev/null",
+                            MEWE_RUSTC, flags[_i]);
+    assert_module_valid(mod);
+    fib = LLVMGetFirstFunction(mod);
+    while (fib && !strstr(LLVMGetValueName(fib), "r_fib"))
+        fib = LLVMGetNextFunction(fib);
+    ck_assert_ptr_nonnull(fib);
+    ck_assert(module_has_opcode(mod, LLVMSwitch));
+    ck_assert(module_has_opcode(mod, LLVMAtomicRMW));
+    ck_assert(module_has_opcode(mod, LLVMAtomicCmpXchg));
+    ck_assert(module_has_opcode(mod, LLVMUnreachable));
+    if (_i == 1)
+        ck_assert_ptr_nonnull(LLVMGetSubprogram(fib));
+    if (_i == 2)
+        ck_assert_int_ge(count_reason(mod, "exception handling"), 1);
+    ck_assert_int_ge(clone_all(mod), 12);
+    fibc = clone_checked(fib, "r_fib.again");
+    ck_assert_ptr_eq(LLVMGetCalledValue(first_inst(fibc, LLVMCall, 0)), fib);
+    assert_module_valid(mod);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
 }
 END_TEST
 
@@ -1315,12 +1500,14 @@ static Suite *clone_suite(void)
     tcase_add_test(tc, test_clone_indirect_calls);
     tcase_add_test(tc, test_clone_attributes_and_properties);
     tcase_add_test(tc, test_clone_rust_like);
-    tcase_add_test(tc, test_clone_strips_debug_info);
+    tcase_add_loop_test(tc, test_clone_strips_debug_info, 0, 2);
     tcase_add_test(tc, test_shape_equal);
     tcase_add_test(tc, test_clone_errors);
     tcase_add_test(tc, test_eligibility_reasons);
     tcase_add_test(tc, test_clone_compiled_c);
     tcase_add_test(tc, test_clone_compiled_c_debug);
+    tcase_add_test(tc, test_clone_compiled_c_debug_intrinsics);
+    tcase_add_loop_test(tc, test_clone_compiled_rust, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,6 +2,11 @@
  * WASI runner) driven through the C helpers in tests/wasm-run.c, and the
  * fixtures' .expected files. Every later test that runs wasm relies on these
  * behaving exactly as documented, so each runner feature is checked here. */
+/* mkdtemp, lstat and dirent are POSIX.1-2008, not C11. */
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -242,14 +247,35 @@ static void host_ok(wasm_run_result *res, const char *const *argv)
                   res->out, res->err);
 }
 
+/* Reports the first differing line: whole outputs would bury it. */
+static void assert_same_text(const char *what, const char *got, const char *want)
+{
+    size_t i = 0;
+    size_t line_start = 0;
+    int line = 1;
+    while (got[i] != '\0' && got[i] == want[i]) {
+        if (got[i] == '\n') {
+            line++;
+            line_start = i + 1;
+        }
+        i++;
+    }
+    if (got[i] == want[i]) {
+        return;
+    }
+    const char *g = got + line_start;
+    const char *w = want + line_start;
+    ck_abort_msg("%s differs at line %d:\n  got:  %.*s\n  want: %.*s", what, line,
+                 (int)strcspn(g, "\n"), g, (int)strcspn(w, "\n"), w);
+}
+
 static void assert_expected(const wasm_run_result *res, const char *expected_path)
 {
-    size_t expected_len;
-    char *expected = read_file(expected_path, &expected_len);
+    char *expected = read_file(expected_path, NULL);
     ck_assert_msg(res->exit_code == 0, "exit %d, stderr:\n%s", res->exit_code, res->err);
     ck_assert_str_eq(res->err, "");
-    ck_assert_uint_eq(res->out_len, expected_len);
-    ck_assert_str_eq(res->out, expected);
+    ck_assert_uint_eq(strlen(res->out), res->out_len);
+    assert_same_text(expected_path, res->out, expected);
     free(expected);
 }
 
@@ -271,9 +297,41 @@ START_TEST(test_stdout_stderr_exit)
     build_c("hello", prog_hello, wasm);
     run_ok(&res, wasm, NULL, NULL, NULL, 0);
     ck_assert_str_eq(res.out, "hello 42\n");
-    /* Also proves node's ExperimentalWarning stays off stderr. */
     ck_assert_str_eq(res.err, "to stderr\n");
     ck_assert_int_eq(res.exit_code, 3);
+    wasm_run_result_free(&res);
+}
+END_TEST
+
+/* wasm_run passes --no-warnings; the script must keep node's WASI
+ * ExperimentalWarning off stderr on its own too. */
+START_TEST(test_no_warning_without_flag)
+{
+    char wasm[PATH_SIZE];
+    wasm_run_result res;
+    build_c("hello_plain", prog_hello, wasm);
+    const char *const argv[] = {MEWE_NODE, MEWE_TEST_SRCDIR "/wasm-run.mjs", wasm, NULL};
+    ck_assert_int_eq(host_run(&res, argv, NULL, 0), 0);
+    ck_assert_str_eq(res.err, "to stderr\n");
+    ck_assert_int_eq(res.exit_code, 3);
+    wasm_run_result_free(&res);
+}
+END_TEST
+
+/* The module exits without reading: the helper must survive EPIPE (and
+ * SIGPIPE) and still report the exit code. */
+START_TEST(test_stdin_ignored)
+{
+    char wasm[PATH_SIZE];
+    wasm_run_result res;
+    size_t len = 8u << 20;
+    char *data = calloc(len, 1);
+    ck_assert_ptr_nonnull(data);
+    build_c("hello_ignores_stdin", prog_hello, wasm);
+    run_ok(&res, wasm, NULL, NULL, data, len);
+    ck_assert_str_eq(res.out, "hello 42\n");
+    ck_assert_int_eq(res.exit_code, 3);
+    free(data);
     wasm_run_result_free(&res);
 }
 END_TEST
@@ -655,8 +713,8 @@ static void compare_with_native(const char *name, const char *const *args, const
     ck_assert_int_eq(host_run(&native, native_argv, in, in_len), 0);
     run_ok(&wasm_res, wasm, NULL, args, in, in_len);
     ck_assert_int_eq(wasm_res.exit_code, native.exit_code);
-    ck_assert_str_eq(wasm_res.out, native.out);
-    ck_assert_str_eq(wasm_res.err, native.err);
+    assert_same_text("stdout", wasm_res.out, native.out);
+    assert_same_text("stderr", wasm_res.err, native.err);
     wasm_run_result_free(&native);
     wasm_run_result_free(&wasm_res);
 }
@@ -710,6 +768,8 @@ END_TEST
 
 /* ---- Suite. */
 
+/* Check's 4 s default is too short for compiling and starting node many
+ * times, more so when the build runs test suites in parallel. */
 static TCase *make_tcase(const char *name, int timeout)
 {
     TCase *tc = tcase_create(name);
@@ -720,9 +780,11 @@ static TCase *make_tcase(const char *name, int timeout)
 static Suite *runner_suite(void)
 {
     Suite *s = suite_create("wasm-run");
-    TCase *basic = make_tcase("basic", 30);
+    TCase *basic = make_tcase("basic", 300);
     tcase_add_test(basic, test_stdout_stderr_exit);
+    tcase_add_test(basic, test_no_warning_without_flag);
     tcase_add_test(basic, test_stdin_echo);
+    tcase_add_test(basic, test_stdin_ignored);
     tcase_add_test(basic, test_stdin_large);
     tcase_add_test(basic, test_empty_stdin);
     tcase_add_test(basic, test_arguments);
@@ -732,7 +794,7 @@ static Suite *runner_suite(void)
     tcase_add_test(basic, test_host_run_missing_program);
     suite_add_tcase(s, basic);
 
-    TCase *imports = make_tcase("imports", 30);
+    TCase *imports = make_tcase("imports", 300);
     tcase_add_test(imports, test_trace);
     tcase_add_test(imports, test_trace_on_trap_and_many_calls);
     tcase_add_test(imports, test_trace_import_needs_option);
@@ -742,7 +804,7 @@ static Suite *runner_suite(void)
     tcase_add_test(imports, test_reactor);
     suite_add_tcase(s, imports);
 
-    TCase *fixtures = make_tcase("fixtures", 120);
+    TCase *fixtures = make_tcase("fixtures", 300);
     tcase_add_loop_test(fixtures, test_c_fixture, 0, N_C_FIXTURES);
     tcase_add_loop_test(fixtures, test_c_fixture_via_bitcode, 0, N_C_FIXTURES);
     tcase_add_test(fixtures, test_fixtures_match_native);

@@ -1,4 +1,9 @@
 /* Subprocess helpers for the test suite; see wasm-run.h. */
+/* posix_spawn, poll and sigtimedwait are POSIX.1-2008, not C11. */
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include "wasm-run.h"
 
 #include <errno.h>

@@ -13,6 +13,9 @@
 #include <mewe/context.h>
 #include <mewe/emit.h>
 #include <mewe/module.h>
+#include <mewe/multivariant.h>
+#include <mewe/report.h>
+#include <mewe/variants.h>
 #include <mewe/version.h>
 
 #endif /* MEWE_MEWE_H */

@@ -1,0 +1,119 @@
+/**
+ * @file multivariant.h
+ * @brief mewe_link_multivariant(): dispatchers that pick a variant at random, and variants
+ *        made by other tools.
+ */
+#ifndef MEWE_MULTIVARIANT_H
+#define MEWE_MULTIVARIANT_H
+
+#include <mewe/module.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup multivariant Multivariant linking
+ * @brief Turns every function with variants into a dispatcher.
+ *
+ * For each function `f` with variants, `f`'s body moves to a new variant 0 (`f.mewe.v0`) and
+ * `f` becomes a dispatcher that keeps its name, linkage, signature and attributes (except
+ * memory-effect attributes such as `memory(none)` and `speculatable`, which a dispatcher that
+ * updates a random state no longer satisfies; they are also removed from the variants and from
+ * call sites). Every caller, including variants and code that takes `f`'s address, therefore
+ * goes through the dispatcher. Variants are internal and `noinline`.
+ *
+ * Each dispatcher gets an id, 0 to N-1 in module order; the report maps ids to names.
+ * With tracing on, each dispatch calls the import `mewe_trace.record(i32 id, i32 variant)`.
+ * @{
+ */
+
+/** How a dispatcher reaches the chosen variant. @since 0.1 */
+typedef enum mewe_dispatch_kind {
+    MEWE_DISPATCH_SWITCH = 0, /**< A `br_table` over direct calls (MEWE's choice). */
+    MEWE_DISPATCH_TABLE = 1   /**< A `call_indirect` through a table of the variants. */
+} mewe_dispatch_kind;
+
+/** How often a dispatcher chooses. @since 0.1 */
+typedef enum mewe_granularity {
+    MEWE_GRANULARITY_CALL = 0,    /**< A fresh choice at every call. */
+    MEWE_GRANULARITY_INSTANCE = 1 /**< One choice per function at its first call, kept for
+                                       the instance's life: near-zero overhead. */
+} mewe_granularity;
+
+/** Current version of #mewe_link_options. @since 0.1 */
+#define MEWE_LINK_OPTIONS_VERSION 1
+
+/**
+ * Options of mewe_link_multivariant(). Fill with #MEWE_LINK_OPTIONS_INIT or
+ * mewe_link_options_init(); fields are only ever appended.
+ *
+ * The RNG spec names a registered strategy with optional parameters:
+ * - `"wasi"` (default): an in-module xorshift64* generator seeded on the first dispatch from
+ *   `wasi_snapshot_preview1.random_get`; no host call per dispatch.
+ * - `"host"`, `"host:module=env,name=discriminate"`: MEWE's import
+ *   `discriminate(i32 n) -> i32`, called at every choice.
+ * - `"fixed"`, `"fixed:seed=42"`: the in-module generator seeded with a build-time value
+ *   (default: derived from the context's seed), for reproducible traces.
+ * @since 0.1
+ */
+typedef struct mewe_link_options {
+    unsigned int version;          /**< #MEWE_LINK_OPTIONS_VERSION. */
+    mewe_dispatch_kind dispatch;   /**< Default #MEWE_DISPATCH_SWITCH. */
+    mewe_granularity granularity;  /**< Default #MEWE_GRANULARITY_CALL. */
+    const char *rng;               /**< RNG strategy spec; NULL means "wasi". Borrowed. */
+    int trace;                     /**< Nonzero: dispatchers call `mewe_trace.record`. */
+} mewe_link_options;
+
+/** Initializer with the defaults of #MEWE_LINK_OPTIONS_VERSION. @since 0.1 */
+#define MEWE_LINK_OPTIONS_INIT \
+    { MEWE_LINK_OPTIONS_VERSION, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 0 }
+
+/**
+ * Fills @p opts with the defaults of @p version.
+ * @param[out] opts The struct to fill.
+ * @param[in] version #MEWE_LINK_OPTIONS_VERSION.
+ * @return #MEWE_OK, #MEWE_EINVAL for NULL, #MEWE_EVERSION for an unknown version.
+ * @since 0.1
+ */
+MEWE_API int mewe_link_options_init(mewe_link_options *opts, unsigned int version);
+
+/**
+ * Makes every function that has variants a dispatcher.
+ * @param[in] module The module; on failure it is left as it was.
+ * @param[in] opts Options, or NULL for the defaults.
+ * @return #MEWE_OK (also when no function has variants: nothing changes); #MEWE_EINVAL for
+ *         NULL or a bad option or parameter; #MEWE_EVERSION; #MEWE_ENOTFOUND for an unknown
+ *         RNG strategy; #MEWE_ESTATE if the module is already multivariant; the error code of
+ *         a strategy callback, passed back unchanged; #MEWE_EVERIFY if a strategy built
+ *         invalid IR; #MEWE_ENOMEM.
+ * @since 0.1
+ */
+MEWE_API int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts);
+
+/**
+ * Adds variants made elsewhere (MEWE's linker interface, so that any external diversifier
+ * fits). @p variants is a module of the same program in which some functions have other
+ * bodies: each defined function of @p variants whose name and type match a function of
+ * @p module that can have variants, and whose body differs from the original and from the
+ * variants already kept, becomes a new variant of it. Everything else in @p variants is
+ * ignored: its other functions and its mutable globals resolve to @p module's own (by name),
+ * its constant data is copied.
+ * @param[out] out_added Receives the number of variants added; may be NULL.
+ * @param[in] module The module that receives the variants; unchanged on failure.
+ * @param[in] variants **Consumed** on success and on failure alike; same context.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL or modules of different contexts; #MEWE_ESTATE if
+ *         @p module is already multivariant; #MEWE_ELINK when @p variants refers to a mutable
+ *         global that @p module lacks (named in the message); #MEWE_ENOMEM.
+ * @since 0.1
+ */
+MEWE_API int mewe_module_add_variants(size_t *out_added, mewe_module *module,
+                                      mewe_module *variants);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEWE_MULTIVARIANT_H */

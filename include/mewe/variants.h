@@ -1,0 +1,105 @@
+/**
+ * @file variants.h
+ * @brief mewe_generate_variants(): semantically equivalent variants of a module's functions.
+ */
+#ifndef MEWE_VARIANTS_H
+#define MEWE_VARIANTS_H
+
+#include <mewe/module.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @defgroup variants Variant generation
+ * @brief Clones each eligible function and diversifies the clones.
+ *
+ * For every selected function `f`, up to @ref mewe_generate_options.variants variants are
+ * made: `f` is cloned into an internal, never-inlined function `f.mewe.vK` (K = 1, 2, ...)
+ * and the chosen diversifiers rewrite the clone. A variant that fails LLVM's verifier is
+ * dropped (and reported); a variant identical in structure to `f` or to a variant already
+ * kept is dropped and another attempt made. The variants are marked in the IR itself
+ * (function attributes `mewe-variant-of` and `mewe-variant`), so a module written with
+ * mewe_module_write() and loaded again still knows them.
+ *
+ * A function is skipped, with its reason kept for the report, when it is a declaration,
+ * uses exception handling (invoke, landingpad, callbr, ...), calls something
+ * `returns_twice`, holds a `musttail` call, is naked, holds inline asm, is variadic, takes a
+ * block address, is smaller than @ref mewe_generate_options.min_instructions, is excluded by
+ * the allow/deny lists, or a budget ran out.
+ *
+ * Build-time randomness: each function's choices derive from the context's seed and the
+ * function's name only, so the same input, options and seed give byte-identical output, and
+ * adding a function does not change the variants of the others. (A time budget that runs out
+ * breaks this promise, by nature; the report says when it did.)
+ * @{
+ */
+
+/** Current version of #mewe_generate_options. @since 0.1 */
+#define MEWE_GENERATE_OPTIONS_VERSION 1
+
+/**
+ * Options of mewe_generate_variants(). Fill with #MEWE_GENERATE_OPTIONS_INIT or
+ * mewe_generate_options_init(); fields are only ever appended.
+ *
+ * Names in @ref mewe_generate_options::allow and @ref mewe_generate_options::deny are
+ * function names or globs (`*`, `?`, `[...]`, as fnmatch(3)). A function is selected when
+ * it matches an allow entry (or the allow list is empty) and matches no deny entry.
+ *
+ * A diversifier spec is a registered diversifier's name, optionally followed by parameters:
+ * `"subst"`, `"subst:rate=0.8"`, `"blocks:split=2,shuffle=1"`. They run in the order given on
+ * every variant. An empty list means the built-in default set (`"subst"`, `"blocks"`).
+ * @since 0.1
+ */
+typedef struct mewe_generate_options {
+    unsigned int version;              /**< #MEWE_GENERATE_OPTIONS_VERSION. */
+    unsigned int variants;             /**< Variants per function besides the original,
+                                            default 3, at most 64. */
+    const char *const *diversifiers;   /**< Diversifier specs, borrowed for the call. */
+    size_t diversifier_count;          /**< Entries in @ref diversifiers. */
+    const char *const *allow;          /**< Names or globs to diversify (empty: all). */
+    size_t allow_count;                /**< Entries in @ref allow. */
+    const char *const *deny;           /**< Names or globs never to diversify. */
+    size_t deny_count;                 /**< Entries in @ref deny. */
+    unsigned int min_instructions;     /**< Skip functions with fewer instructions, default 3. */
+    unsigned int attempts;             /**< Tries per variant before giving up on a distinct
+                                            one, default 4. */
+    double time_budget;                /**< Seconds for the whole call; 0 = no limit. */
+    double size_budget;                /**< Most instructions the variants may add, as a
+                                            multiple of the module's instruction count
+                                            (e.g. 2.0); 0 = no limit. */
+} mewe_generate_options;
+
+/** Initializer with the defaults of #MEWE_GENERATE_OPTIONS_VERSION. @since 0.1 */
+#define MEWE_GENERATE_OPTIONS_INIT \
+    { MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 4, 0.0, 0.0 }
+
+/**
+ * Fills @p opts with the defaults of @p version.
+ * @param[out] opts The struct to fill.
+ * @param[in] version #MEWE_GENERATE_OPTIONS_VERSION.
+ * @return #MEWE_OK, #MEWE_EINVAL for NULL, #MEWE_EVERSION for an unknown version.
+ * @since 0.1
+ */
+MEWE_API int mewe_generate_options_init(mewe_generate_options *opts, unsigned int version);
+
+/**
+ * Generates variants of the module's eligible functions.
+ * @param[in] module The module; on failure it is left as it was.
+ * @param[in] opts Options, or NULL for the defaults.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL or a bad option or parameter (named in the
+ *         message); #MEWE_EVERSION for an unknown options version; #MEWE_ENOTFOUND for an
+ *         unknown diversifier name; #MEWE_ESTATE if the module is already multivariant;
+ *         the error code of a diversifier callback, passed back unchanged; #MEWE_ENOMEM.
+ * @since 0.1
+ */
+MEWE_API int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opts);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEWE_VARIANTS_H */

@@ -1,0 +1,163 @@
+/* Built-in diversifier `blocks`: splits basic blocks at random points and shuffles the
+ * layout of all blocks but the entry. Registered through the public hook API. */
+#include <stdlib.h>
+
+#include "../builtins.h"
+
+/* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
+ * with `to` in its place. */
+static void retarget_phi(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef from,
+                         LLVMBasicBlockRef to)
+{
+    unsigned n = LLVMCountIncoming(phi);
+    bool names_from = false;
+    for (unsigned i = 0; i < n; i++)
+        names_from |= LLVMGetIncomingBlock(phi, i) == from;
+    if (!names_from)
+        return;
+    LLVMPositionBuilderBefore(b, phi);
+    LLVMValueRef fresh = LLVMBuildPhi(b, LLVMTypeOf(phi), "");
+    for (unsigned i = 0; i < n; i++) {
+        LLVMValueRef v = LLVMGetIncomingValue(phi, i);
+        LLVMBasicBlockRef bb = LLVMGetIncomingBlock(phi, i);
+        if (bb == from)
+            bb = to;
+        LLVMAddIncoming(fresh, &v, &bb, 1);
+    }
+    size_t len;
+    const char *name = LLVMGetValueName2(phi, &len);
+    LLVMReplaceAllUsesWith(phi, fresh);
+    LLVMSetValueName2(fresh, name, len);
+    LLVMInstructionEraseFromParent(phi);
+}
+
+static void retarget_successor_phis(LLVMBuilderRef b, LLVMValueRef term, LLVMBasicBlockRef from,
+                                    LLVMBasicBlockRef to)
+{
+    unsigned n = LLVMGetNumSuccessors(term);
+    for (unsigned s = 0; s < n; s++) {
+        LLVMBasicBlockRef succ = LLVMGetSuccessor(term, s);
+        /* A successor listed twice (switch cases) is handled at its first visit. */
+        LLVMValueRef i = LLVMGetFirstInstruction(succ);
+        while (i && LLVMIsAPHINode(i)) {
+            LLVMValueRef next = LLVMGetNextInstruction(i);
+            retarget_phi(b, i, from, to);
+            i = next;
+        }
+    }
+}
+
+/* Moves `at` and everything after it into a new block that `bb` falls into. */
+static void split_at(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMValueRef at)
+{
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(at));
+    LLVMBasicBlockRef tail = LLVMInsertBasicBlockInContext(c, bb, "");
+    LLVMMoveBasicBlockAfter(tail, bb);
+    LLVMPositionBuilderAtEnd(b, tail);
+    for (LLVMValueRef i = at; i;) {
+        LLVMValueRef next = LLVMGetNextInstruction(i);
+        LLVMInstructionRemoveFromParent(i);
+        LLVMInsertIntoBuilder(b, i);
+        i = next;
+    }
+    LLVMPositionBuilderAtEnd(b, bb);
+    LLVMBuildBr(b, tail);
+    retarget_successor_phis(b, LLVMGetBasicBlockTerminator(tail), bb, tail);
+}
+
+/* A split point: any instruction after the phis and allocas (allocas stay in the entry block
+ * so they remain static stack slots), the terminator excluded. */
+static LLVMValueRef pick_split(mewe_hook *hook, LLVMBasicBlockRef bb)
+{
+    unsigned n = 0;
+    for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+        if (!LLVMIsAPHINode(i) && !LLVMIsAAllocaInst(i) && !LLVMIsATerminatorInst(i))
+            n++;
+    }
+    if (n < 2)
+        return NULL;
+    unsigned k = 1 + mewe_hook_random_below(hook, n - 1); /* never before the first */
+    for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+        if (!LLVMIsAPHINode(i) && !LLVMIsAAllocaInst(i) && !LLVMIsATerminatorInst(i) && k-- == 0)
+            return i;
+    }
+    return NULL;
+}
+
+static int collect_blocks(LLVMValueRef fn, LLVMBasicBlockRef **out, unsigned *count)
+{
+    unsigned n = LLVMCountBasicBlocks(fn);
+    LLVMBasicBlockRef *bbs = malloc((n ? n : 1) * sizeof *bbs);
+    if (!bbs)
+        return MEWE_ENOMEM;
+    LLVMGetBasicBlocks(fn, bbs);
+    *out = bbs;
+    *count = n;
+    return MEWE_OK;
+}
+
+static int split_blocks(mewe_hook *hook, LLVMValueRef fn, double rate)
+{
+    LLVMBasicBlockRef *bbs;
+    unsigned n;
+    if (collect_blocks(fn, &bbs, &n) != MEWE_OK)
+        return MEWE_ENOMEM;
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetTypeContext(LLVMTypeOf(fn)));
+    for (unsigned i = 0; i < n; i++) {
+        if ((double)(mewe_hook_random(hook) >> 11) * 0x1.0p-53 >= rate)
+            continue;
+        LLVMValueRef at = pick_split(hook, bbs[i]);
+        if (at)
+            split_at(b, bbs[i], at);
+    }
+    LLVMDisposeBuilder(b);
+    free(bbs);
+    return MEWE_OK;
+}
+
+/* Fisher-Yates over every block but the entry, then lays them out in that order. */
+static int shuffle_blocks(mewe_hook *hook, LLVMValueRef fn)
+{
+    LLVMBasicBlockRef *bbs;
+    unsigned n;
+    if (collect_blocks(fn, &bbs, &n) != MEWE_OK)
+        return MEWE_ENOMEM;
+    for (unsigned i = n - 1; i > 1; i--) {
+        unsigned j = 1 + mewe_hook_random_below(hook, i);
+        LLVMBasicBlockRef t = bbs[i];
+        bbs[i] = bbs[j];
+        bbs[j] = t;
+    }
+    for (unsigned i = 1; i < n; i++)
+        LLVMMoveBasicBlockAfter(bbs[i], bbs[i - 1]);
+    free(bbs);
+    return MEWE_OK;
+}
+
+static int blocks(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    (void)user_data;
+    double split, shuffle;
+    int rc = mewe_hook_param_double(&split, hook, "split", 0.5, 0.0, 1.0);
+    if (rc == MEWE_OK)
+        rc = mewe_hook_param_double(&shuffle, hook, "shuffle", 1.0, 0.0, 1.0);
+    if (rc == MEWE_OK && split > 0)
+        rc = split_blocks(hook, fn, split);
+    if (rc == MEWE_OK && shuffle >= 0.5 && LLVMCountBasicBlocks(fn) > 2)
+        rc = shuffle_blocks(hook, fn);
+    return rc;
+}
+
+int mewe__register_blocks(mewe_context *ctx)
+{
+    static const char *const params[] = {"split", "shuffle", NULL};
+    mewe_diversifier d = {
+        .version = MEWE_DIVERSIFIER_VERSION,
+        .name = "blocks",
+        .description = "basic-block splitting and layout shuffling "
+                       "(split=0.5: share of blocks split; shuffle=1: reorder blocks)",
+        .param_names = params,
+        .diversify = blocks,
+    };
+    return mewe_diversifier_register(ctx, &d);
+}

@@ -1,0 +1,361 @@
+/* mewe_generate_variants: select functions, clone, diversify, verify, dedupe. */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <llvm-c/Analysis.h>
+
+#include "clone.h"
+#include "eligibility.h"
+#include "fnshape.h"
+#include "plugin.h"
+#include "variants.h"
+
+#define MAX_VARIANTS 64
+
+static const char *const default_diversifiers[] = {"subst", "blocks"};
+
+typedef struct generation {
+    mewe_module *m;
+    const mewe_generate_options *o;
+    mewe__spec *specs;
+    size_t spec_count;
+    mewe__families families;
+    LLVMValueRef *created; /* kept variants, deleted again if the call fails */
+    size_t created_count, created_cap;
+    size_t added_instructions, size_limit;
+    double deadline;
+    bool time_hit;
+} generation;
+
+int mewe_generate_options_init(mewe_generate_options *opts, unsigned int version)
+{
+    if (!opts)
+        return MEWE_EINVAL;
+    if (version != MEWE_GENERATE_OPTIONS_VERSION)
+        return MEWE_EVERSION;
+    mewe_generate_options defaults = MEWE_GENERATE_OPTIONS_INIT;
+    *opts = defaults;
+    return MEWE_OK;
+}
+
+static int check_list(mewe_context *ctx, const char *const *list, size_t n, const char *what)
+{
+    if (n > 0 && !list)
+        return mewe__error(ctx, MEWE_EINVAL, "generate option %s: %zu entries but no array",
+                           what, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!list[i] || !*list[i])
+            return mewe__error(ctx, MEWE_EINVAL, "generate option %s: entry %zu is %s", what, i,
+                               list[i] ? "empty" : "NULL");
+    }
+    return MEWE_OK;
+}
+
+static int check_options(mewe_context *ctx, const mewe_generate_options *o)
+{
+    if (o->version != MEWE_GENERATE_OPTIONS_VERSION)
+        return mewe__error(ctx, MEWE_EVERSION, "generate options version %u unknown (this "
+                           "libmewe knows %d)", o->version, MEWE_GENERATE_OPTIONS_VERSION);
+    if (o->variants > MAX_VARIANTS)
+        return mewe__error(ctx, MEWE_EINVAL, "generate option variants: %u is more than %d",
+                           o->variants, MAX_VARIANTS);
+    if (o->attempts < 1 || o->attempts > 100)
+        return mewe__error(ctx, MEWE_EINVAL, "generate option attempts: %u out of range "
+                           "(1..100)", o->attempts);
+    if (!(o->time_budget >= 0) || isinf(o->time_budget))
+        return mewe__error(ctx, MEWE_EINVAL, "generate option time_budget: %g is not a finite "
+                           "number of seconds >= 0", o->time_budget);
+    if (!(o->size_budget >= 0) || isinf(o->size_budget))
+        return mewe__error(ctx, MEWE_EINVAL, "generate option size_budget: %g is not a finite "
+                           "factor >= 0", o->size_budget);
+    int rc = check_list(ctx, o->diversifiers, o->diversifier_count, "diversifiers");
+    if (rc == MEWE_OK)
+        rc = check_list(ctx, o->allow, o->allow_count, "allow");
+    if (rc == MEWE_OK)
+        rc = check_list(ctx, o->deny, o->deny_count, "deny");
+    return rc;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static bool matches_any(const char *name, const char *const *globs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(globs[i], name) == 0 || fnmatch(globs[i], name, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int parse_specs(generation *g)
+{
+    const mewe_generate_options *o = g->o;
+    const char *const *list = o->diversifier_count ? o->diversifiers : default_diversifiers;
+    size_t n = o->diversifier_count ? o->diversifier_count
+                                    : sizeof default_diversifiers / sizeof *default_diversifiers;
+    g->specs = calloc(n, sizeof *g->specs);
+    if (!g->specs)
+        return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int rc = mewe__spec_parse(g->m->ctx, &g->specs[i], &g->m->ctx->diversifiers,
+                                  "diversifier", list[i]);
+        if (rc != MEWE_OK)
+            return rc;
+        g->spec_count++;
+    }
+    return MEWE_OK;
+}
+
+static int remember(generation *g, LLVMValueRef v)
+{
+    if (g->created_count == g->created_cap) {
+        size_t cap = g->created_cap ? g->created_cap * 2 : 64;
+        LLVMValueRef *c = realloc(g->created, cap * sizeof *c);
+        if (!c)
+            return MEWE_ENOMEM;
+        g->created = c;
+        g->created_cap = cap;
+    }
+    g->created[g->created_count++] = v;
+    return MEWE_OK;
+}
+
+/* Runs every diversifier on a fresh clone. */
+static int diversify(generation *g, LLVMValueRef v, const char *name, uint64_t salt)
+{
+    for (size_t s = 0; s < g->spec_count; s++) {
+        mewe_hook hook;
+        mewe__hook_init(&hook, g->m->ctx, &g->specs[s],
+                        mewe__seed_for(g->m->ctx->seed, name, salt * 64 + s));
+        const mewe__plugin *p = g->specs[s].plugin;
+        int rc = p->fn.diversify(&hook, v, p->user_data);
+        char what[512];
+        snprintf(what, sizeof what, "function '%s'", name);
+        rc = mewe__hook_finish(&hook, rc, what);
+        if (rc != MEWE_OK)
+            return rc;
+    }
+    return MEWE_OK;
+}
+
+typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID } attempt_result;
+
+static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigned index,
+                       unsigned attempt, attempt_result *result)
+{
+    char *err = NULL;
+    LLVMValueRef v = mewe__function_clone(fn, "mewe.tmp", &err);
+    if (!v) {
+        int rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "cannot clone '%s': %s", name,
+                             err ? err : "out of memory");
+        free(err);
+        return rc;
+    }
+    int rc = diversify(g, v, name, (uint64_t)index * 1000 + attempt);
+    if (rc != MEWE_OK) {
+        LLVMDeleteFunction(v);
+        return rc;
+    }
+    mewe__family *fam = mewe__families_find(&g->families, name);
+    if (LLVMVerifyFunction(v, LLVMReturnStatusAction)) {
+        mewe__log(g->m->ctx, MEWE_LOG_WARN, "variant %u of '%s' fails verification: dropped",
+                  index, name);
+        *result = ATTEMPT_INVALID;
+    } else if ((fam && mewe__family_has_shape(fam, v)) ||
+               (!fam && mewe__function_shape_equal(fn, v))) {
+        *result = ATTEMPT_DUPLICATE;
+    } else {
+        *result = ATTEMPT_KEPT;
+    }
+    if (*result != ATTEMPT_KEPT) {
+        LLVMDeleteFunction(v);
+        return MEWE_OK;
+    }
+    mewe__variant_mark(v, name, index);
+    g->added_instructions += mewe__function_instruction_count(v);
+    if (remember(g, v) != MEWE_OK || mewe__families_add(&g->families, fn, v) != MEWE_OK) {
+        LLVMDeleteFunction(v);
+        if (g->created_count && g->created[g->created_count - 1] == v)
+            g->created_count--;
+        return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    }
+    return MEWE_OK;
+}
+
+static const char *budget_reason(generation *g, unsigned instructions)
+{
+    if (g->o->time_budget > 0 && now() > g->deadline) {
+        g->time_hit = true;
+        return "time budget";
+    }
+    if (g->size_limit && g->added_instructions + instructions > g->size_limit)
+        return "size budget";
+    return NULL;
+}
+
+static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec)
+{
+    mewe__family *fam = mewe__families_find(&g->families, rec->name);
+    unsigned first = fam ? (unsigned)fam->count + 1 : 1; /* variants from before keep theirs */
+    for (unsigned k = 0; k < g->o->variants; k++) {
+        const char *why = budget_reason(g, rec->instructions);
+        if (why) {
+            if (rec->variants == 0)
+                rec->reason = why;
+            break;
+        }
+        unsigned index = first + rec->variants;
+        attempt_result r = ATTEMPT_DUPLICATE;
+        for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT; a++) {
+            int rc = try_variant(g, fn, rec->name, index, k * g->o->attempts + a, &r);
+            if (rc != MEWE_OK)
+                return rc;
+            rec->dropped_duplicate += r == ATTEMPT_DUPLICATE;
+            rec->dropped_invalid += r == ATTEMPT_INVALID;
+        }
+        rec->variants += r == ATTEMPT_KEPT;
+    }
+    if (rec->variants == 0 && !rec->reason)
+        rec->reason = rec->dropped_invalid ? "every variant failed verification"
+                                           : "no distinct variant found";
+    return MEWE_OK;
+}
+
+static const char *selection_reason(generation *g, LLVMValueRef fn, mewe__fnrec *rec)
+{
+    const char *why = mewe__function_ineligible_reason(fn);
+    if (why)
+        return why;
+    rec->eligible = true;
+    if (g->o->allow_count && !matches_any(rec->name, g->o->allow, g->o->allow_count))
+        return "not in the allow list";
+    if (matches_any(rec->name, g->o->deny, g->o->deny_count))
+        return "in the deny list";
+    if (rec->instructions < g->o->min_instructions)
+        return "too small";
+    return NULL;
+}
+
+/* The functions to consider: the module's own, not variants or libmewe's helpers. */
+static int originals(LLVMModuleRef llvm, LLVMValueRef **out, size_t *count)
+{
+    size_t n = 0, cap = 64;
+    LLVMValueRef *fns = malloc(cap * sizeof *fns);
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); fns && f; f = LLVMGetNextFunction(f)) {
+        unsigned len;
+        if (LLVMIsDeclaration(f) || mewe__variant_of(f, &len))
+            continue;
+        if (n == cap) {
+            LLVMValueRef *bigger = realloc(fns, (cap *= 2) * sizeof *fns);
+            if (!bigger) {
+                free(fns);
+                return MEWE_ENOMEM;
+            }
+            fns = bigger;
+        }
+        fns[n++] = f;
+    }
+    *out = fns;
+    *count = n;
+    return fns ? MEWE_OK : MEWE_ENOMEM;
+}
+
+static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
+{
+    LLVMValueRef *fns;
+    size_t n;
+    if (originals(g->m->llvm, &fns, &n) != MEWE_OK)
+        return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    mewe__fnrec *recs = calloc(n ? n : 1, sizeof *recs);
+    int rc = recs ? MEWE_OK : mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        size_t len;
+        const char *name = LLVMGetValueName2(fns[i], &len);
+        recs[i].name = mewe__printf("%.*s", (int)len, name);
+        if (!recs[i].name) {
+            rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+            break;
+        }
+        recs[i].instructions = mewe__function_instruction_count(fns[i]);
+        recs[i].reason = selection_reason(g, fns[i], &recs[i]);
+        if (!recs[i].reason)
+            rc = make_variants(g, fns[i], &recs[i]);
+    }
+    free(fns);
+    *out_recs = recs;
+    *out_count = n;
+    return rc;
+}
+
+static void rollback(generation *g)
+{
+    while (g->created_count > 0)
+        LLVMDeleteFunction(g->created[--g->created_count]);
+}
+
+static void free_records(mewe__fnrec *recs, size_t n)
+{
+    for (size_t i = 0; recs && i < n; i++)
+        free(recs[i].name);
+    free(recs);
+}
+
+int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opts)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    mewe_context *ctx = module->ctx;
+    mewe_generate_options defaults = MEWE_GENERATE_OPTIONS_INIT;
+    const mewe_generate_options *o = opts ? opts : &defaults;
+    int rc = check_options(ctx, o);
+    if (rc != MEWE_OK)
+        return rc;
+    if (module->multivariant)
+        return mewe__error(ctx, MEWE_ESTATE, "'%s' is already multivariant: generate variants "
+                           "before mewe_link_multivariant", module->name);
+    generation g = {.m = module, .o = o};
+    g.deadline = now() + o->time_budget;
+    g.size_limit = (size_t)(o->size_budget * (double)module->instructions_before);
+    if (o->size_budget > 0 && g.size_limit == 0)
+        g.size_limit = 1;
+    mewe__fnrec *recs = NULL;
+    size_t n = 0;
+    rc = parse_specs(&g);
+    if (rc == MEWE_OK && mewe__families_collect(&g.families, module->llvm) != MEWE_OK)
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
+    if (rc == MEWE_OK)
+        rc = run(&g, &recs, &n);
+    if (rc == MEWE_OK) {
+        char *msg = NULL;
+        if (LLVMVerifyModule(module->llvm, LLVMReturnStatusAction, &msg))
+            rc = mewe__error(ctx, MEWE_EVERIFY, "'%s' fails verification after diversification "
+                             "(a diversifier changed code outside its variant?): %.300s",
+                             module->name, msg ? msg : "");
+        LLVMDisposeMessage(msg);
+    }
+    if (rc != MEWE_OK) {
+        rollback(&g);
+        free_records(recs, n);
+    } else {
+        mewe__module_records_clear(module);
+        module->records = recs;
+        module->record_count = n;
+        module->time_budget_hit = g.time_hit;
+        mewe__module_changed(module);
+    }
+    for (size_t i = 0; i < g.spec_count; i++)
+        mewe__spec_fini(&g.specs[i]);
+    free(g.specs);
+    free(g.created);
+    mewe__families_free(&g.families);
+    return rc;
+}

@@ -1,0 +1,390 @@
+/* Plugin registries, specs and hooks. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin.h"
+
+uint64_t mewe__mix64(uint64_t x)
+{
+    /* splitmix64's finalizer: a bijection with good avalanche. */
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+uint64_t mewe__seed_for(uint64_t seed, const char *name, uint64_t salt)
+{
+    uint64_t h = 0xCBF29CE484222325ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 0x100000001B3ull;
+    return mewe__mix64(mewe__mix64(seed ^ h) ^ mewe__mix64(salt));
+}
+
+static bool valid_name(const char *name)
+{
+    if (!name || !*name)
+        return false;
+    for (const char *p = name; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            return false;
+    }
+    return true;
+}
+
+static void plugin_fini(mewe__plugin *p)
+{
+    if (p->destroy)
+        p->destroy(p->user_data);
+    free(p->name);
+    free(p->description);
+    for (char **k = p->param_names; k && *k; k++)
+        free(*k);
+    free(p->param_names);
+}
+
+void mewe__registry_free(mewe__registry *r)
+{
+    for (size_t i = 0; i < r->count; i++)
+        plugin_fini(&r->items[i]);
+    free(r->items);
+    r->items = NULL;
+    r->count = r->cap = 0;
+}
+
+static char **copy_names(const char *const *names, bool *oom)
+{
+    *oom = false;
+    if (!names)
+        return NULL;
+    size_t n = 0;
+    while (names[n])
+        n++;
+    char **copy = calloc(n + 1, sizeof *copy);
+    for (size_t i = 0; copy && i < n; i++) {
+        copy[i] = mewe__strdup(names[i]);
+        if (!copy[i]) {
+            while (i > 0)
+                free(copy[--i]);
+            free(copy);
+            copy = NULL;
+        }
+    }
+    *oom = copy == NULL;
+    return copy;
+}
+
+int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, const char *name,
+                       const char *description, const char *const *param_names,
+                       mewe__plugin_fn fn, void *user_data, void (*destroy)(void *))
+{
+    mewe__plugin p = {0};
+    p.user_data = user_data;
+    p.destroy = destroy;
+    p.fn = fn;
+    int rc = MEWE_OK;
+    bool oom = false;
+    if (!valid_name(name))
+        rc = mewe__error(ctx, MEWE_EINVAL, "%s name '%s' is not [A-Za-z0-9_-]+", kind,
+                         name ? name : "(NULL)");
+    else if (mewe__registry_find(r, name))
+        rc = mewe__error(ctx, MEWE_EEXIST, "%s '%s' is already registered", kind, name);
+    if (rc == MEWE_OK) {
+        p.name = mewe__strdup(name);
+        p.description = mewe__strdup(description ? description : "");
+        p.param_names = copy_names(param_names, &oom);
+        if (!p.name || !p.description || oom)
+            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
+    }
+    if (rc == MEWE_OK && r->count == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        mewe__plugin *items = realloc(r->items, cap * sizeof *items);
+        if (!items)
+            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
+        else {
+            r->items = items;
+            r->cap = cap;
+        }
+    }
+    if (rc != MEWE_OK) {
+        plugin_fini(&p); /* calls destroy: the descriptor's owner hands it over either way */
+        return rc;
+    }
+    r->items[r->count++] = p;
+    return MEWE_OK;
+}
+
+const mewe__plugin *mewe__registry_find(const mewe__registry *r, const char *name)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        if (strcmp(r->items[i].name, name) == 0)
+            return &r->items[i];
+    }
+    return NULL;
+}
+
+static bool accepts(const mewe__plugin *p, const char *key)
+{
+    for (char **k = p->param_names; k && *k; k++) {
+        if (strcmp(*k, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+void mewe__spec_fini(mewe__spec *spec)
+{
+    for (size_t i = 0; i < spec->n_params; i++) {
+        free(spec->keys[i]);
+        free(spec->values[i]);
+    }
+    free(spec->keys);
+    free(spec->values);
+    free(spec->text);
+    memset(spec, 0, sizeof *spec);
+}
+
+static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, const char *item,
+                     size_t len)
+{
+    const char *eq = memchr(item, '=', len);
+    if (!eq || eq == item)
+        return mewe__error(ctx, MEWE_EINVAL, "%s spec '%s': parameter '%.*s' is not key=value",
+                           kind, spec->text, (int)len, item);
+    char *key = mewe__printf("%.*s", (int)(eq - item), item);
+    char *value = mewe__printf("%.*s", (int)(len - (size_t)(eq - item) - 1), eq + 1);
+    char **keys = realloc(spec->keys, (spec->n_params + 1) * sizeof *keys);
+    if (keys)
+        spec->keys = keys;
+    char **values = keys ? realloc(spec->values, (spec->n_params + 1) * sizeof *values) : NULL;
+    if (values)
+        spec->values = values;
+    if (!key || !value || !keys || !values) {
+        free(key);
+        free(value);
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory parsing '%s'", spec->text);
+    }
+    spec->keys[spec->n_params] = key;
+    spec->values[spec->n_params++] = value;
+    if (!accepts(spec->plugin, key))
+        return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no parameter '%s'", kind,
+                           spec->plugin->name, key);
+    return MEWE_OK;
+}
+
+int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r,
+                     const char *kind, const char *text)
+{
+    memset(out, 0, sizeof *out);
+    if (!text || !*text)
+        return mewe__error(ctx, MEWE_EINVAL, "%s spec is %s", kind, text ? "empty" : "NULL");
+    out->text = mewe__strdup(text);
+    if (!out->text)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory parsing '%s'", text);
+    const char *colon = strchr(text, ':');
+    size_t name_len = colon ? (size_t)(colon - text) : strlen(text);
+    char *name = mewe__printf("%.*s", (int)name_len, text);
+    if (!name)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory parsing '%s'", text);
+    out->plugin = mewe__registry_find(r, name);
+    int rc = MEWE_OK;
+    if (!out->plugin)
+        rc = mewe__error(ctx, MEWE_ENOTFOUND, "unknown %s '%s'", kind, name);
+    free(name);
+    for (const char *p = colon ? colon + 1 : NULL; rc == MEWE_OK && p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        rc = add_param(ctx, out, kind, p, len);
+        p = comma ? comma + 1 : NULL;
+    }
+    if (rc != MEWE_OK)
+        mewe__spec_fini(out);
+    return rc;
+}
+
+void mewe__hook_init(mewe_hook *hook, mewe_context *ctx, const mewe__spec *spec, uint64_t seed)
+{
+    hook->ctx = ctx;
+    hook->spec = spec;
+    hook->state = seed;
+    hook->error = NULL;
+}
+
+int mewe__hook_finish(mewe_hook *hook, int rc, const char *what)
+{
+    if (rc != MEWE_OK) {
+        const char *why = hook->error ? hook->error : mewe_status_str(rc);
+        rc = mewe__error(hook->ctx, rc, "%s '%s' failed on %s: %s",
+                         hook->spec ? "plugin" : "callback",
+                         hook->spec ? hook->spec->plugin->name : "?", what, why);
+    }
+    free(hook->error);
+    hook->error = NULL;
+    return rc;
+}
+
+uint64_t mewe_hook_random(mewe_hook *hook)
+{
+    if (!hook)
+        return 0;
+    hook->state += 0x9E3779B97F4A7C15ull;
+    return mewe__mix64(hook->state);
+}
+
+uint32_t mewe_hook_random_below(mewe_hook *hook, uint32_t bound)
+{
+    if (bound <= 1)
+        return 0;
+    /* Lemire's method with rejection: exactly uniform. */
+    uint64_t m = (uint64_t)(uint32_t)mewe_hook_random(hook) * bound;
+    uint32_t low = (uint32_t)m;
+    if (low < bound) {
+        uint32_t threshold = (uint32_t)-bound % bound;
+        while (low < threshold) {
+            m = (uint64_t)(uint32_t)mewe_hook_random(hook) * bound;
+            low = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+const char *mewe_hook_param(mewe_hook *hook, const char *key)
+{
+    if (!hook || !key || !hook->spec)
+        return NULL;
+    for (size_t i = hook->spec->n_params; i-- > 0;) { /* the last setting wins */
+        if (strcmp(hook->spec->keys[i], key) == 0)
+            return hook->spec->values[i];
+    }
+    return NULL;
+}
+
+int mewe_hook_param_double(double *out, mewe_hook *hook, const char *key, double fallback,
+                           double min, double max)
+{
+    if (!out || !hook || !key)
+        return MEWE_EINVAL;
+    const char *text = mewe_hook_param(hook, key);
+    *out = fallback;
+    if (!text)
+        return MEWE_OK;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno || isnan(v) || v < min || v > max) {
+        char *msg = mewe__printf("parameter %s='%s' must be a number in [%g, %g]", key, text,
+                                 min, max);
+        mewe_hook_set_error(hook, msg ? msg : "bad parameter");
+        free(msg);
+        return MEWE_EINVAL;
+    }
+    *out = v;
+    return MEWE_OK;
+}
+
+int mewe_hook_set_error(mewe_hook *hook, const char *message)
+{
+    if (!hook || !message)
+        return MEWE_EINVAL;
+    char *copy = mewe__strdup(message);
+    if (!copy)
+        return MEWE_ENOMEM;
+    free(hook->error);
+    hook->error = copy;
+    return MEWE_OK;
+}
+
+mewe_context *mewe_hook_context(mewe_hook *hook)
+{
+    return hook ? hook->ctx : NULL;
+}
+
+static int check_descriptor(mewe_context *ctx, unsigned int version, unsigned int known,
+                            bool has_callback, const char *kind, const char *name)
+{
+    if (version != known)
+        return mewe__error(ctx, MEWE_EVERSION, "%s '%s': descriptor version %u unknown (this "
+                           "libmewe knows %u)", kind, name ? name : "(NULL)", version, known);
+    if (!has_callback)
+        return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no callback", kind,
+                           name ? name : "(NULL)");
+    return MEWE_OK;
+}
+
+int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
+{
+    if (!ctx || !d) {
+        if (d && d->destroy)
+            d->destroy(d->user_data);
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL")
+                   : MEWE_EINVAL;
+    }
+    int rc = check_descriptor(ctx, d->version, MEWE_DIVERSIFIER_VERSION, d->diversify != NULL,
+                              "diversifier", d->name);
+    if (rc != MEWE_OK) {
+        if (d->destroy)
+            d->destroy(d->user_data);
+        return rc;
+    }
+    mewe__plugin_fn fn = {.diversify = d->diversify};
+    return mewe__registry_add(ctx, &ctx->diversifiers, "diversifier", d->name, d->description,
+                              d->param_names, fn, d->user_data, d->destroy);
+}
+
+int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
+{
+    if (!ctx || !s) {
+        if (s && s->destroy)
+            s->destroy(s->user_data);
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "RNG strategy descriptor is NULL")
+                   : MEWE_EINVAL;
+    }
+    int rc = check_descriptor(ctx, s->version, MEWE_RNG_STRATEGY_VERSION, s->build != NULL,
+                              "RNG strategy", s->name);
+    if (rc != MEWE_OK) {
+        if (s->destroy)
+            s->destroy(s->user_data);
+        return rc;
+    }
+    mewe__plugin_fn fn = {.build = s->build};
+    return mewe__registry_add(ctx, &ctx->strategies, "RNG strategy", s->name, s->description,
+                              s->param_names, fn, s->user_data, s->destroy);
+}
+
+static int registry_at(const char **out_name, const char **out_description,
+                       const mewe__registry *r, size_t index)
+{
+    if (!out_name || index >= r->count)
+        return MEWE_EINVAL;
+    *out_name = r->items[index].name;
+    if (out_description)
+        *out_description = r->items[index].description;
+    return MEWE_OK;
+}
+
+size_t mewe_diversifier_count(const mewe_context *ctx)
+{
+    return ctx ? ctx->diversifiers.count : 0;
+}
+
+int mewe_diversifier_at(const char **out_name, const char **out_description,
+                        const mewe_context *ctx, size_t index)
+{
+    return ctx ? registry_at(out_name, out_description, &ctx->diversifiers, index)
+               : MEWE_EINVAL;
+}
+
+size_t mewe_rng_strategy_count(const mewe_context *ctx)
+{
+    return ctx ? ctx->strategies.count : 0;
+}
+
+int mewe_rng_strategy_at(const char **out_name, const char **out_description,
+                         const mewe_context *ctx, size_t index)
+{
+    return ctx ? registry_at(out_name, out_description, &ctx->strategies, index)
+               : MEWE_EINVAL;
+}

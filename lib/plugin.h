@@ -1,0 +1,50 @@
+/* Plugin registries (diversifiers, RNG strategies), plugin specs ("name:key=value,...") and
+ * the per-call hook handed to plugin callbacks. */
+#ifndef MEWE_PLUGIN_H
+#define MEWE_PLUGIN_H
+
+#include <mewe/sys/diversifier.h>
+#include <mewe/sys/rng.h>
+
+#include "internal.h"
+
+/* A parsed spec: the plugin it names and its parameters. */
+typedef struct mewe__spec {
+    const mewe__plugin *plugin;
+    char *text; /* the spec as given, for messages */
+    char **keys, **values;
+    size_t n_params;
+} mewe__spec;
+
+struct mewe_hook {
+    mewe_context *ctx;
+    const mewe__spec *spec;
+    uint64_t state; /* splitmix64 */
+    char *error;
+};
+
+void mewe__registry_free(mewe__registry *r);
+/* Copies a descriptor's fields into the registry; `kind` names it in messages. */
+int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, const char *name,
+                       const char *description, const char *const *param_names,
+                       mewe__plugin_fn fn, void *user_data, void (*destroy)(void *));
+const mewe__plugin *mewe__registry_find(const mewe__registry *r, const char *name);
+
+/* Parses "name[:key=value[,key=value...]]" against a registry. */
+int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r,
+                     const char *kind, const char *text);
+void mewe__spec_fini(mewe__spec *spec);
+
+void mewe__hook_init(mewe_hook *hook, mewe_context *ctx, const mewe__spec *spec, uint64_t seed);
+/* Turns a failing callback's code and message into the context's error. */
+int mewe__hook_finish(mewe_hook *hook, int rc, const char *what);
+
+/* Registers the built-in diversifiers and strategies (each through the public API). */
+int mewe__register_builtins(mewe_context *ctx);
+
+/* Deterministic seeds: a 64-bit mix, and the seed of a function derived from the build seed
+ * and its name (so that adding a function changes no other function's choices). */
+uint64_t mewe__mix64(uint64_t x);
+uint64_t mewe__seed_for(uint64_t seed, const char *name, uint64_t salt);
+
+#endif /* MEWE_PLUGIN_H */

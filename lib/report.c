@@ -1,0 +1,203 @@
+/* The JSON report: per function what happened and why, totals, link settings and what the
+ * emitted wasm preserved. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eligibility.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "variants.h"
+
+typedef struct totals {
+    size_t functions, eligible, diversified, dispatchers, variants;
+    double log10_paths;
+} totals;
+
+static long dispatcher_id(LLVMValueRef fn)
+{
+    LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(
+                                  fn, LLVMAttributeFunctionIndex, MEWE_ATTR_DISPATCHER,
+                                  (unsigned)strlen(MEWE_ATTR_DISPATCHER))
+                            : NULL;
+    unsigned len = 0;
+    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
+    char buf[16];
+    if (!v || len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnrec *r,
+                           mewe__families *fams, totals *t)
+{
+    mewe__family *fam = mewe__families_find(fams, r->name);
+    /* Variants made by other tools count too (mewe_module_add_variants). */
+    size_t variants = fam ? fam->count - (LLVMGetNamedFunction(llvm, r->name) &&
+                                          dispatcher_id(LLVMGetNamedFunction(llvm, r->name)) >= 0)
+                          : 0;
+    mewe__strbuf_add(s, "    {\"name\": ");
+    mewe__strbuf_json(s, r->name, strlen(r->name));
+    mewe__strbuf_add(s, ", \"instructions\": %u, \"status\": \"%s\"", r->instructions,
+                     variants ? "diversified" : "skipped");
+    if (!variants) {
+        const char *why = r->reason ? r->reason : "no variants";
+        mewe__strbuf_add(s, ", \"reason\": ");
+        mewe__strbuf_json(s, why, strlen(why));
+    }
+    mewe__strbuf_add(s, ", \"eligible\": %s, \"variants\": %zu, \"dropped_duplicate\": %u, "
+                     "\"dropped_invalid\": %u", r->eligible ? "true" : "false", variants,
+                     r->dropped_duplicate, r->dropped_invalid);
+    long id = dispatcher_id(LLVMGetNamedFunction(llvm, r->name));
+    if (id >= 0)
+        mewe__strbuf_add(s, ", \"dispatcher_id\": %ld", id);
+    mewe__strbuf_add(s, "}");
+    t->functions++;
+    t->eligible += r->eligible;
+    t->diversified += variants > 0;
+    t->variants += variants;
+    t->dispatchers += id >= 0;
+    if (variants)
+        t->log10_paths += log10((double)(variants + 1));
+}
+
+/* Without records from mewe_generate_variants (a module loaded with variants made
+ * elsewhere), the functions are described from the IR. */
+static int records_from_ir(LLVMModuleRef llvm, mewe__fnrec **out, size_t *count)
+{
+    size_t n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
+        unsigned len;
+        n += !LLVMIsDeclaration(f) && !mewe__variant_of(f, &len);
+    }
+    mewe__fnrec *recs = calloc(n ? n : 1, sizeof *recs);
+    if (!recs)
+        return MEWE_ENOMEM;
+    size_t i = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
+        unsigned vlen;
+        if (LLVMIsDeclaration(f) || mewe__variant_of(f, &vlen))
+            continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        recs[i].name = mewe__printf("%.*s", (int)len, name);
+        recs[i].instructions = mewe__function_instruction_count(f);
+        recs[i].reason = dispatcher_id(f) >= 0 ? NULL : mewe__function_ineligible_reason(f);
+        recs[i].eligible = recs[i].reason == NULL;
+        if (!recs[i].name) {
+            *count = i;
+            *out = recs;
+            return MEWE_ENOMEM;
+        }
+        i++;
+    }
+    *out = recs;
+    *count = n;
+    return MEWE_OK;
+}
+
+static void wasm_section(mewe__strbuf *s, const mewe__wasm_stats *w)
+{
+    size_t generated = 0, distinct = 0;
+    mewe__strbuf_add(s, ",\n  \"wasm\": {\"bytes\": %zu, \"code_bytes\": %zu, \"dispatchers\": [",
+                     w->bytes, w->code_bytes);
+    for (size_t i = 0; i < w->count; i++) {
+        mewe__strbuf_add(s, "%s\n    {\"name\": ", i ? "," : "");
+        mewe__strbuf_json(s, w->families[i], strlen(w->families[i]));
+        mewe__strbuf_add(s, ", \"variants\": %zu, \"distinct_in_wasm\": %zu}", w->variants[i],
+                         w->distinct[i]);
+        generated += w->variants[i];
+        distinct += w->distinct[i];
+    }
+    mewe__strbuf_add(s, "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
+                     "\"preservation\": %.4f}", generated, distinct,
+                     generated ? (double)distinct / (double)generated : 0.0);
+}
+
+static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *t)
+{
+    size_t instr_after, bc_after;
+    mewe__module_measure(m->llvm, &instr_after, &bc_after);
+    mewe__strbuf_add(s, "  \"totals\": {\"functions\": %zu, \"eligible\": %zu, "
+                     "\"diversified\": %zu, \"dispatchers\": %zu, \"variants\": %zu, "
+                     "\"coverage\": %.4f, \"log10_static_paths\": %.4f, "
+                     "\"instructions_before\": %zu, \"instructions_after\": %zu, "
+                     "\"bitcode_bytes_before\": %zu, \"bitcode_bytes_after\": %zu, "
+                     "\"time_budget_hit\": %s}",
+                     t->functions, t->eligible, t->diversified, t->dispatchers, t->variants,
+                     t->eligible ? (double)t->diversified / (double)t->eligible : 0.0,
+                     t->log10_paths, m->instructions_before, instr_after, m->bitcode_before,
+                     bc_after, m->time_budget_hit ? "true" : "false");
+}
+
+static char *build(mewe_module *m, size_t *len)
+{
+    mewe__families fams;
+    if (mewe__families_collect(&fams, m->llvm) != MEWE_OK)
+        return NULL;
+    mewe__fnrec *recs = m->records, *own = NULL;
+    size_t n = m->record_count;
+    if (!recs && records_from_ir(m->llvm, &own, &n) != MEWE_OK) {
+        for (size_t i = 0; own && i < n; i++)
+            free(own[i].name);
+        free(own);
+        mewe__families_free(&fams);
+        return NULL;
+    }
+    if (!recs)
+        recs = own;
+    mewe__strbuf s = {0};
+    totals t = {0};
+    mewe__strbuf_add(&s, "{\n  \"module\": ");
+    mewe__strbuf_json(&s, m->name, strlen(m->name));
+    mewe__strbuf_add(&s, ",\n  \"seed\": %llu,\n  \"functions\": [\n",
+                     (unsigned long long)m->ctx->seed);
+    for (size_t i = 0; i < n; i++) {
+        function_entry(&s, m->llvm, &recs[i], &fams, &t);
+        mewe__strbuf_add(&s, i + 1 < n ? ",\n" : "\n");
+    }
+    mewe__strbuf_add(&s, "  ],\n");
+    totals_section(&s, m, &t);
+    if (m->link_summary)
+        mewe__strbuf_add(&s, ",\n  \"link\": %s", m->link_summary);
+    if (m->wasm.valid)
+        wasm_section(&s, &m->wasm);
+    mewe__strbuf_add(&s, "\n}\n");
+    for (size_t i = 0; own && i < n; i++)
+        free(own[i].name);
+    free(own);
+    mewe__families_free(&fams);
+    return mewe__strbuf_take(&s, len);
+}
+
+int mewe_report_json(char **out_json, size_t *out_size, mewe_module *module)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    if (!out_json)
+        return mewe__error(module->ctx, MEWE_EINVAL, "mewe_report_json: out_json is NULL");
+    size_t len;
+    *out_json = build(module, &len);
+    if (!*out_json)
+        return mewe__error(module->ctx, MEWE_ENOMEM, "out of memory building the report");
+    if (out_size)
+        *out_size = len;
+    return MEWE_OK;
+}
+
+int mewe_report_write(mewe_module *module, const char *path)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    if (!path)
+        return mewe__error(module->ctx, MEWE_EINVAL, "mewe_report_write: path is NULL");
+    char *json;
+    size_t len;
+    int rc = mewe_report_json(&json, &len, module);
+    if (rc == MEWE_OK)
+        rc = mewe__file_write_atomic(module->ctx, path, json, len);
+    free(json);
+    return rc;
+}

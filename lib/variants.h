@@ -1,0 +1,41 @@
+/* Shared between variant generation, external variants, linking and the report: how a
+ * variant is marked in the IR and how a function's family is found. */
+#ifndef MEWE_VARIANTS_INTERNAL_H
+#define MEWE_VARIANTS_INTERNAL_H
+
+#include "internal.h"
+
+/* String attributes on a variant function: the original's name and the variant's index. */
+#define MEWE_ATTR_VARIANT_OF "mewe-variant-of"
+#define MEWE_ATTR_VARIANT "mewe-variant"
+/* On a dispatcher: its id. */
+#define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
+
+/* The original's name if fn is a variant, else NULL (borrowed from LLVM). */
+const char *mewe__variant_of(LLVMValueRef fn, unsigned *len);
+/* Marks fn as variant `index` of `original`: name, internal linkage, noinline, attributes. */
+void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index);
+
+/* Variants of every function, by original name, in index order. */
+typedef struct mewe__family {
+    char *name;
+    LLVMValueRef original;
+    LLVMValueRef *variants;
+    size_t count, cap;
+} mewe__family;
+
+typedef struct mewe__families {
+    mewe__family *items;
+    size_t count, cap;
+} mewe__families;
+
+int mewe__families_collect(mewe__families *out, LLVMModuleRef llvm);
+mewe__family *mewe__families_find(mewe__families *f, const char *name);
+/* Adds a variant to the family of `original` (made if needed). */
+int mewe__families_add(mewe__families *f, LLVMValueRef original, LLVMValueRef variant);
+void mewe__families_free(mewe__families *f);
+
+/* True when fn's body is structurally identical to the original's or any variant's. */
+bool mewe__family_has_shape(const mewe__family *fam, LLVMValueRef fn);
+
+#endif /* MEWE_VARIANTS_INTERNAL_H */

@@ -1,0 +1,730 @@
+/*
+ * wasm_inspect.c - bounds-checked reader of WebAssembly binaries, just deep enough to find
+ * each defined function's name and body, and to compare the bodies of variant families.
+ *
+ * Every read goes through a cursor that knows where its region ends, so malformed input can
+ * only make a read fail, never run past the buffer. The name section is located during the
+ * section walk and decoded last, once the number of functions is known, because a name map
+ * may name imported functions as well as defined ones.
+ */
+#include "wasm_inspect.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEWE__WASM_BAD (-1)
+#define MEWE__WASM_NOMEM (-2)
+
+#define MEWE__WASM_SEC_CUSTOM 0
+#define MEWE__WASM_SEC_IMPORT 2
+#define MEWE__WASM_SEC_FUNCTION 3
+#define MEWE__WASM_SEC_START 8
+#define MEWE__WASM_SEC_CODE 10
+#define MEWE__WASM_SEC_DATA 11
+#define MEWE__WASM_SEC_DATACOUNT 12
+#define MEWE__WASM_SEC_MAX 13 /* tag section of the exception-handling proposal */
+
+#define MEWE__WASM_SUB_FUNC_NAMES 1
+#define MEWE__WASM_OP_END 0x0b
+
+static const char mewe__wasm_variant_tag[] = ".mewe.v";
+#define MEWE__WASM_TAG_LEN (sizeof mewe__wasm_variant_tag - 1)
+
+/* A region of the input still to be read: [p, end). */
+typedef struct mewe__wasm_cursor {
+    const unsigned char *p;
+    const unsigned char *end;
+} mewe__wasm_cursor;
+
+/* What the section walk gathers before functions are built. */
+typedef struct mewe__wasm_scan {
+    unsigned last_rank;     /* rank of the last non-custom section, to enforce order */
+    size_t import_funcs;    /* function imports */
+    size_t declared_funcs;  /* entries of the function section */
+    int have_code;
+    mewe__wasm_cursor code; /* code section payload */
+    int have_names;
+    mewe__wasm_cursor names; /* "name" section payload after its name */
+    int have_datacount;
+    uint32_t datacount;
+    uint32_t data_segments;
+} mewe__wasm_scan;
+
+/* A variant function seen by the family counters. */
+typedef struct mewe__wasm_variant {
+    const char *family; /* the function's name; the family is its first family_len bytes */
+    size_t family_len;
+    uint64_t hash; /* FNV-1a of the body, so most comparisons avoid memcmp */
+    const unsigned char *body;
+    size_t body_len;
+} mewe__wasm_variant;
+
+/* ---- primitive reads ---------------------------------------------------- */
+
+static size_t mewe__wasm_left(const mewe__wasm_cursor *c)
+{
+    return (size_t)(c->end - c->p);
+}
+
+static int mewe__wasm_byte(mewe__wasm_cursor *c, unsigned *out)
+{
+    if (c->p == c->end)
+        return MEWE__WASM_BAD;
+    *out = *c->p++;
+    return 0;
+}
+
+/* Unsigned LEB128 of at most `bits` bits. Padded encodings are valid wasm (wasm-ld pads
+ * relocatable indices to 5 bytes), but more than ceil(bits / 7) bytes, or set bits past
+ * `bits` in the last byte, are overlong or overflowing and rejected. */
+static int mewe__wasm_uleb(mewe__wasm_cursor *c, unsigned bits, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    unsigned b;
+
+    for (;;) {
+        if (mewe__wasm_byte(c, &b))
+            return MEWE__WASM_BAD;
+        if (bits - shift <= 7) {
+            /* Last byte allowed: no continuation, nothing above `bits`. */
+            if (b >> (bits - shift))
+                return MEWE__WASM_BAD;
+            v |= (uint64_t)b << shift;
+            break;
+        }
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+        shift += 7;
+    }
+    *out = v;
+    return 0;
+}
+
+static int mewe__wasm_u32(mewe__wasm_cursor *c, uint32_t *out)
+{
+    uint64_t v;
+
+    if (mewe__wasm_uleb(c, 32, &v))
+        return MEWE__WASM_BAD;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* A vector length that cannot exceed the bytes left, since every element takes at least
+ * one byte; this keeps allocations sized by hostile counts bounded by the input. */
+static int mewe__wasm_count(mewe__wasm_cursor *c, size_t *out)
+{
+    uint32_t n;
+
+    if (mewe__wasm_u32(c, &n) || n > mewe__wasm_left(c))
+        return MEWE__WASM_BAD;
+    *out = n;
+    return 0;
+}
+
+/* Splits the next n bytes off into *sub. */
+static int mewe__wasm_take(mewe__wasm_cursor *c, size_t n, mewe__wasm_cursor *sub)
+{
+    if (n > mewe__wasm_left(c))
+        return MEWE__WASM_BAD;
+    sub->p = c->p;
+    sub->end = c->p + n;
+    c->p += n;
+    return 0;
+}
+
+/* Length of the UTF-8 sequence that lead byte b starts, 0 if b cannot start one. */
+static size_t mewe__wasm_utf8_len(unsigned b)
+{
+    if (b < 0x80)
+        return 1;
+    if (b < 0xc0)
+        return 0; /* continuation byte */
+    if (b < 0xe0)
+        return 2;
+    if (b < 0xf0)
+        return 3;
+    return b < 0xf8 ? 4 : 0;
+}
+
+/* 1 when s[0..n) is well-formed UTF-8: no overlong forms, surrogates or code points past
+ * U+10FFFF, as the binary format requires of names. */
+static int mewe__wasm_utf8_ok(const unsigned char *s, size_t n)
+{
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned b = s[i];
+        size_t len = mewe__wasm_utf8_len(b);
+        uint32_t cp = b & (0x7fu >> len); /* payload bits of the lead byte */
+
+        if (len == 0 || n - i < len)
+            return 0;
+        if (len == 1) {
+            i++;
+            continue;
+        }
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* A name: length-prefixed UTF-8 bytes. */
+static int mewe__wasm_name(mewe__wasm_cursor *c, mewe__wasm_cursor *name)
+{
+    uint32_t len;
+
+    if (mewe__wasm_u32(c, &len) || mewe__wasm_take(c, len, name))
+        return MEWE__WASM_BAD;
+    return mewe__wasm_utf8_ok(name->p, len) ? 0 : MEWE__WASM_BAD;
+}
+
+/* Value types of the MVP, SIMD, reference-types and exception-handling (exnref) proposals,
+ * all one byte; the GC proposal's multi-byte reference types are not supported. */
+static int mewe__wasm_valtype_ok(unsigned t)
+{
+    return (t >= 0x7b && t <= 0x7f) || t == 0x70 || t == 0x6f || t == 0x69;
+}
+
+/* ---- import section ----------------------------------------------------- */
+
+/* Table or memory limits; flag bit 0 = has max, bit 1 = shared, bit 2 = 64-bit. */
+static int mewe__wasm_limits(mewe__wasm_cursor *c)
+{
+    unsigned flags;
+    uint64_t v;
+    unsigned bits;
+
+    if (mewe__wasm_byte(c, &flags) || flags > 7)
+        return MEWE__WASM_BAD;
+    bits = (flags & 4) ? 64 : 32;
+    if (mewe__wasm_uleb(c, bits, &v))
+        return MEWE__WASM_BAD;
+    if ((flags & 1) && mewe__wasm_uleb(c, bits, &v))
+        return MEWE__WASM_BAD;
+    return 0;
+}
+
+/* Reads one import descriptor; *is_func tells whether it imports a function. */
+static int mewe__wasm_import_desc(mewe__wasm_cursor *c, int *is_func)
+{
+    unsigned kind, b;
+    uint32_t idx;
+
+    if (mewe__wasm_byte(c, &kind))
+        return MEWE__WASM_BAD;
+    *is_func = kind == 0;
+    switch (kind) {
+    case 0: /* function: type index */
+        return mewe__wasm_u32(c, &idx);
+    case 1: /* table: reference type, limits */
+        if (mewe__wasm_byte(c, &b) || (b != 0x70 && b != 0x6f))
+            return MEWE__WASM_BAD;
+        return mewe__wasm_limits(c);
+    case 2: /* memory */
+        return mewe__wasm_limits(c);
+    case 3: /* global: value type, mutability */
+        if (mewe__wasm_byte(c, &b) || !mewe__wasm_valtype_ok(b))
+            return MEWE__WASM_BAD;
+        return mewe__wasm_byte(c, &b) || b > 1 ? MEWE__WASM_BAD : 0;
+    case 4: /* tag: attribute (0 = exception), type index */
+        if (mewe__wasm_byte(c, &b) || b != 0)
+            return MEWE__WASM_BAD;
+        return mewe__wasm_u32(c, &idx);
+    default:
+        return MEWE__WASM_BAD;
+    }
+}
+
+static int mewe__wasm_imports(mewe__wasm_cursor c, mewe__wasm_scan *s)
+{
+    size_t n;
+    mewe__wasm_cursor module, field;
+    int is_func;
+
+    if (mewe__wasm_count(&c, &n))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < n; i++) {
+        if (mewe__wasm_name(&c, &module) || mewe__wasm_name(&c, &field)
+            || mewe__wasm_import_desc(&c, &is_func))
+            return MEWE__WASM_BAD;
+        s->import_funcs += is_func != 0;
+    }
+    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+/* ---- section walk ------------------------------------------------------- */
+
+static int mewe__wasm_functions(mewe__wasm_cursor c, mewe__wasm_scan *s)
+{
+    uint32_t type;
+
+    if (mewe__wasm_count(&c, &s->declared_funcs))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < s->declared_funcs; i++) {
+        if (mewe__wasm_u32(&c, &type))
+            return MEWE__WASM_BAD;
+    }
+    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+/* A section that holds exactly one u32 (start, data count). */
+static int mewe__wasm_single_u32(mewe__wasm_cursor c, uint32_t *out)
+{
+    if (mewe__wasm_u32(&c, out))
+        return MEWE__WASM_BAD;
+    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+static int mewe__wasm_custom(mewe__wasm_cursor c, mewe__wasm_scan *s)
+{
+    mewe__wasm_cursor name;
+
+    if (mewe__wasm_name(&c, &name))
+        return MEWE__WASM_BAD;
+    /* Only the first "name" section counts, as tools that read names do. */
+    if (!s->have_names && mewe__wasm_left(&name) == 4 && memcmp(name.p, "name", 4) == 0) {
+        s->have_names = 1;
+        s->names = c;
+    }
+    return 0;
+}
+
+/* Position of a section id in the required order, 0 for unknown ids. The data-count section
+ * (12) sits between element (9) and code (10); the tag section (13) between memory (5) and
+ * global (6). */
+static unsigned mewe__wasm_rank(unsigned id)
+{
+    static const unsigned char rank[MEWE__WASM_SEC_MAX + 1] = {
+        0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6,
+    };
+    return id <= MEWE__WASM_SEC_MAX ? rank[id] : 0;
+}
+
+static int mewe__wasm_section(unsigned id, mewe__wasm_cursor c, mewe__wasm_scan *s)
+{
+    uint32_t v;
+    unsigned rank = mewe__wasm_rank(id);
+
+    if (id == MEWE__WASM_SEC_CUSTOM)
+        return mewe__wasm_custom(c, s);
+    if (rank == 0 || rank <= s->last_rank) /* unknown, out of order or repeated */
+        return MEWE__WASM_BAD;
+    s->last_rank = rank;
+    switch (id) {
+    case MEWE__WASM_SEC_IMPORT:
+        return mewe__wasm_imports(c, s);
+    case MEWE__WASM_SEC_FUNCTION:
+        return mewe__wasm_functions(c, s);
+    case MEWE__WASM_SEC_START:
+        return mewe__wasm_single_u32(c, &v);
+    case MEWE__WASM_SEC_DATACOUNT:
+        s->have_datacount = 1;
+        return mewe__wasm_single_u32(c, &s->datacount);
+    case MEWE__WASM_SEC_DATA:
+        return mewe__wasm_u32(&c, &s->data_segments);
+    case MEWE__WASM_SEC_CODE:
+        s->have_code = 1;
+        s->code = c;
+        return 0;
+    default:
+        return 0; /* framed only */
+    }
+}
+
+static int mewe__wasm_walk(mewe__wasm_cursor c, mewe__wasm_scan *s)
+{
+    static const unsigned char header[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    mewe__wasm_cursor sec;
+    unsigned id;
+    uint32_t size;
+
+    if (mewe__wasm_left(&c) < sizeof header || memcmp(c.p, header, sizeof header) != 0)
+        return MEWE__WASM_BAD;
+    c.p += sizeof header;
+    while (c.p != c.end) {
+        if (mewe__wasm_byte(&c, &id) || mewe__wasm_u32(&c, &size)
+            || mewe__wasm_take(&c, size, &sec) || mewe__wasm_section(id, sec, s))
+            return MEWE__WASM_BAD;
+    }
+    /* A data-count section promises the number of data segments. */
+    if (s->have_datacount && s->datacount != s->data_segments)
+        return MEWE__WASM_BAD;
+    return 0;
+}
+
+/* ---- code and name sections --------------------------------------------- */
+
+/* A body is local declarations (at most 2^32 - 1 locals in all) then an expression, which
+ * always ends with `end`. */
+static int mewe__wasm_body_ok(const unsigned char *body, size_t len)
+{
+    mewe__wasm_cursor c = {body, body + len};
+    uint32_t groups, n;
+    uint64_t locals = 0;
+    unsigned type;
+
+    if (mewe__wasm_u32(&c, &groups))
+        return MEWE__WASM_BAD;
+    for (uint32_t i = 0; i < groups; i++) {
+        if (mewe__wasm_u32(&c, &n) || mewe__wasm_byte(&c, &type) || !mewe__wasm_valtype_ok(type))
+            return MEWE__WASM_BAD;
+        locals += n;
+        if (locals > UINT32_MAX)
+            return MEWE__WASM_BAD;
+    }
+    return c.p != c.end && c.end[-1] == MEWE__WASM_OP_END ? 0 : MEWE__WASM_BAD;
+}
+
+/* Fills info->funcs from the code section; its entry count must match the function
+ * section's. */
+static int mewe__wasm_code(const mewe__wasm_scan *s, mewe__wasm_info *info)
+{
+    mewe__wasm_cursor c = s->code, body;
+    size_t n = 0;
+    uint32_t len;
+
+    if (s->have_code && mewe__wasm_count(&c, &n))
+        return MEWE__WASM_BAD;
+    if (n != s->declared_funcs)
+        return MEWE__WASM_BAD;
+    info->import_func_count = s->import_funcs;
+    info->code_size = s->have_code ? mewe__wasm_left(&s->code) : 0;
+    if (n == 0)
+        return 0;
+    info->funcs = calloc(n, sizeof *info->funcs);
+    if (!info->funcs)
+        return MEWE__WASM_NOMEM;
+    info->func_count = n;
+    for (size_t i = 0; i < n; i++) {
+        if (mewe__wasm_u32(&c, &len) || mewe__wasm_take(&c, len, &body)
+            || mewe__wasm_body_ok(body.p, len))
+            return MEWE__WASM_BAD;
+        info->funcs[i].body = body.p;
+        info->funcs[i].body_len = len;
+    }
+    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+/* Gives the defined function `f` a NUL-terminated copy of name. A name holding a NUL byte
+ * cannot be a C string, so that function stays unnamed rather than misnamed. */
+static int mewe__wasm_set_name(mewe__wasm_func *f, mewe__wasm_cursor name)
+{
+    size_t len = mewe__wasm_left(&name);
+    char *copy;
+
+    if (memchr(name.p, '\0', len))
+        return 0;
+    copy = malloc(len + 1);
+    if (!copy)
+        return MEWE__WASM_NOMEM;
+    memcpy(copy, name.p, len);
+    copy[len] = '\0';
+    f->name = copy;
+    return 0;
+}
+
+/* The function-names subsection: a name map whose indices must strictly increase (so no
+ * function is named twice) and refer to existing functions. */
+static int mewe__wasm_func_names(mewe__wasm_cursor c, mewe__wasm_info *info)
+{
+    size_t n, total = info->import_func_count + info->func_count;
+    uint32_t idx;
+    uint64_t prev = UINT64_MAX; /* stands for "none yet" */
+    mewe__wasm_cursor name;
+    int rc;
+
+    if (mewe__wasm_count(&c, &n))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < n; i++) {
+        if (mewe__wasm_u32(&c, &idx) || mewe__wasm_name(&c, &name))
+            return MEWE__WASM_BAD;
+        if (idx >= total || (prev != UINT64_MAX && idx <= prev))
+            return MEWE__WASM_BAD;
+        prev = idx;
+        if (idx < info->import_func_count)
+            continue;
+        rc = mewe__wasm_set_name(&info->funcs[idx - info->import_func_count], name);
+        if (rc)
+            return rc;
+    }
+    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+/* Subsections come once each in increasing id order; all but function names are skipped. */
+static int mewe__wasm_names(mewe__wasm_cursor c, mewe__wasm_info *info)
+{
+    unsigned id;
+    int last = -1;
+    uint32_t size;
+    mewe__wasm_cursor sub;
+    int rc;
+
+    while (c.p != c.end) {
+        if (mewe__wasm_byte(&c, &id) || (int)id <= last || mewe__wasm_u32(&c, &size)
+            || mewe__wasm_take(&c, size, &sub))
+            return MEWE__WASM_BAD;
+        last = (int)id;
+        if (id == MEWE__WASM_SUB_FUNC_NAMES) {
+            rc = mewe__wasm_func_names(sub, info);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size)
+{
+    mewe__wasm_scan s;
+    mewe__wasm_cursor c;
+    int rc;
+
+    if (!out)
+        return MEWE__WASM_BAD;
+    memset(out, 0, sizeof *out);
+    if (!data)
+        return MEWE__WASM_BAD;
+    memset(&s, 0, sizeof s);
+    c.p = data;
+    c.end = c.p + size;
+    rc = mewe__wasm_walk(c, &s);
+    if (rc == 0)
+        rc = mewe__wasm_code(&s, out);
+    if (rc == 0 && s.have_names)
+        rc = mewe__wasm_names(s.names, out);
+    if (rc)
+        mewe__wasm_info_free(out);
+    return rc;
+}
+
+void mewe__wasm_info_free(mewe__wasm_info *info)
+{
+    if (!info)
+        return;
+    for (size_t i = 0; i < info->func_count; i++)
+        free((char *)info->funcs[i].name);
+    free(info->funcs);
+    memset(info, 0, sizeof *info);
+}
+
+/* ---- variant families --------------------------------------------------- */
+
+/* 1 when name is "X.mewe.v<digits>", with *family_len = strlen(X). Scanning the digits
+ * from the end finds the only ".mewe.v" that can match: any earlier one is followed by
+ * non-digits. */
+static int mewe__wasm_variant_family(const char *name, size_t *family_len)
+{
+    size_t end = strlen(name), i = end;
+
+    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+        i--;
+    if (i == end || i < MEWE__WASM_TAG_LEN)
+        return 0;
+    i -= MEWE__WASM_TAG_LEN;
+    if (memcmp(name + i, mewe__wasm_variant_tag, MEWE__WASM_TAG_LEN) != 0)
+        return 0;
+    *family_len = i;
+    return 1;
+}
+
+static uint64_t mewe__wasm_fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+/* Total order on bodies: hash first (cheap), then length and bytes, so equal bodies sort
+ * next to each other even when different bodies collide. */
+static int mewe__wasm_body_cmp(const mewe__wasm_variant *a, const mewe__wasm_variant *b)
+{
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    if (a->body_len != b->body_len)
+        return a->body_len < b->body_len ? -1 : 1;
+    return a->body_len ? memcmp(a->body, b->body, a->body_len) : 0;
+}
+
+static int mewe__wasm_family_cmp(const mewe__wasm_variant *a, const mewe__wasm_variant *b)
+{
+    size_t n = a->family_len < b->family_len ? a->family_len : b->family_len;
+    int d = n ? memcmp(a->family, b->family, n) : 0;
+
+    if (d != 0)
+        return d;
+    if (a->family_len != b->family_len)
+        return a->family_len < b->family_len ? -1 : 1;
+    return 0;
+}
+
+static int mewe__wasm_qsort_body(const void *a, const void *b)
+{
+    return mewe__wasm_body_cmp(a, b);
+}
+
+static int mewe__wasm_qsort_variant(const void *a, const void *b)
+{
+    int d = mewe__wasm_family_cmp(a, b);
+
+    return d ? d : mewe__wasm_body_cmp(a, b);
+}
+
+/* Collects the variant functions of `family` (every family when NULL) into a malloc'd
+ * array; *out is NULL when there are none. */
+static int mewe__wasm_collect(const mewe__wasm_info *info, const char *family,
+                              mewe__wasm_variant **out, size_t *count)
+{
+    size_t want = family ? strlen(family) : 0, n = 0, flen;
+    mewe__wasm_variant *v;
+
+    *out = NULL;
+    *count = 0;
+    if (info->func_count == 0)
+        return 0;
+    v = malloc(info->func_count * sizeof *v);
+    if (!v)
+        return MEWE__WASM_NOMEM;
+    for (size_t i = 0; i < info->func_count; i++) {
+        const mewe__wasm_func *f = &info->funcs[i];
+
+        if (!f->name || !mewe__wasm_variant_family(f->name, &flen))
+            continue;
+        if (family && (flen != want || memcmp(f->name, family, want) != 0))
+            continue;
+        v[n] = (mewe__wasm_variant){f->name, flen, mewe__wasm_fnv1a(f->body, f->body_len),
+                                    f->body, f->body_len};
+        n++;
+    }
+    if (n == 0) {
+        free(v);
+        return 0;
+    }
+    *out = v;
+    *count = n;
+    return 0;
+}
+
+/* Distinct bodies in a run sorted by mewe__wasm_body_cmp. */
+static size_t mewe__wasm_count_distinct(const mewe__wasm_variant *v, size_t n)
+{
+    size_t distinct = n ? 1 : 0;
+
+    for (size_t i = 1; i < n; i++)
+        distinct += mewe__wasm_body_cmp(&v[i - 1], &v[i]) != 0;
+    return distinct;
+}
+
+int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family,
+                               size_t *variants, size_t *distinct)
+{
+    mewe__wasm_variant *v;
+    size_t n;
+    int rc;
+
+    if (!info || !family || !variants || !distinct)
+        return MEWE__WASM_BAD;
+    *variants = 0;
+    *distinct = 0;
+    rc = mewe__wasm_collect(info, family, &v, &n);
+    if (rc)
+        return rc;
+    if (n > 1)
+        qsort(v, n, sizeof *v, mewe__wasm_qsort_body);
+    *variants = n;
+    *distinct = mewe__wasm_count_distinct(v, n);
+    free(v);
+    return 0;
+}
+
+/* Length of the run of variants sharing v[0]'s family. */
+static size_t mewe__wasm_run(const mewe__wasm_variant *v, size_t n)
+{
+    size_t k = 1;
+
+    while (k < n && mewe__wasm_family_cmp(&v[0], &v[k]) == 0)
+        k++;
+    return k;
+}
+
+static size_t mewe__wasm_count_runs(const mewe__wasm_variant *v, size_t n)
+{
+    size_t runs = 0;
+
+    for (size_t i = 0; i < n; i += mewe__wasm_run(v + i, n - i))
+        runs++;
+    return runs;
+}
+
+/* Fills fam[0..] from the sorted variants, one entry per family. */
+static int mewe__wasm_fill_families(const mewe__wasm_variant *v, size_t n,
+                                    mewe__wasm_family *fam)
+{
+    size_t j = 0;
+
+    for (size_t i = 0, k; i < n; i += k, j++) {
+        k = mewe__wasm_run(v + i, n - i);
+        fam[j].family = malloc(v[i].family_len + 1);
+        if (!fam[j].family)
+            return MEWE__WASM_NOMEM;
+        memcpy(fam[j].family, v[i].family, v[i].family_len);
+        fam[j].family[v[i].family_len] = '\0';
+        fam[j].variants = k;
+        fam[j].distinct = mewe__wasm_count_distinct(v + i, k);
+    }
+    return 0;
+}
+
+int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, size_t *count)
+{
+    mewe__wasm_variant *v;
+    mewe__wasm_family *fam;
+    size_t n, groups;
+    int rc;
+
+    if (!out || !count)
+        return MEWE__WASM_BAD;
+    *out = NULL;
+    *count = 0;
+    if (!info)
+        return MEWE__WASM_BAD;
+    rc = mewe__wasm_collect(info, NULL, &v, &n);
+    if (rc || n == 0)
+        return rc;
+    qsort(v, n, sizeof *v, mewe__wasm_qsort_variant);
+    groups = mewe__wasm_count_runs(v, n);
+    fam = calloc(groups, sizeof *fam);
+    rc = fam ? mewe__wasm_fill_families(v, n, fam) : MEWE__WASM_NOMEM;
+    free(v);
+    if (rc) {
+        mewe__wasm_families_free(fam, fam ? groups : 0);
+        return rc;
+    }
+    *out = fam;
+    *count = groups;
+    return 0;
+}
+
+void mewe__wasm_families_free(mewe__wasm_family *families, size_t count)
+{
+    if (!families)
+        return;
+    for (size_t i = 0; i < count; i++)
+        free(families[i].family);
+    free(families);
+}

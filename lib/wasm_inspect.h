@@ -1,0 +1,71 @@
+/*
+ * wasm_inspect.h - a read-only look into a linked WebAssembly module: its defined functions,
+ * their names from the "name" custom section and their body bytes, and how many byte-wise
+ * distinct bodies each multivariant family has after wasm-ld.
+ *
+ * Variants of a diversified function f are the defined functions named exactly
+ * "f.mewe.v<N>" (N a non-empty string of decimal digits); f itself is the dispatcher and is
+ * not counted. Checking bodies in the final module catches diversifiers whose IR differences
+ * the backend folds away.
+ *
+ * The parser trusts nothing: every read is bounds-checked, it never aborts, prints or keeps
+ * global state, so it is safe on arbitrary input and from several threads.
+ */
+#ifndef MEWE_WASM_INSPECT_H
+#define MEWE_WASM_INSPECT_H
+
+#include <stddef.h>
+
+typedef struct mewe__wasm_func {
+    /* From the function-names subsection (id 1) of the "name" section: a NUL-terminated
+     * copy owned by the info, or NULL when unnamed (or the name holds a NUL byte). */
+    const char *name;
+    /* The function body inside the code section, locals included; points into the buffer
+     * given to mewe__wasm_parse, which must outlive the info. */
+    const unsigned char *body;
+    size_t body_len;
+} mewe__wasm_func;
+
+typedef struct mewe__wasm_info {
+    /* Defined functions only, in code-section order: funcs[i] has function index
+     * import_func_count + i. */
+    mewe__wasm_func *funcs;
+    size_t func_count;
+    size_t import_func_count;
+    /* Bytes of the code section payload (0 without a code section). */
+    size_t code_size;
+} mewe__wasm_info;
+
+/* One variant family found by mewe__wasm_families. */
+typedef struct mewe__wasm_family {
+    char *family;    /* "f" for variants "f.mewe.v<N>"; malloc'd, NUL-terminated */
+    size_t variants; /* defined functions named f.mewe.v<N> */
+    size_t distinct; /* how many byte-wise different bodies they have */
+} mewe__wasm_family;
+
+/* Parses a binary module (version 1). Section framing, order and uniqueness are checked for
+ * every section; the import, function, start, data-count, code and name sections are
+ * decoded and checked in full (function and code counts agree, each body's local
+ * declarations are well-formed and it ends with `end`); the other sections are only framed.
+ * A malformed name section also makes the module malformed, as its names are the point.
+ * Returns 0 on success, -1 when data is not a well-formed module, -2 when out of memory;
+ * on failure *out is zeroed and nothing is left allocated. */
+int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size);
+
+/* Frees what mewe__wasm_parse allocated and zeroes *info; NULL and zeroed infos are fine. */
+void mewe__wasm_info_free(mewe__wasm_info *info);
+
+/* For family "f": *variants = number of defined functions named exactly "f.mewe.v<N>",
+ * *distinct = number of byte-wise distinct bodies among them (0/0 when there are none).
+ * Returns 0, -1 for a NULL argument, -2 when out of memory. */
+int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family,
+                               size_t *variants, size_t *distinct);
+
+/* Groups every "X.mewe.v<N>" function by family X in one O(n log n) pass. *out (NULL when
+ * *count is 0) is sorted byte-wise by family name; free it with mewe__wasm_families_free.
+ * Returns 0, -1 for a NULL argument, -2 when out of memory (then *out = NULL, *count = 0). */
+int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, size_t *count);
+
+void mewe__wasm_families_free(mewe__wasm_family *families, size_t count);
+
+#endif /* MEWE_WASM_INSPECT_H */

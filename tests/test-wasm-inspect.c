@@ -1,0 +1,664 @@
+/*
+ * test-wasm-inspect.c - tests for the WebAssembly inspector on modules that clang-19 and
+ * wasm-ld build at test time from textual IR and C, and on malformed input: every prefix of
+ * a real module, single-byte corruptions, and hand-made modules with one defect each. Run
+ * under -fsanitize=address,undefined, buffers handed to the parser are sized exactly so
+ * that any read past the end is reported.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mkdtemp, environ */
+#endif
+
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "wasm_inspect.h"
+
+/* The build passes the clang it found; default to the one on PATH. */
+#ifndef MEWE_CLANG
+#define MEWE_CLANG "clang-19"
+#endif
+
+extern char **environ;
+
+/* ---- building modules --------------------------------------------------- */
+
+/* A built module; bytes is malloc'd with exactly size bytes. */
+typedef struct wasm_blob {
+    unsigned char *bytes;
+    size_t size;
+} wasm_blob;
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert(fputs(text, f) >= 0);
+    ck_assert(fclose(f) == 0);
+}
+
+static wasm_blob read_blob(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    wasm_blob b = {NULL, 0};
+    long len;
+
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    ck_assert(fseek(f, 0, SEEK_END) == 0);
+    len = ftell(f);
+    ck_assert(len > 0 && fseek(f, 0, SEEK_SET) == 0);
+    b.size = (size_t)len;
+    b.bytes = malloc(b.size);
+    ck_assert(b.bytes != NULL);
+    ck_assert(fread(b.bytes, 1, b.size, f) == b.size);
+    fclose(f);
+    return b;
+}
+
+static void run_clang(char *const argv[])
+{
+    pid_t pid;
+    int status;
+
+    ck_assert_msg(posix_spawnp(&pid, MEWE_CLANG, NULL, NULL, argv, environ) == 0,
+                  "cannot run %s", MEWE_CLANG);
+    ck_assert(waitpid(pid, &status, 0) == pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed", MEWE_CLANG);
+}
+
+/* Compiles source (file name ending in .ll or .c) to a module in a fresh temporary
+ * directory, which is removed again; every function is exported unless internal. */
+static wasm_blob build_wasm(const char *file_name, const char *source)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[512], src[600], out[600];
+    wasm_blob b;
+
+    snprintf(dir, sizeof dir, "%s/mewe-wasm-inspect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s failed", dir);
+    snprintf(src, sizeof src, "%s/%s", dir, file_name);
+    snprintf(out, sizeof out, "%s/out.wasm", dir);
+    write_text(src, source);
+    {
+        char *argv[] = {MEWE_CLANG, "--target=wasm32-wasi", "-O2", "-nostdlib",
+                        "-Wl,--no-entry", "-Wl,--export-all", "-Wl,--allow-undefined",
+                        "-o", out, src, NULL};
+        run_clang(argv);
+    }
+    b = read_blob(out);
+    unlink(src);
+    unlink(out);
+    rmdir(dir);
+    return b;
+}
+
+/* ---- the main fixture --------------------------------------------------- */
+
+/* Families: f (3 variants, v0 == v1), g (2, equal), h (2, different), k (v10 only; "k.mewe.vx"
+ * and "k.mewe.v" are not variants), a.b (dots in the family), f.mewe.v0 (a variant of a
+ * variant), a UTF-8 family "café", and a Rust legacy-mangled family with equal bodies. */
+#define RUST_FAMILY "_ZN4core3ptr85drop_in_place$LT$std..rt..lang_start$GT$17h0123456789abcdefE"
+
+static const char families_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "define internal i32 @\"f.mewe.v0\"(i32 %x) noinline { %r = add i32 %x, 1\n ret i32 %r }\n"
+    "define internal i32 @\"f.mewe.v1\"(i32 %x) noinline { %r = add i32 %x, 1\n ret i32 %r }\n"
+    "define internal i32 @\"f.mewe.v2\"(i32 %x) noinline { %r = mul i32 %x, 3\n ret i32 %r }\n"
+    "define internal i32 @\"g.mewe.v0\"(i32 %x) noinline { %r = xor i32 %x, 5\n ret i32 %r }\n"
+    "define internal i32 @\"g.mewe.v1\"(i32 %x) noinline { %r = xor i32 %x, 5\n ret i32 %r }\n"
+    "define internal i32 @\"h.mewe.v0\"(i32 %x) noinline { %r = sub i32 %x, 7\n ret i32 %r }\n"
+    "define internal i32 @\"h.mewe.v1\"(i32 %x) noinline { %r = shl i32 %x, 2\n ret i32 %r }\n"
+    "define internal i32 @\"k.mewe.vx\"(i32 %x) noinline { %r = or i32 %x, 9\n ret i32 %r }\n"
+    "define internal i32 @\"k.mewe.v\"(i32 %x) noinline { %r = or i32 %x, 10\n ret i32 %r }\n"
+    "define internal i32 @\"k.mewe.v10\"(i32 %x) noinline { %r = or i32 %x, 11\n ret i32 %r }\n"
+    "define internal i32 @\"a.b.mewe.v0\"(i32 %x) noinline { %r = or i32 %x, 12\n ret i32 %r }\n"
+    "define internal i32 @\"f.mewe.v0.mewe.v1\"(i32 %x) noinline {\n"
+    "  %r = or i32 %x, 13\n ret i32 %r }\n"
+    "define internal i32 @\"caf\\C3\\A9.mewe.v0\"(i32 %x) noinline {\n"
+    "  %r = and i32 %x, 14\n ret i32 %r }\n"
+    "define internal i32 @\"caf\\C3\\A9.mewe.v1\"(i32 %x) noinline {\n"
+    "  %r = and i32 %x, 15\n ret i32 %r }\n"
+    "define internal i32 @\"" RUST_FAMILY ".mewe.v0\"(i32 %x) noinline {\n"
+    "  %r = udiv i32 %x, 16\n ret i32 %r }\n"
+    "define internal i32 @\"" RUST_FAMILY ".mewe.v1\"(i32 %x) noinline {\n"
+    "  %r = udiv i32 %x, 16\n ret i32 %r }\n"
+    /* Every call takes %x and all results meet in the sum, so none can be folded away. */
+    "define i32 @f(i32 %x) {\n"
+    "  %a = call i32 @\"f.mewe.v0\"(i32 %x)\n  %b = call i32 @\"f.mewe.v1\"(i32 %x)\n"
+    "  %c = call i32 @\"f.mewe.v2\"(i32 %x)\n  %d = call i32 @\"g.mewe.v0\"(i32 %x)\n"
+    "  %e = call i32 @\"g.mewe.v1\"(i32 %x)\n  %f = call i32 @\"h.mewe.v0\"(i32 %x)\n"
+    "  %g = call i32 @\"h.mewe.v1\"(i32 %x)\n  %h = call i32 @\"k.mewe.vx\"(i32 %x)\n"
+    "  %i = call i32 @\"k.mewe.v\"(i32 %x)\n  %j = call i32 @\"k.mewe.v10\"(i32 %x)\n"
+    "  %k = call i32 @\"a.b.mewe.v0\"(i32 %x)\n  %l = call i32 @\"f.mewe.v0.mewe.v1\"(i32 %x)\n"
+    "  %m = call i32 @\"caf\\C3\\A9.mewe.v0\"(i32 %x)\n"
+    "  %n = call i32 @\"caf\\C3\\A9.mewe.v1\"(i32 %x)\n"
+    "  %o = call i32 @\"" RUST_FAMILY ".mewe.v0\"(i32 %x)\n"
+    "  %p = call i32 @\"" RUST_FAMILY ".mewe.v1\"(i32 %x)\n"
+    "  %s1 = add i32 %a, %b\n  %s2 = add i32 %s1, %c\n  %s3 = add i32 %s2, %d\n"
+    "  %s4 = add i32 %s3, %e\n  %s5 = add i32 %s4, %f\n  %s6 = add i32 %s5, %g\n"
+    "  %s7 = add i32 %s6, %h\n  %s8 = add i32 %s7, %i\n  %s9 = add i32 %s8, %j\n"
+    "  %s10 = add i32 %s9, %k\n  %s11 = add i32 %s10, %l\n  %s12 = add i32 %s11, %m\n"
+    "  %s13 = add i32 %s12, %n\n  %s14 = add i32 %s13, %o\n  %s15 = add i32 %s14, %p\n"
+    "  ret i32 %s15\n}\n"
+    "define i32 @plain(i32 %x) { %r = add i32 %x, 42\n ret i32 %r }\n";
+
+static const char *const families_names[] = {
+    "f.mewe.v0", "f.mewe.v1", "f.mewe.v2", "g.mewe.v0", "g.mewe.v1", "h.mewe.v0",
+    "h.mewe.v1", "k.mewe.vx", "k.mewe.v", "k.mewe.v10", "a.b.mewe.v0", "f.mewe.v0.mewe.v1",
+    "caf\xc3\xa9.mewe.v0", "caf\xc3\xa9.mewe.v1", RUST_FAMILY ".mewe.v0",
+    RUST_FAMILY ".mewe.v1", "f", "plain",
+};
+#define FAMILIES_NAMES (sizeof families_names / sizeof families_names[0])
+
+static wasm_blob families_wasm(void)
+{
+    return build_wasm("families.ll", families_ll);
+}
+
+static void parse_ok(mewe__wasm_info *info, const wasm_blob *b)
+{
+    int rc = mewe__wasm_parse(info, b->bytes, b->size);
+
+    ck_assert_msg(rc == 0, "mewe__wasm_parse returned %d", rc);
+}
+
+static const mewe__wasm_func *func_named(const mewe__wasm_info *info, const char *name)
+{
+    const mewe__wasm_func *found = NULL;
+
+    for (size_t i = 0; i < info->func_count; i++) {
+        if (info->funcs[i].name && strcmp(info->funcs[i].name, name) == 0) {
+            ck_assert_msg(found == NULL, "two functions named %s", name);
+            found = &info->funcs[i];
+        }
+    }
+    ck_assert_msg(found != NULL, "no function named %s", name);
+    return found;
+}
+
+static int same_body(const mewe__wasm_func *a, const mewe__wasm_func *b)
+{
+    return a->body_len == b->body_len && memcmp(a->body, b->body, a->body_len) == 0;
+}
+
+static void assert_family(const mewe__wasm_info *info, const char *family, size_t variants,
+                          size_t distinct)
+{
+    size_t v = 99, d = 99;
+
+    ck_assert_int_eq(mewe__wasm_family_distinct(info, family, &v, &d), 0);
+    ck_assert_msg(v == variants && d == distinct, "family %s: %zu variants, %zu distinct; "
+                  "expected %zu, %zu", family, v, d, variants, distinct);
+}
+
+/* ---- tests on real modules ---------------------------------------------- */
+
+START_TEST(test_names_and_bodies)
+{
+    wasm_blob b = families_wasm();
+    mewe__wasm_info info;
+    size_t total = 0;
+
+    parse_ok(&info, &b);
+    ck_assert_uint_eq(info.import_func_count, 0);
+    ck_assert_uint_ge(info.func_count, FAMILIES_NAMES);
+    ck_assert_uint_gt(info.code_size, 0);
+    for (size_t i = 0; i < FAMILIES_NAMES; i++)
+        func_named(&info, families_names[i]);
+    for (size_t i = 0; i < info.func_count; i++) {
+        const mewe__wasm_func *f = &info.funcs[i];
+
+        ck_assert_msg(f->name != NULL, "function %zu has no name", i);
+        ck_assert_uint_ge(f->body_len, 2);
+        ck_assert(f->body >= b.bytes && f->body + f->body_len <= b.bytes + b.size);
+        ck_assert_uint_eq(f->body[f->body_len - 1], 0x0b); /* end */
+        total += f->body_len;
+    }
+    ck_assert_uint_lt(total, info.code_size);
+    ck_assert(same_body(func_named(&info, "f.mewe.v0"), func_named(&info, "f.mewe.v1")));
+    ck_assert(!same_body(func_named(&info, "f.mewe.v0"), func_named(&info, "f.mewe.v2")));
+    ck_assert(!same_body(func_named(&info, "h.mewe.v0"), func_named(&info, "h.mewe.v1")));
+    mewe__wasm_info_free(&info);
+    ck_assert_ptr_null(info.funcs);
+    ck_assert_uint_eq(info.func_count, 0);
+    mewe__wasm_info_free(&info); /* freeing twice is harmless */
+    free(b.bytes);
+}
+END_TEST
+
+START_TEST(test_family_distinct)
+{
+    wasm_blob b = families_wasm();
+    mewe__wasm_info info;
+    size_t v, d;
+
+    parse_ok(&info, &b);
+    assert_family(&info, "f", 3, 2);
+    assert_family(&info, "g", 2, 1);
+    assert_family(&info, "h", 2, 2);
+    assert_family(&info, "k", 1, 1);
+    assert_family(&info, "a.b", 1, 1);
+    assert_family(&info, "f.mewe.v0", 1, 1);
+    assert_family(&info, "caf\xc3\xa9", 2, 2);
+    assert_family(&info, RUST_FAMILY, 2, 1);
+    assert_family(&info, "plain", 0, 0);
+    assert_family(&info, "nope", 0, 0);
+    assert_family(&info, "", 0, 0);
+    assert_family(&info, "f.mewe", 0, 0);
+    ck_assert_int_eq(mewe__wasm_family_distinct(NULL, "f", &v, &d), -1);
+    ck_assert_int_eq(mewe__wasm_family_distinct(&info, NULL, &v, &d), -1);
+    ck_assert_int_eq(mewe__wasm_family_distinct(&info, "f", NULL, &d), -1);
+    mewe__wasm_info_free(&info);
+    free(b.bytes);
+}
+END_TEST
+
+START_TEST(test_families_bulk)
+{
+    static const struct {
+        const char *family;
+        size_t variants, distinct;
+    } want[] = {
+        /* byte-wise order: '_' < 'a' < 'c' < 'f' */
+        {RUST_FAMILY, 2, 1}, {"a.b", 1, 1}, {"caf\xc3\xa9", 2, 2}, {"f", 3, 2},
+        {"f.mewe.v0", 1, 1}, {"g", 2, 1}, {"h", 2, 2}, {"k", 1, 1},
+    };
+    wasm_blob b = families_wasm();
+    mewe__wasm_info info;
+    mewe__wasm_family *fam = NULL;
+    size_t n = 0;
+
+    parse_ok(&info, &b);
+    ck_assert_int_eq(mewe__wasm_families(&info, &fam, &n), 0);
+    ck_assert_uint_eq(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++) {
+        size_t v, d;
+
+        ck_assert_str_eq(fam[i].family, want[i].family);
+        ck_assert_uint_eq(fam[i].variants, want[i].variants);
+        ck_assert_uint_eq(fam[i].distinct, want[i].distinct);
+        /* The bulk form agrees with the per-family one. */
+        ck_assert_int_eq(mewe__wasm_family_distinct(&info, fam[i].family, &v, &d), 0);
+        ck_assert_uint_eq(v, fam[i].variants);
+        ck_assert_uint_eq(d, fam[i].distinct);
+    }
+    mewe__wasm_families_free(fam, n);
+    ck_assert_int_eq(mewe__wasm_families(&info, NULL, &n), -1);
+    ck_assert_int_eq(mewe__wasm_families(NULL, &fam, &n), -1);
+    ck_assert_ptr_null(fam);
+    ck_assert_uint_eq(n, 0);
+    mewe__wasm_families_free(NULL, 0);
+    mewe__wasm_info_free(&info);
+    free(b.bytes);
+}
+END_TEST
+
+/* C with an imported function, so defined functions start at index 1 and the name map
+ * also names an import; asm labels give the C functions dotted names. */
+static const char imports_c[] =
+    "extern int ext_get(int);\n"
+    "__attribute__((noinline)) static int q0(int x) __asm__(\"q.mewe.v0\");\n"
+    "__attribute__((noinline)) static int q1(int x) __asm__(\"q.mewe.v1\");\n"
+    "__attribute__((noinline)) static int q0(int x) { return ext_get(x) * 2; }\n"
+    "__attribute__((noinline)) static int q1(int x) { return ext_get(x) * 2; }\n"
+    "__attribute__((export_name(\"q\"))) int q(int x) { return q0(x) + q1(x + 1); }\n";
+
+START_TEST(test_imports_shift_indices)
+{
+    wasm_blob b = build_wasm("imports.c", imports_c);
+    mewe__wasm_info info;
+    mewe__wasm_family *fam;
+    size_t n;
+
+    parse_ok(&info, &b);
+    ck_assert_uint_eq(info.import_func_count, 1);
+    func_named(&info, "q");
+    ck_assert(same_body(func_named(&info, "q.mewe.v0"), func_named(&info, "q.mewe.v1")));
+    for (size_t i = 0; i < info.func_count; i++) /* the import is not a defined function */
+        ck_assert(info.funcs[i].name == NULL || strcmp(info.funcs[i].name, "ext_get") != 0);
+    assert_family(&info, "q", 2, 1);
+    ck_assert_int_eq(mewe__wasm_families(&info, &fam, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(fam[0].family, "q");
+    mewe__wasm_families_free(fam, n);
+    mewe__wasm_info_free(&info);
+    free(b.bytes);
+}
+END_TEST
+
+/* ---- malformed input ---------------------------------------------------- */
+
+/* Parses a private, exactly sized copy so that ASan sees any read past the end. */
+static int parse_copy(const unsigned char *data, size_t size, mewe__wasm_info *info)
+{
+    unsigned char *copy = malloc(size ? size : 1);
+    int rc;
+
+    ck_assert(copy != NULL);
+    if (size)
+        memcpy(copy, data, size);
+    rc = mewe__wasm_parse(info, copy, size);
+    if (rc == 0) {
+        mewe__wasm_family *fam;
+        size_t n;
+
+        ck_assert_int_eq(mewe__wasm_families(info, &fam, &n), 0);
+        mewe__wasm_families_free(fam, n);
+    }
+    mewe__wasm_info_free(info);
+    free(copy);
+    return rc;
+}
+
+static int parse_bytes(const unsigned char *data, size_t size)
+{
+    mewe__wasm_info info;
+    int rc = parse_copy(data, size, &info);
+
+    ck_assert_msg(rc == 0 || rc == -1, "parse returned %d", rc);
+    return rc;
+}
+
+#define PARSE(...) \
+    parse_bytes((const unsigned char[]){__VA_ARGS__}, sizeof((const unsigned char[]){__VA_ARGS__}))
+#define HEADER 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00
+
+START_TEST(test_not_wasm)
+{
+    mewe__wasm_info info;
+
+    memset(&info, 0xa5, sizeof info);
+    ck_assert_int_eq(mewe__wasm_parse(&info, "", 0), -1);
+    ck_assert_ptr_null(info.funcs); /* zeroed on failure */
+    ck_assert_uint_eq(info.func_count, 0);
+    ck_assert_int_eq(mewe__wasm_parse(&info, NULL, 0), -1);
+    ck_assert_int_eq(mewe__wasm_parse(NULL, "\0asm\1\0\0\0", 8), -1);
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00), -1); /* magic */
+    ck_assert_int_eq(PARSE(0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00), -1); /* ELF */
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00), -1); /* version */
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00), -1); /* component */
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d), -1);
+    /* The empty module is well-formed. */
+    ck_assert_int_eq(mewe__wasm_parse(&info, "\0asm\1\0\0\0", 8), 0);
+    ck_assert_uint_eq(info.func_count, 0);
+    ck_assert_uint_eq(info.code_size, 0);
+    mewe__wasm_info_free(&info);
+}
+END_TEST
+
+/* Offsets where a section starts, and the end; a prefix ending at one of these is itself a
+ * sequence of whole sections. */
+static size_t section_bounds(const wasm_blob *b, size_t *bounds, size_t max)
+{
+    size_t pos = 8, n = 0;
+
+    while (pos < b->size && n < max) {
+        size_t size = 0;
+        unsigned shift = 0;
+
+        bounds[n++] = pos++;
+        do {
+            size |= (size_t)(b->bytes[pos] & 0x7f) << shift;
+            shift += 7;
+        } while (b->bytes[pos++] & 0x80);
+        pos += size;
+    }
+    ck_assert_uint_eq(pos, b->size);
+    ck_assert_uint_lt(n, max);
+    bounds[n++] = pos;
+    return n;
+}
+
+static int is_bound(const size_t *bounds, size_t n, size_t off)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (bounds[i] == off)
+            return 1;
+    }
+    return 0;
+}
+
+/* A prefix cut inside the header or a section is malformed. A prefix of whole sections is a
+ * well-formed module unless it declares functions without their code section, so it must
+ * fail exactly up to the code section. */
+START_TEST(test_truncated_everywhere)
+{
+    wasm_blob b = families_wasm();
+    size_t bounds[64], nb = section_bounds(&b, bounds, 64);
+    size_t func_start = 0, code_end = 0, ok_prefixes = 0;
+    mewe__wasm_info info;
+
+    for (size_t i = 0; i + 1 < nb; i++) {
+        if (b.bytes[bounds[i]] == 3)
+            func_start = bounds[i];
+        if (b.bytes[bounds[i]] == 10)
+            code_end = bounds[i + 1];
+    }
+    ck_assert_uint_gt(func_start, 0);
+    ck_assert_uint_gt(code_end, func_start);
+    for (size_t len = 0; len <= b.size; len++) {
+        int rc = parse_copy(b.bytes, len, &info);
+        int want_ok = is_bound(bounds, nb, len) && (len <= func_start || len >= code_end);
+
+        ck_assert_msg(rc == (want_ok ? 0 : -1), "prefix of %zu of %zu bytes: %d", len, b.size,
+                      rc);
+        ok_prefixes += rc == 0;
+    }
+    ck_assert_uint_ge(ok_prefixes, 3); /* the empty module, up to code, the whole module */
+    free(b.bytes);
+}
+END_TEST
+
+/* Every byte replaced by a few telling values: parsing must never crash or leak; a fair
+ * share of the corruptions (about 30% with clang-19) must be caught. */
+START_TEST(test_corrupted_bytes)
+{
+    static const unsigned char values[] = {0x00, 0x80, 0xff, 0x0b};
+    wasm_blob b = families_wasm();
+    size_t rejected = 0, tried = 0;
+
+    for (size_t i = 0; i < b.size; i++) {
+        unsigned char saved = b.bytes[i];
+
+        for (size_t k = 0; k < sizeof values; k++) {
+            if (values[k] == saved)
+                continue;
+            b.bytes[i] = values[k];
+            rejected += parse_bytes(b.bytes, b.size) != 0;
+            tried++;
+        }
+        b.bytes[i] = saved;
+    }
+    ck_assert_uint_gt(rejected, tried / 8);
+    ck_assert_int_eq(parse_bytes(b.bytes, b.size), 0);
+    free(b.bytes);
+}
+END_TEST
+
+/* A hand-made module: one type () -> (), one function, body "0 locals; end", named. */
+#define TYPE_SEC 0x01, 0x04, 0x01, 0x60, 0x00, 0x00
+#define FUNC_SEC 0x03, 0x02, 0x01, 0x00
+#define CODE_SEC 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b
+#define NAME_SEC 0x00, 0x13, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x0c, 0x01, 0x00, 0x09, \
+                 'a', '.', 'm', 'e', 'w', 'e', '.', 'v', '0'
+
+START_TEST(test_handmade_module)
+{
+    static const unsigned char mod[] = {HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC, NAME_SEC};
+    mewe__wasm_info info;
+
+    ck_assert_int_eq(mewe__wasm_parse(&info, mod, sizeof mod), 0);
+    ck_assert_uint_eq(info.func_count, 1);
+    ck_assert_uint_eq(info.code_size, 4);
+    ck_assert_str_eq(info.funcs[0].name, "a.mewe.v0");
+    ck_assert_uint_eq(info.funcs[0].body_len, 2);
+    ck_assert_ptr_eq(info.funcs[0].body, mod + 8 + 6 + 4 + 4);
+    assert_family(&info, "a", 1, 1);
+    mewe__wasm_info_free(&info);
+    /* No name section: unnamed but fine. */
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC), 0);
+    /* Padded (non-minimal) LEB128 within 5 bytes is valid, as wasm-ld writes it. */
+    ck_assert_int_eq(PARSE(HEADER, 0x01, 0x84, 0x80, 0x80, 0x80, 0x00, 0x01, 0x60, 0x00, 0x00,
+                           FUNC_SEC, CODE_SEC), 0);
+    /* Other custom sections are skipped; a second "name" section is ignored. */
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x03, 0x02, 'h', 'i', TYPE_SEC, FUNC_SEC, CODE_SEC,
+                           NAME_SEC, 0x00, 0x07, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x00), 0);
+}
+END_TEST
+
+START_TEST(test_bad_framing)
+{
+    /* Section length pointing past the end. */
+    ck_assert_int_eq(PARSE(HEADER, 0x01, 0x10, 0x01, 0x60), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x05, 0x01, 0x02, 0x00, 0x0b), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0xff, 0xff, 0xff, 0xff, 0x0f), -1);
+    /* Code entry length past its section. */
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x04, 0x01, 0x03, 0x00, 0x0b), -1);
+    /* Overlong LEB128: six bytes, or bits beyond 32 in the fifth. */
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x10, 0x00), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x06, 0x81, 0x80, 0x80, 0x80, 0x70, 0x00,
+                           CODE_SEC), -1);
+    /* Truncated LEB128 at the very end. */
+    ck_assert_int_eq(PARSE(HEADER, 0x01, 0x80), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x01), -1);
+    /* Unknown section id, sections out of order, a section twice. */
+    ck_assert_int_eq(PARSE(HEADER, 0x0e, 0x00), -1);
+    ck_assert_int_eq(PARSE(HEADER, FUNC_SEC, TYPE_SEC, CODE_SEC), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, TYPE_SEC, FUNC_SEC, CODE_SEC), -1);
+    /* A custom section whose name runs past the section. */
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x02, 0x05, 'n', 0x00, 0x00, 0x00, 0x00), -1);
+}
+END_TEST
+
+START_TEST(test_bad_contents)
+{
+    /* Function and code counts disagree, or code is missing. */
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x03, 0x02, 0x00, 0x00, CODE_SEC), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, CODE_SEC), -1);
+    /* Trailing bytes in the function section; a body without `end`; bad local type. */
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x03, 0x01, 0x00, 0x00, CODE_SEC), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x01), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x06, 0x01, 0x04, 0x01, 0x01, 0x40,
+                           0x0b), -1);
+    /* More locals than 2^32 - 1 in all. */
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x10, 0x01, 0x0e, 0x02,
+                           0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f,
+                           0x0b), -1);
+    /* Import of an unknown kind; a data-count section that does not match. */
+    ck_assert_int_eq(PARSE(HEADER, 0x02, 0x05, 0x01, 0x00, 0x00, 0x05, 0x00), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x01), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x02, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b,
+                           0x00), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x01, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b,
+                           0x00), 0);
+}
+END_TEST
+
+/* The hand-made module with a "name" section whose payload after its name is the given
+ * subsections; sizes are computed so that each case differs from a valid one only where
+ * intended. */
+static int parse_names(const unsigned char *subs, size_t len)
+{
+    static const unsigned char head[] = {HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC};
+    unsigned char mod[sizeof head + 7 + 120];
+    size_t n = sizeof head;
+
+    ck_assert_uint_lt(len, 120);
+    memcpy(mod, head, n);
+    mod[n++] = 0x00;
+    mod[n++] = (unsigned char)(5 + len);
+    memcpy(mod + n, "\4name", 5);
+    n += 5;
+    memcpy(mod + n, subs, len);
+    return parse_bytes(mod, n + len);
+}
+
+#define NAMES(...) \
+    parse_names((const unsigned char[]){__VA_ARGS__}, sizeof((const unsigned char[]){__VA_ARGS__}))
+
+START_TEST(test_bad_names)
+{
+    mewe__wasm_info info;
+
+    /* Valid twins of the cases below. */
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x01, 'a'), 0);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 0xc3, 0xa9), 0);
+    ck_assert_int_eq(NAMES(0x00, 0x02, 0x01, 'm', 0x01, 0x04, 0x01, 0x00, 0x01, 'a', 0x02, 0x01,
+                           0x00), 0);
+    /* Function index past the functions; the same index twice. */
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x01, 0x01, 'a'), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x07, 0x02, 0x00, 0x01, 'a', 0x00, 0x01, 'b'), -1);
+    /* Invalid UTF-8: a lone continuation byte, an overlong '/', a surrogate, past U+10FFFF,
+     * a sequence cut short. */
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x01, 0x80), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 0xc0, 0xaf), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x06, 0x01, 0x00, 0x03, 0xed, 0xa0, 0x80), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x07, 0x01, 0x00, 0x04, 0xf4, 0x90, 0x80, 0x80), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 'a', 0xc3), -1);
+    /* Subsection length past the section; subsections out of order or repeated; name length
+     * past the subsection; trailing bytes; an overlong count. */
+    ck_assert_int_eq(NAMES(0x01, 0x09, 0x01, 0x00, 0x01, 'a'), -1);
+    ck_assert_int_eq(NAMES(0x02, 0x01, 0x00, 0x01, 0x04, 0x01, 0x00, 0x01, 'a'), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x01, 0x00, 0x01, 0x01, 0x00), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x02, 'a'), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x01, 'a', 0x00), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x09, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00, 0x01, 'a'), -1);
+    /* A name holding a NUL byte leaves the function unnamed rather than misnamed. */
+    {
+        static const unsigned char mod[] = {HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC, 0x00, 0x0c,
+                                            0x04, 'n', 'a', 'm', 'e', 0x01, 0x05, 0x01, 0x00,
+                                            0x02, 'a', 0x00};
+
+        ck_assert_int_eq(mewe__wasm_parse(&info, mod, sizeof mod), 0);
+        ck_assert_uint_eq(info.func_count, 1);
+        ck_assert_ptr_null(info.funcs[0].name);
+        mewe__wasm_info_free(&info);
+    }
+}
+END_TEST
+
+static Suite *wasm_inspect_suite(void)
+{
+    Suite *s = suite_create("wasm_inspect");
+    TCase *real = tcase_create("real");
+    TCase *bad = tcase_create("malformed");
+
+    /* Each real test runs clang and wasm-ld, under sanitizers. */
+    tcase_set_timeout(real, 300);
+    tcase_set_timeout(bad, 300);
+    tcase_add_test(real, test_names_and_bodies);
+    tcase_add_test(real, test_family_distinct);
+    tcase_add_test(real, test_families_bulk);
+    tcase_add_test(real, test_imports_shift_indices);
+    tcase_add_test(bad, test_not_wasm);
+    tcase_add_test(bad, test_truncated_everywhere);
+    tcase_add_test(bad, test_corrupted_bytes);
+    tcase_add_test(bad, test_handmade_module);
+    tcase_add_test(bad, test_bad_framing);
+    tcase_add_test(bad, test_bad_contents);
+    tcase_add_test(bad, test_bad_names);
+    suite_add_tcase(s, real);
+    suite_add_tcase(s, bad);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(wasm_inspect_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
