@@ -202,11 +202,11 @@ static const char *budget_reason(generation *g, unsigned instructions)
     return NULL;
 }
 
-static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec)
+static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned wanted)
 {
     mewe__family *fam = mewe__families_find(&g->families, rec->name);
     unsigned first = fam ? (unsigned)fam->count + 1 : 1; /* variants from before keep theirs */
-    for (unsigned k = 0; k < g->o->variants; k++) {
+    for (unsigned k = 0; k < wanted; k++) {
         const char *why = budget_reason(g, rec->instructions);
         if (why) {
             if (rec->variants == 0)
@@ -243,6 +243,39 @@ static const char *selection_reason(generation *g, LLVMValueRef fn, mewe__fnrec 
     if (rec->instructions < g->o->min_instructions)
         return "too small";
     return NULL;
+}
+
+static void count_uses(LLVMValueRef fn, size_t *calls, int *address_taken)
+{
+    *calls = 0;
+    *address_taken = 0;
+    for (LLVMUseRef u = LLVMGetFirstUse(fn); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef user = LLVMGetUser(u);
+        if (LLVMIsACallInst(user) && LLVMGetCalledValue(user) == fn)
+            (*calls)++;
+        else
+            *address_taken = 1;
+    }
+}
+
+static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned *wanted)
+{
+    if (!g->o->select)
+        return MEWE_OK;
+    mewe_function_info info = {.name = rec->name, .instructions = rec->instructions};
+    count_uses(fn, &info.call_sites, &info.address_taken);
+    unsigned n = *wanted;
+    int rc = g->o->select(&info, &n, g->o->select_data);
+    if (rc != MEWE_OK)
+        return mewe__error(g->m->ctx, rc, "selection policy failed on function '%s': %s",
+                           rec->name, mewe_status_str(rc));
+    if (n > MAX_VARIANTS)
+        return mewe__error(g->m->ctx, MEWE_EINVAL, "selection policy asked for %u variants of "
+                           "'%s' (at most %d)", n, rec->name, MAX_VARIANTS);
+    if (n == 0)
+        rec->reason = "skipped by the selection policy";
+    *wanted = n;
+    return MEWE_OK;
 }
 
 /* The functions to consider: the module's own, not variants or libmewe's helpers. */
@@ -287,8 +320,11 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
         }
         recs[i].instructions = mewe__function_instruction_count(fns[i]);
         recs[i].reason = selection_reason(g, fns[i], &recs[i]);
+        unsigned wanted = g->o->variants;
         if (!recs[i].reason)
-            rc = make_variants(g, fns[i], &recs[i]);
+            rc = ask_policy(g, fns[i], &recs[i], &wanted);
+        if (rc == MEWE_OK && !recs[i].reason)
+            rc = make_variants(g, fns[i], &recs[i], wanted);
     }
     free(fns);
     *out_recs = recs;

@@ -36,6 +36,32 @@ extern "C" {
  * @{
  */
 
+/**
+ * What a selection policy is told about a candidate function.
+ * @since 0.1
+ */
+typedef struct mewe_function_info {
+    const char *name;          /**< The function's name, **borrowed** for the call. */
+    size_t instructions;       /**< Its size in LLVM instructions. */
+    size_t call_sites;         /**< Direct calls to it in the module (static count). */
+    int address_taken;         /**< Nonzero when it is used other than by direct calls. */
+} mewe_function_info;
+
+/**
+ * Selection policy: decides, for each function that passed the built-in checks (eligibility,
+ * allow/deny lists, minimum size), whether to diversify it and how many variants to make.
+ * @param info The candidate, **borrowed** for the call.
+ * @param[in,out] variants In: @ref mewe_generate_options::variants; out: how many variants to
+ *        make for this function (0 skips it, with the reason "skipped by the selection
+ *        policy"; at most 64).
+ * @param user_data @ref mewe_generate_options::select_data.
+ * @return #MEWE_OK, or a negative code: generation stops, the module is restored and the code
+ *         is passed back unchanged.
+ * @since 0.1
+ */
+typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *variants,
+                              void *user_data);
+
 /** Current version of #mewe_generate_options. @since 0.1 */
 #define MEWE_GENERATE_OPTIONS_VERSION 1
 
@@ -69,11 +95,13 @@ typedef struct mewe_generate_options {
     double size_budget;                /**< Most instructions the variants may add, as a
                                             multiple of the module's instruction count
                                             (e.g. 2.0); 0 = no limit. */
+    mewe_select_fn select;             /**< Selection policy, or NULL. */
+    void *select_data;                 /**< Passed to @ref select. */
 } mewe_generate_options;
 
 /** Initializer with the defaults of #MEWE_GENERATE_OPTIONS_VERSION. @since 0.1 */
 #define MEWE_GENERATE_OPTIONS_INIT \
-    { MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 4, 0.0, 0.0 }
+    { MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 4, 0.0, 0.0, NULL, NULL }
 
 /**
  * Fills @p opts with the defaults of @p version.
@@ -91,7 +119,9 @@ MEWE_API int mewe_generate_options_init(mewe_generate_options *opts, unsigned in
  * @return #MEWE_OK; #MEWE_EINVAL for NULL or a bad option or parameter (named in the
  *         message); #MEWE_EVERSION for an unknown options version; #MEWE_ENOTFOUND for an
  *         unknown diversifier name; #MEWE_ESTATE if the module is already multivariant;
- *         the error code of a diversifier callback, passed back unchanged; #MEWE_ENOMEM.
+ *         the error code of a diversifier or selection callback, passed back unchanged;
+ *         #MEWE_EVERIFY if the module fails verification after diversification (a
+ *         diversifier changed code outside its variant); #MEWE_ENOMEM.
  * @since 0.1
  */
 MEWE_API int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opts);
