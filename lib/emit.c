@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "internal.h"
 #include "runtool.h"
+#include "wasm_inspect.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 
@@ -299,6 +300,38 @@ static int link_object(mewe_module *m, const mewe_emit_options *o, const void *o
     return rc;
 }
 
+/* Records, for the report, how many variants of each dispatcher stayed distinct in the
+ * linked wasm: two variants that compile to the same body are one variant. An object file is
+ * not inspected (its names and bodies change again at the final link). */
+static void record_wasm_stats(mewe_module *m, const void *wasm, size_t size)
+{
+    mewe__wasm_stats_clear(&m->wasm);
+    mewe__wasm_info info;
+    if (mewe__wasm_parse(&info, wasm, size) != 0) {
+        mewe__log(m->ctx, MEWE_LOG_WARN, "cannot inspect the emitted wasm of '%s'", m->name);
+        return;
+    }
+    mewe__wasm_family *fams = NULL;
+    size_t n = 0;
+    mewe__wasm_stats *w = &m->wasm;
+    if (mewe__wasm_families(&info, &fams, &n) == 0) {
+        w->families = calloc(n ? n : 1, sizeof *w->families);
+        w->variants = calloc(n ? n : 1, sizeof *w->variants);
+        w->distinct = calloc(n ? n : 1, sizeof *w->distinct);
+        for (size_t i = 0; w->families && w->variants && w->distinct && i < n; i++) {
+            w->families[i] = mewe__strdup(fams[i].family);
+            w->variants[i] = fams[i].variants;
+            w->distinct[i] = fams[i].distinct;
+            w->count = i + 1;
+        }
+        w->valid = w->families && w->variants && w->distinct;
+        w->bytes = size;
+        w->code_bytes = info.code_size;
+        mewe__wasm_families_free(fams, n);
+    }
+    mewe__wasm_info_free(&info);
+}
+
 static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_options *opts)
 {
     mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
@@ -329,6 +362,8 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     }
     rc = link_object(m, o, obj, obj_size, out, out_size);
     free(obj);
+    if (rc == MEWE_OK && m->multivariant)
+        record_wasm_stats(m, *out, *out_size);
     return rc;
 }
 
