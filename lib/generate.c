@@ -147,7 +147,7 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, uint64_t s
     return MEWE_OK;
 }
 
-typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID } attempt_result;
+typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID, ATTEMPT_TOO_BIG } attempt_result;
 
 static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigned index,
                        unsigned attempt, attempt_result *result)
@@ -173,6 +173,9 @@ static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigne
     } else if ((fam && mewe__family_has_shape(fam, v)) ||
                (!fam && mewe__function_shape_equal(fn, v))) {
         *result = ATTEMPT_DUPLICATE;
+    } else if (g->size_limit &&
+               g->added_instructions + mewe__function_instruction_count(v) > g->size_limit) {
+        *result = ATTEMPT_TOO_BIG;
     } else {
         *result = ATTEMPT_KEPT;
     }
@@ -197,6 +200,7 @@ static const char *budget_reason(generation *g, unsigned instructions)
         g->time_hit = true;
         return "time budget";
     }
+    /* A variant is at least as large as its original: no need to try. */
     if (g->size_limit && g->added_instructions + instructions > g->size_limit)
         return "size budget";
     return NULL;
@@ -215,12 +219,18 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
         }
         unsigned index = first + rec->variants;
         attempt_result r = ATTEMPT_DUPLICATE;
-        for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT; a++) {
+        for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG;
+             a++) {
             int rc = try_variant(g, fn, rec->name, index, k * g->o->attempts + a, &r);
             if (rc != MEWE_OK)
                 return rc;
             rec->dropped_duplicate += r == ATTEMPT_DUPLICATE;
             rec->dropped_invalid += r == ATTEMPT_INVALID;
+        }
+        if (r == ATTEMPT_TOO_BIG) {
+            if (rec->variants == 0)
+                rec->reason = "size budget";
+            break;
         }
         rec->variants += r == ATTEMPT_KEPT;
     }

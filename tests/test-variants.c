@@ -1,0 +1,639 @@
+/* mewe_generate_variants and the diversifier hook API: selection, reasons, determinism,
+ * dedupe, budgets, plugins that fail or break IR, the selection policy. */
+#include <math.h>
+
+#include <stdbool.h>
+
+#include <mewe/sys/diversifier.h>
+#include <mewe/sys/llvm.h>
+#include <mewe/sys/rng.h>
+
+#include "test-util.h"
+
+/* Functions with a reason each to be skipped, and two that can be diversified. */
+static const char mixed_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "declare i32 @ext(i32)\n"
+    "declare i32 @setjmp(ptr) returns_twice\n"
+    "declare i32 @__gxx_personality_v0(...)\n"
+    "define i32 @work(i32 %a, i32 %b) {\n"
+    "entry:\n  %s = add i32 %a, %b\n  %x = xor i32 %s, %a\n  %c = icmp sgt i32 %x, 10\n"
+    "  br i1 %c, label %big, label %small\n"
+    "big:\n  %m = sub i32 %x, %b\n  %o = or i32 %m, 3\n  br label %done\n"
+    "small:\n  %n = and i32 %x, 255\n  %p = add i32 %n, %a\n  br label %done\n"
+    "done:\n  %r = phi i32 [ %o, %big ], [ %p, %small ]\n  %q = add i32 %r, 1\n  ret i32 %q\n}\n"
+    "define i32 @other(i32 %a) {\n  %s = add i32 %a, 7\n  %t = xor i32 %s, 5\n"
+    "  %u = sub i32 %t, %a\n  %v = or i32 %u, %s\n  ret i32 %v\n}\n"
+    "define i32 @tiny(i32 %a) {\n  ret i32 %a\n}\n"
+    "define i32 @vararg(i32 %a, ...) {\n  %s = add i32 %a, 1\n  %t = add i32 %s, 2\n"
+    "  %u = add i32 %t, 3\n  ret i32 %u\n}\n"
+    "define i32 @jumps(ptr %buf) {\n  %r = call i32 @setjmp(ptr %buf)\n  %s = add i32 %r, 1\n"
+    "  %t = add i32 %s, 1\n  ret i32 %t\n}\n"
+    "define i32 @asm(i32 %a) {\n  %r = call i32 asm \"\", \"=r,r\"(i32 %a)\n"
+    "  %s = add i32 %r, 1\n  %t = add i32 %s, 1\n  ret i32 %t\n}\n"
+    "define i32 @eh(i32 %a) personality ptr @__gxx_personality_v0 {\n"
+    "  %r = invoke i32 @ext(i32 %a) to label %ok unwind label %lp\n"
+    "ok:\n  %s = add i32 %r, 1\n  ret i32 %s\n"
+    "lp:\n  %l = landingpad { ptr, i32 } cleanup\n  ret i32 0\n}\n";
+
+static mewe_module *load_mixed(void)
+{
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, mixed_ll, strlen(mixed_ll), "mixed"));
+    return m;
+}
+
+static char *text_of(mewe_module *m)
+{
+    void *t;
+    size_t n;
+    ck_assert_mewe_ok(mewe_module_write_memory(&t, &n, m, MEWE_FORMAT_TEXT));
+    return t;
+}
+
+static char *report_of(mewe_module *m)
+{
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    return json;
+}
+
+/* The report entry of one function, as text up to its closing brace. */
+static char *entry_of(const char *json, const char *fn)
+{
+    char key[256];
+    snprintf(key, sizeof key, "{\"name\": \"%s\"", fn);
+    const char *p = strstr(json, key);
+    ck_assert_msg(p != NULL, "no report entry for %s", fn);
+    const char *e = strchr(p, '}');
+    char *out = malloc((size_t)(e - p) + 2);
+    memcpy(out, p, (size_t)(e - p) + 1);
+    out[e - p + 1] = '\0';
+    return out;
+}
+
+static void assert_entry_has(const char *json, const char *fn, const char *needle)
+{
+    char *e = entry_of(json, fn);
+    ck_assert_msg(strstr(e, needle) != NULL, "entry of %s lacks %s: %s", fn, needle, e);
+    free(e);
+}
+
+START_TEST(default_generation_and_reasons)
+{
+    mewe_module *m = load_mixed();
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_module_verify(m));
+    LLVMModuleRef llvm = mewe_module_get_llvm(m);
+    for (int k = 1; k <= 3; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "work.mewe.v%d", k);
+        LLVMValueRef v = LLVMGetNamedFunction(llvm, name);
+        ck_assert_msg(v != NULL, "missing %s", name);
+        ck_assert_int_eq(LLVMGetLinkage(v), LLVMInternalLinkage);
+    }
+    char *json = report_of(m);
+    assert_entry_has(json, "work", "\"status\": \"diversified\"");
+    assert_entry_has(json, "work", "\"variants\": 3");
+    assert_entry_has(json, "other", "\"status\": \"diversified\"");
+    assert_entry_has(json, "tiny", "\"reason\": \"too small\"");
+    assert_entry_has(json, "vararg", "\"reason\": \"variadic\"");
+    assert_entry_has(json, "jumps", "\"reason\": \"returns_twice call\"");
+    assert_entry_has(json, "asm", "\"reason\": \"inline asm\"");
+    assert_entry_has(json, "eh", "\"reason\": \"exception handling\"");
+    ck_assert_ptr_nonnull(strstr(json, "\"eligible\": 3"));   /* work, other, tiny */
+    ck_assert_ptr_nonnull(strstr(json, "\"diversified\": 2"));
+    ck_assert_ptr_nonnull(strstr(json, "\"variants\": 6"));
+    free(json);
+}
+END_TEST
+
+START_TEST(allow_and_deny_lists)
+{
+    mewe_module *m = load_mixed();
+    const char *allow[] = {"w*"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.allow = allow;
+    o.allow_count = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *json = report_of(m);
+    assert_entry_has(json, "work", "diversified");
+    assert_entry_has(json, "other", "not in the allow list");
+    free(json);
+
+    mewe_module *m2 = load_mixed();
+    const char *deny[] = {"other", "nothing-[0-9]"};
+    mewe_generate_options o2 = MEWE_GENERATE_OPTIONS_INIT;
+    o2.deny = deny;
+    o2.deny_count = 2;
+    o2.variants = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m2, &o2));
+    json = report_of(m2);
+    assert_entry_has(json, "other", "in the deny list");
+    assert_entry_has(json, "work", "\"variants\": 1");
+    free(json);
+}
+END_TEST
+
+START_TEST(min_instructions_option)
+{
+    mewe_module *m = load_mixed();
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.min_instructions = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *json = report_of(m);
+    /* `ret %a` has nothing to diversify: eligible, but no distinct variant exists. */
+    assert_entry_has(json, "tiny", "no distinct variant found");
+    assert_entry_has(json, "tiny", "\"dropped_duplicate\": 12");
+    free(json);
+}
+END_TEST
+
+static char *generate_text(const char *ll, uint64_t seed, const char *const *divs, size_t n)
+{
+    mewe_context *ctx;
+    ck_assert_int_eq(mewe_context_new(&ctx), MEWE_OK);
+    mewe_context_set_seed(ctx, seed);
+    mewe_module *m;
+    ck_assert_int_eq(mewe_module_load_memory(&m, ctx, ll, strlen(ll), "m"), MEWE_OK);
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = divs;
+    o.diversifier_count = n;
+    ck_assert_msg(mewe_generate_variants(m, &o) == MEWE_OK, "%s", mewe_context_errmsg(ctx));
+    void *t;
+    size_t len;
+    ck_assert_int_eq(mewe_module_write_memory(&t, &len, m, MEWE_FORMAT_TEXT), MEWE_OK);
+    mewe_context_free(ctx);
+    return t;
+}
+
+START_TEST(deterministic_for_a_seed)
+{
+    uint64_t seed = (uint64_t)_i * 7919 + 1;
+    char *a = generate_text(mixed_ll, seed, NULL, 0);
+    char *b = generate_text(mixed_ll, seed, NULL, 0);
+    char *c = generate_text(mixed_ll, seed + 1, NULL, 0);
+    ck_assert_str_eq(a, b);
+    ck_assert_str_ne(a, c);
+    mewe_free(a);
+    mewe_free(b);
+    mewe_free(c);
+}
+END_TEST
+
+/* The body of one function in a module's text, from "define" to the closing brace. */
+static char *function_text(const char *text, const char *header)
+{
+    const char *p = strstr(text, header);
+    ck_assert_msg(p != NULL, "no %s", header);
+    const char *e = strstr(p, "\n}\n");
+    return strndup(p, (size_t)(e - p));
+}
+
+START_TEST(adding_a_function_changes_no_other)
+{
+    static const char extra[] = "define i32 @zzz_new(i32 %a) {\n  %s = add i32 %a, 9\n"
+                                "  %t = xor i32 %s, 3\n  %u = sub i32 %t, 1\n  ret i32 %u\n}\n";
+    char *bigger = malloc(sizeof mixed_ll + sizeof extra);
+    strcpy(bigger, mixed_ll);
+    strcat(bigger, extra);
+    char *a = generate_text(mixed_ll, 42, NULL, 0);
+    char *b = generate_text(bigger, 42, NULL, 0);
+    for (int k = 1; k <= 3; k++) {
+        char header[64];
+        snprintf(header, sizeof header, "@work.mewe.v%d(", k);
+        char *fa = function_text(a, header), *fb = function_text(b, header);
+        ck_assert_str_eq(fa, fb);
+        free(fa);
+        free(fb);
+    }
+    ck_assert_ptr_nonnull(strstr(b, "zzz_new.mewe.v1"));
+    free(bigger);
+    mewe_free(a);
+    mewe_free(b);
+}
+END_TEST
+
+START_TEST(each_builtin_alone_makes_variants)
+{
+    const char *const specs[] = {"subst", "subst:rate=1", "blocks", "blocks:split=1,shuffle=0"};
+    mewe_module *m = load_fixture("recursion.c");
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = &specs[_i];
+    o.diversifier_count = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    ck_assert_mewe_ok(mewe_module_verify(m));
+    char *json = report_of(m);
+    ck_assert_msg(strstr(json, "\"variants\": 0,") == NULL ||
+                      strstr(json, "\"diversified\": 0,") == NULL,
+                  "%s made no variants: %s", specs[_i], json);
+    ck_assert_ptr_null(strstr(json, "\"diversified\": 0,"));
+    free(json);
+}
+END_TEST
+
+START_TEST(variants_survive_write_and_load)
+{
+    mewe_module *m = load_mixed();
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_module_write(m, tpath("v.bc"), MEWE_FORMAT_BITCODE));
+    mewe_module *again;
+    ck_assert_mewe_ok(mewe_module_load(&again, tctx, tpath("v.bc")));
+    char *json = report_of(again);
+    assert_entry_has(json, "work", "\"variants\": 3");
+    free(json);
+    /* A second call adds more, numbered after the first ones. */
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.variants = 2;
+    ck_assert_mewe_ok(mewe_generate_variants(again, &o));
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(mewe_module_get_llvm(again), "work.mewe.v5"));
+    json = report_of(again);
+    assert_entry_has(json, "work", "\"variants\": 5");
+    free(json);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+    mewe_module *m = load_mixed();
+    char *before = text_of(m);
+    mewe_generate_options o;
+    ck_assert_int_eq(mewe_generate_options_init(&o, 2), MEWE_EVERSION);
+    ck_assert_int_eq(mewe_generate_options_init(NULL, MEWE_GENERATE_OPTIONS_VERSION),
+                     MEWE_EINVAL);
+    ck_assert_mewe_ok(mewe_generate_options_init(&o, MEWE_GENERATE_OPTIONS_VERSION));
+    ck_assert_uint_eq(o.variants, 3);
+    o.version = 0;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EVERSION, "version 0");
+    o.version = MEWE_GENERATE_OPTIONS_VERSION;
+    o.variants = 65;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "variants: 65");
+    o.variants = 3;
+    o.attempts = 0;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "attempts");
+    o.attempts = 4;
+    o.time_budget = -1;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "time_budget");
+    o.time_budget = 0;
+    o.size_budget = NAN;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "size_budget");
+    o.size_budget = 0;
+    const char *holes[] = {"work", NULL};
+    o.deny = holes;
+    o.deny_count = 2;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "deny: entry 1");
+    o.deny_count = 0;
+    const char *unknown[] = {"no-such-diversifier"};
+    o.diversifiers = unknown;
+    o.diversifier_count = 1;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_ENOTFOUND, "no-such-diversifier");
+    const char *badparam[] = {"subst:speed=2"};
+    o.diversifiers = badparam;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "no parameter 'speed'");
+    const char *badvalue[] = {"subst:rate=2.5"};
+    o.diversifiers = badvalue;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "rate='2.5'");
+    const char *notkv[] = {"blocks:split"};
+    o.diversifiers = notkv;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "not key=value");
+    ck_assert_int_eq(mewe_generate_variants(NULL, NULL), MEWE_EINVAL);
+    char *after = text_of(m);
+    ck_assert_str_eq(before, after);
+    mewe_free(before);
+    mewe_free(after);
+}
+END_TEST
+
+/* ---- user diversifiers ------------------------------------------------------------ */
+
+typedef struct plugin_state {
+    int calls;
+    int destroyed;
+    int fail_at; /* call number that fails, or 0 */
+} plugin_state;
+
+static void count_destroy(void *user_data)
+{
+    ((plugin_state *)user_data)->destroyed++;
+}
+
+/* Adds `x + 0` style noise: a harmless extra instruction before the return. */
+static int failing_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    plugin_state *st = user_data;
+    (void)fn;
+    if (++st->calls == st->fail_at) {
+        mewe_hook_set_error(hook, "planned failure");
+        return MEWE_EUSER;
+    }
+    return MEWE_OK;
+}
+
+/* Leaves an instruction that uses itself: invalid IR the verifier must catch. */
+static int breaking_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    (void)hook;
+    plugin_state *st = user_data;
+    st->calls++;
+    LLVMBasicBlockRef bb = LLVMGetEntryBasicBlock(fn);
+    LLVMValueRef first = LLVMGetFirstInstruction(bb);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetTypeContext(LLVMTypeOf(fn)));
+    LLVMPositionBuilderBefore(b, first);
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(LLVMGetTypeContext(LLVMTypeOf(fn)));
+    LLVMValueRef bad = LLVMBuildAdd(b, LLVMGetParam(fn, 0), LLVMConstInt(i32, 1, 0), "bad");
+    LLVMSetOperand(bad, 1, bad);
+    LLVMDisposeBuilder(b);
+    return MEWE_OK;
+}
+
+static mewe_diversifier descriptor(const char *name, mewe_diversify_fn fn, plugin_state *st)
+{
+    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, name, "test plugin", NULL, fn, st,
+                          count_destroy};
+    return d;
+}
+
+START_TEST(plugin_error_is_passed_back_and_module_restored)
+{
+    plugin_state st = {.fail_at = 3};
+    mewe_diversifier d = descriptor("fails", failing_diversifier, &st);
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    mewe_module *m = load_mixed();
+    char *before = text_of(m);
+    const char *specs[] = {"subst", "fails"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 2;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EUSER, "planned failure");
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "'fails'"));
+    ck_assert_int_eq(st.calls, 3);
+    char *after = text_of(m);
+    ck_assert_str_eq(before, after); /* the two variants made before the failure are gone */
+    mewe_free(before);
+    mewe_free(after);
+    ck_assert_int_eq(st.destroyed, 0);
+    mewe_context_free(tctx);
+    tctx = NULL;
+    ck_assert_int_eq(st.destroyed, 1);
+}
+END_TEST
+
+START_TEST(invalid_variants_are_dropped_and_reported)
+{
+    plugin_state st = {0};
+    mewe_diversifier d = descriptor("breaks", breaking_diversifier, &st);
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    mewe_module *m = load_mixed();
+    const char *specs[] = {"breaks"};
+    const char *allow[] = {"work"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 1;
+    o.allow = allow;
+    o.allow_count = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    ck_assert_mewe_ok(mewe_module_verify(m));
+    ck_assert_int_eq(st.calls, 12); /* 3 variants x 4 attempts, all dropped */
+    char *json = report_of(m);
+    assert_entry_has(json, "work", "\"dropped_invalid\": 12");
+    assert_entry_has(json, "work", "every variant failed verification");
+    free(json);
+}
+END_TEST
+
+START_TEST(registration_errors_call_destroy)
+{
+    plugin_state st = {0};
+    mewe_diversifier d = descriptor("subst", failing_diversifier, &st);
+    ck_assert_mewe_fails(mewe_diversifier_register(tctx, &d), MEWE_EEXIST, "'subst'");
+    ck_assert_int_eq(st.destroyed, 1);
+    d = descriptor("bad name!", failing_diversifier, &st);
+    ck_assert_mewe_fails(mewe_diversifier_register(tctx, &d), MEWE_EINVAL, "bad name!");
+    ck_assert_int_eq(st.destroyed, 2);
+    d = descriptor("ok", NULL, &st);
+    ck_assert_mewe_fails(mewe_diversifier_register(tctx, &d), MEWE_EINVAL, "no callback");
+    ck_assert_int_eq(st.destroyed, 3);
+    d = descriptor("ok", failing_diversifier, &st);
+    d.version = 99;
+    ck_assert_mewe_fails(mewe_diversifier_register(tctx, &d), MEWE_EVERSION, "version 99");
+    ck_assert_int_eq(st.destroyed, 4);
+    ck_assert_int_eq(mewe_diversifier_register(NULL, &d), MEWE_EINVAL);
+    ck_assert_int_eq(st.destroyed, 5);
+    ck_assert_mewe_fails(mewe_diversifier_register(tctx, NULL), MEWE_EINVAL, "NULL");
+}
+END_TEST
+
+START_TEST(listing_plugins)
+{
+    ck_assert_uint_ge(mewe_diversifier_count(tctx), 2);
+    const char *name, *desc;
+    bool subst = false, blocks = false;
+    for (size_t i = 0; i < mewe_diversifier_count(tctx); i++) {
+        ck_assert_mewe_ok(mewe_diversifier_at(&name, &desc, tctx, i));
+        subst |= strcmp(name, "subst") == 0;
+        blocks |= strcmp(name, "blocks") == 0;
+        ck_assert_uint_gt(strlen(desc), 10);
+    }
+    ck_assert(subst && blocks);
+    ck_assert_int_eq(mewe_diversifier_at(&name, NULL, tctx, 99), MEWE_EINVAL);
+    ck_assert_uint_eq(mewe_diversifier_count(NULL), 0);
+    ck_assert_uint_eq(mewe_rng_strategy_count(tctx), 3);
+    ck_assert_mewe_ok(mewe_rng_strategy_at(&name, NULL, tctx, 0));
+    ck_assert_str_eq(name, "wasi");
+}
+END_TEST
+
+/* ---- hook helpers ----------------------------------------------------------------- */
+
+typedef struct hook_probe {
+    uint32_t counts[5];
+    char param[16];
+    int rc_param;
+    double value;
+} hook_probe;
+
+static int probing_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    (void)fn;
+    hook_probe *p = user_data;
+    for (int i = 0; i < 5000; i++) {
+        uint32_t r = mewe_hook_random_below(hook, 5);
+        if (r < 5)
+            p->counts[r]++;
+        else
+            return MEWE_EINVAL;
+    }
+    ck_assert_uint_eq(mewe_hook_random_below(hook, 0), 0);
+    ck_assert_ptr_eq(mewe_hook_context(hook), tctx);
+    snprintf(p->param, sizeof p->param, "%s", mewe_hook_param(hook, "k"));
+    p->rc_param = mewe_hook_param_double(&p->value, hook, "k", 0, 0, 10);
+    ck_assert_ptr_null(mewe_hook_param(hook, "absent"));
+    return MEWE_OK;
+}
+
+START_TEST(hook_random_and_params)
+{
+    static const char *const params[] = {"k", NULL};
+    hook_probe probe = {0};
+    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "probe", NULL, params,
+                          probing_diversifier, &probe, NULL};
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    mewe_module *m = load_mixed();
+    const char *specs[] = {"probe:k=2.5"};
+    const char *allow[] = {"other"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 1;
+    o.allow = allow;
+    o.allow_count = 1;
+    o.variants = 1;
+    o.attempts = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(probe.counts[i] > 850 && probe.counts[i] < 1150, "bucket %d: %u", i,
+                      probe.counts[i]);
+    ck_assert_str_eq(probe.param, "2.5");
+    ck_assert_int_eq(probe.rc_param, MEWE_OK);
+    ck_assert(probe.value == 2.5);
+    ck_assert_uint_eq(mewe_hook_random(NULL), 0);
+    ck_assert_int_eq(mewe_hook_set_error(NULL, "x"), MEWE_EINVAL);
+}
+END_TEST
+
+/* ---- selection policy ------------------------------------------------------------- */
+
+typedef struct policy_log {
+    int calls;
+    size_t work_calls, work_size;
+    int fail;
+} policy_log;
+
+static int policy(const mewe_function_info *info, unsigned int *variants, void *user_data)
+{
+    policy_log *log = user_data;
+    log->calls++;
+    if (log->fail)
+        return MEWE_EUSER;
+    if (strcmp(info->name, "other") == 0)
+        *variants = 0;
+    if (strcmp(info->name, "work") == 0) {
+        log->work_size = info->instructions;
+        log->work_calls = info->call_sites;
+        *variants = 1;
+    }
+    return MEWE_OK;
+}
+
+START_TEST(selection_policy_decides)
+{
+    static const char caller[] = "define i32 @caller(i32 %x) {\n"
+                                 "  %a = call i32 @work(i32 %x, i32 1)\n"
+                                 "  %b = call i32 @work(i32 %a, i32 2)\n  ret i32 %b\n}\n";
+    char *ll = malloc(sizeof mixed_ll + sizeof caller);
+    strcpy(ll, mixed_ll);
+    strcat(ll, caller);
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), "policy"));
+    free(ll);
+    policy_log log = {0};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.select = policy;
+    o.select_data = &log;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    ck_assert_int_eq(log.calls, 3); /* work, other, caller: the others fail built-in checks */
+    ck_assert_uint_eq(log.work_calls, 2);
+    ck_assert_uint_eq(log.work_size, 13);
+    char *json = report_of(m);
+    assert_entry_has(json, "work", "\"variants\": 1");
+    assert_entry_has(json, "other", "skipped by the selection policy");
+    /* Left at the default by the policy: as many variants as the diversifiers could find. */
+    char *caller = entry_of(json, "caller");
+    ck_assert_ptr_null(strstr(caller, "selection policy"));
+    ck_assert_ptr_nonnull(strstr(caller, "\"dropped_duplicate\": 8"));
+    free(caller);
+    free(json);
+}
+END_TEST
+
+START_TEST(selection_policy_error_restores_module)
+{
+    mewe_module *m = load_mixed();
+    char *before = text_of(m);
+    policy_log log = {.fail = 1};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.select = policy;
+    o.select_data = &log;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EUSER, "selection policy");
+    char *after = text_of(m);
+    ck_assert_str_eq(before, after);
+    mewe_free(before);
+    mewe_free(after);
+}
+END_TEST
+
+/* ---- budgets ---------------------------------------------------------------------- */
+
+START_TEST(size_budget_limits_growth)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.size_budget = 0.5;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *json = report_of(m);
+    ck_assert_ptr_nonnull(strstr(json, "size budget"));
+    /* Growth stays within half of the original instruction count. */
+    long before = 0, after = 0;
+    sscanf(strstr(json, "\"instructions_before\": "), "\"instructions_before\": %ld", &before);
+    sscanf(strstr(json, "\"instructions_after\": "), "\"instructions_after\": %ld", &after);
+    ck_assert_int_le(after - before, before / 2);
+    free(json);
+}
+END_TEST
+
+START_TEST(time_budget_stops_generation)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.time_budget = 1e-9;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *json = report_of(m);
+    ck_assert_ptr_nonnull(strstr(json, "\"reason\": \"time budget\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"time_budget_hit\": true"));
+    free(json);
+}
+END_TEST
+
+START_TEST(generate_after_link_is_refused)
+{
+    mewe_module *m = load_mixed();
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    ck_assert_mewe_fails(mewe_generate_variants(m, NULL), MEWE_ESTATE, "already multivariant");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("variants");
+    TCase *tc = test_case("variants");
+    tcase_add_test(tc, default_generation_and_reasons);
+    tcase_add_test(tc, allow_and_deny_lists);
+    tcase_add_test(tc, min_instructions_option);
+    tcase_add_loop_test(tc, deterministic_for_a_seed, 0, 5);
+    tcase_add_test(tc, adding_a_function_changes_no_other);
+    tcase_add_loop_test(tc, each_builtin_alone_makes_variants, 0, 4);
+    tcase_add_test(tc, variants_survive_write_and_load);
+    tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, plugin_error_is_passed_back_and_module_restored);
+    tcase_add_test(tc, invalid_variants_are_dropped_and_reported);
+    tcase_add_test(tc, registration_errors_call_destroy);
+    tcase_add_test(tc, listing_plugins);
+    tcase_add_test(tc, hook_random_and_params);
+    tcase_add_test(tc, selection_policy_decides);
+    tcase_add_test(tc, selection_policy_error_restores_module);
+    tcase_add_test(tc, size_budget_limits_growth);
+    tcase_add_test(tc, time_budget_stops_generation);
+    tcase_add_test(tc, generate_after_link_is_refused);
+    suite_add_tcase(s, tc);
+    return test_run(s);
+}
