@@ -547,10 +547,10 @@ START_TEST(selection_policy_decides)
     assert_entry_has(json, "work", "\"variants\": 1");
     assert_entry_has(json, "other", "skipped by the selection policy");
     /* Left at the default by the policy: as many variants as the diversifiers could find. */
-    char *caller = entry_of(json, "caller");
-    ck_assert_ptr_null(strstr(caller, "selection policy"));
-    ck_assert_ptr_nonnull(strstr(caller, "\"dropped_duplicate\": 8"));
-    free(caller);
+    char *entry = entry_of(json, "caller");
+    ck_assert_ptr_null(strstr(entry, "selection policy"));
+    ck_assert_ptr_nonnull(strstr(entry, "\"dropped_duplicate\": 8"));
+    free(entry);
     free(json);
 }
 END_TEST
