@@ -10,6 +10,7 @@
 
 int mewe__register_subst(mewe_context *ctx);
 int mewe__register_blocks(mewe_context *ctx);
+int mewe__register_swap(mewe_context *ctx);
 int mewe__register_rng_wasi(mewe_context *ctx);
 int mewe__register_rng_host(mewe_context *ctx);
 int mewe__register_rng_fixed(mewe_context *ctx);

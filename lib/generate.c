@@ -16,7 +16,7 @@
 
 #define MAX_VARIANTS 64
 
-static const char *const default_diversifiers[] = {"subst", "blocks"};
+static const char *const default_diversifiers[] = {"subst", "swap", "blocks"};
 
 typedef struct generation {
     mewe_module *m;

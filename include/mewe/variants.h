@@ -75,7 +75,8 @@ typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *vari
  *
  * A diversifier spec is a registered diversifier's name, optionally followed by parameters:
  * `"subst"`, `"subst:rate=0.8"`, `"blocks:split=2,shuffle=1"`. They run in the order given on
- * every variant. An empty list means the built-in default set (`"subst"`, `"blocks"`).
+ * every variant. An empty list means the built-in default set (`"subst"`, `"swap"`,
+ * `"blocks"`).
  * @since 0.1
  */
 typedef struct mewe_generate_options {

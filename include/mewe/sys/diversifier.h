@@ -24,9 +24,12 @@ extern "C" {
  * from mewe_hook_random() so builds stay reproducible.
  *
  * Built-ins: `subst` (instruction substitution by arithmetic and boolean identities, each
- * proven by Z3 in the test suite; parameter `rate` in [0,1], default 0.6) and `blocks`
- * (block splitting and layout shuffling; parameters `split` in [0,1], default 0.5, and
- * `shuffle` 0 or 1, default 1).
+ * proven by Z3 in the test suite; parameter `rate` in [0,1], default 0.6), `swap` (operand
+ * swaps of commutative integer operations and mirrored comparisons, free at run time;
+ * parameter `rate`, default 0.5) and `blocks` (block splitting and layout shuffling;
+ * parameters `split` in [0,1], default 0.5, and `shuffle` 0 or 1, default 1). Code generation
+ * undoes part of what `blocks` does (it merges split blocks and re-sorts the layout); the
+ * report's `distinct_in_wasm` shows what survived.
  * @{
  */
 
