@@ -346,7 +346,8 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     if (!copy)
         return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
     rc = check_target(m, copy);
-    if (rc == MEWE_OK && o->kind == MEWE_EMIT_OBJECT)
+    /* Marked for every kind: an exported static function must become visible to wasm-ld. */
+    if (rc == MEWE_OK)
         rc = mark_exports(m, copy, o);
     void *obj = NULL;
     size_t obj_size = 0;

@@ -7,6 +7,13 @@
 #include "fnshape.h"
 #include "variants.h"
 
+bool mewe__is_helper(LLVMValueRef fn)
+{
+    size_t len;
+    const char *name = LLVMGetValueName2(fn, &len);
+    return len > 5 && memcmp(name, "mewe.", 5) == 0;
+}
+
 const char *mewe__variant_of(LLVMValueRef fn, unsigned *len)
 {
     LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(

@@ -295,7 +295,7 @@ static int originals(LLVMModuleRef llvm, LLVMValueRef **out, size_t *count)
     LLVMValueRef *fns = malloc(cap * sizeof *fns);
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); fns && f; f = LLVMGetNextFunction(f)) {
         unsigned len;
-        if (LLVMIsDeclaration(f) || mewe__variant_of(f, &len))
+        if (LLVMIsDeclaration(f) || mewe__variant_of(f, &len) || mewe__is_helper(f))
             continue;
         if (n == cap) {
             LLVMValueRef *bigger = realloc(fns, (cap *= 2) * sizeof *fns);

@@ -70,7 +70,7 @@ static int records_from_ir(LLVMModuleRef llvm, mewe__fnrec **out, size_t *count)
     size_t n = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
         unsigned len;
-        n += !LLVMIsDeclaration(f) && !mewe__variant_of(f, &len);
+        n += !LLVMIsDeclaration(f) && !mewe__variant_of(f, &len) && !mewe__is_helper(f);
     }
     mewe__fnrec *recs = calloc(n ? n : 1, sizeof *recs);
     if (!recs)
@@ -78,7 +78,7 @@ static int records_from_ir(LLVMModuleRef llvm, mewe__fnrec **out, size_t *count)
     size_t i = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
         unsigned vlen;
-        if (LLVMIsDeclaration(f) || mewe__variant_of(f, &vlen))
+        if (LLVMIsDeclaration(f) || mewe__variant_of(f, &vlen) || mewe__is_helper(f))
             continue;
         size_t len;
         const char *name = LLVMGetValueName2(f, &len);

@@ -11,6 +11,10 @@
 /* On a dispatcher: its id. */
 #define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
 
+/* Functions that libmewe or a plugin adds for its own use (RNG state seeding, ...) are named
+ * "mewe.*"; they are neither diversified nor listed in the report. */
+bool mewe__is_helper(LLVMValueRef fn);
+
 /* The original's name if fn is a variant, else NULL (borrowed from LLVM). */
 const char *mewe__variant_of(LLVMValueRef fn, unsigned *len);
 /* Marks fn as variant `index` of `original`: name, internal linkage, noinline, attributes. */

@@ -8,6 +8,8 @@
 
 mewe_context *tctx;
 char tdir[4096];
+/* Compiled fixtures, shared by every test of the suite (the tests fork, the files stay). */
+static char tcache[4096];
 
 static void remove_tree(const char *path)
 {
@@ -58,10 +60,16 @@ TCase *test_case(const char *name)
 
 int test_run(Suite *s)
 {
+    const char *base = getenv("TMPDIR");
+    snprintf(tcache, sizeof tcache, "%s/mewe-cache-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tcache))
+        tcache[0] = '\0';
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    if (tcache[0])
+        remove_tree(tcache);
     return failed == 0 ? 0 : 1;
 }
 
@@ -145,7 +153,9 @@ const char *fixture_bc(const char *name)
     for (char *p = base; *p; p++)
         if (*p == '/')
             *p = '_';
-    ck_assert_int_lt(snprintf(out, 4096, "%s/%s.bc", tdir, base), 4096);
+    ck_assert_int_lt(snprintf(out, 4096, "%s/%s.bc", tcache[0] ? tcache : tdir, base), 4096);
+    if (file_exists(out))
+        return out;
     char src[4096];
     snprintf(src, sizeof src, "%s/fixtures/%s", MEWE_TEST_SRCDIR, name);
     char *log = NULL;

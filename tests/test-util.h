@@ -4,6 +4,7 @@
 #define MEWE_TEST_UTIL_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ int file_exists(const char *path);
 /* Number of entries in a directory, not counting . and .. */
 int dir_entries(const char *path);
 
-/* Compiles a C fixture (tests/fixtures/NAME) to bitcode in the temp dir; returns the path. */
+/* Compiles a C or Rust fixture (tests/fixtures/NAME) to bitcode once per suite run; returns
+ * the path of the shared copy, which tests must not modify. */
 const char *fixture_bc(const char *name);
 /* Loads a compiled fixture into the test context. */
 mewe_module *load_fixture(const char *name);

@@ -398,6 +398,10 @@ START_TEST(invalid_variants_are_dropped_and_reported)
     assert_entry_has(json, "work", "\"dropped_invalid\": 12");
     assert_entry_has(json, "work", "every variant failed verification");
     free(json);
+    /* `st` lives on this stack: the context, which calls its destroy, must go first. */
+    mewe_context_free(tctx);
+    tctx = NULL;
+    ck_assert_int_eq(st.destroyed, 1);
 }
 END_TEST
 
@@ -549,7 +553,7 @@ START_TEST(selection_policy_decides)
     /* Left at the default by the policy: as many variants as the diversifiers could find. */
     char *entry = entry_of(json, "caller");
     ck_assert_ptr_null(strstr(entry, "selection policy"));
-    ck_assert_ptr_nonnull(strstr(entry, "\"dropped_duplicate\": 8"));
+    ck_assert_ptr_nonnull(strstr(entry, "\"eligible\": true"));
     free(entry);
     free(json);
 }

@@ -19,9 +19,9 @@ extern "C" {
  *
  * A strategy builds, inside a dispatcher, the IR that computes which variant runs. It is
  * called once per dispatcher at link time (and, with per-instance granularity, the value it
- * builds is computed once per instance). It may add globals and functions to the module
- * (give them names starting with the strategy's name, and reuse them across calls by
- * looking them up by name).
+ * builds is computed once per instance). It may add globals and functions to the module:
+ * name them `mewe.<strategy>.<what>` (functions named `mewe.*` are libmewe's helpers, never
+ * diversified nor reported) and reuse them across calls by looking them up by name.
  *
  * Built-ins: `wasi` (default), `host` (parameters `module`, `name`) and `fixed` (parameter
  * `seed`). See mewe_link_options.

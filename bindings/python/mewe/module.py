@@ -1,0 +1,340 @@
+"""Modules: load, link, generate variants, link the multivariant program, emit wasm."""
+
+from __future__ import annotations
+
+import json
+import os
+import weakref
+from collections.abc import Callable, Iterable
+from ctypes import byref, c_char_p, c_size_t
+from dataclasses import dataclass
+from typing import Any
+
+from ._enums import Dispatch, EmitKind, Format, Granularity, parse
+from ._errors import Status
+from ._native import (EMIT_OPTIONS_VERSION, GENERATE_OPTIONS_VERSION, LINK_OPTIONS_VERSION,
+                      EmitOptions, GenerateOptions,
+                      LinkOptions, ModuleHandle, OwnedBuffer, SelectFn, api, decode,
+                      string_array)
+from ._state import ModuleState
+from .context import Context, Source, fspath_bytes
+
+_UINT_MAX = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """What a selection policy is told about a candidate function.
+
+    Attributes:
+        name: the function's name.
+        instructions: its size in LLVM instructions.
+        call_sites: direct calls to it in the module.
+        address_taken: whether it is used other than by direct calls.
+        variants: the number of variants it gets unless the policy says otherwise.
+    """
+
+    name: str
+    instructions: int
+    call_sites: int
+    address_taken: bool
+    variants: int
+
+
+#: A selection policy: the number of variants, ``0``/``False`` to skip the function,
+#: ``None``/``True`` to keep the default.
+SelectPolicy = Callable[[FunctionInfo], "int | bool | None"]
+
+
+def _strings(values: Iterable[str] | str | None, what: str) -> list[bytes]:
+    """A list of C strings from an iterable of str (a lone str counts as one item)."""
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)):
+        values = [values]  # type: ignore[list-item]
+    items = []
+    for value in values:
+        if isinstance(value, bytes):
+            items.append(value)
+        elif isinstance(value, (str, os.PathLike)):
+            items.append(os.fsencode(value))
+        else:
+            raise TypeError(f"{what}: expected strings, got {type(value).__name__}")
+    return items
+
+
+def _uint(value: int, what: str) -> int:
+    """``value`` checked to fit an ``unsigned int`` (ctypes would wrap it silently)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not 0 <= value <= _UINT_MAX:
+        raise ValueError(f"{what}: {value} is outside 0..{_UINT_MAX}")
+    return value
+
+
+def _policy_answer(answer: int | bool | None, default: int) -> int:
+    """The variant count a selection policy's answer stands for."""
+    if answer is None or answer is True:
+        return default
+    if answer is False:
+        return 0
+    if isinstance(answer, int):
+        return _uint(answer, "select() result")
+    raise TypeError(f"select() must return int, bool or None, not {type(answer).__name__}")
+
+
+class Module:
+    """A program's LLVM IR in a :class:`Context`. Create with :meth:`Context.load`.
+
+    The module keeps its context alive. Close it with :meth:`close` or a ``with`` block;
+    it is also closed when consumed (by :meth:`link` or :meth:`add_variants` of another
+    module) and when its context closes. A closed module raises :class:`ClosedError`.
+    """
+
+    def __init__(self) -> None:
+        raise TypeError("modules are made by Context.load()")
+
+    @classmethod
+    def _adopt(cls, context: Context, handle: ModuleHandle) -> Module:
+        """Wraps a freshly loaded, owned handle."""
+        self = object.__new__(cls)
+        self._context = context
+        self._state = ModuleState(handle, context._state)
+        self._finalizer = weakref.finalize(self, self._state.free)
+        self._select_fn = None  # the CFUNCTYPE of a running generate()
+        return self
+
+    # -- lifetime -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the module. Idempotent; a no-op once its context is closed."""
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        """True once the module is freed, consumed or its context closed."""
+        return self._state.handle is None
+
+    @property
+    def context(self) -> Context:
+        """The context that owns the module."""
+        return self._context
+
+    def __enter__(self) -> Module:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<mewe.Module {'closed' if self.closed else hex(self._state.handle.value)}>"
+
+    @property
+    def _handle(self) -> ModuleHandle:
+        return self._state.live()
+
+    def _call(self, name: str, *args: Any) -> Any:
+        return self._state.parent.call(getattr(api(), name), *args)
+
+    def _as_module(self, other: Module | Source) -> Module:
+        """``other`` as a module of this context whose handle C may take."""
+        if isinstance(other, Module):
+            return other
+        return self._context.load(other)
+
+    # -- inspection -----------------------------------------------------------------
+
+    @property
+    def functions(self) -> list[str]:
+        """Names of the functions defined in the module, in module order."""
+        handle = self._handle
+        names = []
+        for index in range(api().mewe_module_function_count(handle)):
+            out = c_char_p()
+            self._call("mewe_module_function_at", byref(out), handle, index)
+            names.append(decode(out.value))
+        return names
+
+    def verify(self) -> None:
+        """Runs LLVM's verifier; raises :class:`MeweError` (``EVERIFY``) on a complaint."""
+        self._call("mewe_module_verify", self._handle)
+
+    def report(self) -> dict[str, Any]:
+        """The JSON report (see ``mewe/report.h``) as a dict."""
+        with OwnedBuffer() as buf:
+            self._call("mewe_report_json", byref(buf.pointer), byref(buf.size), self._handle)
+            return json.loads(buf.take().decode("utf-8"))
+
+    def write_report(self, path: str | os.PathLike[str]) -> None:
+        """Writes the JSON report to a file."""
+        self._call("mewe_report_write", self._handle, fspath_bytes(path))
+
+    def write(self, path: str | os.PathLike[str] | None = None,
+              format: Format | str = "bc") -> bytes | str | None:
+        """Writes the module as bitcode (``"bc"``) or textual IR (``"ll"``).
+
+        Returns:
+            With no ``path``, the bitcode as bytes or the IR as str; else None.
+        """
+        fmt = parse(Format, format, "format")
+        if path is not None:
+            self._call("mewe_module_write", self._handle, fspath_bytes(path), fmt)
+            return None
+        with OwnedBuffer() as buf:
+            self._call("mewe_module_write_memory", byref(buf.pointer), byref(buf.size),
+                       self._handle, fmt)
+            data = buf.take()
+        return data.decode("utf-8") if fmt is Format.TEXT else data
+
+    # -- pipeline -------------------------------------------------------------------
+
+    def link(self, other: Module | Source) -> None:
+        """Links another module (or a file, or bytes) into this one.
+
+        A :class:`Module` passed here is consumed, on success and failure alike: it is
+        closed afterwards. On failure (``ELINK``) this module is unchanged.
+        """
+        if isinstance(other, (str, os.PathLike)):
+            self._call("mewe_module_link_file", self._handle, fspath_bytes(other))
+            return
+        src = self._as_module(other)
+        dst_handle, src_handle = self._handle, src._handle
+        try:
+            self._call("mewe_module_link", dst_handle, src_handle)
+        finally:
+            if src is not self:  # C refuses, and keeps, a module linked into itself
+                src._state.forget()
+
+    def add_variants(self, other: Module | Source) -> int:
+        """Adds variants made by another tool: ``other`` is the same program with some
+        functions' bodies changed (a module, file or bytes; a module is consumed, as by
+        :meth:`link`).
+
+        Returns:
+            The number of variants added.
+        """
+        src = self._as_module(other)
+        added = c_size_t()
+        dst_handle, src_handle = self._handle, src._handle
+        try:
+            self._call("mewe_module_add_variants", byref(added), dst_handle, src_handle)
+        finally:
+            if src is not self:
+                src._state.forget()
+        return added.value
+
+    def generate(self, variants: int = 3, diversifiers: Iterable[str] = (),
+                 allow: Iterable[str] = (), deny: Iterable[str] = (),
+                 min_instructions: int = 3, attempts: int = 4, time_budget: float = 0.0,
+                 size_budget: float = 0.0, select: SelectPolicy | None = None) -> None:
+        """Generates variants of the module's eligible functions.
+
+        Args:
+            variants: variants per function besides the original (at most 64).
+            diversifiers: diversifier specs such as ``"subst:rate=0.8"``; empty means the
+                built-in default set.
+            allow: names or globs to diversify (empty: all).
+            deny: names or globs never to diversify.
+            min_instructions: skip functions with fewer instructions.
+            attempts: tries per variant before giving up on a distinct one (1..100).
+            time_budget: seconds for the whole call; 0 means no limit.
+            size_budget: most instructions the variants may add, as a multiple of the
+                module's instruction count; 0 means no limit.
+            select: a policy ``select(info) -> int | bool | None`` called with a
+                :class:`FunctionInfo` for each candidate: an int is the number of
+                variants (0 skips), ``False`` skips, ``None``/``True`` keeps ``variants``.
+                An exception it raises stops generation, leaves the module unchanged
+                and propagates from this call.
+        """
+        opts = GenerateOptions()
+        api().mewe_generate_options_init(byref(opts), GENERATE_OPTIONS_VERSION)
+        opts.variants = _uint(variants, "variants")
+        opts.min_instructions = _uint(min_instructions, "min_instructions")
+        opts.attempts = _uint(attempts, "attempts")
+        opts.time_budget = float(time_budget)
+        opts.size_budget = float(size_budget)
+        opts.diversifiers, opts.diversifier_count = string_array(
+            _strings(diversifiers, "diversifiers"))
+        opts.allow, opts.allow_count = string_array(_strings(allow, "allow"))
+        opts.deny, opts.deny_count = string_array(_strings(deny, "deny"))
+        if select is not None:
+            if not callable(select):
+                raise TypeError("select must be callable")
+            self._select_fn = SelectFn(_select_trampoline(select, self._state.parent))
+            opts.select = self._select_fn
+        try:
+            self._call("mewe_generate_variants", self._handle, byref(opts))
+        finally:
+            self._select_fn = None
+
+    def link_multivariant(self, dispatch: Dispatch | str = "switch",
+                          granularity: Granularity | str = "call", rng: str | None = "wasi",
+                          trace: bool = False) -> None:
+        """Turns every function that has variants into a dispatcher.
+
+        Args:
+            dispatch: ``"switch"`` (a ``br_table``) or ``"table"`` (``call_indirect``).
+            granularity: ``"call"`` (a fresh choice per call) or ``"instance"``.
+            rng: an RNG strategy spec: ``"wasi"``, ``"host:module=env,name=f"``,
+                ``"fixed:seed=42"``, ...; None means ``"wasi"``.
+            trace: dispatchers call the import ``mewe_trace.record(id, variant)``.
+        """
+        opts = LinkOptions()
+        api().mewe_link_options_init(byref(opts), LINK_OPTIONS_VERSION)
+        opts.dispatch = parse(Dispatch, dispatch, "dispatch")
+        opts.granularity = parse(Granularity, granularity, "granularity")
+        opts.rng = rng.encode() if rng is not None else None
+        opts.trace = 1 if trace else 0
+        self._call("mewe_link_multivariant", self._handle, byref(opts))
+
+    def emit(self, path: str | os.PathLike[str] | None = None,
+             kind: EmitKind | str = "command", opt_level: int = 2,
+             exports: Iterable[str] = (), link_args: Iterable[str] = ()) -> bytes | None:
+        """Emits the module as WebAssembly (the module itself is not changed).
+
+        Args:
+            path: the file to write; None returns the bytes instead.
+            kind: ``"command"`` (WASI command), ``"reactor"`` or ``"object"``.
+            opt_level: code generation level 0..3.
+            exports: functions to export.
+            link_args: extra wasm-ld arguments (ignored for objects).
+
+        Returns:
+            The wasm bytes when ``path`` is None, else None.
+        """
+        opts = EmitOptions()
+        api().mewe_emit_options_init(byref(opts), EMIT_OPTIONS_VERSION)
+        opts.kind = parse(EmitKind, kind, "kind")
+        if isinstance(opt_level, bool) or not isinstance(opt_level, int):
+            raise TypeError(f"opt_level must be an int, not {type(opt_level).__name__}")
+        opts.opt_level = opt_level
+        opts.exports, opts.export_count = string_array(_strings(exports, "exports"))
+        opts.link_args, opts.link_arg_count = string_array(_strings(link_args, "link_args"))
+        if path is not None:
+            self._call("mewe_emit_wasm", self._handle, byref(opts), fspath_bytes(path))
+            return None
+        with OwnedBuffer() as buf:
+            self._call("mewe_emit_wasm_memory", byref(buf.pointer), byref(buf.size),
+                       self._handle, byref(opts))
+            return buf.take()
+
+
+def _select_trampoline(policy: SelectPolicy, state: Any) -> Callable[..., int]:
+    """The C-callable body of a selection policy; it never lets an exception reach C."""
+
+    def trampoline(info_p: Any, variants_p: Any, _user_data: Any) -> int:
+        try:
+            info = info_p.contents
+            default = variants_p[0]
+            answer = policy(FunctionInfo(name=decode(info.name),
+                                         instructions=info.instructions,
+                                         call_sites=info.call_sites,
+                                         address_taken=bool(info.address_taken),
+                                         variants=default))
+            variants_p[0] = _policy_answer(answer, default)
+            return int(Status.OK)
+        except BaseException as exc:  # re-raised by ContextState.call
+            state.stash(exc)
+            return int(Status.EUSER)
+
+    return trampoline

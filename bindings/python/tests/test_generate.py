@@ -1,0 +1,154 @@
+"""Variant generation: options, the selection policy, and their errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import mewe
+from conftest import DATA
+
+
+def functions_by_name(module: mewe.Module) -> dict[str, dict]:
+    return {f["name"]: f for f in module.report()["functions"]}
+
+
+def test_generate_defaults(sample: mewe.Module) -> None:
+    sample.generate()
+    totals = sample.report()["totals"]
+    assert totals["diversified"] >= 2 and totals["variants"] >= 2
+    assert totals["instructions_after"] > totals["instructions_before"]
+    assert len(sample.functions) > 4  # the variants are functions of the module too
+    sample.verify()
+    rows = functions_by_name(sample)
+    assert rows["tiny"]["status"] == "skipped" and rows["tiny"]["reason"] == "too small"
+    assert rows["mix"]["status"] == "diversified" and 1 <= rows["mix"]["variants"] <= 3
+
+
+def test_generate_allow_deny(sample: mewe.Module) -> None:
+    sample.generate(variants=2, allow=["m*"], deny=["main"], min_instructions=1)
+    rows = functions_by_name(sample)
+    assert rows["mix"]["status"] == "diversified"
+    assert rows["scale"]["reason"] == "not in the allow list"
+    assert rows["main"]["reason"] == "in the deny list"
+
+
+def test_generate_with_diversifier_specs(sample: mewe.Module) -> None:
+    sample.generate(diversifiers=["subst:rate=1.0", "blocks:split=1,shuffle=1"], attempts=8)
+    assert sample.report()["totals"]["diversified"] >= 1
+
+
+def test_generate_single_string_is_one_spec(sample: mewe.Module) -> None:
+    sample.generate(diversifiers="subst")
+    assert sample.report()["totals"]["diversified"] >= 1
+
+
+@pytest.mark.parametrize("kwargs, code", [
+    ({"diversifiers": ["nonesuch"]}, mewe.Status.ENOTFOUND),
+    ({"diversifiers": ["subst:rate=7"]}, mewe.Status.EINVAL),
+    ({"diversifiers": ["subst:colour=red"]}, mewe.Status.EINVAL),
+    ({"variants": 65}, mewe.Status.EINVAL),
+    ({"attempts": 0}, mewe.Status.EINVAL),
+    ({"time_budget": -1.0}, mewe.Status.EINVAL),
+    ({"size_budget": float("inf")}, mewe.Status.EINVAL),
+])
+def test_generate_bad_options(sample: mewe.Module, kwargs: dict, code: mewe.Status) -> None:
+    before = sample.write()
+    with pytest.raises(mewe.MeweError) as info:
+        sample.generate(**kwargs)
+    assert info.value.code is code
+    assert info.value.message
+    assert sample.write() == before
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"variants": -1}, ValueError), ({"min_instructions": 2**32}, ValueError),
+    ({"variants": "3"}, TypeError), ({"allow": [3]}, TypeError),
+    ({"select": "everything"}, TypeError),
+])
+def test_generate_bad_python_arguments(sample: mewe.Module, kwargs: dict,
+                                       error: type[Exception]) -> None:
+    with pytest.raises(error):
+        sample.generate(**kwargs)
+
+
+def test_generate_after_link_is_estate(sample: mewe.Module) -> None:
+    sample.generate()
+    sample.link_multivariant()
+    with pytest.raises(mewe.MeweError) as info:
+        sample.generate()
+    assert info.value.code is mewe.Status.ESTATE
+
+
+def test_select_sees_every_candidate(sample: mewe.Module) -> None:
+    seen: list[mewe.FunctionInfo] = []
+    sample.generate(variants=2, select=lambda info: seen.append(info))  # None: the default
+    by_name = {info.name: info for info in seen}
+    assert set(by_name) == {"mix", "scale", "main"}  # tiny is too small to be asked
+    assert by_name["mix"].call_sites == 1 and not by_name["mix"].address_taken
+    assert by_name["mix"].instructions == 6 and by_name["mix"].variants == 2
+    assert all(isinstance(info.address_taken, bool) for info in seen)
+    assert functions_by_name(sample)["mix"]["status"] == "diversified"
+
+
+def test_select_skips_and_caps(sample: mewe.Module) -> None:
+    def policy(info: mewe.FunctionInfo) -> int | bool | None:
+        if info.name == "main":
+            return False
+        if info.name == "scale":
+            return 0
+        return min(info.variants, 1)
+
+    sample.generate(variants=4, select=policy)
+    rows = functions_by_name(sample)
+    assert rows["main"]["reason"] == "skipped by the selection policy"
+    assert rows["scale"]["reason"] == "skipped by the selection policy"
+    assert rows["mix"]["variants"] == 1
+
+
+def test_select_true_keeps_the_default(ctx: mewe.Context) -> None:
+    plain, chosen = ctx.load(DATA / "sample.ll"), ctx.load(DATA / "sample.ll")
+    plain.generate(variants=2)
+    chosen.generate(variants=2, select=lambda info: True)
+    assert plain.write() == chosen.write()
+
+
+def test_select_exception_propagates_and_module_is_unchanged(sample: mewe.Module) -> None:
+    before, report_before = sample.write(), sample.report()
+    calls: list[str] = []
+
+    def policy(info: mewe.FunctionInfo) -> int:
+        calls.append(info.name)
+        if info.name == "scale":
+            raise ValueError("no variants of scale, please")
+        return 2
+
+    with pytest.raises(ValueError, match="no variants of scale") as info:
+        sample.generate(select=policy)
+    assert calls == ["mix", "scale"]  # generation stopped at the failure
+    assert any("MEWE_EUSER" in note for note in info.value.__notes__)
+    assert sample.write() == before
+    assert sample.report() == report_before
+    sample.generate(select=lambda info: 1)  # still usable
+    assert sample.report()["totals"]["diversified"] >= 1
+
+
+def test_select_bad_answers(sample: mewe.Module) -> None:
+    before = sample.write()
+    with pytest.raises(TypeError, match="select"):
+        sample.generate(select=lambda info: "many")
+    with pytest.raises(ValueError, match="select"):
+        sample.generate(select=lambda info: -2)
+    with pytest.raises(mewe.MeweError) as info:  # the library's own limit
+        sample.generate(select=lambda info: 65)
+    assert info.value.code is mewe.Status.EINVAL
+    assert sample.write() == before
+
+
+def test_same_seed_same_variants() -> None:
+    outputs = []
+    for _ in range(2):
+        with mewe.Context(seed=99) as ctx:
+            module = ctx.load(DATA / "sample.ll")
+            module.generate(variants=3)
+            outputs.append(module.write())
+    assert outputs[0] == outputs[1]

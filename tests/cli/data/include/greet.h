@@ -1,0 +1,3 @@
+/* mewe-cc fixture header, found only through -I. */
+const char *greet_target(void);
+int util_sum(int n);

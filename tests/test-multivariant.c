@@ -1,0 +1,598 @@
+/* mewe_link_multivariant, RNG strategies, tracing and external variants, end to end: the
+ * multivariant binary must print exactly what the original prints, run after run, while its
+ * dispatchers really choose at random. */
+#include <math.h>
+
+#include <mewe/sys/llvm.h>
+#include <mewe/sys/rng.h>
+
+#include "test-util.h"
+
+static const char *const fixtures[] = {"loops.c", "recursion.c", "fnptr.c", "structs.c",
+                                       "globals.c", "rust/hello.rs"};
+#define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
+
+typedef struct repeat_result {
+    int runs, mismatches, distinct;
+    double ratio, entropy;
+    char *raw;
+} repeat_result;
+
+static double json_number(const char *json, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(json, k);
+    ck_assert_msg(p != NULL, "no %s in %s", key, json);
+    return strtod(p + strlen(k), NULL);
+}
+
+/* Runs a module `runs` times in fresh instances (tests/wasm-repeat.mjs). */
+static repeat_result repeat(const char *wasm, int runs, const char *expect_file, int trace)
+{
+    char node_runs[16];
+    snprintf(node_runs, sizeof node_runs, "%d", runs);
+    const char *argv[12];
+    int n = 0;
+    argv[n++] = MEWE_NODE;
+    argv[n++] = "--no-warnings";
+    argv[n++] = srcpath("wasm-repeat.mjs");
+    argv[n++] = "--runs";
+    argv[n++] = node_runs;
+    if (expect_file) {
+        argv[n++] = "--expect";
+        argv[n++] = expect_file;
+    }
+    if (trace)
+        argv[n++] = "--trace";
+    argv[n++] = wasm;
+    argv[n] = NULL;
+    wasm_run_result r;
+    ck_assert_int_eq(host_run(&r, argv, NULL, 0), 0);
+    ck_assert_msg(r.exit_code == 0 || r.exit_code == 1, "wasm-repeat failed: %s", r.err);
+    repeat_result out = {0};
+    out.raw = strdup(r.out);
+    out.runs = (int)json_number(r.out, "runs");
+    out.mismatches = (int)json_number(r.out, "mismatches");
+    out.distinct = (int)json_number(r.out, "distinct_traces");
+    out.ratio = json_number(r.out, "unique_trace_ratio");
+    out.entropy = json_number(r.out, "normalized_entropy");
+    wasm_run_result_free(&r);
+    return out;
+}
+
+static void build(mewe_module *m, mewe_dispatch_kind kind, mewe_granularity gran,
+                  const char *rng, int trace, const char *out)
+{
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.dispatch = kind;
+    o.granularity = gran;
+    o.rng = rng;
+    o.trace = trace;
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &o));
+    ck_assert_mewe_ok(mewe_module_verify(m));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, out));
+}
+
+static const char *expected_path(const char *fixture)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/fixtures/%.*s.expected", MEWE_TEST_SRCDIR,
+             (int)(strrchr(fixture, '.') - fixture), fixture);
+    return path;
+}
+
+/* Every fixture, both dispatch kinds, both granularities, 50 runs each. */
+START_TEST(fixtures_behave_like_the_original)
+{
+    const char *fixture = fixtures[_i / 4];
+    mewe_dispatch_kind kind = (_i % 4) / 2 ? MEWE_DISPATCH_TABLE : MEWE_DISPATCH_SWITCH;
+    mewe_granularity gran = _i % 2 ? MEWE_GRANULARITY_INSTANCE : MEWE_GRANULARITY_CALL;
+    mewe_context_set_seed(tctx, (uint64_t)_i + 100);
+    mewe_module *m = load_fixture(fixture);
+    build(m, kind, gran, NULL, 0, tpath("mv.wasm"));
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    ck_assert_msg(strstr(json, "\"dispatchers\": 0,") == NULL, "%s: no dispatcher", fixture);
+    free(json);
+    repeat_result r = repeat(tpath("mv.wasm"), 50, expected_path(fixture), 0);
+    ck_assert_msg(r.mismatches == 0, "%s (%s, %s): %s", fixture,
+                  kind == MEWE_DISPATCH_TABLE ? "table" : "switch",
+                  gran == MEWE_GRANULARITY_INSTANCE ? "instance" : "call", r.raw);
+    ck_assert_int_eq(r.runs, 50);
+    free(r.raw);
+}
+END_TEST
+
+START_TEST(per_call_traces_are_diverse)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    build(m, _i ? MEWE_DISPATCH_TABLE : MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 1,
+          tpath("t.wasm"));
+    repeat_result r = repeat(tpath("t.wasm"), 100, expected_path("recursion.c"), 1);
+    ck_assert_int_eq(r.mismatches, 0);
+    /* A dispatcher stuck on one variant gives 1 distinct trace; a fair one gives 100. */
+    ck_assert_msg(r.distinct >= 95, "only %d distinct traces: %s", r.distinct, r.raw);
+    ck_assert(r.entropy >= 0.95);
+    free(r.raw);
+}
+END_TEST
+
+/* Reads a trace file ("function variant" per line) into per-function variant sets. */
+static void trace_variants(const char *path, unsigned seen[64][8], size_t *lines)
+{
+    memset(seen, 0, 64 * 8 * sizeof(unsigned));
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    unsigned fn, v;
+    *lines = 0;
+    while (fscanf(f, "%u %u", &fn, &v) == 2) {
+        ck_assert_uint_lt(fn, 64);
+        ck_assert_uint_lt(v, 8);
+        seen[fn][v]++;
+        (*lines)++;
+    }
+    fclose(f);
+}
+
+static void run_traced(const char *wasm, const char *trace_file)
+{
+    const char *opts[] = {"--trace", trace_file, NULL};
+    wasm_run_result r;
+    ck_assert_int_eq(wasm_run(&r, wasm, opts, NULL, NULL, 0), 0);
+    ck_assert_int_eq(r.exit_code, 0);
+    wasm_run_result_free(&r);
+}
+
+START_TEST(per_call_uses_every_variant)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    build(m, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 1, tpath("t.wasm"));
+    run_traced(tpath("t.wasm"), tpath("trace.txt"));
+    unsigned seen[64][8];
+    size_t lines;
+    trace_variants(tpath("trace.txt"), seen, &lines);
+    ck_assert_uint_gt(lines, 1000);
+    /* fib is called a million times: each of its 4 variants must take a fair share. */
+    int fib = -1;
+    for (int f = 0; f < 64; f++) {
+        unsigned total = seen[f][0] + seen[f][1] + seen[f][2] + seen[f][3];
+        if (total > 100000)
+            fib = f;
+    }
+    ck_assert_int_ge(fib, 0);
+    unsigned total = seen[fib][0] + seen[fib][1] + seen[fib][2] + seen[fib][3];
+    for (int v = 0; v < 4; v++)
+        ck_assert_msg(fabs(seen[fib][v] / (double)total - 0.25) < 0.01, "variant %d: %u of %u",
+                      v, seen[fib][v], total);
+}
+END_TEST
+
+START_TEST(per_instance_keeps_one_variant)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    build(m, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_INSTANCE, NULL, 1, tpath("i.wasm"));
+    unsigned first[64][8];
+    bool differs = false;
+    for (int run = 0; run < 8; run++) {
+        run_traced(tpath("i.wasm"), tpath("trace.txt"));
+        unsigned seen[64][8];
+        size_t lines;
+        trace_variants(tpath("trace.txt"), seen, &lines);
+        for (int f = 0; f < 64; f++) {
+            int used = 0;
+            for (int v = 0; v < 8; v++)
+                used += seen[f][v] > 0;
+            ck_assert_msg(used <= 1, "function %d used %d variants in one instance", f, used);
+        }
+        if (run == 0)
+            memcpy(first, seen, sizeof seen);
+        else
+            differs |= memcmp(first, seen, sizeof seen) != 0;
+    }
+    ck_assert_msg(differs, "8 instances all made the same choices");
+}
+END_TEST
+
+START_TEST(fixed_strategy_is_reproducible)
+{
+    const char *specs[] = {"fixed:seed=1", "fixed:seed=1", "fixed:seed=2"};
+    char *traces[3];
+    for (int k = 0; k < 3; k++) {
+        mewe_context *ctx;
+        ck_assert_int_eq(mewe_context_new(&ctx), MEWE_OK);
+        mewe_module *m;
+        ck_assert_int_eq(mewe_module_load(&m, ctx, fixture_bc("recursion.c")), MEWE_OK);
+        ck_assert_int_eq(mewe_generate_variants(m, NULL), MEWE_OK);
+        mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+        o.rng = specs[k];
+        o.trace = 1;
+        ck_assert_int_eq(mewe_link_multivariant(m, &o), MEWE_OK);
+        ck_assert_int_eq(mewe_emit_wasm(m, NULL, tpath("f.wasm")), MEWE_OK);
+        mewe_context_free(ctx);
+        repeat_result r = repeat(tpath("f.wasm"), 10, expected_path("recursion.c"), 1);
+        ck_assert_int_eq(r.mismatches, 0);
+        ck_assert_msg(r.distinct == 1, "fixed seed gave %d traces over 10 runs", r.distinct);
+        free(r.raw);
+        run_traced(tpath("f.wasm"), tpath("trace.txt"));
+        traces[k] = read_file(tpath("trace.txt"), NULL);
+    }
+    ck_assert_str_eq(traces[0], traces[1]);
+    ck_assert_str_ne(traces[0], traces[2]);
+    for (int k = 0; k < 3; k++)
+        free(traces[k]);
+}
+END_TEST
+
+START_TEST(host_strategy_calls_discriminate)
+{
+    mewe_module *m = load_fixture("fnptr.c");
+    build(m, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, "host:module=env,name=discriminate",
+          1, tpath("h.wasm"));
+    size_t n;
+    char *wasm = read_file(tpath("h.wasm"), &n);
+    ck_assert(memmem(wasm, n, "discriminate", 12) != NULL);
+    free(wasm);
+    repeat_result r = repeat(tpath("h.wasm"), 30, expected_path("fnptr.c"), 1);
+    ck_assert_int_eq(r.mismatches, 0);
+    ck_assert_int_ge(r.distinct, 25);
+    free(r.raw);
+}
+END_TEST
+
+START_TEST(same_seed_same_bytes)
+{
+    size_t sizes[3];
+    char *bytes[3];
+    for (int k = 0; k < 3; k++) {
+        mewe_context *ctx;
+        ck_assert_int_eq(mewe_context_new(&ctx), MEWE_OK);
+        mewe_context_set_seed(ctx, k < 2 ? 7 : 8);
+        mewe_module *m;
+        ck_assert_int_eq(mewe_module_load(&m, ctx, fixture_bc("fnptr.c")), MEWE_OK);
+        ck_assert_int_eq(mewe_generate_variants(m, NULL), MEWE_OK);
+        ck_assert_int_eq(mewe_link_multivariant(m, NULL), MEWE_OK);
+        void *w;
+        ck_assert_int_eq(mewe_emit_wasm_memory(&w, &sizes[k], m, NULL), MEWE_OK);
+        bytes[k] = w;
+        mewe_context_free(ctx);
+    }
+    ck_assert(sizes[0] == sizes[1] && memcmp(bytes[0], bytes[1], sizes[0]) == 0);
+    ck_assert(sizes[0] != sizes[2] || memcmp(bytes[0], bytes[2], sizes[0]) != 0);
+    for (int k = 0; k < 3; k++)
+        mewe_free(bytes[k]);
+}
+END_TEST
+
+START_TEST(variants_stay_distinct_in_wasm)
+{
+    /* Each built-in alone, then the default set: what code generation leaves distinct. */
+    const char *const specs[] = {"subst", "swap", NULL};
+    const double floors[] = {0.9, 0.5, 0.9};
+    mewe_module *m = load_fixture("recursion.c");
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    if (specs[_i]) {
+        o.diversifiers = &specs[_i];
+        o.diversifier_count = 1;
+    }
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("p.wasm")));
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    const char *w = strstr(json, "\"wasm\"");
+    ck_assert_ptr_nonnull(w);
+    double preservation = strtod(strstr(w, "\"preservation\": ") + 16, NULL);
+    ck_assert_msg(preservation >= floors[_i], "%s: preservation %.3f", specs[_i] ? specs[_i]
+                  : "default", preservation);
+    free(json);
+}
+END_TEST
+
+START_TEST(dispatcher_keeps_its_face)
+{
+    mewe_module *m = load_fixture("structs.c");
+    LLVMModuleRef llvm = mewe_module_get_llvm(m);
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    llvm = mewe_module_get_llvm(m);
+    /* Find a diversified function and remember how it looks from outside. */
+    LLVMValueRef f = NULL;
+    for (LLVMValueRef g = LLVMGetFirstFunction(llvm); g && !f; g = LLVMGetNextFunction(g)) {
+        char name[512];
+        size_t len;
+        const char *n = LLVMGetValueName2(g, &len);
+        snprintf(name, sizeof name, "%.*s.mewe.v1", (int)len, n);
+        if (LLVMGetNamedFunction(llvm, name))
+            f = g;
+    }
+    ck_assert_ptr_nonnull(f);
+    size_t len;
+    char *name = strndup(LLVMGetValueName2(f, &len), len);
+    LLVMTypeRef type = LLVMGlobalGetValueType(f);
+    LLVMLinkage linkage = LLVMGetLinkage(f);
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    llvm = mewe_module_get_llvm(m);
+    LLVMValueRef d = LLVMGetNamedFunction(llvm, name);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_eq(LLVMGlobalGetValueType(d), type);
+    ck_assert_int_eq(LLVMGetLinkage(d), linkage);
+    char v0[600];
+    snprintf(v0, sizeof v0, "%s.mewe.v0", name);
+    LLVMValueRef body = LLVMGetNamedFunction(llvm, v0);
+    ck_assert_ptr_nonnull(body);
+    ck_assert_int_eq(LLVMGetLinkage(body), LLVMInternalLinkage);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    ck_assert_ptr_nonnull(LLVMGetEnumAttributeAtIndex(body, LLVMAttributeFunctionIndex,
+                                                      noinline));
+    free(name);
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    ck_assert_ptr_nonnull(strstr(json, "\"dispatcher_id\": 0"));
+    ck_assert_ptr_nonnull(strstr(json, "\"link\": {\"dispatch\": \"switch\""));
+    free(json);
+}
+END_TEST
+
+START_TEST(memory_effects_are_dropped)
+{
+    static const char ll[] =
+        "target triple = \"wasm32-unknown-wasi\"\n"
+        "define i32 @pure(i32 %a, i32 %b) memory(none) {\n  %s = add i32 %a, %b\n"
+        "  %t = xor i32 %s, %a\n  %u = mul i32 %t, %b\n  ret i32 %u\n}\n"
+        "define i32 @main() {\n  %r = call i32 @pure(i32 3, i32 4) memory(none)\n"
+        "  ret i32 %r\n}\n";
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), "pure.ll"));
+    const char *allow[] = {"pure"};
+    mewe_generate_options g = MEWE_GENERATE_OPTIONS_INIT;
+    g.allow = allow;
+    g.allow_count = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &g));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    void *text;
+    size_t n;
+    ck_assert_mewe_ok(mewe_module_write_memory(&text, &n, m, MEWE_FORMAT_TEXT));
+    ck_assert_msg(strstr(text, "memory(none)") == NULL, "%s", (char *)text);
+    mewe_free(text);
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("pure.wasm")));
+    wasm_run_result r;
+    ck_assert_int_eq(wasm_run(&r, tpath("pure.wasm"), NULL, NULL, NULL, 0), 0);
+    ck_assert_int_eq(r.exit_code, 16); /* ((3 + 4) ^ 3) * 4 */
+    wasm_run_result_free(&r);
+}
+END_TEST
+
+/* ---- custom strategies and errors ------------------------------------------------- */
+
+typedef struct strategy_state {
+    int calls, destroyed;
+    int fail;
+    int wrong_type;
+} strategy_state;
+
+static void strategy_destroy(void *user_data)
+{
+    ((strategy_state *)user_data)->destroyed++;
+}
+
+/* Always the last variant: easy to see in a trace. */
+static int last_variant(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher,
+                        LLVMValueRef n, LLVMValueRef *out, void *user_data)
+{
+    (void)dispatcher;
+    strategy_state *st = user_data;
+    st->calls++;
+    if (st->fail) {
+        mewe_hook_set_error(hook, "no entropy today");
+        return MEWE_EUSER;
+    }
+    LLVMTypeRef t = LLVMTypeOf(n);
+    if (st->wrong_type) {
+        *out = LLVMConstInt(LLVMInt64TypeInContext(LLVMGetTypeContext(t)), 0, 0);
+        return MEWE_OK;
+    }
+    *out = LLVMBuildSub(b, n, LLVMConstInt(t, 1, 0), "last");
+    return MEWE_OK;
+}
+
+static void register_last(strategy_state *st)
+{
+    mewe_rng_strategy s = {MEWE_RNG_STRATEGY_VERSION, "last", "always the last variant",
+                           NULL, last_variant, st, strategy_destroy};
+    ck_assert_mewe_ok(mewe_rng_strategy_register(tctx, &s));
+}
+
+START_TEST(custom_strategy_is_used)
+{
+    strategy_state st = {0};
+    register_last(&st);
+    mewe_module *m = load_fixture("recursion.c");
+    build(m, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, "last", 1, tpath("l.wasm"));
+    ck_assert_int_ge(st.calls, 3);
+    run_traced(tpath("l.wasm"), tpath("trace.txt"));
+    unsigned seen[64][8];
+    size_t lines;
+    trace_variants(tpath("trace.txt"), seen, &lines);
+    for (int f = 0; f < 64; f++) {
+        for (int v = 0; v < 3; v++)
+            ck_assert_uint_eq(seen[f][v], 0);
+    }
+    ck_assert_uint_gt(lines, 0);
+    mewe_context_free(tctx);
+    tctx = NULL;
+    ck_assert_int_eq(st.destroyed, 1);
+}
+END_TEST
+
+START_TEST(strategy_errors_leave_module_unchanged)
+{
+    strategy_state st = {.fail = 1};
+    register_last(&st);
+    mewe_module *m = load_fixture("fnptr.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    void *before, *after;
+    size_t n;
+    ck_assert_mewe_ok(mewe_module_write_memory(&before, &n, m, MEWE_FORMAT_TEXT));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.rng = "last";
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EUSER, "no entropy today");
+    st.fail = 0;
+    st.wrong_type = 1;
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "no i32 index");
+    o.rng = "no-such-rng";
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_ENOTFOUND, "no-such-rng");
+    o.rng = "fixed:seed=banana";
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "seed");
+    o.rng = "host:module=";
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "must not be empty");
+    o.rng = "wasi:x=1";
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "no parameter 'x'");
+    o.rng = NULL;
+    o.version = 5;
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EVERSION, "version 5");
+    o.version = MEWE_LINK_OPTIONS_VERSION;
+    o.dispatch = (mewe_dispatch_kind)9;
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "dispatch");
+    o.dispatch = MEWE_DISPATCH_SWITCH;
+    o.granularity = (mewe_granularity)-1;
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "granularity");
+    ck_assert_mewe_ok(mewe_module_write_memory(&after, &n, m, MEWE_FORMAT_TEXT));
+    ck_assert_str_eq(before, after);
+    mewe_free(before);
+    mewe_free(after);
+    mewe_link_options d;
+    ck_assert_int_eq(mewe_link_options_init(&d, 3), MEWE_EVERSION);
+    ck_assert_int_eq(mewe_link_options_init(&d, MEWE_LINK_OPTIONS_VERSION), MEWE_OK);
+    ck_assert_int_eq(mewe_link_multivariant(NULL, NULL), MEWE_EINVAL);
+    /* `st` lives on this stack: the context, which calls its destroy, must go first. */
+    mewe_context_free(tctx);
+    tctx = NULL;
+    ck_assert_int_eq(st.destroyed, 1);
+}
+END_TEST
+
+START_TEST(link_twice_and_link_without_variants)
+{
+    mewe_module *m = load_fixture("loops.c");
+    void *before, *after;
+    size_t n;
+    ck_assert_mewe_ok(mewe_module_write_memory(&before, &n, m, MEWE_FORMAT_TEXT));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL)); /* nothing to do */
+    ck_assert_mewe_ok(mewe_module_write_memory(&after, &n, m, MEWE_FORMAT_TEXT));
+    ck_assert_str_eq(before, after);
+    mewe_free(before);
+    mewe_free(after);
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    ck_assert_mewe_fails(mewe_link_multivariant(m, NULL), MEWE_ESTATE, "already multivariant");
+}
+END_TEST
+
+/* ---- variants made elsewhere ------------------------------------------------------ */
+
+static const char prog_a[] =
+    "#include <stdio.h>\n"
+    "static int calls;\n"
+    "__attribute__((noinline)) int sum_to(int n) { int s = 0; calls++;\n"
+    "  for (int i = 1; i <= n; i++) s += i; return s; }\n"
+    "int main(void) { long t = 0; for (int k = 0; k < 200; k++) t += sum_to(k);\n"
+    "  printf(\"%ld %d\\n\", t, calls); return 0; }\n";
+static const char prog_b[] = /* the same program, sum_to written another way */
+    "#include <stdio.h>\n"
+    "static int calls;\n"
+    "__attribute__((noinline)) int sum_to(int n) { calls += 1;\n"
+    "  return n <= 0 ? 0 : (int)((long long)n * (n + 1) / 2); }\n"
+    "int main(void) { long t = 0; for (int k = 0; k < 200; k++) t += sum_to(k);\n"
+    "  printf(\"%ld %d\\n\", t, calls); return 0; }\n";
+
+static mewe_module *load_c(const char *source, const char *name)
+{
+    write_file(tpath(name), source, strlen(source));
+    char bc[4096];
+    snprintf(bc, sizeof bc, "%s.bc", tpath(name));
+    char *log = NULL;
+    ck_assert_msg(compile_c_to_bc(tpath(name), bc, &log) == 0, "%s", log);
+    free(log);
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, bc));
+    return m;
+}
+
+START_TEST(external_variants_join_the_dispatcher)
+{
+    mewe_module *a = load_c(prog_a, "a.c");
+    mewe_module *b = load_c(prog_b, "b.c");
+    mewe_module *same = load_c(prog_a, "a2.c");
+    size_t added = 99;
+    ck_assert_mewe_ok(mewe_module_add_variants(&added, a, same));
+    ck_assert_uint_eq(added, 0); /* identical bodies are not variants */
+    ck_assert_mewe_ok(mewe_module_add_variants(&added, a, b));
+    ck_assert_uint_eq(added, 1); /* sum_to; main is the same in both */
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(mewe_module_get_llvm(a), "sum_to.mewe.v1"));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.trace = 1;
+    ck_assert_mewe_ok(mewe_link_multivariant(a, &o));
+    ck_assert_mewe_ok(mewe_emit_wasm(a, NULL, tpath("ext.wasm")));
+    /* One shared `calls` counter: a copied global would print fewer calls. */
+    write_file(tpath("ext.expected"), "1333300 200\n", 12);
+    repeat_result r = repeat(tpath("ext.wasm"), 20, tpath("ext.expected"), 1);
+    ck_assert_msg(r.mismatches == 0, "%s", r.raw);
+    ck_assert_int_ge(r.distinct, 19);
+    free(r.raw);
+}
+END_TEST
+
+START_TEST(external_variants_errors)
+{
+    mewe_module *a = load_c(prog_a, "a.c");
+    static const char odd[] = "target triple = \"wasm32-unknown-wasi\"\n"
+                              "@only_here = global i32 0\n"
+                              "define i32 @sum_to(i32 %n) {\n  %v = load i32, ptr @only_here\n"
+                              "  %s = add i32 %v, %n\n  %t = add i32 %s, 1\n  ret i32 %t\n}\n";
+    mewe_module *o;
+    ck_assert_mewe_ok(mewe_module_load_memory(&o, tctx, odd, strlen(odd), "odd.ll"));
+    void *before, *after;
+    size_t n;
+    ck_assert_mewe_ok(mewe_module_write_memory(&before, &n, a, MEWE_FORMAT_TEXT));
+    ck_assert_mewe_fails(mewe_module_add_variants(NULL, a, o), MEWE_ELINK, "only_here");
+    ck_assert_mewe_ok(mewe_module_write_memory(&after, &n, a, MEWE_FORMAT_TEXT));
+    ck_assert_str_eq(before, after);
+    mewe_free(before);
+    mewe_free(after);
+    ck_assert_mewe_fails(mewe_module_add_variants(NULL, a, a), MEWE_EINVAL, "its own");
+    ck_assert_mewe_fails(mewe_module_add_variants(NULL, a, NULL), MEWE_EINVAL, "NULL");
+    ck_assert_mewe_ok(mewe_generate_variants(a, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(a, NULL));
+    mewe_module *late = load_c(prog_b, "b.c");
+    ck_assert_mewe_fails(mewe_module_add_variants(NULL, a, late), MEWE_ESTATE,
+                         "already multivariant");
+}
+END_TEST
+
+int main(void)
+{
+    if (!wasm_run_available()) {
+        printf("SKIP: node with node:wasi not found; multivariant tests need it\n");
+        return 77;
+    }
+    Suite *s = suite_create("multivariant");
+    TCase *tc = test_case("multivariant");
+    tcase_add_loop_test(tc, fixtures_behave_like_the_original, 0, N_FIXTURES * 4);
+    tcase_add_loop_test(tc, per_call_traces_are_diverse, 0, 2);
+    tcase_add_test(tc, per_call_uses_every_variant);
+    tcase_add_test(tc, per_instance_keeps_one_variant);
+    tcase_add_test(tc, fixed_strategy_is_reproducible);
+    tcase_add_test(tc, host_strategy_calls_discriminate);
+    tcase_add_test(tc, same_seed_same_bytes);
+    tcase_add_loop_test(tc, variants_stay_distinct_in_wasm, 0, 3);
+    tcase_add_test(tc, dispatcher_keeps_its_face);
+    tcase_add_test(tc, memory_effects_are_dropped);
+    tcase_add_test(tc, custom_strategy_is_used);
+    tcase_add_test(tc, strategy_errors_leave_module_unchanged);
+    tcase_add_test(tc, link_twice_and_link_without_variants);
+    tcase_add_test(tc, external_variants_join_the_dispatcher);
+    tcase_add_test(tc, external_variants_errors);
+    suite_add_tcase(s, tc);
+    return test_run(s);
+}

@@ -1,0 +1,415 @@
+/* The option table of mewe and the two renderings of it: --help and the man page. */
+#include <float.h>
+#include <limits.h>
+#include <string.h>
+
+#include <mewe/mewe.h>
+
+#include "cli_options.h"
+
+const char *const cli_sections[] = {
+    "Pipeline",
+    "Variant generation (stages all and generate)",
+    "Dispatch (stages all and link)",
+    "WebAssembly output (stages all and emit)",
+    "Toolchain (stages all and emit)",
+    "Information",
+};
+
+enum { S_PIPE, S_GEN, S_LINK, S_EMIT, S_TOOL, S_INFO };
+
+/* For CLI_TEXT, min is the shortest accepted length: 1 refuses an empty value. */
+const cli_option cli_options[] = {
+    {OPT_OUTPUT, "output", 'o', "FILE", CLI_TEXT, 1, 0, NULL,
+     "Write the result to FILE, atomically: a failed run leaves no file. Its extension "
+     "chooses the kind: .wasm a WASI command, .o a relocatable wasm object, .bc bitcode and "
+     ".ll textual IR of the multivariant module. Required except with --stage=report.",
+     S_PIPE},
+    {OPT_STAGE, "stage", 0, "STAGE", CLI_CHOICE, 0, 0, "all|generate|link|emit|report",
+     "Run only part of the pipeline. all: generate, link and emit. generate: only generate "
+     "variants (output .bc or .ll). link: only make dispatchers, in an input that already "
+     "carries variants (output .bc or .ll). emit: only compile the input to wasm, without "
+     "diversifying. report: only print the input's report (to --report, else standard "
+     "output; no -o).",
+     S_PIPE},
+    {OPT_EMIT, "emit", 0, "KIND", CLI_CHOICE, 0, 0, "command|reactor|object|bc|ll",
+     "Output kind, instead of the one -o's extension implies: command (a WASI command, "
+     "_start calls main), reactor (a WASI reactor: _initialize and the exports), object (a "
+     "relocatable wasm object), bc or ll (the module itself).",
+     S_PIPE},
+    {OPT_REPORT, "report", 0, "FILE", CLI_TEXT, 1, 0, NULL,
+     "Write the JSON report (each function diversified or why not, totals, dispatch "
+     "settings) to FILE, or to standard output for '-'.",
+     S_PIPE},
+    {OPT_SEED, "seed", 0, "N", CLI_U64, 0, 0, NULL,
+     "Build seed, decimal or 0x-hex: the same inputs, options and seed give byte-identical "
+     "output.",
+     S_PIPE},
+    {OPT_VARIANTS_FROM, "variants-from", 0, "FILE", CLI_TEXT, 1, 0, NULL,
+     "Add variants made by another tool: FILE (.bc or .ll) is the same program with other "
+     "bodies for some functions, each of which becomes a variant of the function of the same "
+     "name and type. Repeatable; stages all, generate and link.",
+     S_PIPE},
+    {OPT_VARIANTS, "variants", 'n', "N", CLI_UINT, 0, 64, NULL,
+     "Variants per function besides the original, 0 to 64.", S_GEN},
+    {OPT_DIVERSIFIER, "diversifier", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
+     "Diversifier to run on every variant, as NAME[:KEY=VALUE,...], e.g. subst:rate=0.8. "
+     "Repeatable: they run in the order given. See --list-diversifiers.",
+     S_GEN},
+    {OPT_ALLOW, "allow", 0, "PATTERN", CLI_TEXT, 1, 0, NULL,
+     "Diversify only the functions whose name matches PATTERN, a name or a glob as in "
+     "fnmatch(3) (*, ?, [...]). Repeatable.",
+     S_GEN},
+    {OPT_DENY, "deny", 0, "PATTERN", CLI_TEXT, 1, 0, NULL,
+     "Never diversify the functions whose name matches PATTERN. Repeatable; wins over "
+     "--allow.",
+     S_GEN},
+    {OPT_MIN_INSTRUCTIONS, "min-instructions", 0, "N", CLI_UINT, 0, UINT_MAX, NULL,
+     "Skip functions smaller than N LLVM instructions.", S_GEN},
+    {OPT_ATTEMPTS, "attempts", 0, "N", CLI_UINT, 1, 100, NULL,
+     "Tries per variant, 1 to 100, before giving up on one distinct from those kept.", S_GEN},
+    {OPT_TIME_BUDGET, "time-budget", 0, "SECONDS", CLI_DOUBLE, 0, DBL_MAX, NULL,
+     "Stop generating after SECONDS (0: no limit). A budget that runs out makes the output "
+     "depend on the machine's speed; the report says so.",
+     S_GEN},
+    {OPT_SIZE_BUDGET, "size-budget", 0, "FACTOR", CLI_DOUBLE, 0, DBL_MAX, NULL,
+     "Most instructions the variants may add, as a multiple of the module's instruction "
+     "count (0: no limit).",
+     S_GEN},
+    {OPT_DISPATCH, "dispatch", 0, "KIND", CLI_CHOICE, 0, 0, "switch|table",
+     "How a dispatcher reaches the chosen variant: switch (a br_table over direct calls) or "
+     "table (a call_indirect through a table).",
+     S_LINK},
+    {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0, "call|instance",
+     "Choose a variant at every call, or once per instance at the function's first call.",
+     S_LINK},
+    {OPT_RNG, "rng", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
+     "Run-time randomness, as NAME[:KEY=VALUE,...]: wasi (an in-module generator seeded "
+     "from WASI random_get), host:module=env,name=discriminate (the import "
+     "discriminate(i32 n) -> i32, called at every choice) or fixed:seed=N (reproducible "
+     "runs). See --list-rng.",
+     S_LINK},
+    {OPT_TRACE, "trace", 0, NULL, CLI_FLAG, 0, 0, NULL,
+     "Make every dispatch call the import mewe_trace.record(i32 function, i32 variant), to "
+     "record execution traces.",
+     S_LINK},
+    {OPT_EXPORT, "export", 0, "NAME", CLI_TEXT, 1, 0, NULL,
+     "Export the function NAME. Repeatable.", S_EMIT},
+    {OPT_LIB, NULL, 'l', "LIB", CLI_TEXT, 1, 0, NULL,
+     "Link with libLIB.a of the sysroot (passed to wasm-ld as -lLIB); also written -lLIB. "
+     "Repeatable.",
+     S_EMIT},
+    {OPT_Z, NULL, 'z', "OPT", CLI_TEXT, 1, 0, NULL,
+     "Pass -z OPT to wasm-ld (e.g. stack-size=1048576). Repeatable.", S_EMIT},
+    {OPT_LINK_ARG, "link-arg", 0, "ARG", CLI_TEXT, 1, 0, NULL,
+     "Pass ARG to wasm-ld unchanged. Repeatable.", S_EMIT},
+    {OPT_OPT_LEVEL, "opt-level", 'O', "LEVEL", CLI_UINT, 0, 3, NULL,
+     "Code generation level of LLVM's wasm32 backend, 0 to 3, also written -O0 to -O3. No IR "
+     "optimisation pass runs: it would undo diversification.",
+     S_EMIT},
+    {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL,
+     "The wasm-ld to link with.", S_TOOL},
+    {OPT_WASI_SYSROOT, "wasi-sysroot", 0, "DIR", CLI_TEXT, 1, 0, NULL,
+     "WASI sysroot holding lib/wasm32-wasi/libc.a and the crt1 files.",
+     S_TOOL},
+    {OPT_BUILTINS, "builtins", 0, "FILE", CLI_TEXT, 0, 0, NULL,
+     "libclang_rt.builtins-wasm32.a to link, or '' for none.",
+     S_TOOL},
+    {OPT_WASI_SDK, "wasi-sdk", 0, "DIR", CLI_TEXT, 1, 0, NULL,
+     "A wasi-sdk directory: sets wasm-ld, the sysroot and the builtins at once; --wasm-ld, "
+     "--wasi-sysroot and --builtins override its parts.",
+     S_TOOL},
+    {OPT_LIST_DIVERSIFIERS, "list-diversifiers", 0, NULL, CLI_FLAG, 0, 0, NULL,
+     "List the registered diversifiers with their descriptions and exit.", S_INFO},
+    {OPT_LIST_RNG, "list-rng", 0, NULL, CLI_FLAG, 0, 0, NULL,
+     "List the registered RNG strategies with their descriptions and exit.", S_INFO},
+    {OPT_VERBOSE, "verbose", 'v', NULL, CLI_FLAG, 0, 0, NULL,
+     "Log the library's progress to standard error; twice for debugging detail.", S_INFO},
+    {OPT_QUIET, "quiet", 'q', NULL, CLI_FLAG, 0, 0, NULL,
+     "Print only errors: no warnings and no progress line.", S_INFO},
+    {OPT_HELP, "help", 'h', NULL, CLI_FLAG, 0, 0, NULL, "Print this help and exit.", S_INFO},
+    {OPT_VERSION, "version", 0, NULL, CLI_FLAG, 0, 0, NULL,
+     "Print the versions of mewe, libmewe and LLVM and exit.", S_INFO},
+};
+
+const size_t cli_option_count = sizeof cli_options / sizeof cli_options[0];
+
+const char cli_summary[] = "turn LLVM bitcode into multivariant WebAssembly";
+
+const char cli_usage[] = "[OPTION]... INPUT... -o OUTPUT";
+
+const char cli_description[] =
+    "mewe runs libmewe's pipeline on a program's LLVM bitcode (.bc) or textual IR (.ll) "
+    "compiled for wasm32-wasi. The first INPUT is loaded and the others are linked into it. "
+    "Every eligible function gets several semantically equivalent variants, each diversified "
+    "function becomes a dispatcher that picks one of them at random when called, and the "
+    "result is compiled to WebAssembly and linked with wasi-libc. With no option, "
+    "'mewe IN.bc -o OUT.wasm' diversifies every eligible function with per-call dispatch and "
+    "the wasi strategy and writes a WASI command. mewe-cc compiles C files and runs mewe in "
+    "one step.";
+
+const char cli_exit_status[] =
+    "0 on success; 1 when the pipeline fails (the output file is then not written); 2 for a "
+    "usage error: an unknown option, a missing or malformed value, a value the library "
+    "refuses, no INPUT or no -o.";
+
+const char cli_environment[] =
+    "WASI_SDK_PATH: a wasi-sdk directory, used as --wasi-sdk when that option is not given.";
+
+const cli_option *cli_option_by_id(int id)
+{
+    for (size_t i = 0; i < cli_option_count; i++) {
+        if (cli_options[i].id == id)
+            return &cli_options[i];
+    }
+    return NULL;
+}
+
+int cli_choice_index(const char *choices, const char *word)
+{
+    size_t len = strlen(word);
+    int index = 0;
+    for (const char *p = choices; *p; index++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == len && len > 0 && strncmp(p, word, n) == 0)
+            return index;
+        p += n + (bar != NULL);
+    }
+    return -1;
+}
+
+/* The index-th word of a choice list, into buf. */
+static const char *choice_word(const char *choices, int index, char *buf, size_t size)
+{
+    const char *p = choices;
+    for (int i = 0; i < index && p; i++) {
+        p = strchr(p, '|');
+        p = p ? p + 1 : NULL;
+    }
+    if (!p)
+        return NULL;
+    size_t n = strcspn(p, "|");
+    snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), p);
+    return buf;
+}
+
+const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
+{
+    static const mewe_generate_options gen = MEWE_GENERATE_OPTIONS_INIT;
+    static const mewe_link_options link = MEWE_LINK_OPTIONS_INIT;
+    static const mewe_emit_options emit = MEWE_EMIT_OPTIONS_INIT;
+    switch (opt->id) {
+    case OPT_STAGE: return "all";
+    case OPT_EMIT: return "from the extension of -o";
+    case OPT_REPORT: return "none";
+    case OPT_SEED: return "0";
+    case OPT_VARIANTS: snprintf(buf, size, "%u", gen.variants); return buf;
+    case OPT_DIVERSIFIER: return "libmewe's default set (subst, swap, blocks)";
+    case OPT_ALLOW: return "every eligible function";
+    case OPT_DENY:
+    case OPT_VARIANTS_FROM:
+    case OPT_EXPORT:
+    case OPT_LIB:
+    case OPT_Z:
+    case OPT_LINK_ARG: return "none";
+    case OPT_VERBOSE:
+    case OPT_QUIET: return "off";
+    case OPT_MIN_INSTRUCTIONS: snprintf(buf, size, "%u", gen.min_instructions); return buf;
+    case OPT_ATTEMPTS: snprintf(buf, size, "%u", gen.attempts); return buf;
+    case OPT_TIME_BUDGET: snprintf(buf, size, "%g", gen.time_budget); return buf;
+    case OPT_SIZE_BUDGET: snprintf(buf, size, "%g", gen.size_budget); return buf;
+    case OPT_DISPATCH: return choice_word(opt->choices, (int)link.dispatch, buf, size);
+    case OPT_GRANULARITY: return choice_word(opt->choices, (int)link.granularity, buf, size);
+    case OPT_RNG: return link.rng ? link.rng : "wasi";
+    case OPT_TRACE: return link.trace ? "on" : "off";
+    case OPT_OPT_LEVEL: snprintf(buf, size, "%d", emit.opt_level); return buf;
+    case OPT_WASM_LD:
+    case OPT_WASI_SYSROOT:
+    case OPT_BUILTINS: return "the one found when libmewe was built";
+    case OPT_WASI_SDK: return "$WASI_SDK_PATH when set";
+    default: return NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ --help */
+
+enum { HELP_WIDTH = 80, HELP_COLUMN = 30 };
+
+/* Writes text word by word from column col, wrapping to indent; returns the column. */
+static int wrap(FILE *out, const char *text, int col, int indent)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strcspn(p, " ");
+        if (col > indent && col + 1 + (int)n > HELP_WIDTH) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%.*s", (int)n, p);
+        col += (int)n;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return col;
+}
+
+/* Writes a short phrase ("Default: 3.") unbroken when it fits on a line of its own. */
+static int wrap_phrase(FILE *out, const char *text, int col, int indent)
+{
+    int len = (int)strlen(text);
+    if (col + 1 + len <= HELP_WIDTH || indent + len > HELP_WIDTH)
+        return wrap(out, text, col, indent);
+    fprintf(out, "\n%*s%s", indent, "", text);
+    return indent + len;
+}
+
+static int print_option_names(FILE *out, const cli_option *o)
+{
+    int col = fprintf(out, "  ");
+    if (o->short_name)
+        col += fprintf(out, "-%c%s", o->short_name, o->long_name ? ", " : "");
+    else
+        col += fprintf(out, "    ");
+    if (o->long_name)
+        col += fprintf(out, "--%s%s%s", o->long_name, o->metavar ? "=" : "",
+                       o->metavar ? o->metavar : "");
+    else if (o->metavar)
+        col += fprintf(out, " %s", o->metavar);
+    return col;
+}
+
+static void print_option_help(FILE *out, const cli_option *o)
+{
+    int col = print_option_names(out, o);
+    if (col + 2 > HELP_COLUMN) {
+        fprintf(out, "\n");
+        col = 0;
+    }
+    fprintf(out, "%*s", HELP_COLUMN - col, "");
+    col = wrap(out, o->help, HELP_COLUMN, HELP_COLUMN);
+    char buf[64], text[128];
+    const char *def = cli_option_default(o, buf, sizeof buf);
+    if (o->choices) {
+        snprintf(text, sizeof text, "One of: %s.", o->choices);
+        col = wrap_phrase(out, text, col, HELP_COLUMN);
+    }
+    if (def) {
+        snprintf(text, sizeof text, "Default: %s.", def);
+        wrap_phrase(out, text, col, HELP_COLUMN);
+    }
+    fprintf(out, "\n");
+}
+
+void cli_print_help(FILE *out, const char *program)
+{
+    fprintf(out, "Usage: %s %s\n", program, cli_usage);
+    fprintf(out, "%s: %s.\n\n", program, cli_summary);
+    wrap(out, cli_description, 0, 0);
+    fprintf(out, "\n");
+    for (size_t s = 0; s < sizeof cli_sections / sizeof cli_sections[0]; s++) {
+        fprintf(out, "\n%s:\n", cli_sections[s]);
+        for (size_t i = 0; i < cli_option_count; i++) {
+            if (cli_options[i].section == (int)s)
+                print_option_help(out, &cli_options[i]);
+        }
+    }
+    fprintf(out, "\nExit status:");
+    wrap(out, cli_exit_status, 12, 0);
+    fprintf(out, "\n\nEnvironment:");
+    wrap(out, cli_environment, 12, 0);
+    fprintf(out, "\n");
+}
+
+/* ------------------------------------------------------------------ man page */
+
+/* Text into troff: hyphens become minus signs (option names must be typed as such) and a
+ * backslash or a leading control character is escaped. */
+static void troff(FILE *out, const char *text)
+{
+    if (text[0] == '.' || text[0] == '\'')
+        fputs("\\&", out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '-')
+            fputs("\\-", out);
+        else if (*p == '\\')
+            fputs("\\e", out);
+        else
+            fputc(*p, out);
+    }
+}
+
+static void man_option(FILE *out, const cli_option *o)
+{
+    fputs(".TP\n", out);
+    if (o->short_name) {
+        fprintf(out, "\\fB\\-%c\\fR", o->short_name);
+        if (o->metavar && !o->long_name)
+            fprintf(out, " \\fI%s\\fR", o->metavar);
+        if (o->long_name)
+            fputs(", ", out);
+    }
+    if (o->long_name) {
+        fputs("\\fB\\-\\-", out);
+        troff(out, o->long_name);
+        fputs("\\fR", out);
+        if (o->metavar)
+            fprintf(out, "=\\fI%s\\fR", o->metavar);
+    }
+    fputs("\n", out);
+    troff(out, o->help);
+    char buf[64];
+    const char *def = cli_option_default(o, buf, sizeof buf);
+    if (o->choices) {
+        fputs(" One of: ", out);
+        troff(out, o->choices);
+        fputs(".", out);
+    }
+    if (def) {
+        fputs(" Default: ", out);
+        troff(out, def);
+        fputs(".", out);
+    }
+    fputs("\n", out);
+}
+
+void cli_print_man(FILE *out, const char *version)
+{
+    fprintf(out, ".\\\" Generated from tools/cli_options.c by mewe-mangen; do not edit.\n");
+    fprintf(out, ".TH MEWE 1 \"\" \"mewe %s\" \"User Commands\"\n", version);
+    fputs(".SH NAME\nmewe \\- ", out);
+    troff(out, cli_summary);
+    fputs("\n.SH SYNOPSIS\n.B mewe\n", out);
+    troff(out, cli_usage);
+    fputs("\n.br\n.B mewe\\-cc\n[\\fIMEWE\\-OPTION\\fR|\\fB\\-I\\fIDIR\\fR|\\fB\\-D\\fIMACRO\\fR|"
+          "\\fB\\-std=\\fISTD\\fR]... \\fIFILE.c\\fR... \\fB\\-o\\fR \\fIOUTPUT\\fR\n",
+          out);
+    fputs(".SH DESCRIPTION\n", out);
+    troff(out, cli_description);
+    fputs("\n.SH OPTIONS\n", out);
+    for (size_t s = 0; s < sizeof cli_sections / sizeof cli_sections[0]; s++) {
+        fputs(".SS ", out);
+        troff(out, cli_sections[s]);
+        fputs("\n", out);
+        for (size_t i = 0; i < cli_option_count; i++) {
+            if (cli_options[i].section == (int)s)
+                man_option(out, &cli_options[i]);
+        }
+    }
+    fputs(".SH EXIT STATUS\n", out);
+    troff(out, cli_exit_status);
+    fputs("\n.SH ENVIRONMENT\n", out);
+    troff(out, cli_environment);
+    fputs("\n.SH EXAMPLES\n.nf\n"
+          "mewe\\-cc \\-O2 hello.c util.c \\-o hello.wasm \\-\\-seed 3\n"
+          "mewe prog.bc \\-o prog.wasm \\-\\-report prog.json\n"
+          "mewe prog.bc \\-\\-stage=generate \\-n 5 \\-o variants.bc\n"
+          "mewe variants.bc \\-\\-stage=link \\-\\-rng host \\-o multi.bc\n"
+          "mewe multi.bc \\-\\-stage=emit \\-\\-export run \\-\\-emit reactor \\-o multi.wasm\n"
+          ".fi\n",
+          out);
+    fputs(".SH SEE ALSO\n\\fBclang\\fR(1), \\fBwasm\\-ld\\fR(1), \\fBfnmatch\\fR(3)\n", out);
+}

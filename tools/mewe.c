@@ -1,0 +1,376 @@
+/* mewe: libmewe's pipeline as a command. It only parses flags (cli_args.c) and calls the
+ * library; every decision about variants, dispatchers and wasm is the library's. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mewe/mewe.h>
+#include <mewe/sys/diversifier.h>
+#include <mewe/sys/rng.h>
+
+#include "cli.h"
+#include "cli_options.h"
+
+typedef struct run {
+    const cli *c;
+    mewe_context *ctx;
+    mewe_module *module;
+    bool progress; /* stderr is a terminal and -q was not given */
+    bool shown;    /* a progress line is on the terminal */
+} run;
+
+/* ------------------------------------------------------------------ messages */
+
+static void progress_clear(run *r)
+{
+    if (r->shown)
+        fputs("\r\033[K", stderr);
+    r->shown = false;
+}
+
+/* One line, rewritten in place, so that a long run shows where it is and a finished run
+ * leaves nothing behind; pipes and files get no progress at all. */
+static void progress(run *r, const char *what)
+{
+    if (!r->progress)
+        return;
+    fprintf(stderr, "\r\033[Kmewe: %s...", what);
+    fflush(stderr);
+    r->shown = true;
+}
+
+static void log_message(mewe_log_level level, const char *message, void *user_data)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    run *r = user_data;
+    /* Errors come back as the failing call's status; main prints those once. */
+    if (level == MEWE_LOG_ERROR)
+        return;
+    progress_clear(r);
+    fprintf(stderr, "mewe: %s: %s\n", names[level], message);
+}
+
+/* mewe's own account of what it does, at -v (level 1) and -vv (level 2). */
+static void note(run *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void note(run *r, int level, const char *fmt, ...)
+{
+    if (r->c->quiet || r->c->verbose < level)
+        return;
+    progress_clear(r);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mewe: %s: ", level == 1 ? "info" : "debug");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* A library call failed: "mewe: what: why". When the library refused a value that came from
+ * a flag (a diversifier parameter, an RNG spec, a tool path), the flag is at fault and this
+ * is a usage error. */
+static int failed(run *r, const char *what, int rc, const char *flag)
+{
+    progress_clear(r);
+    const char *why = mewe_context_errmsg(r->ctx);
+    bool usage = flag && (rc == MEWE_EINVAL || rc == MEWE_ENOTFOUND);
+    cli_error("%s: %s", usage ? flag : what, why[0] ? why : mewe_status_str(rc));
+    return usage ? EXIT_USAGE : EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------ information */
+
+static int list_plugins(mewe_context *ctx, bool rng)
+{
+    size_t n = rng ? mewe_rng_strategy_count(ctx) : mewe_diversifier_count(ctx);
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *description;
+        int rc = rng ? mewe_rng_strategy_at(&name, &description, ctx, i)
+                     : mewe_diversifier_at(&name, &description, ctx, i);
+        if (rc != MEWE_OK)
+            return EXIT_FAIL;
+        printf("%-12s %s\n", name, description);
+    }
+    return EXIT_OK;
+}
+
+static void print_version(void)
+{
+    printf("mewe %s (libmewe %s)\n", MEWE_VERSION_STRING, mewe_version());
+    printf("LLVM %s\n", mewe_llvm_version());
+}
+
+/* ------------------------------------------------------------------ set-up */
+
+static bool emits_wasm(const cli *c)
+{
+    return (c->stage == STAGE_ALL || c->stage == STAGE_EMIT) && c->kind != KIND_BC &&
+           c->kind != KIND_LL;
+}
+
+static int set_tools(run *r)
+{
+    static const char *const flags[] = {"--wasm-ld", "--wasi-sysroot", "--builtins",
+                                        "--wasi-sdk"};
+    /* The SDK first, so that the single-tool flags override its parts. */
+    static const mewe_tool order[] = {MEWE_TOOL_WASI_SDK, MEWE_TOOL_WASM_LD,
+                                      MEWE_TOOL_WASI_SYSROOT, MEWE_TOOL_BUILTINS};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        const char *path = r->c->tools[order[i]];
+        if (!path)
+            continue;
+        int rc = mewe_context_set_tool_path(r->ctx, order[i], path);
+        if (rc == MEWE_OK)
+            continue;
+        if (order[i] == MEWE_TOOL_WASI_SDK && r->c->sdk_from_env)
+            return failed(r, "WASI_SDK_PATH", rc, NULL);
+        return failed(r, flags[order[i]], rc, flags[order[i]]);
+    }
+    return EXIT_OK;
+}
+
+/* Unknown plugin names are caught here, before any work, as the usage errors they are. */
+static int check_name(run *r, const char *flag, const char *spec, bool rng)
+{
+    size_t len = strcspn(spec, ":");
+    size_t n = rng ? mewe_rng_strategy_count(r->ctx) : mewe_diversifier_count(r->ctx);
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        int rc = rng ? mewe_rng_strategy_at(&name, NULL, r->ctx, i)
+                     : mewe_diversifier_at(&name, NULL, r->ctx, i);
+        if (rc == MEWE_OK && strlen(name) == len && strncmp(name, spec, len) == 0)
+            return EXIT_OK;
+    }
+    cli_error("%s: unknown %s '%.*s' (see mewe %s)\nTry 'mewe --help' for more information.",
+              flag, rng ? "RNG strategy" : "diversifier", (int)len, spec,
+              rng ? "--list-rng" : "--list-diversifiers");
+    return EXIT_USAGE;
+}
+
+static int check_names(run *r)
+{
+    const cli *c = r->c;
+    int rc = EXIT_OK;
+    for (size_t i = 0; rc == EXIT_OK && i < c->diversifiers.count; i++)
+        rc = check_name(r, "--diversifier", c->diversifiers.items[i], false);
+    if (rc == EXIT_OK && c->link.rng)
+        rc = check_name(r, "--rng", c->link.rng, true);
+    return rc;
+}
+
+static int set_up(run *r)
+{
+    const cli *c = r->c;
+    int level = c->quiet ? -1 : c->verbose == 0 ? MEWE_LOG_WARN
+                                : c->verbose == 1 ? MEWE_LOG_INFO : MEWE_LOG_DEBUG;
+    int rc = mewe_context_new(&r->ctx);
+    if (rc != MEWE_OK) {
+        cli_error("cannot create a libmewe context: %s", mewe_status_str(rc));
+        return EXIT_FAIL;
+    }
+    if (level >= 0)
+        mewe_context_set_log_callback(r->ctx, log_message, (mewe_log_level)level, r);
+    mewe_context_set_seed(r->ctx, c->seed);
+    if (c->action != ACT_RUN)
+        return EXIT_OK;
+    rc = check_names(r);
+    if (rc == EXIT_OK && emits_wasm(c))
+        rc = set_tools(r);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ stages */
+
+static int load_inputs(run *r)
+{
+    const strlist *in = &r->c->inputs;
+    progress(r, "loading");
+    int rc = mewe_module_load(&r->module, r->ctx, in->items[0]);
+    if (rc != MEWE_OK)
+        return failed(r, "loading", rc, NULL);
+    note(r, 1, "loaded '%s'", in->items[0]);
+    for (size_t i = 1; i < in->count; i++) {
+        rc = mewe_module_link_file(r->module, in->items[i]);
+        if (rc != MEWE_OK)
+            return failed(r, "linking inputs", rc, NULL);
+        note(r, 1, "linked '%s' into it", in->items[i]);
+    }
+    note(r, 1, "%zu functions defined", mewe_module_function_count(r->module));
+    return EXIT_OK;
+}
+
+static int generate(run *r)
+{
+    const cli *c = r->c;
+    mewe_generate_options o = c->gen;
+    o.diversifiers = c->diversifiers.items;
+    o.diversifier_count = c->diversifiers.count;
+    o.allow = c->allow.items;
+    o.allow_count = c->allow.count;
+    o.deny = c->deny.items;
+    o.deny_count = c->deny.count;
+    progress(r, "generating variants");
+    int rc = mewe_generate_variants(r->module, &o);
+    if (rc != MEWE_OK)
+        return failed(r, "generating variants", rc, "--diversifier");
+    note(r, 1, "generated up to %u variants per function (seed %llu): %zu functions now",
+         o.variants, (unsigned long long)c->seed, mewe_module_function_count(r->module));
+    return EXIT_OK;
+}
+
+static int add_variants(run *r)
+{
+    const strlist *files = &r->c->variants_from;
+    for (size_t i = 0; i < files->count; i++) {
+        progress(r, "adding variants");
+        mewe_module *variants;
+        int rc = mewe_module_load(&variants, r->ctx, files->items[i]);
+        size_t added = 0;
+        if (rc == MEWE_OK)
+            rc = mewe_module_add_variants(&added, r->module, variants);
+        if (rc != MEWE_OK)
+            return failed(r, "--variants-from", rc, NULL);
+        note(r, 1, "%zu variants added from '%s'", added, files->items[i]);
+    }
+    return EXIT_OK;
+}
+
+static int link_variants(run *r)
+{
+    const mewe_link_options *o = &r->c->link;
+    progress(r, "making dispatchers");
+    int rc = mewe_link_multivariant(r->module, o);
+    if (rc != MEWE_OK)
+        return failed(r, "linking variants", rc, "--rng");
+    note(r, 1, "made dispatchers: %s dispatch, one choice per %s, rng %s%s",
+         o->dispatch == MEWE_DISPATCH_SWITCH ? "switch" : "table",
+         o->granularity == MEWE_GRANULARITY_CALL ? "call" : "instance",
+         o->rng ? o->rng : "wasi", o->trace ? ", traced" : "");
+    return EXIT_OK;
+}
+
+/* Which toolchain a link will use, however it was chosen (flag, environment, default). */
+static void note_tools(run *r)
+{
+    static const char *const names[] = {"wasm-ld", "WASI sysroot", "builtins"};
+    for (int t = MEWE_TOOL_WASM_LD; t <= MEWE_TOOL_BUILTINS; t++) {
+        const char *path = "";
+        mewe_context_get_tool_path(&path, r->ctx, (mewe_tool)t);
+        note(r, 2, "%s: %s", names[t], path[0] ? path : "(none)");
+    }
+}
+
+static int write_output(run *r)
+{
+    const cli *c = r->c;
+    int rc;
+    if (c->kind == KIND_BC || c->kind == KIND_LL) {
+        progress(r, "writing the module");
+        rc = mewe_module_write(r->module, c->output,
+                               c->kind == KIND_BC ? MEWE_FORMAT_BITCODE : MEWE_FORMAT_TEXT);
+        if (rc != MEWE_OK)
+            return failed(r, "writing", rc, NULL);
+        note(r, 1, "wrote '%s'", c->output);
+        return EXIT_OK;
+    }
+    mewe_emit_options o = c->emit;
+    o.kind = (mewe_emit_kind)c->kind;
+    o.exports = c->exports.items;
+    o.export_count = c->exports.count;
+    o.link_args = c->link_args.items;
+    o.link_arg_count = c->link_args.count;
+    note_tools(r);
+    progress(r, "emitting WebAssembly");
+    rc = mewe_emit_wasm(r->module, &o, c->output);
+    if (rc != MEWE_OK)
+        return failed(r, "emitting", rc, NULL);
+    note(r, 1, "wrote '%s'", c->output);
+    return EXIT_OK;
+}
+
+static int report_to_stdout(run *r)
+{
+    char *json;
+    size_t size;
+    int rc = mewe_report_json(&json, &size, r->module);
+    if (rc != MEWE_OK)
+        return failed(r, "report", rc, NULL);
+    progress_clear(r);
+    bool ok = fwrite(json, 1, size, stdout) == size && fflush(stdout) == 0;
+    mewe_free(json);
+    if (!ok) {
+        cli_error("report: standard output: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int report(run *r)
+{
+    const char *dest = r->c->report;
+    if (!dest && r->c->stage == STAGE_REPORT)
+        dest = "-";
+    if (!dest)
+        return EXIT_OK;
+    if (strcmp(dest, "-") == 0)
+        return report_to_stdout(r);
+    int rc = mewe_report_write(r->module, dest);
+    if (rc != MEWE_OK)
+        return failed(r, "report", rc, NULL);
+    note(r, 1, "wrote the report to '%s'", dest);
+    return EXIT_OK;
+}
+
+static int pipeline(run *r)
+{
+    const cli *c = r->c;
+    int rc = load_inputs(r);
+    bool gen = c->stage == STAGE_ALL || c->stage == STAGE_GENERATE;
+    bool add = gen || c->stage == STAGE_LINK;
+    bool link = c->stage == STAGE_ALL || c->stage == STAGE_LINK;
+    if (rc == EXIT_OK && gen)
+        rc = generate(r);
+    if (rc == EXIT_OK && add)
+        rc = add_variants(r);
+    if (rc == EXIT_OK && link)
+        rc = link_variants(r);
+    if (rc == EXIT_OK && c->stage != STAGE_REPORT)
+        rc = write_output(r);
+    /* After the output, since emitting adds what the wasm preserved to the report. A report
+     * that cannot be written fails the run, which then must not leave its output. */
+    if (rc == EXIT_OK && report(r) != EXIT_OK) {
+        if (c->output)
+            unlink(c->output);
+        rc = EXIT_FAIL;
+    }
+    progress_clear(r);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    int rc = cli_parse(&c, argc, argv);
+    run r = {.c = &c, .progress = !c.quiet && isatty(STDERR_FILENO)};
+    if (rc == EXIT_OK && c.action == ACT_HELP)
+        cli_print_help(stdout, "mewe");
+    else if (rc == EXIT_OK && c.action == ACT_VERSION)
+        print_version();
+    else if (rc == EXIT_OK)
+        rc = set_up(&r);
+    if (rc == EXIT_OK && (c.action == ACT_LIST_DIVERSIFIERS || c.action == ACT_LIST_RNG))
+        rc = list_plugins(r.ctx, c.action == ACT_LIST_RNG);
+    else if (rc == EXIT_OK && c.action == ACT_RUN)
+        rc = pipeline(&r);
+    if (fflush(stdout) != 0 && rc == EXIT_OK) {
+        cli_error("standard output: %s", strerror(errno));
+        rc = EXIT_FAIL;
+    }
+    mewe_module_free(r.module);
+    mewe_context_free(r.ctx);
+    cli_free(&c);
+    return rc;
+}
