@@ -308,7 +308,8 @@ START_TEST(dispatcher_keeps_its_face)
     }
     ck_assert_ptr_nonnull(f);
     size_t len;
-    char *name = strndup(LLVMGetValueName2(f, &len), len);
+    const char *fname = LLVMGetValueName2(f, &len);
+    char *name = strndup(fname, len);
     LLVMTypeRef type = LLVMGlobalGetValueType(f);
     LLVMLinkage linkage = LLVMGetLinkage(f);
     ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));

@@ -1,0 +1,41 @@
+#!/bin/sh
+# The whole test suite, as CI runs it: installs what is missing, builds from scratch with
+# warnings as errors, runs every suite (C, CLI, Python, examples, corpus, docs), then builds
+# the C suites again with AddressSanitizer and UndefinedBehaviorSanitizer and runs them.
+# Ends with the line "N passed, N failed, N skipped" over every suite.
+set -u
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh || exit 1
+
+build=${MEWE_TEST_BUILD:-build-test}
+asan=${build}-asan
+rm -rf "$build" "$asan"
+status=0
+
+# Debian's meson does not know the name llvm-config-19; the build finds it by itself.
+meson setup "$build" -Dwerror=true -Dtests=enabled -Ddocs=enabled -Dpython=enabled \
+    -Dexamples=enabled >"$build.log" 2>&1 || { cat "$build.log"; status=1; }
+if [ $status = 0 ]; then
+    ninja -C "$build" || status=1
+fi
+if [ $status = 0 ]; then
+    meson test -C "$build" --num-processes 2 --print-errorlogs || status=1
+fi
+
+# Sanitizers: the C suites only (the Python and CLI suites run other processes).
+meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \
+    -Dtests=enabled -Ddocs=disabled -Dpython=disabled -Dexamples=disabled \
+    >"$asan.log" 2>&1 || { cat "$asan.log"; status=1; }
+if [ -f "$asan/build.ninja" ] && ninja -C "$asan"; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp":print_suppressions=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        meson test -C "$asan" --suite c --num-processes 2 --print-errorlogs \
+        --timeout-multiplier 3 || status=1
+else
+    status=1
+fi
+
+python3 scripts/count-tests.py "$build" "$asan" || status=1
+exit $status
