@@ -95,11 +95,19 @@ static const char *pick_rule(mewe_hook *hook, const char *op)
     return NULL;
 }
 
+/* Rules use an operand more than once. An undef operand may take a different value at each
+ * use, which would make the rewrite wrong; freeze pins one value (and costs nothing in wasm). */
+static LLVMValueRef pinned(LLVMBuilderRef b, LLVMValueRef v)
+{
+    return LLVMIsAConstant(v) ? v : LLVMBuildFreeze(b, v, "");
+}
+
 static int rewrite(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef inst)
 {
     const char *rpn = pick_rule(hook, opcode_name(LLVMGetInstructionOpcode(inst)));
     LLVMPositionBuilderBefore(b, inst);
-    LLVMValueRef v = build_rpn(b, rpn, LLVMGetOperand(inst, 0), LLVMGetOperand(inst, 1));
+    LLVMValueRef v = build_rpn(b, rpn, pinned(b, LLVMGetOperand(inst, 0)),
+                               pinned(b, LLVMGetOperand(inst, 1)));
     if (!v) {
         mewe_hook_set_error(hook, "malformed rewrite rule");
         return MEWE_EINVAL;
