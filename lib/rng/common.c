@@ -3,7 +3,10 @@
 
 #include "common.h"
 
-LLVMValueRef mewe__rng_state(LLVMModuleRef m, const char *name, uint64_t init)
+#define CHUNK_BITS 16
+#define MARKER ((uint64_t)1 << 48) /* above three 16-bit chunks */
+
+LLVMValueRef mewe__rng_global(LLVMModuleRef m, const char *name, uint64_t init)
 {
     LLVMValueRef g = LLVMGetNamedGlobal(m, name);
     if (g)
@@ -16,19 +19,73 @@ LLVMValueRef mewe__rng_state(LLVMModuleRef m, const char *name, uint64_t init)
     return g;
 }
 
-LLVMValueRef mewe__rng_step(LLVMBuilderRef b, LLVMValueRef state_global, LLVMValueRef s,
-                            LLVMValueRef n)
+static LLVMValueRef k64(LLVMTypeRef i64, uint64_t v)
+{
+    return LLVMConstInt(i64, v, 0);
+}
+
+/* state' = xorshift64*(state); stored back; returns 48 fresh bits with the marker above. */
+static LLVMValueRef refill(LLVMBuilderRef b, LLVMValueRef state_global, LLVMValueRef s)
 {
     LLVMTypeRef i64 = LLVMTypeOf(s);
-    LLVMTypeRef i32 = LLVMTypeOf(n);
-    s = LLVMBuildXor(b, s, LLVMBuildLShr(b, s, LLVMConstInt(i64, 12, 0), ""), "");
-    s = LLVMBuildXor(b, s, LLVMBuildShl(b, s, LLVMConstInt(i64, 25, 0), ""), "");
-    s = LLVMBuildXor(b, s, LLVMBuildLShr(b, s, LLVMConstInt(i64, 27, 0), ""), "");
+    s = LLVMBuildXor(b, s, LLVMBuildLShr(b, s, k64(i64, 12), ""), "");
+    s = LLVMBuildXor(b, s, LLVMBuildShl(b, s, k64(i64, 25), ""), "");
+    s = LLVMBuildXor(b, s, LLVMBuildLShr(b, s, k64(i64, 27), ""), "");
     LLVMBuildStore(b, s, state_global);
-    LLVMValueRef x = LLVMBuildMul(b, s, LLVMConstInt(i64, 0x2545F4914F6CDD1Dull, 0), "");
-    LLVMValueRef hi = LLVMBuildLShr(b, x, LLVMConstInt(i64, 32, 0), "");
-    LLVMValueRef scaled = LLVMBuildMul(b, hi, LLVMBuildZExt(b, n, i64, ""), "");
-    return LLVMBuildTrunc(b, LLVMBuildLShr(b, scaled, LLVMConstInt(i64, 32, 0), ""), i32,
+    /* The high bits of the xorshift64* output are the good ones. */
+    LLVMValueRef x = LLVMBuildMul(b, s, k64(i64, 0x2545F4914F6CDD1Dull), "");
+    return LLVMBuildOr(b, LLVMBuildLShr(b, x, k64(i64, 16), ""), k64(i64, MARKER), "");
+}
+
+/* Loads the state, calling `seed` first when it is still 0 (wasi: seeded lazily). */
+static LLVMValueRef load_state(LLVMBuilderRef b, LLVMValueRef dispatcher, LLVMValueRef state,
+                               LLVMValueRef seed)
+{
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(dispatcher));
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
+    LLVMValueRef s = LLVMBuildLoad2(b, i64, state, "");
+    if (!seed)
+        return s;
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
+    LLVMBasicBlockRef seeding = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.seed");
+    LLVMBasicBlockRef seeded = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.seeded");
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, s, k64(i64, 0), ""), seeding, seeded);
+    LLVMPositionBuilderAtEnd(b, seeding);
+    LLVMValueRef fresh = LLVMBuildCall2(b, LLVMFunctionType(i64, NULL, 0, 0), seed, NULL, 0, "");
+    LLVMBuildBr(b, seeded);
+    LLVMPositionBuilderAtEnd(b, seeded);
+    LLVMValueRef phi = LLVMBuildPhi(b, i64, "");
+    LLVMValueRef vals[] = {s, fresh};
+    LLVMBasicBlockRef from[] = {here, seeding};
+    LLVMAddIncoming(phi, vals, from, 2);
+    return phi;
+}
+
+LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef dispatcher, LLVMValueRef state,
+                            LLVMValueRef pool, LLVMValueRef seed, LLVMValueRef n)
+{
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(dispatcher));
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
+    LLVMValueRef p = LLVMBuildLoad2(b, i64, pool, "");
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
+    LLVMBasicBlockRef filling = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.refill");
+    LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.draw");
+    /* Only the marker (or nothing, at start) left: fewer than 16 bits. */
+    LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntULT, p, k64(i64, 1u << CHUNK_BITS), "");
+    LLVMBuildCondBr(b, empty, filling, ready);
+    LLVMPositionBuilderAtEnd(b, filling);
+    LLVMValueRef fresh = refill(b, state, load_state(b, dispatcher, state, seed));
+    LLVMBasicBlockRef filled = LLVMGetInsertBlock(b);
+    LLVMBuildBr(b, ready);
+    LLVMPositionBuilderAtEnd(b, ready);
+    LLVMValueRef bits = LLVMBuildPhi(b, i64, "");
+    LLVMValueRef vals[] = {p, fresh};
+    LLVMBasicBlockRef from[] = {here, filled};
+    LLVMAddIncoming(bits, vals, from, 2);
+    LLVMValueRef chunk = LLVMBuildAnd(b, bits, k64(i64, (1u << CHUNK_BITS) - 1), "");
+    LLVMBuildStore(b, LLVMBuildLShr(b, bits, k64(i64, CHUNK_BITS), ""), pool);
+    LLVMValueRef scaled = LLVMBuildMul(b, chunk, LLVMBuildZExt(b, n, i64, ""), "");
+    return LLVMBuildTrunc(b, LLVMBuildLShr(b, scaled, k64(i64, CHUNK_BITS), ""), LLVMTypeOf(n),
                           "mewe.index");
 }
 

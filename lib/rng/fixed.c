@@ -7,6 +7,7 @@
 #include "common.h"
 
 #define STATE "mewe.rng.fixed.state"
+#define POOL "mewe.rng.fixed.pool"
 
 static int seed_value(mewe_hook *hook, uint64_t *out)
 {
@@ -38,9 +39,9 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
         return rc;
     /* xorshift never leaves 0; scramble so that small seeds give unrelated streams. */
     seed = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
-    LLVMValueRef state = mewe__rng_state(m, STATE, seed ? seed : 1);
-    LLVMTypeRef i64 = LLVMInt64TypeInContext(LLVMGetModuleContext(m));
-    *out = mewe__rng_step(b, state, LLVMBuildLoad2(b, i64, state, ""), n);
+    LLVMValueRef state = mewe__rng_global(m, STATE, seed ? seed : 1);
+    LLVMValueRef pool = mewe__rng_global(m, POOL, 0);
+    *out = mewe__rng_draw(b, dispatcher, state, pool, NULL, n);
     return MEWE_OK;
 }
 

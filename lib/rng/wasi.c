@@ -1,10 +1,11 @@
 /* Built-in RNG strategy `wasi` (the default): an in-module xorshift64* generator, seeded on
- * the first dispatch of an instance from wasi_snapshot_preview1.random_get. Per dispatch it
- * costs a load, a few shifts and multiplies and a store; no host call. */
+ * the first dispatch of an instance from wasi_snapshot_preview1.random_get. Each dispatch
+ * takes 16 bits from a pool refilled every third draw (see common.h); no host call. */
 #include "../builtins.h"
 #include "common.h"
 
 #define STATE "mewe.rng.wasi.state"
+#define POOL "mewe.rng.wasi.pool"
 #define SEED_FN "mewe.rng.wasi.seed"
 
 /* define internal i64 @seed(): random_get(&buf, 8); return buf | 1 (never 0, the "unseeded"
@@ -45,25 +46,9 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
     (void)hook;
     (void)user_data;
     LLVMModuleRef m = LLVMGetGlobalParent(dispatcher);
-    LLVMContextRef c = LLVMGetModuleContext(m);
-    LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
-    LLVMValueRef state = mewe__rng_state(m, STATE, 0);
-    LLVMValueRef seed = seed_function(m);
-    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
-    LLVMBasicBlockRef seeding = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.seed");
-    LLVMBasicBlockRef step = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.step");
-    LLVMValueRef s = LLVMBuildLoad2(b, i64, state, "");
-    LLVMValueRef unseeded = LLVMBuildICmp(b, LLVMIntEQ, s, LLVMConstInt(i64, 0, 0), "");
-    LLVMBuildCondBr(b, unseeded, seeding, step);
-    LLVMPositionBuilderAtEnd(b, seeding);
-    LLVMValueRef fresh = LLVMBuildCall2(b, LLVMFunctionType(i64, NULL, 0, 0), seed, NULL, 0, "");
-    LLVMBuildBr(b, step);
-    LLVMPositionBuilderAtEnd(b, step);
-    LLVMValueRef phi = LLVMBuildPhi(b, i64, "");
-    LLVMValueRef vals[] = {s, fresh};
-    LLVMBasicBlockRef from[] = {here, seeding};
-    LLVMAddIncoming(phi, vals, from, 2);
-    *out = mewe__rng_step(b, state, phi, n);
+    LLVMValueRef state = mewe__rng_global(m, STATE, 0);
+    LLVMValueRef pool = mewe__rng_global(m, POOL, 0);
+    *out = mewe__rng_draw(b, dispatcher, state, pool, seed_function(m), n);
     return MEWE_OK;
 }
 
