@@ -274,6 +274,9 @@ int mewe_module_link(mewe_module *dst, mewe_module *src)
     LLVMDisposeModule(dst->llvm);
     dst->llvm = merged;
     mewe__module_changed(dst);
+    /* The program is the linked whole: the report's "before" measures all of it. */
+    if (!dst->records && !dst->multivariant)
+        mewe__module_measure(dst->llvm, &dst->instructions_before, &dst->bitcode_before);
     return MEWE_OK;
 }
 

@@ -8,7 +8,7 @@ PACKAGES="
   llvm-19-dev clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc
   check libz3-dev doxygen wabt
   nodejs python3 python3-pytest python3-setuptools python3-wheel python3-pip
-  rustc libstd-rust-dev-wasm32
+  rustc cargo libstd-rust-dev-wasm32
 "
 
 missing=""

@@ -144,12 +144,13 @@ static int add_lib(cli *c, const char *lib)
 {
     size_t n = strlen(lib) + 3;
     char *arg = malloc(n);
+    if (arg)
+        snprintf(arg, n, "-l%s", lib);
     if (!arg || strlist_add(&c->owned, arg) != EXIT_OK) {
         free(arg);
         cli_error("out of memory");
         return EXIT_FAIL;
     }
-    snprintf(arg, n, "-l%s", lib);
     return strlist_add(&c->link_args, arg);
 }
 

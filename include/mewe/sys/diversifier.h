@@ -20,7 +20,10 @@ extern "C" {
  * A diversifier receives a fresh clone of a function (its variant, already in the module,
  * internal) and rewrites its body into something semantically equivalent but different. It
  * must leave the function valid; a variant that fails LLVM's verifier is dropped and
- * reported, and generation goes on. It must not touch other functions. Randomness must come
+ * reported, and generation goes on. The clone carries the original's attributes: a
+ * diversifier that adds memory accesses must remove memory-effect attributes such as
+ * `memory(none)` that would no longer hold. Parameters are checked by the diversifier
+ * itself, at its first call. It must not touch other functions. Randomness must come
  * from mewe_hook_random() so builds stay reproducible.
  *
  * Built-ins: `subst` (instruction substitution by arithmetic and boolean identities, each
