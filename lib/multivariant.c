@@ -8,19 +8,10 @@
 #include <llvm-c/DebugInfo.h>
 
 #include "clone.h"
-#include "plugin.h"
+#include "dispatch.h"
 #include "variants.h"
 
-typedef struct linking {
-    mewe_context *ctx;
-    const mewe_link_options *o;
-    LLVMModuleRef llvm;
-    LLVMContextRef c;
-    LLVMBuilderRef b;
-    mewe__spec rng;
-    LLVMTypeRef i32;
-    LLVMValueRef trace_fn;
-} linking;
+typedef mewe__linking linking;
 
 int mewe_link_options_init(mewe_link_options *opts, unsigned int version)
 {
@@ -147,14 +138,14 @@ static void build_forward(linking *l, LLVMValueRef f, LLVMValueRef callee)
         LLVMBuildRet(l->b, call);
 }
 
-static int build_choice(linking *l, LLVMValueRef f, const char *name, LLVMValueRef n,
-                        LLVMValueRef *out)
+int mewe__build_choice(mewe__linking *l, LLVMValueRef fn, const char *name, uint64_t salt,
+                       LLVMValueRef n, LLVMValueRef *out)
 {
     mewe_hook hook;
-    mewe__hook_init(&hook, l->ctx, &l->rng, mewe__seed_for(l->ctx->seed, name, 0xD15Bull));
+    mewe__hook_init(&hook, l->ctx, &l->rng, mewe__seed_for(l->ctx->seed, name, salt));
     const mewe__plugin *p = l->rng.plugin;
     *out = NULL;
-    int rc = p->fn.build(&hook, l->b, f, n, out, p->user_data);
+    int rc = p->fn.build(&hook, l->b, fn, n, out, p->user_data);
     char what[512];
     snprintf(what, sizeof what, "dispatcher '%s'", name);
     rc = mewe__hook_finish(&hook, rc, what);
@@ -164,29 +155,60 @@ static int build_choice(linking *l, LLVMValueRef f, const char *name, LLVMValueR
     return rc;
 }
 
-/* Per-instance granularity: the choice is made once and kept in a global as index + 1
- * (0 means "not chosen yet", so the global needs no initializer code). */
-static int build_cached_choice(linking *l, LLVMValueRef f, const char *name, LLVMValueRef n,
-                               LLVMValueRef *out)
+static LLVMValueRef internal_global(linking *l, LLVMTypeRef t, const char *name,
+                                    const char *suffix, LLVMValueRef init)
 {
     char gname[512];
-    snprintf(gname, sizeof gname, "%s.mewe.choice", name);
-    LLVMValueRef g = LLVMAddGlobal(l->llvm, l->i32, gname);
+    snprintf(gname, sizeof gname, "%s.mewe.%s", name, suffix);
+    LLVMValueRef g = LLVMAddGlobal(l->llvm, t, gname);
     LLVMSetLinkage(g, LLVMInternalLinkage);
-    LLVMSetInitializer(g, LLVMConstInt(l->i32, 0, 0));
+    LLVMSetInitializer(g, init);
+    return g;
+}
+
+/* The globals a dispatcher and its call sites share. */
+static void make_globals(linking *l, mewe__dispatch *d)
+{
+    if (l->o->dispatch == MEWE_DISPATCH_TABLE) {
+        LLVMTypeRef arr = LLVMArrayType2(l->ptr, d->n);
+        d->table = internal_global(l, arr, d->name, "table", LLVMConstArray2(l->ptr, d->all, d->n));
+        LLVMSetGlobalConstant(d->table, 1);
+    }
+    if (l->o->granularity == MEWE_GRANULARITY_INSTANCE) {
+        d->choice = internal_global(l, l->i32, d->name, "choice", LLVMConstInt(l->i32, 0, 0));
+        if (d->table)
+            d->chosen = internal_global(l, l->ptr, d->name, "chosen", d->f);
+    }
+}
+
+static LLVMValueRef table_entry(linking *l, mewe__dispatch *d, LLVMValueRef index)
+{
+    LLVMValueRef idx[] = {LLVMConstInt(l->i32, 0, 0), index};
+    LLVMValueRef slot = LLVMBuildInBoundsGEP2(l->b, LLVMGlobalGetValueType(d->table), d->table,
+                                              idx, 2, "");
+    return LLVMBuildLoad2(l->b, l->ptr, slot, "");
+}
+
+/* Per-instance granularity: the choice is made once and kept as index + 1 (0 means "not
+ * chosen yet", so the global needs no initializer code); with table dispatch the chosen
+ * variant's address is kept too, for the call sites to call it directly. */
+static int build_cached_choice(linking *l, mewe__dispatch *d, LLVMValueRef n, LLVMValueRef *out)
+{
     LLVMBasicBlockRef entry = LLVMGetInsertBlock(l->b);
-    LLVMBasicBlockRef choose = LLVMAppendBasicBlockInContext(l->c, f, "mewe.choose");
-    LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(l->c, f, "mewe.ready");
-    LLVMValueRef cached = LLVMBuildLoad2(l->b, l->i32, g, "");
+    LLVMBasicBlockRef choose = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.choose");
+    LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.ready");
+    LLVMValueRef cached = LLVMBuildLoad2(l->b, l->i32, d->choice, "");
     LLVMValueRef kept = LLVMBuildSub(l->b, cached, LLVMConstInt(l->i32, 1, 0), "");
     LLVMValueRef none = LLVMBuildICmp(l->b, LLVMIntEQ, cached, LLVMConstInt(l->i32, 0, 0), "");
     LLVMBuildCondBr(l->b, none, choose, ready);
     LLVMPositionBuilderAtEnd(l->b, choose);
     LLVMValueRef fresh;
-    int rc = build_choice(l, f, name, n, &fresh);
+    int rc = mewe__build_choice(l, d->f, d->name, 0xD15Bull, n, &fresh);
     if (rc != MEWE_OK)
         return rc;
-    LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, LLVMConstInt(l->i32, 1, 0), ""), g);
+    LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, LLVMConstInt(l->i32, 1, 0), ""), d->choice);
+    if (d->chosen)
+        LLVMBuildStore(l->b, table_entry(l, d, fresh), d->chosen);
     LLVMBasicBlockRef chosen = LLVMGetInsertBlock(l->b);
     LLVMBuildBr(l->b, ready);
     LLVMPositionBuilderAtEnd(l->b, ready);
@@ -237,71 +259,71 @@ static void build_switch(linking *l, LLVMValueRef f, LLVMValueRef index, LLVMVal
     free(cases);
 }
 
-static void build_table(linking *l, LLVMValueRef f, const char *name, LLVMValueRef index,
-                        LLVMValueRef *all, size_t n)
+static void build_table(linking *l, mewe__dispatch *d, LLVMValueRef index)
 {
-    LLVMTypeRef ptr = LLVMPointerTypeInContext(l->c, 0);
-    LLVMTypeRef arr = LLVMArrayType2(ptr, n);
-    char tname[512];
-    snprintf(tname, sizeof tname, "%s.mewe.table", name);
-    LLVMValueRef table = LLVMAddGlobal(l->llvm, arr, tname);
-    LLVMSetLinkage(table, LLVMInternalLinkage);
-    LLVMSetGlobalConstant(table, 1);
-    LLVMSetInitializer(table, LLVMConstArray2(ptr, all, n));
-    LLVMValueRef idx[] = {LLVMConstInt(l->i32, 0, 0), index};
-    LLVMValueRef slot = LLVMBuildInBoundsGEP2(l->b, arr, table, idx, 2, "");
-    LLVMValueRef target = LLVMBuildLoad2(l->b, ptr, slot, "");
-    build_forward(l, f, target);
+    build_forward(l, d->f, table_entry(l, d, index));
 }
 
-static int build_dispatcher(linking *l, mewe__family *fam, unsigned id)
+static void mark_dispatcher(linking *l, LLVMValueRef f, unsigned id)
 {
-    LLVMValueRef f = fam->original;
-    size_t n = fam->count + 1;
-    LLVMValueRef *all = malloc(n * sizeof *all);
-    if (!all)
-        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
-    all[0] = move_body(l, f, fam->name);
-    if (!all[0]) {
-        free(all);
-        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
-    }
-    memcpy(all + 1, fam->variants, fam->count * sizeof *all);
-    for (size_t i = 0; i < n; i++)
-        strip_effects_fn(all[i]);
-    strip_effects_fn(f);
-    strip_effects_calls(f);
-    LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, f, "mewe.dispatch"));
-    LLVMValueRef count = LLVMConstInt(l->i32, n, 0), index;
-    int rc = l->o->granularity == MEWE_GRANULARITY_INSTANCE
-                 ? build_cached_choice(l, f, fam->name, count, &index)
-                 : build_choice(l, f, fam->name, count, &index);
-    if (rc == MEWE_OK) {
-        if (l->o->trace) {
-            LLVMValueRef args[] = {LLVMConstInt(l->i32, id, 0), index};
-            LLVMBuildCall2(l->b, LLVMGlobalGetValueType(trace_function(l)), trace_function(l),
-                           args, 2, "");
-        }
-        if (l->o->dispatch == MEWE_DISPATCH_TABLE)
-            build_table(l, f, fam->name, index, all, n);
-        else
-            build_switch(l, f, index, all, n);
-        char idtext[16];
-        snprintf(idtext, sizeof idtext, "%u", id);
-        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
-                                LLVMCreateStringAttribute(l->c, MEWE_ATTR_DISPATCHER,
-                                                          (unsigned)strlen(MEWE_ATTR_DISPATCHER),
-                                                          idtext, (unsigned)strlen(idtext)));
-    }
-    free(all);
-    return rc;
+    char idtext[16];
+    snprintf(idtext, sizeof idtext, "%u", id);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                            LLVMCreateStringAttribute(l->c, MEWE_ATTR_DISPATCHER,
+                                                      (unsigned)strlen(MEWE_ATTR_DISPATCHER),
+                                                      idtext, (unsigned)strlen(idtext)));
 }
 
-/* Dispatchers in module order, so that ids are stable for a given input. */
+static int build_dispatcher(linking *l, mewe__family *fam, mewe__dispatch *d)
+{
+    d->f = fam->original;
+    d->name = fam->name;
+    d->n = fam->count + 1;
+    d->all = malloc(d->n * sizeof *d->all);
+    if (!d->all)
+        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    d->all[0] = move_body(l, d->f, fam->name);
+    if (!d->all[0])
+        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    memcpy(d->all + 1, fam->variants, fam->count * sizeof *d->all);
+    for (size_t i = 0; i < d->n; i++)
+        strip_effects_fn(d->all[i]);
+    strip_effects_fn(d->f);
+    strip_effects_calls(d->f);
+    make_globals(l, d);
+    /* The dispatcher has no debug info; a location left on the builder would be invalid. */
+    LLVMSetCurrentDebugLocation2(l->b, NULL);
+    LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.dispatch"));
+    LLVMValueRef count = LLVMConstInt(l->i32, d->n, 0), index;
+    int rc = d->choice ? build_cached_choice(l, d, count, &index)
+                       : mewe__build_choice(l, d->f, d->name, 0xD15Bull, count, &index);
+    if (rc != MEWE_OK)
+        return rc;
+    if (l->o->trace) {
+        LLVMValueRef args[] = {LLVMConstInt(l->i32, d->id, 0), index};
+        LLVMBuildCall2(l->b, LLVMGlobalGetValueType(trace_function(l)), trace_function(l), args,
+                       2, "");
+    }
+    if (d->table)
+        build_table(l, d, index);
+    else
+        build_switch(l, d->f, index, d->all, d->n);
+    mark_dispatcher(l, d->f, d->id);
+    return MEWE_OK;
+}
+
+/* Dispatchers in module order, so that ids are stable for a given input. Call sites are
+ * rewritten once every dispatcher exists (variants call each other's functions). With
+ * tracing, every call goes through its dispatcher so that every choice is recorded. */
 static int build_all(linking *l, mewe__families *fams, unsigned *count)
 {
-    unsigned id = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(l->llvm); f; f = LLVMGetNextFunction(f)) {
+    mewe__dispatch *ds = calloc(fams->count ? fams->count : 1, sizeof *ds);
+    if (!ds)
+        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    unsigned n = 0;
+    int rc = MEWE_OK;
+    for (LLVMValueRef f = LLVMGetFirstFunction(l->llvm); rc == MEWE_OK && f;
+         f = LLVMGetNextFunction(f)) {
         size_t len;
         const char *name = LLVMGetValueName2(f, &len);
         unsigned vlen;
@@ -311,12 +333,16 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
         if (!fam || fam->count == 0)
             continue;
         fam->original = f;
-        int rc = build_dispatcher(l, fam, id++);
-        if (rc != MEWE_OK)
-            return rc;
+        ds[n].id = n;
+        rc = build_dispatcher(l, fam, &ds[n++]);
     }
-    *count = id;
-    return MEWE_OK;
+    for (unsigned i = 0; rc == MEWE_OK && !l->o->trace && i < n; i++)
+        rc = mewe__rewrite_call_sites(l, &ds[i]);
+    for (unsigned i = 0; i < n; i++)
+        free(ds[i].all);
+    free(ds);
+    *count = n;
+    return rc;
 }
 
 static char *link_summary(const mewe_link_options *o, const char *rng, unsigned dispatchers)
@@ -361,6 +387,7 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
     l.llvm = LLVMCloneModule(module->llvm);
     l.b = LLVMCreateBuilderInContext(l.c);
     l.i32 = LLVMInt32TypeInContext(l.c);
+    l.ptr = LLVMPointerTypeInContext(l.c, 0);
     mewe__families fams = {0};
     unsigned dispatchers = 0;
     if (!l.llvm || mewe__families_collect(&fams, l.llvm) != MEWE_OK)

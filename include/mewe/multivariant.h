@@ -23,8 +23,16 @@ extern "C" {
  * call sites). Every caller, including variants and code that takes `f`'s address, therefore
  * goes through the dispatcher. Variants are internal and `noinline`.
  *
+ * Direct calls of a diversified function inside the module choose the variant in place
+ * (call-site dispatch), so a call costs one call, not two: a `br_table` over direct calls of
+ * the variants (switch) or a `call_indirect` through the variants' table (table); per
+ * instance, the choice is read from where the dispatcher kept it. The dispatcher remains
+ * for every other way in (function pointers, callers outside the module, exports).
+ *
  * Each dispatcher gets an id, 0 to N-1 in module order; the report maps ids to names.
- * With tracing on, each dispatch calls the import `mewe_trace.record(i32 id, i32 variant)`.
+ * With tracing on, each dispatch calls the import `mewe_trace.record(i32 id, i32 variant)`;
+ * then every call goes through its dispatcher (no call-site dispatch), so that every choice
+ * is recorded.
  * @{
  */
 

@@ -1,0 +1,64 @@
+/* IR surgery that LLVM-C lacks: splitting a block (with the successors' phis fixed). */
+#include "irutil.h"
+
+/* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
+ * with `to` in its place. */
+static void retarget_phi(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef from,
+                         LLVMBasicBlockRef to)
+{
+    unsigned n = LLVMCountIncoming(phi);
+    bool names_from = false;
+    for (unsigned i = 0; i < n; i++)
+        names_from |= LLVMGetIncomingBlock(phi, i) == from;
+    if (!names_from)
+        return;
+    LLVMPositionBuilderBefore(b, phi);
+    LLVMValueRef fresh = LLVMBuildPhi(b, LLVMTypeOf(phi), "");
+    for (unsigned i = 0; i < n; i++) {
+        LLVMValueRef v = LLVMGetIncomingValue(phi, i);
+        LLVMBasicBlockRef bb = LLVMGetIncomingBlock(phi, i);
+        if (bb == from)
+            bb = to;
+        LLVMAddIncoming(fresh, &v, &bb, 1);
+    }
+    size_t len;
+    const char *name = LLVMGetValueName2(phi, &len);
+    LLVMReplaceAllUsesWith(phi, fresh);
+    LLVMSetValueName2(fresh, name, len);
+    LLVMInstructionEraseFromParent(phi);
+}
+
+static void retarget_successor_phis(LLVMBuilderRef b, LLVMValueRef term, LLVMBasicBlockRef from,
+                                    LLVMBasicBlockRef to)
+{
+    unsigned n = LLVMGetNumSuccessors(term);
+    for (unsigned s = 0; s < n; s++) {
+        LLVMBasicBlockRef succ = LLVMGetSuccessor(term, s);
+        /* A successor listed twice (switch cases) is handled at its first visit. */
+        LLVMValueRef i = LLVMGetFirstInstruction(succ);
+        while (i && LLVMIsAPHINode(i)) {
+            LLVMValueRef next = LLVMGetNextInstruction(i);
+            retarget_phi(b, i, from, to);
+            i = next;
+        }
+    }
+}
+
+LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMValueRef at)
+{
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(at));
+    LLVMBasicBlockRef tail = LLVMInsertBasicBlockInContext(c, bb, "");
+    LLVMMoveBasicBlockAfter(tail, bb);
+    LLVMPositionBuilderAtEnd(b, tail);
+    for (LLVMValueRef i = at; i;) {
+        LLVMValueRef next = LLVMGetNextInstruction(i);
+        LLVMInstructionRemoveFromParent(i);
+        LLVMInsertIntoBuilder(b, i);
+        i = next;
+    }
+    LLVMPositionBuilderAtEnd(b, bb);
+    LLVMBuildBr(b, tail);
+    retarget_successor_phis(b, LLVMGetBasicBlockTerminator(tail), bb, tail);
+    return tail;
+}
+
