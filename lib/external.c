@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <llvm-c/Analysis.h>
 #include <llvm-c/Comdat.h>
 #include <llvm-c/Linker.h>
 
@@ -391,11 +390,11 @@ static int merge(mewe_module *module, LLVMModuleRef ext, const char *ext_name, s
         demote(merged, &promoted);
         rc = adopt(ctx, merged, &added, kept);
     }
-    char *msg = NULL;
-    if (rc == MEWE_OK && LLVMVerifyModule(merged, LLVMReturnStatusAction, &msg))
-        rc = mewe__error(ctx, MEWE_EVERIFY, "variants from '%s' leave an invalid module: %.300s",
-                         ext_name, msg ? msg : "");
-    LLVMDisposeMessage(msg);
+    if (rc == MEWE_OK) {
+        char *what = mewe__printf("'%s' with the variants of '%s'", module->name, ext_name);
+        rc = what ? mewe__verify(ctx, merged, what) : MEWE_ENOMEM;
+        free(what);
+    }
     if (rc == MEWE_OK) {
         LLVMDisposeModule(module->llvm);
         module->llvm = merged;

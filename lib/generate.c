@@ -381,12 +381,10 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
     if (rc == MEWE_OK)
         rc = run(&g, &recs, &n);
     if (rc == MEWE_OK) {
-        char *msg = NULL;
-        if (LLVMVerifyModule(module->llvm, LLVMReturnStatusAction, &msg))
-            rc = mewe__error(ctx, MEWE_EVERIFY, "'%s' fails verification after diversification "
-                             "(a diversifier changed code outside its variant?): %.300s",
-                             module->name, msg ? msg : "");
-        LLVMDisposeMessage(msg);
+        char *what = mewe__printf("'%s' after diversification (a diversifier changed code "
+                                  "outside its variant?)", module->name);
+        rc = what ? mewe__verify(ctx, module->llvm, what) : MEWE_ENOMEM;
+        free(what);
     }
     if (rc != MEWE_OK) {
         rollback(&g);

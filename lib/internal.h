@@ -98,6 +98,9 @@ void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
 char *mewe__diag_take(mewe_context *ctx);
 void mewe__diag_clear(mewe_context *ctx);
 
+/* Runs LLVM's verifier; on failure the message starts with `what` and quotes the verifier's
+ * first complaints. */
+int mewe__verify(mewe_context *ctx, LLVMModuleRef llvm, const char *what);
 /* Counts instructions and bitcode bytes, for the report's before/after. */
 void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes);
 void mewe__module_records_clear(mewe_module *module);

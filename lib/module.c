@@ -54,7 +54,7 @@ int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm,
     return MEWE_OK;
 }
 
-static int verify(mewe_context *ctx, LLVMModuleRef llvm, const char *name)
+int mewe__verify(mewe_context *ctx, LLVMModuleRef llvm, const char *what)
 {
     char *msg = NULL;
     if (!LLVMVerifyModule(llvm, LLVMReturnStatusAction, &msg)) {
@@ -63,9 +63,17 @@ static int verify(mewe_context *ctx, LLVMModuleRef llvm, const char *name)
     }
     char *brief = first_lines(msg ? msg : "", 4);
     LLVMDisposeMessage(msg);
-    int rc = mewe__error(ctx, MEWE_EVERIFY, "'%s' fails verification: %s", name,
+    int rc = mewe__error(ctx, MEWE_EVERIFY, "%s fails verification: %s", what,
                          brief ? brief : "(no detail)");
     free(brief);
+    return rc;
+}
+
+static int verify(mewe_context *ctx, LLVMModuleRef llvm, const char *name)
+{
+    char *what = mewe__printf("'%s'", name);
+    int rc = what ? mewe__verify(ctx, llvm, what) : MEWE_ENOMEM;
+    free(what);
     return rc;
 }
 

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <llvm-c/Analysis.h>
 #include <llvm-c/DebugInfo.h>
 
 #include "clone.h"
@@ -356,13 +355,10 @@ static char *link_summary(const mewe_link_options *o, const char *rng, unsigned 
 
 static int verify_linked(linking *l, const char *module_name)
 {
-    char *msg = NULL;
-    int rc = MEWE_OK;
-    if (LLVMVerifyModule(l->llvm, LLVMReturnStatusAction, &msg))
-        rc = mewe__error(l->ctx, MEWE_EVERIFY, "'%s': the multivariant module fails "
-                         "verification (RNG strategy '%s'?): %.300s", module_name,
-                         l->rng.plugin->name, msg ? msg : "");
-    LLVMDisposeMessage(msg);
+    char *what = mewe__printf("'%s' made multivariant (with RNG strategy '%s')", module_name,
+                              l->rng.plugin->name);
+    int rc = what ? mewe__verify(l->ctx, l->llvm, what) : MEWE_ENOMEM;
+    free(what);
     return rc;
 }
 
