@@ -2,6 +2,7 @@
  * multivariant binary must print exactly what the original prints, run after run, while its
  * dispatchers really choose at random. */
 #include <math.h>
+#include <pthread.h>
 
 #include <mewe/sys/llvm.h>
 #include <mewe/sys/rng.h>
@@ -571,6 +572,61 @@ START_TEST(external_variants_errors)
 }
 END_TEST
 
+/* ---- threads ---------------------------------------------------------------------- */
+
+typedef struct pipeline_job {
+    const char *bc;
+    void *wasm;
+    size_t size;
+    int rc;
+} pipeline_job;
+
+/* The whole pipeline in a context of its own, as a thread of a build system would run it. */
+static void *run_pipeline(void *arg)
+{
+    pipeline_job *job = arg;
+    mewe_context *ctx;
+    mewe_module *m;
+    job->rc = mewe_context_new(&ctx);
+    if (job->rc != MEWE_OK)
+        return NULL;
+    mewe_context_set_seed(ctx, 99);
+    if ((job->rc = mewe_module_load(&m, ctx, job->bc)) == MEWE_OK &&
+        (job->rc = mewe_generate_variants(m, NULL)) == MEWE_OK &&
+        (job->rc = mewe_link_multivariant(m, NULL)) == MEWE_OK)
+        job->rc = mewe_emit_wasm_memory(&job->wasm, &job->size, m, NULL);
+    mewe_context_free(ctx);
+    return NULL;
+}
+
+START_TEST(contexts_work_in_parallel_threads)
+{
+    const char *bcs[] = {fixture_bc("recursion.c"), fixture_bc("fnptr.c")};
+    pipeline_job jobs[4], alone[2];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (pipeline_job){.bc = bcs[i % 2]};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, run_pipeline, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        alone[i] = (pipeline_job){.bc = bcs[i]};
+        run_pipeline(&alone[i]);
+        ck_assert_int_eq(alone[i].rc, MEWE_OK);
+    }
+    /* Same input and seed: the same bytes, whatever ran beside them. */
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(jobs[i].rc, MEWE_OK);
+        ck_assert_uint_eq(jobs[i].size, alone[i % 2].size);
+        ck_assert(memcmp(jobs[i].wasm, alone[i % 2].wasm, jobs[i].size) == 0);
+        mewe_free(jobs[i].wasm);
+    }
+    mewe_free(alone[0].wasm);
+    mewe_free(alone[1].wasm);
+}
+END_TEST
+
 int main(void)
 {
     if (!wasm_run_available()) {
@@ -594,6 +650,7 @@ int main(void)
     tcase_add_test(tc, link_twice_and_link_without_variants);
     tcase_add_test(tc, external_variants_join_the_dispatcher);
     tcase_add_test(tc, external_variants_errors);
+    tcase_add_test(tc, contexts_work_in_parallel_threads);
     suite_add_tcase(s, tc);
     return test_run(s);
 }
