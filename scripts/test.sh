@@ -28,7 +28,7 @@ meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=tru
     -Dtests=enabled -Ddocs=disabled -Dpython=disabled -Dexamples=disabled \
     >"$asan.log" 2>&1 || { cat "$asan.log"; status=1; }
 if [ -f "$asan/build.ninja" ] && ninja -C "$asan"; then
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    MEWE_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     LSAN_OPTIONS=suppressions="$PWD/scripts/lsan.supp":print_suppressions=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         meson test -C "$asan" --suite c --num-processes 2 --print-errorlogs \
