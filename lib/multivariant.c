@@ -154,12 +154,14 @@ int mewe__build_choice(mewe__linking *l, LLVMValueRef fn, const char *name, uint
     return rc;
 }
 
+/* Address space 1 makes a wasm global (cheaper than linear memory to read at every call),
+ * which LLVM's wasm backend can only start at 0. */
 static LLVMValueRef internal_global(linking *l, LLVMTypeRef t, const char *name,
-                                    const char *suffix, LLVMValueRef init)
+                                    const char *suffix, LLVMValueRef init, unsigned space)
 {
     char gname[512];
     snprintf(gname, sizeof gname, "%s.mewe.%s", name, suffix);
-    LLVMValueRef g = LLVMAddGlobal(l->llvm, t, gname);
+    LLVMValueRef g = LLVMAddGlobalInAddressSpace(l->llvm, t, gname, space);
     LLVMSetLinkage(g, LLVMInternalLinkage);
     LLVMSetInitializer(g, init);
     return g;
@@ -170,13 +172,15 @@ static void make_globals(linking *l, mewe__dispatch *d)
 {
     if (l->o->dispatch == MEWE_DISPATCH_TABLE) {
         LLVMTypeRef arr = LLVMArrayType2(l->ptr, d->n);
-        d->table = internal_global(l, arr, d->name, "table", LLVMConstArray2(l->ptr, d->all, d->n));
+        d->table = internal_global(l, arr, d->name, "table",
+                                   LLVMConstArray2(l->ptr, d->all, d->n), 0);
         LLVMSetGlobalConstant(d->table, 1);
     }
     if (l->o->granularity == MEWE_GRANULARITY_INSTANCE) {
-        d->choice = internal_global(l, l->i32, d->name, "choice", LLVMConstInt(l->i32, 0, 0));
+        d->choice = internal_global(l, l->i32, d->name, "choice", LLVMConstInt(l->i32, 0, 0),
+                                    1);
         if (d->table)
-            d->chosen = internal_global(l, l->ptr, d->name, "chosen", d->f);
+            d->chosen = internal_global(l, l->ptr, d->name, "chosen", d->f, 0);
     }
 }
 

@@ -233,6 +233,18 @@ START_TEST(fixed_strategy_is_reproducible)
     }
     ck_assert_str_eq(traces[0], traces[1]);
     ck_assert_str_ne(traces[0], traces[2]);
+    /* Reproducible, yet random: fib (a million calls) uses each of its variants. */
+    write_file(tpath("trace.txt"), traces[0], strlen(traces[0]));
+    unsigned seen[64][8];
+    size_t lines;
+    trace_variants(tpath("trace.txt"), seen, &lines);
+    int busiest = 0;
+    for (int f = 1; f < 64; f++) {
+        if (seen[f][0] + seen[f][1] > seen[busiest][0] + seen[busiest][1])
+            busiest = f;
+    }
+    for (int v = 0; v < 4; v++)
+        ck_assert_msg(seen[busiest][v] > lines / 20, "fixed stream never picks variant %d", v);
     for (int k = 0; k < 3; k++)
         free(traces[k]);
 }

@@ -1,4 +1,5 @@
 /* Shared IR of the in-module generators. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -6,16 +7,17 @@
 #define CHUNK_BITS 16
 #define MARKER ((uint64_t)1 << 48) /* above three 16-bit chunks */
 
-LLVMValueRef mewe__rng_global(LLVMModuleRef m, const char *name, uint64_t init)
+LLVMValueRef mewe__rng_global(LLVMModuleRef m, const char *name)
 {
     LLVMValueRef g = LLVMGetNamedGlobal(m, name);
     if (g)
         return g;
     LLVMTypeRef i64 = LLVMInt64TypeInContext(LLVMGetModuleContext(m));
-    g = LLVMAddGlobal(m, i64, name);
+    /* Address space 1 makes it a wasm global (global.get/global.set) instead of a slot in
+     * linear memory: the engine keeps it out of memory, off the dispatch's critical path. */
+    g = LLVMAddGlobalInAddressSpace(m, i64, name, 1);
     LLVMSetLinkage(g, LLVMInternalLinkage);
-    LLVMSetInitializer(g, LLVMConstInt(i64, init, 0));
-    LLVMSetAlignment(g, 8);
+    LLVMSetInitializer(g, LLVMConstInt(i64, 0, 0));
     return g;
 }
 
@@ -61,29 +63,72 @@ static LLVMValueRef load_state(LLVMBuilderRef b, LLVMValueRef dispatcher, LLVMVa
     return phi;
 }
 
+/* Bits taken per draw: log2(n) when n is a power of two (then the index is exactly uniform
+ * and a refill lasts 48 / log2(n) draws), else 16 for the multiply-shift mapping. */
+static unsigned bits_per_draw(LLVMValueRef n)
+{
+    unsigned long long v = LLVMIsAConstantInt(n) ? LLVMConstIntGetZExtValue(n) : 0;
+    if (v >= 2 && v <= (1u << CHUNK_BITS) && (v & (v - 1)) == 0) {
+        unsigned k = 0;
+        while ((1ull << k) < v)
+            k++;
+        return k;
+    }
+    return CHUNK_BITS;
+}
+
+/* The refill, out of line: it runs once every 48 / k draws, and keeping it out of the
+ * dispatch sites keeps them small (engines inline small functions, and a variant with the
+ * refill inlined at each of its call sites is no longer small). */
+static LLVMValueRef refill_function(LLVMModuleRef m, LLVMValueRef state, LLVMValueRef seed)
+{
+    size_t len;
+    const char *sname = LLVMGetValueName2(state, &len);
+    char name[256];
+    snprintf(name, sizeof name, "%.*s.refill", (int)len, sname);
+    LLVMValueRef f = LLVMGetNamedFunction(m, name);
+    if (f)
+        return f;
+    LLVMContextRef c = LLVMGetModuleContext(m);
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
+    f = LLVMAddFunction(m, name, LLVMFunctionType(i64, NULL, 0, 0));
+    LLVMSetLinkage(f, LLVMInternalLinkage);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c, noinline, 0));
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c, f, "entry"));
+    LLVMBuildRet(b, refill(b, state, load_state(b, f, state, seed)));
+    LLVMDisposeBuilder(b);
+    return f;
+}
+
 LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef dispatcher, LLVMValueRef state,
                             LLVMValueRef pool, LLVMValueRef seed, LLVMValueRef n)
 {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(dispatcher));
     LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
+    unsigned k = bits_per_draw(n);
+    LLVMValueRef refill_fn = refill_function(LLVMGetGlobalParent(dispatcher), state, seed);
     LLVMValueRef p = LLVMBuildLoad2(b, i64, pool, "");
     LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
     LLVMBasicBlockRef filling = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.refill");
     LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(c, dispatcher, "mewe.draw");
-    /* Only the marker (or nothing, at start) left: fewer than 16 bits. */
-    LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntULT, p, k64(i64, 1u << CHUNK_BITS), "");
+    /* Fewer than k bits above the marker (or nothing at all, at start). */
+    LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntULT, p, k64(i64, 1ull << k), "");
     LLVMBuildCondBr(b, empty, filling, ready);
     LLVMPositionBuilderAtEnd(b, filling);
-    LLVMValueRef fresh = refill(b, state, load_state(b, dispatcher, state, seed));
-    LLVMBasicBlockRef filled = LLVMGetInsertBlock(b);
+    LLVMValueRef fresh = LLVMBuildCall2(b, LLVMGlobalGetValueType(refill_fn), refill_fn, NULL, 0,
+                                        "");
     LLVMBuildBr(b, ready);
     LLVMPositionBuilderAtEnd(b, ready);
     LLVMValueRef bits = LLVMBuildPhi(b, i64, "");
     LLVMValueRef vals[] = {p, fresh};
-    LLVMBasicBlockRef from[] = {here, filled};
+    LLVMBasicBlockRef from[] = {here, filling};
     LLVMAddIncoming(bits, vals, from, 2);
-    LLVMValueRef chunk = LLVMBuildAnd(b, bits, k64(i64, (1u << CHUNK_BITS) - 1), "");
-    LLVMBuildStore(b, LLVMBuildLShr(b, bits, k64(i64, CHUNK_BITS), ""), pool);
+    LLVMValueRef chunk = LLVMBuildAnd(b, bits, k64(i64, (1ull << k) - 1), "");
+    LLVMBuildStore(b, LLVMBuildLShr(b, bits, k64(i64, k), ""), pool);
+    if (k != CHUNK_BITS)
+        return LLVMBuildTrunc(b, chunk, LLVMTypeOf(n), "mewe.index");
     LLVMValueRef scaled = LLVMBuildMul(b, chunk, LLVMBuildZExt(b, n, i64, ""), "");
     return LLVMBuildTrunc(b, LLVMBuildLShr(b, scaled, k64(i64, CHUNK_BITS), ""), LLVMTypeOf(n),
                           "mewe.index");

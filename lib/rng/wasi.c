@@ -46,8 +46,8 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
     (void)hook;
     (void)user_data;
     LLVMModuleRef m = LLVMGetGlobalParent(dispatcher);
-    LLVMValueRef state = mewe__rng_global(m, STATE, 0);
-    LLVMValueRef pool = mewe__rng_global(m, POOL, 0);
+    LLVMValueRef state = mewe__rng_global(m, STATE);
+    LLVMValueRef pool = mewe__rng_global(m, POOL);
     *out = mewe__rng_draw(b, dispatcher, state, pool, seed_function(m), n);
     return MEWE_OK;
 }
