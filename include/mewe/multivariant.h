@@ -58,9 +58,10 @@ typedef enum mewe_granularity {
  *
  * The RNG spec names a registered strategy with optional parameters:
  * - `"wasi"` (default): an in-module xorshift64* generator seeded on the first dispatch from
- *   `wasi_snapshot_preview1.random_get`; no host call per dispatch. Each dispatch takes 16
- *   bits of a pool refilled every third draw and maps them to an index as (bits * n) >> 16,
- *   so each variant's probability differs from 1/n by less than 2^-16 (no modulo bias).
+ *   `wasi_snapshot_preview1.random_get`; no host call per dispatch. Each dispatch takes bits
+ *   from a pool of 48 random bits: log2(n) of them when the variant count n is a power of
+ *   two (exactly uniform), else 16 mapped to an index as (bits * n) >> 16, so that each
+ *   variant's probability differs from 1/n by less than 2^-16 (no modulo bias).
  * - `"host"`, `"host:module=env,name=discriminate"`: MEWE's import
  *   `discriminate(i32 n) -> i32`, called at every choice.
  * - `"fixed"`, `"fixed:seed=42"`: the in-module generator seeded with a build-time value
