@@ -58,6 +58,19 @@ int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)
     return status;
 }
 
+int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count,
+                        const char *what)
+{
+    if (count > 0 && !list)
+        return mewe__error(ctx, MEWE_EINVAL, "%s: %zu entries but no array", what, count);
+    for (size_t i = 0; i < count; i++) {
+        if (!list[i] || list[i][0] == '\0')
+            return mewe__error(ctx, MEWE_EINVAL, "%s: entry %zu is %s", what, i,
+                               list[i] ? "empty" : "NULL");
+    }
+    return MEWE_OK;
+}
+
 void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
 {
     if (!ctx || !ctx->log_fn || level > ctx->log_max)

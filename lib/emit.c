@@ -37,20 +37,6 @@ int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version)
     return MEWE_OK;
 }
 
-static int check_strings(mewe_context *ctx, const char *const *list, size_t count,
-                         const char *what)
-{
-    if (count > 0 && !list)
-        return mewe__error(ctx, MEWE_EINVAL, "emit option %s: %zu entries but no array", what,
-                           count);
-    for (size_t i = 0; i < count; i++) {
-        if (!list[i] || list[i][0] == '\0')
-            return mewe__error(ctx, MEWE_EINVAL, "emit option %s: entry %zu is %s", what, i,
-                               list[i] ? "empty" : "NULL");
-    }
-    return MEWE_OK;
-}
-
 static int check_options(mewe_context *ctx, const mewe_emit_options *o)
 {
     if (o->version != MEWE_EMIT_OPTIONS_VERSION)
@@ -62,9 +48,10 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
     if (o->opt_level < 0 || o->opt_level > 3)
         return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..3)",
                            o->opt_level);
-    int rc = check_strings(ctx, o->exports, o->export_count, "exports");
+    int rc = mewe__check_strings(ctx, o->exports, o->export_count, "emit option exports");
     if (rc == MEWE_OK)
-        rc = check_strings(ctx, o->link_args, o->link_arg_count, "link_args");
+        rc = mewe__check_strings(ctx, o->link_args, o->link_arg_count,
+                                  "emit option link_args");
     return rc;
 }
 

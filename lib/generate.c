@@ -42,19 +42,6 @@ int mewe_generate_options_init(mewe_generate_options *opts, unsigned int version
     return MEWE_OK;
 }
 
-static int check_list(mewe_context *ctx, const char *const *list, size_t n, const char *what)
-{
-    if (n > 0 && !list)
-        return mewe__error(ctx, MEWE_EINVAL, "generate option %s: %zu entries but no array",
-                           what, n);
-    for (size_t i = 0; i < n; i++) {
-        if (!list[i] || !*list[i])
-            return mewe__error(ctx, MEWE_EINVAL, "generate option %s: entry %zu is %s", what, i,
-                               list[i] ? "empty" : "NULL");
-    }
-    return MEWE_OK;
-}
-
 static int check_options(mewe_context *ctx, const mewe_generate_options *o)
 {
     if (o->version != MEWE_GENERATE_OPTIONS_VERSION)
@@ -72,11 +59,12 @@ static int check_options(mewe_context *ctx, const mewe_generate_options *o)
     if (!(o->size_budget >= 0) || isinf(o->size_budget))
         return mewe__error(ctx, MEWE_EINVAL, "generate option size_budget: %g is not a finite "
                            "factor >= 0", o->size_budget);
-    int rc = check_list(ctx, o->diversifiers, o->diversifier_count, "diversifiers");
+    int rc = mewe__check_strings(ctx, o->diversifiers, o->diversifier_count,
+                                 "generate option diversifiers");
     if (rc == MEWE_OK)
-        rc = check_list(ctx, o->allow, o->allow_count, "allow");
+        rc = mewe__check_strings(ctx, o->allow, o->allow_count, "generate option allow");
     if (rc == MEWE_OK)
-        rc = check_list(ctx, o->deny, o->deny_count, "deny");
+        rc = mewe__check_strings(ctx, o->deny, o->deny_count, "generate option deny");
     return rc;
 }
 

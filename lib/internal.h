@@ -91,6 +91,9 @@ struct mewe_module {
  * read `return mewe__error(ctx, MEWE_EIO, "...", ...)`. Logs it at MEWE_LOG_ERROR too. */
 int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* An options array of `count` non-empty strings; `what` names it in the message. */
+int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count,
+                        const char *what);
 void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
