@@ -126,11 +126,27 @@ static bool candidate(LLVMValueRef inst)
     return opcode_name(LLVMGetInstructionOpcode(inst)) && proven_width(LLVMTypeOf(inst));
 }
 
+/* Keeps `max` of the n candidates, chosen at random (a partial Fisher-Yates shuffle). */
+static size_t keep_at_most(mewe_hook *hook, LLVMValueRef *todo, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    for (size_t i = 0; i < max; i++) {
+        size_t j = i + mewe_hook_random_below(hook, (uint32_t)(n - i));
+        LLVMValueRef t = todo[i];
+        todo[i] = todo[j];
+        todo[j] = t;
+    }
+    return max;
+}
+
 static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 {
     (void)user_data;
-    double rate;
+    double rate, max;
     int rc = mewe_hook_param_double(&rate, hook, "rate", 0.6, 0.0, 1.0);
+    if (rc == MEWE_OK)
+        rc = mewe_hook_param_double(&max, hook, "max", 4, 0, 1e9);
     if (rc != MEWE_OK)
         return rc;
     /* Collect first: rewriting while walking would visit the replacements too. */
@@ -154,6 +170,9 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     }
     if (!todo)
         return MEWE_ENOMEM;
+    /* A rewrite costs two or three instructions each time it runs: a few per variant make it
+     * distinct, while rewriting a share of a long hot body would slow it in proportion. */
+    n = keep_at_most(hook, todo, n, (size_t)max);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetTypeContext(LLVMTypeOf(fn)));
     for (size_t k = 0; rc == MEWE_OK && k < n; k++)
         rc = rewrite(hook, b, todo[k]);
@@ -164,12 +183,13 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_subst(mewe_context *ctx)
 {
-    static const char *const params[] = {"rate", NULL};
+    static const char *const params[] = {"rate", "max", NULL};
     mewe_diversifier d = {
         .version = MEWE_DIVERSIFIER_VERSION,
         .name = "subst",
         .description = "instruction substitution by arithmetic and boolean identities "
-                       "(rate=0.6: share of add/sub/xor/or/and rewritten)",
+                       "(rate=0.6: share of add/sub/xor/or/and considered; max=4: rewrites "
+                       "per variant at most)",
         .param_names = params,
         .diversify = subst,
     };

@@ -3,7 +3,9 @@
 
 qr.c's self-test compares its symbols with the table between "BEGIN REFERENCE" and
 "END REFERENCE"; this script rewrites that table in place (or prints it with --print).
-Optionally (--zbar) each symbol is also rendered to an image and decoded with zbarimg, a
+With --symbols it also writes the whole symbols that test_corpus.py compares module by
+module (tests/corpus/data/qr-*.txt, in the text form of `qr encode`). Optionally (--zbar)
+each symbol is also rendered to an image and decoded with zbarimg, a
 third implementation, to check that the references themselves are readable.
 
 This is a maintainer's tool, not a test: the corpus tests only build and run qr.c, so they
@@ -21,6 +23,14 @@ import segno
 from segno import consts, encoder
 
 QR_C = pathlib.Path(__file__).with_name("qr.c")
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
+# (level, text, file): the symbols of test_qr_symbol in test_corpus.py.
+SYMBOLS = [
+    ("M", "HELLO WORLD", "qr-hello-world-M.txt"),
+    ("L", "MEWE: Multi-Variant Execution at the Edge. libmewe turns LLVM bitcode into "
+          "multivariant WebAssembly, one dispatcher per function, a fresh variant per call.",
+     "qr-mewe-L.txt"),
+]
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 PANGRAM = "The quick brown fox jumps over the lazy dog; MEWE serves it at the edge. "
 LEVELS = "LMQH"
@@ -106,6 +116,17 @@ def zbar_decodes(code, text):
         return p.returncode == 0 and p.stdout.rstrip(b"\n") == text
 
 
+def write_symbols(check_zbar):
+    DATA.mkdir(exist_ok=True)
+    for level, text, name in SYMBOLS:
+        code = segno.make(text.encode(), error=level, boost_error=False, micro=False)
+        if check_zbar and not zbar_decodes(code, text.encode()):
+            sys.exit(f"zbarimg cannot read segno's symbol of {text!r}")
+        header = f"version {code.version} level {level} mask {code.mask} mode {code.mode}\n"
+        (DATA / name).write_text(header + text_form(code))
+        print(f"{DATA / name}: version {code.version}-{level}")
+
+
 def table(check_zbar):
     lines = []
     for pattern, length, level in cases():
@@ -123,7 +144,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--print", action="store_true", help="print the table, change nothing")
     ap.add_argument("--zbar", action="store_true", help="also decode every symbol with zbarimg")
+    ap.add_argument("--symbols", action="store_true",
+                    help="also write the whole symbols of tests/corpus/data")
     args = ap.parse_args()
+    if args.symbols:
+        write_symbols(args.zbar)
     body = table(args.zbar)
     if args.print:
         sys.stdout.write(body)

@@ -52,10 +52,11 @@ static unsigned char a3x200[200];
 
 static const unsigned char *message(int id, size_t *len)
 {
-    static const char *const texts[] = {
-        "", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+    static const char abc896[] =
         "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
-        "klmnopqrlmnopqrsmnopqrstnopqrstu",
+        "klmnopqrlmnopqrsmnopqrstnopqrstu";
+    static const char *const texts[] = {
+        "", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", abc896,
     };
     if (id == MSG_A3X200) {
         memset(a3x200, 0xa3, sizeof a3x200);
