@@ -28,8 +28,9 @@ extern "C" {
  *
  * Built-ins: `subst` (instruction substitution by arithmetic and boolean identities, each
  * proven by Z3 in the test suite; parameters `rate` in [0,1], default 0.6, the share of
- * candidate instructions considered, and `max`, default 4, the most rewrites per variant), `swap` (operand
- * swaps of commutative integer operations and mirrored comparisons, free at run time;
+ * candidate instructions considered, and `max`, default 4, the most rewrites per variant),
+ * `swap` (operand swaps of commutative integer operations and mirrored comparisons, free at
+ * run time;
  * parameter `rate`, default 0.5) and `blocks` (block splitting and layout shuffling;
  * parameters `split` in [0,1], default 0.5, and `shuffle` 0 or 1, default 1). Code generation
  * undoes part of what `blocks` does (it merges split blocks and re-sorts the layout); the
