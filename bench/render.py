@@ -1,0 +1,222 @@
+"""The benchmark's figures as a summary against the targets and as Markdown."""
+
+import statistics
+
+SETTING_TITLES = {
+    "call": "Default settings: per-call dispatch, switch, wasi RNG",
+    "instance": "--granularity=instance (switch, wasi RNG)",
+}
+
+COLUMNS = ["workload", "overhead (median ratio)", "pipeline s", "peak MiB", "variants",
+           "distinct in wasm", "coverage", "log10 paths", "size growth",
+           "unique-trace ratio", "entropy"]
+
+
+def _setting(w, setting):
+    return (w.get("settings") or {}).get(setting) or {}
+
+
+def _trace(w, setting):
+    return (w.get("traces") or {}).get(setting) or {}
+
+
+def _measured(doc, setting, key, source=_setting):
+    """[(workload name, value)] for the workloads that have the value."""
+    out = []
+    for w in doc["workloads"]:
+        value = source(w, setting).get(key)
+        if value is not None:
+            out.append((w["name"], value))
+    return out
+
+
+def _check(name, goal, value, met, where=""):
+    return {"target": name, "goal": goal, "value": value, "met": met, "where": where}
+
+
+def overhead_summary(doc, setting):
+    """Median and worst overhead over the workloads of one setting."""
+    values = _measured(doc, setting, "overhead")
+    if not values:
+        return None
+    worst = max(values, key=lambda nv: nv[1])
+    return {"median": statistics.median(v for _, v in values), "worst": worst[1],
+            "worst_workload": worst[0], "workloads": len(values)}
+
+
+def _min_check(doc, setting, key, goal, label):
+    values = _measured(doc, setting, key, source=_trace)
+    if not values:
+        return _check(label, f">= {goal}", None, False, "not measured")
+    low = min(values, key=lambda nv: nv[1])
+    return _check(label, f">= {goal} on every workload", low[1], low[1] >= goal,
+                  f"lowest: {low[0]}")
+
+
+def target_checks(doc, setting):
+    """Every target of DESIGN's benchmark brief, evaluated on one setting."""
+    t = doc["meta"]["targets"]
+    checks = []
+    o = overhead_summary(doc, setting)
+    if o:
+        checks.append(_check("median overhead", f"<= {t['overhead_median']}x", o["median"],
+                             o["median"] <= t["overhead_median"],
+                             f"over {o['workloads']} workloads"))
+        checks.append(_check("worst overhead", f"<= {t['overhead_worst']}x", o["worst"],
+                             o["worst"] <= t["overhead_worst"], o["worst_workload"]))
+    else:
+        checks.append(_check("overhead", "measured", None, False, "not measured"))
+    checks.append(_min_check(doc, setting, "unique_trace_ratio", t["unique_trace_ratio"],
+                             "unique-trace ratio"))
+    checks.append(_min_check(doc, setting, "normalized_entropy", t["entropy"], "entropy"))
+    for name, seconds in _measured(doc, setting, "pipeline_s"):
+        if name.startswith("secp256k1"):
+            checks.append(_check("secp256k1 pipeline", f"< {t['secp256k1_pipeline_s']} s",
+                                 seconds, seconds < t["secp256k1_pipeline_s"], name))
+    return checks
+
+
+def summary(doc):
+    """{setting: {"overhead": ..., "targets": [...]}}; the targets are stated for the
+    default settings, and shown for the other setting for comparison."""
+    out = {}
+    for setting in SETTING_TITLES:
+        out[setting] = {"overhead": overhead_summary(doc, setting),
+                        "targets": target_checks(doc, setting)}
+    out["all_targets_met_at_default"] = all(c["met"] for c in out["call"]["targets"])
+    return out
+
+
+# ---------------------------------------------------------------- cells
+
+
+def _num(value, fmt):
+    return "–" if value is None else format(value, fmt)
+
+
+def _ratio_of(part, whole, ratio):
+    if part is None or whole is None:
+        return "–"
+    return f"{part}/{whole} ({_num(ratio, '.2f')})"
+
+
+def _row(w, setting):
+    s, tr = _setting(w, setting), _trace(w, setting)
+    if "error" in w and not s:
+        return [w["name"], f"error: {w['error'].splitlines()[0][:80]}"] + [""] * 9
+    return [
+        w["name"],
+        _num(s.get("overhead"), ".2f") + ("x" if s.get("overhead") is not None else ""),
+        _num(s.get("pipeline_s"), ".1f"),
+        _num(s.get("peak_mib"), ".0f"),
+        _num(s.get("variants"), "d"),
+        _ratio_of(s.get("distinct_in_wasm"), s.get("variants"), s.get("preservation")),
+        _ratio_of(s.get("diversified"), s.get("eligible"), s.get("coverage")),
+        _num(s.get("log10_static_paths"), ".1f"),
+        _num(s.get("size_growth"), ".2f") + ("x" if s.get("size_growth") is not None else ""),
+        _num(tr.get("unique_trace_ratio"), ".2f"),
+        _num(tr.get("normalized_entropy"), ".3f"),
+    ]
+
+
+def table(doc, setting):
+    lines = ["| " + " | ".join(COLUMNS) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(COLUMNS) - 1)) + "|"]
+    for w in doc["workloads"]:
+        lines.append("| " + " | ".join(_row(w, setting)) + " |")
+    return "\n".join(lines)
+
+
+def _fmt_value(value):
+    if value is None:
+        return "not measured"
+    return f"{value:.3g}"
+
+
+def summary_line(doc, setting):
+    checks = doc["summary"][setting]["targets"]
+    parts = []
+    for c in checks:
+        verdict = "met" if c["met"] else "**MISSED**"
+        where = f", {c['where']}" if c["where"] else ""
+        parts.append(f"{c['target']} {_fmt_value(c['value'])} (target {c['goal']}{where}): "
+                     f"{verdict}")
+    return "; ".join(parts) + "."
+
+
+def _load(values):
+    return "/".join(f"{v:.1f}" for v in values)
+
+
+def _meta_lines(doc):
+    m = doc["meta"]
+    mode = "quick" if m["quick"] else "full"
+    return [
+        f"Measured {m['date']} on {m['host']}, {m['cpus']} CPUs, in {m['seconds']:.0f} s "
+        f"({mode} run: {m['repeats']} timed repeats after {m['warmup']} warm-up, "
+        f"{m['trace_runs']} traced runs).",
+        f"Tools: {m['mewe']} at {m.get('revision', 'unknown')}; {m['clang']}; node {m['node']}"
+        f"{' ' + ' '.join(m['v8_flags']) if m['v8_flags'] else ' (default V8 tiering)'}.",
+        "Load average (1, 5, 15 min) at start " + _load(m["load_average_start"]) + ", at end "
+        + _load(m["load_average_end"]) + f" ({m['cpus']} CPUs: above that, something else "
+        "ran alongside and the timings are noisier).",
+        f"Baseline: {m['baseline']}. Overhead: median wall time of the multivariant binary "
+        "over the original's, alternating in one node process, a fresh instance per run "
+        "(instantiation + _start), stdout to /dev/null.",
+    ]
+
+
+def _notes(doc):
+    return [
+        "Columns: *variants* are the function bodies the dispatchers choose among, the "
+        "originals included; *distinct in wasm* is how many of them stayed distinct in the "
+        "emitted wasm (preservation); *coverage* is diversified over eligible functions; "
+        "*log10 paths* is log10 of the product of the dispatchers' variant counts; *size "
+        "growth* is the multivariant wasm's bytes over the original's; *pipeline s* and "
+        "*peak MiB* are mewe's whole run (generate, link, emit, wasm-ld), from wait4. "
+        "Trace columns come from separately built `--trace` binaries of the same setting, "
+        "run on the trace input below, every run checked against the original's output.",
+        "",
+        "Trace inputs: " + "; ".join(
+            f"{w['name']}: `{' '.join(w.get('trace_args') or []) or '(no arguments)'}` "
+            f"({w.get('trace_input', '')})" for w in doc["workloads"]) + ".",
+    ]
+
+
+def _diagnose_section(doc):
+    rows = [w for w in doc["workloads"] if w.get("diagnose")]
+    if not rows:
+        return []
+    labels = list(rows[0]["diagnose"]["ratios"])[1:]
+    lines = ["## Where the time goes (--diagnose)", "",
+             "Median run time over the original for binaries that split the overhead: "
+             "*emit-only* is libmewe's code generation without diversification "
+             "(`--stage=emit`); *swap* alone is free at run time, so *swap/call* is the "
+             "cost of dispatch (choosing, then calling a variant that is not inlined) and "
+             "*swap/instance* that of dispatch without a fresh choice; *subst/call* and "
+             "*blocks/call* over *swap/call* are each diversifier's own cost; *call, hot "
+             "denied* is default settings with the most-called functions left "
+             "undiversified (listed in the last column).", "",
+             "| workload | " + " | ".join(labels) + " | most-called (share of dispatches) |",
+             "|---|" + "---:|" * len(labels) + "---|"]
+    for w in rows:
+        d = w["diagnose"]
+        hot = ", ".join(f"{h['name']} ({h['share']:.0%})" for h in d["hot"][:3])
+        lines.append(f"| {w['name']} | " + " | ".join(
+            f"{d['ratios'].get(k, 0):.2f}x" for k in labels) + f" | {hot} |")
+    return lines + [""]
+
+
+def markdown(doc):
+    out = ["# libmewe benchmark", ""] + _meta_lines(doc) + [""]
+    for setting, title in SETTING_TITLES.items():
+        out += [f"## {title}", "", table(doc, setting), "",
+                ("Targets: " if setting == "call" else "Against the same targets: ")
+                + summary_line(doc, setting), ""]
+    out += _diagnose_section(doc)
+    errors = [(w["name"], e) for w in doc["workloads"]
+              for e in ([w["error"]] if w.get("error") else []) + w.get("problems", [])]
+    if errors:
+        out += ["## Errors", ""] + [f"- {name}: {e[:500]}" for name, e in errors] + [""]
+    out += _notes(doc) + [""]
+    return "\n".join(out)
