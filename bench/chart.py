@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 WIDTH = 980
 PANEL_HEIGHT = 330
-MARGIN = {"left": 78, "right": 200, "top": 48, "bottom": 92}
+MARGIN = {"left": 78, "right": 150, "top": 66, "bottom": 92}
 FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
 
 CALL, INSTANCE = "#3b6ea8", "#e08a2c"
@@ -84,25 +84,27 @@ def _reference(top, plot_h, ymax, value, label, dy=-4, color=TARGET):
             _text(right + 6, y + dy + 4, label, 11, "start", f"fill='{color}'")]
 
 
-def _legend(top, series):
-    x = WIDTH - MARGIN["right"] + 8
+def _legend(y, series):
+    """One row between the title and the plot, so that the right margin is left to the
+    reference lines' labels, wherever their values put them."""
+    x = MARGIN["left"]
     out = []
-    for k, (label, color, _) in enumerate(series):
-        y = top + 8 + k * 18
+    for label, color, _ in series:
         out.append(_rect(x, y - 10, 12, 12, color))
         out.append(_text(x + 18, y, label, 11))
+        x += 18 + 7 * len(label) + 24  # about 7 px per character at 11 px
     return out
 
 
 def _panel(top, title, names, series, ymax, step, ylabel, refs, fmt, value_labels):
     plot_h = PANEL_HEIGHT - MARGIN["top"] - MARGIN["bottom"]
     ptop = top + MARGIN["top"]
-    out = [_text(MARGIN["left"], top + 26, title, 15, "start", "font-weight='bold'")]
+    out = [_text(MARGIN["left"], top + 24, title, 15, "start", "font-weight='bold'")]
+    out += _legend(top + 46, series)
     out += _axes(ptop, plot_h, ymax, _ticks(ymax, step), ylabel, fmt)
     out += _bars(ptop, plot_h, ymax, names, series, value_labels)
     for ref in refs:
         out += _reference(ptop, plot_h, ymax, *ref)
-    out += _legend(ptop + 60, series)
     return out
 
 

@@ -74,7 +74,8 @@ def measure(fixture: str, mewe: Path, tmp: Path, runs: int, granularity: str) ->
     js.write_text(TIMING_JS)
     t_orig, t_mv = json.loads(run([NODE, str(js), str(runs), str(orig), str(mv)]).stdout)
     rep = json.loads(subprocess.run(
-        [NODE, "--no-warnings", str(ROOT / "tests" / "wasm-repeat.mjs"), "--runs", "100",
+        [NODE, "--no-warnings", "--expose-gc", str(ROOT / "tests" / "wasm-repeat.mjs"),
+         "--runs", "100",
          "--trace", str(traced)], capture_output=True, text=True).stdout)
     return {"fixture": fixture, **{k: totals[k] for k in
             ("diversified", "eligible", "variants", "log10_static_paths")},

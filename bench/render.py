@@ -30,8 +30,9 @@ def _measured(doc, setting, key, source=_setting):
     return out
 
 
-def _check(name, goal, value, met, where=""):
-    return {"target": name, "goal": goal, "value": value, "met": met, "where": where}
+def _check(name, goal, value, met, where="", unit=""):
+    return {"target": name, "goal": goal, "value": value, "met": met, "where": where,
+            "unit": unit}
 
 
 def overhead_summary(doc, setting):
@@ -61,9 +62,9 @@ def target_checks(doc, setting):
     if o:
         checks.append(_check("median overhead", f"<= {t['overhead_median']}x", o["median"],
                              o["median"] <= t["overhead_median"],
-                             f"over {o['workloads']} workloads"))
+                             f"over {o['workloads']} workloads", "x"))
         checks.append(_check("worst overhead", f"<= {t['overhead_worst']}x", o["worst"],
-                             o["worst"] <= t["overhead_worst"], o["worst_workload"]))
+                             o["worst"] <= t["overhead_worst"], o["worst_workload"], "x"))
     else:
         checks.append(_check("overhead", "measured", None, False, "not measured"))
     checks.append(_min_check(doc, setting, "unique_trace_ratio", t["unique_trace_ratio"],
@@ -72,7 +73,7 @@ def target_checks(doc, setting):
     for name, seconds in _measured(doc, setting, "pipeline_s"):
         if name.startswith("secp256k1"):
             checks.append(_check("secp256k1 pipeline", f"< {t['secp256k1_pipeline_s']} s",
-                                 seconds, seconds < t["secp256k1_pipeline_s"], name))
+                                 seconds, seconds < t["secp256k1_pipeline_s"], name, " s"))
     return checks
 
 
@@ -127,10 +128,10 @@ def table(doc, setting):
     return "\n".join(lines)
 
 
-def _fmt_value(value):
+def _fmt_value(value, unit):
     if value is None:
         return "not measured"
-    return f"{value:.3g}"
+    return f"{value:.2f}{unit}"
 
 
 def summary_line(doc, setting):
@@ -139,13 +140,21 @@ def summary_line(doc, setting):
     for c in checks:
         verdict = "met" if c["met"] else "**MISSED**"
         where = f", {c['where']}" if c["where"] else ""
-        parts.append(f"{c['target']} {_fmt_value(c['value'])} (target {c['goal']}{where}): "
+        parts.append(f"{c['target']} {_fmt_value(c['value'], c.get('unit', ''))} (target {c['goal']}{where}): "
                      f"{verdict}")
     return "; ".join(parts) + "."
 
 
 def _load(values):
     return "/".join(f"{v:.1f}" for v in values)
+
+
+def _rebuilt_warning(m):
+    start, end = m.get("mewe_fingerprint_start"), m.get("mewe_fingerprint_end")
+    if start and end and start != end:
+        return ["**Warning: mewe or libmewe was rebuilt while the benchmark ran; binaries "
+                "built before and after are compared. Run it again.**"]
+    return []
 
 
 def _meta_lines(doc):
@@ -160,6 +169,7 @@ def _meta_lines(doc):
         "Load average (1, 5, 15 min) at start " + _load(m["load_average_start"]) + ", at end "
         + _load(m["load_average_end"]) + f" ({m['cpus']} CPUs: above that, something else "
         "ran alongside and the timings are noisier).",
+        *_rebuilt_warning(m),
         f"Baseline: {m['baseline']}. Overhead: median wall time of the multivariant binary "
         "over the original's, alternating in one node process, a fresh instance per run "
         "(instantiation + _start), stdout to /dev/null.",

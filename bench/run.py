@@ -39,6 +39,7 @@ import collections
 import concurrent.futures
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -119,6 +120,7 @@ class Config:
     diagnose: bool
     targets: dict
     v8_flags: list
+    fingerprint: str = ""  # of mewe and libmewe when the run started
 
 
 @dataclasses.dataclass
@@ -476,12 +478,32 @@ def source_revision():
     return f"{head or 'unknown'}{' + uncommitted changes to lib/include/tools' if dirty else ''}"
 
 
+def mewe_fingerprint(mewe):
+    """A digest of the mewe executable and the libmewe it loads: taken at the start and at
+    the end, it tells whether libmewe was rebuilt while the benchmark ran (then binaries
+    of two libmewe versions were compared)."""
+    files = [mewe]
+    p = measure.run(["ldd", mewe], "ldd", check=False)
+    for line in p.stdout.splitlines():
+        if "libmewe" in line and "=>" in line:
+            files.append(line.split("=>")[1].split("(")[0].strip())
+    digest = hashlib.sha256()
+    for f in files:
+        try:
+            digest.update(pathlib.Path(f).read_bytes())
+        except OSError:
+            digest.update(f.encode())
+    return digest.hexdigest()[:16]
+
+
 def meta(cfg):
     """What the figures were measured on and how."""
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.platform(), "cpus": os.cpu_count(),
         "mewe": tool_version([cfg.mewe, "--version"]), "revision": source_revision(),
+        "mewe_fingerprint_start": cfg.fingerprint,
+        "mewe_fingerprint_end": mewe_fingerprint(cfg.mewe),
         "clang": tool_version([cfg.clang, "--version"]),
         "node": tool_version([cfg.node, "--version"]),
         "quick": cfg.quick, "repeats": cfg.repeats, "warmup": cfg.warmup,
@@ -603,6 +625,7 @@ def config(args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = config(args)
+    cfg.fingerprint = mewe_fingerprint(cfg.mewe)
     names = [n for n in args.workloads.split(",") if n]
     kinds = {"bench", "test"} if args.kind == "all" else {args.kind}
     try:

@@ -47,6 +47,7 @@ static repeat_result repeat(const char *wasm, int runs, const char *expect_file,
     int n = 0;
     argv[n++] = MEWE_NODE;
     argv[n++] = "--no-warnings";
+    argv[n++] = "--expose-gc";
     argv[n++] = srcpath("wasm-repeat.mjs");
     argv[n++] = "--runs";
     argv[n++] = node_runs;

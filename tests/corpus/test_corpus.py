@@ -231,7 +231,8 @@ def test_multivariant(name, seed, dispatch, workloads, builds, tmp_path):
     expect_file = tmp_path / "expected.out"
     expect_file.write_text(expected)
     runs = w.corpus.get("runs", 1)
-    p = run([NODE, "--no-warnings", REPEAT, "--runs", runs, "--expect", expect_file, wasm,
+    p = run([NODE, "--no-warnings", "--expose-gc", REPEAT, "--runs", runs, "--expect",
+             expect_file, wasm,
              *w.args], limit_memory=False)
     try:
         summary = json.loads(p.stdout.strip().splitlines()[-1])
