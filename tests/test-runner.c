@@ -18,18 +18,6 @@
 
 #include "wasm-run.h"
 
-#ifndef MEWE_TEST_SRCDIR
-#error "MEWE_TEST_SRCDIR must name the tests/ source directory"
-#endif
-#ifndef MEWE_NODE
-#define MEWE_NODE "node"
-#endif
-#ifndef MEWE_CLANG
-#define MEWE_CLANG "clang-19"
-#endif
-#ifndef MEWE_RUSTC
-#define MEWE_RUSTC "/usr/bin/rustc"
-#endif
 
 #define PATH_SIZE 4096
 

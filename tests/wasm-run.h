@@ -13,6 +13,20 @@
 
 #include <stddef.h>
 
+/* Defaults of the build-time macros above; meson always sets them. */
+#ifndef MEWE_TEST_SRCDIR
+#error "MEWE_TEST_SRCDIR must name the tests/ source directory"
+#endif
+#ifndef MEWE_NODE
+#define MEWE_NODE "node"
+#endif
+#ifndef MEWE_CLANG
+#define MEWE_CLANG "clang-19"
+#endif
+#ifndef MEWE_RUSTC
+#define MEWE_RUSTC "/usr/bin/rustc"
+#endif
+
 /* out and err are NUL-terminated (the lengths exclude the NUL) and never NULL
  * after a successful run. exit_code is the process exit status, or 128 plus
  * the signal number when the process was killed by a signal. */
