@@ -10,6 +10,7 @@
 
 #include "fileio.h"
 #include "internal.h"
+#include "irutil.h"
 #include "runtool.h"
 #include "wasm_inspect.h"
 
@@ -329,7 +330,7 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     pthread_once(&targets_once, init_targets);
     /* Code generation rewrites IR in place (CodeGenPrepare and friends): work on a copy so
      * the caller's module is left as it was. */
-    LLVMModuleRef copy = LLVMCloneModule(m->llvm);
+    LLVMModuleRef copy = mewe__module_clone(m->llvm);
     if (!copy)
         return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
     rc = check_target(m, copy);

@@ -10,6 +10,7 @@
 #include <llvm-c/Linker.h>
 
 #include "clone.h"
+#include "irutil.h"
 #include "eligibility.h"
 #include "variants.h"
 
@@ -365,7 +366,7 @@ static int adopt(mewe_context *ctx, LLVMModuleRef m, const names *added, size_t 
 static int merge(mewe_module *module, LLVMModuleRef ext, const char *ext_name, size_t *kept)
 {
     mewe_context *ctx = module->ctx;
-    LLVMModuleRef merged = LLVMCloneModule(module->llvm);
+    LLVMModuleRef merged = mewe__module_clone(module->llvm);
     names added = {0}, promoted = {0};
     int rc = merged ? copy_candidates(ctx, merged, ext, &added)
                     : mewe__error(ctx, MEWE_ENOMEM, "out of memory");

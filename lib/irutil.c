@@ -1,4 +1,10 @@
-/* IR surgery that LLVM-C lacks: splitting a block (with the successors' phis fixed). */
+/* IR surgery that LLVM-C lacks: splitting a block (with the successors' phis fixed), copying
+ * a module that takes block addresses. */
+#include <stddef.h>
+
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
+
 #include "irutil.h"
 
 /* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
@@ -62,3 +68,33 @@ LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVM
     return tail;
 }
 
+
+/* Whether some block of `m` has its address taken: a BlockAddress constant uses the block. */
+static bool takes_block_address(LLVMModuleRef m)
+{
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb;
+             bb = LLVMGetNextBasicBlock(bb)) {
+            for (LLVMUseRef u = LLVMGetFirstUse(LLVMBasicBlockAsValue(bb)); u;
+                 u = LLVMGetNextUse(u)) {
+                if (LLVMGetValueKind(LLVMGetUser(u)) == LLVMBlockAddressValueKind)
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
+LLVMModuleRef mewe__module_clone(LLVMModuleRef m)
+{
+    if (!takes_block_address(m))
+        return LLVMCloneModule(m);
+    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(m);
+    if (!bc)
+        return NULL;
+    LLVMModuleRef copy = NULL;
+    if (LLVMParseBitcodeInContext2(LLVMGetModuleContext(m), bc, &copy))
+        copy = NULL;
+    LLVMDisposeMemoryBuffer(bc);
+    return copy;
+}

@@ -10,4 +10,11 @@
  * with a branch to it, and makes the successors' phis name the new block. Returns it. */
 LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMValueRef at);
 
+/* A copy of `m` in the same LLVM context, or NULL when out of memory. LLVMCloneModule cannot be
+ * used alone: it maps global initializers before function bodies, so a `blockaddress` in a
+ * global (the label table of a computed goto) keeps naming the ORIGINAL function's block,
+ * and code generation of the copy turns every entry into `inttoptr (i32 1)`. Modules that
+ * take a block's address are therefore copied through bitcode, which has no such order. */
+LLVMModuleRef mewe__module_clone(LLVMModuleRef m);
+
 #endif /* MEWE_IRUTIL_H */

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "internal.h"
+#include "irutil.h"
 
 /* LLVM's messages can run to hundreds of lines (the verifier lists every bad instruction);
  * the first few name the problem. */
@@ -256,7 +257,7 @@ int mewe_module_link(mewe_module *dst, mewe_module *src)
     mewe_context *ctx = dst->ctx;
     /* LLVM's linker may leave its destination half-merged on failure: link into a copy and
      * keep it only on success, so a failed link leaves dst unchanged. */
-    LLVMModuleRef merged = LLVMCloneModule(dst->llvm);
+    LLVMModuleRef merged = mewe__module_clone(dst->llvm);
     char *src_name = mewe__strdup(src->name);
     LLVMModuleRef src_llvm = src->llvm;
     src->llvm = NULL;

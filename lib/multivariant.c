@@ -8,6 +8,7 @@
 
 #include "clone.h"
 #include "dispatch.h"
+#include "irutil.h"
 #include "variants.h"
 
 typedef mewe__linking linking;
@@ -384,7 +385,7 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
         return rc;
     /* All the work happens on a copy, swapped in only on success: a failing strategy leaves
      * the module as it was. */
-    l.llvm = LLVMCloneModule(module->llvm);
+    l.llvm = mewe__module_clone(module->llvm);
     l.b = LLVMCreateBuilderInContext(l.c);
     l.i32 = LLVMInt32TypeInContext(l.c);
     l.ptr = LLVMPointerTypeInContext(l.c, 0);

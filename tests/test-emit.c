@@ -7,7 +7,7 @@
 #include "test-util.h"
 
 static const char *const c_fixtures[] = {"loops.c", "recursion.c", "fnptr.c", "structs.c",
-                                         "globals.c"};
+                                         "globals.c", "computed_goto.c"};
 
 static void run_ok(wasm_run_result *r, const char *wasm, const char *const *opts,
                    const char *const *argv, const char *in)

@@ -10,7 +10,7 @@
 #include "test-util.h"
 
 static const char *const fixtures[] = {"loops.c", "recursion.c", "fnptr.c", "structs.c",
-                                       "globals.c", "rust/hello.rs"};
+                                       "globals.c", "computed_goto.c", "rust/hello.rs"};
 #define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
 
 typedef struct repeat_result {
