@@ -1,5 +1,8 @@
-/* mewe_link_multivariant: each function with variants becomes a dispatcher; its own body
- * becomes variant 0. */
+/* mewe_link_multivariant: each function with variants becomes a dispatcher that chooses one
+ * of them by the policy the cost model (cost.c) planned, and either branches to the chosen
+ * body inside itself (small functions: their variants are moved in) or calls it (larger
+ * ones: their own body becomes variant 0). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,35 +10,89 @@
 #include <llvm-c/DebugInfo.h>
 
 #include "clone.h"
-#include "dispatch.h"
+#include "cost.h"
 #include "irutil.h"
+#include "plugin.h"
+#include "strbuf.h"
 #include "variants.h"
 
-typedef mewe__linking linking;
+/* The state of one mewe_link_multivariant call. */
+typedef struct linking {
+    mewe_context *ctx;
+    mewe__link_settings s;
+    LLVMModuleRef llvm;
+    LLVMContextRef c;
+    LLVMBuilderRef b;
+    mewe__spec rng;
+    LLVMTypeRef i32, ptr;
+    LLVMValueRef trace_fn;
+} linking;
+
+/* One function with variants, once linked. */
+typedef struct dispatch {
+    LLVMValueRef f;       /* the dispatcher, under the original's name */
+    const char *name;
+    unsigned id;
+    LLVMValueRef *all;    /* variants 0..n-1 (variant 0: the original body) */
+    size_t n;
+    mewe__plan plan;
+    LLVMValueRef table;   /* [n x ptr] of the variants (table dispatch), or NULL */
+    LLVMValueRef choice;  /* i32 global: the kept choice (+ 1 when 0 means "none yet") */
+    LLVMValueRef count;   /* i32 global: calls left before the next choice (every N) */
+} dispatch;
+
+/* Sizes of each version of mewe_link_options: a caller built against an older header
+ * passes a shorter struct, whose missing fields take their defaults. */
+static const size_t options_size[] = {
+    0,
+    offsetof(mewe_link_options, max_overhead), /* version 1 */
+    sizeof(mewe_link_options),                 /* version 2 */
+};
 
 int mewe_link_options_init(mewe_link_options *opts, unsigned int version)
 {
     if (!opts)
         return MEWE_EINVAL;
-    if (version != MEWE_LINK_OPTIONS_VERSION)
+    if (version < 1 || version > MEWE_LINK_OPTIONS_VERSION)
         return MEWE_EVERSION;
     mewe_link_options defaults = MEWE_LINK_OPTIONS_INIT;
-    *opts = defaults;
+    defaults.version = version;
+    memcpy(opts, &defaults, options_size[version]);
     return MEWE_OK;
 }
 
-static int check_options(mewe_context *ctx, const mewe_link_options *o)
+/* Reads options of any known version into settings with every default filled in. */
+static int read_options(mewe_context *ctx, const mewe_link_options *opts,
+                        mewe__link_settings *s)
 {
-    if (o->version != MEWE_LINK_OPTIONS_VERSION)
-        return mewe__error(ctx, MEWE_EVERSION, "link options version %u unknown (this libmewe "
-                           "knows %d)", o->version, MEWE_LINK_OPTIONS_VERSION);
-    if ((int)o->dispatch < MEWE_DISPATCH_SWITCH || o->dispatch > MEWE_DISPATCH_TABLE)
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    if (opts) {
+        if (opts->version < 1 || opts->version > MEWE_LINK_OPTIONS_VERSION)
+            return mewe__error(ctx, MEWE_EVERSION, "link options version %u unknown (this "
+                               "libmewe knows 1 to %d)", opts->version,
+                               MEWE_LINK_OPTIONS_VERSION);
+        memcpy(&o, opts, options_size[opts->version]);
+    }
+    if ((int)o.dispatch < MEWE_DISPATCH_SWITCH || o.dispatch > MEWE_DISPATCH_TABLE)
         return mewe__error(ctx, MEWE_EINVAL, "link option dispatch: %d is not a "
-                           "mewe_dispatch_kind", (int)o->dispatch);
-    if ((int)o->granularity < MEWE_GRANULARITY_CALL ||
-        o->granularity > MEWE_GRANULARITY_INSTANCE)
+                           "mewe_dispatch_kind", (int)o.dispatch);
+    if ((int)o.granularity < MEWE_GRANULARITY_CALL ||
+        o.granularity > MEWE_GRANULARITY_INVOCATION)
         return mewe__error(ctx, MEWE_EINVAL, "link option granularity: %d is not a "
-                           "mewe_granularity", (int)o->granularity);
+                           "mewe_granularity", (int)o.granularity);
+    if (isnan(o.max_overhead) || (o.max_overhead != 0.0 && o.max_overhead < 1.0))
+        return mewe__error(ctx, MEWE_EINVAL, "link option max_overhead: %g is not a factor "
+                           ">= 1 (0 means the default, %.2f)", o.max_overhead,
+                           MEWE_MAX_OVERHEAD_DEFAULT);
+    *s = (mewe__link_settings){
+        .dispatch = o.dispatch,
+        .granularity = o.granularity,
+        .rng = o.rng ? o.rng : "wasi",
+        .trace = o.trace != 0,
+        .max_overhead = o.max_overhead != 0.0 ? o.max_overhead : MEWE_MAX_OVERHEAD_DEFAULT,
+        .period = o.period ? o.period : MEWE_PERIOD_DEFAULT,
+        .inline_limit = o.inline_limit ? o.inline_limit : MEWE_INLINE_LIMIT_DEFAULT,
+    };
     return MEWE_OK;
 }
 
@@ -138,14 +195,16 @@ static void build_forward(linking *l, LLVMValueRef f, LLVMValueRef callee)
         LLVMBuildRet(l->b, call);
 }
 
-int mewe__build_choice(mewe__linking *l, LLVMValueRef fn, const char *name, uint64_t salt,
-                       LLVMValueRef n, LLVMValueRef *out)
+/* Asks the RNG strategy for an index in [0, n) at the builder's position in `fn`; `salt`
+ * tells apart the places that ask for the same function. */
+static int build_choice(linking *l, LLVMValueRef fn, const char *name, uint64_t salt,
+                        unsigned n, LLVMValueRef *out)
 {
     mewe_hook hook;
     mewe__hook_init(&hook, l->ctx, &l->rng, mewe__seed_for(l->ctx->seed, name, salt));
     const mewe__plugin *p = l->rng.plugin;
     *out = NULL;
-    int rc = p->fn.build(&hook, l->b, fn, n, out, p->user_data);
+    int rc = p->fn.build(&hook, l->b, fn, LLVMConstInt(l->i32, n, 0), out, p->user_data);
     char what[512];
     snprintf(what, sizeof what, "dispatcher '%s'", name);
     rc = mewe__hook_finish(&hook, rc, what);
@@ -168,60 +227,108 @@ static LLVMValueRef internal_global(linking *l, LLVMTypeRef t, const char *name,
     return g;
 }
 
-/* The globals a dispatcher and its call sites share. */
-static void make_globals(linking *l, mewe__dispatch *d)
+static LLVMValueRef k32(linking *l, unsigned v)
 {
-    if (l->o->dispatch == MEWE_DISPATCH_TABLE) {
+    return LLVMConstInt(l->i32, v, 0);
+}
+
+/* The globals a dispatcher keeps its choice in. */
+static void make_globals(linking *l, dispatch *d)
+{
+    if (!d->plan.inlined && l->s.dispatch == MEWE_DISPATCH_TABLE) {
         LLVMTypeRef arr = LLVMArrayType2(l->ptr, d->n);
         d->table = internal_global(l, arr, d->name, "table",
                                    LLVMConstArray2(l->ptr, d->all, d->n), 0);
         LLVMSetGlobalConstant(d->table, 1);
     }
-    if (l->o->granularity == MEWE_GRANULARITY_INSTANCE) {
-        d->choice = internal_global(l, l->i32, d->name, "choice", LLVMConstInt(l->i32, 0, 0),
-                                    1);
-        if (d->table)
-            d->chosen = internal_global(l, l->ptr, d->name, "chosen", d->f, 0);
-    }
+    if (d->plan.policy != MEWE_GRANULARITY_CALL)
+        d->choice = internal_global(l, l->i32, d->name, "choice", k32(l, 0), 1);
+    if (d->plan.policy == MEWE_GRANULARITY_EVERY)
+        d->count = internal_global(l, l->i32, d->name, "count", k32(l, 0), 1);
 }
 
-static LLVMValueRef table_entry(linking *l, mewe__dispatch *d, LLVMValueRef index)
+/* Joins two values coming from two blocks into `ready`, where the builder is left. */
+static LLVMValueRef join(linking *l, LLVMBasicBlockRef ready, LLVMValueRef a,
+                         LLVMBasicBlockRef from_a, LLVMValueRef b, LLVMBasicBlockRef from_b)
 {
-    LLVMValueRef idx[] = {LLVMConstInt(l->i32, 0, 0), index};
-    LLVMValueRef slot = LLVMBuildInBoundsGEP2(l->b, LLVMGlobalGetValueType(d->table), d->table,
-                                              idx, 2, "");
-    return LLVMBuildLoad2(l->b, l->ptr, slot, "");
+    LLVMPositionBuilderAtEnd(l->b, ready);
+    LLVMValueRef phi = LLVMBuildPhi(l->b, l->i32, "mewe.index");
+    LLVMValueRef vals[] = {a, b};
+    LLVMBasicBlockRef from[] = {from_a, from_b};
+    LLVMAddIncoming(phi, vals, from, 2);
+    return phi;
 }
 
-/* Per-instance granularity: the choice is made once and kept as index + 1 (0 means "not
- * chosen yet", so the global needs no initializer code); with table dispatch the chosen
- * variant's address is kept too, for the call sites to call it directly. */
-static int build_cached_choice(linking *l, mewe__dispatch *d, LLVMValueRef n, LLVMValueRef *out)
+/* Per instance and per invocation: the choice is kept as index + 1, 0 meaning "none yet"
+ * (the global needs no initializer code); the first call chooses. */
+static int build_kept_choice(linking *l, dispatch *d, LLVMValueRef *out)
 {
     LLVMBasicBlockRef entry = LLVMGetInsertBlock(l->b);
     LLVMBasicBlockRef choose = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.choose");
     LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.ready");
     LLVMValueRef cached = LLVMBuildLoad2(l->b, l->i32, d->choice, "");
-    LLVMValueRef kept = LLVMBuildSub(l->b, cached, LLVMConstInt(l->i32, 1, 0), "");
-    LLVMValueRef none = LLVMBuildICmp(l->b, LLVMIntEQ, cached, LLVMConstInt(l->i32, 0, 0), "");
-    LLVMBuildCondBr(l->b, none, choose, ready);
+    LLVMValueRef kept = LLVMBuildSub(l->b, cached, k32(l, 1), "");
+    LLVMBuildCondBr(l->b, LLVMBuildICmp(l->b, LLVMIntEQ, cached, k32(l, 0), ""), choose, ready);
     LLVMPositionBuilderAtEnd(l->b, choose);
     LLVMValueRef fresh;
-    int rc = mewe__build_choice(l, d->f, d->name, 0xD15Bull, n, &fresh);
+    int rc = build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, &fresh);
     if (rc != MEWE_OK)
         return rc;
-    LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, LLVMConstInt(l->i32, 1, 0), ""), d->choice);
-    if (d->chosen)
-        LLVMBuildStore(l->b, table_entry(l, d, fresh), d->chosen);
+    LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, k32(l, 1), ""), d->choice);
     LLVMBasicBlockRef chosen = LLVMGetInsertBlock(l->b);
     LLVMBuildBr(l->b, ready);
-    LLVMPositionBuilderAtEnd(l->b, ready);
-    LLVMValueRef phi = LLVMBuildPhi(l->b, l->i32, "mewe.index");
-    LLVMValueRef vals[] = {kept, fresh};
-    LLVMBasicBlockRef from[] = {entry, chosen};
-    LLVMAddIncoming(phi, vals, from, 2);
-    *out = phi;
+    *out = join(l, ready, kept, entry, fresh, chosen);
     return MEWE_OK;
+}
+
+/* Every N calls: a countdown; when it reaches 0 the dispatcher chooses again and draws the
+ * next countdown in [N/2, 3N/2), so that an observer cannot tell when the next choice
+ * comes. In between, a call costs a predictable test and branch. */
+static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
+{
+    unsigned period = d->plan.period;
+    LLVMBasicBlockRef entry = LLVMGetInsertBlock(l->b);
+    LLVMBasicBlockRef redraw = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.redraw");
+    LLVMBasicBlockRef keep = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.keep");
+    LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.ready");
+    (void)entry;
+    LLVMValueRef left = LLVMBuildLoad2(l->b, l->i32, d->count, "");
+    LLVMBuildCondBr(l->b, LLVMBuildICmp(l->b, LLVMIntEQ, left, k32(l, 0), ""), redraw, keep);
+    LLVMPositionBuilderAtEnd(l->b, keep);
+    LLVMBuildStore(l->b, LLVMBuildSub(l->b, left, k32(l, 1), ""), d->count);
+    LLVMValueRef kept = LLVMBuildLoad2(l->b, l->i32, d->choice, "");
+    LLVMBuildBr(l->b, ready);
+    LLVMPositionBuilderAtEnd(l->b, redraw);
+    LLVMValueRef fresh, jitter = k32(l, 0);
+    int rc = build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, &fresh);
+    if (rc == MEWE_OK && period > 1)
+        rc = build_choice(l, d->f, d->name, 0xC0047ull, period, &jitter);
+    if (rc != MEWE_OK)
+        return rc;
+    LLVMBuildStore(l->b, fresh, d->choice);
+    /* The countdown counts the calls after this one: period/2 - 1 + jitter of them. */
+    LLVMValueRef next = period > 1 ? LLVMBuildAdd(l->b, jitter, k32(l, period / 2 - 1), "")
+                                   : k32(l, 0);
+    LLVMBuildStore(l->b, next, d->count);
+    LLVMBasicBlockRef drawn = LLVMGetInsertBlock(l->b);
+    LLVMBuildBr(l->b, ready);
+    *out = join(l, ready, kept, keep, fresh, drawn);
+    return MEWE_OK;
+}
+
+/* The index of the variant this call runs, by the dispatcher's policy. */
+static int build_index(linking *l, dispatch *d, LLVMValueRef *out)
+{
+    switch (d->plan.policy) {
+    case MEWE_GRANULARITY_CALL:
+        return build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, out);
+    case MEWE_GRANULARITY_EVERY:
+        return build_periodic_choice(l, d, out);
+    case MEWE_GRANULARITY_INSTANCE:
+    case MEWE_GRANULARITY_INVOCATION:
+        return build_kept_choice(l, d, out);
+    }
+    return MEWE_EINVAL;
 }
 
 static LLVMValueRef trace_function(linking *l)
@@ -242,43 +349,155 @@ static LLVMValueRef trace_function(linking *l)
     return l->trace_fn;
 }
 
-static void build_switch(linking *l, LLVMValueRef f, LLVMValueRef index, LLVMValueRef *all,
-                         size_t n)
+/* The index, traced when asked: the dispatch code every layout starts with. */
+static int build_traced_index(linking *l, dispatch *d, LLVMValueRef *index)
 {
-    LLVMBasicBlockRef *cases = malloc(n * sizeof *cases);
-    for (size_t i = 0; cases && i < n; i++) {
-        char bname[32];
-        snprintf(bname, sizeof bname, "mewe.v%zu", i);
-        cases[i] = LLVMAppendBasicBlockInContext(l->c, f, bname);
+    int rc = build_index(l, d, index);
+    if (rc == MEWE_OK && l->s.trace) {
+        LLVMValueRef args[] = {k32(l, d->id), *index};
+        LLVMBuildCall2(l->b, LLVMGlobalGetValueType(trace_function(l)), trace_function(l), args,
+                       2, "");
     }
+    return rc;
+}
+
+static LLVMValueRef table_entry(linking *l, dispatch *d, LLVMValueRef index)
+{
+    LLVMValueRef idx[] = {k32(l, 0), index};
+    LLVMValueRef slot = LLVMBuildInBoundsGEP2(l->b, LLVMGlobalGetValueType(d->table), d->table,
+                                              idx, 2, "");
+    return LLVMBuildLoad2(l->b, l->ptr, slot, "");
+}
+
+/* Variants as functions: f calls the chosen one. */
+static int build_calling(linking *l, dispatch *d)
+{
+    d->all[0] = move_body(l, d->f, d->name);
+    if (!d->all[0])
+        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    strip_effects_fn(d->all[0]);
+    make_globals(l, d);
+    LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.dispatch"));
+    LLVMValueRef index;
+    int rc = build_traced_index(l, d, &index);
+    if (rc != MEWE_OK)
+        return rc;
+    if (d->table) {
+        build_forward(l, d->f, table_entry(l, d, index));
+        return MEWE_OK;
+    }
+    LLVMBasicBlockRef *cases = malloc(d->n * sizeof *cases);
     if (!cases)
-        return;
-    LLVMValueRef sw = LLVMBuildSwitch(l->b, index, cases[0], (unsigned)(n - 1));
-    for (size_t i = 1; i < n; i++)
-        LLVMAddCase(sw, LLVMConstInt(l->i32, i, 0), cases[i]);
-    for (size_t i = 0; i < n; i++) {
+        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < d->n; i++)
+        cases[i] = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.case");
+    LLVMValueRef sw = LLVMBuildSwitch(l->b, index, cases[0], (unsigned)(d->n - 1));
+    for (size_t i = 1; i < d->n; i++)
+        LLVMAddCase(sw, k32(l, (unsigned)i), cases[i]);
+    for (size_t i = 0; i < d->n; i++) {
         LLVMPositionBuilderAtEnd(l->b, cases[i]);
-        build_forward(l, f, all[i]);
+        build_forward(l, d->f, d->all[i]);
     }
     free(cases);
+    return MEWE_OK;
 }
 
-static void build_table(linking *l, mewe__dispatch *d, LLVMValueRef index)
+/* Static allocas of a body that is no longer the entry are moved to the entry, where the
+ * backend gives them fixed frame slots (elsewhere they would grow the stack at run time). */
+static void hoist_allocas(linking *l, LLVMBasicBlockRef from, LLVMBasicBlockRef entry)
 {
-    build_forward(l, d->f, table_entry(l, d, index));
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    for (LLVMValueRef i = LLVMGetFirstInstruction(from); i;) {
+        LLVMValueRef next = LLVMGetNextInstruction(i);
+        if (LLVMIsAAllocaInst(i) && LLVMIsAConstant(LLVMGetOperand(i, 0))) {
+            LLVMInstructionRemoveFromParent(i);
+            LLVMPositionBuilderBefore(l->b, first);
+            LLVMInsertIntoBuilder(l->b, i);
+        }
+        i = next;
+    }
 }
 
-static void mark_dispatcher(linking *l, LLVMValueRef f, unsigned id)
+/* Calls in a function with debug info need a location (the verifier insists where the
+ * callee has debug info too); variants carry none, so they get line 0 of f. */
+static void locate_calls(linking *l, LLVMBasicBlockRef bb, LLVMMetadataRef sp)
 {
-    char idtext[16];
-    snprintf(idtext, sizeof idtext, "%u", id);
-    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+    LLVMMetadataRef loc = LLVMDIBuilderCreateDebugLocation(l->c, 0, 0, sp, NULL);
+    for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+        if (LLVMIsACallInst(i) && !LLVMInstructionGetDebugLoc(i))
+            LLVMInstructionSetDebugLoc(i, loc);
+    }
+}
+
+/* Moves variant v's body to the end of f (same type); returns the body's entry. */
+static LLVMBasicBlockRef move_in(linking *l, LLVMValueRef f, LLVMValueRef v)
+{
+    LLVMBasicBlockRef first = LLVMGetEntryBasicBlock(v);
+    LLVMMetadataRef sp = LLVMGetSubprogram(f);
+    for (LLVMBasicBlockRef bb = first; bb;) {
+        LLVMBasicBlockRef next = LLVMGetNextBasicBlock(bb);
+        LLVMMoveBasicBlockAfter(bb, LLVMGetLastBasicBlock(f));
+        if (sp)
+            locate_calls(l, bb, sp);
+        bb = next;
+    }
+    for (unsigned i = 0; i < LLVMCountParams(f); i++)
+        LLVMReplaceAllUsesWith(LLVMGetParam(v, i), LLVMGetParam(f, i));
+    return first;
+}
+
+/* Variants inside the dispatcher: a new entry chooses and branches to the chosen body; the
+ * original body stays where it is (with its debug info), the others are moved in. A call
+ * costs one call, direct or through a pointer. */
+static int build_inline(linking *l, dispatch *d)
+{
+    LLVMBasicBlockRef body0 = LLVMGetEntryBasicBlock(d->f);
+    LLVMBasicBlockRef entry = LLVMInsertBasicBlockInContext(l->c, body0, "mewe.dispatch");
+    make_globals(l, d);
+    LLVMPositionBuilderAtEnd(l->b, entry);
+    LLVMValueRef index;
+    int rc = build_traced_index(l, d, &index);
+    if (rc != MEWE_OK)
+        return rc;
+    LLVMValueRef sw = LLVMBuildSwitch(l->b, index, body0, (unsigned)(d->n - 1));
+    hoist_allocas(l, body0, entry);
+    for (size_t i = 1; i < d->n; i++) {
+        LLVMBasicBlockRef body = move_in(l, d->f, d->all[i]);
+        LLVMAddCase(sw, k32(l, (unsigned)i), body);
+        hoist_allocas(l, body, entry);
+        LLVMDeleteFunction(d->all[i]);
+        d->all[i] = NULL;
+    }
+    d->all[0] = NULL;
+    return MEWE_OK;
+}
+
+/* Variants can move into the dispatcher when nothing else refers to them. */
+static bool inlinable(const mewe__family *fam)
+{
+    for (size_t i = 0; i < fam->count; i++) {
+        if (LLVMGetFirstUse(fam->variants[i]))
+            return false;
+    }
+    return true;
+}
+
+static void mark_dispatcher(linking *l, dispatch *d)
+{
+    char text[160];
+    snprintf(text, sizeof text, "%u", d->id);
+    LLVMAddAttributeAtIndex(d->f, LLVMAttributeFunctionIndex,
                             LLVMCreateStringAttribute(l->c, MEWE_ATTR_DISPATCHER,
                                                       (unsigned)strlen(MEWE_ATTR_DISPATCHER),
-                                                      idtext, (unsigned)strlen(idtext)));
+                                                      text, (unsigned)strlen(text)));
+    mewe__plan_format(&d->plan, text, sizeof text);
+    LLVMAddAttributeAtIndex(d->f, LLVMAttributeFunctionIndex,
+                            LLVMCreateStringAttribute(l->c, MEWE_ATTR_PLAN,
+                                                      (unsigned)strlen(MEWE_ATTR_PLAN), text,
+                                                      (unsigned)strlen(text)));
 }
 
-static int build_dispatcher(linking *l, mewe__family *fam, mewe__dispatch *d)
+static int build_dispatcher(linking *l, mewe__family *fam, dispatch *d)
 {
     d->f = fam->original;
     d->name = fam->name;
@@ -286,42 +505,82 @@ static int build_dispatcher(linking *l, mewe__family *fam, mewe__dispatch *d)
     d->all = malloc(d->n * sizeof *d->all);
     if (!d->all)
         return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
-    d->all[0] = move_body(l, d->f, fam->name);
-    if (!d->all[0])
-        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    d->all[0] = d->f;
     memcpy(d->all + 1, fam->variants, fam->count * sizeof *d->all);
+    mewe__plan_dispatcher(&d->plan, d->f, d->n, inlinable(fam), &l->s);
     for (size_t i = 0; i < d->n; i++)
         strip_effects_fn(d->all[i]);
-    strip_effects_fn(d->f);
     strip_effects_calls(d->f);
-    make_globals(l, d);
-    /* The dispatcher has no debug info; a location left on the builder would be invalid. */
+    /* The dispatch code has no debug location of its own; one left on the builder from
+     * another function would be invalid here. */
     LLVMSetCurrentDebugLocation2(l->b, NULL);
-    LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.dispatch"));
-    LLVMValueRef count = LLVMConstInt(l->i32, d->n, 0), index;
-    int rc = d->choice ? build_cached_choice(l, d, count, &index)
-                       : mewe__build_choice(l, d->f, d->name, 0xD15Bull, count, &index);
-    if (rc != MEWE_OK)
-        return rc;
-    if (l->o->trace) {
-        LLVMValueRef args[] = {LLVMConstInt(l->i32, d->id, 0), index};
-        LLVMBuildCall2(l->b, LLVMGlobalGetValueType(trace_function(l)), trace_function(l), args,
-                       2, "");
-    }
-    if (d->table)
-        build_table(l, d, index);
-    else
-        build_switch(l, d->f, index, d->all, d->n);
-    mark_dispatcher(l, d->f, d->id);
-    return MEWE_OK;
+    int rc = d->plan.inlined ? build_inline(l, d) : build_calling(l, d);
+    if (rc == MEWE_OK)
+        mark_dispatcher(l, d);
+    return rc;
 }
 
-/* Dispatchers in module order, so that ids are stable for a given input. Call sites are
- * rewritten once every dispatcher exists (variants call each other's functions). With
- * tracing, every call goes through its dispatcher so that every choice is recorded. */
+/* Functions that call d's dispatcher directly, each once (the dispatcher itself aside). */
+static int direct_callers(dispatch *d, LLVMValueRef **out, size_t *count)
+{
+    size_t n = 0, cap = 8;
+    LLVMValueRef *fns = malloc(cap * sizeof *fns);
+    for (LLVMUseRef u = LLVMGetFirstUse(d->f); fns && u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef call = LLVMGetUser(u);
+        if (!LLVMIsACallInst(call) || LLVMGetCalledValue(call) != d->f)
+            continue;
+        LLVMValueRef caller = LLVMGetBasicBlockParent(LLVMGetInstructionParent(call));
+        bool seen = caller == d->f;
+        for (size_t i = 0; !seen && i < n; i++)
+            seen = fns[i] == caller;
+        if (seen)
+            continue;
+        if (n == cap) {
+            LLVMValueRef *bigger = realloc(fns, (cap *= 2) * sizeof *fns);
+            if (!bigger)
+                free(fns);
+            fns = bigger;
+        }
+        if (fns)
+            fns[n++] = caller;
+    }
+    *out = fns;
+    *count = n;
+    return fns ? MEWE_OK : MEWE_ENOMEM;
+}
+
+/* Per invocation: each direct caller chooses for d when it starts (after its allocas). */
+static int build_caller_choices(linking *l, dispatch *d)
+{
+    LLVMValueRef *callers;
+    size_t n;
+    if (direct_callers(d, &callers, &n) != MEWE_OK)
+        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    int rc = MEWE_OK;
+    for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(callers[i]);
+        LLVMValueRef at = LLVMGetFirstInstruction(entry);
+        while (LLVMIsAAllocaInst(at))
+            at = LLVMGetNextInstruction(at);
+        LLVMBasicBlockRef rest = mewe__block_split(l->b, entry, at);
+        LLVMInstructionEraseFromParent(LLVMGetBasicBlockTerminator(entry));
+        LLVMSetCurrentDebugLocation2(l->b, NULL);
+        LLVMPositionBuilderAtEnd(l->b, entry);
+        LLVMValueRef fresh;
+        rc = build_choice(l, callers[i], d->name, 0x1A7Eull + i, (unsigned)d->n, &fresh);
+        if (rc != MEWE_OK)
+            break;
+        LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, k32(l, 1), ""), d->choice);
+        LLVMBuildBr(l->b, rest);
+    }
+    free(callers);
+    return rc;
+}
+
+/* Dispatchers in module order, so that ids are stable for a given input. */
 static int build_all(linking *l, mewe__families *fams, unsigned *count)
 {
-    mewe__dispatch *ds = calloc(fams->count ? fams->count : 1, sizeof *ds);
+    dispatch *ds = calloc(fams->count ? fams->count : 1, sizeof *ds);
     if (!ds)
         return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
     unsigned n = 0;
@@ -340,8 +599,11 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
         ds[n].id = n;
         rc = build_dispatcher(l, fam, &ds[n++]);
     }
-    for (unsigned i = 0; rc == MEWE_OK && !l->o->trace && i < n; i++)
-        rc = mewe__rewrite_call_sites(l, &ds[i]);
+    /* Once every dispatcher exists: callers' choices go before their own dispatch code. */
+    for (unsigned i = 0; rc == MEWE_OK && i < n; i++) {
+        if (ds[i].plan.policy == MEWE_GRANULARITY_INVOCATION)
+            rc = build_caller_choices(l, &ds[i]);
+    }
     for (unsigned i = 0; i < n; i++)
         free(ds[i].all);
     free(ds);
@@ -349,13 +611,22 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
     return rc;
 }
 
-static char *link_summary(const mewe_link_options *o, const char *rng, unsigned dispatchers)
+static char *link_summary(const mewe__link_settings *s, const char *rng, unsigned dispatchers)
 {
-    return mewe__printf("{\"dispatch\": \"%s\", \"granularity\": \"%s\", \"rng\": \"%s\", "
-                        "\"trace\": %s, \"dispatchers\": %u}",
-                        o->dispatch == MEWE_DISPATCH_TABLE ? "table" : "switch",
-                        o->granularity == MEWE_GRANULARITY_INSTANCE ? "instance" : "call", rng,
-                        o->trace ? "true" : "false", dispatchers);
+    mewe__strbuf b = {0};
+    mewe__strbuf_add(&b, "{\"dispatch\": \"%s\", \"granularity\": \"%s\", \"rng\": ",
+                     s->dispatch == MEWE_DISPATCH_TABLE ? "table" : "switch",
+                     mewe__granularity_name(s->granularity));
+    mewe__strbuf_json(&b, rng, strlen(rng));
+    mewe__strbuf_add(&b, ", \"trace\": %s, \"max_overhead\": ", s->trace ? "true" : "false");
+    if (isinf(s->max_overhead))
+        mewe__strbuf_add(&b, "null");
+    else
+        mewe__strbuf_add(&b, "%.4g", s->max_overhead);
+    mewe__strbuf_add(&b, ", \"period\": %u, \"inline_limit\": %u, \"dispatchers\": %u}",
+                     s->period, s->inline_limit, dispatchers);
+    size_t len;
+    return mewe__strbuf_take(&b, &len);
 }
 
 static int verify_linked(linking *l, const char *module_name)
@@ -372,15 +643,13 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
     if (!module)
         return MEWE_EINVAL;
     mewe_context *ctx = module->ctx;
-    mewe_link_options defaults = MEWE_LINK_OPTIONS_INIT;
-    const mewe_link_options *o = opts ? opts : &defaults;
-    int rc = check_options(ctx, o);
+    linking l = {.ctx = ctx, .c = ctx->llvm};
+    int rc = read_options(ctx, opts, &l.s);
     if (rc != MEWE_OK)
         return rc;
     if (module->multivariant)
         return mewe__error(ctx, MEWE_ESTATE, "'%s' is already multivariant", module->name);
-    linking l = {.ctx = ctx, .o = o, .c = ctx->llvm};
-    rc = mewe__spec_parse(ctx, &l.rng, &ctx->strategies, "RNG strategy", o->rng ? o->rng : "wasi");
+    rc = mewe__spec_parse(ctx, &l.rng, &ctx->strategies, "RNG strategy", l.s.rng);
     if (rc != MEWE_OK)
         return rc;
     /* All the work happens on a copy, swapped in only on success: a failing strategy leaves
@@ -397,7 +666,7 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
         rc = build_all(&l, &fams, &dispatchers);
     if (rc == MEWE_OK)
         rc = verify_linked(&l, module->name);
-    char *summary = rc == MEWE_OK ? link_summary(o, l.rng.text, dispatchers) : NULL;
+    char *summary = rc == MEWE_OK ? link_summary(&l.s, l.rng.text, dispatchers) : NULL;
     if (rc == MEWE_OK && !summary)
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     if (rc == MEWE_OK && dispatchers > 0) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cost.h"
 #include "eligibility.h"
 #include "fileio.h"
 #include "strbuf.h"
@@ -11,8 +12,36 @@
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
+    size_t inlined, per_policy[4];
     double log10_paths;
 } totals;
+
+/* The cost model's plan of a dispatcher, read back from its attribute. */
+static bool dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
+{
+    LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                                            MEWE_ATTR_PLAN,
+                                                            (unsigned)strlen(MEWE_ATTR_PLAN))
+                            : NULL;
+    unsigned len = 0;
+    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
+    return v && mewe__plan_parse(out, v, len);
+}
+
+static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
+{
+    mewe__strbuf_add(s, ", \"policy\": \"%s\"", mewe__granularity_name(p->policy));
+    if (p->policy == MEWE_GRANULARITY_EVERY)
+        mewe__strbuf_add(s, ", \"period\": %u", p->period);
+    mewe__strbuf_add(s, ", \"layout\": \"%s\", \"estimated_cycles_per_call\": %.2f, "
+                     "\"estimated_dispatch_cycles\": %.2f, \"estimated_overhead\": %.4f, "
+                     "\"policy_reason\": ", p->inlined ? "inline" : "call", p->body, p->added,
+                     p->added / p->body);
+    const char *why = mewe__plan_reasons[p->why];
+    mewe__strbuf_json(s, why, strlen(why));
+    t->inlined += p->inlined;
+    t->per_policy[p->policy]++;
+}
 
 static long dispatcher_id(LLVMValueRef fn)
 {
@@ -34,10 +63,14 @@ static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnre
                            mewe__families *fams, totals *t)
 {
     mewe__family *fam = mewe__families_find(fams, r->name);
-    /* Variants made by other tools count too (mewe_module_add_variants). */
-    size_t variants = fam ? fam->count - (LLVMGetNamedFunction(llvm, r->name) &&
-                                          dispatcher_id(LLVMGetNamedFunction(llvm, r->name)) >= 0)
-                          : 0;
+    LLVMValueRef fn = LLVMGetNamedFunction(llvm, r->name);
+    mewe__plan plan;
+    bool planned = dispatcher_plan(fn, &plan);
+    /* Variants made by other tools count too (mewe_module_add_variants); variants inside
+     * their dispatcher are counted by its plan. */
+    size_t variants = planned  ? plan.variants - 1
+                      : fam    ? fam->count - (fn && dispatcher_id(fn) >= 0)
+                               : 0;
     mewe__strbuf_add(s, "    {\"name\": ");
     mewe__strbuf_json(s, r->name, strlen(r->name));
     mewe__strbuf_add(s, ", \"instructions\": %u, \"status\": \"%s\"", r->instructions,
@@ -53,6 +86,8 @@ static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnre
     long id = dispatcher_id(LLVMGetNamedFunction(llvm, r->name));
     if (id >= 0)
         mewe__strbuf_add(s, ", \"dispatcher_id\": %ld", id);
+    if (planned)
+        plan_entry(s, &plan, t);
     mewe__strbuf_add(s, "}");
     t->functions++;
     t->eligible += r->eligible;
@@ -125,11 +160,17 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
                      "\"coverage\": %.4f, \"log10_static_paths\": %.4f, "
                      "\"instructions_before\": %zu, \"instructions_after\": %zu, "
                      "\"bitcode_bytes_before\": %zu, \"bitcode_bytes_after\": %zu, "
-                     "\"time_budget_hit\": %s}",
+                     "\"time_budget_hit\": %s, \"inlined_dispatchers\": %zu, "
+                     "\"policy_call\": %zu, \"policy_instance\": %zu, \"policy_every\": %zu, "
+                     "\"policy_invocation\": %zu}",
                      t->functions, t->eligible, t->diversified, t->dispatchers, t->variants,
                      t->eligible ? (double)t->diversified / (double)t->eligible : 0.0,
                      t->log10_paths, m->instructions_before, instr_after, m->bitcode_before,
-                     bc_after, m->time_budget_hit ? "true" : "false");
+                     bc_after, m->time_budget_hit ? "true" : "false", t->inlined,
+                     t->per_policy[MEWE_GRANULARITY_CALL],
+                     t->per_policy[MEWE_GRANULARITY_INSTANCE],
+                     t->per_policy[MEWE_GRANULARITY_EVERY],
+                     t->per_policy[MEWE_GRANULARITY_INVOCATION]);
 }
 
 static char *build(mewe_module *m, size_t *len)

@@ -427,7 +427,7 @@ int wasm_run_available(void)
     return cached;
 }
 
-static int run_compiler(const char *const *argv, char **log)
+int run_compiler(const char *const *argv, char **log)
 {
     wasm_run_result res;
     if (log != NULL) {

@@ -65,6 +65,10 @@ int host_run(wasm_run_result *res, const char *const *argv_full, const char *std
  * (malloc'd, possibly empty, NULL only if the compiler could not be started),
  * which the caller frees. */
 int compile_c_to_wasm(const char *src, const char *out_wasm, char **log);
+/* Runs a compiler command line (argv[0] looked up in PATH); 0 when it exited 0. *log
+ * (malloc'd, may be NULL) receives what it printed. */
+int run_compiler(const char *const *argv, char **log);
+
 int compile_c_to_bc(const char *src, const char *out_bc, char **log);
 int compile_rust_to_bc(const char *src, const char *out_bc, char **log);
 

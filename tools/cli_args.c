@@ -190,6 +190,9 @@ static int apply(cli *c, int id, value v)
     case OPT_SIZE_BUDGET: c->gen.size_budget = v.d; break;
     case OPT_DISPATCH: c->link.dispatch = (mewe_dispatch_kind)v.choice; break;
     case OPT_GRANULARITY: c->link.granularity = (mewe_granularity)v.choice; break;
+    case OPT_MAX_OVERHEAD: c->link.max_overhead = v.d; break;
+    case OPT_PERIOD: c->link.period = (unsigned)v.u; break;
+    case OPT_INLINE_LIMIT: c->link.inline_limit = (unsigned)v.u; break;
     case OPT_RNG: c->link.rng = v.text; break;
     case OPT_TRACE: c->link.trace = 1; break;
     case OPT_OPT_LEVEL: c->emit.opt_level = (int)v.u; break;

@@ -80,8 +80,24 @@ const cli_option cli_options[] = {
      "How a dispatcher reaches the chosen variant: switch (a br_table over direct calls) or "
      "table (a call_indirect through a table).",
      S_LINK},
-    {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0, "call|instance",
-     "Choose a variant at every call, or once per instance at the function's first call.",
+    {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0,
+     "call|instance|every|invocation",
+     "How often each dispatcher chooses a variant. call: as often as the overhead budget "
+     "allows, at every call where the cost model finds that affordable, else every N calls "
+     "with the smallest N that fits (see --max-overhead). instance: once per instance, at "
+     "the function's first call. every: every --period calls on average, for every "
+     "function. invocation: whenever a direct caller starts, kept for the calls it makes.",
+     S_LINK},
+    {OPT_MAX_OVERHEAD, "max-overhead", 0, "FACTOR", CLI_DOUBLE, 1, DBL_MAX, NULL,
+     "Overhead budget of the cost model, at least 1: the run time a dispatch may add to one "
+     "call of its function, as a factor of the function's estimated cost (1.1: 10 percent more). "
+     "A huge value (1e9) makes every call choose, as MEWE does.",
+     S_LINK},
+    {OPT_PERIOD, "period", 0, "N", CLI_UINT, 1, 1u << 24, NULL,
+     "Mean number of calls per choice with --granularity=every.", S_LINK},
+    {OPT_INLINE_LIMIT, "inline-limit", 0, "N", CLI_UINT, 1, UINT_MAX, NULL,
+     "Largest function, in LLVM instructions, whose variants live inside its dispatcher (a "
+     "call then costs one call, also through a function pointer); 1 inlines none.",
      S_LINK},
     {OPT_RNG, "rng", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
      "Run-time randomness, as NAME[:KEY=VALUE,...]: wasi (an in-module generator seeded "
@@ -221,6 +237,9 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_SIZE_BUDGET: snprintf(buf, size, "%g", gen.size_budget); return buf;
     case OPT_DISPATCH: return choice_word(opt->choices, (int)link.dispatch, buf, size);
     case OPT_GRANULARITY: return choice_word(opt->choices, (int)link.granularity, buf, size);
+    case OPT_MAX_OVERHEAD: snprintf(buf, size, "%.2f", MEWE_MAX_OVERHEAD_DEFAULT); return buf;
+    case OPT_PERIOD: snprintf(buf, size, "%u", MEWE_PERIOD_DEFAULT); return buf;
+    case OPT_INLINE_LIMIT: snprintf(buf, size, "%u", MEWE_INLINE_LIMIT_DEFAULT); return buf;
     case OPT_RNG: return link.rng ? link.rng : "wasi";
     case OPT_TRACE: return link.trace ? "on" : "off";
     case OPT_OPT_LEVEL: snprintf(buf, size, "%d", emit.opt_level); return buf;

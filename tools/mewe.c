@@ -245,10 +245,11 @@ static int link_variants(run *r)
     int rc = mewe_link_multivariant(r->module, o);
     if (rc != MEWE_OK)
         return failed(r, "linking variants", rc, "--rng");
-    note(r, 1, "made dispatchers: %s dispatch, one choice per %s, rng %s%s",
+    static const char *const policies[] = {"as often as the budget allows", "per instance",
+                                           "every N calls", "per caller invocation"};
+    note(r, 1, "made dispatchers: %s dispatch, a choice %s, rng %s%s",
          o->dispatch == MEWE_DISPATCH_SWITCH ? "switch" : "table",
-         o->granularity == MEWE_GRANULARITY_CALL ? "call" : "instance",
-         o->rng ? o->rng : "wasi", o->trace ? ", traced" : "");
+         policies[o->granularity], o->rng ? o->rng : "wasi", o->trace ? ", traced" : "");
     return EXIT_OK;
 }
 

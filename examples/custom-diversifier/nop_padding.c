@@ -150,8 +150,12 @@ static int run(mewe_context *ctx, const pad_stats *stats, const char *in, const 
     if (rc == MEWE_OK)
         printf("nop_padding ran %lu times, inserted %lu stores, made %u variants\n",
                stats->calls, stats->pads, count_variants(mod));
+    /* Variants kept as functions (small ones would live inside their dispatcher), so that
+     * the report can compare each variant's wasm body with the others. */
+    mewe_link_options link = MEWE_LINK_OPTIONS_INIT;
+    link.inline_limit = 1;
     if (rc == MEWE_OK)
-        rc = mewe_link_multivariant(mod, NULL);
+        rc = mewe_link_multivariant(mod, &link);
     if (rc == MEWE_OK)
         rc = mewe_emit_wasm(mod, NULL, out);
     if (rc == MEWE_OK)

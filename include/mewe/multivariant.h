@@ -23,16 +23,23 @@ extern "C" {
  * call sites). Every caller, including variants and code that takes `f`'s address, therefore
  * goes through the dispatcher. Variants are internal and `noinline`.
  *
- * Direct calls of a diversified function inside the module choose the variant in place
- * (call-site dispatch), so a call costs one call, not two: a `br_table` over direct calls of
- * the variants (switch) or a `call_indirect` through the variants' table (table); per
- * instance, the choice is read from where the dispatcher kept it. The dispatcher remains
- * for every other way in (function pointers, callers outside the module, exports).
+ * Small functions (up to @ref mewe_link_options.inline_limit IR instructions) carry their
+ * variants inside the dispatcher: the dispatcher chooses, then branches (`br_table`) to the
+ * chosen body, so that every call, direct or through a function pointer, costs one call.
+ * Larger functions keep their variants as functions that the dispatcher calls, through a
+ * `br_table` over direct calls (switch) or a `call_indirect` through a table (table): the
+ * second call is small next to the body.
+ *
+ * How often a dispatcher chooses is its policy (#mewe_granularity). By default a cost
+ * model estimates each function's cost per call from its code (the cheapest path from
+ * entry to return, calls included) and what each policy adds, and picks, per function,
+ * a fresh choice at every call when that stays within the budget
+ * (@ref mewe_link_options.max_overhead), else a fresh choice every N calls with the
+ * smallest N that does. The report gives each dispatcher's policy, layout and estimates.
  *
  * Each dispatcher gets an id, 0 to N-1 in module order; the report maps ids to names.
- * With tracing on, each dispatch calls the import `mewe_trace.record(i32 id, i32 variant)`;
- * then every call goes through its dispatcher (no call-site dispatch), so that every choice
- * is recorded.
+ * With tracing on, each dispatch calls the import `mewe_trace.record(i32 id, i32 variant)`,
+ * so that every call's variant is recorded.
  * @{
  */
 
@@ -42,15 +49,34 @@ typedef enum mewe_dispatch_kind {
     MEWE_DISPATCH_TABLE = 1   /**< A `call_indirect` through a table of the variants. */
 } mewe_dispatch_kind;
 
-/** How often a dispatcher chooses. @since 0.1 */
+/**
+ * How often a dispatcher chooses (its re-randomization policy).
+ *
+ * The default, #MEWE_GRANULARITY_CALL, lets the cost model decide per function: a fresh
+ * choice at every call where that fits the overhead budget
+ * (@ref mewe_link_options.max_overhead), else a fresh choice every N calls with the
+ * smallest N that fits. The other values force one policy on every dispatcher.
+ * @since 0.1
+ */
 typedef enum mewe_granularity {
-    MEWE_GRANULARITY_CALL = 0,    /**< A fresh choice at every call. */
-    MEWE_GRANULARITY_INSTANCE = 1 /**< One choice per function at its first call, kept for
-                                       the instance's life: near-zero overhead. */
+    MEWE_GRANULARITY_CALL = 0,       /**< As often as the budget allows: every call where
+                                          affordable (with an unlimited budget, every call,
+                                          as MEWE does), else every N calls. */
+    MEWE_GRANULARITY_INSTANCE = 1,   /**< One choice per function at its first call, kept
+                                          for the instance's life. */
+    MEWE_GRANULARITY_EVERY = 2,      /**< A fresh choice every N calls of the function, N =
+                                          @ref mewe_link_options.period on average (each
+                                          period is drawn at random in [N/2, 3N/2), so an
+                                          observer cannot tell when the next choice comes).
+                                          @since 0.2 */
+    MEWE_GRANULARITY_INVOCATION = 3  /**< A fresh choice for each callee whenever one of its
+                                          direct callers starts, reused for every call the
+                                          caller makes (e.g. in its loops); calls through
+                                          pointers reuse the latest. @since 0.2 */
 } mewe_granularity;
 
 /** Current version of #mewe_link_options. @since 0.1 */
-#define MEWE_LINK_OPTIONS_VERSION 1
+#define MEWE_LINK_OPTIONS_VERSION 2
 
 /**
  * Options of mewe_link_multivariant(). Fill with #MEWE_LINK_OPTIONS_INIT or
@@ -74,11 +100,31 @@ typedef struct mewe_link_options {
     mewe_granularity granularity;  /**< Default #MEWE_GRANULARITY_CALL. */
     const char *rng;               /**< RNG strategy spec; NULL means "wasi". Borrowed. */
     int trace;                     /**< Nonzero: dispatchers call `mewe_trace.record`. */
+    /** The overhead budget of the cost model (version 2): the run time a dispatcher may add
+     *  to one call of its function, as a factor of the function's estimated cost (1.10:
+     *  at most 10 % more). 0 means the default, #MEWE_MAX_OVERHEAD_DEFAULT; values below 1
+     *  are refused; `INFINITY` gives MEWE's every-call choice everywhere. Used with
+     *  #MEWE_GRANULARITY_CALL. @since 0.2 */
+    double max_overhead;
+    /** N of #MEWE_GRANULARITY_EVERY (version 2); 0 means #MEWE_PERIOD_DEFAULT. @since 0.2 */
+    unsigned int period;
+    /** Largest function, in IR instructions, whose variants are inlined into its dispatcher
+     *  (version 2): a call then costs one call, also through a function pointer; larger
+     *  functions keep their variants as functions that the dispatcher calls. 0 means
+     *  #MEWE_INLINE_LIMIT_DEFAULT; 1 inlines nothing. @since 0.2 */
+    unsigned int inline_limit;
 } mewe_link_options;
+
+/** Default of @ref mewe_link_options.max_overhead. @since 0.2 */
+#define MEWE_MAX_OVERHEAD_DEFAULT 1.10
+/** Default of @ref mewe_link_options.period. @since 0.2 */
+#define MEWE_PERIOD_DEFAULT 64
+/** Default of @ref mewe_link_options.inline_limit. @since 0.2 */
+#define MEWE_INLINE_LIMIT_DEFAULT 400
 
 /** Initializer with the defaults of #MEWE_LINK_OPTIONS_VERSION. @since 0.1 */
 #define MEWE_LINK_OPTIONS_INIT \
-    { MEWE_LINK_OPTIONS_VERSION, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 0 }
+    { MEWE_LINK_OPTIONS_VERSION, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 0, 0.0, 0, 0 }
 
 /**
  * Fills @p opts with the defaults of @p version.

@@ -309,7 +309,7 @@ def test_output_kind_follows_the_extension(bc, tmp_path):
     assert (tmp_path / "c.bc").read_bytes()[:4] == b"BC\xc0\xde"
     mewe(bc["calc"], "-o", tmp_path / "c.ll")
     text = (tmp_path / "c.ll").read_text()
-    assert "define" in text and "mewe-variant-of" in text
+    assert "define" in text and "mewe-dispatcher" in text
 
 
 @pytest.mark.parametrize("kind", ["command", "reactor", "object", "bc", "ll"])
@@ -320,7 +320,7 @@ def test_emit_forces_the_kind(bc, tmp_path, kind):
     if kind == "bc":
         assert data[:4] == b"BC\xc0\xde"
     elif kind == "ll":
-        assert b"mewe-variant-of" in data
+        assert b"mewe-dispatcher" in data
     elif kind == "object":
         assert "linking" in custom_sections(out)
     elif kind == "reactor":
@@ -366,7 +366,9 @@ def test_stage_report_prints_or_writes(bc, tmp_path):
 
 
 def test_report_file_has_the_totals(bc, tmp_path):
-    mewe(bc["fnptr"], "-o", tmp_path / "x.wasm", "--report", tmp_path / "r.json")
+    # Variants kept as functions, so that the wasm shows how many stayed distinct.
+    mewe(bc["fnptr"], "--inline-limit", "1", "-o", tmp_path / "x.wasm", "--report",
+         tmp_path / "r.json")
     rep = json.loads((tmp_path / "r.json").read_text())
     for key in ("functions", "eligible", "diversified", "dispatchers", "variants", "coverage",
                 "log10_static_paths", "instructions_before", "instructions_after",
@@ -514,9 +516,9 @@ def test_dispatch_table_fills_a_table(bc, tmp_path, default_wasm):
 
 
 def test_granularity(bc, tmp_path):
-    def variants_per_function(granularity):
+    def variants_per_function(granularity, *flags):
         wasm, trace = tmp_path / f"{granularity}.wasm", tmp_path / f"{granularity}.trace"
-        mewe(bc["fnptr"], "--trace", "--granularity", granularity, "-o", wasm)
+        mewe(bc["fnptr"], "--trace", "--granularity", granularity, *flags, "-o", wasm)
         p = wasm_run(wasm, trace=trace)
         assert p.stdout == expected("fnptr"), p.stderr
         seen = {}
@@ -527,6 +529,27 @@ def test_granularity(bc, tmp_path):
     per_call = variants_per_function("call")
     assert per_instance and all(len(v) == 1 for v in per_instance.values())
     assert any(len(v) > 1 for v in per_call.values())
+    # --period 1: every call chooses again, as per call does.
+    assert any(len(v) > 1 for v in variants_per_function("every", "--period", "1").values())
+    assert variants_per_function("invocation")
+
+
+def test_policies_in_the_report(bc, tmp_path):
+    rep = report_of(bc["fnptr"], "--granularity", "every", "--period", "8",
+                    "-o", tmp_path / "e.wasm")
+    diversified = [f for f in rep["functions"] if f["status"] == "diversified"]
+    assert diversified and all(f["policy"] == "every" and f["period"] == 8
+                               for f in diversified)
+    assert rep["link"]["granularity"] == "every" and rep["link"]["period"] == 8
+    rep = report_of(bc["fnptr"], "--max-overhead", "1e9", "-o", tmp_path / "c.wasm")
+    assert all(f["policy"] == "call" for f in rep["functions"] if "policy" in f)
+    assert wasm_run(tmp_path / "c.wasm").stdout == expected("fnptr")
+    rep = report_of(bc["fnptr"], "-o", tmp_path / "d.wasm")
+    for f in rep["functions"]:
+        if f["status"] == "diversified":
+            assert f["layout"] in ("inline", "call") and f["policy_reason"], f
+            assert f["estimated_overhead"] == pytest.approx(
+                f["estimated_dispatch_cycles"] / f["estimated_cycles_per_call"], abs=1e-3)
 
 
 def test_trace_imports_the_recorder(bc, tmp_path, default_wasm):
@@ -865,7 +888,11 @@ USAGE_ERRORS = [
     (["-O4"], ["--opt-level", "4"]),
     (["-Ofast"], ["--opt-level", "fast"]),
     (["--dispatch", "jump"], ["--dispatch", "jump", "switch|table"]),
-    (["--granularity", "thread"], ["--granularity", "thread", "call|instance"]),
+    (["--granularity", "thread"], ["--granularity", "thread", "call|instance|every|invocation"]),
+    (["--max-overhead", "0.5"], ["--max-overhead", "0.5", "out of range"]),
+    (["--max-overhead", "cheap"], ["--max-overhead", "cheap", "not a number"]),
+    (["--period", "0"], ["--period", "0", "out of range"]),
+    (["--inline-limit", "-3"], ["--inline-limit", "-3"]),
     (["--emit", "exe"], ["--emit", "exe"]),
     (["--stage", "optimize"], ["--stage", "optimize"]),
     (["--diversifier", "shuffle-all"], ["--diversifier", "shuffle-all", "unknown"]),

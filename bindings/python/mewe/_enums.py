@@ -51,6 +51,8 @@ class Granularity(enum.IntEnum):
 
     CALL = 0
     INSTANCE = 1
+    EVERY = 2
+    INVOCATION = 3
 
 
 E = TypeVar("E", bound=enum.IntEnum)

@@ -20,7 +20,7 @@ from ._loader import open_library
 # Versions of the options structs: MEWE_*_OPTIONS_VERSION in the headers.
 EMIT_OPTIONS_VERSION = 1  # emit.h
 GENERATE_OPTIONS_VERSION = 1  # variants.h
-LINK_OPTIONS_VERSION = 1  # multivariant.h
+LINK_OPTIONS_VERSION = 2  # multivariant.h
 
 # The major version whose ABI these bindings mirror (libmewe.so.0).
 ABI_MAJOR = 0
@@ -98,6 +98,9 @@ class LinkOptions(Structure):
         ("granularity", c_int),  # mewe_granularity
         ("rng", c_char_p),
         ("trace", c_int),
+        ("max_overhead", c_double),
+        ("period", c_uint),
+        ("inline_limit", c_uint),
     ]
 
 

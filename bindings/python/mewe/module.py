@@ -269,12 +269,20 @@ class Module:
 
     def link_multivariant(self, dispatch: Dispatch | str = "switch",
                           granularity: Granularity | str = "call", rng: str | None = "wasi",
-                          trace: bool = False) -> None:
+                          trace: bool = False, max_overhead: float = 0.0, period: int = 0,
+                          inline_limit: int = 0) -> None:
         """Turns every function that has variants into a dispatcher.
 
         Args:
             dispatch: ``"switch"`` (a ``br_table``) or ``"table"`` (``call_indirect``).
-            granularity: ``"call"`` (a fresh choice per call) or ``"instance"``.
+            granularity: ``"call"`` (as often as the overhead budget allows),
+                ``"instance"``, ``"every"`` (every ``period`` calls) or ``"invocation"``
+                (whenever a direct caller starts).
+            max_overhead: the cost model's budget, a factor >= 1 (0: the default;
+                ``math.inf``: a fresh choice at every call).
+            period: mean calls per choice with ``"every"`` (0: the default).
+            inline_limit: largest function, in IR instructions, whose variants live inside
+                its dispatcher (0: the default; 1: none).
             rng: an RNG strategy spec: ``"wasi"``, ``"host:module=env,name=f"``,
                 ``"fixed:seed=42"``, ...; None means ``"wasi"``.
             trace: dispatchers call the import ``mewe_trace.record(id, variant)``.
@@ -285,6 +293,9 @@ class Module:
         opts.granularity = parse(Granularity, granularity, "granularity")
         opts.rng = rng.encode() if rng is not None else None
         opts.trace = 1 if trace else 0
+        opts.max_overhead = max_overhead
+        opts.period = period
+        opts.inline_limit = inline_limit
         self._call("mewe_link_multivariant", self._handle, byref(opts))
 
     def emit(self, path: str | os.PathLike[str] | None = None,

@@ -39,6 +39,9 @@ def test_emit_original_module(sample: mewe.Module, run_wasm) -> None:
 @pytest.mark.parametrize("link", [
     {"dispatch": "table"},
     {"granularity": "instance"},
+    {"granularity": "every", "period": 2},
+    {"granularity": mewe.Granularity.INVOCATION, "inline_limit": 1},
+    {"max_overhead": float("inf")},
     {"rng": "fixed:seed=7", "dispatch": mewe.Dispatch.TABLE},
     {"rng": None},
 ])
@@ -67,6 +70,8 @@ def test_link_bad_options(sample: mewe.Module) -> None:
         sample.link_multivariant(dispatch="jump")
     with pytest.raises(ValueError, match="granularity"):
         sample.link_multivariant(granularity="daily")
+    with pytest.raises(mewe.MeweError, match="max_overhead: 0.5"):
+        sample.link_multivariant(max_overhead=0.5)
     with pytest.raises(mewe.MeweError) as info:
         sample.link_multivariant(rng="dice")
     assert info.value.code is mewe.Status.ENOTFOUND

@@ -1,0 +1,216 @@
+/* The cost model: a dispatch must never cost more than the work it guards.
+ *
+ * A function's cost per call is estimated from below by its cheapest path from entry to a
+ * return: every instruction counts one cycle, a call COST_CALL more. What a dispatch adds
+ * is estimated per policy: a fresh choice costs a draw plus an unpredictable branch
+ * (COST_DRAW); a kept choice costs a predictable counter test and branch (COST_COUNTER);
+ * variants kept as functions cost one more call (COST_CALL). Under the budget B
+ * (max_overhead), a function gets a fresh choice at every call when that adds at most
+ * (B - 1) times its cost, else every N calls with the smallest power of two N that fits,
+ * up to MEWE__PERIOD_MAX. Underestimating the body errs towards cheaper dispatch, never
+ * towards a dispatch that costs more than its function. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cost.h"
+
+#define COST_CALL 8.0
+#define COST_DRAW 24.0
+#define COST_COUNTER 5.0
+#define COST_CACHED 3.0
+
+const char *const mewe__plan_reasons[] = {
+    "policy set by the link options",
+    "unlimited budget: a fresh choice at every call",
+    "a fresh choice at every call fits the budget",
+    "a fresh choice at every call exceeds the budget; every N calls fits",
+    "over the budget even at the longest period: the function is very small for a dispatch",
+};
+const size_t mewe__plan_reason_count = sizeof mewe__plan_reasons / sizeof *mewe__plan_reasons;
+
+enum { WHY_FORCED, WHY_UNLIMITED, WHY_CALL_FITS, WHY_EVERY_FITS, WHY_OVER };
+
+const char *mewe__granularity_name(mewe_granularity g)
+{
+    switch (g) {
+    case MEWE_GRANULARITY_CALL: return "call";
+    case MEWE_GRANULARITY_INSTANCE: return "instance";
+    case MEWE_GRANULARITY_EVERY: return "every";
+    case MEWE_GRANULARITY_INVOCATION: return "invocation";
+    }
+    return "?";
+}
+
+static double instruction_cost(LLVMValueRef inst)
+{
+    LLVMOpcode op = LLVMGetInstructionOpcode(inst);
+    if (op == LLVMPHI)
+        return 0.0;
+    if (op == LLVMCall || op == LLVMInvoke) {
+        LLVMValueRef callee = LLVMGetCalledValue(inst);
+        if (callee && LLVMIsAFunction(callee) && LLVMGetIntrinsicID(callee))
+            return 1.0; /* lowered inline, or debug and lifetime markers that vanish */
+        return 1.0 + COST_CALL;
+    }
+    return 1.0;
+}
+
+static double block_cost(LLVMBasicBlockRef bb)
+{
+    double c = 0.0;
+    for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
+        c += instruction_cost(i);
+    return c;
+}
+
+/* The cheapest path from the entry to a return, by Dijkstra over the blocks (small: a
+ * linear scan for the next block is enough). A function that never returns costs its
+ * whole body. */
+static double cheapest_path(LLVMValueRef fn)
+{
+    unsigned n = LLVMCountBasicBlocks(fn);
+    LLVMBasicBlockRef *bbs = malloc((n ? n : 1) * sizeof *bbs);
+    double *dist = malloc((n ? n : 1) * sizeof *dist);
+    double *own = malloc((n ? n : 1) * sizeof *own);
+    char *done = calloc(n ? n : 1, 1);
+    double best = INFINITY, total = 0.0;
+    if (!bbs || !dist || !own || !done)
+        goto out;
+    LLVMGetBasicBlocks(fn, bbs);
+    for (unsigned i = 0; i < n; i++) {
+        own[i] = block_cost(bbs[i]);
+        total += own[i];
+        dist[i] = INFINITY;
+    }
+    if (n)
+        dist[0] = own[0];
+    for (;;) {
+        unsigned at = n;
+        for (unsigned i = 0; i < n; i++) {
+            if (!done[i] && dist[i] < INFINITY && (at == n || dist[i] < dist[at]))
+                at = i;
+        }
+        if (at == n)
+            break;
+        done[at] = 1;
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(bbs[at]);
+        if (!term)
+            continue;
+        if (LLVMGetInstructionOpcode(term) == LLVMRet) {
+            best = dist[at];
+            break;
+        }
+        unsigned ns = LLVMGetNumSuccessors(term);
+        for (unsigned s = 0; s < ns; s++) {
+            LLVMBasicBlockRef succ = LLVMGetSuccessor(term, s);
+            for (unsigned j = 0; j < n; j++) {
+                if (bbs[j] == succ && dist[at] + own[j] < dist[j])
+                    dist[j] = dist[at] + own[j];
+            }
+        }
+    }
+out:
+    free(bbs);
+    free(dist);
+    free(own);
+    free(done);
+    return isinf(best) ? total : best;
+}
+
+static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
+{
+    double extra = p->inlined ? 0.0 : COST_CALL;
+    p->policy = s->granularity;
+    p->why = WHY_FORCED;
+    switch (s->granularity) {
+    case MEWE_GRANULARITY_EVERY:
+        p->period = s->period;
+        p->added = extra + COST_COUNTER + COST_DRAW / s->period;
+        break;
+    case MEWE_GRANULARITY_CALL:
+        p->added = extra + COST_DRAW;
+        break;
+    default:
+        p->added = extra + COST_CACHED;
+        break;
+    }
+}
+
+void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t variants,
+                           bool inlinable, const mewe__link_settings *s)
+{
+    mewe__plan p = {.variants = variants};
+    unsigned size = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(original); bb;
+         bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
+            size++;
+    }
+    p.inlined = inlinable && s->dispatch == MEWE_DISPATCH_SWITCH && size <= s->inline_limit;
+    p.body = cheapest_path(original);
+    if (p.body < 1.0)
+        p.body = 1.0;
+    /* Only the default policy is the cost model's to choose; explicit ones are obeyed, and
+     * with tracing every call is a choice so that the trace shows the randomness. */
+    if (s->granularity != MEWE_GRANULARITY_CALL || s->trace) {
+        plan_forced(&p, s);
+        *out = p;
+        return;
+    }
+    double extra = p.inlined ? 0.0 : COST_CALL;
+    double allowed = (s->max_overhead - 1.0) * p.body;
+    if (isinf(s->max_overhead) || extra + COST_DRAW <= allowed) {
+        p.policy = MEWE_GRANULARITY_CALL;
+        p.added = extra + COST_DRAW;
+        p.why = isinf(s->max_overhead) ? WHY_UNLIMITED : WHY_CALL_FITS;
+        *out = p;
+        return;
+    }
+    p.policy = MEWE_GRANULARITY_EVERY;
+    p.why = WHY_OVER;
+    for (p.period = 2; p.period <= MEWE__PERIOD_MAX; p.period *= 2) {
+        if (extra + COST_COUNTER + COST_DRAW / p.period <= allowed) {
+            p.why = WHY_EVERY_FITS;
+            break;
+        }
+    }
+    if (p.period > MEWE__PERIOD_MAX)
+        p.period = MEWE__PERIOD_MAX;
+    p.added = extra + COST_COUNTER + COST_DRAW / p.period;
+    *out = p;
+}
+
+void mewe__plan_format(const mewe__plan *p, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u", mewe__granularity_name(p->policy),
+             p->period, p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why);
+}
+
+bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
+{
+    char buf[160], policy[16], layout[16];
+    if (len >= sizeof buf)
+        return false;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    mewe__plan p = {0};
+    if (sscanf(buf, "%15s %u %15s %zu %lf %lf %u", policy, &p.period, layout, &p.variants,
+               &p.body, &p.added, &p.why) != 7 || p.why >= mewe__plan_reason_count)
+        return false;
+    static const mewe_granularity all[] = {MEWE_GRANULARITY_CALL, MEWE_GRANULARITY_INSTANCE,
+                                           MEWE_GRANULARITY_EVERY, MEWE_GRANULARITY_INVOCATION};
+    bool known = false;
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        if (strcmp(policy, mewe__granularity_name(all[i])) == 0) {
+            p.policy = all[i];
+            known = true;
+        }
+    }
+    p.inlined = strcmp(layout, "inline") == 0;
+    if (!known || (!p.inlined && strcmp(layout, "call") != 0))
+        return false;
+    *out = p;
+    return true;
+}
