@@ -1,7 +1,8 @@
 /* The cost model: a dispatch must never cost more than the work it guards.
  *
  * A function's cost per call is estimated from below by its cheapest path from entry to a
- * return: every instruction counts one cycle, a call COST_CALL more. What a dispatch adds
+ * return: an instruction counts COST_INSTRUCTION cycles (superscalar cores run two or three
+ * simple wasm instructions per cycle once compiled), a call COST_CALL more. What a dispatch adds
  * is estimated per policy: a fresh choice costs a draw plus an unpredictable branch
  * (COST_DRAW); a kept choice costs a predictable counter test and branch (COST_COUNTER);
  * variants kept as functions cost one more call (COST_CALL). Under the budget B
@@ -16,6 +17,7 @@
 
 #include "cost.h"
 
+#define COST_INSTRUCTION 0.4
 #define COST_CALL 8.0
 #define COST_DRAW 24.0
 #define COST_COUNTER 5.0
@@ -51,10 +53,10 @@ static double instruction_cost(LLVMValueRef inst)
     if (op == LLVMCall || op == LLVMInvoke) {
         LLVMValueRef callee = LLVMGetCalledValue(inst);
         if (callee && LLVMIsAFunction(callee) && LLVMGetIntrinsicID(callee))
-            return 1.0; /* lowered inline, or debug and lifetime markers that vanish */
-        return 1.0 + COST_CALL;
+            return COST_INSTRUCTION; /* lowered inline, or markers that vanish */
+        return COST_INSTRUCTION + COST_CALL;
     }
-    return 1.0;
+    return COST_INSTRUCTION;
 }
 
 static double block_cost(LLVMBasicBlockRef bb)
@@ -150,11 +152,11 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t varian
     }
     p.inlined = inlinable && s->dispatch == MEWE_DISPATCH_SWITCH && size <= s->inline_limit;
     p.body = cheapest_path(original);
-    if (p.body < 1.0)
-        p.body = 1.0;
-    /* Only the default policy is the cost model's to choose; explicit ones are obeyed, and
-     * with tracing every call is a choice so that the trace shows the randomness. */
-    if (s->granularity != MEWE_GRANULARITY_CALL || s->trace) {
+    if (p.body < COST_INSTRUCTION)
+        p.body = COST_INSTRUCTION;
+    /* Only the default policy is the cost model's to choose; explicit ones are obeyed.
+     * Tracing changes nothing here: a trace shows the program as it runs untraced. */
+    if (s->granularity != MEWE_GRANULARITY_CALL) {
         plan_forced(&p, s);
         *out = p;
         return;

@@ -163,7 +163,13 @@ static void run_traced(const char *wasm, const char *trace_file)
 START_TEST(per_call_uses_every_variant)
 {
     mewe_module *m = load_fixture("recursion.c");
-    build(m, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 1, tpath("t.wasm"));
+    /* An unlimited budget: a fresh choice at every call, as MEWE makes. */
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.max_overhead = INFINITY;
+    o.trace = 1;
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &o));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("t.wasm")));
     run_traced(tpath("t.wasm"), tpath("trace.txt"));
     unsigned seen[64][8];
     size_t lines;
@@ -565,6 +571,7 @@ START_TEST(external_variants_join_the_dispatcher)
     ck_assert_ptr_nonnull(LLVMGetNamedFunction(mewe_module_get_llvm(a), "sum_to.mewe.v1"));
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
     o.trace = 1;
+    o.max_overhead = INFINITY; /* 200 calls: a fresh choice at each, for distinct traces */
     ck_assert_mewe_ok(mewe_link_multivariant(a, &o));
     ck_assert_mewe_ok(mewe_emit_wasm(a, NULL, tpath("ext.wasm")));
     /* One shared `calls` counter: a copied global would print fewer calls. */
