@@ -29,10 +29,20 @@ const char *const mewe__plan_reasons[] = {
     "a fresh choice at every call fits the budget",
     "a fresh choice at every call exceeds the budget; every N calls fits",
     "over the budget even at the longest period: the function is very small for a dispatch",
+    "profile: never called in the profile run, so a choice per call costs nothing",
+    "profile: the whole run's budget affords a choice per call",
 };
 const size_t mewe__plan_reason_count = sizeof mewe__plan_reasons / sizeof *mewe__plan_reasons;
 
-enum { WHY_FORCED, WHY_UNLIMITED, WHY_CALL_FITS, WHY_EVERY_FITS, WHY_OVER };
+enum {
+    WHY_FORCED,
+    WHY_UNLIMITED,
+    WHY_CALL_FITS,
+    WHY_EVERY_FITS,
+    WHY_OVER,
+    WHY_UNCALLED,
+    WHY_RUN_BUDGET
+};
 
 const char *mewe__granularity_name(mewe_granularity g)
 {
@@ -121,6 +131,12 @@ out:
     return isinf(best) ? total : best;
 }
 
+double mewe__function_cost(LLVMValueRef fn)
+{
+    double c = cheapest_path(fn);
+    return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
+}
+
 static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
 {
     double extra = p->inlined ? 0.0 : COST_CALL;
@@ -143,7 +159,7 @@ static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
 void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t variants,
                            bool inlinable, const mewe__link_settings *s)
 {
-    mewe__plan p = {.variants = variants};
+    mewe__plan p = {.variants = variants, .calls = -1.0};
     unsigned size = 0;
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(original); bb;
          bb = LLVMGetNextBasicBlock(bb)) {
@@ -151,9 +167,7 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t varian
             size++;
     }
     p.inlined = inlinable && s->dispatch == MEWE_DISPATCH_SWITCH && size <= s->inline_limit;
-    p.body = cheapest_path(original);
-    if (p.body < COST_INSTRUCTION)
-        p.body = COST_INSTRUCTION;
+    p.body = mewe__function_cost(original);
     /* Only the default policy is the cost model's to choose; explicit ones are obeyed.
      * Tracing changes nothing here: a trace shows the program as it runs untraced. */
     if (s->granularity != MEWE_GRANULARITY_CALL) {
@@ -184,22 +198,88 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t varian
     *out = p;
 }
 
+double mewe__run_cycles(LLVMModuleRef llvm, const mewe_profile *profile)
+{
+    double total = 0.0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        unsigned long long calls;
+        if (!LLVMIsDeclaration(f) && mewe_profile_calls(&calls, profile, name) == MEWE_OK)
+            total += (double)calls * (mewe__function_cost(f) + COST_CALL);
+    }
+    return total;
+}
+
+static double per_call_cost(const mewe__plan *p)
+{
+    return (p->inlined ? 0.0 : COST_CALL) + COST_DRAW;
+}
+
+typedef struct upgrade {
+    size_t plan;
+    double extra; /* cycles per run that a choice per call would add */
+} upgrade;
+
+static int by_extra(const void *a, const void *b)
+{
+    double x = ((const upgrade *)a)->extra, y = ((const upgrade *)b)->extra;
+    return x < y ? -1 : x > y;
+}
+
+void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
+                             const mewe__link_settings *s, mewe__run_estimate *est)
+{
+    *est = (mewe__run_estimate){.cycles = run_cycles};
+    for (size_t i = 0; i < n; i++)
+        est->dispatch += plans[i].calls * plans[i].added;
+    upgrade *ups = malloc((n ? n : 1) * sizeof *ups);
+    size_t m = 0;
+    for (size_t i = 0; ups && s->granularity == MEWE_GRANULARITY_CALL && i < n; i++) {
+        if (plans[i].policy == MEWE_GRANULARITY_EVERY)
+            ups[m++] = (upgrade){i, plans[i].calls * (per_call_cost(&plans[i]) -
+                                                      plans[i].added)};
+    }
+    if (ups)
+        qsort(ups, m, sizeof *ups, by_extra);
+    double budget = (s->max_overhead - 1.0) * run_cycles;
+    for (size_t k = 0; k < m && (ups[k].extra <= 0 || est->dispatch + ups[k].extra <= budget);
+         k++) {
+        mewe__plan *p = &plans[ups[k].plan];
+        est->dispatch += ups[k].extra;
+        p->policy = MEWE_GRANULARITY_CALL;
+        p->period = 0;
+        p->added = per_call_cost(p);
+        p->why = p->calls == 0 ? WHY_UNCALLED : WHY_RUN_BUDGET;
+    }
+    free(ups);
+    for (size_t i = 0; i < n; i++) {
+        est->calls += plans[i].calls;
+        switch (plans[i].policy) {
+        case MEWE_GRANULARITY_CALL: est->choices += plans[i].calls; break;
+        case MEWE_GRANULARITY_EVERY: est->choices += plans[i].calls / plans[i].period; break;
+        default: break; /* per instance or invocation: not known from call counts */
+        }
+    }
+}
+
 void mewe__plan_format(const mewe__plan *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u", mewe__granularity_name(p->policy),
-             p->period, p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why);
+    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u %.0f", mewe__granularity_name(p->policy),
+             p->period, p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why,
+             p->calls);
 }
 
 bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
 {
-    char buf[160], policy[16], layout[16];
+    char buf[200], policy[16], layout[16];
     if (len >= sizeof buf)
         return false;
     memcpy(buf, text, len);
     buf[len] = '\0';
     mewe__plan p = {0};
-    if (sscanf(buf, "%15s %u %15s %zu %lf %lf %u", policy, &p.period, layout, &p.variants,
-               &p.body, &p.added, &p.why) != 7 || p.why >= mewe__plan_reason_count)
+    if (sscanf(buf, "%15s %u %15s %zu %lf %lf %u %lf", policy, &p.period, layout, &p.variants,
+               &p.body, &p.added, &p.why, &p.calls) != 8 || p.why >= mewe__plan_reason_count)
         return false;
     static const mewe_granularity all[] = {MEWE_GRANULARITY_CALL, MEWE_GRANULARITY_INSTANCE,
                                            MEWE_GRANULARITY_EVERY, MEWE_GRANULARITY_INVOCATION};

@@ -20,6 +20,7 @@ typedef struct mewe__link_settings {
     double max_overhead;
     unsigned period;
     unsigned inline_limit;
+    const mewe_profile *profile;
 } mewe__link_settings;
 
 /* The longest period the cost model picks: a small hot function still gets a fresh choice
@@ -34,8 +35,17 @@ typedef struct mewe__plan {
     size_t variants;  /* bodies to choose from, the original's included */
     double body;      /* one call of the function, its cheapest path */
     double added;     /* what the dispatch adds to one call, on average */
+    double calls;     /* calls in the profile run, or -1 without a profile */
     unsigned why;     /* index into mewe__plan_reasons */
 } mewe__plan;
+
+/* What a profile says about the whole run, under the plans. */
+typedef struct mewe__run_estimate {
+    double cycles;   /* of every profiled function, their cheapest paths */
+    double dispatch; /* what the dispatchers add */
+    double calls;    /* calls of diversified functions */
+    double choices;  /* fresh choices */
+} mewe__run_estimate;
 
 extern const char *const mewe__plan_reasons[];
 extern const size_t mewe__plan_reason_count;
@@ -44,6 +54,20 @@ extern const size_t mewe__plan_reason_count;
  * `inlinable` tells whether its variants can be moved into it. */
 void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t variants,
                            bool inlinable, const mewe__link_settings *s);
+
+/* A function's estimated cycles per call: its cheapest path from entry to a return. */
+double mewe__function_cost(LLVMValueRef fn);
+
+/* A profiled run's estimated cycles: each counted call costs its function's cheapest path
+ * plus the call itself (wherever it came from, through a pointer too). */
+double mewe__run_cycles(LLVMModuleRef llvm, const mewe_profile *profile);
+
+/* With a profile, spends the budget over the whole run: functions the run never called
+ * choose at every call, then the others in order of what a choice per call would add,
+ * while the run's estimated overhead stays within the budget. `plans[i].calls` must be
+ * set; `run_cycles` is the run's estimated cycles. Fills `est`. */
+void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
+                             const mewe__link_settings *s, mewe__run_estimate *est);
 
 /* The plan as a string attribute value, and back (false when `text` is not one). The
  * report reads it from the dispatcher, so that it describes the module it is given. */

@@ -13,6 +13,7 @@
 #include "cost.h"
 #include "irutil.h"
 #include "plugin.h"
+#include "profile.h"
 #include "strbuf.h"
 #include "variants.h"
 
@@ -26,6 +27,8 @@ typedef struct linking {
     mewe__spec rng;
     LLVMTypeRef i32, ptr;
     LLVMValueRef trace_fn;
+    mewe__run_estimate run; /* with a profile */
+    size_t profile_unmatched;
 } linking;
 
 /* One function with variants, once linked. */
@@ -92,6 +95,7 @@ static int read_options(mewe_context *ctx, const mewe_link_options *opts,
         .max_overhead = o.max_overhead != 0.0 ? o.max_overhead : MEWE_MAX_OVERHEAD_DEFAULT,
         .period = o.period ? o.period : MEWE_PERIOD_DEFAULT,
         .inline_limit = o.inline_limit ? o.inline_limit : MEWE_INLINE_LIMIT_DEFAULT,
+        .profile = o.profile,
     };
     return MEWE_OK;
 }
@@ -497,7 +501,8 @@ static void mark_dispatcher(linking *l, dispatch *d)
                                                       (unsigned)strlen(text)));
 }
 
-static int build_dispatcher(linking *l, mewe__family *fam, dispatch *d)
+/* What the cost model plans for one family, before anything is built. */
+static int plan_dispatcher(linking *l, mewe__family *fam, dispatch *d)
 {
     d->f = fam->original;
     d->name = fam->name;
@@ -508,6 +513,32 @@ static int build_dispatcher(linking *l, mewe__family *fam, dispatch *d)
     d->all[0] = d->f;
     memcpy(d->all + 1, fam->variants, fam->count * sizeof *d->all);
     mewe__plan_dispatcher(&d->plan, d->f, d->n, inlinable(fam), &l->s);
+    unsigned long long calls;
+    if (l->s.profile)
+        d->plan.calls = mewe_profile_calls(&calls, l->s.profile, d->name) == MEWE_OK
+                            ? (double)calls
+                            : 0.0;
+    return MEWE_OK;
+}
+
+/* A profile of another program is no guide: say how much of it does not fit. */
+static int check_profile(linking *l, const char *module_name)
+{
+    size_t total = mewe_profile_function_count(l->s.profile);
+    l->profile_unmatched = mewe__profile_unmatched(l->s.profile, l->llvm);
+    if (total > 0 && l->profile_unmatched == total)
+        return mewe__error(l->ctx, MEWE_EINVAL, "link option profile: none of its %zu "
+                           "functions is defined in '%s': a profile of another program?",
+                           total, module_name);
+    if (l->profile_unmatched)
+        mewe__log(l->ctx, MEWE_LOG_WARN, "%zu of the profile's %zu functions are not defined "
+                  "in '%s' (a profile of another version?); they are ignored",
+                  l->profile_unmatched, total, module_name);
+    return MEWE_OK;
+}
+
+static int build_dispatcher(linking *l, dispatch *d)
+{
     for (size_t i = 0; i < d->n; i++)
         strip_effects_fn(d->all[i]);
     strip_effects_calls(d->f);
@@ -597,22 +628,38 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
             continue;
         fam->original = f;
         ds[n].id = n;
-        rc = build_dispatcher(l, fam, &ds[n++]);
+        rc = plan_dispatcher(l, fam, &ds[n++]);
     }
+    if (rc == MEWE_OK && l->s.profile) {
+        mewe__plan *plans = malloc((n ? n : 1) * sizeof *plans);
+        if (!plans)
+            rc = mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+        for (unsigned i = 0; plans && i < n; i++)
+            plans[i] = ds[i].plan;
+        if (plans)
+            mewe__plan_with_profile(plans, n, mewe__run_cycles(l->llvm, l->s.profile), &l->s,
+                                    &l->run);
+        for (unsigned i = 0; plans && i < n; i++)
+            ds[i].plan = plans[i];
+        free(plans);
+    }
+    for (unsigned i = 0; rc == MEWE_OK && i < n; i++)
+        rc = build_dispatcher(l, &ds[i]);
     /* Once every dispatcher exists: callers' choices go before their own dispatch code. */
     for (unsigned i = 0; rc == MEWE_OK && i < n; i++) {
         if (ds[i].plan.policy == MEWE_GRANULARITY_INVOCATION)
             rc = build_caller_choices(l, &ds[i]);
     }
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < fams->count; i++)
         free(ds[i].all);
     free(ds);
     *count = n;
     return rc;
 }
 
-static char *link_summary(const mewe__link_settings *s, const char *rng, unsigned dispatchers)
+static char *link_summary(const linking *l, const char *rng, unsigned dispatchers)
 {
+    const mewe__link_settings *s = &l->s;
     mewe__strbuf b = {0};
     mewe__strbuf_add(&b, "{\"dispatch\": \"%s\", \"granularity\": \"%s\", \"rng\": ",
                      s->dispatch == MEWE_DISPATCH_TABLE ? "table" : "switch",
@@ -623,8 +670,20 @@ static char *link_summary(const mewe__link_settings *s, const char *rng, unsigne
         mewe__strbuf_add(&b, "null");
     else
         mewe__strbuf_add(&b, "%.4g", s->max_overhead);
-    mewe__strbuf_add(&b, ", \"period\": %u, \"inline_limit\": %u, \"dispatchers\": %u}",
+    mewe__strbuf_add(&b, ", \"period\": %u, \"inline_limit\": %u, \"dispatchers\": %u",
                      s->period, s->inline_limit, dispatchers);
+    if (s->profile) {
+        const mewe__run_estimate *r = &l->run;
+        mewe__strbuf_add(&b, ", \"profile\": {\"functions\": %zu, \"unmatched\": %zu, "
+                         "\"estimated_cycles_per_run\": %.0f, "
+                         "\"estimated_dispatch_cycles_per_run\": %.0f, "
+                         "\"estimated_overhead\": %.4f, \"calls_to_diversified_per_run\": %.0f, "
+                         "\"choices_per_run\": %.0f, \"redraw_share\": %.4f}",
+                         mewe_profile_function_count(s->profile), l->profile_unmatched,
+                         r->cycles, r->dispatch, r->cycles > 0 ? r->dispatch / r->cycles : 0.0,
+                         r->calls, r->choices, r->calls > 0 ? r->choices / r->calls : 0.0);
+    }
+    mewe__strbuf_add(&b, "}");
     size_t len;
     return mewe__strbuf_take(&b, &len);
 }
@@ -662,11 +721,13 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
     unsigned dispatchers = 0;
     if (!l.llvm || mewe__families_collect(&fams, l.llvm) != MEWE_OK)
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
+    if (rc == MEWE_OK && l.s.profile)
+        rc = check_profile(&l, module->name);
     if (rc == MEWE_OK)
         rc = build_all(&l, &fams, &dispatchers);
     if (rc == MEWE_OK)
         rc = verify_linked(&l, module->name);
-    char *summary = rc == MEWE_OK ? link_summary(&l.s, l.rng.text, dispatchers) : NULL;
+    char *summary = rc == MEWE_OK ? link_summary(&l, l.rng.text, dispatchers) : NULL;
     if (rc == MEWE_OK && !summary)
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     if (rc == MEWE_OK && dispatchers > 0) {

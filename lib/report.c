@@ -39,6 +39,8 @@ static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
                      p->added / p->body);
     const char *why = mewe__plan_reasons[p->why];
     mewe__strbuf_json(s, why, strlen(why));
+    if (p->calls >= 0)
+        mewe__strbuf_add(s, ", \"profile_calls\": %.0f", p->calls);
     t->inlined += p->inlined;
     t->per_policy[p->policy]++;
 }

@@ -11,7 +11,7 @@ const char *mewe_status_str(int status)
     case MEWE_EINVAL: return "invalid argument";
     case MEWE_ENOMEM: return "out of memory";
     case MEWE_EIO: return "input/output error";
-    case MEWE_EPARSE: return "not valid LLVM bitcode or IR";
+    case MEWE_EPARSE: return "not valid LLVM bitcode or IR, or a malformed profile";
     case MEWE_EVERIFY: return "module fails verification";
     case MEWE_EVERSION: return "unknown options or descriptor version";
     case MEWE_ETARGET: return "unsupported target or code generation failure";

@@ -103,7 +103,7 @@ START_TEST(default_plan_follows_the_costs)
                             &invocation), 4);
     ck_assert_uint_ge(call, 1);
     ck_assert_uint_ge(every, 1);
-    ck_assert_uint_eq(call + every, 5);
+    ck_assert_uint_eq(call + every, 6);
     ck_assert_uint_eq(instance + invocation, 0);
     free(json);
 }
@@ -117,7 +117,7 @@ START_TEST(unlimited_budget_chooses_at_every_call)
     link_emit(m, &o, tpath("c.wasm"));
     run_same_as_expected(tpath("c.wasm"), "costs.c", NULL);
     char *json = report(m), buf[160];
-    const char *names[] = {"tiny", "heavy", "step", "block", "main"};
+    const char *names[] = {"tiny", "heavy", "step", "block", "rare", "__main_argc_argv"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         ck_assert_str_eq(field(function_json(json, names[i]), "policy", buf, sizeof buf),
                          "\"call\"");
@@ -288,6 +288,164 @@ START_TEST(link_options_versions_and_values)
 }
 END_TEST
 
+
+/* An instrumented build of costs.c, run: its profile (standard error) in tpath(name). */
+static void profile_run(const char *name)
+{
+    mewe_module *m = load_fixture("costs.c");
+    ck_assert_mewe_ok(mewe_module_instrument_profile(m));
+    ck_assert_mewe_fails(mewe_module_instrument_profile(m), MEWE_ESTATE, "already");
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("prof.wasm")));
+    mewe_module_free(m);
+    wasm_run_result r;
+    ck_assert_int_eq(wasm_run(&r, tpath("prof.wasm"), NULL, NULL, NULL, 0), 0);
+    ck_assert_int_eq(r.exit_code, 0);
+    char *expected = expected_output("costs.c");
+    ck_assert_str_eq(r.out, expected); /* the program's own output is untouched */
+    free(expected);
+    write_file(tpath(name), r.err, strlen(r.err));
+    wasm_run_result_free(&r);
+}
+
+START_TEST(profile_counts_calls)
+{
+    profile_run("p.txt");
+    mewe_profile *p;
+    ck_assert_mewe_ok(mewe_profile_load(&p, tctx, tpath("p.txt")));
+    static const struct {
+        const char *name;
+        unsigned long long calls;
+    } want[] = {{"tiny", 20000}, {"heavy", 200}, {"block", 20}, {"step", 1000}, {"rare", 0}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        unsigned long long calls = 99;
+        ck_assert_int_eq(mewe_profile_calls(&calls, p, want[i].name), MEWE_OK);
+        ck_assert_msg(calls == want[i].calls, "%s: %llu calls", want[i].name, calls);
+    }
+    unsigned long long calls;
+    ck_assert_int_eq(mewe_profile_calls(&calls, p, "nowhere"), MEWE_ENOTFOUND);
+    ck_assert_uint_eq(mewe_profile_function_count(p), 6); /* main too */
+    mewe_profile_free(p);
+    /* Per call site: block calls step 50 times per call. */
+    char *text = read_file(tpath("p.txt"), NULL);
+    ck_assert_ptr_nonnull(strstr(text, "mewe-profile site 1000 block 0 step\n"));
+    ck_assert_ptr_nonnull(strstr(text, "mewe-profile end 6\n"));
+    /* Two runs in one file add up. */
+    size_t len = strlen(text);
+    char *twice = malloc(2 * len + 1);
+    memcpy(twice, text, len);
+    memcpy(twice + len, text, len + 1);
+    write_file(tpath("p2.txt"), twice, 2 * len);
+    ck_assert_mewe_ok(mewe_profile_load(&p, tctx, tpath("p2.txt")));
+    ck_assert_int_eq(mewe_profile_calls(&calls, p, "tiny"), MEWE_OK);
+    ck_assert_uint_eq(calls, 40000);
+    mewe_profile_free(p);
+    free(twice);
+    free(text);
+}
+END_TEST
+
+static void on_log(mewe_log_level level, const char *message, void *data)
+{
+    if (level == MEWE_LOG_WARN && strstr(message, "profile"))
+        snprintf((char *)data, 512, "%s", message);
+}
+
+START_TEST(profile_guides_the_plan)
+{
+    profile_run("p.txt");
+    mewe_profile *p;
+    ck_assert_mewe_ok(mewe_profile_load(&p, tctx, tpath("p.txt")));
+    mewe_module *m = load_fixture("costs.c");
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.profile = p;
+    link_emit(m, &o, tpath("g.wasm"));
+    run_same_as_expected(tpath("g.wasm"), "costs.c", NULL);
+    char *json = report(m), buf[200];
+    /* Never called: a choice per call is free. Called 20000 times in a tiny body: the
+     * whole run cannot afford it. */
+    const char *rare = function_json(json, "rare");
+    ck_assert_str_eq(field(rare, "policy", buf, sizeof buf), "\"call\"");
+    ck_assert_str_eq(field(rare, "profile_calls", buf, sizeof buf), "0");
+    ck_assert_ptr_nonnull(strstr(field(rare, "policy_reason", buf, sizeof buf), "never"));
+    const char *tiny = function_json(json, "tiny");
+    ck_assert_str_eq(field(tiny, "profile_calls", buf, sizeof buf), "20000");
+    const char *prof = strstr(json, "\"profile\": {");
+    ck_assert_ptr_nonnull(prof);
+    double overhead = strtod(strstr(prof, "\"estimated_overhead\": ") + 22, NULL);
+    double choices = strtod(strstr(prof, "\"choices_per_run\": ") + 19, NULL);
+    ck_assert_ptr_nonnull(strstr(prof, "\"unmatched\": 0"));
+    ck_assert_msg(choices >= 20000.0 / 1024, "%.0f choices per run", choices);
+    ck_assert_msg(overhead > 0, "estimated overhead %.4f", overhead);
+    free(json);
+    /* A profile of another version of the program: a warning counts what is missing. */
+    char warning[512] = "";
+    mewe_context_set_log_callback(tctx, on_log, MEWE_LOG_WARN, warning);
+    static const char other[] = "mewe-profile 1\nmewe-profile fn 5 tiny\n"
+                                "mewe-profile fn 9 gone\nmewe-profile end 2\n";
+    write_file(tpath("other.txt"), other, strlen(other));
+    mewe_profile *q;
+    ck_assert_mewe_ok(mewe_profile_load(&q, tctx, tpath("other.txt")));
+    mewe_module *m2 = load_fixture("costs.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m2, NULL));
+    o.profile = q;
+    ck_assert_mewe_ok(mewe_link_multivariant(m2, &o));
+    ck_assert_msg(strstr(warning, "1 of the profile's 2 functions") != NULL, "%s", warning);
+    mewe_profile_free(q);
+    /* ... and one of another program: nothing matches, an error. */
+    static const char alien[] = "mewe-profile 1\nmewe-profile fn 5 alien\nmewe-profile end 1\n";
+    write_file(tpath("alien.txt"), alien, strlen(alien));
+    ck_assert_mewe_ok(mewe_profile_load(&q, tctx, tpath("alien.txt")));
+    mewe_module *m3 = load_fixture("costs.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m3, NULL));
+    o.profile = q;
+    ck_assert_mewe_fails(mewe_link_multivariant(m3, &o), MEWE_EINVAL, "none of its 1");
+    /* The failed link left the module as it was: variants, no dispatcher. */
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(mewe_module_get_llvm(m3), "tiny.mewe.v1"));
+    mewe_profile_free(q);
+    mewe_profile_free(p);
+}
+END_TEST
+
+START_TEST(bad_profiles)
+{
+    static const struct {
+        const char *text, *needle;
+    } cases[] = {
+        {"", "holds no profile"},
+        {"hello\nworld\n", "holds no profile"},
+        {"mewe-profile 2\n", "version '2' unknown"},
+        {"mewe-profile 1\nmewe-profile fn 3 f\n", "cut short"},
+        {"mewe-profile 1\nmewe-profile fn many f\nmewe-profile end 1\n", "line 2: malformed"},
+        {"mewe-profile 1\nmewe-profile fn 3\nmewe-profile end 1\n", "line 2: malformed"},
+        {"mewe-profile 1\nmewe-profile fn 3 f\nmewe-profile end 2\n", "announces 2"},
+        {"mewe-profile 1\nmewe-profile site 3 f\nmewe-profile end 0\n", "line 2: malformed"},
+        {"mewe-profile 1\nmewe-profile bogus\nmewe-profile end 0\n", "line 2: malformed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_file(tpath("bad.txt"), cases[i].text, strlen(cases[i].text));
+        mewe_profile *p = (mewe_profile *)1;
+        ck_assert_mewe_fails(mewe_profile_load(&p, tctx, tpath("bad.txt")), MEWE_EPARSE,
+                             cases[i].needle);
+        ck_assert_ptr_null(p);
+    }
+    mewe_profile *p;
+    ck_assert_mewe_fails(mewe_profile_load(&p, tctx, tpath("missing.txt")), MEWE_EIO,
+                         "missing.txt");
+    ck_assert_int_eq(mewe_profile_load(NULL, tctx, "x"), MEWE_EINVAL);
+    mewe_profile_free(NULL);
+    /* Instrumenting needs a main, and the program as loaded. */
+    mewe_module *m;
+    static const char lib[] = "target triple = \"wasm32-unknown-wasi\"\n"
+                              "define i32 @f(i32 %x) {\n  ret i32 %x\n}\n";
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, lib, sizeof lib - 1, "lib.ll"));
+    ck_assert_mewe_fails(mewe_module_instrument_profile(m), MEWE_ENOTFOUND, "defines no main");
+    mewe_module *v = load_fixture("costs.c");
+    ck_assert_mewe_ok(mewe_generate_variants(v, NULL));
+    ck_assert_mewe_fails(mewe_module_instrument_profile(v), MEWE_ESTATE, "variants");
+    ck_assert_int_eq(mewe_module_instrument_profile(NULL), MEWE_EINVAL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cost");
@@ -300,6 +458,9 @@ int main(void)
     tcase_add_test(tc, layouts);
     tcase_add_test(tc, layouts_with_debug_info);
     tcase_add_test(tc, link_options_versions_and_values);
+    tcase_add_test(tc, profile_counts_calls);
+    tcase_add_test(tc, profile_guides_the_plan);
+    tcase_add_test(tc, bad_profiles);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

@@ -41,6 +41,8 @@ typedef struct cli {
     int kind; /* a cli_kind, or -1 before it is known */
     const char *output;
     const char *report;
+    const char *profile;  /* --profile FILE */
+    bool profile_gen;     /* --profile-gen */
     strlist inputs, variants_from, diversifiers, allow, deny, exports, link_args;
     strlist owned; /* strings made while parsing (-lLIB), freed with the cli */
     mewe_generate_options gen;

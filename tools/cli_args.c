@@ -193,6 +193,8 @@ static int apply(cli *c, int id, value v)
     case OPT_MAX_OVERHEAD: c->link.max_overhead = v.d; break;
     case OPT_PERIOD: c->link.period = (unsigned)v.u; break;
     case OPT_INLINE_LIMIT: c->link.inline_limit = (unsigned)v.u; break;
+    case OPT_PROFILE: c->profile = v.text; break;
+    case OPT_PROFILE_GEN: c->profile_gen = true; break;
     case OPT_RNG: c->link.rng = v.text; break;
     case OPT_TRACE: c->link.trace = 1; break;
     case OPT_OPT_LEVEL: c->emit.opt_level = (int)v.u; break;
@@ -316,6 +318,12 @@ static int check_output(cli *c)
     if (c->stage == STAGE_EMIT && module_out)
         return usage_error("--stage=emit writes WebAssembly: give -o FILE.wasm or FILE.o (or "
                            "--emit=command|reactor|object)");
+    if (c->profile_gen && (c->stage != STAGE_ALL || c->kind != KIND_COMMAND))
+        return usage_error("--profile-gen builds an instrumented WASI command: use it with "
+                           "--stage=all and -o FILE.wasm");
+    if (c->profile_gen && c->profile)
+        return usage_error("--profile: a --profile-gen build is not diversified; give the "
+                           "profile to the next build");
     return EXIT_OK;
 }
 

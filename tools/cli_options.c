@@ -99,6 +99,16 @@ const cli_option cli_options[] = {
      "Largest function, in LLVM instructions, whose variants live inside its dispatcher (a "
      "call then costs one call, also through a function pointer); 1 inlines none.",
      S_LINK},
+    {OPT_PROFILE, "profile", 0, "FILE", CLI_TEXT, 1, 0, NULL,
+     "Plan with the call counts of a profile run (the standard error of a --profile-gen "
+     "build's run; lines without the 'mewe-profile ' prefix are ignored, several runs add "
+     "up): the whole run's overhead budget goes first to the functions called least.",
+     S_LINK},
+    {OPT_PROFILE_GEN, "profile-gen", 0, NULL, CLI_FLAG, 0, 0, NULL,
+     "Build an instrumented program instead of a multivariant one: it counts the calls of "
+     "every function and call site and writes them to standard error when it ends, for "
+     "--profile.",
+     S_PIPE},
     {OPT_RNG, "rng", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
      "Run-time randomness, as NAME[:KEY=VALUE,...]: wasi (an in-module generator seeded "
      "from WASI random_get), host:module=env,name=discriminate (the import "
@@ -240,6 +250,8 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_MAX_OVERHEAD: snprintf(buf, size, "%.2f", MEWE_MAX_OVERHEAD_DEFAULT); return buf;
     case OPT_PERIOD: snprintf(buf, size, "%u", MEWE_PERIOD_DEFAULT); return buf;
     case OPT_INLINE_LIMIT: snprintf(buf, size, "%u", MEWE_INLINE_LIMIT_DEFAULT); return buf;
+    case OPT_PROFILE: return "none: static estimates";
+    case OPT_PROFILE_GEN: return "off";
     case OPT_RNG: return link.rng ? link.rng : "wasi";
     case OPT_TRACE: return link.trace ? "on" : "off";
     case OPT_OPT_LEVEL: snprintf(buf, size, "%d", emit.opt_level); return buf;

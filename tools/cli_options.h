@@ -32,6 +32,8 @@ enum cli_opt_id {
     OPT_MAX_OVERHEAD,
     OPT_PERIOD,
     OPT_INLINE_LIMIT,
+    OPT_PROFILE,
+    OPT_PROFILE_GEN,
     OPT_RNG,
     OPT_TRACE,
     OPT_EXPORT,

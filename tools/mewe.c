@@ -238,13 +238,34 @@ static int add_variants(run *r)
     return EXIT_OK;
 }
 
+static int instrument(run *r)
+{
+    progress(r, "instrumenting");
+    int rc = mewe_module_instrument_profile(r->module);
+    if (rc != MEWE_OK)
+        return failed(r, "--profile-gen", rc, NULL);
+    note(r, 1, "instrumented: running it writes its profile to standard error");
+    return EXIT_OK;
+}
+
 static int link_variants(run *r)
 {
-    const mewe_link_options *o = &r->c->link;
+    mewe_link_options link = r->c->link;
+    const mewe_link_options *o = &link;
+    mewe_profile *profile = NULL;
+    if (r->c->profile) {
+        int rc = mewe_profile_load(&profile, r->ctx, r->c->profile);
+        if (rc != MEWE_OK)
+            return failed(r, "--profile", rc, NULL);
+        link.profile = profile;
+        note(r, 1, "profile '%s': %zu functions", r->c->profile,
+             mewe_profile_function_count(profile));
+    }
     progress(r, "making dispatchers");
     int rc = mewe_link_multivariant(r->module, o);
+    mewe_profile_free(profile);
     if (rc != MEWE_OK)
-        return failed(r, "linking variants", rc, "--rng");
+        return failed(r, "linking variants", rc, r->c->profile ? "--profile" : "--rng");
     static const char *const policies[] = {"as often as the budget allows", "per instance",
                                            "every N calls", "per caller invocation"};
     note(r, 1, "made dispatchers: %s dispatch, a choice %s, rng %s%s",
@@ -329,9 +350,11 @@ static int pipeline(run *r)
 {
     const cli *c = r->c;
     int rc = load_inputs(r);
-    bool gen = c->stage == STAGE_ALL || c->stage == STAGE_GENERATE;
+    bool gen = !c->profile_gen && (c->stage == STAGE_ALL || c->stage == STAGE_GENERATE);
     bool add = gen || c->stage == STAGE_LINK;
-    bool link = c->stage == STAGE_ALL || c->stage == STAGE_LINK;
+    bool link = !c->profile_gen && (c->stage == STAGE_ALL || c->stage == STAGE_LINK);
+    if (rc == EXIT_OK && c->profile_gen)
+        rc = instrument(r);
     if (rc == EXIT_OK && gen)
         rc = generate(r);
     if (rc == EXIT_OK && add)

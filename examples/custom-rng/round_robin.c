@@ -12,6 +12,7 @@
  * The counters are per dispatcher, `mewe.round_robin.counter.<function>`: one counter shared
  * by all would interleave the functions' cycles. Names starting with `mewe.` mark libmewe's
  * helpers, which are never diversified nor listed in the report. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,9 @@ static int run(mewe_context *ctx, const char *in, const char *out, const char *r
     mewe_link_options link = MEWE_LINK_OPTIONS_INIT;
     link.rng = "round_robin"; /* a spec, like "fixed:seed=1"; ours takes no parameters */
     link.trace = 1;
+    /* An unlimited budget: every call asks the strategy, so the trace shows its cycle (by
+     * default the cost model asks it every N calls where a choice per call costs too much). */
+    link.max_overhead = INFINITY;
     mewe_module *mod = NULL;
     int rc = mewe_module_load(&mod, ctx, in);
     if (rc == MEWE_OK)

@@ -7,6 +7,7 @@
 #define MEWE_MULTIVARIANT_H
 
 #include <mewe/module.h>
+#include <mewe/profile.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,6 +114,12 @@ typedef struct mewe_link_options {
      *  functions keep their variants as functions that the dispatcher calls. 0 means
      *  #MEWE_INLINE_LIMIT_DEFAULT; 1 inlines nothing. @since 0.2 */
     unsigned int inline_limit;
+    /** Call counts of a profile run (version 2), or NULL: the cost model then spends the
+     *  budget over the whole run (rarely called functions choose at every call, the budget
+     *  left over goes to the next rarest) and the report gives choices per run. Profile
+     *  names that the module lacks are counted in a warning; a profile that names none of
+     *  its functions is an error. **Borrowed** for the call. @since 0.2 */
+    const mewe_profile *profile;
 } mewe_link_options;
 
 /** Default of @ref mewe_link_options.max_overhead. @since 0.2 */
@@ -124,7 +131,8 @@ typedef struct mewe_link_options {
 
 /** Initializer with the defaults of #MEWE_LINK_OPTIONS_VERSION. @since 0.1 */
 #define MEWE_LINK_OPTIONS_INIT \
-    { MEWE_LINK_OPTIONS_VERSION, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 0, 0.0, 0, 0 }
+    { MEWE_LINK_OPTIONS_VERSION, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 0, 0.0, 0, 0, \
+      NULL }
 
 /**
  * Fills @p opts with the defaults of @p version.

@@ -1103,3 +1103,44 @@ def test_mewe_cc_knows_which_mewe_options_take_a_value():
 def test_mewe_cc_help():
     p = run([MEWE_CC, "--help"])
     assert p.returncode == 0 and "usage: mewe-cc" in p.stdout
+
+
+# ------------------------------------------------------------------ profiles
+
+
+def test_profile_gen_then_profile(bc, tmp_path):
+    prof_wasm = tmp_path / "prof.wasm"
+    mewe(bc["fnptr"], "--profile-gen", "-o", prof_wasm)
+    p = wasm_run(prof_wasm)
+    assert p.returncode == 0 and p.stdout == expected("fnptr"), p.stderr
+    lines = [line for line in p.stderr.splitlines() if line.startswith("mewe-profile ")]
+    assert lines[0] == "mewe-profile 1" and lines[-1].startswith("mewe-profile end ")
+    profile = tmp_path / "fnptr.profile"
+    profile.write_text("the program's own stderr line\n" + p.stderr)
+    wasm = tmp_path / "mv.wasm"
+    rep = report_of(bc["fnptr"], "--profile", profile, "-o", wasm)
+    assert wasm_run(wasm).stdout == expected("fnptr")
+    prof = rep["link"]["profile"]
+    assert prof["unmatched"] == 0 and prof["functions"] == len(lines) - 2 - sum(
+        line.startswith("mewe-profile site ") for line in lines)
+    diversified = [f for f in rep["functions"] if f["status"] == "diversified"]
+    assert diversified and all("profile_calls" in f for f in diversified)
+
+
+def test_profile_errors(bc, tmp_path):
+    bad = tmp_path / "bad.profile"
+    bad.write_text("mewe-profile 1\nmewe-profile fn 3 main\n")
+    mewe_fails(bc["fnptr"], "--profile", bad, "-o", tmp_path / "x.wasm", rc=1,
+               says=("--profile", "bad.profile", "cut short"))
+    assert not (tmp_path / "x.wasm").exists()
+    mewe_fails(bc["fnptr"], "--profile", tmp_path / "none", "-o", tmp_path / "x.wasm", rc=1,
+               says=("--profile", "none"))
+    other = tmp_path / "other.profile"
+    other.write_text("mewe-profile 1\nmewe-profile fn 3 elsewhere\nmewe-profile end 1\n")
+    mewe_fails(bc["fnptr"], "--profile", other, "-o", tmp_path / "x.wasm", rc=2,
+               says=("--profile", "none of its 1 functions"))
+    assert not (tmp_path / "x.wasm").exists()
+    mewe_fails(bc["fnptr"], "--profile-gen", "-o", tmp_path / "x.bc", rc=2,
+               says=("--profile-gen", "--stage=all"))
+    mewe_fails(bc["fnptr"], "--profile-gen", "--profile", other, "-o", tmp_path / "x.wasm",
+               rc=2, says=("--profile",))

@@ -21,10 +21,10 @@ from ._enums import Dispatch, EmitKind, Format, Granularity, LogLevel, Tool
 from ._errors import ClosedError, LibraryNotFoundError, MeweError, Status
 from ._native import api as _api
 from ._native import decode as _decode
-from .context import Context, Plugin
+from .context import Context, Plugin, Profile
 from .module import FunctionInfo, Module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ClosedError",
@@ -39,6 +39,7 @@ __all__ = [
     "MeweError",
     "Module",
     "Plugin",
+    "Profile",
     "Status",
     "Tool",
     "library_path",

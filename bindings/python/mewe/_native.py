@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import functools
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_size_t,
-                    c_uint, c_uint64, c_void_p)
+                    c_uint, c_uint64, c_ulonglong, c_void_p)
 from typing import Any
 
 from ._errors import LibraryNotFoundError, MeweError, Status
@@ -32,6 +32,10 @@ class ContextHandle(c_void_p):
 
 class ModuleHandle(c_void_p):
     """A ``mewe_module *``."""
+
+
+class ProfileHandle(c_void_p):
+    """A ``mewe_profile *``."""
 
 
 class FunctionInfo(Structure):
@@ -101,6 +105,7 @@ class LinkOptions(Structure):
         ("max_overhead", c_double),
         ("period", c_uint),
         ("inline_limit", c_uint),
+        ("profile", ProfileHandle),
     ]
 
 
@@ -156,6 +161,12 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     ("mewe_link_options_init", (POINTER(LinkOptions), c_uint), c_int),
     ("mewe_link_multivariant", (_mod, POINTER(LinkOptions)), c_int),
     ("mewe_module_add_variants", (_out_size, _mod, _mod), c_int),
+    # profile.h
+    ("mewe_module_instrument_profile", (_mod,), c_int),
+    ("mewe_profile_load", (POINTER(ProfileHandle), _ctx, c_char_p), c_int),
+    ("mewe_profile_function_count", (ProfileHandle,), c_size_t),
+    ("mewe_profile_calls", (POINTER(c_ulonglong), ProfileHandle, c_char_p), c_int),
+    ("mewe_profile_free", (ProfileHandle,), None),
     # report.h
     ("mewe_report_json", (_out_ptr, _out_size, _mod), c_int),
     ("mewe_report_write", (_mod, c_char_p), c_int),

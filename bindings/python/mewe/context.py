@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import weakref
-from ctypes import byref, c_char_p, c_uint64
+from ctypes import byref, c_char_p, c_uint64, c_ulonglong
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ._enums import LogLevel, Tool, parse
-from ._native import ContextHandle, LogFn, ModuleHandle, api, decode
+from ._errors import MeweError, Status
+from ._native import ContextHandle, LogFn, ModuleHandle, ProfileHandle, api, decode
 from ._state import ContextState
 
 if TYPE_CHECKING:
@@ -169,6 +170,18 @@ class Context:
 
     # -- modules --------------------------------------------------------------------
 
+    def load_profile(self, path: str | os.PathLike[str]) -> Profile:
+        """Reads the profile that a run of an instrumented module wrote (its standard error;
+        see :meth:`Module.instrument_profile`).
+
+        Raises:
+            MeweError: ``EIO`` (unreadable file), ``EPARSE`` (no profile, a malformed line,
+                an unknown format version, a profile cut short).
+        """
+        handle = ProfileHandle()
+        self._call("mewe_profile_load", byref(handle), self._handle, fspath_bytes(path))
+        return Profile(handle)
+
     def load(self, source: Source, name: str | None = None) -> Module:
         """Loads a module of LLVM bitcode or textual IR (told apart by content).
 
@@ -217,3 +230,47 @@ def _log_trampoline(log: LogCallback, state: ContextState) -> Callable[[int, byt
             state.stash(exc)
 
     return trampoline
+
+
+class Profile:
+    """Call counts of a profile run, for :meth:`Module.link_multivariant`'s cost model.
+
+    Independent of any context once read; close it with :meth:`close` or a ``with`` block.
+    """
+
+    def __init__(self, handle: ProfileHandle) -> None:
+        self._handle: ProfileHandle | None = handle
+        self._finalizer = weakref.finalize(self, api().mewe_profile_free, handle)
+
+    def close(self) -> None:
+        """Frees the profile (idempotent)."""
+        self._finalizer()
+        self._handle = None
+
+    def __enter__(self) -> Profile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def handle(self) -> ProfileHandle:
+        if self._handle is None:
+            from ._errors import ClosedError
+
+            raise ClosedError("the profile is closed")
+        return self._handle
+
+    def __len__(self) -> int:
+        return int(api().mewe_profile_function_count(self.handle))
+
+    def calls(self, function: str) -> int | None:
+        """Calls counted for ``function``, or None when the profile does not name it."""
+        out = c_ulonglong()
+        try:
+            api().mewe_profile_calls(byref(out), self.handle, function.encode())
+        except MeweError as err:
+            if err.code == Status.ENOTFOUND:
+                return None
+            raise
+        return out.value

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from ctypes import byref, c_char_p, c_size_t
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._enums import Dispatch, EmitKind, Format, Granularity, parse
 from ._errors import Status
@@ -18,6 +18,9 @@ from ._native import (EMIT_OPTIONS_VERSION, GENERATE_OPTIONS_VERSION, LINK_OPTIO
                       string_array)
 from ._state import ModuleState
 from .context import Context, Source, fspath_bytes
+
+if TYPE_CHECKING:
+    from .context import Profile
 
 _UINT_MAX = 2**32 - 1
 
@@ -270,7 +273,7 @@ class Module:
     def link_multivariant(self, dispatch: Dispatch | str = "switch",
                           granularity: Granularity | str = "call", rng: str | None = "wasi",
                           trace: bool = False, max_overhead: float = 0.0, period: int = 0,
-                          inline_limit: int = 0) -> None:
+                          inline_limit: int = 0, profile: Profile | None = None) -> None:
         """Turns every function that has variants into a dispatcher.
 
         Args:
@@ -283,6 +286,8 @@ class Module:
             period: mean calls per choice with ``"every"`` (0: the default).
             inline_limit: largest function, in IR instructions, whose variants live inside
                 its dispatcher (0: the default; 1: none).
+            profile: call counts of a profile run (:meth:`Context.load_profile`): the
+                cost model spends the budget over the whole run.
             rng: an RNG strategy spec: ``"wasi"``, ``"host:module=env,name=f"``,
                 ``"fixed:seed=42"``, ...; None means ``"wasi"``.
             trace: dispatchers call the import ``mewe_trace.record(id, variant)``.
@@ -296,7 +301,20 @@ class Module:
         opts.max_overhead = max_overhead
         opts.period = period
         opts.inline_limit = inline_limit
+        if profile is not None:
+            opts.profile = profile.handle
         self._call("mewe_link_multivariant", self._handle, byref(opts))
+
+    def instrument_profile(self) -> None:
+        """Instruments the module (as loaded, without variants): emitted and run, it counts
+        every function's calls and writes them to standard error when ``main`` returns or
+        the program exits, for :meth:`Context.load_profile`.
+
+        Raises:
+            MeweError: ``ESTATE`` (variants, or already instrumented), ``ENOTFOUND`` (no
+                ``main``).
+        """
+        self._call("mewe_module_instrument_profile", self._handle)
 
     def emit(self, path: str | os.PathLike[str] | None = None,
              kind: EmitKind | str = "command", opt_level: int = 2,

@@ -166,3 +166,20 @@ def test_fixture_runs_as_expected(name: str, fixture_bitcode: dict[str, Path], r
     result = run_wasm(tmp_path / f"{name}.wasm")
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected_output(name)
+
+
+def test_profile_guided_link(ctx: mewe.Context, run_wasm, tmp_path: Path) -> None:
+    instrumented = ctx.load(DATA / "sample.ll")
+    instrumented.instrument_profile()
+    result = run_wasm(instrumented.emit())
+    assert (result.returncode, result.stdout) == (0, SAMPLE_OUTPUT), result.stderr
+    (tmp_path / "p.txt").write_text(result.stderr)
+    with ctx.load_profile(tmp_path / "p.txt") as profile:
+        assert len(profile) >= 2 and profile.calls("main") == 1
+        assert profile.calls("no_such_function") is None
+        module = multivariant(ctx, DATA / "sample.ll", profile=profile)
+    assert run_wasm(module.emit()).stdout == SAMPLE_OUTPUT
+    assert module.report()["link"]["profile"]["unmatched"] == 0
+    (tmp_path / "bad.txt").write_text("mewe-profile 1\n")
+    with pytest.raises(mewe.MeweError, match="cut short"):
+        ctx.load_profile(tmp_path / "bad.txt")
