@@ -37,9 +37,9 @@ typedef struct chacha_ir {
 
 static LLVMValueRef rotl(chacha_ir *ir, LLVMValueRef v, unsigned r)
 {
-    /* (v << r) | (v >> (32 - r)): the wasm backend makes it one i32.rotl. (Not llvm.fshl:
-     * its declaration would bring a memory(none) into the module, which after linking
-     * should name no function's memory effects.) */
+    /* (v << r) | (v >> (32 - r)): the wasm backend makes it one i32.rotl. Not llvm.fshl:
+     * its declaration carries memory(none), and a linked module is expected to carry none
+     * (dispatchers drop their functions' memory effects; tests look for the text). */
     LLVMValueRef l = LLVMBuildShl(ir->b, v, LLVMConstInt(ir->i32, r, 0), "");
     LLVMValueRef h = LLVMBuildLShr(ir->b, v, LLVMConstInt(ir->i32, 32 - r, 0), "");
     return LLVMBuildOr(ir->b, l, h, "");
