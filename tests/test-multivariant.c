@@ -118,11 +118,14 @@ START_TEST(fixtures_behave_like_the_original)
 }
 END_TEST
 
+/* The default generator (ChaCha8) with both dispatch kinds, then xorshift64*. */
+static const char *const wasi_gens[] = {NULL, NULL, "wasi:gen=xorshift"};
+
 START_TEST(per_call_traces_are_diverse)
 {
     mewe_module *m = load_fixture("recursion.c");
-    build(m, _i ? MEWE_DISPATCH_TABLE : MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 1,
-          tpath("t.wasm"));
+    build(m, _i == 1 ? MEWE_DISPATCH_TABLE : MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL,
+          wasi_gens[_i], 1, tpath("t.wasm"));
     int runs = scaled(100);
     repeat_result r = repeat(tpath("t.wasm"), runs, expected_path("recursion.c"), 1);
     ck_assert_int_eq(r.mismatches, 0);
@@ -168,6 +171,7 @@ START_TEST(per_call_uses_every_variant)
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
     o.max_overhead = INFINITY;
     o.trace = 1;
+    o.rng = wasi_gens[_i + 1];
     ck_assert_mewe_ok(mewe_link_multivariant(m, &o));
     ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("t.wasm")));
     run_traced(tpath("t.wasm"), tpath("trace.txt"));
@@ -219,6 +223,8 @@ END_TEST
 START_TEST(fixed_strategy_is_reproducible)
 {
     const char *specs[] = {"fixed:seed=1", "fixed:seed=1", "fixed:seed=2"};
+    const char *xorshift[] = {"fixed:seed=1,gen=xorshift", "fixed:gen=xorshift,seed=1",
+                              "fixed:seed=2,gen=xorshift"};
     char *traces[3];
     for (int k = 0; k < 3; k++) {
         mewe_context *ctx;
@@ -227,7 +233,7 @@ START_TEST(fixed_strategy_is_reproducible)
         ck_assert_int_eq(mewe_module_load(&m, ctx, fixture_bc("recursion.c")), MEWE_OK);
         ck_assert_int_eq(mewe_generate_variants(m, NULL), MEWE_OK);
         mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
-        o.rng = specs[k];
+        o.rng = _i ? xorshift[k] : specs[k];
         o.trace = 1;
         ck_assert_int_eq(mewe_link_multivariant(m, &o), MEWE_OK);
         ck_assert_int_eq(mewe_emit_wasm(m, NULL, tpath("f.wasm")), MEWE_OK);
@@ -485,6 +491,8 @@ START_TEST(strategy_errors_leave_module_unchanged)
     ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "seed");
     o.rng = "host:module=";
     ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "must not be empty");
+    o.rng = "wasi:gen=banana";
+    ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "gen must be");
     o.rng = "wasi:x=1";
     ck_assert_mewe_fails(mewe_link_multivariant(m, &o), MEWE_EINVAL, "no parameter 'x'");
     o.rng = NULL;
@@ -674,10 +682,10 @@ int main(void)
     Suite *s = suite_create("multivariant");
     TCase *tc = test_case("multivariant");
     tcase_add_loop_test(tc, fixtures_behave_like_the_original, 0, N_FIXTURES * 4);
-    tcase_add_loop_test(tc, per_call_traces_are_diverse, 0, 2);
-    tcase_add_test(tc, per_call_uses_every_variant);
+    tcase_add_loop_test(tc, per_call_traces_are_diverse, 0, 3);
+    tcase_add_loop_test(tc, per_call_uses_every_variant, 0, 2);
     tcase_add_test(tc, per_instance_keeps_one_variant);
-    tcase_add_test(tc, fixed_strategy_is_reproducible);
+    tcase_add_loop_test(tc, fixed_strategy_is_reproducible, 0, 2);
     tcase_add_test(tc, host_strategy_calls_discriminate);
     tcase_add_test(tc, same_seed_same_bytes);
     tcase_add_loop_test(tc, variants_stay_distinct_in_wasm, 0, 3);

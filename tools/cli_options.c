@@ -110,10 +110,11 @@ const cli_option cli_options[] = {
      "--profile.",
      S_PIPE},
     {OPT_RNG, "rng", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
-     "Run-time randomness, as NAME[:KEY=VALUE,...]: wasi (an in-module generator seeded "
-     "from WASI random_get), host:module=env,name=discriminate (the import "
+     "Run-time randomness, as NAME[:KEY=VALUE,...]: wasi (an in-module ChaCha8 generator "
+     "seeded from WASI random_get), host:module=env,name=discriminate (the import "
      "discriminate(i32 n) -> i32, called at every choice) or fixed:seed=N (reproducible "
-     "runs). See --list-rng.",
+     "runs). wasi and fixed take gen=xorshift for xorshift64*: faster, but a few observed "
+     "choices predict the rest. See --list-rng.",
      S_LINK},
     {OPT_TRACE, "trace", 0, NULL, CLI_FLAG, 0, 0, NULL,
      "Make every dispatch call the import mewe_trace.record(i32 function, i32 variant), to "

@@ -84,15 +84,29 @@ typedef enum mewe_granularity {
  * mewe_link_options_init(); fields are only ever appended.
  *
  * The RNG spec names a registered strategy with optional parameters:
- * - `"wasi"` (default): an in-module xorshift64* generator seeded on the first dispatch from
- *   `wasi_snapshot_preview1.random_get`; no host call per dispatch. Each dispatch takes bits
- *   from a pool of 48 random bits: log2(n) of them when the variant count n is a power of
- *   two (exactly uniform), else 16 mapped to an index as (bits * n) >> 16, so that each
- *   variant's probability differs from 1/n by less than 2^-16 (no modulo bias).
+ * - `"wasi"` (default), `"wasi:gen=xorshift"`: an in-module generator seeded on the first
+ *   dispatch from `wasi_snapshot_preview1.random_get`; no host call per dispatch. Each
+ *   dispatch takes bits from a pool held in a wasm global: log2(n) of them when the variant
+ *   count n is a power of two (exactly uniform), else 16 mapped to an index as
+ *   (bits * n) >> 16, so that each variant's probability differs from 1/n by less than
+ *   2^-16 (no modulo bias). Only when the pool runs dry does an out-of-line function refill
+ *   it, from the generator named by `gen`:
+ *   - `chacha` (default): ChaCha8 (the ChaCha20 block function of RFC 8439 with 8 rounds, a
+ *     64-bit block counter in words 12-13 and a zero nonce), with fast key erasure: each
+ *     block's first 256 bits (words 0-7) become the next key, the other 256 bits are four
+ *     output words (words 8+2i and 9+2i, low first), taken in order, 63 bits of each (the
+ *     low ones) per refill; a taken word is cleared. A key that observed choices do not
+ *     reveal, and a state (key, counter, unread output, pool: wasm globals, never linear
+ *     memory) that does not reveal past choices. The key is 32 bytes of random_get.
+ *   - `xorshift`: xorshift64* (48 high output bits per refill), faster to refill but
+ *     predictable: a few observed choices give away its 64-bit state and every later choice.
  * - `"host"`, `"host:module=env,name=discriminate"`: MEWE's import
  *   `discriminate(i32 n) -> i32`, called at every choice.
- * - `"fixed"`, `"fixed:seed=42"`: the in-module generator seeded with a build-time value
- *   (default: derived from the context's seed), for reproducible traces.
+ * - `"fixed"`, `"fixed:seed=42"`, `"fixed:seed=42,gen=xorshift"`: the in-module generator
+ *   seeded with a build-time value N (default: the context's seed), for reproducible traces.
+ *   With ChaCha8, the key is the first four outputs of splitmix64 seeded with N (each
+ *   output two words, low first); with xorshift64*, the state is N * 0x9E3779B97F4A7C15 +
+ *   0x632BE59BD9B4E019 (1 if that is 0).
  * @since 0.1
  */
 typedef struct mewe_link_options {

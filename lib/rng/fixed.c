@@ -4,11 +4,12 @@
 #include <stdlib.h>
 
 #include "../builtins.h"
+#include "../plugin.h"
 #include "common.h"
 
-#define STATE "mewe.rng.fixed.state"
-#define POOL "mewe.rng.fixed.pool"
-#define SEED_FN "mewe.rng.fixed.seed"
+#define PREFIX "mewe.rng.fixed"
+#define POOL PREFIX ".pool"
+#define XORSHIFT_SEED_FN PREFIX ".seed"
 
 static int seed_value(mewe_hook *hook, uint64_t *out)
 {
@@ -30,20 +31,38 @@ static int seed_value(mewe_hook *hook, uint64_t *out)
 
 /* define internal i64 @seed() { ret i64 SEED }: the state starts at 0 like every wasm global
  * that LLVM's backend emits, and takes the build-time value on the first refill. */
-static LLVMValueRef seed_function(LLVMModuleRef m, uint64_t seed)
+static LLVMValueRef xorshift_seed(LLVMModuleRef m, uint64_t seed)
 {
-    LLVMValueRef f = LLVMGetNamedFunction(m, SEED_FN);
-    if (f)
-        return f;
     LLVMContextRef c = LLVMGetModuleContext(m);
     LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
-    f = LLVMAddFunction(m, SEED_FN, LLVMFunctionType(i64, NULL, 0, 0));
-    LLVMSetLinkage(f, LLVMInternalLinkage);
+    LLVMValueRef f = mewe__rng_helper(m, XORSHIFT_SEED_FN, LLVMFunctionType(i64, NULL, 0, 0), 1);
+    if (!f)
+        return LLVMGetNamedFunction(m, XORSHIFT_SEED_FN);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
-    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c, f, "entry"));
+    LLVMPositionBuilderAtEnd(b, LLVMGetEntryBasicBlock(f));
     LLVMBuildRet(b, LLVMConstInt(i64, seed, 0));
     LLVMDisposeBuilder(b);
     return f;
+}
+
+static LLVMValueRef xorshift_refill(LLVMModuleRef m, uint64_t seed)
+{
+    /* xorshift never leaves 0; scramble so that small seeds give unrelated streams. */
+    seed = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    return mewe__rng_xorshift_refill(m, PREFIX, xorshift_seed(m, seed ? seed : 1));
+}
+
+static LLVMValueRef chacha_refill(LLVMModuleRef m, uint64_t seed)
+{
+    /* The key is the first four outputs of splitmix64 seeded with the seed, low word first:
+     * small seeds give unrelated keys. */
+    uint32_t key[8];
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = mewe__mix64(seed + (uint64_t)i * 0x9E3779B97F4A7C15ull);
+        key[2 * i] = (uint32_t)w;
+        key[2 * i + 1] = (uint32_t)(w >> 32);
+    }
+    return mewe__rng_chacha_refill(m, PREFIX ".chacha", key, MEWE__CHACHA_ROUNDS);
 }
 
 static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLVMValueRef n,
@@ -52,24 +71,26 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
     (void)user_data;
     LLVMModuleRef m = LLVMGetGlobalParent(dispatcher);
     uint64_t seed;
+    mewe__rng_gen gen;
     int rc = seed_value(hook, &seed);
+    if (rc == MEWE_OK)
+        rc = mewe__rng_gen_param(&gen, hook);
     if (rc != MEWE_OK)
         return rc;
-    /* xorshift never leaves 0; scramble so that small seeds give unrelated streams. */
-    seed = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
-    LLVMValueRef state = mewe__rng_global(m, STATE);
-    LLVMValueRef pool = mewe__rng_global(m, POOL);
-    *out = mewe__rng_draw(b, dispatcher, state, pool, seed_function(m, seed ? seed : 1), n);
+    LLVMValueRef refill = gen == MEWE__RNG_XORSHIFT ? xorshift_refill(m, seed)
+                                                    : chacha_refill(m, seed);
+    *out = mewe__rng_draw(b, dispatcher, mewe__rng_global(m, POOL), refill, n);
     return MEWE_OK;
 }
 
 int mewe__register_rng_fixed(mewe_context *ctx)
 {
-    static const char *const params[] = {"seed", NULL};
+    static const char *const params[] = {"seed", "gen", NULL};
     mewe_rng_strategy s = {
         .version = MEWE_RNG_STRATEGY_VERSION,
         .name = "fixed",
-        .description = "in-module xorshift64* seeded at build time (seed=N), reproducible",
+        .description = "in-module ChaCha8 keyed at build time (seed=N), reproducible "
+                       "(gen=xorshift: xorshift64*)",
         .param_names = params,
         .build = build,
     };

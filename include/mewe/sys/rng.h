@@ -23,8 +23,8 @@ extern "C" {
  * name them `mewe.<strategy>.<what>` (functions named `mewe.*` are libmewe's helpers, never
  * diversified nor reported) and reuse them across calls by looking them up by name.
  *
- * Built-ins: `wasi` (default), `host` (parameters `module`, `name`) and `fixed` (parameter
- * `seed`). See mewe_link_options.
+ * Built-ins: `wasi` (default; parameter `gen`), `host` (parameters `module`, `name`) and
+ * `fixed` (parameters `seed`, `gen`). See mewe_link_options.
  * @{
  */
 
