@@ -3,7 +3,8 @@
  * A function's cost per call is estimated from below by its cheapest path from entry to a
  * return: an instruction counts COST_INSTRUCTION cycles (superscalar cores run two or three
  * simple wasm instructions per cycle once compiled), a call COST_CALL more. What a dispatch adds
- * is estimated per policy: a fresh choice costs a draw plus an unpredictable branch
+ * is estimated per policy (the variants' own extra cost, their cheapest paths against the
+ * original's, is taken from the budget first): a fresh choice costs a draw plus an unpredictable branch
  * (COST_DRAW); a kept choice costs a predictable counter test and branch (COST_COUNTER);
  * variants kept as functions cost one more call (COST_CALL). Under the budget B
  * (max_overhead), a function gets a fresh choice at every call when that adds at most
@@ -156,9 +157,10 @@ static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
     }
 }
 
-void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t variants,
+void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t variants,
                            bool inlinable, const mewe__link_settings *s)
 {
+    LLVMValueRef original = bodies[0];
     mewe__plan p = {.variants = variants, .calls = -1.0};
     unsigned size = 0;
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(original); bb;
@@ -168,6 +170,12 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t varian
     }
     p.inlined = inlinable && s->dispatch == MEWE_DISPATCH_SWITCH && size <= s->inline_limit;
     p.body = mewe__function_cost(original);
+    /* The variants run as often as the original: what they cost more on average is spent
+     * before the dispatch gets its share. */
+    double sum = 0.0;
+    for (size_t k = 1; k < variants; k++)
+        sum += mewe__function_cost(bodies[k]);
+    p.variant_extra = variants > 1 ? (p.body + sum) / (double)variants / p.body - 1.0 : 0.0;
     /* Only the default policy is the cost model's to choose; explicit ones are obeyed.
      * Tracing changes nothing here: a trace shows the program as it runs untraced. */
     if (s->granularity != MEWE_GRANULARITY_CALL) {
@@ -176,7 +184,7 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t varian
         return;
     }
     double extra = p.inlined ? 0.0 : COST_CALL;
-    double allowed = (s->max_overhead - 1.0) * p.body;
+    double allowed = (s->max_overhead - 1.0 - p.variant_extra) * p.body;
     if (isinf(s->max_overhead) || extra + COST_DRAW <= allowed) {
         p.policy = MEWE_GRANULARITY_CALL;
         p.added = extra + COST_DRAW;
@@ -265,9 +273,9 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
 
 void mewe__plan_format(const mewe__plan *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u %.0f", mewe__granularity_name(p->policy),
+    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u %.0f %.4f", mewe__granularity_name(p->policy),
              p->period, p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why,
-             p->calls);
+             p->calls, p->variant_extra);
 }
 
 bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
@@ -278,8 +286,9 @@ bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
     memcpy(buf, text, len);
     buf[len] = '\0';
     mewe__plan p = {0};
-    if (sscanf(buf, "%15s %u %15s %zu %lf %lf %u %lf", policy, &p.period, layout, &p.variants,
-               &p.body, &p.added, &p.why, &p.calls) != 8 || p.why >= mewe__plan_reason_count)
+    if (sscanf(buf, "%15s %u %15s %zu %lf %lf %u %lf %lf", policy, &p.period, layout,
+               &p.variants, &p.body, &p.added, &p.why, &p.calls, &p.variant_extra) != 9 ||
+        p.why >= mewe__plan_reason_count)
         return false;
     static const mewe_granularity all[] = {MEWE_GRANULARITY_CALL, MEWE_GRANULARITY_INSTANCE,
                                            MEWE_GRANULARITY_EVERY, MEWE_GRANULARITY_INVOCATION};

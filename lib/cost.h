@@ -36,6 +36,7 @@ typedef struct mewe__plan {
     double body;      /* one call of the function, its cheapest path */
     double added;     /* what the dispatch adds to one call, on average */
     double calls;     /* calls in the profile run, or -1 without a profile */
+    double variant_extra; /* what the bodies cost more than the original, on average */
     unsigned why;     /* index into mewe__plan_reasons */
 } mewe__plan;
 
@@ -50,9 +51,9 @@ typedef struct mewe__run_estimate {
 extern const char *const mewe__plan_reasons[];
 extern const size_t mewe__plan_reason_count;
 
-/* Plans the dispatcher of `original` (its body not yet moved) with `variants` bodies;
- * `inlinable` tells whether its variants can be moved into it. */
-void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef original, size_t variants,
+/* Plans the dispatcher of bodies[0], the original (its body not yet moved), with `variants`
+ * bodies (bodies[1..] its variants); `inlinable` tells whether they can move into it. */
+void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t variants,
                            bool inlinable, const mewe__link_settings *s);
 
 /* A function's estimated cycles per call: its cheapest path from entry to a return. */

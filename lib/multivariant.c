@@ -512,7 +512,7 @@ static int plan_dispatcher(linking *l, mewe__family *fam, dispatch *d)
         return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
     d->all[0] = d->f;
     memcpy(d->all + 1, fam->variants, fam->count * sizeof *d->all);
-    mewe__plan_dispatcher(&d->plan, d->f, d->n, inlinable(fam), &l->s);
+    mewe__plan_dispatcher(&d->plan, d->all, d->n, inlinable(fam), &l->s);
     unsigned long long calls;
     if (l->s.profile)
         d->plan.calls = mewe_profile_calls(&calls, l->s.profile, d->name) == MEWE_OK

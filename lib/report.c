@@ -34,9 +34,10 @@ static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
     if (p->policy == MEWE_GRANULARITY_EVERY)
         mewe__strbuf_add(s, ", \"period\": %u", p->period);
     mewe__strbuf_add(s, ", \"layout\": \"%s\", \"estimated_cycles_per_call\": %.2f, "
-                     "\"estimated_dispatch_cycles\": %.2f, \"estimated_overhead\": %.4f, "
-                     "\"policy_reason\": ", p->inlined ? "inline" : "call", p->body, p->added,
-                     p->added / p->body);
+                     "\"estimated_dispatch_cycles\": %.2f, \"estimated_variant_overhead\": "
+                     "%.4f, \"estimated_overhead\": %.4f, \"policy_reason\": ",
+                     p->inlined ? "inline" : "call", p->body, p->added, p->variant_extra,
+                     p->added / p->body + p->variant_extra);
     const char *why = mewe__plan_reasons[p->why];
     mewe__strbuf_json(s, why, strlen(why));
     if (p->calls >= 0)

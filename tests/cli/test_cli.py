@@ -550,7 +550,8 @@ def test_policies_in_the_report(bc, tmp_path):
         if f["status"] == "diversified":
             assert f["layout"] in ("inline", "call") and f["policy_reason"], f
             assert f["estimated_overhead"] == pytest.approx(
-                f["estimated_dispatch_cycles"] / f["estimated_cycles_per_call"], abs=1e-3)
+                f["estimated_dispatch_cycles"] / f["estimated_cycles_per_call"]
+                + f["estimated_variant_overhead"], abs=1e-3)
 
 
 def test_trace_imports_the_recorder(bc, tmp_path, default_wasm):
