@@ -1,16 +1,16 @@
 /* The cost model: a dispatch must never cost more than the work it guards.
  *
- * A function's cost per call is estimated from below by its cheapest path from entry to a
- * return: an instruction counts COST_INSTRUCTION cycles (superscalar cores run two or three
- * simple wasm instructions per cycle once compiled), a call COST_CALL more. What a dispatch adds
- * is estimated per policy (the variants' own extra cost, their cheapest paths against the
- * original's, is taken from the budget first): a fresh choice costs a draw plus an unpredictable branch
- * (COST_DRAW); a kept choice costs a predictable counter test and branch (COST_COUNTER);
- * variants kept as functions cost one more call (COST_CALL). Under the budget B
- * (max_overhead), a function gets a fresh choice at every call when that adds at most
- * (B - 1) times its cost, else every N calls with the smallest power of two N that fits,
- * up to MEWE__PERIOD_MAX. Underestimating the body errs towards cheaper dispatch, never
- * towards a dispatch that costs more than its function. */
+ * One call of a function is estimated from below: its cheapest path from entry to a return,
+ * an instruction counting COST_INSTRUCTION cycles (superscalar cores run two or three simple
+ * wasm instructions per cycle once compiled) and a call COST_CALL more, plus the call itself.
+ * The variants run as often as the original, so what their code costs more on average is
+ * taken from the budget first. What the dispatch adds is estimated per policy: a fresh
+ * choice costs a draw plus an unpredictable branch (COST_DRAW); a kept choice a predictable
+ * counter test and branch (COST_COUNTER); variants kept as functions one more call
+ * (COST_CALL). Under the budget B (max_overhead), a function gets a fresh choice at every
+ * call when that fits in what is left of (B - 1) times its cost, else every N calls with the
+ * smallest power of two N that fits, up to MEWE__PERIOD_MAX. Underestimating the work errs
+ * towards cheaper dispatch, never towards a dispatch that costs more than its function. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +132,14 @@ out:
     return isinf(best) ? total : best;
 }
 
+double mewe__function_code_cost(LLVMValueRef fn)
+{
+    double c = 0.0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        c += block_cost(bb);
+    return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
+}
+
 double mewe__function_cost(LLVMValueRef fn)
 {
     double c = cheapest_path(fn);
@@ -169,13 +177,14 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
             size++;
     }
     p.inlined = inlinable && s->dispatch == MEWE_DISPATCH_SWITCH && size <= s->inline_limit;
-    p.body = mewe__function_cost(original);
+    p.body = mewe__function_cost(original) + COST_CALL;
     /* The variants run as often as the original: what they cost more on average is spent
-     * before the dispatch gets its share. */
-    double sum = 0.0;
+     * before the dispatch gets its share. Compared over their whole code, not the cheapest
+     * path, which an early return can make much shorter than the usual one. */
+    double code = mewe__function_code_cost(original), sum = 0.0;
     for (size_t k = 1; k < variants; k++)
-        sum += mewe__function_cost(bodies[k]);
-    p.variant_extra = variants > 1 ? (p.body + sum) / (double)variants / p.body - 1.0 : 0.0;
+        sum += mewe__function_code_cost(bodies[k]) - code;
+    p.variant_extra = sum / (double)variants / p.body;
     /* Only the default policy is the cost model's to choose; explicit ones are obeyed.
      * Tracing changes nothing here: a trace shows the program as it runs untraced. */
     if (s->granularity != MEWE_GRANULARITY_CALL) {
@@ -240,7 +249,7 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
 {
     *est = (mewe__run_estimate){.cycles = run_cycles};
     for (size_t i = 0; i < n; i++)
-        est->dispatch += plans[i].calls * plans[i].added;
+        est->added += plans[i].calls * (plans[i].added + plans[i].variant_extra * plans[i].body);
     upgrade *ups = malloc((n ? n : 1) * sizeof *ups);
     size_t m = 0;
     for (size_t i = 0; ups && s->granularity == MEWE_GRANULARITY_CALL && i < n; i++) {
@@ -251,10 +260,10 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
     if (ups)
         qsort(ups, m, sizeof *ups, by_extra);
     double budget = (s->max_overhead - 1.0) * run_cycles;
-    for (size_t k = 0; k < m && (ups[k].extra <= 0 || est->dispatch + ups[k].extra <= budget);
+    for (size_t k = 0; k < m && (ups[k].extra <= 0 || est->added + ups[k].extra <= budget);
          k++) {
         mewe__plan *p = &plans[ups[k].plan];
-        est->dispatch += ups[k].extra;
+        est->added += ups[k].extra;
         p->policy = MEWE_GRANULARITY_CALL;
         p->period = 0;
         p->added = per_call_cost(p);

@@ -43,7 +43,7 @@ typedef struct mewe__plan {
 /* What a profile says about the whole run, under the plans. */
 typedef struct mewe__run_estimate {
     double cycles;   /* of every profiled function, their cheapest paths */
-    double dispatch; /* what the dispatchers add */
+    double added;    /* what the dispatchers and the variants' extra code add */
     double calls;    /* calls of diversified functions */
     double choices;  /* fresh choices */
 } mewe__run_estimate;
@@ -58,6 +58,9 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
 
 /* A function's estimated cycles per call: its cheapest path from entry to a return. */
 double mewe__function_cost(LLVMValueRef fn);
+/* The estimated cycles of all of a function's code, each instruction once: what variants of
+ * one function are compared by. */
+double mewe__function_code_cost(LLVMValueRef fn);
 
 /* A profiled run's estimated cycles: each counted call costs its function's cheapest path
  * plus the call itself (wherever it came from, through a pointer too). */

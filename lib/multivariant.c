@@ -676,11 +676,11 @@ static char *link_summary(const linking *l, const char *rng, unsigned dispatcher
         const mewe__run_estimate *r = &l->run;
         mewe__strbuf_add(&b, ", \"profile\": {\"functions\": %zu, \"unmatched\": %zu, "
                          "\"estimated_cycles_per_run\": %.0f, "
-                         "\"estimated_dispatch_cycles_per_run\": %.0f, "
+                         "\"estimated_added_cycles_per_run\": %.0f, "
                          "\"estimated_overhead\": %.4f, \"calls_to_diversified_per_run\": %.0f, "
                          "\"choices_per_run\": %.0f, \"redraw_share\": %.4f}",
                          mewe_profile_function_count(s->profile), l->profile_unmatched,
-                         r->cycles, r->dispatch, r->cycles > 0 ? r->dispatch / r->cycles : 0.0,
+                         r->cycles, r->added, r->cycles > 0 ? r->added / r->cycles : 0.0,
                          r->calls, r->choices, r->calls > 0 ? r->choices / r->calls : 0.0);
     }
     mewe__strbuf_add(&b, "}");
