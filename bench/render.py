@@ -114,6 +114,9 @@ def _num(value, fmt):
     return "–" if value is None else format(value, fmt)
 
 
+fmt = _num  # for run.py's progress lines
+
+
 def _ratio_of(part, whole, ratio):
     if part is None or whole is None:
         return "–"

@@ -426,7 +426,8 @@ def traces(cfg, job):
         log(f"{job.w.name}: {cfg.trace_runs} traced runs ({setting}) in "
             f"{summary['seconds']:.0f} s: unique {summary['unique_trace_ratio']:.2f}, "
             f"trace entropy {summary['normalized_entropy']:.2f}, choice entropy "
-            f"{summary['choice_entropy']:.2f}, {summary['choices_per_run']:.3g} choices/run")
+            f"{render.fmt(summary['choice_entropy'], '.2f')}, "
+            f"{summary['choices_per_run']:.3g} choices/run")
 
 
 def variant_counts(report):
@@ -475,8 +476,8 @@ def choice_stats(cfg, job, setting, module):
     if p.returncode != 0:
         raise measure.StepError(f"choices.mjs: exit codes {doc['exit_codes']}: "
                                 f"{p.stderr[-800:]}")
-    variants = variant_counts(job.reports.get(setting) or
-                              json.loads(module.with_suffix(".json").read_text()))
+    # The traced build's own report: its dispatcher ids are the ones the trace names.
+    variants = variant_counts(json.loads(module.with_suffix(".json").read_text()))
     per_run = doc["choices_per_run"]
     return {"choices_per_run": statistics.median(per_run),
             "choices_per_run_min": min(per_run), "choices_per_run_max": max(per_run),
