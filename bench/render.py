@@ -297,8 +297,9 @@ def _notes(doc):
         "growth* of the whole file. Diversity: *trace entropy* is the normalized entropy "
         "of the traces over the traced runs (MEWE's measure), *choice entropy* that of "
         "each dispatcher's choices normalized by log2 of its variants, weighted by its "
-        "choices, and *choices per run* the dispatches one traced run makes (median over "
-        "the runs counted); *plans* counts the dispatchers by the re-randomization plan "
+        "choices, and *choices per run* the choice points one traced run passes: every "
+        "call of a dispatcher, which the trace records whether the plan draws a fresh "
+        "variant there or keeps the one drawn before (median over the runs counted); *plans* counts the dispatchers by the re-randomization plan "
         "the library chose (per call, every N calls, per invocation, per instance), when "
         "its report says. *Worst* is the highest figure for a cost and the lowest for "
         "diversity.",
