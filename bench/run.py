@@ -11,19 +11,26 @@ and a checksum), this:
 2. builds the multivariant binary with mewe at default settings (per-call dispatch, switch,
    wasi RNG) and again with --granularity=instance, measuring the pipeline's wall time and
    peak memory and reading its --report;
-3. times the original and both multivariant binaries alternately in one node process
-   (bench/timing.mjs) and takes the ratio of medians;
-4. runs traced builds of both settings many times with the same input
-   (tests/wasm-repeat.mjs --trace): unique-trace ratio and normalized entropy;
-5. writes results.json, results.md and chart.svg to the output directory and prints the
-   Markdown.
+3. warm overhead: times the original and both multivariant binaries alternately in one
+   node process, the module compiled once and a fresh instance per run, under V8's default
+   tiering after warm-up runs (bench/timing.mjs); the ratio of medians;
+4. cold overhead: a new node process per run, alternating, compilation counted the same
+   way on both sides; V8's compile time of each module with Liftoff alone and with
+   TurboFan alone (bench/compile.mjs); and the code section's size;
+5. runs traced builds of both settings many times with the same input
+   (tests/wasm-repeat.mjs --trace): unique-trace ratio and the traces' normalized entropy;
+   and counts each dispatcher's choices over a few of those runs (bench/choices.mjs):
+   choice points per run and the normalized entropy of the choices;
+6. writes results.json, results.md and chart.svg to the output directory and prints the
+   Markdown, with the median and the worst workload of every measure.
 
 It is a benchmark, not a test: a missed target is reported, not an error. The exit status
 is 1 only when something could not be measured (a build failed, a run exited non-zero, or a
 binary printed something other than what the original prints), 2 for a usage error.
 
-Builds and traced runs use --jobs processes (2); the measured mewe runs and the timing run
-alone, one at a time, so that nothing else competes for the cores while they are measured.
+Builds and traced runs use --jobs processes (2); the measured mewe runs, the timing, the
+cold runs and the compilations run alone, one at a time, so that nothing else competes for
+the cores while they are measured.
 
 --diagnose adds, for each workload, binaries that split the overhead: libmewe's code
 generation alone (--stage=emit), each diversifier alone, and default settings without the
@@ -41,9 +48,11 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import math
 import os
 import pathlib
 import platform
+import statistics
 import sys
 import time
 
@@ -84,17 +93,42 @@ DIAGNOSTICS = {
 }
 HOT_DENIED = 3  # --diagnose also builds default settings without the N most-called.
 
-# Timing runs every function as TurboFan code from the first call. With V8's default
-# tiering (Liftoff first, TurboFan once a function is hot, no on-stack replacement), a
-# function called once per run, such as main with the workload's loop, runs baseline code
-# until a later run; a multivariant main has 4 variants picked at random per run, so
-# whether the timed runs see tiered code would be luck. --v8-tiering measures with the
-# default instead.
+# Warm timing runs with V8's default tiering, as an edge platform's V8 does: Liftoff
+# first, then TurboFan for each function once it has run enough, used from its next call
+# (no on-stack replacement for wasm). The compiled module is shared by every instance of
+# the run, so tier-up carries over from run to run, and the warm-up runs are there to let
+# it happen: WARMUP rounds of every module before any is timed. The catch is main and the
+# other functions called once per run: a multivariant main has 4 variants of which a run
+# calls one, so a variant may first run (in Liftoff) during a timed run; the timed runs
+# are many and the ratio is of medians, so such a run is one outlier, and its cost is real
+# (each variant has to be tiered up on its own). timing.mjs reports the warm-up times, so
+# that a figure still moving there shows. --v8-steady-state instead compiles every function
+# with TurboFan from the start (--no-liftoff): the project's earlier default, kept for
+# comparison; it flattered keccak64's ratio (0.43x).
 V8_STEADY_STATE = ["--no-liftoff"]
+WARMUP, WARMUP_QUICK = 5, 3
+
+# Every node process that runs a WASI module: node 20 can crash in a fast API call made
+# from WASI.
+NODE_WASI_FLAGS = ["--no-turbo-fast-api-calls"]
+
+# Compile time, one node process per tier: Liftoff alone (no tier-up) and TurboFan alone,
+# both compiling every function up front (node 20 compiles lazily by default: a function at
+# its first call). --single-threaded keeps V8 from spreading the compilation over
+# background threads: the time is the compiler's work, not how busy the other core was.
+COMPILE_TIERS = {
+    "liftoff": ["--liftoff", "--no-wasm-tier-up"],
+    "turbofan": ["--no-liftoff"],
+}
+COMPILE_FLAGS = ["--no-wasm-lazy-compilation", "--single-threaded"]
 
 # Collects garbage before each instance that tests/wasm-repeat.mjs makes: works around a
 # node 20 abort when a collection inside WASI's fd_write finalizes an earlier run's WASI.
 GC_PRELOAD = HERE / "gc-between-instances.cjs"
+
+# Traced runs that choices.mjs counts choices over (at most --trace-runs): enough for the
+# entropy of per-instance choices, which a run makes once per dispatcher.
+CHOICE_RUNS = 20
 
 START = time.perf_counter()
 LOAD_AT_START = os.getloadavg()
@@ -115,6 +149,8 @@ class Config:
     quick: bool
     repeats: int
     warmup: int
+    cold_repeats: int
+    compile_repeats: int
     trace_runs: int
     jobs: int
     diagnose: bool
@@ -165,7 +201,7 @@ def mewe_command(cfg, job, output, flags, report=None, stage=None):
 
 
 def node_command(cfg, script, *args):
-    return [cfg.node, "--no-warnings", script, *args]
+    return [cfg.node, "--no-warnings", *NODE_WASI_FLAGS, script, *args]
 
 
 def wasm_run(cfg, module, args, trace=None):
@@ -189,24 +225,6 @@ def trace_input(entry, w):
     return list(w.args), "workload args (the recipe has no trace input)"
 
 
-def npm_packages(doc, entries):
-    """The npm packages that these workload entries (and their libraries) name."""
-    found = set()
-
-    def scan(value):
-        if isinstance(value, str) and value.startswith("npm:"):
-            found.add(value[len("npm:"):].partition("/")[0])
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                scan(item)
-
-    for e in entries:
-        for lib in e.get("libraries", []):
-            scan(list(doc["libraries"][lib].values()))
-        scan(list(e.values()))
-    return sorted(found)
-
-
 def choose(doc, names, kinds):
     """The raw workload entries selected by name, else by kind."""
     entries = doc["workloads"]
@@ -226,7 +244,7 @@ def select_jobs(cfg, names, kinds):
     chosen = choose(doc, names, kinds)
     pins, cache = doc["packages"], fetch.cache_dir()
     roots = {name: fetch.ensure_package(name, pins[name], cache)
-             for name in npm_packages(doc, chosen)}
+             for name in recipes.npm_packages(doc, chosen)}
     entries = {e["name"]: e for e in chosen}
     jobs = []
     for w in recipes.resolve({**doc, "workloads": chosen}, roots, REPO):
@@ -296,10 +314,43 @@ def prepare(cfg, job):
 # ---------------------------------------------------------------- phase 2: pipeline
 
 
+def code_section_bytes(path):
+    """The size of a wasm module's code section (id 10): the function bodies, what the
+    engine compiles, without the data, names and other sections that size growth counts."""
+    data = pathlib.Path(path).read_bytes()
+    if data[:4] != b"\0asm":
+        raise ValueError(f"{path} is not a wasm module")
+    pos = 8
+    while pos < len(data):
+        section_id = data[pos]
+        pos += 1
+        size = shift = 0
+        while True:
+            byte = data[pos]
+            pos += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        if section_id == 10:
+            return size
+        pos += size
+    return 0
+
+
+def dispatch_policy(report):
+    """How the binary's dispatchers choose, from the report's "link" object: dispatch kind,
+    granularity, RNG strategy and whatever else the library reports there (policies such as
+    re-randomization may add fields); absent fields are left out."""
+    link = report.get("link") or {}
+    return {k: v for k, v in link.items() if k not in ("dispatchers", "trace")}
+
+
 def report_metrics(report, wasm, original):
     """The report's measures for one multivariant binary (see include/mewe/report.h)."""
     totals, code = report.get("totals", {}), report.get("wasm") or {}
     size, base = os.path.getsize(wasm), os.path.getsize(original)
+    code_size, code_base = code_section_bytes(wasm), code_section_bytes(original)
     return {
         "dispatchers": totals.get("dispatchers"),
         "eligible": totals.get("eligible"),
@@ -315,6 +366,15 @@ def report_metrics(report, wasm, original):
         "original_wasm_bytes": base,
         "code_bytes": code.get("code_bytes"),
         "size_growth": size / base,
+        "code_section_bytes": code_size,
+        "original_code_section_bytes": code_base,
+        "code_section_ratio": code_size / code_base if code_base else None,
+        "policy": dispatch_policy(report),
+        # How many dispatchers got each re-randomization plan ("policy_every": 12, ...)
+        # and how many carry their variants inline, when the library reports it.
+        "plans": {k[len("policy_"):]: v for k, v in totals.items()
+                  if k.startswith("policy_") and isinstance(v, int)},
+        "inlined_dispatchers": totals.get("inlined_dispatchers"),
     }
 
 
@@ -347,7 +407,8 @@ def traces(cfg, job):
     for setting in SETTINGS:
         module = job.dir / f"traced-{setting}.wasm"
         start = time.perf_counter()
-        cmd = [cfg.node, "--no-warnings", "--expose-gc", "--require", GC_PRELOAD,
+        cmd = [cfg.node, "--no-warnings", *NODE_WASI_FLAGS, "--expose-gc", "--require",
+               GC_PRELOAD,
                REPO / "tests" / "wasm-repeat.mjs", "--trace", "--runs", cfg.trace_runs,
                "--expect", job.trace_expect, module, *job.trace_args]
         p = measure.run(cmd, f"wasm-repeat ({setting})", check=False)
@@ -360,10 +421,68 @@ def traces(cfg, job):
         if summary["mismatches"]:
             raise measure.StepError(f"traced {setting}: {summary['mismatches']} runs differ "
                                     f"from the original: {summary['first_mismatch']}")
+        summary.update(choice_stats(cfg, job, setting, module))
         job.result.setdefault("traces", {})[setting] = summary
         log(f"{job.w.name}: {cfg.trace_runs} traced runs ({setting}) in "
             f"{summary['seconds']:.0f} s: unique {summary['unique_trace_ratio']:.2f}, "
-            f"entropy {summary['normalized_entropy']:.2f}")
+            f"trace entropy {summary['normalized_entropy']:.2f}, choice entropy "
+            f"{render.fmt(summary['choice_entropy'], '.2f')}, "
+            f"{summary['choices_per_run']:.3g} choices/run")
+
+
+def variant_counts(report):
+    """{dispatcher id: how many bodies it chooses among}, from the report: the wasm
+    section's count when it has one for the function, else the generated variants plus the
+    original."""
+    in_wasm = {d["name"]: d.get("variants") for d in (report.get("wasm") or {}).get(
+        "dispatchers", [])}
+    out = {}
+    for f in report.get("functions", []):
+        if "dispatcher_id" in f:
+            n = in_wasm.get(f["name"]) or (f.get("variants") or 0) + 1
+            out[f["dispatcher_id"]] = n
+    return out
+
+
+def choice_entropy(counts, variants):
+    """Normalized Shannon entropy of the dispatchers' choices: for each dispatcher reached,
+    the entropy of how often it chose each of its k bodies over log2(k) (1: uniform), then
+    the mean weighted by how many choices each made, so that a dispatcher called once
+    weighs once. Dispatchers with one body cannot choose and are left out."""
+    total = weighted = 0.0
+    for f, row in counts.items():
+        n = sum(row)
+        k = max(variants.get(int(f), 0), len(row))
+        if n == 0 or k < 2:
+            continue
+        h = -sum(c / n * math.log2(c / n) for c in row if c)
+        weighted += n * h / math.log2(k)
+        total += n
+    return weighted / total if total else None
+
+
+def choice_stats(cfg, job, setting, module):
+    """Choice points per run (dispatches made in one run) and the choice entropy, counted
+    over a few traced runs on the trace input (bench/choices.mjs)."""
+    runs = min(cfg.trace_runs, CHOICE_RUNS)
+    cmd = [cfg.node, "--no-warnings", *NODE_WASI_FLAGS, "--expose-gc", HERE / "choices.mjs",
+           "--runs", runs, module, *job.trace_args]
+    p = measure.run(cmd, f"choices ({setting})", check=False)
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError:
+        raise measure.StepError(f"choices.mjs printed no summary (status {p.returncode}): "
+                                f"{p.stderr[-1500:]}") from None
+    if p.returncode != 0:
+        raise measure.StepError(f"choices.mjs: exit codes {doc['exit_codes']}: "
+                                f"{p.stderr[-800:]}")
+    # The traced build's own report: its dispatcher ids are the ones the trace names.
+    variants = variant_counts(json.loads(module.with_suffix(".json").read_text()))
+    per_run = doc["choices_per_run"]
+    return {"choices_per_run": statistics.median(per_run),
+            "choices_per_run_min": min(per_run), "choices_per_run_max": max(per_run),
+            "choice_entropy": choice_entropy(doc["counts"], variants),
+            "dispatchers_reached": len(doc["counts"]), "choice_runs": runs}
 
 
 # ---------------------------------------------------------------- phase 4: timing
@@ -374,7 +493,8 @@ def time_modules(cfg, job, modules, repeats):
     every module printed the same as the original, and that to the recipe's expectation."""
     capture = job.dir / "capture"
     capture.mkdir(exist_ok=True)
-    cmd = [cfg.node, "--no-warnings", "--expose-gc", *cfg.v8_flags, HERE / "timing.mjs",
+    cmd = [cfg.node, "--no-warnings", *NODE_WASI_FLAGS, "--expose-gc", *cfg.v8_flags,
+           HERE / "timing.mjs",
            "--repeats",
            repeats, "--warmup", cfg.warmup, "--capture", capture,
            *[f"{label}={path}" for label, path in modules.items()], "--", *job.w.args]
@@ -406,6 +526,60 @@ def timing(cfg, job):
     medians = {m["label"]: m["median_s"] for m in summary["modules"]}
     log(f"{job.w.name}: medians " + ", ".join(f"{k} {v * 1000:.0f} ms"
                                               for k, v in medians.items()))
+
+
+def cold(cfg, job):
+    """Cold overhead: a new node process per run (start, read, compile with V8's defaults,
+    instantiate, run, exit), the original and the multivariant binaries alternating, each
+    round in an order rotated by one. Compilation is counted the same way on both sides:
+    by node's defaults, in the process that runs the module. The ratio is of medians of
+    wall times taken around the whole process."""
+    modules = {"original": job.original, **{s: job.builds[s] for s in SETTINGS}}
+    labels = list(modules)
+    times = {label: [] for label in labels}
+    for k in range(cfg.cold_repeats):
+        for j in range(len(labels)):
+            label = labels[(j + k) % len(labels)]
+            cmd = node_command(cfg, REPO / "tests" / "wasm-run.mjs", modules[label],
+                               *job.w.args)
+            start = time.perf_counter()
+            p = measure.run(cmd, f"cold run ({label})", check=False)
+            elapsed = time.perf_counter() - start
+            if p.returncode != 0:
+                raise measure.StepError(f"cold run of {label} exits {p.returncode}: "
+                                        f"{(p.stderr or '')[-800:]}")
+            times[label].append(elapsed)
+    medians = {label: statistics.median(t) for label, t in times.items()}
+    job.result["cold"] = {"repeats": cfg.cold_repeats, "median_s": medians, "times_s": times}
+    for setting in SETTINGS:
+        job.result["settings"][setting]["cold_overhead"] = (
+            medians[setting] / medians["original"])
+    log(f"{job.w.name}: cold medians " + ", ".join(f"{k} {v * 1000:.0f} ms"
+                                                   for k, v in medians.items()))
+
+
+def compile_time(cfg, job):
+    """V8's compile time of every module, Liftoff alone and TurboFan alone, each tier in
+    its own node process (bench/compile.mjs), as ratios to the original's."""
+    modules = {"original": job.original, **{s: job.builds[s] for s in SETTINGS}}
+    out = {}
+    for tier, flags in COMPILE_TIERS.items():
+        cmd = [cfg.node, "--no-warnings", "--expose-gc", *COMPILE_FLAGS, *flags,
+               HERE / "compile.mjs", "--repeats", cfg.compile_repeats,
+               *[f"{label}={path}" for label, path in modules.items()]]
+        p = measure.run(cmd, f"compile ({tier})", check=False)
+        try:
+            summary = json.loads(p.stdout)
+        except ValueError:
+            raise measure.StepError(f"compile.mjs ({tier}) printed no summary (status "
+                                    f"{p.returncode}): {p.stderr[-1500:]}") from None
+        out[tier] = summary
+        for setting in SETTINGS:
+            job.result["settings"][setting][f"compile_{tier}"] = summary["ratios"][setting]
+    job.result["compile"] = out
+    log(f"{job.w.name}: compile " + ", ".join(
+        f"{tier} original {s['modules'][0]['median_s'] * 1000:.0f} ms, call "
+        f"{s['ratios']['call']:.2f}x" for tier, s in out.items()))
 
 
 # ---------------------------------------------------------------- phase 5: diagnose
@@ -507,7 +681,10 @@ def meta(cfg):
         "clang": tool_version([cfg.clang, "--version"]),
         "node": tool_version([cfg.node, "--version"]),
         "quick": cfg.quick, "repeats": cfg.repeats, "warmup": cfg.warmup,
-        "trace_runs": cfg.trace_runs, "jobs": cfg.jobs, "v8_flags": cfg.v8_flags,
+        "cold_repeats": cfg.cold_repeats, "compile_repeats": cfg.compile_repeats,
+        "trace_runs": cfg.trace_runs, "choice_runs": min(cfg.trace_runs, CHOICE_RUNS),
+        "jobs": cfg.jobs, "v8_flags": cfg.v8_flags, "node_wasi_flags": NODE_WASI_FLAGS,
+        "compile_flags": {tier: COMPILE_FLAGS + flags for tier, flags in COMPILE_TIERS.items()},
         # The figures are only as good as the machine was quiet: a load above the core
         # count means something else ran alongside.
         "load_average_start": LOAD_AT_START, "load_average_end": os.getloadavg(),
@@ -587,7 +764,8 @@ def parse_args(argv):
                                         "targets met or not; 1 when one could not be; "
                                         "2 for usage errors.")
     ap.add_argument("--quick", action="store_true",
-                    help="5 timed repeats and 30 traced runs instead of 15 and 100")
+                    help="fewer repeats: 5 warm, 3 cold, 3 compilations and 30 traced runs "
+                         "instead of 15, 7, 5 and 100")
     ap.add_argument("--out", type=pathlib.Path, default=HERE / "results",
                     help="output directory (default: bench/results)")
     ap.add_argument("--workloads", default="",
@@ -595,16 +773,23 @@ def parse_args(argv):
     ap.add_argument("--kind", default="bench", choices=["bench", "test", "all"],
                     help="which workloads when --workloads is not given (default: bench)")
     ap.add_argument("--repeats", type=int, help="timed runs per module (15; --quick: 5)")
-    ap.add_argument("--warmup", type=int, help="warm-up runs per module (2; --quick: 1)")
+    ap.add_argument("--warmup", type=int,
+                    help=f"warm-up runs per module ({WARMUP}; --quick: {WARMUP_QUICK})")
+    ap.add_argument("--cold-repeats", type=int,
+                    help="node processes per module for the cold overhead (7; --quick: 3)")
+    ap.add_argument("--compile-repeats", type=int,
+                    help="compilations per module and tier (5; --quick: 3)")
     ap.add_argument("--trace-runs", type=int, help="traced runs (100; --quick: 30)")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                     help="parallel build and trace jobs; timing and the measured pipeline "
                          "always run alone (default: %(default)s)")
     ap.add_argument("--diagnose", action="store_true",
                     help="also build and time binaries that split the overhead")
+    ap.add_argument("--v8-steady-state", action="store_true",
+                    help="warm timing with TurboFan code from the first call (--no-liftoff) "
+                         "instead of V8's default tiering")
     ap.add_argument("--v8-tiering", action="store_true",
-                    help="time with V8's default tiering (Liftoff, then TurboFan) instead "
-                         "of TurboFan code from the first call")
+                    help="V8's default tiering: the default now; accepted for old scripts")
     ap.add_argument("--target", action="append", default=[], metavar="KEY=VALUE",
                     help="override a target: " + ", ".join(
                         f"{k}={v}" for k, v in DEFAULT_TARGETS.items()))
@@ -616,10 +801,12 @@ def config(args):
         mewe=find_mewe(), clang=os.environ.get("CLANG", "clang-19"),
         node=os.environ.get("NODE", "node"), out=args.out.resolve(), quick=args.quick,
         repeats=args.repeats or (5 if args.quick else 15),
-        warmup=args.warmup or (1 if args.quick else 2),
+        warmup=args.warmup or (WARMUP_QUICK if args.quick else WARMUP),
+        cold_repeats=args.cold_repeats or (3 if args.quick else 7),
+        compile_repeats=args.compile_repeats or (3 if args.quick else 5),
         trace_runs=args.trace_runs or (30 if args.quick else 100),
         jobs=max(1, args.jobs), diagnose=args.diagnose, targets=parse_targets(args.target),
-        v8_flags=[] if args.v8_tiering else list(V8_STEADY_STATE))
+        v8_flags=list(V8_STEADY_STATE) if args.v8_steady_state else [])
 
 
 def main(argv=None):
@@ -638,6 +825,8 @@ def main(argv=None):
     for_each(cfg, jobs, pipeline, parallel=False, builds=True)
     for_each(cfg, jobs, traces, parallel=True)
     for_each(cfg, jobs, timing, parallel=False)
+    for_each(cfg, jobs, cold, parallel=False)
+    for_each(cfg, jobs, compile_time, parallel=False)
     if cfg.diagnose:
         for_each(cfg, jobs, diagnose, parallel=False)
     doc = collect(cfg, jobs, time.perf_counter() - START)

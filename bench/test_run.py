@@ -29,21 +29,26 @@ sys.path.insert(0, str(HERE))
 import chart  # noqa: E402
 import measure  # noqa: E402
 import render  # noqa: E402
+import run  # noqa: E402
 
 MEWE = os.environ.get("MEWE") or str(REPO / "build" / "tools" / "mewe")
 CLANG = os.environ.get("CLANG", "clang-19")
 NODE = os.environ.get("NODE", "node")
 
 
-def _setting(overhead, pipeline_s=1.0):
-    return {"overhead": overhead, "pipeline_s": pipeline_s, "peak_mib": 80.0, "variants": 8,
-            "distinct_in_wasm": 7, "preservation": 0.875, "diversified": 2, "eligible": 3,
-            "coverage": 0.667, "log10_static_paths": 1.2, "size_growth": 1.3,
-            "dispatchers": 2}
+def _setting(overhead, pipeline_s=1.0, cold=1.2):
+    return {"overhead": overhead, "cold_overhead": cold, "compile_liftoff": 3.0,
+            "compile_turbofan": 4.0, "code_section_ratio": 2.5, "pipeline_s": pipeline_s,
+            "peak_mib": 80.0, "variants": 8, "distinct_in_wasm": 7, "preservation": 0.875,
+            "diversified": 2, "eligible": 3, "coverage": 0.667, "log10_static_paths": 1.2,
+            "size_growth": 1.3, "dispatchers": 2,
+            "policy": {"dispatch": "switch", "granularity": "call", "rng": "wasi"},
+            "plans": {"call": 1, "every": 1, "instance": 0}}
 
 
-def _trace(unique, entropy):
-    return {"unique_trace_ratio": unique, "normalized_entropy": entropy, "runs": 100}
+def _trace(unique, entropy, choice_entropy=0.99, choices=1000):
+    return {"unique_trace_ratio": unique, "normalized_entropy": entropy, "runs": 100,
+            "choice_entropy": choice_entropy, "choices_per_run": choices}
 
 
 SYNTHETIC = {
@@ -56,11 +61,11 @@ SYNTHETIC = {
                                               "secp256k1_pipeline_s": 60.0}},
     "workloads": [
         {"name": "secp256k1-x", "trace_args": ["1"], "trace_input": "recipe trace_args",
-         "settings": {"call": _setting(2.0, 75.0), "instance": _setting(1.05, 70.0)},
-         "traces": {"call": _trace(1.0, 1.0), "instance": _trace(0.5, 0.8)}},
+         "settings": {"call": _setting(2.0, 75.0, cold=1.5), "instance": _setting(1.05, 70.0)},
+         "traces": {"call": _trace(1.0, 1.0), "instance": _trace(0.5, 0.8, 0.6, 50)}},
         {"name": "fast", "trace_args": [], "trace_input": "workload args",
-         "settings": {"call": _setting(1.02), "instance": _setting(1.01)},
-         "traces": {"call": _trace(1.0, 1.0), "instance": _trace(1.0, 1.0)}},
+         "settings": {"call": _setting(1.02, cold=3.0), "instance": _setting(1.01)},
+         "traces": {"call": _trace(1.0, 1.0, 0.9), "instance": _trace(1.0, 1.0)}},
         {"name": "broken", "trace_args": [], "trace_input": "workload args",
          "error": "prepare: clang (original) failed with status 1"},
     ],
@@ -88,12 +93,29 @@ class RenderTest(unittest.TestCase):
 
     def test_markdown_has_one_row_per_workload_and_the_verdicts(self):
         text = render.markdown(self.doc)
-        self.assertEqual(text.count("| workload | overhead (median ratio) |"), 2)
-        self.assertIn("| secp256k1-x | 2.00x | 75.0 | 80 | 8 | 7/8 (0.88) | 2/3 (0.67) |",
-                      text)
-        self.assertIn("| broken | error: prepare", text)
+        self.assertEqual(text.count("| workload | warm overhead | cold overhead |"), 2)
+        self.assertEqual(text.count("| workload | variants | distinct in wasm |"), 2)
+        self.assertIn("| secp256k1-x | 2.00x | 1.50x | 3.00x | 4.00x | 2.50x | 1.30x | 75.0 "
+                      "| 80 |", text)
+        self.assertIn("| secp256k1-x | 8 | 7/8 (0.88) | 2/3 (0.67) | 1.2 | 1.00 | 1.000 "
+                      "| 0.990 | 1e+03 | call 1, every 1 |", text)
+        self.assertEqual(text.count("| broken | error: prepare"), 4)
         self.assertIn("**MISSED**", text)
         self.assertIn("## Errors", text)
+        self.assertIn("dispatch switch, granularity call, rng wasi", text)
+
+    def test_median_and_worst_of_every_measure(self):
+        measures = {m["measure"]: m for m in self.doc["summary"]["call"]["measures"]}
+        self.assertEqual(len(measures), len(render.MEASURES))
+        cold = measures["cold overhead"]
+        self.assertEqual((cold["median"], cold["worst"], cold["worst_workload"]),
+                         (2.25, 3.0, "fast"))
+        choice = measures["choice entropy"]  # diversity is worst at its lowest
+        self.assertEqual((choice["worst"], choice["worst_workload"]), (0.9, "fast"))
+        self.assertEqual(measures["warm overhead"]["workloads"], 2)
+        text = render.markdown(self.doc)
+        self.assertIn("| cold overhead | 2.25x | 3.00x | fast | 2 |", text)
+        self.assertIn("| choices per run | 525 | 50 | secp256k1-x | 2 |", text)
 
     def test_svg_is_well_formed(self):
         root = ET.fromstring(chart.svg(self.doc))
@@ -102,6 +124,33 @@ class RenderTest(unittest.TestCase):
         for expected in ("secp256k1-x", "fast", "broken", "per call (default)",
                          "per instance", "target 1.10x", "run time / original"):
             self.assertIn(expected, texts)
+
+
+class RunHelpersTest(unittest.TestCase):
+    """The measures that run.py computes itself."""
+
+    def test_choice_entropy(self):
+        variants = {0: 4, 1: 2, 2: 1}
+        # Uniform over 4 and over 2: 1; a dispatcher with one body is left out.
+        self.assertAlmostEqual(run.choice_entropy({"0": [5, 5, 5, 5], "1": [3, 3],
+                                                   "2": [9]}, variants), 1.0)
+        # Always the same variant: 0, weighted by the choices made.
+        self.assertAlmostEqual(run.choice_entropy({"0": [8, 0, 0, 0], "1": [4, 4]},
+                                                  variants), 8 / 16)
+        self.assertIsNone(run.choice_entropy({}, variants))
+
+    def test_code_section_bytes(self):
+        # magic, version, a type section of 4 bytes, a code section of 6 bytes, a custom
+        # section: the code section's size is read through its LEB128 length.
+        module = (b"\0asm" + bytes([1, 0, 0, 0]) + bytes([1, 4, 1, 0x60, 0, 0])
+                  + bytes([10, 6, 1, 4, 0, 0x41, 0, 0x0B]) + bytes([0, 2, 1, 0x61]))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = pathlib.Path(tmp) / "m.wasm"
+            path.write_bytes(module)
+            self.assertEqual(run.code_section_bytes(path), 6)
+            path.write_bytes(b"nope")
+            with self.assertRaises(ValueError):
+                run.code_section_bytes(path)
 
 
 class MeasureTest(unittest.TestCase):
@@ -144,7 +193,8 @@ class EndToEndTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.out = pathlib.Path(cls.tmp.name) / "results"
         cmd = [sys.executable, str(HERE / "run.py"), "--workloads", "base64-bench",
-               "--repeats", "1", "--warmup", "1", "--trace-runs", "3", "--out", str(cls.out),
+               "--repeats", "1", "--warmup", "1", "--cold-repeats", "1",
+               "--compile-repeats", "1", "--trace-runs", "3", "--out", str(cls.out),
                "--target", "overhead_median=0.01", "--target", "overhead_worst=0.01",
                "--target", "entropy=1.01"]
         env = dict(os.environ, MEWE=MEWE, CLANG=CLANG, NODE=NODE)
@@ -163,8 +213,14 @@ class EndToEndTest(unittest.TestCase):
                    if line.startswith("| base64-bench |"))
         cells = [c.strip() for c in row.strip("|").split("|")]
         self.assertEqual(len(cells), len(render.COLUMNS))
-        self.assertRegex(cells[1], r"^\d+\.\d\dx$")  # overhead
-        self.assertRegex(cells[9], r"^\d\.\d\d$")  # unique-trace ratio
+        for cell in cells[1:7]:  # warm, cold, Liftoff, TurboFan, code section, size
+            self.assertRegex(cell, r"^\d+\.\d\dx$")
+        row = [line for line in self.p.stdout.splitlines()
+               if line.startswith("| base64-bench |")][1]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        self.assertEqual(len(cells), len(render.DIVERSITY_COLUMNS))
+        self.assertRegex(cells[5], r"^\d\.\d\d$")  # unique-trace ratio
+        self.assertRegex(cells[7], r"^\d\.\d\d\d$")  # choice entropy
 
     def test_writes_results(self):
         doc = json.loads((self.out / "results.json").read_text())
@@ -173,6 +229,11 @@ class EndToEndTest(unittest.TestCase):
         for setting in ("call", "instance"):
             s = w["settings"][setting]
             self.assertGreater(s["overhead"], 0)
+            for key in ("cold_overhead", "compile_liftoff", "compile_turbofan",
+                        "code_section_ratio"):
+                self.assertGreater(s[key], 0, key)
+            self.assertGreater(w["traces"][setting]["choices_per_run"], 0)
+            self.assertGreater(w["traces"][setting]["choice_entropy"], 0)
             self.assertGreater(s["pipeline_s"], 0)
             self.assertGreater(s["peak_mib"], 1)
             self.assertGreater(s["dispatchers"], 0)

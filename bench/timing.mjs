@@ -16,7 +16,7 @@
 // code must be 0.
 //
 // Prints one JSON object: {"repeats", "warmup", "modules": [{"label", "path", "median_s",
-// "min_s", "max_s", "times_s"}], "ratios": {label: median / first module's median},
+// "min_s", "max_s", "times_s", "warmup_times_s" (the uncaptured warm-up runs)}], "ratios": {label: median / first module's median},
 // "paired_ratios": {label: median over rounds of time / first module's time in that round},
 // "identical_stdout", "failures": [...]}.
 // Exit status: 0 when every run exited 0 (and the captures agree), 1 otherwise, 2 on usage.
@@ -121,6 +121,7 @@ function rounds(o, devnull, failures) {
             const r = runOnce(o, entry, devnull);
             if (r.code !== 0) failures.push({ label: entry.label, run: k, exit_code: r.code });
             if (k >= o.warmup) entry.times.push(r.seconds);
+            else entry.warmupTimes.push(r.seconds);
         }
     }
 }
@@ -141,6 +142,7 @@ function main() {
     for (const m of o.modules) {
         m.module = new WebAssembly.Module(fs.readFileSync(m.path));
         m.times = [];
+        m.warmupTimes = [];
     }
     const devnull = fs.openSync('/dev/null', 'w');
     const failures = [];
@@ -152,7 +154,7 @@ function main() {
         modules: o.modules.map((m) => ({
             label: m.label, path: m.path, median_s: median(m.times),
             min_s: Math.min(...m.times), max_s: Math.max(...m.times), times_s: m.times,
-            capture: m.capture || null })),
+            warmup_times_s: m.warmupTimes, capture: m.capture || null })),
         ratios: ofMedians, paired_ratios: paired, identical_stdout: identical, failures,
     };
     fs.writeSync(1, JSON.stringify(summary) + '\n');

@@ -33,12 +33,14 @@ class Workload:
     expect: dict
     corpus: dict
     about: str = ""
+    native_link_args: tuple = ()  # the native link's own arguments, e.g. -lm
 
     @property
     def build_key(self):
         """Workloads with the same key build the same binaries (only their arguments
         differ), so a test run builds each once."""
-        return (self.sources, self.include_dirs, self.defines, self.cflags, self.link_args)
+        return (self.sources, self.include_dirs, self.defines, self.cflags, self.link_args,
+                self.native_link_args)
 
 
 def load(path=WORKLOADS_JSON):
@@ -77,8 +79,28 @@ def resolve(doc, roots, repo=REPO):
             link_args=tuple(merged("link_args")),
             args=tuple(w.get("args", [])),
             expect=dict(w.get("expect", {})),
-            corpus=dict(w.get("corpus", {}))))
+            corpus=dict(w.get("corpus", {})),
+            native_link_args=tuple(merged("native_link_args"))))
     return out
+
+
+def npm_packages(doc, entries):
+    """The npm packages that these raw workload entries (and their libraries) name, so that
+    a caller fetches only what it builds."""
+    found = set()
+
+    def scan(value):
+        if isinstance(value, str) and value.startswith("npm:"):
+            found.add(value[len("npm:"):].partition("/")[0])
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                scan(item)
+
+    for e in entries:
+        for lib in e.get("libraries", []):
+            scan(list(doc["libraries"][lib].values()))
+        scan(list(e.values()))
+    return sorted(found)
 
 
 def _preprocessor_flags(w):
@@ -100,8 +122,10 @@ def link_command(clang, w, bitcode, output):
 
 def native_command(cc, w, output):
     """The program built for the host (gcc by default), to tell a bug of the program from
-    one of the wasm toolchain. wasm-ld's arguments do not apply."""
-    return [cc, *w.cflags, *_preprocessor_flags(w), *w.sources, "-o", output]
+    one of the wasm toolchain. wasm-ld's arguments do not apply; the native link's own
+    (glibc keeps libm apart, wasi-libc does not) come after the sources."""
+    return [cc, *w.cflags, *_preprocessor_flags(w), *w.sources, *w.native_link_args,
+            "-o", output]
 
 
 def mewe_command(mewe, w, bitcode, output, seed=None, dispatch=None, stage=None, report=None):
