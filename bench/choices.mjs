@@ -5,9 +5,13 @@
 // Usage: node --expose-gc bench/choices.mjs [--runs R] MODULE.wasm [args...]
 //
 // Each run is a fresh instance with a fresh WASI (stdout to /dev/null), as in
-// tests/wasm-repeat.mjs; mewe_trace.record(function, variant) counts the pair. Prints one
-// JSON object: {"runs", "choices_per_run": [...], "exit_codes": [...], "counts":
-// {function id: [count of variant 0, 1, ...]}}. Exit status 0 when every run exited 0, 1
+// tests/wasm-repeat.mjs; mewe_trace.record(function, variant) counts the pair. The trace
+// records every call, whether or not its dispatcher drew afresh; a fresh draw is seen when
+// a function's variant differs from its previous call's (or on its first call), so
+// "fresh_per_run" is a lower bound on the fresh choices of a run (a draw that picks the
+// same variant again is not seen). Prints one JSON object: {"runs", "choices_per_run":
+// [...], "fresh_per_run": [...], "exit_codes": [...], "counts": {function id: [count of
+// variant 0, 1, ...]}}. Exit status 0 when every run exited 0, 1
 // otherwise, 2 on usage.
 process.removeAllListeners('warning');
 
@@ -42,12 +46,13 @@ function main() {
     // counts[f] is an array indexed by variant; a flat Map keyed by f would cost more per
     // call, and a run makes millions of calls.
     const counts = [];
-    const perRun = [], codes = [];
+    const perRun = [], freshPerRun = [], codes = [];
     for (let k = 0; k < o.runs; k++) {
         // node 20 can abort when a collection inside one run's WASI call frees an earlier
         // run's WASI object; collecting between runs avoids it.
         if (globalThis.gc) globalThis.gc();
-        let n = 0;
+        let n = 0, fresh = 0;
+        const last = [];
         const wasi = new WASI({ version: 'preview1', args: [path.basename(o.module), ...o.args],
                                 env: {}, stdout: devnull, stderr: 2, returnOnExit: true });
         const imports = {
@@ -56,6 +61,10 @@ function main() {
                 const row = counts[f] || (counts[f] = []);
                 row[v] = (row[v] || 0) + 1;
                 n++;
+                if (last[f] !== v) {
+                    fresh++;
+                    last[f] = v;
+                }
             } },
         };
         let code;
@@ -66,13 +75,15 @@ function main() {
             code = 134;
         }
         perRun.push(n);
+        freshPerRun.push(fresh);
         codes.push(code);
     }
     const out = {};
     counts.forEach((row, f) => {
         if (row) out[f] = Array.from(row, (c) => c || 0);
     });
-    fs.writeSync(1, JSON.stringify({ runs: o.runs, choices_per_run: perRun, exit_codes: codes,
+    fs.writeSync(1, JSON.stringify({ runs: o.runs, choices_per_run: perRun,
+                                     fresh_per_run: freshPerRun, exit_codes: codes,
                                      counts: out }) + '\n');
     process.exit(codes.every((c) => c === 0) ? 0 : 1);
 }

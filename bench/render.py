@@ -12,7 +12,7 @@ COLUMNS = ["workload", "warm overhead", "cold overhead", "Liftoff compile",
            "TurboFan compile", "code section", "size growth", "pipeline s", "peak MiB"]
 DIVERSITY_COLUMNS = ["workload", "variants", "distinct in wasm", "coverage", "log10 paths",
                      "unique-trace ratio", "trace entropy", "choice entropy",
-                     "choices per run", "plans"]
+                     "choices per run", "fresh choices per run", "plans"]
 
 # The measures summarized over the workloads: (title, source, key, worst is the highest,
 # format). Overheads and sizes are worst at their highest, diversity at its lowest.
@@ -27,6 +27,7 @@ MEASURES = [
     ("trace entropy", "traces", "normalized_entropy", False, ".3f", ""),
     ("choice entropy", "traces", "choice_entropy", False, ".3f", ""),
     ("choices per run", "traces", "choices_per_run", False, ".3g", ""),
+    ("fresh choices per run", "traces", "fresh_per_run", False, ".3g", ""),
 ]
 
 
@@ -162,6 +163,7 @@ def _diversity_row(w, setting):
         _num(tr.get("normalized_entropy"), ".3f"),
         _num(tr.get("choice_entropy"), ".3f"),
         _num(tr.get("choices_per_run"), ".3g"),
+        _num(tr.get("fresh_per_run"), ".3g"),
         _plans(s.get("plans")),
     ]
 
@@ -299,7 +301,11 @@ def _notes(doc):
         "each dispatcher's choices normalized by log2 of its variants, weighted by its "
         "choices, and *choices per run* the choice points one traced run passes: every "
         "call of a dispatcher, which the trace records whether the plan draws a fresh "
-        "variant there or keeps the one drawn before (median over the runs counted); *plans* counts the dispatchers by the re-randomization plan "
+        "variant there or keeps the one drawn before (median over the runs counted); *fresh "
+        "choices per run* the fewest, over those runs, of the calls whose variant differs "
+        "from the previous call's of the same function (or is its first): a lower bound "
+        "of the fresh draws, since a draw that picks the same variant again is not seen; "
+        "*plans* counts the dispatchers by the re-randomization plan "
         "the library chose (per call, every N calls, per invocation, per instance), when "
         "its report says. *Worst* is the highest figure for a cost and the lowest for "
         "diversity.",

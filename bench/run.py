@@ -479,7 +479,8 @@ def choice_stats(cfg, job, setting, module):
     # The traced build's own report: its dispatcher ids are the ones the trace names.
     variants = variant_counts(json.loads(module.with_suffix(".json").read_text()))
     per_run = doc["choices_per_run"]
-    return {"choices_per_run": statistics.median(per_run),
+    fresh = doc.get("fresh_per_run") or [0]
+    return {"choices_per_run": statistics.median(per_run), "fresh_per_run": min(fresh),
             "choices_per_run_min": min(per_run), "choices_per_run_max": max(per_run),
             "choice_entropy": choice_entropy(doc["counts"], variants),
             "dispatchers_reached": len(doc["counts"]), "choice_runs": runs}

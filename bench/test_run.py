@@ -48,7 +48,8 @@ def _setting(overhead, pipeline_s=1.0, cold=1.2):
 
 def _trace(unique, entropy, choice_entropy=0.99, choices=1000):
     return {"unique_trace_ratio": unique, "normalized_entropy": entropy, "runs": 100,
-            "choice_entropy": choice_entropy, "choices_per_run": choices}
+            "choice_entropy": choice_entropy, "choices_per_run": choices,
+            "fresh_per_run": choices // 10}
 
 
 SYNTHETIC = {
@@ -98,7 +99,7 @@ class RenderTest(unittest.TestCase):
         self.assertIn("| secp256k1-x | 2.00x | 1.50x | 3.00x | 4.00x | 2.50x | 1.30x | 75.0 "
                       "| 80 |", text)
         self.assertIn("| secp256k1-x | 8 | 7/8 (0.88) | 2/3 (0.67) | 1.2 | 1.00 | 1.000 "
-                      "| 0.990 | 1e+03 | call 1, every 1 |", text)
+                      "| 0.990 | 1e+03 | 100 | call 1, every 1 |", text)
         self.assertEqual(text.count("| broken | error: prepare"), 4)
         self.assertIn("**MISSED**", text)
         self.assertIn("## Errors", text)
@@ -233,6 +234,7 @@ class EndToEndTest(unittest.TestCase):
                         "code_section_ratio"):
                 self.assertGreater(s[key], 0, key)
             self.assertGreater(w["traces"][setting]["choices_per_run"], 0)
+            self.assertGreater(w["traces"][setting]["fresh_per_run"], 0)
             self.assertGreater(w["traces"][setting]["choice_entropy"], 0)
             self.assertGreater(s["pipeline_s"], 0)
             self.assertGreater(s["peak_mib"], 1)
