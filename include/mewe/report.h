@@ -20,15 +20,28 @@ extern "C" {
  * - `"functions"`: one object per defined function of the input, in module order, with
  *   `"name"`, `"instructions"`, `"status"` (`"diversified"` or `"skipped"`), `"reason"` (why
  *   it was skipped), `"variants"` (variants besides the original), `"dropped_duplicate"`,
- *   `"dropped_invalid"`, and once linked `"dispatcher_id"`;
+ *   `"dropped_invalid"`, and once linked `"dispatcher_id"` and the cost model's plan (since
+ *   0.2): `"policy"` (`"call"`, `"every"`, `"invocation"`, `"instance"`), `"period"` (with
+ *   `"every"`), `"layout"` (`"inline"`: variants inside the dispatcher; `"call"`: variants
+ *   as functions), `"estimated_cycles_per_call"`, `"estimated_dispatch_cycles"`,
+ *   `"estimated_variant_overhead"`, `"estimated_overhead"`, `"policy_reason"` and, with a
+ *   profile, `"profile_calls"`;
  * - `"totals"`: `"functions"`, `"eligible"`, `"diversified"`, `"dispatchers"`, `"variants"`,
  *   `"coverage"` (diversified over eligible), `"log10_static_paths"` (log10 of the product of
  *   each dispatcher's variant count, the original included), `"instructions_before"`,
- *   `"instructions_after"`, `"bitcode_bytes_before"`, `"bitcode_bytes_after"`;
- * - `"link"`: the dispatch kind, granularity, RNG strategy and tracing, once linked;
+ *   `"instructions_after"`, `"bitcode_bytes_before"`, `"bitcode_bytes_after"`, and (since
+ *   0.2) `"inlined_dispatchers"` and the dispatchers per policy, `"policy_call"`,
+ *   `"policy_instance"`, `"policy_every"`, `"policy_invocation"`;
+ * - `"link"`: the dispatch kind, granularity, RNG strategy and tracing, once linked, and
+ *   (since 0.2) `"max_overhead"` (null when unlimited), `"period"`, `"inline_limit"` and,
+ *   with a profile, `"profile"`: its `"functions"` and `"unmatched"` ones, the run's
+ *   `"estimated_cycles_per_run"` and `"estimated_added_cycles_per_run"` (dispatch and
+ *   variants), `"estimated_overhead"`, `"calls_to_diversified_per_run"`,
+ *   `"choices_per_run"` (fresh choices) and `"redraw_share"` (their share of those calls);
  * - `"wasm"`: after a linked mewe_emit_wasm() of a multivariant module: `"bytes"`,
  *   `"code_bytes"`, and per dispatcher the variants that stayed distinct in the emitted wasm
- *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated).
+ *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated). Only
+ *   dispatchers of the `"call"` layout are listed: inlined variants are one wasm function.
  * @{
  */
 
