@@ -22,8 +22,6 @@ with tempfile.TemporaryDirectory() as tmp:
         compilers = [(cc, ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-x", "c"])]
         if cxx:
             compilers.append((cxx, ["-std=c++11", "-Wall", "-Wextra", "-Werror", "-x", "c++"]))
-        else:
-            print("SKIP: no C++ compiler, header not checked from C++")
         for comp, flags in compilers:
             r = subprocess.run([comp, *flags, *inc, *extra, "-fsyntax-only", str(unit)],
                                capture_output=True, text=True)
@@ -32,4 +30,9 @@ with tempfile.TemporaryDirectory() as tmp:
                 failed += 1
                 print(f"FAIL {rel} with {comp}:\n{r.stderr}")
 print(f"{checked} header compilations, {failed} failed")
-sys.exit(1 if failed or checked == 0 else 0)
+if failed or checked == 0:
+    sys.exit(1)
+if not cxx:
+    # Half the promise unchecked is a skip, not a pass (CI installs g++).
+    print("SKIP: no C++ compiler: the headers were not checked from C++")
+    sys.exit(77)

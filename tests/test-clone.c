@@ -22,6 +22,7 @@
 #include "eligibility.h"
 #include "fnshape.h"
 #include "ptrmap.h"
+#include "test-skip.h"
 
 /* The build passes the compilers it found; default to the usual ones. */
 #ifndef MEWE_CLANG
@@ -1339,11 +1340,6 @@ static void check_compiled(const char *extra, int debug, int old_debug_format)
     LLVMModuleRef mod;
     LLVMValueRef fib, fibc, call;
 
-    if (!have_program(MEWE_CLANG)) {
-        printf("SKIP: %s not found; compiled-C clone test (-O2 %s) not run\n", MEWE_CLANG, extra);
-        fflush(stdout);
-        return;
-    }
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ctx = LLVMContextCreate();
     mod = compile_c(ctx, dir, extra);
@@ -1448,11 +1444,6 @@ START_TEST(test_clone_compiled_rust)
     LLVMModuleRef mod;
     LLVMValueRef fib, fibc;
 
-    if (!have_program(MEWE_RUSTC)) {
-        printf("SKIP: %s not found; Rust clone test (%s) not run\n", MEWE_RUSTC, flags[_i]);
-        fflush(stdout);
-        return;
-    }
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ctx = LLVMContextCreate();
     mod = compile_to_module(ctx, dir, "lib.rs", rust_source,
@@ -1504,10 +1495,17 @@ static Suite *clone_suite(void)
     tcase_add_test(tc, test_shape_equal);
     tcase_add_test(tc, test_clone_errors);
     tcase_add_test(tc, test_eligibility_reasons);
-    tcase_add_test(tc, test_clone_compiled_c);
-    tcase_add_test(tc, test_clone_compiled_c_debug);
-    tcase_add_test(tc, test_clone_compiled_c_debug_intrinsics);
-    tcase_add_loop_test(tc, test_clone_compiled_rust, 0, 3);
+    if (have_program(MEWE_CLANG)) {
+        tcase_add_test(tc, test_clone_compiled_c);
+        tcase_add_test(tc, test_clone_compiled_c_debug);
+        tcase_add_test(tc, test_clone_compiled_c_debug_intrinsics);
+    } else {
+        test_skip(3, "%s not found: clone tests on compiled C not run", MEWE_CLANG);
+    }
+    if (have_program(MEWE_RUSTC))
+        tcase_add_loop_test(tc, test_clone_compiled_rust, 0, 3);
+    else
+        test_skip(3, "%s not found: clone tests on compiled Rust not run", MEWE_RUSTC);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -1520,5 +1518,5 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_exit_status(failed);
 }

@@ -70,7 +70,7 @@ int test_run(Suite *s)
     srunner_free(sr);
     if (tcache[0])
         remove_tree(tcache);
-    return failed == 0 ? 0 : 1;
+    return test_exit_status(failed);
 }
 
 const char *tpath(const char *name)

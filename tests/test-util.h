@@ -11,6 +11,7 @@
 
 #include <mewe/mewe.h>
 
+#include "test-skip.h"
 #include "wasm-run.h"
 
 /* The context of the running test, made by the checked fixture. */
