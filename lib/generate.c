@@ -18,6 +18,10 @@
 
 static const char *const default_diversifiers[] = {"subst", "swap", "blocks"};
 
+/* Every attempt at every variant of a function has its own salt (plugin.h). */
+_Static_assert((uint64_t)MAX_VARIANTS * 100 <= MEWE__SALT_ATTEMPT_LIMIT,
+               "attempt numbers fit their salt field");
+
 typedef struct generation {
     mewe_module *m;
     const mewe_generate_options *o;
@@ -53,6 +57,10 @@ static int check_options(mewe_context *ctx, const mewe_generate_options *o)
     if (o->attempts < 1 || o->attempts > 100)
         return mewe__error(ctx, MEWE_EINVAL, "generate option attempts: %u out of range "
                            "(1..100)", o->attempts);
+    if (o->diversifier_count > MEWE__SALT_PASS_LIMIT)
+        return mewe__error(ctx, MEWE_EINVAL, "generate option diversifiers: %zu specs, at most "
+                           "%llu", o->diversifier_count,
+                           (unsigned long long)MEWE__SALT_PASS_LIMIT);
     if (!(o->time_budget >= 0) || isinf(o->time_budget))
         return mewe__error(ctx, MEWE_EINVAL, "generate option time_budget: %g is not a finite "
                            "number of seconds >= 0", o->time_budget);
@@ -117,13 +125,15 @@ static int remember(generation *g, LLVMValueRef v)
     return MEWE_OK;
 }
 
-/* Runs every diversifier on a fresh clone. */
-static int diversify(generation *g, LLVMValueRef v, const char *name, uint64_t salt)
+/* Runs every diversifier on a fresh clone, each pass with a stream of its own. */
+static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
+                     unsigned attempt)
 {
     for (size_t s = 0; s < g->spec_count; s++) {
         mewe_hook hook;
         mewe__hook_init(&hook, g->m->ctx, &g->specs[s],
-                        mewe__seed_for(g->m->ctx->seed, name, salt * 64 + s));
+                        mewe__seed_for(g->m->ctx->seed, name,
+                                       mewe__variant_salt(index, attempt, s)));
         const mewe__plugin *p = g->specs[s].plugin;
         int rc = p->fn.diversify(&hook, v, p->user_data);
         char what[512];
@@ -148,7 +158,7 @@ static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigne
         free(err);
         return rc;
     }
-    int rc = diversify(g, v, name, (uint64_t)index * 1000 + attempt);
+    int rc = diversify(g, v, name, index, attempt);
     if (rc != MEWE_OK) {
         LLVMDeleteFunction(v);
         return rc;
@@ -206,6 +216,9 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
             break;
         }
         unsigned index = first + rec->variants;
+        if (index >= MEWE__SALT_INDEX_LIMIT)
+            return mewe__error(g->m->ctx, MEWE_EINVAL, "'%s' already has %u variants, the most "
+                               "a function may have", rec->name, index - 1);
         attempt_result r = ATTEMPT_DUPLICATE;
         for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG;
              a++) {

@@ -205,7 +205,8 @@ static int build_choice(linking *l, LLVMValueRef fn, const char *name, uint64_t 
                         unsigned n, LLVMValueRef *out)
 {
     mewe_hook hook;
-    mewe__hook_init(&hook, l->ctx, &l->rng, mewe__seed_for(l->ctx->seed, name, salt));
+    mewe__hook_init(&hook, l->ctx, &l->rng,
+                    mewe__seed_for(l->ctx->seed, name, MEWE__SALT_LINK | salt));
     const mewe__plugin *p = l->rng.plugin;
     *out = NULL;
     int rc = p->fn.build(&hook, l->b, fn, LLVMConstInt(l->i32, n, 0), out, p->user_data);
@@ -598,7 +599,8 @@ static int build_caller_choices(linking *l, dispatch *d)
         LLVMSetCurrentDebugLocation2(l->b, NULL);
         LLVMPositionBuilderAtEnd(l->b, entry);
         LLVMValueRef fresh;
-        rc = build_choice(l, callers[i], d->name, 0x1A7Eull + i, (unsigned)d->n, &fresh);
+        rc = build_choice(l, callers[i], d->name, (0x1A7Eull << 32) + i, (unsigned)d->n,
+                          &fresh);
         if (rc != MEWE_OK)
             break;
         LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, k32(l, 1), ""), d->choice);

@@ -21,7 +21,10 @@ uint64_t mewe__seed_for(uint64_t seed, const char *name, uint64_t salt)
     uint64_t h = 0xCBF29CE484222325ull; /* FNV-1a */
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 0x100000001B3ull;
-    return mewe__mix64(mewe__mix64(seed ^ h) ^ mewe__mix64(salt));
+    /* A chain of bijections: with the seed fixed, injective in the name's hash (salt fixed)
+     * and in the salt (name fixed). */
+    uint64_t key = mewe__mix64(mewe__mix64(seed) ^ h);
+    return mewe__mix64(key ^ mewe__mix64(salt));
 }
 
 static bool valid_name(const char *name)

@@ -42,9 +42,23 @@ int mewe__hook_finish(mewe_hook *hook, int rc, const char *what);
 /* Registers the built-in diversifiers and strategies (each through the public API). */
 int mewe__register_builtins(mewe_context *ctx);
 
-/* Deterministic seeds: a 64-bit mix, and the seed of a function derived from the build seed
- * and its name (so that adding a function changes no other function's choices). */
+/* Deterministic seeds: a 64-bit mix (a bijection), and the seed of one build-time stream of a
+ * function, derived from the build seed, the function's name (so that adding a function
+ * changes no other function's choices) and a salt that tells the function's streams apart.
+ * For one build seed, two streams differ when their names' hashes or their salts differ:
+ * every step is a bijection of each. */
 uint64_t mewe__mix64(uint64_t x);
 uint64_t mewe__seed_for(uint64_t seed, const char *name, uint64_t salt);
+
+/* Salts, packed so that no two uses share one: diversifier pass `pass` of attempt `attempt`
+ * at variant `index` of a function (top bit clear), and the linker's choices (top bit set). */
+#define MEWE__SALT_INDEX_LIMIT (1ull << 23)
+#define MEWE__SALT_ATTEMPT_LIMIT (1ull << 20)
+#define MEWE__SALT_PASS_LIMIT (1ull << 20)
+#define MEWE__SALT_LINK (1ull << 63)
+static inline uint64_t mewe__variant_salt(uint64_t index, uint64_t attempt, uint64_t pass)
+{
+    return index << 40 | attempt << 20 | pass;
+}
 
 #endif /* MEWE_PLUGIN_H */

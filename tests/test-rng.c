@@ -9,6 +9,7 @@
 #include <mewe/sys/llvm.h>
 #include <mewe/sys/rng.h>
 
+#include "plugin.h"
 #include "rng/common.h"
 #include "test-util.h"
 
@@ -452,6 +453,40 @@ START_TEST(gen_parameter_is_checked)
 }
 END_TEST
 
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Build-time streams: each diversifier pass of each attempt at each variant of a function
+ * has a seed of its own (the former salt, index * 1000 + attempt, gave attempt 1000 of
+ * variant 1 the seed of attempt 0 of variant 2), and the linker's salts are apart from all
+ * of them. The same inputs still give the same seed. */
+START_TEST(build_streams_never_share_a_seed)
+{
+    enum { INDICES = 65, ATTEMPTS = 2000, PASSES = 3 };
+    size_t n = 0, cap = (size_t)INDICES * ATTEMPTS * PASSES;
+    uint64_t *seeds = malloc(cap * sizeof *seeds);
+    ck_assert_ptr_nonnull(seeds);
+    for (unsigned index = 1; index <= INDICES; index++)
+        for (unsigned attempt = 0; attempt < ATTEMPTS; attempt++)
+            for (unsigned pass = 0; pass < PASSES; pass++) {
+                uint64_t salt = mewe__variant_salt(index, attempt, pass);
+                ck_assert((salt & MEWE__SALT_LINK) == 0);
+                seeds[n++] = mewe__seed_for(42, "function", salt);
+            }
+    qsort(seeds, n, sizeof *seeds, compare_u64);
+    for (size_t i = 1; i < n; i++)
+        ck_assert_msg(seeds[i] != seeds[i - 1], "two streams share seed %016" PRIx64, seeds[i]);
+    free(seeds);
+    ck_assert(mewe__seed_for(42, "function", mewe__variant_salt(3, 7, 1)) ==
+              mewe__seed_for(42, "function", mewe__variant_salt(3, 7, 1)));
+    ck_assert(mewe__seed_for(42, "function", 5) != mewe__seed_for(42, "functioN", 5));
+    ck_assert(mewe__seed_for(42, "function", 5) != mewe__seed_for(43, "function", 5));
+}
+END_TEST
+
 int main(void)
 {
     if (!wasm_run_available()) {
@@ -467,6 +502,7 @@ int main(void)
     tcase_add_loop_test(tc, wasi_streams_are_fresh, 0, 2);
     tcase_add_loop_test(tc, state_stays_in_wasm_globals, 0, 4);
     tcase_add_loop_test(tc, gen_parameter_is_checked, 0, 2);
+    tcase_add_test(tc, build_streams_never_share_a_seed);
     suite_add_tcase(s, tc);
     return test_run(s);
 }
