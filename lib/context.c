@@ -53,6 +53,7 @@ int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)
     /* Out of memory while reporting: keep the status, fall back to its static text. */
     free(ctx->errmsg);
     ctx->errmsg = msg;
+    ctx->errstatic = msg ? NULL : mewe_status_str(status);
     if (msg && ctx->log_fn && ctx->log_max >= MEWE_LOG_ERROR)
         ctx->log_fn(MEWE_LOG_ERROR, msg, ctx->log_data);
     return status;
@@ -179,7 +180,7 @@ const char *mewe_context_errmsg(const mewe_context *ctx)
         return "no context (NULL)";
     if (ctx->errmsg)
         return ctx->errmsg;
-    return "";
+    return ctx->errstatic ? ctx->errstatic : "";
 }
 
 int mewe_context_set_log_callback(mewe_context *ctx, mewe_log_fn fn, mewe_log_level max_level,
@@ -205,8 +206,11 @@ int mewe_context_set_seed(mewe_context *ctx, uint64_t seed)
 
 int mewe_context_get_seed(uint64_t *out, const mewe_context *ctx)
 {
-    if (!out || !ctx)
+    if (!ctx)
         return MEWE_EINVAL;
+    if (!out)
+        return mewe__error((mewe_context *)ctx, MEWE_EINVAL, "mewe_context_get_seed: out is "
+                           "NULL");
     *out = ctx->seed;
     return MEWE_OK;
 }
@@ -258,7 +262,7 @@ static int set_wasi_sdk(mewe_context *ctx, const char *sdk)
     char *builtins = find_sdk_builtins(sdk);
     int rc = MEWE_OK;
     if (!ld || !sysroot)
-        rc = MEWE_ENOMEM;
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory setting wasi-sdk '%s'", sdk);
     else if (!is_file(ld))
         rc = mewe__error(ctx, MEWE_ENOTFOUND, "wasi-sdk '%s' has no bin/wasm-ld", sdk);
     else if (!is_dir(sysroot))
@@ -276,7 +280,7 @@ static int set_wasi_sdk(mewe_context *ctx, const char *sdk)
         ctx->tools[MEWE_TOOL_WASI_SYSROOT] = sysroot;
         ctx->tools[MEWE_TOOL_BUILTINS] = builtins;
         if (set_string(&ctx->tools[MEWE_TOOL_WASI_SDK], sdk) != MEWE_OK)
-            return MEWE_ENOMEM;
+            return mewe__error(ctx, MEWE_ENOMEM, "out of memory setting wasi-sdk '%s'", sdk);
         return MEWE_OK;
     }
     free(ld);
@@ -295,13 +299,22 @@ int mewe_context_set_tool_path(mewe_context *ctx, mewe_tool tool, const char *pa
         return mewe__error(ctx, MEWE_EINVAL, "unknown tool %d", (int)tool);
     if (tool == MEWE_TOOL_WASI_SDK)
         return set_wasi_sdk(ctx, path);
-    return set_string(&ctx->tools[tool], path);
+    if (set_string(&ctx->tools[tool], path) != MEWE_OK)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory setting tool %d to '%s'",
+                           (int)tool, path);
+    return MEWE_OK;
 }
 
 int mewe_context_get_tool_path(const char **out, const mewe_context *ctx, mewe_tool tool)
 {
-    if (!out || !ctx || (int)tool < 0 || tool >= MEWE_TOOL_COUNT_)
+    if (!ctx)
         return MEWE_EINVAL;
+    /* The message is the context's one piece of mutable state that a reader may set. */
+    mewe_context *c = (mewe_context *)ctx;
+    if (!out)
+        return mewe__error(c, MEWE_EINVAL, "mewe_context_get_tool_path: out is NULL");
+    if ((int)tool < 0 || tool >= MEWE_TOOL_COUNT_)
+        return mewe__error(c, MEWE_EINVAL, "unknown tool %d", (int)tool);
     *out = ctx->tools[tool];
     return MEWE_OK;
 }

@@ -393,7 +393,8 @@ static int merge(mewe_module *module, LLVMModuleRef ext, const char *ext_name, s
     }
     if (rc == MEWE_OK) {
         char *what = mewe__printf("'%s' with the variants of '%s'", module->name, ext_name);
-        rc = what ? mewe__verify(ctx, merged, what) : MEWE_ENOMEM;
+        rc = what ? mewe__verify(ctx, merged, what)
+                  : mewe__error(ctx, MEWE_ENOMEM, "out of memory");
         free(what);
     }
     if (rc == MEWE_OK) {

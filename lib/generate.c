@@ -384,7 +384,8 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
     if (rc == MEWE_OK) {
         char *what = mewe__printf("'%s' after diversification (a diversifier changed code "
                                   "outside its variant?)", module->name);
-        rc = what ? mewe__verify(ctx, module->llvm, what) : MEWE_ENOMEM;
+        rc = what ? mewe__verify(ctx, module->llvm, what)
+                  : mewe__error(ctx, MEWE_ENOMEM, "out of memory");
         free(what);
     }
     if (rc != MEWE_OK) {

@@ -57,6 +57,7 @@ typedef struct mewe__wasm_stats {
 struct mewe_context {
     LLVMContextRef llvm;
     char *errmsg;
+    const char *errstatic; /* the status's text when errmsg could not be allocated */
     /* LLVM reports some errors only through the diagnostic handler; it collects them here
      * while a libmewe call runs, so the call can put them into its own message. */
     char *diag;

@@ -73,7 +73,8 @@ int mewe__verify(mewe_context *ctx, LLVMModuleRef llvm, const char *what)
 static int verify(mewe_context *ctx, LLVMModuleRef llvm, const char *name)
 {
     char *what = mewe__printf("'%s'", name);
-    int rc = what ? mewe__verify(ctx, llvm, what) : MEWE_ENOMEM;
+    int rc = what ? mewe__verify(ctx, llvm, what)
+                  : mewe__error(ctx, MEWE_ENOMEM, "out of memory verifying '%s'", name);
     free(what);
     return rc;
 }
@@ -348,8 +349,10 @@ size_t mewe_module_function_count(const mewe_module *module)
 
 int mewe_module_function_at(const char **out, const mewe_module *module, size_t index)
 {
-    if (!out || !module)
+    if (!module)
         return MEWE_EINVAL;
+    if (!out)
+        return mewe__error(module->ctx, MEWE_EINVAL, "mewe_module_function_at: out is NULL");
     size_t n = mewe_module_function_count(module);
     if (index >= n)
         return mewe__error(module->ctx, MEWE_EINVAL, "function index %zu out of range (%zu "

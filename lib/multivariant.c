@@ -694,7 +694,8 @@ static int verify_linked(linking *l, const char *module_name)
 {
     char *what = mewe__printf("'%s' made multivariant (with RNG strategy '%s')", module_name,
                               l->rng.plugin->name);
-    int rc = what ? mewe__verify(l->ctx, l->llvm, what) : MEWE_ENOMEM;
+    int rc = what ? mewe__verify(l->ctx, l->llvm, what)
+                  : mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
     free(what);
     return rc;
 }

@@ -268,8 +268,12 @@ const char *mewe_hook_param(mewe_hook *hook, const char *key)
 int mewe_hook_param_double(double *out, mewe_hook *hook, const char *key, double fallback,
                            double min, double max)
 {
-    if (!out || !hook || !key)
+    if (!hook)
         return MEWE_EINVAL;
+    if (!out || !key) {
+        mewe_hook_set_error(hook, "mewe_hook_param_double: NULL argument");
+        return MEWE_EINVAL;
+    }
     const char *text = mewe_hook_param(hook, key);
     *out = fallback;
     if (!text)
@@ -290,19 +294,39 @@ int mewe_hook_param_double(double *out, mewe_hook *hook, const char *key, double
 
 int mewe_hook_set_error(mewe_hook *hook, const char *message)
 {
-    if (!hook || !message)
+    if (!hook)
         return MEWE_EINVAL;
-    char *copy = mewe__strdup(message);
+    /* A NULL message is the plugin's bug: it becomes the message of the failing call. */
+    char *copy = mewe__strdup(message ? message : "mewe_hook_set_error: message is NULL");
     if (!copy)
         return MEWE_ENOMEM;
     free(hook->error);
     hook->error = copy;
-    return MEWE_OK;
+    return message ? MEWE_OK : MEWE_EINVAL;
 }
 
 mewe_context *mewe_hook_context(mewe_hook *hook)
 {
     return hook ? hook->ctx : NULL;
+}
+
+int mewe_hook_log(mewe_hook *hook, mewe_log_level level, const char *message)
+{
+    if (!hook)
+        return MEWE_EINVAL;
+    if (!message) {
+        mewe_hook_set_error(hook, "mewe_hook_log: message is NULL");
+        return MEWE_EINVAL;
+    }
+    if ((int)level < MEWE_LOG_ERROR || level > MEWE_LOG_DEBUG) {
+        char *msg = mewe__printf("mewe_hook_log: log level %d out of range (0..3)", (int)level);
+        mewe_hook_set_error(hook, msg ? msg : "mewe_hook_log: log level out of range");
+        free(msg);
+        return MEWE_EINVAL;
+    }
+    mewe__log(hook->ctx, level, "%s '%s': %s", hook->spec ? "plugin" : "callback",
+              hook->spec ? hook->spec->plugin->name : "?", message);
+    return MEWE_OK;
 }
 
 static int check_descriptor(mewe_context *ctx, unsigned int version, unsigned int known,
@@ -357,11 +381,18 @@ int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
                               s->param_names, fn, s->user_data, s->destroy);
 }
 
+/* The context is const for the caller, but its message is the error state that every
+ * failing call sets, readers included. */
 static int registry_at(const char **out_name, const char **out_description,
-                       const mewe__registry *r, size_t index)
+                       const mewe_context *ctx, const mewe__registry *r, size_t index,
+                       const char *fn, const char *kind)
 {
-    if (!out_name || index >= r->count)
-        return MEWE_EINVAL;
+    mewe_context *c = (mewe_context *)ctx;
+    if (!out_name)
+        return mewe__error(c, MEWE_EINVAL, "%s: out_name is NULL", fn);
+    if (index >= r->count)
+        return mewe__error(c, MEWE_EINVAL, "%s: index %zu out of range (%zu %s registered)",
+                           fn, index, r->count, kind);
     *out_name = r->items[index].name;
     if (out_description)
         *out_description = r->items[index].description;
@@ -376,7 +407,8 @@ size_t mewe_diversifier_count(const mewe_context *ctx)
 int mewe_diversifier_at(const char **out_name, const char **out_description,
                         const mewe_context *ctx, size_t index)
 {
-    return ctx ? registry_at(out_name, out_description, &ctx->diversifiers, index)
+    return ctx ? registry_at(out_name, out_description, ctx, &ctx->diversifiers, index,
+                             "mewe_diversifier_at", "diversifiers")
                : MEWE_EINVAL;
 }
 
@@ -388,6 +420,7 @@ size_t mewe_rng_strategy_count(const mewe_context *ctx)
 int mewe_rng_strategy_at(const char **out_name, const char **out_description,
                          const mewe_context *ctx, size_t index)
 {
-    return ctx ? registry_at(out_name, out_description, &ctx->strategies, index)
+    return ctx ? registry_at(out_name, out_description, ctx, &ctx->strategies, index,
+                             "mewe_rng_strategy_at", "RNG strategies")
                : MEWE_EINVAL;
 }

@@ -461,7 +461,8 @@ static int parse_line(mewe_profile *p, char *line, int *state, size_t *run_fns)
 int mewe_profile_load(mewe_profile **out, mewe_context *ctx, const char *path)
 {
     if (!out || !ctx)
-        return MEWE_EINVAL;
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: out is NULL")
+                   : MEWE_EINVAL;
     *out = NULL;
     if (!path)
         return mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: path is NULL");

@@ -1,6 +1,9 @@
 /* Context: creation, errors, status text, seed, log callback, toolchain paths, versions. */
 #include <sys/stat.h>
 
+#include <mewe/sys/diversifier.h>
+#include <mewe/sys/rng.h>
+
 #include "test-util.h"
 
 START_TEST(new_rejects_null)
@@ -172,6 +175,53 @@ START_TEST(versions_agree)
 }
 END_TEST
 
+/* Every failure on a context leaves a message there that names the call or the value. */
+START_TEST(every_failure_has_a_message)
+{
+    const struct {
+        int status;
+        const char *needle;
+    } expected[] = {
+        {MEWE_EINVAL, "mewe_context_get_seed: out is NULL"},
+        {MEWE_EINVAL, "mewe_context_get_tool_path: out is NULL"},
+        {MEWE_EINVAL, "unknown tool 9"},
+        {MEWE_EINVAL, "mewe_diversifier_at: out_name is NULL"},
+        {MEWE_EINVAL, "mewe_diversifier_at: index 99 out of range"},
+        {MEWE_EINVAL, "mewe_rng_strategy_at: out_name is NULL"},
+        {MEWE_EINVAL, "mewe_rng_strategy_at: index 99 out of range"},
+        {MEWE_EINVAL, "mewe_module_function_at: out is NULL"},
+        {MEWE_EINVAL, "mewe_profile_load: out is NULL"},
+    };
+    mewe_module *m;
+    static const char ll[] = "define i32 @f() {\n  ret i32 1\n}\n";
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), "m"));
+    const char *s;
+    int got[sizeof expected / sizeof *expected];
+    char messages[sizeof expected / sizeof *expected][256];
+    size_t n = 0;
+#define TRY(call)                                                                            \
+    do {                                                                                     \
+        got[n] = (call);                                                                     \
+        snprintf(messages[n++], sizeof messages[0], "%s", mewe_context_errmsg(tctx));       \
+    } while (0)
+    TRY(mewe_context_get_seed(NULL, tctx));
+    TRY(mewe_context_get_tool_path(NULL, tctx, MEWE_TOOL_WASM_LD));
+    TRY(mewe_context_get_tool_path(&s, tctx, (mewe_tool)9));
+    TRY(mewe_diversifier_at(NULL, NULL, tctx, 0));
+    TRY(mewe_diversifier_at(&s, NULL, tctx, 99));
+    TRY(mewe_rng_strategy_at(NULL, NULL, tctx, 0));
+    TRY(mewe_rng_strategy_at(&s, NULL, tctx, 99));
+    TRY(mewe_module_function_at(NULL, m, 0));
+    TRY(mewe_profile_load(NULL, tctx, "p"));
+#undef TRY
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(got[i] == expected[i].status, "call %zu returned %d", i, got[i]);
+        ck_assert_msg(strstr(messages[i], expected[i].needle) != NULL,
+                      "call %zu: message '%s' lacks '%s'", i, messages[i], expected[i].needle);
+    }
+}
+END_TEST
+
 START_TEST(contexts_are_independent)
 {
     mewe_context *other;
@@ -196,6 +246,7 @@ int main(void)
     tcase_add_test(tc, wasi_sdk_sets_all_three);
     tcase_add_test(tc, incomplete_wasi_sdk_changes_nothing);
     tcase_add_test(tc, versions_agree);
+    tcase_add_test(tc, every_failure_has_a_message);
     tcase_add_test(tc, contexts_are_independent);
     suite_add_tcase(s, tc);
     return test_run(s);

@@ -504,6 +504,94 @@ START_TEST(hook_random_and_params)
 }
 END_TEST
 
+/* A plugin that logs through its hook, then checks what a bad call says. */
+typedef struct log_probe {
+    int rc_bad_level, rc_null;
+    char after_bad_level[128];
+} log_probe;
+
+static int logging_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    (void)fn;
+    log_probe *p = user_data;
+    mewe_hook_log(hook, MEWE_LOG_INFO, "looked at a variant");
+    mewe_hook_log(hook, MEWE_LOG_DEBUG, "too detailed for the callback's level");
+    p->rc_bad_level = mewe_hook_log(hook, (mewe_log_level)7, "x");
+    p->rc_null = mewe_hook_log(hook, MEWE_LOG_WARN, NULL);
+    /* The bad calls left their reasons as the hook's error: failing now would show them. */
+    return MEWE_OK;
+}
+
+typedef struct log_lines {
+    int info, debug;
+    char first[256];
+} log_lines;
+
+static void collect_log(mewe_log_level level, const char *message, void *user_data)
+{
+    log_lines *l = user_data;
+    if (strstr(message, "logger")) {
+        l->info += level == MEWE_LOG_INFO;
+        l->debug += level == MEWE_LOG_DEBUG;
+        if (!l->first[0])
+            snprintf(l->first, sizeof l->first, "%s", message);
+    }
+}
+
+START_TEST(plugins_log_through_the_context)
+{
+    log_probe probe = {0};
+    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "logger", NULL, NULL, logging_diversifier,
+                          &probe, NULL};
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    log_lines lines = {0};
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, collect_log, MEWE_LOG_INFO, &lines));
+    mewe_module *m = load_mixed();
+    const char *specs[] = {"logger"};
+    const char *allow[] = {"other"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 1;
+    o.allow = allow;
+    o.allow_count = 1;
+    o.variants = 1;
+    o.attempts = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    ck_assert_int_eq(lines.info, 1);
+    ck_assert_int_eq(lines.debug, 0);
+    ck_assert_str_eq(lines.first, "plugin 'logger': looked at a variant");
+    ck_assert_int_eq(probe.rc_bad_level, MEWE_EINVAL);
+    ck_assert_int_eq(probe.rc_null, MEWE_EINVAL);
+    ck_assert_int_eq(mewe_hook_log(NULL, MEWE_LOG_INFO, "x"), MEWE_EINVAL);
+}
+END_TEST
+
+/* A hook call with a bad argument fails with a message, which reaches the context when the
+ * plugin passes the failure on. */
+static int bad_param_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    (void)fn;
+    (void)user_data;
+    double v;
+    int rc = mewe_hook_param_double(&v, hook, NULL, 0, 0, 1);
+    return rc != MEWE_OK ? rc : mewe_hook_set_error(hook, NULL);
+}
+
+START_TEST(hook_argument_errors_have_messages)
+{
+    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "badarg", NULL, NULL,
+                          bad_param_diversifier, NULL, NULL};
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    mewe_module *m = load_mixed();
+    const char *specs[] = {"badarg"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 1;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL,
+                         "mewe_hook_param_double: NULL argument");
+}
+END_TEST
+
 /* ---- selection policy ------------------------------------------------------------- */
 
 typedef struct policy_log {
@@ -633,6 +721,8 @@ int main(void)
     tcase_add_test(tc, registration_errors_call_destroy);
     tcase_add_test(tc, listing_plugins);
     tcase_add_test(tc, hook_random_and_params);
+    tcase_add_test(tc, plugins_log_through_the_context);
+    tcase_add_test(tc, hook_argument_errors_have_messages);
     tcase_add_test(tc, selection_policy_decides);
     tcase_add_test(tc, selection_policy_error_restores_module);
     tcase_add_test(tc, size_budget_limits_growth);

@@ -17,8 +17,8 @@ extern "C" {
  *
  * A #mewe_hook is **borrowed** for the duration of one callback and invalid afterwards. It
  * carries the call's deterministic random source (derived from the build seed, the function's
- * name and the variant), the plugin's parameters from its spec (`"name:key=value,..."`) and a
- * place for an error message.
+ * name and the variant), the plugin's parameters from its spec (`"name:key=value,..."`), a
+ * place for an error message and a way to log (mewe_hook_log()).
  * @{
  */
 
@@ -76,12 +76,26 @@ MEWE_API int mewe_hook_param_double(double *out, mewe_hook *hook, const char *ke
 MEWE_API int mewe_hook_set_error(mewe_hook *hook, const char *message);
 
 /**
- * The context the call runs in (for logging, or LLVM types through mewe_context_get_llvm()).
+ * The context the call runs in (e.g. for LLVM types through mewe_context_get_llvm()).
  * @param[in] hook The call's handle.
  * @return **Borrowed** context.
  * @since 0.1
  */
 MEWE_API mewe_context *mewe_hook_context(mewe_hook *hook);
+
+/**
+ * Logs a message through the context's log callback (mewe_context_set_log_callback()),
+ * prefixed with "plugin 'NAME': ". Without a callback, or above its level, nothing happens.
+ * A failure is reported with mewe_hook_set_error() and the callback's return value instead.
+ * @param[in] hook The call's handle.
+ * @param[in] level #MEWE_LOG_WARN, #MEWE_LOG_INFO or #MEWE_LOG_DEBUG (#MEWE_LOG_ERROR is
+ *            accepted too, for messages that go with a failure).
+ * @param[in] message The text, **borrowed** for the call.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments or a level out of range (the hook's
+ *         error message says which).
+ * @since 0.2
+ */
+MEWE_API int mewe_hook_log(mewe_hook *hook, mewe_log_level level, const char *message);
 
 /** @} */
 
