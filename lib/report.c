@@ -30,18 +30,28 @@ static bool dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
 
 static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
 {
-    mewe__strbuf_add(s, ", \"policy\": \"%s\"", mewe__granularity_name(p->policy));
+    mewe__strbuf_add(s, ", \"policy\": ");
+    mewe__strbuf_json_str(s, mewe__granularity_name(p->policy));
     if (p->policy == MEWE_GRANULARITY_EVERY)
         mewe__strbuf_add(s, ", \"period\": %u", p->period);
-    mewe__strbuf_add(s, ", \"layout\": \"%s\", \"estimated_cycles_per_call\": %.2f, "
-                     "\"estimated_dispatch_cycles\": %.2f, \"estimated_variant_overhead\": "
-                     "%.4f, \"estimated_overhead\": %.4f, \"policy_reason\": ",
-                     p->inlined ? "inline" : "call", p->body, p->added, p->variant_extra,
-                     p->added / p->body + p->variant_extra);
-    const char *why = mewe__plan_reasons[p->why];
-    mewe__strbuf_json(s, why, strlen(why));
-    if (p->calls >= 0)
-        mewe__strbuf_add(s, ", \"profile_calls\": %.0f", p->calls);
+    mewe__strbuf_add(s, ", \"layout\": ");
+    mewe__strbuf_json_str(s, p->inlined ? "inline" : "call");
+    /* The plan is read back from an attribute that the IR may have brought in: its numbers
+     * may be anything, but the report stays JSON. */
+    mewe__strbuf_add(s, ", \"estimated_cycles_per_call\": ");
+    mewe__strbuf_json_number(s, p->body, 2);
+    mewe__strbuf_add(s, ", \"estimated_dispatch_cycles\": ");
+    mewe__strbuf_json_number(s, p->added, 2);
+    mewe__strbuf_add(s, ", \"estimated_variant_overhead\": ");
+    mewe__strbuf_json_number(s, p->variant_extra, 4);
+    mewe__strbuf_add(s, ", \"estimated_overhead\": ");
+    mewe__strbuf_json_number(s, p->added / p->body + p->variant_extra, 4);
+    mewe__strbuf_add(s, ", \"policy_reason\": ");
+    mewe__strbuf_json_str(s, mewe__plan_reasons[p->why]);
+    if (p->calls >= 0) {
+        mewe__strbuf_add(s, ", \"profile_calls\": ");
+        mewe__strbuf_json_number(s, p->calls, 0);
+    }
     t->inlined += p->inlined;
     t->per_policy[p->policy]++;
 }
@@ -75,13 +85,12 @@ static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnre
                       : fam    ? fam->count - (fn && dispatcher_id(fn) >= 0)
                                : 0;
     mewe__strbuf_add(s, "    {\"name\": ");
-    mewe__strbuf_json(s, r->name, strlen(r->name));
-    mewe__strbuf_add(s, ", \"instructions\": %u, \"status\": \"%s\"", r->instructions,
-                     variants ? "diversified" : "skipped");
+    mewe__strbuf_json_str(s, r->name);
+    mewe__strbuf_add(s, ", \"instructions\": %u, \"status\": ", r->instructions);
+    mewe__strbuf_json_str(s, variants ? "diversified" : "skipped");
     if (!variants) {
-        const char *why = r->reason ? r->reason : "no variants";
         mewe__strbuf_add(s, ", \"reason\": ");
-        mewe__strbuf_json(s, why, strlen(why));
+        mewe__strbuf_json_str(s, r->reason ? r->reason : "no variants");
     }
     mewe__strbuf_add(s, ", \"eligible\": %s, \"variants\": %zu, \"dropped_duplicate\": %u, "
                      "\"dropped_invalid\": %u", r->eligible ? "true" : "false", variants,

@@ -187,3 +187,49 @@ def test_write_report(sample: mewe.Module, tmp_path: Path) -> None:
 def test_module_cannot_be_constructed_directly() -> None:
     with pytest.raises(TypeError):
         mewe.Module()
+
+
+# LLVM names may hold any byte: quotes, backslashes, control characters, UTF-8 and bytes that
+# are not UTF-8 (quoted names in textual IR, \XX escapes).
+ODD_NAMES = {
+    r'q\22uote': 'q"uote',
+    r'back\5Cslash': 'back\\slash',
+    r'new\0Aline\09tab\01ctl\7Fdel': 'new\nline\ttab\x01ctl\x7fdel',
+    r'utf8-\C3\A9\E2\82\AC': 'utf8-\u00e9\u20ac',
+    # Not UTF-8 (a lone continuation byte, an overlong '/', a surrogate): each byte becomes
+    # the code point of the same value.
+    r'bad-\FF\80\C0\AF\ED\A0\80': 'bad-\u00ff\u0080\u00c0\u00af\u00ed\u00a0\u0080',
+}
+
+
+def _odd_module_ir(names: list[str]) -> bytes:
+    body = ("(i32 %a) {\n  %b = add i32 %a, 7\n  %c = xor i32 %b, %a\n  %d = mul i32 %c, 3\n"
+            "  %e = sub i32 %d, %b\n  ret i32 %e\n}\n")
+    ir = 'target triple = "wasm32-unknown-wasi"\n'
+    calls = ""
+    for i, raw in enumerate(names):
+        ir += f'define i32 @"{raw}"{body}'
+        calls += f'  %r{i} = call i32 @"{raw}"(i32 %x{i})\n  %x{i + 1} = add i32 %r{i}, 1\n'
+    ir += (f"define i32 @entry(i32 %x0) {{\n{calls}"
+           f"  ret i32 %x{len(names)}\n}}\n")
+    return ir.encode()
+
+
+def _multivariant_odd(ctx: mewe.Context, names: list[str], name: str) -> mewe.Module:
+    module = ctx.load(_odd_module_ir(names), name=name)
+    module.generate(variants=2, min_instructions=1)
+    module.link_multivariant(inline_limit=1)
+    return module
+
+
+def test_report_is_json_whatever_the_names(ctx: mewe.Context) -> None:
+    name = 'odd "module"\\\n\x01\xe9'
+    expected = [*ODD_NAMES.values(), "entry"]
+    module = ctx.load(_odd_module_ir(list(ODD_NAMES)), name=name)
+    report = module.report()  # json.loads: raises on anything that is not JSON
+    assert report["module"] == name
+    assert [f["name"] for f in report["functions"]] == expected
+    module = _multivariant_odd(ctx, list(ODD_NAMES), name)
+    report = module.report()
+    assert [f["name"] for f in report["functions"]] == expected
+    assert report["totals"]["dispatchers"] == len(expected)
