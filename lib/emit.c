@@ -27,22 +27,43 @@ static void init_targets(void)
     LLVMInitializeWebAssemblyAsmPrinter();
 }
 
+/* Sizes of each version of mewe_emit_options: a caller built against an older header passes
+ * a shorter struct, whose missing fields take their defaults. */
+static const size_t options_size[] = {
+    0,
+    sizeof(mewe_emit_options), /* version 1 */
+};
+_Static_assert(sizeof options_size / sizeof *options_size == MEWE_EMIT_OPTIONS_VERSION + 1,
+               "one size per version of mewe_emit_options");
+
 int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version)
 {
     if (!opts)
         return MEWE_EINVAL;
-    if (version != MEWE_EMIT_OPTIONS_VERSION)
+    if (version < 1 || version > MEWE_EMIT_OPTIONS_VERSION)
         return MEWE_EVERSION;
     mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
-    *opts = defaults;
+    defaults.version = version;
+    memcpy(opts, &defaults, options_size[version]);
+    return MEWE_OK;
+}
+
+/* Reads options of any known version into *o, the fields that version lacks at their
+ * defaults; the caller's struct is never read past its version's size. */
+static int read_options(mewe_context *ctx, const mewe_emit_options *opts, mewe_emit_options *o)
+{
+    *o = (mewe_emit_options)MEWE_EMIT_OPTIONS_INIT;
+    if (!opts)
+        return MEWE_OK;
+    if (opts->version < 1 || opts->version > MEWE_EMIT_OPTIONS_VERSION)
+        return mewe__error(ctx, MEWE_EVERSION, "emit options version %u unknown (this libmewe "
+                           "knows 1 to %d)", opts->version, MEWE_EMIT_OPTIONS_VERSION);
+    memcpy(o, opts, options_size[opts->version]);
     return MEWE_OK;
 }
 
 static int check_options(mewe_context *ctx, const mewe_emit_options *o)
 {
-    if (o->version != MEWE_EMIT_OPTIONS_VERSION)
-        return mewe__error(ctx, MEWE_EVERSION, "emit options version %u unknown (this libmewe "
-                           "knows %d)", o->version, MEWE_EMIT_OPTIONS_VERSION);
     if ((int)o->kind < MEWE_EMIT_COMMAND || o->kind > MEWE_EMIT_OBJECT)
         return mewe__error(ctx, MEWE_EINVAL, "emit option kind: %d is not a mewe_emit_kind",
                            (int)o->kind);
@@ -322,9 +343,11 @@ static void record_wasm_stats(mewe_module *m, const void *wasm, size_t size)
 
 static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_options *opts)
 {
-    mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
-    const mewe_emit_options *o = opts ? opts : &defaults;
-    int rc = check_options(m->ctx, o);
+    mewe_emit_options options;
+    const mewe_emit_options *o = &options;
+    int rc = read_options(m->ctx, opts, &options);
+    if (rc == MEWE_OK)
+        rc = check_options(m->ctx, o);
     if (rc != MEWE_OK)
         return rc;
     pthread_once(&targets_once, init_targets);

@@ -24,7 +24,7 @@ _Static_assert((uint64_t)MAX_VARIANTS * 100 <= MEWE__SALT_ATTEMPT_LIMIT,
 
 typedef struct generation {
     mewe_module *m;
-    const mewe_generate_options *o;
+    const mewe_generate_options *o; /* read_options' copy, defaults filled in */
     mewe__spec *specs;
     size_t spec_count;
     mewe__families families;
@@ -35,28 +35,53 @@ typedef struct generation {
     bool time_hit;
 } generation;
 
+/* Sizes of each version of mewe_generate_options: a caller built against an older header
+ * passes a shorter struct, whose missing fields take their defaults. */
+static const size_t options_size[] = {
+    0,
+    sizeof(mewe_generate_options), /* version 1 */
+};
+_Static_assert(sizeof options_size / sizeof *options_size == MEWE_GENERATE_OPTIONS_VERSION + 1,
+               "one size per version of mewe_generate_options");
+
 int mewe_generate_options_init(mewe_generate_options *opts, unsigned int version)
 {
     if (!opts)
         return MEWE_EINVAL;
-    if (version != MEWE_GENERATE_OPTIONS_VERSION)
+    if (version < 1 || version > MEWE_GENERATE_OPTIONS_VERSION)
         return MEWE_EVERSION;
     mewe_generate_options defaults = MEWE_GENERATE_OPTIONS_INIT;
-    *opts = defaults;
+    defaults.version = version;
+    memcpy(opts, &defaults, options_size[version]);
+    return MEWE_OK;
+}
+
+/* Reads options of any known version into *o, with every default filled in; the caller's
+ * struct is never read past its version's size. */
+static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
+                        mewe_generate_options *o)
+{
+    *o = (mewe_generate_options)MEWE_GENERATE_OPTIONS_INIT;
+    if (opts) {
+        if (opts->version < 1 || opts->version > MEWE_GENERATE_OPTIONS_VERSION)
+            return mewe__error(ctx, MEWE_EVERSION, "generate options version %u unknown (this "
+                               "libmewe knows 1 to %d)", opts->version,
+                               MEWE_GENERATE_OPTIONS_VERSION);
+        memcpy(o, opts, options_size[opts->version]);
+    }
+    if (o->attempts == 0)
+        o->attempts = MEWE_ATTEMPTS_DEFAULT;
     return MEWE_OK;
 }
 
 static int check_options(mewe_context *ctx, const mewe_generate_options *o)
 {
-    if (o->version != MEWE_GENERATE_OPTIONS_VERSION)
-        return mewe__error(ctx, MEWE_EVERSION, "generate options version %u unknown (this "
-                           "libmewe knows %d)", o->version, MEWE_GENERATE_OPTIONS_VERSION);
     if (o->variants > MAX_VARIANTS)
         return mewe__error(ctx, MEWE_EINVAL, "generate option variants: %u is more than %d",
                            o->variants, MAX_VARIANTS);
-    if (o->attempts < 1 || o->attempts > 100)
+    if (o->attempts > 100)
         return mewe__error(ctx, MEWE_EINVAL, "generate option attempts: %u out of range "
-                           "(1..100)", o->attempts);
+                           "(1..100, 0 for the default)", o->attempts);
     if (o->diversifier_count > MEWE__SALT_PASS_LIMIT)
         return mewe__error(ctx, MEWE_EINVAL, "generate option diversifiers: %zu specs, at most "
                            "%llu", o->diversifier_count,
@@ -361,9 +386,11 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
     if (!module)
         return MEWE_EINVAL;
     mewe_context *ctx = module->ctx;
-    mewe_generate_options defaults = MEWE_GENERATE_OPTIONS_INIT;
-    const mewe_generate_options *o = opts ? opts : &defaults;
-    int rc = check_options(ctx, o);
+    mewe_generate_options options;
+    const mewe_generate_options *o = &options;
+    int rc = read_options(ctx, opts, &options);
+    if (rc == MEWE_OK)
+        rc = check_options(ctx, o);
     if (rc != MEWE_OK)
         return rc;
     if (module->multivariant)

@@ -339,6 +339,50 @@ START_TEST(opt_levels_all_work)
 }
 END_TEST
 
+/* A caller's options struct is read only as far as its version reaches (a struct that ends
+ * where an inaccessible page begins), for emitting and, through the same pipeline, linking. */
+START_TEST(options_are_read_within_their_version)
+{
+    static const size_t emit_sizes[] = {0, sizeof(mewe_emit_options)};
+    _Static_assert(sizeof emit_sizes / sizeof *emit_sizes == MEWE_EMIT_OPTIONS_VERSION + 1,
+                   "a size for every version");
+    static const size_t link_sizes[] = {0, offsetof(mewe_link_options, max_overhead),
+                                        sizeof(mewe_link_options)};
+    _Static_assert(sizeof link_sizes / sizeof *link_sizes == MEWE_LINK_OPTIONS_VERSION + 1,
+                   "a size for every version");
+    char *expected = expected_output("fnptr.c");
+    for (unsigned v = 1; v <= MEWE_LINK_OPTIONS_VERSION; v++) {
+        mewe_module *m = load_fixture("fnptr.c");
+        ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+        mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+        mewe_link_options *l = guarded_copy(&lo, link_sizes[v]);
+        ck_assert_mewe_ok(mewe_link_options_init(l, v));
+        ck_assert_mewe_ok(mewe_link_multivariant(m, l));
+        guarded_free(l, link_sizes[v]);
+        unsigned ev = v < MEWE_EMIT_OPTIONS_VERSION ? v : MEWE_EMIT_OPTIONS_VERSION;
+        mewe_emit_options eo = MEWE_EMIT_OPTIONS_INIT;
+        mewe_emit_options *e = guarded_copy(&eo, emit_sizes[ev]);
+        ck_assert_mewe_ok(mewe_emit_options_init(e, ev));
+        ck_assert_int_eq(e->opt_level, 2);
+        ck_assert_mewe_ok(mewe_emit_wasm(m, e, tpath("v.wasm")));
+        e->version = MEWE_EMIT_OPTIONS_VERSION + 1;
+        ck_assert_mewe_fails(mewe_emit_wasm(m, e, tpath("w.wasm")), MEWE_EVERSION, "knows 1 to");
+        e->version = 0;
+        ck_assert_mewe_fails(mewe_emit_wasm(m, e, tpath("w.wasm")), MEWE_EVERSION, "version 0");
+        guarded_free(e, emit_sizes[ev]);
+        wasm_run_result r;
+        run_ok(&r, tpath("v.wasm"), NULL, NULL, NULL);
+        ck_assert_str_eq(r.out, expected);
+        wasm_run_result_free(&r);
+        mewe_module_free(m);
+    }
+    free(expected);
+    mewe_emit_options e;
+    ck_assert_int_eq(mewe_emit_options_init(&e, 0), MEWE_EVERSION);
+    ck_assert_int_eq(mewe_emit_options_init(&e, MEWE_EMIT_OPTIONS_VERSION + 1), MEWE_EVERSION);
+}
+END_TEST
+
 int main(void)
 {
     if (!wasm_run_available()) {
@@ -363,6 +407,7 @@ int main(void)
     tcase_add_test(tc, emit_leaves_module_unchanged);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, opt_levels_all_work);
+    tcase_add_test(tc, options_are_read_within_their_version);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

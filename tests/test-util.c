@@ -1,6 +1,7 @@
 /* Shared helpers of the Check suites. */
 #include <dirent.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +142,29 @@ int dir_entries(const char *path)
     if (d)
         closedir(d);
     return n;
+}
+
+static size_t guarded_span(size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (size + page - 1) / page * page + page;
+}
+
+void *guarded_copy(const void *data, size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), span = guarded_span(size);
+    char *base = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_msg(base != MAP_FAILED, "mmap of %zu bytes failed", span);
+    ck_assert_int_eq(mprotect(base + span - page, page, PROT_NONE), 0);
+    char *copy = base + span - page - size;
+    memcpy(copy, data, size);
+    return copy;
+}
+
+void guarded_free(void *copy, size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), span = guarded_span(size);
+    munmap((char *)copy + size + page - span, span);
 }
 
 const char *fixture_bc(const char *name)

@@ -42,7 +42,7 @@ void test_setup(void);
 void test_teardown(void);
 /* Adds a test case with the fixture and a generous timeout (wasm runs under node). */
 TCase *test_case(const char *name);
-/* Runs the suite and returns main's exit status. */
+/* Runs the suite and returns main's exit status (see test_exit_status). */
 int test_run(Suite *s);
 
 /* Path in the test's temporary directory; returns a static buffer rotating over 8 slots. */
@@ -55,6 +55,12 @@ char *read_file(const char *path, size_t *size);
 int file_exists(const char *path);
 /* Number of entries in a directory, not counting . and .. */
 int dir_entries(const char *path);
+
+/* A copy of `size` bytes placed right before an inaccessible page: a library that reads or
+ * writes one byte past it crashes the test, which Check reports. For options structs of an
+ * older version, which the caller's program allocated at their older, shorter size. */
+void *guarded_copy(const void *data, size_t size);
+void guarded_free(void *copy, size_t size);
 
 /* Compiles a C or Rust fixture (tests/fixtures/NAME) to bitcode once per suite run; returns
  * the path of the shared copy, which tests must not modify. */

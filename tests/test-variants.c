@@ -258,7 +258,9 @@ START_TEST(bad_options)
     mewe_module *m = load_mixed();
     char *before = text_of(m);
     mewe_generate_options o;
-    ck_assert_int_eq(mewe_generate_options_init(&o, 2), MEWE_EVERSION);
+    ck_assert_int_eq(mewe_generate_options_init(&o, MEWE_GENERATE_OPTIONS_VERSION + 1),
+                     MEWE_EVERSION);
+    ck_assert_int_eq(mewe_generate_options_init(&o, 0), MEWE_EVERSION);
     ck_assert_int_eq(mewe_generate_options_init(NULL, MEWE_GENERATE_OPTIONS_VERSION),
                      MEWE_EINVAL);
     ck_assert_mewe_ok(mewe_generate_options_init(&o, MEWE_GENERATE_OPTIONS_VERSION));
@@ -269,9 +271,9 @@ START_TEST(bad_options)
     o.variants = 65;
     ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "variants: 65");
     o.variants = 3;
-    o.attempts = 0;
-    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "attempts");
-    o.attempts = 4;
+    o.attempts = 101;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "attempts: 101");
+    o.attempts = 0; /* the default */
     o.time_budget = -1;
     ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "time_budget");
     o.time_budget = 0;
@@ -592,6 +594,35 @@ START_TEST(hook_argument_errors_have_messages)
 }
 END_TEST
 
+/* A caller's options struct is read only as far as its version reaches (here: a struct that
+ * ends where an inaccessible page begins), and the zero fields take their defaults. */
+START_TEST(options_are_read_within_their_version)
+{
+    static const size_t sizes[] = {0, sizeof(mewe_generate_options)};
+    _Static_assert(sizeof sizes / sizeof *sizes == MEWE_GENERATE_OPTIONS_VERSION + 1,
+                   "a size for every version");
+    for (unsigned v = 1; v <= MEWE_GENERATE_OPTIONS_VERSION; v++) {
+        mewe_context_set_seed(tctx, v);
+        mewe_module *m = load_mixed();
+        unsigned char zeros[sizeof(mewe_generate_options)] = {0};
+        mewe_generate_options *o = guarded_copy(zeros, sizes[v]);
+        ck_assert_mewe_ok(mewe_generate_options_init(o, v));
+        ck_assert_uint_eq(o->version, v);
+        ck_assert_uint_eq(o->attempts, 0); /* zero: the default */
+        ck_assert_mewe_ok(mewe_generate_variants(m, o));
+        char *json = report_of(m);
+        /* With the defaults: 3 variants of each function worth diversifying, 4 attempts
+         * each at most. */
+        assert_entry_has(json, "work", "\"variants\": 3");
+        free(json);
+        o->version = MEWE_GENERATE_OPTIONS_VERSION + 1;
+        mewe_module *m2 = load_mixed();
+        ck_assert_mewe_fails(mewe_generate_variants(m2, o), MEWE_EVERSION, "knows 1 to");
+        guarded_free(o, sizes[v]);
+    }
+}
+END_TEST
+
 /* ---- selection policy ------------------------------------------------------------- */
 
 typedef struct policy_log {
@@ -723,6 +754,7 @@ int main(void)
     tcase_add_test(tc, hook_random_and_params);
     tcase_add_test(tc, plugins_log_through_the_context);
     tcase_add_test(tc, hook_argument_errors_have_messages);
+    tcase_add_test(tc, options_are_read_within_their_version);
     tcase_add_test(tc, selection_policy_decides);
     tcase_add_test(tc, selection_policy_error_restores_module);
     tcase_add_test(tc, size_budget_limits_growth);

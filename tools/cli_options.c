@@ -243,7 +243,9 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_VERBOSE:
     case OPT_QUIET: return "off";
     case OPT_MIN_INSTRUCTIONS: snprintf(buf, size, "%u", gen.min_instructions); return buf;
-    case OPT_ATTEMPTS: snprintf(buf, size, "%u", gen.attempts); return buf;
+    case OPT_ATTEMPTS:
+        snprintf(buf, size, "%u", gen.attempts ? gen.attempts : MEWE_ATTEMPTS_DEFAULT);
+        return buf;
     case OPT_TIME_BUDGET: snprintf(buf, size, "%g", gen.time_budget); return buf;
     case OPT_SIZE_BUDGET: snprintf(buf, size, "%g", gen.size_budget); return buf;
     case OPT_DISPATCH: return choice_word(opt->choices, (int)link.dispatch, buf, size);

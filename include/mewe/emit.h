@@ -38,7 +38,9 @@ typedef enum mewe_emit_kind {
 
 /**
  * Options of mewe_emit_wasm(). Fill with #MEWE_EMIT_OPTIONS_INIT or
- * mewe_emit_options_init(); fields are only ever appended.
+ * mewe_emit_options_init(); fields are only ever appended. Every version from 1 to
+ * #MEWE_EMIT_OPTIONS_VERSION is accepted (a struct of an older version is never read past its
+ * last field, and the fields it lacks take their defaults).
  * @since 0.1
  */
 typedef struct mewe_emit_options {
@@ -55,14 +57,16 @@ typedef struct mewe_emit_options {
     size_t link_arg_count;        /**< Entries in @ref link_args. */
 } mewe_emit_options;
 
-/** Initializer with the defaults of #MEWE_EMIT_OPTIONS_VERSION. @since 0.1 */
+/** Initializer with the defaults of #MEWE_EMIT_OPTIONS_VERSION: zero for every field whose
+ *  zero means its default; opt_level is set, because 0 is a level of its own. @since 0.1 */
 #define MEWE_EMIT_OPTIONS_INIT \
     { MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0 }
 
 /**
- * Fills @p opts with the defaults of @p version.
+ * Fills @p opts with the defaults of @p version: the fields of that version only, so that a
+ * caller built against an older header may pass its shorter struct.
  * @param[out] opts The struct to fill.
- * @param[in] version #MEWE_EMIT_OPTIONS_VERSION (or an older version).
+ * @param[in] version 1 to #MEWE_EMIT_OPTIONS_VERSION.
  * @return #MEWE_OK, #MEWE_EINVAL for NULL, #MEWE_EVERSION for an unknown version.
  * @since 0.1
  */
@@ -75,10 +79,11 @@ MEWE_API int mewe_emit_options_init(mewe_emit_options *opts, unsigned int versio
  * @param[in] opts Options, or NULL for the defaults.
  * @param[in] path Destination, **borrowed**.
  * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments or a value out of range (named in the
- *         message); #MEWE_EVERSION for an unknown options version; #MEWE_ETARGET for a
- *         module not made for wasm32 or a code generation failure; #MEWE_ETOOL if wasm-ld
- *         is missing or cannot run; #MEWE_ELINK if wasm-ld fails (its message, e.g. an
- *         undefined symbol, is in the context's message); #MEWE_EIO; #MEWE_ENOMEM.
+ *         message); #MEWE_EVERSION for an options version newer than this libmewe's (or 0);
+ *         #MEWE_ETARGET for a module not made for wasm32 or a code generation failure;
+ *         #MEWE_ETOOL if wasm-ld is missing or cannot run; #MEWE_ELINK if wasm-ld fails (its
+ *         message, e.g. an undefined symbol, is in the context's message); #MEWE_EIO;
+ *         #MEWE_ENOMEM.
  * @since 0.1
  */
 MEWE_API int mewe_emit_wasm(mewe_module *module, const mewe_emit_options *opts,

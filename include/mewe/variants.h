@@ -67,7 +67,9 @@ typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *vari
 
 /**
  * Options of mewe_generate_variants(). Fill with #MEWE_GENERATE_OPTIONS_INIT or
- * mewe_generate_options_init(); fields are only ever appended.
+ * mewe_generate_options_init(); fields are only ever appended. Every version from 1 to
+ * #MEWE_GENERATE_OPTIONS_VERSION is accepted (a struct of an older version is never read past
+ * its last field, and the fields it lacks take their defaults).
  *
  * Names in @ref mewe_generate_options::allow and @ref mewe_generate_options::deny are
  * function names or globs (`*`, `?`, `[...]`, as fnmatch(3)). A function is selected when
@@ -91,7 +93,8 @@ typedef struct mewe_generate_options {
     size_t deny_count;                 /**< Entries in @ref deny. */
     unsigned int min_instructions;     /**< Skip functions with fewer instructions, default 3. */
     unsigned int attempts;             /**< Tries per variant before giving up on a distinct
-                                            one, default 4. */
+                                            one, 1 to 100; 0 means the default,
+                                            #MEWE_ATTEMPTS_DEFAULT (since 0.2). */
     double time_budget;                /**< Seconds for the whole call; 0 = no limit. */
     double size_budget;                /**< Most instructions the variants may add, as a
                                             multiple of the module's instruction count
@@ -100,14 +103,20 @@ typedef struct mewe_generate_options {
     void *select_data;                 /**< Passed to @ref select. */
 } mewe_generate_options;
 
-/** Initializer with the defaults of #MEWE_GENERATE_OPTIONS_VERSION. @since 0.1 */
+/** Default of @ref mewe_generate_options.attempts. @since 0.2 */
+#define MEWE_ATTEMPTS_DEFAULT 4
+
+/** Initializer with the defaults of #MEWE_GENERATE_OPTIONS_VERSION: zero for every field
+ *  whose zero means its default; variants and min_instructions are set, because 0 is a value
+ *  of its own for them (no variants, no minimum). @since 0.1 */
 #define MEWE_GENERATE_OPTIONS_INIT \
-    { MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 4, 0.0, 0.0, NULL, NULL }
+    { MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL }
 
 /**
- * Fills @p opts with the defaults of @p version.
+ * Fills @p opts with the defaults of @p version: the fields of that version only, so that a
+ * caller built against an older header may pass its shorter struct.
  * @param[out] opts The struct to fill.
- * @param[in] version #MEWE_GENERATE_OPTIONS_VERSION.
+ * @param[in] version 1 to #MEWE_GENERATE_OPTIONS_VERSION.
  * @return #MEWE_OK, #MEWE_EINVAL for NULL, #MEWE_EVERSION for an unknown version.
  * @since 0.1
  */
@@ -118,11 +127,11 @@ MEWE_API int mewe_generate_options_init(mewe_generate_options *opts, unsigned in
  * @param[in] module The module; on failure it is left as it was.
  * @param[in] opts Options, or NULL for the defaults.
  * @return #MEWE_OK; #MEWE_EINVAL for NULL or a bad option or parameter (named in the
- *         message); #MEWE_EVERSION for an unknown options version; #MEWE_ENOTFOUND for an
- *         unknown diversifier name; #MEWE_ESTATE if the module is already multivariant;
- *         the error code of a diversifier or selection callback, passed back unchanged;
- *         #MEWE_EVERIFY if the module fails verification after diversification (a
- *         diversifier changed code outside its variant); #MEWE_ENOMEM.
+ *         message); #MEWE_EVERSION for an options version newer than this libmewe's (or 0);
+ *         #MEWE_ENOTFOUND for an unknown diversifier name; #MEWE_ESTATE if the module is
+ *         already multivariant; the error code of a diversifier or selection callback,
+ *         passed back unchanged; #MEWE_EVERIFY if the module fails verification after
+ *         diversification (a diversifier changed code outside its variant); #MEWE_ENOMEM.
  * @since 0.1
  */
 MEWE_API int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opts);

@@ -239,7 +239,8 @@ class Module:
             allow: names or globs to diversify (empty: all).
             deny: names or globs never to diversify.
             min_instructions: skip functions with fewer instructions.
-            attempts: tries per variant before giving up on a distinct one (1..100).
+            attempts: tries per variant before giving up on a distinct one (1..100; 0:
+                the default, 4).
             time_budget: seconds for the whole call; 0 means no limit.
             size_budget: most instructions the variants may add, as a multiple of the
                 module's instruction count; 0 means no limit.

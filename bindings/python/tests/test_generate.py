@@ -47,7 +47,7 @@ def test_generate_single_string_is_one_spec(sample: mewe.Module) -> None:
     ({"diversifiers": ["subst:rate=7"]}, mewe.Status.EINVAL),
     ({"diversifiers": ["subst:colour=red"]}, mewe.Status.EINVAL),
     ({"variants": 65}, mewe.Status.EINVAL),
-    ({"attempts": 0}, mewe.Status.EINVAL),
+    ({"attempts": 101}, mewe.Status.EINVAL),
     ({"time_budget": -1.0}, mewe.Status.EINVAL),
     ({"size_budget": float("inf")}, mewe.Status.EINVAL),
 ])
