@@ -86,7 +86,7 @@ void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
 }
 
 /* LLVM's default handler prints errors and exits the process; this one only records. */
-static void diag_handler(LLVMDiagnosticInfoRef info, void *data)
+void mewe__diag_handler(LLVMDiagnosticInfoRef info, void *data)
 {
     mewe_context *ctx = data;
     LLVMDiagnosticSeverity sev = LLVMGetDiagInfoSeverity(info);
@@ -147,7 +147,7 @@ int mewe_context_new(mewe_context **out)
         mewe_context_free(ctx);
         return MEWE_ENOMEM;
     }
-    LLVMContextSetDiagnosticHandler(ctx->llvm, diag_handler, ctx);
+    LLVMContextSetDiagnosticHandler(ctx->llvm, mewe__diag_handler, ctx);
     int rc = mewe__register_builtins(ctx);
     if (rc != MEWE_OK) {
         mewe_context_free(ctx);

@@ -5,14 +5,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
 #include "fileio.h"
 #include "internal.h"
-#include "irutil.h"
 #include "runtool.h"
-#include "wasm_inspect.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 
@@ -79,7 +79,7 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
 
 /* Decides whether the module may be compiled for wasm32; see emit.h for why other targets
  * are refused rather than retargeted. */
-static int check_target(mewe_module *m, LLVMModuleRef copy)
+static int check_target(const mewe_module *m, LLVMModuleRef copy)
 {
     const char *triple = LLVMGetTarget(copy);
     if (strncmp(triple, "wasm32", 6) == 0)
@@ -97,7 +97,7 @@ static int check_target(mewe_module *m, LLVMModuleRef copy)
                        "ABI", m->name, triple[0] ? triple : "(none)");
 }
 
-static int mark_exports(mewe_module *m, LLVMModuleRef copy, const mewe_emit_options *o)
+static int mark_exports(const mewe_module *m, LLVMModuleRef copy, const mewe_emit_options *o)
 {
     for (size_t i = 0; i < o->export_count; i++) {
         LLVMValueRef fn = LLVMGetNamedFunction(copy, o->exports[i]);
@@ -107,7 +107,7 @@ static int mark_exports(mewe_module *m, LLVMModuleRef copy, const mewe_emit_opti
         LLVMSetLinkage(fn, LLVMExternalLinkage);
         LLVMSetVisibility(fn, LLVMDefaultVisibility);
         LLVMAttributeRef a = LLVMCreateStringAttribute(
-            m->ctx->llvm, "wasm-export-name", 16, o->exports[i],
+            LLVMGetModuleContext(copy), "wasm-export-name", 16, o->exports[i],
             (unsigned)strlen(o->exports[i]));
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
     }
@@ -122,7 +122,8 @@ static LLVMCodeGenOptLevel codegen_level(int level)
     return levels[level];
 }
 
-static int codegen(mewe_module *m, LLVMModuleRef copy, int level, void **out, size_t *size)
+static int codegen(const mewe_module *m, LLVMModuleRef copy, int level, void **out,
+                   size_t *size)
 {
     mewe_context *ctx = m->ctx;
     char *err = NULL;
@@ -241,7 +242,7 @@ static char *describe_link_failure(const char *output, const char *obj, const ch
     return msg;
 }
 
-static int run_wasm_ld(mewe_module *m, const mewe_emit_options *o, const char *obj,
+static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const char *obj,
                        const char *out)
 {
     mewe_context *ctx = m->ctx;
@@ -284,7 +285,7 @@ static int run_wasm_ld(mewe_module *m, const mewe_emit_options *o, const char *o
     return rc;
 }
 
-static int link_object(mewe_module *m, const mewe_emit_options *o, const void *obj,
+static int link_object(const mewe_module *m, const mewe_emit_options *o, const void *obj,
                        size_t obj_size, void **out, size_t *out_size)
 {
     mewe_context *ctx = m->ctx;
@@ -309,39 +310,39 @@ static int link_object(mewe_module *m, const mewe_emit_options *o, const void *o
     return rc;
 }
 
-/* Records, for the report, how many variants of each dispatcher stayed distinct in the
- * linked wasm: two variants that compile to the same body are one variant. An object file is
- * not inspected (its names and bodies change again at the final link). */
-static void record_wasm_stats(mewe_module *m, const void *wasm, size_t size)
+/* Code generation works on a copy in an LLVM context of its own: it rewrites IR in place
+ * (CodeGenPrepare and friends) and registers names in its context (metadata kinds such as
+ * "wasm.index", which every later bitcode of that context would carry). Neither the caller's
+ * module nor its context may change. */
+static int isolated_copy(const mewe_module *m, LLVMContextRef *out_ctx, LLVMModuleRef *out)
 {
-    mewe__wasm_stats_clear(&m->wasm);
-    mewe__wasm_info info;
-    if (mewe__wasm_parse(&info, wasm, size) != 0) {
-        mewe__log(m->ctx, MEWE_LOG_WARN, "cannot inspect the emitted wasm of '%s'", m->name);
-        return;
+    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(m->llvm);
+    LLVMContextRef c = bc ? LLVMContextCreate() : NULL;
+    if (!c) {
+        if (bc)
+            LLVMDisposeMemoryBuffer(bc);
+        return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
     }
-    mewe__wasm_family *fams = NULL;
-    size_t n = 0;
-    mewe__wasm_stats *w = &m->wasm;
-    if (mewe__wasm_families(&info, &fams, &n) == 0) {
-        w->families = calloc(n ? n : 1, sizeof *w->families);
-        w->variants = calloc(n ? n : 1, sizeof *w->variants);
-        w->distinct = calloc(n ? n : 1, sizeof *w->distinct);
-        for (size_t i = 0; w->families && w->variants && w->distinct && i < n; i++) {
-            w->families[i] = mewe__strdup(fams[i].family);
-            w->variants[i] = fams[i].variants;
-            w->distinct[i] = fams[i].distinct;
-            w->count = i + 1;
-        }
-        w->valid = w->families && w->variants && w->distinct;
-        w->bytes = size;
-        w->code_bytes = info.code_size;
-        mewe__wasm_families_free(fams, n);
+    LLVMContextSetDiagnosticHandler(c, mewe__diag_handler, m->ctx);
+    mewe__diag_clear(m->ctx);
+    LLVMModuleRef copy = NULL;
+    bool failed = LLVMParseBitcodeInContext2(c, bc, &copy);
+    LLVMDisposeMemoryBuffer(bc);
+    if (failed) {
+        char *diag = mewe__diag_take(m->ctx);
+        int rc = mewe__error(m->ctx, MEWE_ENOMEM, "cannot copy '%s' for code generation%s%s",
+                             m->name, diag ? ": " : "", diag ? diag : "");
+        free(diag);
+        LLVMContextDispose(c);
+        return rc;
     }
-    mewe__wasm_info_free(&info);
+    *out_ctx = c;
+    *out = copy;
+    return MEWE_OK;
 }
 
-static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_options *opts)
+static int emit(void **out, size_t *out_size, const mewe_module *m,
+                const mewe_emit_options *opts)
 {
     mewe_emit_options options;
     const mewe_emit_options *o = &options;
@@ -351,11 +352,11 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     if (rc != MEWE_OK)
         return rc;
     pthread_once(&targets_once, init_targets);
-    /* Code generation rewrites IR in place (CodeGenPrepare and friends): work on a copy so
-     * the caller's module is left as it was. */
-    LLVMModuleRef copy = mewe__module_clone(m->llvm);
-    if (!copy)
-        return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
+    LLVMContextRef cg_ctx = NULL;
+    LLVMModuleRef copy = NULL;
+    rc = isolated_copy(m, &cg_ctx, &copy);
+    if (rc != MEWE_OK)
+        return rc;
     rc = check_target(m, copy);
     /* Marked for every kind: an exported static function must become visible to wasm-ld. */
     if (rc == MEWE_OK)
@@ -365,6 +366,7 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     if (rc == MEWE_OK)
         rc = codegen(m, copy, o->opt_level, &obj, &obj_size);
     LLVMDisposeModule(copy);
+    LLVMContextDispose(cg_ctx);
     if (rc != MEWE_OK)
         return rc;
     if (o->kind == MEWE_EMIT_OBJECT) {
@@ -374,12 +376,10 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     }
     rc = link_object(m, o, obj, obj_size, out, out_size);
     free(obj);
-    if (rc == MEWE_OK && m->multivariant)
-        record_wasm_stats(m, *out, *out_size);
     return rc;
 }
 
-int mewe_emit_wasm(mewe_module *module, const mewe_emit_options *opts, const char *path)
+int mewe_emit_wasm(const mewe_module *module, const mewe_emit_options *opts, const char *path)
 {
     if (!module)
         return MEWE_EINVAL;
@@ -394,7 +394,7 @@ int mewe_emit_wasm(mewe_module *module, const mewe_emit_options *opts, const cha
     return rc;
 }
 
-int mewe_emit_wasm_memory(void **out_data, size_t *out_size, mewe_module *module,
+int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *module,
                           const mewe_emit_options *opts)
 {
     if (!module)

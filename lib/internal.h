@@ -45,15 +45,6 @@ typedef struct mewe__fnrec {
     unsigned dropped_invalid;
 } mewe__fnrec;
 
-/* What the last linked emit of a multivariant module showed, for the report. */
-typedef struct mewe__wasm_stats {
-    bool valid;
-    size_t bytes, code_bytes;
-    char **families;
-    size_t *variants, *distinct;
-    size_t count;
-} mewe__wasm_stats;
-
 struct mewe_context {
     LLVMContextRef llvm;
     char *errmsg;
@@ -85,7 +76,6 @@ struct mewe_module {
     bool time_budget_hit;
     bool multivariant;    /* mewe_link_multivariant has run */
     char *link_summary;   /* JSON object describing the link options */
-    mewe__wasm_stats wasm;
 };
 
 /* Sets the context's message from a printf format and returns status, so that error paths
@@ -98,6 +88,9 @@ int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count
 void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The diagnostic handler of every LLVM context libmewe makes (data: the mewe_context): it
+ * records errors and warnings for mewe__diag_take instead of printing them. */
+void mewe__diag_handler(LLVMDiagnosticInfoRef info, void *data);
 /* Diagnostics captured from LLVM since the last take; owned string or NULL. */
 char *mewe__diag_take(mewe_context *ctx);
 void mewe__diag_clear(mewe_context *ctx);
@@ -108,7 +101,6 @@ int mewe__verify(mewe_context *ctx, LLVMModuleRef llvm, const char *what);
 /* Counts instructions and bitcode bytes, for the report's before/after. */
 void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes);
 void mewe__module_records_clear(mewe_module *module);
-void mewe__wasm_stats_clear(mewe__wasm_stats *w);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);
 /* Wraps an LLVM module (consumed) into a new mewe_module. */

@@ -225,16 +225,6 @@ void mewe__module_records_clear(mewe_module *module)
     module->record_count = 0;
 }
 
-void mewe__wasm_stats_clear(mewe__wasm_stats *w)
-{
-    for (size_t i = 0; i < w->count; i++)
-        free(w->families[i]);
-    free(w->families);
-    free(w->variants);
-    free(w->distinct);
-    memset(w, 0, sizeof *w);
-}
-
 void mewe__module_changed(mewe_module *module)
 {
     for (size_t i = 0; i < module->fn_count; i++)
@@ -458,7 +448,6 @@ void mewe_module_free(mewe_module *module)
         module->next->prev = module->prev;
     mewe__module_changed(module);
     mewe__module_records_clear(module);
-    mewe__wasm_stats_clear(&module->wasm);
     free(module->link_summary);
     if (module->llvm)
         LLVMDisposeModule(module->llvm);

@@ -1,5 +1,6 @@
 /* The JSON report: per function what happened and why, totals, link settings and what the
- * emitted wasm preserved. */
+ * emitted wasm preserved. It is computed from the module (and the wasm the caller passes),
+ * never kept in it: no call changes what another reports. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "fileio.h"
 #include "strbuf.h"
 #include "variants.h"
+#include "wasm_inspect.h"
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
@@ -145,22 +147,37 @@ static int records_from_ir(LLVMModuleRef llvm, mewe__fnrec **out, size_t *count)
     return MEWE_OK;
 }
 
-static void wasm_section(mewe__strbuf *s, const mewe__wasm_stats *w)
+/* How many variants of each dispatcher stayed distinct in the emitted wasm: two variants
+ * that compile to the same body are one variant. */
+static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
 {
+    mewe__wasm_info info;
+    int rc = mewe__wasm_parse(&info, wasm, wasm_size);
+    if (rc != 0)
+        return rc == -2 ? MEWE_ENOMEM : MEWE_EPARSE;
+    mewe__wasm_family *fams = NULL;
+    size_t n = 0;
+    if (mewe__wasm_families(&info, &fams, &n) != 0) {
+        mewe__wasm_info_free(&info);
+        return MEWE_ENOMEM;
+    }
     size_t generated = 0, distinct = 0;
     mewe__strbuf_add(s, ",\n  \"wasm\": {\"bytes\": %zu, \"code_bytes\": %zu, \"dispatchers\": [",
-                     w->bytes, w->code_bytes);
-    for (size_t i = 0; i < w->count; i++) {
+                     wasm_size, info.code_size);
+    for (size_t i = 0; i < n; i++) {
         mewe__strbuf_add(s, "%s\n    {\"name\": ", i ? "," : "");
-        mewe__strbuf_json(s, w->families[i], strlen(w->families[i]));
-        mewe__strbuf_add(s, ", \"variants\": %zu, \"distinct_in_wasm\": %zu}", w->variants[i],
-                         w->distinct[i]);
-        generated += w->variants[i];
-        distinct += w->distinct[i];
+        mewe__strbuf_json_str(s, fams[i].family);
+        mewe__strbuf_add(s, ", \"variants\": %zu, \"distinct_in_wasm\": %zu}",
+                         fams[i].variants, fams[i].distinct);
+        generated += fams[i].variants;
+        distinct += fams[i].distinct;
     }
     mewe__strbuf_add(s, "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
                      "\"preservation\": %.4f}", generated, distinct,
                      generated ? (double)distinct / (double)generated : 0.0);
+    mewe__wasm_families_free(fams, n);
+    mewe__wasm_info_free(&info);
+    return MEWE_OK;
 }
 
 static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *t)
@@ -185,26 +202,28 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
                      t->per_policy[MEWE_GRANULARITY_INVOCATION]);
 }
 
-static char *build(mewe_module *m, size_t *len)
+static int build(char **out, size_t *len, const mewe_module *m, const void *wasm,
+                 size_t wasm_size)
 {
     mewe__families fams;
     if (mewe__families_collect(&fams, m->llvm) != MEWE_OK)
-        return NULL;
-    mewe__fnrec *recs = m->records, *own = NULL;
+        return MEWE_ENOMEM;
+    const mewe__fnrec *recs = m->records;
+    mewe__fnrec *own = NULL;
     size_t n = m->record_count;
     if (!recs && records_from_ir(m->llvm, &own, &n) != MEWE_OK) {
         for (size_t i = 0; own && i < n; i++)
             free(own[i].name);
         free(own);
         mewe__families_free(&fams);
-        return NULL;
+        return MEWE_ENOMEM;
     }
     if (!recs)
         recs = own;
     mewe__strbuf s = {0};
     totals t = {0};
     mewe__strbuf_add(&s, "{\n  \"module\": ");
-    mewe__strbuf_json(&s, m->name, strlen(m->name));
+    mewe__strbuf_json_str(&s, m->name);
     mewe__strbuf_add(&s, ",\n  \"seed\": %llu,\n  \"functions\": [\n",
                      (unsigned long long)m->ctx->seed);
     for (size_t i = 0; i < n; i++) {
@@ -215,32 +234,52 @@ static char *build(mewe_module *m, size_t *len)
     totals_section(&s, m, &t);
     if (m->link_summary)
         mewe__strbuf_add(&s, ",\n  \"link\": %s", m->link_summary);
-    if (m->wasm.valid)
-        wasm_section(&s, &m->wasm);
+    int rc = wasm ? wasm_section(&s, wasm, wasm_size) : MEWE_OK;
     mewe__strbuf_add(&s, "\n}\n");
     for (size_t i = 0; own && i < n; i++)
         free(own[i].name);
     free(own);
     mewe__families_free(&fams);
-    return mewe__strbuf_take(&s, len);
+    *out = mewe__strbuf_take(&s, len);
+    if (rc != MEWE_OK) {
+        free(*out);
+        *out = NULL;
+        return rc;
+    }
+    return *out ? MEWE_OK : MEWE_ENOMEM;
 }
 
-int mewe_report_json(char **out_json, size_t *out_size, mewe_module *module)
+int mewe_report_json_wasm(char **out_json, size_t *out_size, const mewe_module *module,
+                          const void *wasm, size_t wasm_size)
 {
     if (!module)
         return MEWE_EINVAL;
     if (!out_json)
         return mewe__error(module->ctx, MEWE_EINVAL, "mewe_report_json: out_json is NULL");
+    *out_json = NULL;
+    if (!wasm && wasm_size > 0)
+        return mewe__error(module->ctx, MEWE_EINVAL, "report of '%s': wasm is NULL but "
+                           "wasm_size is %zu", module->name, wasm_size);
     size_t len;
-    *out_json = build(module, &len);
-    if (!*out_json)
-        return mewe__error(module->ctx, MEWE_ENOMEM, "out of memory building the report");
+    int rc = build(out_json, &len, module, wasm, wasm_size);
+    if (rc == MEWE_EPARSE)
+        return mewe__error(module->ctx, rc, "report of '%s': the wasm given (%zu bytes) is not "
+                           "a well-formed WebAssembly module", module->name, wasm_size);
+    if (rc != MEWE_OK)
+        return mewe__error(module->ctx, rc, "out of memory building the report of '%s'",
+                           module->name);
     if (out_size)
         *out_size = len;
     return MEWE_OK;
 }
 
-int mewe_report_write(mewe_module *module, const char *path)
+int mewe_report_json(char **out_json, size_t *out_size, const mewe_module *module)
+{
+    return mewe_report_json_wasm(out_json, out_size, module, NULL, 0);
+}
+
+int mewe_report_write_wasm(const mewe_module *module, const void *wasm, size_t wasm_size,
+                           const char *path)
 {
     if (!module)
         return MEWE_EINVAL;
@@ -248,9 +287,14 @@ int mewe_report_write(mewe_module *module, const char *path)
         return mewe__error(module->ctx, MEWE_EINVAL, "mewe_report_write: path is NULL");
     char *json;
     size_t len;
-    int rc = mewe_report_json(&json, &len, module);
+    int rc = mewe_report_json_wasm(&json, &len, module, wasm, wasm_size);
     if (rc == MEWE_OK)
         rc = mewe__file_write_atomic(module->ctx, path, json, len);
     free(json);
     return rc;
+}
+
+int mewe_report_write(const mewe_module *module, const char *path)
+{
+    return mewe_report_write_wasm(module, NULL, 0, path);
 }

@@ -383,6 +383,71 @@ START_TEST(options_are_read_within_their_version)
 }
 END_TEST
 
+static char *report_text(const mewe_module *m, const void *wasm, size_t size)
+{
+    char *json;
+    size_t len;
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, &len, m, wasm, size));
+    ck_assert_uint_eq(len, strlen(json));
+    return json;
+}
+
+/* The report is read from the module, never stored in it: emitting changes nothing it says,
+ * and what the wasm preserved comes only from the wasm passed in. */
+START_TEST(report_reads_the_module_and_the_wasm_given)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.inline_limit = 1; /* variants as functions: each has its own body in the wasm */
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    char *before = report_text(m, NULL, 0);
+    ck_assert_ptr_null(strstr(before, "\"wasm\""));
+    void *wasm;
+    size_t size;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("r.wasm")));
+    char *after;
+    ck_assert_mewe_ok(mewe_report_json(&after, NULL, m));
+    ck_assert_str_eq(after, before);
+    char *with = report_text(m, wasm, size);
+    ck_assert_uint_eq(strncmp(with, before, strlen(before) - 3), 0); /* the same, then more */
+    char bytes[64];
+    snprintf(bytes, sizeof bytes, "\"wasm\": {\"bytes\": %zu", size);
+    ck_assert_msg(strstr(with, bytes) != NULL, "no '%s' in %s", bytes, with);
+    ck_assert_ptr_nonnull(strstr(with, "\"distinct_in_wasm\""));
+    ck_assert_ptr_nonnull(strstr(with, "{\"name\": \"fib\", \"variants\": "));
+    /* The file form says the same. */
+    ck_assert_mewe_ok(mewe_report_write_wasm(m, wasm, size, tpath("r.json")));
+    char *file = read_file(tpath("r.json"), NULL);
+    ck_assert_str_eq(file, with);
+    ck_assert_mewe_ok(mewe_report_write(m, tpath("plain.json")));
+    char *plain = read_file(tpath("plain.json"), NULL);
+    ck_assert_str_eq(plain, before);
+    /* What is not wasm is refused, and so is a size without bytes. */
+    char *json = NULL;
+    ck_assert_mewe_fails(mewe_report_json_wasm(&json, NULL, m, "not wasm", 8), MEWE_EPARSE,
+                         "not a well-formed WebAssembly module");
+    ck_assert_ptr_null(json);
+    ck_assert_mewe_fails(mewe_report_json_wasm(&json, NULL, m, wasm, size / 2), MEWE_EPARSE,
+                         "not a well-formed");
+    ck_assert_mewe_fails(mewe_report_json_wasm(&json, NULL, m, NULL, 3), MEWE_EINVAL,
+                         "wasm is NULL");
+    ck_assert_mewe_fails(mewe_report_write_wasm(m, "x", 1, tpath("bad.json")), MEWE_EPARSE,
+                         "not a well-formed");
+    ck_assert(!file_exists(tpath("bad.json")));
+    ck_assert_int_eq(mewe_report_json_wasm(&json, NULL, NULL, wasm, size), MEWE_EINVAL);
+    ck_assert_mewe_fails(mewe_report_json_wasm(NULL, NULL, m, wasm, size), MEWE_EINVAL,
+                         "out_json is NULL");
+    free(before);
+    free(after);
+    free(with);
+    free(file);
+    free(plain);
+    mewe_free(wasm);
+}
+END_TEST
+
 int main(void)
 {
     if (!wasm_run_available()) {
@@ -408,6 +473,7 @@ int main(void)
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, opt_levels_all_work);
     tcase_add_test(tc, options_are_read_within_their_version);
+    tcase_add_test(tc, report_reads_the_module_and_the_wasm_given);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

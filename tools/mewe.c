@@ -18,6 +18,8 @@ typedef struct run {
     const cli *c;
     mewe_context *ctx;
     mewe_module *module;
+    char *wasm;    /* the linked wasm written, read back for the report; or NULL */
+    size_t wasm_size;
     bool progress; /* stderr is a terminal and -q was not given */
     bool shown;    /* a progress line is on the terminal */
 } run;
@@ -285,6 +287,36 @@ static void note_tools(run *r)
     }
 }
 
+static int read_back(run *r, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 1 << 16;
+    r->wasm = malloc(cap);
+    r->wasm_size = 0;
+    size_t n;
+    while (f && r->wasm && (n = fread(r->wasm + r->wasm_size, 1, cap - r->wasm_size, f)) > 0) {
+        r->wasm_size += n;
+        if (r->wasm_size == cap) {
+            char *bigger = realloc(r->wasm, cap *= 2);
+            if (!bigger) {
+                free(r->wasm);
+                r->wasm = NULL;
+            }
+            r->wasm = bigger;
+        }
+    }
+    bool ok = f && r->wasm && !ferror(f);
+    if (f)
+        fclose(f);
+    if (!ok) {
+        progress_clear(r);
+        cli_error("report: cannot read back '%s': %s", path, r->wasm ? strerror(errno)
+                                                                    : "out of memory");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 static int write_output(run *r)
 {
     const cli *c = r->c;
@@ -313,11 +345,27 @@ static int write_output(run *r)
     return EXIT_OK;
 }
 
+/* The wasm's name section cannot be read (LLVM wrote names that are not UTF-8, as the
+ * module's own names were): the report goes without its "wasm" section, as it says. */
+static bool wasm_unreadable(run *r, int rc)
+{
+    if (rc != MEWE_EPARSE || !r->wasm)
+        return false;
+    if (!r->c->quiet) {
+        progress_clear(r);
+        fprintf(stderr, "mewe: warning: %s; the report has no \"wasm\" section\n",
+                mewe_context_errmsg(r->ctx));
+    }
+    return true;
+}
+
 static int report_to_stdout(run *r)
 {
     char *json;
     size_t size;
-    int rc = mewe_report_json(&json, &size, r->module);
+    int rc = mewe_report_json_wasm(&json, &size, r->module, r->wasm, r->wasm_size);
+    if (wasm_unreadable(r, rc))
+        rc = mewe_report_json(&json, &size, r->module);
     if (rc != MEWE_OK)
         return failed(r, "report", rc, NULL);
     progress_clear(r);
@@ -337,9 +385,17 @@ static int report(run *r)
         dest = "-";
     if (!dest)
         return EXIT_OK;
+    /* The report tells what stayed distinct in the wasm just written; an object's variants
+     * are only final once linked. */
+    const cli *c = r->c;
+    bool linked = c->kind == KIND_COMMAND || c->kind == KIND_REACTOR;
+    if (linked && c->stage != STAGE_REPORT && read_back(r, c->output) != EXIT_OK)
+        return EXIT_FAIL;
     if (strcmp(dest, "-") == 0)
         return report_to_stdout(r);
-    int rc = mewe_report_write(r->module, dest);
+    int rc = mewe_report_write_wasm(r->module, r->wasm, r->wasm_size, dest);
+    if (wasm_unreadable(r, rc))
+        rc = mewe_report_write(r->module, dest);
     if (rc != MEWE_OK)
         return failed(r, "report", rc, NULL);
     note(r, 1, "wrote the report to '%s'", dest);
@@ -363,8 +419,8 @@ static int pipeline(run *r)
         rc = link_variants(r);
     if (rc == EXIT_OK && c->stage != STAGE_REPORT)
         rc = write_output(r);
-    /* After the output, since emitting adds what the wasm preserved to the report. A report
-     * that cannot be written fails the run, which then must not leave its output. */
+    /* After the output, whose wasm the report inspects. A report that cannot be written
+     * fails the run, which then must not leave its output. */
     if (rc == EXIT_OK && report(r) != EXIT_OK) {
         if (c->output)
             unlink(c->output);
@@ -393,6 +449,7 @@ int main(int argc, char **argv)
         cli_error("standard output: %s", strerror(errno));
         rc = EXIT_FAIL;
     }
+    free(r.wasm);
     mewe_module_free(r.module);
     mewe_context_free(r.ctx);
     cli_free(&c);

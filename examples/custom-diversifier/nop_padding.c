@@ -10,6 +10,7 @@
  * The store is volatile: libmewe runs no IR optimisation, but code generation still deletes
  * dead code, and a plain store to a slot never read is dead. A volatile access is kept by
  * every LLVM pass, so the padding reaches the emitted wasm, where diversity counts. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,11 +120,12 @@ static unsigned count_variants(const mewe_module *mod)
 }
 
 /* The report's "preservation": variants still distinct in the emitted wasm over variants
- * made. Code generation undoes some rewrites; this shows how much of ours survived. */
-static int print_preservation(mewe_module *mod)
+ * made. Code generation undoes some rewrites; this shows how much of ours survived. The
+ * report inspects the wasm it is given. */
+static int print_preservation(const mewe_module *mod, const void *wasm, size_t wasm_size)
 {
     char *json = NULL;
-    int rc = mewe_report_json(&json, NULL, mod);
+    int rc = mewe_report_json_wasm(&json, NULL, mod, wasm, wasm_size);
     static const char key[] = "\"preservation\":";
     const char *p = rc == MEWE_OK ? strstr(json, key) : NULL;
     if (p)
@@ -156,10 +158,22 @@ static int run(mewe_context *ctx, const pad_stats *stats, const char *in, const 
     link.inline_limit = 1;
     if (rc == MEWE_OK)
         rc = mewe_link_multivariant(mod, &link);
+    /* Emitted to memory, so that the same bytes go to the report and to the file. */
+    void *wasm = NULL;
+    size_t wasm_size = 0;
     if (rc == MEWE_OK)
-        rc = mewe_emit_wasm(mod, NULL, out);
+        rc = mewe_emit_wasm_memory(&wasm, &wasm_size, mod, NULL);
     if (rc == MEWE_OK)
-        rc = print_preservation(mod);
+        rc = print_preservation(mod, wasm, wasm_size);
+    if (rc == MEWE_OK) {
+        FILE *f = fopen(out, "wb");
+        bool written = f && fwrite(wasm, 1, wasm_size, f) == wasm_size;
+        if ((f && fclose(f) != 0) || !written) {
+            fprintf(stderr, "nop_padding: cannot write %s\n", out);
+            rc = MEWE_EIO;
+        }
+    }
+    mewe_free(wasm);
     mewe_module_free(mod);
     return rc;
 }

@@ -36,7 +36,7 @@ static int run(mewe_context *ctx, const char *in, const char *out)
     if (rc == MEWE_OK)
         rc = mewe_emit_wasm(mod, NULL, out); /* a WASI command: _start calls main */
     if (rc == MEWE_OK)
-        rc = mewe_report_json(&json, NULL, mod); /* after emit: it includes the wasm part */
+        rc = mewe_report_json(&json, NULL, mod); /* what was diversified, or why not */
     if (rc == MEWE_OK) {
         printf("wrote %s\n", out);
         print_totals(json);

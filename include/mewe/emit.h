@@ -22,7 +22,8 @@ extern "C" {
  * already fixed pointer sizes, struct layouts and calling conventions for that target, and
  * retargeting it would silently change its meaning. Recompile such code for wasm32.
  *
- * Emitting never changes the module: code generation runs on a copy.
+ * Emitting never changes the module, nor its context: code generation runs on a copy in an
+ * LLVM context of its own.
  * @{
  */
 
@@ -75,7 +76,8 @@ MEWE_API int mewe_emit_options_init(mewe_emit_options *opts, unsigned int versio
 /**
  * Emits the module as WebAssembly into a file, written under a temporary name and renamed:
  * a failure leaves no file behind and an existing file untouched.
- * @param[in] module The module; not changed.
+ * @param[in] module The module, **borrowed**; not changed, and nothing is kept in it: pass
+ *            the emitted wasm to mewe_report_json_wasm() for the report's `"wasm"` section.
  * @param[in] opts Options, or NULL for the defaults.
  * @param[in] path Destination, **borrowed**.
  * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments or a value out of range (named in the
@@ -84,22 +86,22 @@ MEWE_API int mewe_emit_options_init(mewe_emit_options *opts, unsigned int versio
  *         #MEWE_ETOOL if wasm-ld is missing or cannot run; #MEWE_ELINK if wasm-ld fails (its
  *         message, e.g. an undefined symbol, is in the context's message); #MEWE_EIO;
  *         #MEWE_ENOMEM.
- * @since 0.1
+ * @since 0.1 (the module is const since 0.2)
  */
-MEWE_API int mewe_emit_wasm(mewe_module *module, const mewe_emit_options *opts,
+MEWE_API int mewe_emit_wasm(const mewe_module *module, const mewe_emit_options *opts,
                             const char *path);
 
 /**
  * Emits the module as WebAssembly into memory; otherwise as mewe_emit_wasm().
  * @param[out] out_data Receives the bytes, **owned** (free with mewe_free()).
  * @param[out] out_size Receives the size in bytes.
- * @param[in] module The module; not changed.
+ * @param[in] module The module, **borrowed**; not changed.
  * @param[in] opts Options, or NULL for the defaults.
  * @return As mewe_emit_wasm().
- * @since 0.1
+ * @since 0.1 (the module is const since 0.2)
  */
-MEWE_API int mewe_emit_wasm_memory(void **out_data, size_t *out_size, mewe_module *module,
-                                   const mewe_emit_options *opts);
+MEWE_API int mewe_emit_wasm_memory(void **out_data, size_t *out_size,
+                                   const mewe_module *module, const mewe_emit_options *opts);
 
 /** @} */
 

@@ -38,31 +38,72 @@ extern "C" {
  *   `"estimated_cycles_per_run"` and `"estimated_added_cycles_per_run"` (dispatch and
  *   variants), `"estimated_overhead"`, `"calls_to_diversified_per_run"`,
  *   `"choices_per_run"` (fresh choices) and `"redraw_share"` (their share of those calls);
- * - `"wasm"`: after a linked mewe_emit_wasm() of a multivariant module: `"bytes"`,
- *   `"code_bytes"`, and per dispatcher the variants that stayed distinct in the emitted wasm
+ * - `"wasm"`: only when the caller passes the wasm emitted from the module
+ *   (mewe_report_json_wasm(), mewe_report_write_wasm(), since 0.2): `"bytes"`,
+ *   `"code_bytes"`, and per dispatcher the variants that stayed distinct in that wasm
  *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated). Only
  *   dispatchers of the `"call"` layout are listed: inlined variants are one wasm function.
+ *   Pass a linked command or reactor: an object's variants are only final once linked.
+ *
+ * The report is computed from the module at each call and never stored in it: emitting or
+ * reporting changes nothing that a later call reports. Strings are valid JSON whatever bytes
+ * the module's names hold: a byte that is not part of valid UTF-8 appears as the code point
+ * of the same value (`\u00XX`); a number that is not finite (an estimate from a plan that
+ * the IR brought in) is `null`.
  * @{
  */
 
 /**
- * Builds the report as JSON text.
+ * Builds the report as JSON text, without a `"wasm"` section.
  * @param[out] out_json Receives NUL-terminated JSON, **owned** (free with mewe_free()).
  * @param[out] out_size Receives its length without the NUL; may be NULL.
- * @param[in] module The module; not changed.
+ * @param[in] module The module, **borrowed**; not changed.
  * @return #MEWE_OK, #MEWE_EINVAL for NULL arguments, #MEWE_ENOMEM.
- * @since 0.1
+ * @since 0.1 (the module is const since 0.2)
  */
-MEWE_API int mewe_report_json(char **out_json, size_t *out_size, mewe_module *module);
+MEWE_API int mewe_report_json(char **out_json, size_t *out_size, const mewe_module *module);
 
 /**
- * Writes the report to a file (temporary file, then rename).
- * @param[in] module The module; not changed.
+ * Builds the report as JSON text, with a `"wasm"` section on what stayed distinct in the
+ * wasm emitted from the module (by mewe_emit_wasm_memory(), or read back from the file that
+ * mewe_emit_wasm() wrote).
+ * @param[out] out_json Receives NUL-terminated JSON, **owned** (free with mewe_free()).
+ * @param[out] out_size Receives its length without the NUL; may be NULL.
+ * @param[in] module The module, **borrowed**; not changed.
+ * @param[in] wasm The emitted wasm, **borrowed** for the call; NULL (with @p wasm_size 0)
+ *            leaves the section out, as mewe_report_json() does.
+ * @param[in] wasm_size Size of @p wasm in bytes.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments or a NULL @p wasm with a size;
+ *         #MEWE_EPARSE if @p wasm is not a well-formed WebAssembly module; #MEWE_ENOMEM.
+ * @since 0.2
+ */
+MEWE_API int mewe_report_json_wasm(char **out_json, size_t *out_size,
+                                   const mewe_module *module, const void *wasm,
+                                   size_t wasm_size);
+
+/**
+ * Writes the report, without a `"wasm"` section, to a file (temporary file, then rename).
+ * @param[in] module The module, **borrowed**; not changed.
  * @param[in] path Destination, **borrowed**.
  * @return #MEWE_OK, #MEWE_EINVAL, #MEWE_EIO, #MEWE_ENOMEM.
- * @since 0.1
+ * @since 0.1 (the module is const since 0.2)
  */
-MEWE_API int mewe_report_write(mewe_module *module, const char *path);
+MEWE_API int mewe_report_write(const mewe_module *module, const char *path);
+
+/**
+ * Writes the report with its `"wasm"` section (see mewe_report_json_wasm()) to a file
+ * (temporary file, then rename).
+ * @param[in] module The module, **borrowed**; not changed.
+ * @param[in] wasm The wasm emitted from the module, **borrowed** for the call; NULL (with
+ *            @p wasm_size 0) leaves the section out.
+ * @param[in] wasm_size Size of @p wasm in bytes.
+ * @param[in] path Destination, **borrowed**.
+ * @return #MEWE_OK; #MEWE_EINVAL; #MEWE_EPARSE if @p wasm is not a well-formed WebAssembly
+ *         module; #MEWE_EIO; #MEWE_ENOMEM.
+ * @since 0.2
+ */
+MEWE_API int mewe_report_write_wasm(const mewe_module *module, const void *wasm,
+                                    size_t wasm_size, const char *path);
 
 /** @} */
 

@@ -170,6 +170,8 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     # report.h
     ("mewe_report_json", (_out_ptr, _out_size, _mod), c_int),
     ("mewe_report_write", (_mod, c_char_p), c_int),
+    ("mewe_report_json_wasm", (_out_ptr, _out_size, _mod, c_char_p, c_size_t), c_int),
+    ("mewe_report_write_wasm", (_mod, c_char_p, c_size_t, c_char_p), c_int),
 )
 
 

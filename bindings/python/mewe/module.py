@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from ctypes import byref, c_char_p, c_size_t
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._enums import Dispatch, EmitKind, Format, Granularity, parse
-from ._errors import Status
+from ._errors import MeweError, Status
 from ._native import (EMIT_OPTIONS_VERSION, GENERATE_OPTIONS_VERSION, LINK_OPTIONS_VERSION,
                       EmitOptions, GenerateOptions,
                       LinkOptions, ModuleHandle, OwnedBuffer, SelectFn, api, decode,
@@ -105,6 +106,9 @@ class Module:
         self._state = ModuleState(handle, context._state)
         self._finalizer = weakref.finalize(self, self._state.free)
         self._select_fn = None  # the CFUNCTYPE of a running generate()
+        # The linked wasm last emitted from the module as it is now, for the report's
+        # "wasm" section; None when there is none or the module changed since.
+        self._wasm: bytes | None = None
         return self
 
     # -- lifetime -------------------------------------------------------------------
@@ -163,14 +167,38 @@ class Module:
         self._call("mewe_module_verify", self._handle)
 
     def report(self) -> dict[str, Any]:
-        """The JSON report (see ``mewe/report.h``) as a dict."""
+        """The JSON report (see ``mewe/report.h``) as a dict.
+
+        After :meth:`emit` of a command or reactor, and until the module changes, it has a
+        ``"wasm"`` section on what stayed distinct in that wasm.
+        """
         with OwnedBuffer() as buf:
-            self._call("mewe_report_json", byref(buf.pointer), byref(buf.size), self._handle)
+            out = (byref(buf.pointer), byref(buf.size))
+            if self._wasm is None or not self._with_wasm(
+                    "mewe_report_json_wasm", *out, self._handle, self._wasm, len(self._wasm)):
+                self._call("mewe_report_json", *out, self._handle)
             return json.loads(buf.take().decode("utf-8"))
 
     def write_report(self, path: str | os.PathLike[str]) -> None:
-        """Writes the JSON report to a file."""
-        self._call("mewe_report_write", self._handle, fspath_bytes(path))
+        """Writes the JSON report (as :meth:`report` gives it) to a file."""
+        dest = fspath_bytes(path)
+        if self._wasm is None or not self._with_wasm(
+                "mewe_report_write_wasm", self._handle, self._wasm, len(self._wasm), dest):
+            self._call("mewe_report_write", self._handle, dest)
+
+    def _with_wasm(self, name: str, *args: Any) -> bool:
+        """Calls a report function that reads the kept wasm. False when the wasm's names
+        cannot be read (LLVM keeps names that are not UTF-8 as they are, which makes the
+        wasm's name section malformed): the report then goes without its ``"wasm"``
+        section, with a warning."""
+        try:
+            self._call(name, *args)
+        except MeweError as err:
+            if err.code != Status.EPARSE:
+                raise
+            warnings.warn(f"{err.message}; the report has no \"wasm\" section", stacklevel=3)
+            return False
+        return True
 
     def write(self, path: str | os.PathLike[str] | None = None,
               format: Format | str = "bc") -> bytes | str | None:
@@ -197,6 +225,7 @@ class Module:
         A :class:`Module` passed here is consumed, on success and failure alike: it is
         closed afterwards. On failure (``ELINK``) this module is unchanged.
         """
+        self._wasm = None
         if isinstance(other, (str, os.PathLike)):
             self._call("mewe_module_link_file", self._handle, fspath_bytes(other))
             return
@@ -216,6 +245,7 @@ class Module:
         Returns:
             The number of variants added.
         """
+        self._wasm = None
         src = self._as_module(other)
         added = c_size_t()
         dst_handle, src_handle = self._handle, src._handle
@@ -266,6 +296,7 @@ class Module:
                 raise TypeError("select must be callable")
             self._select_fn = SelectFn(_select_trampoline(select, self._state.parent))
             opts.select = self._select_fn
+        self._wasm = None
         try:
             self._call("mewe_generate_variants", self._handle, byref(opts))
         finally:
@@ -304,6 +335,7 @@ class Module:
         opts.inline_limit = inline_limit
         if profile is not None:
             opts.profile = profile.handle
+        self._wasm = None
         self._call("mewe_link_multivariant", self._handle, byref(opts))
 
     def instrument_profile(self) -> None:
@@ -315,6 +347,7 @@ class Module:
             MeweError: ``ESTATE`` (variants, or already instrumented), ``ENOTFOUND`` (no
                 ``main``).
         """
+        self._wasm = None
         self._call("mewe_module_instrument_profile", self._handle)
 
     def emit(self, path: str | os.PathLike[str] | None = None,
@@ -331,10 +364,13 @@ class Module:
 
         Returns:
             The wasm bytes when ``path`` is None, else None.
+
+        A command or reactor is kept for :meth:`report`'s ``"wasm"`` section.
         """
         opts = EmitOptions()
         api().mewe_emit_options_init(byref(opts), EMIT_OPTIONS_VERSION)
         opts.kind = parse(EmitKind, kind, "kind")
+        linked = opts.kind != EmitKind.OBJECT
         if isinstance(opt_level, bool) or not isinstance(opt_level, int):
             raise TypeError(f"opt_level must be an int, not {type(opt_level).__name__}")
         opts.opt_level = opt_level
@@ -342,11 +378,17 @@ class Module:
         opts.link_args, opts.link_arg_count = string_array(_strings(link_args, "link_args"))
         if path is not None:
             self._call("mewe_emit_wasm", self._handle, byref(opts), fspath_bytes(path))
+            if linked:
+                with open(fspath_bytes(path), "rb") as f:
+                    self._wasm = f.read()
             return None
         with OwnedBuffer() as buf:
             self._call("mewe_emit_wasm_memory", byref(buf.pointer), byref(buf.size),
                        self._handle, byref(opts))
-            return buf.take()
+            data = buf.take()
+        if linked:
+            self._wasm = data
+        return data
 
 
 def _select_trampoline(policy: SelectPolicy, state: Any) -> Callable[..., int]:

@@ -233,3 +233,14 @@ def test_report_is_json_whatever_the_names(ctx: mewe.Context) -> None:
     report = module.report()
     assert [f["name"] for f in report["functions"]] == expected
     assert report["totals"]["dispatchers"] == len(expected)
+    # Names that are not UTF-8 make the wasm's name section malformed, which the report
+    # cannot read: it says so, and goes without its "wasm" section.
+    module.emit(kind="reactor", exports=["entry"])
+    with pytest.warns(UserWarning, match="not a well-formed WebAssembly module"):
+        assert "wasm" not in module.report()
+    # Without them, the variants are found in the wasm under their odd names.
+    utf8 = [raw for raw, text in ODD_NAMES.items() if not text.startswith("bad-")]
+    module = _multivariant_odd(ctx, utf8, "utf8")
+    module.emit(kind="reactor", exports=["entry"])
+    families = {d["name"] for d in module.report()["wasm"]["dispatchers"]}
+    assert families == {ODD_NAMES[raw] for raw in utf8} | {"entry"}

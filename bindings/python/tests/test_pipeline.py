@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,25 @@ def test_profile_guided_link(ctx: mewe.Context, run_wasm, tmp_path: Path) -> Non
     (tmp_path / "bad.txt").write_text("mewe-profile 1\n")
     with pytest.raises(mewe.MeweError, match="cut short"):
         ctx.load_profile(tmp_path / "bad.txt")
+
+
+def test_report_wasm_section_follows_the_last_emit(ctx: mewe.Context, tmp_path: Path) -> None:
+    module = multivariant(ctx, DATA / "sample.ll", inline_limit=1)
+    assert "wasm" not in module.report()
+    wasm = module.emit()
+    report = module.report()
+    assert report["wasm"]["bytes"] == len(wasm)
+    assert report["wasm"]["dispatchers"] and 0 < report["wasm"]["preservation"] <= 1
+    module.write_report(tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text()) == report
+    # An object's variants are final only once linked: it is not kept for the report.
+    module.emit(tmp_path / "sample.o", kind="object")
+    assert module.report() == report
+    module.emit(tmp_path / "sample.wasm", opt_level=1)
+    assert module.report()["wasm"]["bytes"] == (tmp_path / "sample.wasm").stat().st_size
+    # A module that changes no longer matches the wasm: the section goes.
+    other = ctx.load(DATA / "sample.ll")
+    other.emit()
+    assert "wasm" in other.report()
+    other.generate(variants=1)
+    assert "wasm" not in other.report()
