@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="
-  meson ninja-build pkg-config gcc g++ libc6-dev
+  meson ninja-build pkg-config gcc g++ libc6-dev libtsan2
   llvm-19-dev clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc
   check libz3-dev doxygen wabt
   nodejs python3 python3-pytest python3-setuptools python3-wheel python3-pip

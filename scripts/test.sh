@@ -1,8 +1,9 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: installs what is missing, builds from scratch with
-# warnings as errors, runs every suite (C, CLI, Python, examples, corpus, docs), then builds
-# the C suites again with AddressSanitizer and UndefinedBehaviorSanitizer and runs them.
-# Ends with the line "N passed, N failed, N skipped" over every suite.
+# warnings as errors, runs every suite (C, CLI, Python, examples, corpus, docs; the C suites
+# include the threads test under ThreadSanitizer), then builds the C suites again with
+# AddressSanitizer and UndefinedBehaviorSanitizer and runs them.
+# Ends with the line "N passed, N failed, N skipped" over every suite; a skip is never a pass.
 set -u
 cd "$(dirname "$0")/.."
 
