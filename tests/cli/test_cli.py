@@ -380,6 +380,25 @@ def test_report_file_has_the_totals(bc, tmp_path):
     assert 0 < rep["wasm"]["preservation"] <= 1
 
 
+def test_report_without_wasm_when_names_are_not_utf8(tmp_path):
+    # LLVM keeps a name that is not UTF-8 as it is, which makes the wasm's name section
+    # malformed: the run goes on, says so, and the report has no "wasm" section.
+    body = "(i32 %a) {\n  %b = add i32 %a, 7\n  %c = xor i32 %b, %a\n  %d = mul i32 %c, 3\n" \
+           "  ret i32 %d\n}\n"
+    (tmp_path / "odd.ll").write_text(
+        'target triple = "wasm32-unknown-wasi"\n'
+        f'define i32 @"odd\\FF\\22name"{body}'
+        'define i32 @entry(i32 %x) {\n  %r = call i32 @"odd\\FF\\22name"(i32 %x)\n'
+        '  ret i32 %r\n}\n')
+    p = mewe(tmp_path / "odd.ll", "--emit", "reactor", "--export", "entry", "--min-instructions",
+             "1", "-o", tmp_path / "odd.wasm", "--report", tmp_path / "r.json")
+    assert "not a well-formed WebAssembly module" in p.stderr and "no \"wasm\" section" in p.stderr
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert "wasm" not in rep
+    assert rep["functions"][0]["name"] == "odd\u00ff\"name"
+    assert (tmp_path / "odd.wasm").exists()
+
+
 def test_report_dash_is_stdout_only(bc, tmp_path):
     p = mewe(bc["fnptr"], "-o", tmp_path / "x.wasm", "--report", "-")
     assert json.loads(p.stdout)["totals"]
