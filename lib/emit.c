@@ -13,6 +13,7 @@
 #include "irutil.h"
 #include "runtool.h"
 #include "wasm_inspect.h"
+#include "wasm_limits.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 
@@ -320,14 +321,18 @@ static void record_wasm_stats(mewe_module *m, const void *wasm, size_t size)
     mewe__wasm_info_free(&info);
 }
 
-static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_options *opts)
+typedef struct emit_job {
+    mewe_module *m;
+    const mewe_emit_options *o;
+} emit_job;
+
+/* Code generation at `level`, then linking (for the linked kinds). */
+static int emit_at(void *user, int level, void **out, size_t *out_size)
 {
-    mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
-    const mewe_emit_options *o = opts ? opts : &defaults;
-    int rc = check_options(m->ctx, o);
-    if (rc != MEWE_OK)
-        return rc;
-    pthread_once(&targets_once, init_targets);
+    emit_job *job = user;
+    mewe_module *m = job->m;
+    const mewe_emit_options *o = job->o;
+    int rc;
     /* Code generation rewrites IR in place (CodeGenPrepare and friends): work on a copy so
      * the caller's module is left as it was. */
     LLVMModuleRef copy = mewe__module_clone(m->llvm);
@@ -340,7 +345,7 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     void *obj = NULL;
     size_t obj_size = 0;
     if (rc == MEWE_OK)
-        rc = codegen(m, copy, o->opt_level, &obj, &obj_size);
+        rc = codegen(m, copy, level, &obj, &obj_size);
     LLVMDisposeModule(copy);
     if (rc != MEWE_OK)
         return rc;
@@ -351,8 +356,26 @@ static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_op
     }
     rc = link_object(m, o, obj, obj_size, out, out_size);
     free(obj);
-    if (rc == MEWE_OK && m->multivariant)
+    return rc;
+}
+
+static int emit(void **out, size_t *out_size, mewe_module *m, const mewe_emit_options *opts)
+{
+    mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
+    const mewe_emit_options *o = opts ? opts : &defaults;
+    int rc = check_options(m->ctx, o);
+    if (rc != MEWE_OK)
+        return rc;
+    pthread_once(&targets_once, init_targets);
+    emit_job job = {m, o};
+    /* What was done to stay within the engines' limits, for the report. */
+    char limits[sizeof m->wasm.limits] = "";
+    rc = mewe__wasm_limits_emit(m->ctx, m->name, m->llvm, o->opt_level, emit_at, &job, out,
+                                out_size, limits, sizeof limits);
+    if (rc == MEWE_OK && o->kind != MEWE_EMIT_OBJECT && m->multivariant) {
         record_wasm_stats(m, *out, *out_size);
+        memcpy(m->wasm.limits, limits, sizeof limits);
+    }
     return rc;
 }
 

@@ -52,6 +52,8 @@ typedef struct mewe__wasm_stats {
     char **families;
     size_t *variants, *distinct;
     size_t count;
+    /* What emitting changed to stay within the engines' limits (wasm_limits.h), or "". */
+    char limits[640];
 } mewe__wasm_stats;
 
 struct mewe_context {

@@ -149,8 +149,13 @@ static void wasm_section(mewe__strbuf *s, const mewe__wasm_stats *w)
         distinct += w->distinct[i];
     }
     mewe__strbuf_add(s, "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
-                     "\"preservation\": %.4f}", generated, distinct,
+                     "\"preservation\": %.4f", generated, distinct,
                      generated ? (double)distinct / (double)generated : 0.0);
+    if (w->limits[0]) {
+        mewe__strbuf_add(s, ", \"limits\": ");
+        mewe__strbuf_json(s, w->limits, strlen(w->limits));
+    }
+    mewe__strbuf_add(s, "}");
 }
 
 static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *t)
