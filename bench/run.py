@@ -165,7 +165,7 @@ def mewe_command(cfg, job, output, flags, report=None, stage=None):
 
 
 def node_command(cfg, script, *args):
-    return [cfg.node, "--no-warnings", script, *args]
+    return [cfg.node, "--no-warnings", "--no-turbo-fast-api-calls", script, *args]
 
 
 def wasm_run(cfg, module, args, trace=None):
@@ -347,7 +347,8 @@ def traces(cfg, job):
     for setting in SETTINGS:
         module = job.dir / f"traced-{setting}.wasm"
         start = time.perf_counter()
-        cmd = [cfg.node, "--no-warnings", "--expose-gc", "--require", GC_PRELOAD,
+        cmd = [cfg.node, "--no-warnings", "--no-turbo-fast-api-calls", "--expose-gc", "--require",
+               GC_PRELOAD,
                REPO / "tests" / "wasm-repeat.mjs", "--trace", "--runs", cfg.trace_runs,
                "--expect", job.trace_expect, module, *job.trace_args]
         p = measure.run(cmd, f"wasm-repeat ({setting})", check=False)
@@ -374,7 +375,8 @@ def time_modules(cfg, job, modules, repeats):
     every module printed the same as the original, and that to the recipe's expectation."""
     capture = job.dir / "capture"
     capture.mkdir(exist_ok=True)
-    cmd = [cfg.node, "--no-warnings", "--expose-gc", *cfg.v8_flags, HERE / "timing.mjs",
+    cmd = [cfg.node, "--no-warnings", "--no-turbo-fast-api-calls", "--expose-gc", *cfg.v8_flags,
+           HERE / "timing.mjs",
            "--repeats",
            repeats, "--warmup", cfg.warmup, "--capture", capture,
            *[f"{label}={path}" for label, path in modules.items()], "--", *job.w.args]
