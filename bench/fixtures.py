@@ -72,9 +72,11 @@ def measure(fixture: str, mewe: Path, tmp: Path, runs: int, granularity: str) ->
     totals = json.loads(report.read_text())["totals"]
     js = tmp / "timing.mjs"
     js.write_text(TIMING_JS)
-    t_orig, t_mv = json.loads(run([NODE, str(js), str(runs), str(orig), str(mv)]).stdout)
+    t_orig, t_mv = json.loads(run([NODE, "--no-turbo-fast-api-calls", str(js), str(runs), str(orig),
+                                   str(mv)]).stdout)
     rep = json.loads(subprocess.run(
-        [NODE, "--no-warnings", "--expose-gc", str(ROOT / "tests" / "wasm-repeat.mjs"),
+        [NODE, "--no-warnings", "--no-turbo-fast-api-calls", "--expose-gc",
+         str(ROOT / "tests" / "wasm-repeat.mjs"),
          "--runs", "100",
          "--trace", str(traced)], capture_output=True, text=True).stdout)
     return {"fixture": fixture, **{k: totals[k] for k in

@@ -1,7 +1,7 @@
-#!/usr/bin/env -S node --no-warnings --expose-gc
+#!/usr/bin/env -S node --no-warnings --no-turbo-fast-api-calls --expose-gc
 // timing: run-time overhead of multivariant modules against the original, for bench/run.py.
 //
-// Usage: node --expose-gc bench/timing.mjs [--repeats R] [--warmup W] [--capture DIR]
+// Usage: node --no-turbo-fast-api-calls --expose-gc bench/timing.mjs [--repeats R] [--warmup W] [--capture DIR]
 //                                          [--stdin FILE] LABEL=MODULE.wasm... -- [args...]
 //
 // Every module is compiled once, then run W + R times in ONE node process, alternating

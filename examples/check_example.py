@@ -69,7 +69,8 @@ def compile_c(src, out):
 
 def run_wasm(wasm, *options):
     node = tool("NODE", "node")
-    return run([node, "--no-warnings", SRC / "tests" / "wasm-run.mjs", *options, wasm])
+    return run([node, "--no-warnings", "--no-turbo-fast-api-calls", SRC / "tests" / "wasm-run.mjs",
+                *options, wasm])
 
 
 def expect_same(actual, expected_file, what):

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "internal.h"
 #include "runtool.h"
+#include "wasm_limits.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 
@@ -341,20 +342,20 @@ static int isolated_copy(const mewe_module *m, LLVMContextRef *out_ctx, LLVMModu
     return MEWE_OK;
 }
 
-static int emit(void **out, size_t *out_size, const mewe_module *m,
-                const mewe_emit_options *opts)
+typedef struct emit_job {
+    const mewe_module *m;
+    const mewe_emit_options *o;
+} emit_job;
+
+/* Code generation at `level`, then linking (for the linked kinds). */
+static int emit_at(void *user, int level, void **out, size_t *out_size)
 {
-    mewe_emit_options options;
-    const mewe_emit_options *o = &options;
-    int rc = read_options(m->ctx, opts, &options);
-    if (rc == MEWE_OK)
-        rc = check_options(m->ctx, o);
-    if (rc != MEWE_OK)
-        return rc;
-    pthread_once(&targets_once, init_targets);
+    emit_job *job = user;
+    const mewe_module *m = job->m;
+    const mewe_emit_options *o = job->o;
     LLVMContextRef cg_ctx = NULL;
     LLVMModuleRef copy = NULL;
-    rc = isolated_copy(m, &cg_ctx, &copy);
+    int rc = isolated_copy(m, &cg_ctx, &copy);
     if (rc != MEWE_OK)
         return rc;
     rc = check_target(m, copy);
@@ -364,7 +365,7 @@ static int emit(void **out, size_t *out_size, const mewe_module *m,
     void *obj = NULL;
     size_t obj_size = 0;
     if (rc == MEWE_OK)
-        rc = codegen(m, copy, o->opt_level, &obj, &obj_size);
+        rc = codegen(m, copy, level, &obj, &obj_size);
     LLVMDisposeModule(copy);
     LLVMContextDispose(cg_ctx);
     if (rc != MEWE_OK)
@@ -376,6 +377,25 @@ static int emit(void **out, size_t *out_size, const mewe_module *m,
     }
     rc = link_object(m, o, obj, obj_size, out, out_size);
     free(obj);
+    return rc;
+}
+
+static int emit(void **out, size_t *out_size, const mewe_module *m,
+                const mewe_emit_options *opts)
+{
+    mewe_emit_options options;
+    const mewe_emit_options *o = &options;
+    int rc = read_options(m->ctx, opts, &options);
+    if (rc == MEWE_OK)
+        rc = check_options(m->ctx, o);
+    if (rc != MEWE_OK)
+        return rc;
+    pthread_once(&targets_once, init_targets);
+    emit_job job = {m, o};
+    /* What was done to stay within the engines' limits is logged as a warning. */
+    char limits[640] = "";
+    rc = mewe__wasm_limits_emit(m->ctx, m->name, m->llvm, o->opt_level, emit_at, &job, out,
+                                out_size, limits, sizeof limits);
     return rc;
 }
 

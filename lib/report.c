@@ -173,8 +173,9 @@ static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
         distinct += fams[i].distinct;
     }
     mewe__strbuf_add(s, "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
-                     "\"preservation\": %.4f}", generated, distinct,
+                     "\"preservation\": %.4f", generated, distinct,
                      generated ? (double)distinct / (double)generated : 0.0);
+    mewe__strbuf_add(s, "}");
     mewe__wasm_families_free(fams, n);
     mewe__wasm_info_free(&info);
     return MEWE_OK;

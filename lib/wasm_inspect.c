@@ -17,16 +17,24 @@
 #define MEWE__WASM_NOMEM (-2)
 
 #define MEWE__WASM_SEC_CUSTOM 0
+#define MEWE__WASM_SEC_TYPE 1
 #define MEWE__WASM_SEC_IMPORT 2
 #define MEWE__WASM_SEC_FUNCTION 3
+#define MEWE__WASM_SEC_TABLE 4
+#define MEWE__WASM_SEC_MEMORY 5
+#define MEWE__WASM_SEC_GLOBAL 6
+#define MEWE__WASM_SEC_EXPORT 7
 #define MEWE__WASM_SEC_START 8
+#define MEWE__WASM_SEC_ELEMENT 9
 #define MEWE__WASM_SEC_CODE 10
 #define MEWE__WASM_SEC_DATA 11
 #define MEWE__WASM_SEC_DATACOUNT 12
+#define MEWE__WASM_SEC_TAG 13
 #define MEWE__WASM_SEC_MAX 13 /* tag section of the exception-handling proposal */
 
 #define MEWE__WASM_SUB_FUNC_NAMES 1
 #define MEWE__WASM_OP_END 0x0b
+#define MEWE__WASM_FORM_FUNC 0x60
 
 static const char mewe__wasm_variant_tag[] = ".mewe.v";
 #define MEWE__WASM_TAG_LEN (sizeof mewe__wasm_variant_tag - 1)
@@ -42,6 +50,10 @@ typedef struct mewe__wasm_scan {
     unsigned last_rank;     /* rank of the last non-custom section, to enforce order */
     size_t import_funcs;    /* function imports */
     size_t declared_funcs;  /* entries of the function section */
+    mewe__wasm_cursor types; /* type section payload (empty without one) */
+    mewe__wasm_cursor funcs; /* function section payload after its count */
+    mewe__wasm_counts counts;
+    const unsigned char *start, *end; /* the whole module */
     int have_code;
     mewe__wasm_cursor code; /* code section payload */
     int have_names;
@@ -199,8 +211,9 @@ static int mewe__wasm_valtype_ok(unsigned t)
 
 /* ---- import section ----------------------------------------------------- */
 
-/* Table or memory limits; flag bit 0 = has max, bit 1 = shared, bit 2 = 64-bit. */
-static int mewe__wasm_limits(mewe__wasm_cursor *c)
+/* Table or memory limits; flag bit 0 = has max, bit 1 = shared, bit 2 = 64-bit. *largest
+ * receives the larger of the initial size and, when `with_max`, the maximum. */
+static int mewe__wasm_limits(mewe__wasm_cursor *c, int with_max, uint64_t *largest)
 {
     unsigned flags;
     uint64_t v;
@@ -211,34 +224,60 @@ static int mewe__wasm_limits(mewe__wasm_cursor *c)
     bits = (flags & 4) ? 64 : 32;
     if (mewe__wasm_uleb(c, bits, &v))
         return MEWE__WASM_BAD;
+    if (v > *largest)
+        *largest = v;
     if ((flags & 1) && mewe__wasm_uleb(c, bits, &v))
         return MEWE__WASM_BAD;
+    if ((flags & 1) && with_max && v > *largest)
+        *largest = v;
     return 0;
 }
 
-/* Reads one import descriptor; *is_func tells whether it imports a function. */
-static int mewe__wasm_import_desc(mewe__wasm_cursor *c, int *is_func)
+static int mewe__wasm_reftype_ok(unsigned t)
+{
+    return t == 0x70 || t == 0x6f || t == 0x69;
+}
+
+/* A table type: reference type, limits (the initial size is what engines limit). */
+static int mewe__wasm_table_type(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+{
+    unsigned b;
+
+    if (mewe__wasm_byte(c, &b) || !mewe__wasm_reftype_ok(b))
+        return MEWE__WASM_BAD;
+    n->tables++;
+    return mewe__wasm_limits(c, 0, &n->table_initial_max);
+}
+
+static int mewe__wasm_memory_type(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+{
+    n->memories++;
+    return mewe__wasm_limits(c, 1, &n->memory_pages_max);
+}
+
+/* Reads one import descriptor and counts it by kind. */
+static int mewe__wasm_import_desc(mewe__wasm_cursor *c, mewe__wasm_scan *s)
 {
     unsigned kind, b;
     uint32_t idx;
 
     if (mewe__wasm_byte(c, &kind))
         return MEWE__WASM_BAD;
-    *is_func = kind == 0;
     switch (kind) {
     case 0: /* function: type index */
+        s->import_funcs++;
         return mewe__wasm_u32(c, &idx);
     case 1: /* table: reference type, limits */
-        if (mewe__wasm_byte(c, &b) || (b != 0x70 && b != 0x6f))
-            return MEWE__WASM_BAD;
-        return mewe__wasm_limits(c);
+        return mewe__wasm_table_type(c, &s->counts);
     case 2: /* memory */
-        return mewe__wasm_limits(c);
+        return mewe__wasm_memory_type(c, &s->counts);
     case 3: /* global: value type, mutability */
+        s->counts.globals++;
         if (mewe__wasm_byte(c, &b) || !mewe__wasm_valtype_ok(b))
             return MEWE__WASM_BAD;
         return mewe__wasm_byte(c, &b) || b > 1 ? MEWE__WASM_BAD : 0;
     case 4: /* tag: attribute (0 = exception), type index */
+        s->counts.tags++;
         if (mewe__wasm_byte(c, &b) || b != 0)
             return MEWE__WASM_BAD;
         return mewe__wasm_u32(c, &idx);
@@ -251,32 +290,324 @@ static int mewe__wasm_imports(mewe__wasm_cursor c, mewe__wasm_scan *s)
 {
     size_t n;
     mewe__wasm_cursor module, field;
-    int is_func;
 
     if (mewe__wasm_count(&c, &n))
         return MEWE__WASM_BAD;
+    s->counts.imports = n;
     for (size_t i = 0; i < n; i++) {
         if (mewe__wasm_name(&c, &module) || mewe__wasm_name(&c, &field)
-            || mewe__wasm_import_desc(&c, &is_func))
+            || mewe__wasm_import_desc(&c, s))
             return MEWE__WASM_BAD;
-        s->import_funcs += is_func != 0;
     }
     return c.p == c.end ? 0 : MEWE__WASM_BAD;
 }
 
+/* ---- instructions ------------------------------------------------------- */
+
+/* Skips a LEB128 number of at most max_bytes bytes (signed or unsigned: only its length
+ * matters here). */
+static int mewe__wasm_skip_leb(mewe__wasm_cursor *c, unsigned max_bytes)
+{
+    unsigned b;
+
+    for (unsigned i = 0; i < max_bytes; i++) {
+        if (mewe__wasm_byte(c, &b))
+            return MEWE__WASM_BAD;
+        if (!(b & 0x80))
+            return 0;
+    }
+    return MEWE__WASM_BAD;
+}
+
+static int mewe__wasm_skip(mewe__wasm_cursor *c, size_t n)
+{
+    mewe__wasm_cursor unused;
+
+    return mewe__wasm_take(c, n, &unused);
+}
+
+/* Reads `n` u32 immediates (indices), discarding them. */
+static int mewe__wasm_indices(mewe__wasm_cursor *c, unsigned n)
+{
+    uint32_t v;
+
+    for (unsigned i = 0; i < n; i++) {
+        if (mewe__wasm_u32(c, &v))
+            return MEWE__WASM_BAD;
+    }
+    return 0;
+}
+
+/* A memory argument: alignment (bit 6 announces a memory index, multi-memory), then the
+ * offset (64 bits wide for memory64). */
+static int mewe__wasm_memarg(mewe__wasm_cursor *c)
+{
+    uint32_t align;
+    uint64_t offset;
+
+    if (mewe__wasm_u32(c, &align) || ((align & 0x40) && mewe__wasm_indices(c, 1)))
+        return MEWE__WASM_BAD;
+    return mewe__wasm_uleb(c, 64, &offset);
+}
+
+/* Immediates of the 0xfc prefix: saturating conversions, bulk memory, table operations. */
+static int mewe__wasm_op_fc(mewe__wasm_cursor *c)
+{
+    /* Index immediates of sub-opcodes 0..17. */
+    static const unsigned char indices[18] = {0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1,
+                                              1, 1};
+    uint32_t sub;
+
+    if (mewe__wasm_u32(c, &sub) || sub >= sizeof indices)
+        return MEWE__WASM_BAD;
+    return mewe__wasm_indices(c, indices[sub]);
+}
+
+/* Immediates of the 0xfd prefix: SIMD and relaxed SIMD. */
+static int mewe__wasm_op_simd(mewe__wasm_cursor *c)
+{
+    uint32_t sub;
+
+    if (mewe__wasm_u32(c, &sub))
+        return MEWE__WASM_BAD;
+    if (sub <= 11 || sub == 92 || sub == 93) /* loads, splat loads, store, zero loads */
+        return mewe__wasm_memarg(c);
+    if (sub == 12 || sub == 13) /* v128.const, i8x16.shuffle */
+        return mewe__wasm_skip(c, 16);
+    if (sub >= 21 && sub <= 34) /* extract and replace lane */
+        return mewe__wasm_skip(c, 1);
+    if (sub >= 84 && sub <= 91) /* load and store lane */
+        return mewe__wasm_memarg(c) || mewe__wasm_skip(c, 1) ? MEWE__WASM_BAD : 0;
+    return sub <= 0x113 ? 0 : MEWE__WASM_BAD;
+}
+
+/* Immediates of the 0xfe prefix: atomics. */
+static int mewe__wasm_op_atomic(mewe__wasm_cursor *c)
+{
+    uint32_t sub;
+
+    if (mewe__wasm_u32(c, &sub))
+        return MEWE__WASM_BAD;
+    if (sub == 0x03) /* atomic.fence: a zero byte */
+        return mewe__wasm_skip(c, 1);
+    if (sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e))
+        return mewe__wasm_memarg(c);
+    return MEWE__WASM_BAD;
+}
+
+/* try_table's catch clauses: kind, then a tag index (kinds 0 and 1) and a label. */
+static int mewe__wasm_catches(mewe__wasm_cursor *c)
+{
+    size_t n;
+    unsigned kind;
+
+    if (mewe__wasm_count(c, &n))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < n; i++) {
+        if (mewe__wasm_byte(c, &kind) || kind > 3 || mewe__wasm_indices(c, kind < 2 ? 2 : 1))
+            return MEWE__WASM_BAD;
+    }
+    return 0;
+}
+
+static int mewe__wasm_br_table(mewe__wasm_cursor *c, uint32_t *max_br_table)
+{
+    size_t n;
+
+    if (mewe__wasm_count(c, &n) || mewe__wasm_indices(c, 1)) /* ... and the default */
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < n; i++) {
+        if (mewe__wasm_indices(c, 1))
+            return MEWE__WASM_BAD;
+    }
+    if (n > *max_br_table)
+        *max_br_table = (uint32_t)n;
+    return 0;
+}
+
+/* 1 for the opcodes without immediates. */
+static int mewe__wasm_plain_op(unsigned op)
+{
+    switch (op) {
+    case 0x00: case 0x01: case 0x05: case 0x0a: case 0x0f: case 0x19: case 0x1a: case 0x1b:
+    case 0xd1: case 0xd3: case 0xd5:
+        return 1;
+    default:
+        return op >= 0x45 && op <= 0xc4; /* numeric, sign extension */
+    }
+}
+
+/* Reads the immediates of one instruction and follows the nesting of blocks in *depth. */
+static int mewe__wasm_instr(mewe__wasm_cursor *c, unsigned op, long *depth,
+                            uint32_t *max_br_table)
+{
+    size_t n;
+
+    switch (op) {
+    case 0x02: case 0x03: case 0x04: case 0x06: /* block, loop, if, try: a block type */
+        ++*depth;
+        return mewe__wasm_skip_leb(c, 5);
+    case 0x1f: /* try_table */
+        ++*depth;
+        return mewe__wasm_skip_leb(c, 5) || mewe__wasm_catches(c) ? MEWE__WASM_BAD : 0;
+    case 0x0b: /* end */
+        --*depth;
+        return 0;
+    case 0x18: /* delegate ends a try */
+        --*depth;
+        return mewe__wasm_indices(c, 1);
+    case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x14:
+    case 0x15: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
+    case 0x3f: case 0x40: case 0xd2: case 0xd4: case 0xd6:
+        return mewe__wasm_indices(c, 1);
+    case 0x11: case 0x13: /* call_indirect, return_call_indirect: type, table */
+        return mewe__wasm_indices(c, 2);
+    case 0x0e:
+        return mewe__wasm_br_table(c, max_br_table);
+    case 0x1c: /* select with value types */
+        return mewe__wasm_count(c, &n) || mewe__wasm_skip(c, n) ? MEWE__WASM_BAD : 0;
+    case 0x41:
+        return mewe__wasm_skip_leb(c, 5);
+    case 0x42:
+        return mewe__wasm_skip_leb(c, 10);
+    case 0x43:
+        return mewe__wasm_skip(c, 4);
+    case 0x44:
+        return mewe__wasm_skip(c, 8);
+    case 0xd0: /* ref.null: a heap type */
+        return mewe__wasm_skip_leb(c, 5);
+    case 0xfc:
+        return mewe__wasm_op_fc(c);
+    case 0xfd:
+        return mewe__wasm_op_simd(c);
+    case 0xfe:
+        return mewe__wasm_op_atomic(c);
+    default:
+        if (op >= 0x28 && op <= 0x3e) /* loads and stores */
+            return mewe__wasm_memarg(c);
+        return mewe__wasm_plain_op(op) ? 0 : MEWE__WASM_BAD;
+    }
+}
+
+/* Reads instructions up to the `end` that closes the expression. */
+static int mewe__wasm_expr(mewe__wasm_cursor *c, uint32_t *max_br_table)
+{
+    long depth = 0;
+    unsigned op;
+
+    while (depth >= 0) {
+        if (mewe__wasm_byte(c, &op) || mewe__wasm_instr(c, op, &depth, max_br_table))
+            return MEWE__WASM_BAD;
+    }
+    return 0;
+}
+
 /* ---- section walk ------------------------------------------------------- */
 
+/* Type indices are checked against the type section later, in mewe__wasm_code. */
 static int mewe__wasm_functions(mewe__wasm_cursor c, mewe__wasm_scan *s)
 {
     uint32_t type;
 
     if (mewe__wasm_count(&c, &s->declared_funcs))
         return MEWE__WASM_BAD;
+    s->funcs = c;
     for (size_t i = 0; i < s->declared_funcs; i++) {
         if (mewe__wasm_u32(&c, &type))
             return MEWE__WASM_BAD;
     }
     return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+/* A vector of value types; *n receives its length. */
+static int mewe__wasm_valtypes(mewe__wasm_cursor *c, uint32_t *n)
+{
+    size_t len;
+    unsigned t;
+
+    if (mewe__wasm_count(c, &len))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < len; i++) {
+        if (mewe__wasm_byte(c, &t) || !mewe__wasm_valtype_ok(t))
+            return MEWE__WASM_BAD;
+    }
+    *n = (uint32_t)len;
+    return 0;
+}
+
+/* The type section: function types only (the GC proposal's forms are not supported). With
+ * `out` NULL it is only checked; otherwise out[i] receives type i. */
+static int mewe__wasm_types(mewe__wasm_cursor c, mewe__wasm_functype *out, size_t *count)
+{
+    size_t n;
+    unsigned form;
+    mewe__wasm_functype t;
+
+    if (mewe__wasm_count(&c, &n))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < n; i++) {
+        if (mewe__wasm_byte(&c, &form) || form != MEWE__WASM_FORM_FUNC
+            || mewe__wasm_valtypes(&c, &t.params) || mewe__wasm_valtypes(&c, &t.results))
+            return MEWE__WASM_BAD;
+        if (out)
+            out[i] = t;
+    }
+    *count = n;
+    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+/* A section that is a vector of items read by `item`. */
+static int mewe__wasm_vector(mewe__wasm_cursor c, size_t *count,
+                             int (*item)(mewe__wasm_cursor *c, mewe__wasm_counts *n),
+                             mewe__wasm_counts *n)
+{
+    if (mewe__wasm_count(&c, count))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < *count; i++) {
+        if (item(&c, n))
+            return MEWE__WASM_BAD;
+    }
+    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+static int mewe__wasm_export(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+{
+    mewe__wasm_cursor name;
+    unsigned kind;
+
+    (void)n;
+    if (mewe__wasm_name(c, &name) || mewe__wasm_byte(c, &kind) || kind > 4)
+        return MEWE__WASM_BAD;
+    return mewe__wasm_indices(c, 1);
+}
+
+/* An element segment, in any of its eight forms (flags bit 0: passive or declarative, bit 1:
+ * explicit table index or declarative, bit 2: expressions rather than function indices). */
+static int mewe__wasm_element(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+{
+    uint32_t flags, unused = 0;
+    size_t entries;
+    unsigned kind;
+
+    if (mewe__wasm_u32(c, &flags) || flags > 7)
+        return MEWE__WASM_BAD;
+    if ((flags & 3) == 2 && mewe__wasm_indices(c, 1)) /* table index */
+        return MEWE__WASM_BAD;
+    if (!(flags & 1) && mewe__wasm_expr(c, &unused)) /* active: the offset */
+        return MEWE__WASM_BAD;
+    /* Forms other than 0 and 4 give the element kind (0x00) or reference type. */
+    if ((flags & 3) && (mewe__wasm_byte(c, &kind)
+                        || ((flags & 4) ? !mewe__wasm_reftype_ok(kind) : kind != 0)))
+        return MEWE__WASM_BAD;
+    if (mewe__wasm_count(c, &entries))
+        return MEWE__WASM_BAD;
+    for (size_t i = 0; i < entries; i++) {
+        if ((flags & 4) ? mewe__wasm_expr(c, &unused) : mewe__wasm_indices(c, 1))
+            return MEWE__WASM_BAD;
+    }
+    if (entries > n->elem_entries_max)
+        n->elem_entries_max = entries;
+    return 0;
 }
 
 /* A section that holds exactly one u32 (start, data count). */
@@ -315,6 +646,7 @@ static unsigned mewe__wasm_rank(unsigned id)
 static int mewe__wasm_section(unsigned id, mewe__wasm_cursor c, mewe__wasm_scan *s)
 {
     uint32_t v;
+    size_t n;
     unsigned rank = mewe__wasm_rank(id);
 
     if (id == MEWE__WASM_SEC_CUSTOM)
@@ -323,17 +655,38 @@ static int mewe__wasm_section(unsigned id, mewe__wasm_cursor c, mewe__wasm_scan 
         return MEWE__WASM_BAD;
     s->last_rank = rank;
     switch (id) {
+    case MEWE__WASM_SEC_TYPE:
+        s->types = c;
+        return mewe__wasm_types(c, NULL, &s->counts.types);
     case MEWE__WASM_SEC_IMPORT:
         return mewe__wasm_imports(c, s);
     case MEWE__WASM_SEC_FUNCTION:
         return mewe__wasm_functions(c, s);
+    case MEWE__WASM_SEC_TABLE:
+        return mewe__wasm_vector(c, &n, mewe__wasm_table_type, &s->counts);
+    case MEWE__WASM_SEC_MEMORY:
+        return mewe__wasm_vector(c, &n, mewe__wasm_memory_type, &s->counts);
+    case MEWE__WASM_SEC_GLOBAL:
+        if (mewe__wasm_u32(&c, &v))
+            return MEWE__WASM_BAD;
+        s->counts.globals += v;
+        return 0;
+    case MEWE__WASM_SEC_EXPORT:
+        return mewe__wasm_vector(c, &s->counts.exports, mewe__wasm_export, &s->counts);
     case MEWE__WASM_SEC_START:
         return mewe__wasm_single_u32(c, &v);
+    case MEWE__WASM_SEC_ELEMENT:
+        return mewe__wasm_vector(c, &s->counts.elem_segments, mewe__wasm_element, &s->counts);
     case MEWE__WASM_SEC_DATACOUNT:
         s->have_datacount = 1;
         return mewe__wasm_single_u32(c, &s->datacount);
     case MEWE__WASM_SEC_DATA:
         return mewe__wasm_u32(&c, &s->data_segments);
+    case MEWE__WASM_SEC_TAG:
+        if (mewe__wasm_u32(&c, &v))
+            return MEWE__WASM_BAD;
+        s->counts.tags += v;
+        return 0;
     case MEWE__WASM_SEC_CODE:
         s->have_code = 1;
         s->code = c;
@@ -367,8 +720,10 @@ static int mewe__wasm_walk(mewe__wasm_cursor c, mewe__wasm_scan *s)
 /* ---- code and name sections --------------------------------------------- */
 
 /* A body is local declarations (at most 2^32 - 1 locals in all) then an expression, which
- * always ends with `end`. */
-static int mewe__wasm_body_ok(const unsigned char *body, size_t len)
+ * always ends with `end`. *count receives the number of locals; *code, when not NULL, the
+ * expression. */
+static int mewe__wasm_body_locals(const unsigned char *body, size_t len, uint32_t *count,
+                                  mewe__wasm_cursor *code)
 {
     mewe__wasm_cursor c = {body, body + len};
     uint32_t groups, n;
@@ -384,14 +739,31 @@ static int mewe__wasm_body_ok(const unsigned char *body, size_t len)
         if (locals > UINT32_MAX)
             return MEWE__WASM_BAD;
     }
+    *count = (uint32_t)locals;
+    if (code)
+        *code = c;
     return c.p != c.end && c.end[-1] == MEWE__WASM_OP_END ? 0 : MEWE__WASM_BAD;
 }
 
+int mewe__wasm_body_scan(const mewe__wasm_func *f, uint32_t *max_br_table)
+{
+    mewe__wasm_cursor code;
+    uint32_t locals;
+
+    if (!f || !max_br_table)
+        return MEWE__WASM_BAD;
+    *max_br_table = 0;
+    if (mewe__wasm_body_locals(f->body, f->body_len, &locals, &code)
+        || mewe__wasm_expr(&code, max_br_table))
+        return MEWE__WASM_BAD;
+    return code.p == code.end ? 0 : MEWE__WASM_BAD;
+}
+
 /* Fills info->funcs from the code section; its entry count must match the function
- * section's. */
+ * section's, and their types must exist. */
 static int mewe__wasm_code(const mewe__wasm_scan *s, mewe__wasm_info *info)
 {
-    mewe__wasm_cursor c = s->code, body;
+    mewe__wasm_cursor c = s->code, body, types = s->funcs;
     size_t n = 0;
     uint32_t len;
 
@@ -409,12 +781,32 @@ static int mewe__wasm_code(const mewe__wasm_scan *s, mewe__wasm_info *info)
     info->func_count = n;
     for (size_t i = 0; i < n; i++) {
         if (mewe__wasm_u32(&c, &len) || mewe__wasm_take(&c, len, &body)
-            || mewe__wasm_body_ok(body.p, len))
+            || mewe__wasm_body_locals(body.p, len, &info->funcs[i].locals, NULL)
+            || mewe__wasm_u32(&types, &info->funcs[i].type)
+            || info->funcs[i].type >= info->type_count)
             return MEWE__WASM_BAD;
         info->funcs[i].body = body.p;
         info->funcs[i].body_len = len;
     }
     return c.p == c.end ? 0 : MEWE__WASM_BAD;
+}
+
+/* Copies the function types (checked by the walk) and the counts into info. */
+static int mewe__wasm_types_fill(const mewe__wasm_scan *s, mewe__wasm_info *info)
+{
+    size_t n = s->counts.types;
+
+    info->counts = s->counts;
+    info->counts.functions = s->import_funcs + s->declared_funcs;
+    info->counts.data_segments = s->data_segments;
+    info->counts.bytes = (size_t)(s->end - s->start);
+    if (n == 0)
+        return 0;
+    info->types = calloc(n, sizeof *info->types);
+    if (!info->types)
+        return MEWE__WASM_NOMEM;
+    info->type_count = n;
+    return mewe__wasm_types(s->types, info->types, &n);
 }
 
 /* Gives the defined function `f` a NUL-terminated copy of name. A name holding a NUL byte
@@ -499,7 +891,11 @@ int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size)
     memset(&s, 0, sizeof s);
     c.p = data;
     c.end = c.p + size;
+    s.start = c.p;
+    s.end = c.end;
     rc = mewe__wasm_walk(c, &s);
+    if (rc == 0)
+        rc = mewe__wasm_types_fill(&s, out);
     if (rc == 0)
         rc = mewe__wasm_code(&s, out);
     if (rc == 0 && s.have_names)
@@ -516,6 +912,7 @@ void mewe__wasm_info_free(mewe__wasm_info *info)
     for (size_t i = 0; i < info->func_count; i++)
         free((char *)info->funcs[i].name);
     free(info->funcs);
+    free(info->types);
     memset(info, 0, sizeof *info);
 }
 

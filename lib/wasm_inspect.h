@@ -1,7 +1,9 @@
 /*
  * wasm_inspect.h - a read-only look into a linked WebAssembly module: its defined functions,
- * their names from the "name" custom section and their body bytes, and how many byte-wise
- * distinct bodies each multivariant family has after wasm-ld.
+ * their names from the "name" custom section, their types, locals and body bytes, how many of
+ * each kind of entity the module declares (for the engines' implementation limits,
+ * wasm_limits.c), and how many byte-wise distinct bodies each multivariant family has after
+ * wasm-ld.
  *
  * Variants of a diversified function f are the defined functions named exactly
  * "f.mewe.v<N>" (N a non-empty string of decimal digits); f itself is the dispatcher and is
@@ -15,6 +17,7 @@
 #define MEWE_WASM_INSPECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct mewe__wasm_func {
     /* From the function-names subsection (id 1) of the "name" section: a NUL-terminated
@@ -24,7 +27,36 @@ typedef struct mewe__wasm_func {
      * given to mewe__wasm_parse, which must outlive the info. */
     const unsigned char *body;
     size_t body_len;
+    /* Index into mewe__wasm_info.types (checked to be in range). */
+    uint32_t type;
+    /* Locals the body declares, parameters not included. */
+    uint32_t locals;
 } mewe__wasm_func;
+
+/* A function type of the type section. */
+typedef struct mewe__wasm_functype {
+    uint32_t params;
+    uint32_t results;
+} mewe__wasm_functype;
+
+/* How many of each kind of entity the module has (imported ones included where the engines
+ * count them so), and the largest sizes it declares. */
+typedef struct mewe__wasm_counts {
+    size_t bytes; /* the whole module */
+    size_t types;
+    size_t imports;
+    size_t exports;
+    size_t functions; /* imported and defined */
+    size_t globals;   /* imported and defined */
+    size_t tables;    /* imported and defined */
+    size_t memories;  /* imported and defined */
+    size_t tags;      /* imported and defined */
+    size_t data_segments;
+    size_t elem_segments;
+    uint64_t table_initial_max; /* the largest initial size of a table */
+    uint64_t memory_pages_max;  /* the largest initial or maximum page count of a memory */
+    uint64_t elem_entries_max;  /* the most entries of one element segment */
+} mewe__wasm_counts;
 
 typedef struct mewe__wasm_info {
     /* Defined functions only, in code-section order: funcs[i] has function index
@@ -34,6 +66,10 @@ typedef struct mewe__wasm_info {
     size_t import_func_count;
     /* Bytes of the code section payload (0 without a code section). */
     size_t code_size;
+    /* The type section's function types, in order. */
+    mewe__wasm_functype *types;
+    size_t type_count;
+    mewe__wasm_counts counts;
 } mewe__wasm_info;
 
 /* One variant family found by mewe__wasm_families. */
@@ -44,13 +80,24 @@ typedef struct mewe__wasm_family {
 } mewe__wasm_family;
 
 /* Parses a binary module (version 1). Section framing, order and uniqueness are checked for
- * every section; the import, function, start, data-count, code and name sections are
- * decoded and checked in full (function and code counts agree, each body's local
- * declarations are well-formed and it ends with `end`); the other sections are only framed.
+ * every section; the type, import, function, table, memory, export, start, element,
+ * data-count, code and name sections are decoded and checked in full (function and code
+ * counts agree, type indices are in range, each body's local declarations are well-formed
+ * and it ends with `end`); the global, tag and data sections are counted; the instructions
+ * of bodies are left to mewe__wasm_body_scan. Only function types (form 0x60) and
+ * one-byte value types are supported, as LLVM emits them.
  * A malformed name section also makes the module malformed, as its names are the point.
  * Returns 0 on success, -1 when data is not a well-formed module, -2 when out of memory;
  * on failure *out is zeroed and nothing is left allocated. */
 int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size);
+
+/* Walks the instructions of a defined function's body (the MVP's and those of the
+ * sign-extension, saturating conversion, bulk memory, reference types, SIMD, relaxed SIMD,
+ * threads, tail call, multi-value and exception handling proposals) and gives the most
+ * targets of one br_table (its default not counted; 0 without br_table). Returns 0, or -1
+ * when the body does not decode: an opcode outside those proposals, a truncated immediate,
+ * or an `end` before the body's last byte. */
+int mewe__wasm_body_scan(const mewe__wasm_func *f, uint32_t *max_br_table);
 
 /* Frees what mewe__wasm_parse allocated and zeroes *info; NULL and zeroed infos are fine. */
 void mewe__wasm_info_free(mewe__wasm_info *info);

@@ -41,12 +41,15 @@ static double json_number(const char *json, const char *key)
 /* Runs a module `runs` times in fresh instances (tests/wasm-repeat.mjs). */
 static repeat_result repeat(const char *wasm, int runs, const char *expect_file, int trace)
 {
+    char *why = NULL;
+    ck_assert_msg(wasm_validate(wasm, &why) == 0, "%s is not valid: %s", wasm, why);
     char node_runs[16];
     snprintf(node_runs, sizeof node_runs, "%d", runs);
     const char *argv[12];
     int n = 0;
     argv[n++] = MEWE_NODE;
     argv[n++] = "--no-warnings";
+    argv[n++] = MEWE_NODE_FLAG;
     argv[n++] = "--expose-gc";
     argv[n++] = srcpath("wasm-repeat.mjs");
     argv[n++] = "--runs";

@@ -299,7 +299,8 @@ START_TEST(test_no_warning_without_flag)
     char wasm[PATH_SIZE];
     wasm_run_result res;
     build_c("hello_plain", prog_hello, wasm);
-    const char *const argv[] = {MEWE_NODE, MEWE_TEST_SRCDIR "/wasm-run.mjs", wasm, NULL};
+    const char *const argv[] = {MEWE_NODE, MEWE_NODE_FLAG, MEWE_TEST_SRCDIR "/wasm-run.mjs", wasm,
+                                NULL};
     ck_assert_int_eq(host_run(&res, argv, NULL, 0), 0);
     ck_assert_str_eq(res.err, "to stderr\n");
     ck_assert_int_eq(res.exit_code, 3);
@@ -416,7 +417,7 @@ START_TEST(test_usage_errors)
 {
     wasm_run_result res;
     char missing[PATH_SIZE];
-    const char *const no_module[] = {MEWE_NODE, "--no-warnings",
+    const char *const no_module[] = {MEWE_NODE, "--no-warnings", MEWE_NODE_FLAG,
                                      MEWE_TEST_SRCDIR "/wasm-run.mjs", NULL};
     ck_assert_int_eq(host_run(&res, no_module, NULL, 0), 0);
     ck_assert_int_eq(res.exit_code, 127);

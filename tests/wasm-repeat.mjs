@@ -1,9 +1,9 @@
-#!/usr/bin/env -S node --no-warnings --expose-gc
+#!/usr/bin/env -S node --no-warnings --no-turbo-fast-api-calls --expose-gc
 // wasm-repeat: run one WASI command module many times in one node process, each run in a
 // fresh instance, and report what varied. Used by the multivariant tests and the benchmark,
 // where starting node once per run would dominate the time.
 //
-// Usage: node --expose-gc tests/wasm-repeat.mjs [--runs N] [--expect FILE] [--trace] [--stdin FILE]
+// Usage: node --no-turbo-fast-api-calls --expose-gc tests/wasm-repeat.mjs [--runs N] [--expect FILE] [--trace] [--stdin FILE]
 //                                   MODULE.wasm [args...]
 //   --runs N       runs (default 50)
 //   --expect FILE  each run's stdout must equal FILE's content and its exit code must be 0

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -375,15 +376,54 @@ static size_t count_args(const char *const *list)
     return n;
 }
 
+int wasm_validate(const char *module, char **log)
+{
+    const char *const argv[] = {MEWE_WASM_VALIDATE, "--enable-threads", "--enable-tail-call",
+                                "--enable-exceptions", "--", module, NULL};
+    wasm_run_result res;
+    if (log != NULL) {
+        *log = NULL;
+    }
+    if (host_run(&res, argv, NULL, 0) != 0) {
+        if (log != NULL) {
+            *log = strdup(MEWE_WASM_VALIDATE " cannot run: install wabt "
+                          "(scripts/install-deps.sh)");
+        }
+        return -1;
+    }
+    int rc = res.exit_code == 0 ? 0 : -1;
+    if (rc != 0 && log != NULL) {
+        size_t len = res.out_len + res.err_len;
+        *log = malloc(len + 1);
+        if (*log != NULL) {
+            memcpy(*log, res.out, res.out_len);
+            memcpy(*log + res.out_len, res.err, res.err_len);
+            (*log)[len] = '\0';
+        }
+    }
+    wasm_run_result_free(&res);
+    return rc;
+}
+
 int wasm_run(wasm_run_result *res, const char *module, const char *const *opts,
              const char *const *argv, const char *stdin_data, size_t stdin_len)
 {
-    static const char *const prefix[] = {MEWE_NODE, "--no-warnings", WASM_RUN_SCRIPT};
+    static const char *const prefix[] = {MEWE_NODE, "--no-warnings", MEWE_NODE_FLAG,
+                                                 WASM_RUN_SCRIPT};
     const size_t n_prefix = sizeof prefix / sizeof prefix[0];
     size_t n_opts = count_args(opts);
     size_t n_argv = count_args(argv);
     memset(res, 0, sizeof *res);
     if (module == NULL || n_opts + n_argv > MAX_EXTRA_ARGS) {
+        return -1;
+    }
+    /* Every module a test runs must be valid, not only accepted by V8; a missing file is
+     * left to the runner, whose message the tests check. */
+    char *why = NULL;
+    if (access(module, F_OK) == 0 && wasm_validate(module, &why) != 0) {
+        fprintf(stderr, "wasm_run: %s is not valid WebAssembly:\n%s\n", module,
+                why ? why : "(no message)");
+        free(why);
         return -1;
     }
     const char **full = calloc(n_prefix + n_opts + 2 + n_argv + 1, sizeof *full);
@@ -416,7 +456,7 @@ int wasm_run_available(void)
                                 "new WASI({ version: 'preview1', returnOnExit: true });"
                                 "if (typeof Object.hasOwn !== 'function') process.exit(1);";
     static const char *const argv[] = {
-        MEWE_NODE, "--no-warnings", "--input-type=module", "-e", probe, NULL,
+        MEWE_NODE, "--no-warnings", MEWE_NODE_FLAG, "--input-type=module", "-e", probe, NULL,
     };
     static int cached = -1;
     if (cached < 0) {

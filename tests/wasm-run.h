@@ -27,6 +27,15 @@
 #define MEWE_RUSTC "/usr/bin/rustc"
 #endif
 
+/* node 20's WASI crashes now and then in a process that runs many instances unless
+ * TurboFan's fast API calls are off: every node that runs wasm gets this flag. */
+#define MEWE_NODE_FLAG "--no-turbo-fast-api-calls"
+
+/* wabt's validator, with the proposals beyond its defaults that LLVM 19 can emit. */
+#ifndef MEWE_WASM_VALIDATE
+#define MEWE_WASM_VALIDATE "wasm-validate"
+#endif
+
 /* out and err are NUL-terminated (the lengths exclude the NUL) and never NULL
  * after a successful run. exit_code is the process exit status, or 128 plus
  * the signal number when the process was killed by a signal. */
@@ -42,11 +51,18 @@ typedef struct {
  * arguments after the module; opts: NULL-terminated runner options placed
  * before the module (e.g. "--trace", path). Either may be NULL. stdin_data may
  * be NULL (the module then sees an empty stdin). Returns 0 when node ran
- * (whatever the module's exit code), -1 when node could not be started. */
+ * (whatever the module's exit code), -1 when node could not be started or
+ * when the module (if it exists) fails wasm_validate, which is then reported
+ * on stderr. */
 int wasm_run(wasm_run_result *res, const char *module, const char *const *opts,
              const char *const *argv, const char *stdin_data, size_t stdin_len);
 
 void wasm_run_result_free(wasm_run_result *res);
+
+/* Validates a module with MEWE_WASM_VALIDATE. Returns 0 when it is valid, -1
+ * when it is not or the validator is missing (then *log, when log is not NULL,
+ * receives why: malloc'd, freed by the caller). */
+int wasm_validate(const char *module, char **log);
 
 /* Nonzero when node is found and new enough for node:wasi. */
 int wasm_run_available(void);

@@ -1,7 +1,7 @@
-#!/usr/bin/env -S node --no-warnings
+#!/usr/bin/env -S node --no-warnings --no-turbo-fast-api-calls
 // wasm-run: run a WASI module under node for the libmewe test suite.
 //
-// Usage: node --no-warnings tests/wasm-run.mjs [options] MODULE.wasm [args...]
+// Usage: node --no-warnings --no-turbo-fast-api-calls tests/wasm-run.mjs [options] MODULE.wasm [args...]
 //
 //   --trace FILE            provide mewe_trace.record(i32, i32); append one line
 //                           "function_id variant_id" per call to FILE

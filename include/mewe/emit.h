@@ -24,6 +24,18 @@ extern "C" {
  *
  * Emitting never changes the module, nor its context: code generation runs on a copy in an
  * LLVM context of its own.
+ *
+ * Every module is checked against the implementation limits that WebAssembly engines share
+ * (the WebAssembly JS API's: 50,000 locals per function, parameters included; 7,654,321
+ * bytes per function body; 1,000 parameters or results; 1,000,000 functions, types and
+ * globals; 100,000 imports, exports and data segments; 10,000,000 table elements; 65,536
+ * memory pages; and V8's 65,520 br_table targets), since engines refuse valid modules over
+ * them (node: "local count too large"). At opt_level 0, where every value gets a local of
+ * its own, a function over the locals or body size limit is compiled at level 1 instead,
+ * with a warning logged on the context. Anything else over a limit
+ * fails with #MEWE_ETARGET and a message naming the function and the limit, as does a
+ * switch that LLVM could turn into a br_table over the limit (LLVM 19 also encodes one of
+ * more than 65,535 targets wrongly).
  * @{
  */
 
@@ -82,7 +94,8 @@ MEWE_API int mewe_emit_options_init(mewe_emit_options *opts, unsigned int versio
  * @param[in] path Destination, **borrowed**.
  * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments or a value out of range (named in the
  *         message); #MEWE_EVERSION for an options version newer than this libmewe's (or 0);
- *         #MEWE_ETARGET for a module not made for wasm32 or a code generation failure;
+ *         #MEWE_ETARGET for a module not made for wasm32, a code generation failure or a
+ *         module over the engines' limits;
  *         #MEWE_ETOOL if wasm-ld is missing or cannot run; #MEWE_ELINK if wasm-ld fails (its
  *         message, e.g. an undefined symbol, is in the context's message); #MEWE_EIO;
  *         #MEWE_ENOMEM.

@@ -29,6 +29,12 @@ DATA = SRCDIR / "cli" / "data"
 FIXTURES = SRCDIR / "fixtures"
 TOOLS = SRCDIR.parent / "tools"
 RUNNER = SRCDIR / "wasm-run.mjs"
+# node 20's WASI crashes now and then in a process that runs many instances unless TurboFan's
+# fast API calls are off: every node that runs wasm gets this flag.
+NODE_FLAG = "--no-turbo-fast-api-calls"
+# wabt's validator, with the proposals beyond its defaults that LLVM 19 can emit.
+WASM_VALIDATE = os.environ.get("WASM_VALIDATE", "wasm-validate")
+VALIDATE_FEATURES = ["--enable-threads", "--enable-tail-call", "--enable-exceptions"]
 
 # A library bug must fail a test, not the machine: cap the time of every child and the
 # memory of mewe's (not node's: V8 reserves far more address space than it uses for wasm).
@@ -45,10 +51,29 @@ def run(cmd, env=None, limit_memory=True):
                           timeout=TIMEOUT, preexec_fn=_limit_memory if limit_memory else None)
 
 
+def validate(path):
+    """Every module the tests make must pass wabt's validator, not only V8."""
+    p = run([WASM_VALIDATE, *VALIDATE_FEATURES, "--", path])
+    assert p.returncode == 0, f"{path} is not valid WebAssembly:\n{p.stdout}{p.stderr}"
+
+
+def validate_outputs(args):
+    """Validates the wasm files that a successful mewe or mewe-cc run wrote (-o FILE)."""
+    args = [str(a) for a in args]
+    outs = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output")]
+    outs += [a.split("=", 1)[1] for a in args if a.startswith("--output=")]
+    for out in outs:
+        path = pathlib.Path(out)
+        if out != "-" and path.is_file() and path.read_bytes()[:4] == b"\0asm":
+            validate(path)
+
+
 def mewe(*args, rc=0, env=None):
     """Runs mewe and checks its exit status; returns the CompletedProcess."""
     p = run([MEWE, *args], env=env)
     assert p.returncode == rc, f"mewe {' '.join(map(str, args))}: {p.returncode}\n{p.stderr}"
+    if rc == 0:
+        validate_outputs(args)
     return p
 
 
@@ -67,7 +92,8 @@ def report_of(*args):
 
 
 def wasm_run(module, *args, trace=None, discriminate=None, invoke=None):
-    cmd = [NODE, "--no-warnings", RUNNER]
+    validate(module)
+    cmd = [NODE, "--no-warnings", NODE_FLAG, RUNNER]
     if trace:
         cmd += ["--trace", trace]
     if discriminate:
@@ -1025,6 +1051,8 @@ def cc_env(tmp_path):
 def mewe_cc(*args, env, rc=0):
     p = run([MEWE_CC, *args], env=env)
     assert p.returncode == rc, f"mewe-cc {' '.join(map(str, args))}: {p.returncode}\n{p.stderr}"
+    if rc == 0:
+        validate_outputs(args)
     return p
 
 

@@ -95,7 +95,8 @@ def run_wasm(node: str):
         else:
             path = Path(wasm)
         try:
-            return subprocess.run([node, "--no-warnings", str(runner), *options, str(path),
+            return subprocess.run([node, "--no-warnings", "--no-turbo-fast-api-calls", str(runner),
+                                   *options, str(path),
                                    *argv],
                                   capture_output=True, text=True, timeout=120,
                                   stdin=subprocess.DEVNULL)
