@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "internal.h"
 #include "irutil.h"
+#include "load_check.h"
 
 /* LLVM's messages can run to hundreds of lines (the verifier lists every bad instruction);
  * the first few name the problem. */
@@ -157,8 +158,21 @@ static int load_buffer(mewe_module **out, mewe_context *ctx, const char *data, s
         return mewe__error(ctx, MEWE_EPARSE,
                            "'%s' is %s, not LLVM bitcode or textual IR", name, foreign);
     LLVMModuleRef llvm = NULL;
-    int rc = mewe__is_bitcode(bytes, size) ? parse_bitcode(&llvm, ctx, data, size, name)
-                                           : parse_text(&llvm, ctx, data, size, name);
+    int rc;
+    if (mewe__is_bitcode(bytes, size) && ctx->untrusted_input) {
+        /* Only the bitcode that the helper's LLVM wrote back reaches this process's reader. */
+        void *checked;
+        size_t checked_size;
+        rc = mewe__load_check(ctx, data, size, name, &checked, &checked_size);
+        if (rc != MEWE_OK)
+            return rc;
+        rc = parse_bitcode(&llvm, ctx, checked, checked_size, name);
+        free(checked);
+    } else if (mewe__is_bitcode(bytes, size)) {
+        rc = parse_bitcode(&llvm, ctx, data, size, name);
+    } else {
+        rc = parse_text(&llvm, ctx, data, size, name);
+    }
     if (rc != MEWE_OK)
         return rc;
     rc = verify(ctx, llvm, name);

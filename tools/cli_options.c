@@ -50,6 +50,12 @@ const cli_option cli_options[] = {
      "bodies for some functions, each of which becomes a variant of the function of the same "
      "name and type. Repeatable; stages all, generate and link.",
      S_PIPE},
+    {OPT_TRUSTED_INPUT, "trusted-input", 0, NULL, CLI_FLAG, 0, 0, NULL,
+     "Load bitcode inputs in this process. Without it, each bitcode input is first loaded by "
+     "the helper mewe-load-check in a child process with memory and time limits, so that a "
+     "corrupt or hostile file that crashes LLVM's bitcode reader fails with a message instead "
+     "of ending mewe. Textual IR is always read in this process.",
+     S_PIPE},
     {OPT_VARIANTS, "variants", 'n', "N", CLI_UINT, 0, 64, NULL,
      "Variants per function besides the original, 0 to 64.", S_GEN},
     {OPT_DIVERSIFIER, "diversifier", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
