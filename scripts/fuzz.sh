@@ -6,8 +6,15 @@
 # build-fuzz/tests/fuzz/work/NAME/artifacts. Ends with a line per harness and exits 1 when
 # any found something.
 # Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]   (harnesses: load spec wasm pipeline)
+#        scripts/fuzz.sh --build-only               (what scripts/test.sh uses)
+# MEWE_FUZZ_BUILD names the build directory (default build-fuzz).
 set -u
 cd "$(dirname "$0")/.."
+build_only=false
+if [ "${1:-}" = --build-only ]; then
+    build_only=true
+    shift
+fi
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 harnesses=${*:-load spec wasm pipeline}
@@ -21,6 +28,7 @@ if [ ! -f "$build/build.ninja" ]; then
         { cat "$build.log"; exit 1; }
 fi
 ninja -C "$build" >"$build.ninja.log" 2>&1 || { tail -n 30 "$build.ninja.log"; exit 1; }
+$build_only && exit 0
 
 status=0
 summary=""

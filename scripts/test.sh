@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: installs what is missing, builds from scratch with
 # warnings as errors, runs every suite (C, CLI, Python, examples, corpus, docs), then builds
-# the C suites again with AddressSanitizer and UndefinedBehaviorSanitizer and runs them.
+# the C suites again with AddressSanitizer and UndefinedBehaviorSanitizer and runs them, and
+# runs each libFuzzer harness (tests/fuzz) for a few seconds from its seeds.
 # Ends with the line "N passed, N failed, N skipped" over every suite.
 set -u
 cd "$(dirname "$0")/.."
@@ -10,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 build=${MEWE_TEST_BUILD:-build-test}
 asan=${build}-asan
-rm -rf "$build" "$asan"
+fuzz=${build}-fuzz
+rm -rf "$build" "$asan" "$fuzz"
 status=0
 
 # Debian's meson does not know the name llvm-config-19; the build finds it by itself.
@@ -37,5 +39,14 @@ else
     status=1
 fi
 
-python3 scripts/count-tests.py "$build" "$asan" || status=1
+# Fuzzing: a short run of each harness (scripts/fuzz.sh SECONDS runs them for longer). A
+# harness fails its test when it finds a crash, an abort, a leak or a hang.
+if MEWE_FUZZ_BUILD="$fuzz" MEWE_FUZZ_SECONDS=${MEWE_FUZZ_SECONDS:-10} \
+        ./scripts/fuzz.sh --build-only; then
+    meson test -C "$fuzz" --suite fuzz --num-processes 1 --print-errorlogs || status=1
+else
+    status=1
+fi
+
+python3 scripts/count-tests.py "$build" "$asan" "$fuzz" || status=1
 exit $status

@@ -259,6 +259,7 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_INLINE_LIMIT: snprintf(buf, size, "%u", MEWE_INLINE_LIMIT_DEFAULT); return buf;
     case OPT_PROFILE: return "none: static estimates";
     case OPT_PROFILE_GEN: return "off";
+    case OPT_TRUSTED_INPUT: return "off: bitcode is checked in the helper";
     case OPT_RNG: return link.rng ? link.rng : "wasi";
     case OPT_TRACE: return link.trace ? "on" : "off";
     case OPT_OPT_LEVEL: snprintf(buf, size, "%d", emit.opt_level); return buf;
