@@ -172,8 +172,9 @@ static int start(mewe_context *ctx, child *c, const char *helper, size_t size,
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    /* posix_spawn does not write through argv; the cast only drops the const. */
-    int e = posix_spawn(&c->pid, helper, &actions, &attr, (char *const *)argv, environ);
+    /* A path without a slash is searched in PATH, as for the other tools. posix_spawnp does
+     * not write through argv; the cast only drops the const. */
+    int e = posix_spawnp(&c->pid, helper, &actions, &attr, (char *const *)argv, environ);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     close(in[1]);
