@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "bitcode_id.h"
 #include "load_check.h"
 
 extern char **environ;
@@ -270,8 +271,8 @@ static char *llvm_error(const sink *err)
     return mewe__printf("%.*s", (int)strcspn(p, "\n"), p);
 }
 
-static int died(mewe_context *ctx, const char *name, int status, const sink *err,
-                bool timed_out, double cpu_s, size_t size)
+static int died(mewe_context *ctx, const char *name, const char *reader, int status,
+                const sink *err, bool timed_out, double cpu_s, size_t size)
 {
     const char *tail = "on this input: it is corrupt or hostile";
     bool over_cpu = WIFSIGNALED(status) &&
@@ -280,23 +281,23 @@ static int died(mewe_context *ctx, const char *name, int status, const sink *err
                       cpu_s >= (double)mewe__load_check_cpu_seconds(size)));
     if (timed_out || over_cpu)
         return mewe__error(ctx, MEWE_EPARSE,
-                           "'%s': the bitcode reader took more than %lu s %s (or too large "
-                           "to check; load it as trusted input if it is yours)", name,
+                           "'%s': %s took more than %lu s %s (or too large to check; load it "
+                           "as trusted input if it is yours)", name, reader,
                            mewe__load_check_cpu_seconds(size), tail);
     char *why = llvm_error(err);
     int rc;
     if (why && (strstr(why, "out of memory") || strstr(why, "Allocation failed")))
         rc = mewe__error(ctx, MEWE_EPARSE,
-                         "'%s': the bitcode reader ran out of memory (limit %lu MiB) %s (or "
-                         "too large to check; load it as trusted input if it is yours)",
-                         name, mewe__load_check_memory_mb(size), tail);
+                         "'%s': %s ran out of memory (limit %lu MiB) %s (or too large to "
+                         "check; load it as trusted input if it is yours)",
+                         name, reader, mewe__load_check_memory_mb(size), tail);
     else if (WIFSIGNALED(status))
-        rc = mewe__error(ctx, MEWE_EPARSE, "'%s': the bitcode reader %s (signal %d, %s%s%s) %s",
-                         name, why ? "aborted" : "crashed", WTERMSIG(status),
+        rc = mewe__error(ctx, MEWE_EPARSE, "'%s': %s %s (signal %d, %s%s%s) %s", name,
+                         reader, why ? "aborted" : "crashed", WTERMSIG(status),
                          strsignal(WTERMSIG(status)), why ? ": " : "", why ? why : "", tail);
     else
         rc = mewe__error(ctx, MEWE_EPARSE,
-                         "'%s': the bitcode reader failed (exit status %d%s%s) %s", name,
+                         "'%s': %s failed (exit status %d%s%s) %s", name, reader,
                          WIFEXITED(status) ? WEXITSTATUS(status) : -1, why ? ": " : "",
                          why ? why : "", tail);
     free(why);
@@ -304,7 +305,8 @@ static int died(mewe_context *ctx, const char *name, int status, const sink *err
 }
 
 /* Reads the helper's answer; on success moves the bitcode into *out. */
-static int answer(mewe_context *ctx, const char *name, const char *helper, int status,
+static int answer(mewe_context *ctx, const char *name, const char *reader,
+                  const char *helper, int status,
                   sink *out, const sink *err, bool timed_out, double cpu_s, size_t size,
                   void **result, size_t *result_size)
 {
@@ -318,7 +320,7 @@ static int answer(mewe_context *ctx, const char *name, const char *helper, int s
         return mewe__error(ctx, MEWE_ETOOL, "the helper '%s' refused its arguments: %.200s",
                            helper, err->buf ? err->buf : "");
     if (!framed || !exited || code > MEWE__LOAD_CHECK_FATAL)
-        return died(ctx, name, status, err, timed_out, cpu_s, size);
+        return died(ctx, name, reader, status, err, timed_out, cpu_s, size);
     const char *word = out->buf + mlen;
     const char *body = nl + 1;
     size_t body_len = out->len - (size_t)(body - out->buf);
@@ -336,12 +338,17 @@ static int answer(mewe_context *ctx, const char *name, const char *helper, int s
     if (code == MEWE__LOAD_CHECK_ERR && sscanf(word, "err %d", &st) == 1 &&
         st <= MEWE_EINVAL && st >= MEWE_ESTATE)
         return mewe__error(ctx, st, "%.*s", (int)body_len, body);
-    if (code == MEWE__LOAD_CHECK_FATAL && strncmp(word, "fatal\n", 6) == 0)
+    if (code == MEWE__LOAD_CHECK_FATAL && strncmp(word, "fatal\n", 6) == 0) {
+        /* LLVM prints what its verifier found before "Broken module found": its first
+         * line tells the user more than the fatal error's reason. */
+        const char *detail = err->buf && err->buf[0] ? err->buf : NULL;
         return mewe__error(ctx, MEWE_EPARSE,
-                           "'%s': the bitcode reader gave up with a fatal error (%.*s) on "
-                           "this input: it is corrupt or hostile", name,
-                           (int)strcspn(body, "\n"), body);
-    return died(ctx, name, status, err, timed_out, cpu_s, size);
+                           "'%s': %s gave up with a fatal error (%.*s%s%.*s) on this input: it "
+                           "is corrupt or hostile", name, reader, (int)strcspn(body, "\n"),
+                           body, detail ? ": " : "", detail ? (int)strcspn(detail, "\n") : 0,
+                           detail ? detail : "");
+    }
+    return died(ctx, name, reader, status, err, timed_out, cpu_s, size);
 }
 
 int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const char *name,
@@ -349,6 +356,7 @@ int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const cha
 {
     *out = NULL;
     *out_size = 0;
+    const char *reader = mewe__is_bitcode(data, size) ? "the bitcode reader" : "LLVM's IR parser";
     char *helper = find_helper(ctx);
     if (!helper)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory loading '%s'", name);
@@ -377,10 +385,10 @@ int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const cha
                          helper, name, strerror(errno));
     else if (sout.overflow)
         rc = mewe__error(ctx, MEWE_EPARSE,
-                         "'%s': the bitcode reader's answer is larger than its memory limit "
-                         "on this input: it is corrupt or hostile", name);
+                         "'%s': the answer of %s is larger than its memory limit on this "
+                         "input: it is corrupt or hostile", name, reader);
     else
-        rc = answer(ctx, name, helper, status, &sout, &serr, timed_out, cpu_s, size, out,
+        rc = answer(ctx, name, reader, helper, status, &sout, &serr, timed_out, cpu_s, size, out,
                     out_size);
     free(sout.buf);
     free(serr.buf);

@@ -94,10 +94,12 @@ START_TEST(good_bitcode_loads_the_same)
 END_TEST
 
 /* Each of these ends an in-process load (a segfault in the metadata loader, LLVM's fatal
- * "Broken module found", an abort on a huge allocation). */
-static const char *const hostile[] = {"regress-segv-1.bc", "regress-segv-2.bc",
-                                      "regress-segv-3.bc", "regress-fatal-1.bc",
-                                      "regress-oom-1.bc", "regress-oom-2.bc"};
+ * "Broken module found", an abort on a huge allocation); the .ll is textual IR with debug
+ * info that fails the verifier, which the IR parser answers with the same fatal error. */
+static const char *const hostile[] = {"regress-segv-1.bc",  "regress-segv-2.bc",
+                                      "regress-segv-3.bc",  "regress-fatal-1.bc",
+                                      "regress-oom-1.bc",   "regress-oom-2.bc",
+                                      "regress-fatal-text-1.ll"};
 
 START_TEST(hostile_bitcode_is_a_parse_error)
 {
@@ -119,6 +121,8 @@ START_TEST(hostile_bitcode_is_a_parse_error)
     const char *cause = strncmp(name, "regress-segv", 12) == 0  ? "crashed (signal 11"
                         : strncmp(name, "regress-fatal", 13) == 0 ? "Broken module found"
                                                                  : "ran out of memory";
+    if (strstr(name, ".ll"))
+        cause = "LLVM's IR parser gave up with a fatal error (Broken module found";
     ck_assert_msg(strstr(mewe_context_errmsg(tctx), cause), "%s lacks '%s'",
                   mewe_context_errmsg(tctx), cause);
 #endif
@@ -158,18 +162,51 @@ START_TEST(ordinary_errors_keep_their_message)
 }
 END_TEST
 
-START_TEST(textual_ir_needs_no_helper)
+START_TEST(textual_ir_loads_the_same)
+{
+    const char *path = corpus("calc.ll");
+    mewe_module *trusted, *checked;
+    ck_assert_mewe_ok(mewe_module_load(&trusted, tctx, path));
+    ck_assert_mewe_ok(mewe_context_set_untrusted_input(tctx, 1));
+    ck_assert_mewe_ok(mewe_module_load(&checked, tctx, path));
+    char *ja, *jb;
+    size_t sa, sb;
+    ck_assert_mewe_ok(mewe_report_json(&ja, &sa, trusted));
+    ck_assert_mewe_ok(mewe_report_json(&jb, &sb, checked));
+    ck_assert_str_eq(ja, jb);
+    mewe_free(ja);
+    mewe_free(jb);
+    /* Same text back: names, debug info, everything. */
+    void *ta, *tb;
+    ck_assert_mewe_ok(mewe_module_write_memory(&ta, &sa, trusted, MEWE_FORMAT_TEXT));
+    ck_assert_mewe_ok(mewe_module_write_memory(&tb, &sb, checked, MEWE_FORMAT_TEXT));
+    ck_assert_uint_eq(sa, sb);
+    ck_assert(memcmp(ta, tb, sa) == 0);
+    mewe_free(ta);
+    mewe_free(tb);
+    /* A syntax error keeps the IR parser's message, line and column. */
+    static const char bad[] = "define i32 @f() {\n  ret i32 %nope\n}\n";
+    mewe_module *m;
+    ck_assert_mewe_fails(mewe_module_load_memory(&m, tctx, bad, sizeof bad - 1, "bad.ll"),
+                         MEWE_EPARSE, "'bad.ll': not valid LLVM IR: ");
+}
+END_TEST
+
+START_TEST(no_helper_no_load)
 {
     ck_assert_mewe_ok(mewe_context_set_untrusted_input(tctx, 1));
     ck_assert_mewe_ok(mewe_context_set_tool_path(tctx, MEWE_TOOL_LOAD_CHECK, "/nonexistent/x"));
     mewe_module *m;
-    ck_assert_mewe_ok(mewe_module_load(&m, tctx, corpus("calc.ll")));
-    ck_assert_uint_eq(mewe_module_function_count(m), 3);
-    /* Bitcode does: fail closed, naming the helper and the way out. */
+    /* Fail closed, naming the helper and the way out; text and bitcode alike. */
     ck_assert_mewe_fails(mewe_module_load(&m, tctx, corpus("calc.bc")), MEWE_ETOOL,
                          "/nonexistent/x");
     ck_assert_msg(strstr(mewe_context_errmsg(tctx), "MEWE_TOOL_LOAD_CHECK"), "%s",
                   mewe_context_errmsg(tctx));
+    ck_assert_mewe_fails(mewe_module_load(&m, tctx, corpus("calc.ll")), MEWE_ETOOL,
+                         "/nonexistent/x");
+    /* Trusted input needs no helper. */
+    ck_assert_mewe_ok(mewe_context_set_untrusted_input(tctx, 0));
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, corpus("calc.ll")));
 }
 END_TEST
 
@@ -241,7 +278,8 @@ int main(void)
     tcase_add_loop_test(tc, hostile_bitcode_is_a_parse_error, 0,
                         (int)(sizeof hostile / sizeof hostile[0]));
     tcase_add_test(tc, ordinary_errors_keep_their_message);
-    tcase_add_test(tc, textual_ir_needs_no_helper);
+    tcase_add_test(tc, textual_ir_loads_the_same);
+    tcase_add_test(tc, no_helper_no_load);
     tcase_add_test(tc, helper_over_its_cpu_limit);
     tcase_add_test(tc, helper_answers_nonsense);
     tcase_add_test(tc, helper_status_is_passed_on);

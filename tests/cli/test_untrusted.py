@@ -1,8 +1,8 @@
-"""The mewe command and corrupt or hostile bitcode: each input under
-tests/fuzz/corpus/load/regress-* ends an in-process load of LLVM's bitcode reader (a
-segfault, LLVM's fatal error, an abort on a huge allocation). mewe loads bitcode through the
-helper mewe-load-check by default, so each must end in exit status 1, one clear message and
-no output file.
+"""The mewe command and corrupt or hostile inputs: each input under
+tests/fuzz/corpus/load/regress-* ends an in-process load of LLVM's bitcode reader or IR
+parser (a segfault, LLVM's fatal error, an abort on a huge allocation). mewe loads inputs
+through the helper mewe-load-check by default, so each must end in exit status 1, one clear
+message and no output file.
 
 Environment (set by tests/cli/meson.build): MEWE, MEWE_TEST_SRCDIR (tests/).
 """
@@ -17,7 +17,7 @@ import pytest
 MEWE = os.environ.get("MEWE", "mewe")
 SRCDIR = pathlib.Path(os.environ.get("MEWE_TEST_SRCDIR", pathlib.Path(__file__).parents[1]))
 CORPUS = SRCDIR / "fuzz" / "corpus" / "load"
-HOSTILE = sorted(CORPUS.glob("regress-*.bc"))
+HOSTILE = sorted(CORPUS.glob("regress-*"))
 GOOD = CORPUS / "calc.bc"
 
 
@@ -42,7 +42,8 @@ def test_hostile_bitcode_is_a_clean_error(path, tmp_path):
     for args in ([path, "--stage", "report"], [path, "-o", out]):
         p = mewe(*args)
         assert p.returncode == 1, (p.returncode, p.stderr)
-        assert p.stderr.startswith(f"mewe: loading: '{path}': the bitcode reader "), p.stderr
+        reader = "LLVM's IR parser" if path.suffix == ".ll" else "the bitcode reader"
+        assert p.stderr.startswith(f"mewe: loading: '{path}': {reader} "), p.stderr
         assert "it is corrupt or hostile" in p.stderr
         assert p.stderr.count("\n") == 1, p.stderr  # one line: nothing of LLVM's leaks out
         assert p.stdout == ""

@@ -1,6 +1,6 @@
-/* Module loading from bytes: bitcode (through the helper, as the mewe command loads it) and
- * textual IR (in this process). Whatever the bytes, the call returns; a loaded module can
- * be listed, verified and written back. */
+/* Module loading from bytes, bitcode or textual IR, through the helper as the mewe command
+ * loads them. Whatever the bytes, the call returns; a loaded module can be listed, verified,
+ * written back and loaded again. */
 #include "fuzz-util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

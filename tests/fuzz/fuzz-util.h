@@ -17,8 +17,8 @@ static inline mewe_context *fuzz_context(void)
     mewe_context *ctx;
     if (mewe_context_new(&ctx) != MEWE_OK)
         abort();
-    /* Bitcode goes through the helper as the mewe command sends it: the bitcode reader must
-     * not be able to end this process. MEWE_LOAD_CHECK overrides the build's helper. */
+    /* Inputs go through the helper as the mewe command sends them: LLVM's readers must not
+     * be able to end this process. MEWE_LOAD_CHECK overrides the build's helper. */
     const char *helper = getenv("MEWE_LOAD_CHECK");
     if (!helper)
         helper = MEWE_FUZZ_LOAD_CHECK;
