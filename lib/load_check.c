@@ -368,7 +368,8 @@ int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const cha
     }
     /* The child's own CPU limit ends a busy loop; the wall-clock deadline also ends one that
      * sleeps or waits, and leaves room for a loaded machine. */
-    long long deadline = now_ms() + 1000LL * (2 * (long long)mewe__load_check_cpu_seconds(size) + 10);
+    long long cpu = (long long)mewe__load_check_cpu_seconds(size);
+    long long deadline = now_ms() + 1000LL * (2 * cpu + 10);
     sink sout = {.max = (size_t)mewe__load_check_memory_mb(size) << 20};
     sink serr = {.max = STDERR_KEEP};
     bool timed_out = false;

@@ -1,6 +1,7 @@
-/* Untrusted bitcode is first loaded by a helper program, mewe-load-check, in a child
- * process with memory and CPU limits: LLVM's bitcode reader is not hardened against
- * hostile input (it crashes, aborts on huge allocations, loops), and a library must not let
+/* Untrusted input is first loaded by a helper program, mewe-load-check, in a child process
+ * with memory and CPU limits: LLVM's readers are not hardened against hostile input (the
+ * bitcode reader crashes, aborts on huge allocations, loops; both it and the IR parser end
+ * the process when a module with debug info fails the verifier), and a library must not let
  * an input end its host. The helper answers with the module written back by LLVM's own
  * bitcode writer, which is what the host then parses: the reader in the host process only
  * ever sees bitcode that LLVM wrote from a module that passed the verifier. */
@@ -25,7 +26,7 @@ enum { MEWE__LOAD_CHECK_OK = 0, MEWE__LOAD_CHECK_ERR = 1, MEWE__LOAD_CHECK_USAGE
 unsigned long mewe__load_check_memory_mb(size_t size);
 unsigned long mewe__load_check_cpu_seconds(size_t size);
 
-/* Checks data (bitcode, `name` for messages) in the helper. On MEWE_OK, *out (malloc'd) and
+/* Checks data (bitcode or textual IR, `name` for messages) in the helper. On MEWE_OK, *out (malloc'd) and
  * *out_size hold the bitcode that the helper wrote back; on failure the context has the
  * message: MEWE_EPARSE (or another load status) for a bad input, whether the helper
  * rejected it or died on it, MEWE_ETOOL when the helper cannot run, MEWE_ENOMEM. */
