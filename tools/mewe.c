@@ -176,7 +176,7 @@ static int set_up(run *r)
     if (level >= 0)
         mewe_context_set_log_callback(r->ctx, log_message, (mewe_log_level)level, r);
     mewe_context_set_seed(r->ctx, c->seed);
-    /* A command's inputs are whatever files it is given: check bitcode in the helper. */
+    /* A command's inputs are whatever files it is given: load them through the helper. */
     mewe_context_set_untrusted_input(r->ctx, !c->trusted_input);
     if (c->action != ACT_RUN)
         return EXIT_OK;
@@ -383,7 +383,7 @@ static int pipeline(run *r)
  * failure status instead of LLVM's abort. */
 static void llvm_fatal(const char *reason)
 {
-    fprintf(stderr, "\nmewe: LLVM fatal error: %s\n", reason ? reason : "(no reason given)");
+    fprintf(stderr, "mewe: LLVM fatal error: %s\n", reason ? reason : "(no reason given)");
     fflush(stderr);
     _exit(EXIT_FAIL);
 }
