@@ -69,3 +69,15 @@ def test_trusted_input_gives_the_same_result(tmp_path):
     p = mewe(GOOD, "--trusted-input", "--stage", "generate", "--seed", "3", "-o", b)
     assert p.returncode == 0, p.stderr
     assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["regress-fatal-1.bc", "regress-fatal-text-1.ll"])
+def test_trusted_input_ends_a_fatal_error_with_status_1(name, tmp_path):
+    # In-process, LLVM's fatal error still ends mewe, but through mewe's own handler: its
+    # message and exit status 1, not LLVM's abort, and no output left behind.
+    out = tmp_path / "out.wasm"
+    p = mewe("--trusted-input", CORPUS / name, "-o", out)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert p.stderr.endswith("mewe: LLVM fatal error: Broken module found, compilation "
+                             "aborted!\n"), p.stderr
+    assert not out.exists()
