@@ -53,13 +53,16 @@ static char *find_helper(mewe_context *ctx)
     if (set && set[0])
         return mewe__strdup(set);
     Dl_info info;
-    if (dladdr((void *)mewe__load_check, &info) && info.dli_fname && info.dli_fname[0]) {
-        const char *slash = strrchr(info.dli_fname, '/');
-        int dir_len = slash ? (int)(slash - info.dli_fname) : 1;
-        const char *dir = slash ? info.dli_fname : ".";
+    /* A library name without a directory says nothing of where it is: never look in the
+     * current directory, whatever it holds. */
+    const char *slash = NULL;
+    if (dladdr((void *)mewe__load_check, &info) && info.dli_fname)
+        slash = strrchr(info.dli_fname, '/');
+    if (slash) {
+        int dir_len = (int)(slash - info.dli_fname);
         static const char *const rel[] = {"mewe-load-check", MEWE_LOAD_CHECK_FROM_LIBDIR};
         for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-            char *p = mewe__printf("%.*s/%s", dir_len, dir, rel[i]);
+            char *p = mewe__printf("%.*s/%s", dir_len, info.dli_fname, rel[i]);
             if (!p || runnable(p))
                 return p;
             free(p);
