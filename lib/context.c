@@ -129,7 +129,8 @@ static int set_default_tools(mewe_context *ctx)
     if (set_string(&ctx->tools[MEWE_TOOL_WASM_LD], MEWE_DEFAULT_WASM_LD) ||
         set_string(&ctx->tools[MEWE_TOOL_WASI_SYSROOT], MEWE_DEFAULT_WASI_SYSROOT) ||
         set_string(&ctx->tools[MEWE_TOOL_BUILTINS], MEWE_DEFAULT_WASM_BUILTINS) ||
-        set_string(&ctx->tools[MEWE_TOOL_WASI_SDK], ""))
+        set_string(&ctx->tools[MEWE_TOOL_WASI_SDK], "") ||
+        set_string(&ctx->tools[MEWE_TOOL_LOAD_CHECK], ""))
         return MEWE_ENOMEM;
     return MEWE_OK;
 }
@@ -212,6 +213,22 @@ int mewe_context_get_seed(uint64_t *out, const mewe_context *ctx)
         return mewe__error((mewe_context *)ctx, MEWE_EINVAL, "mewe_context_get_seed: out is "
                            "NULL");
     *out = ctx->seed;
+    return MEWE_OK;
+}
+
+int mewe_context_set_untrusted_input(mewe_context *ctx, int untrusted)
+{
+    if (!ctx)
+        return MEWE_EINVAL;
+    ctx->untrusted_input = untrusted != 0;
+    return MEWE_OK;
+}
+
+int mewe_context_get_untrusted_input(int *out, const mewe_context *ctx)
+{
+    if (!out || !ctx)
+        return MEWE_EINVAL;
+    *out = ctx->untrusted_input;
     return MEWE_OK;
 }
 

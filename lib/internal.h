@@ -13,7 +13,7 @@
 #include <mewe/sys/llvm.h>
 #include <mewe/sys/rng.h>
 
-#define MEWE_TOOL_COUNT_ 4
+#define MEWE_TOOL_COUNT_ 5
 
 typedef union mewe__plugin_fn {
     mewe_diversify_fn diversify;
@@ -57,6 +57,7 @@ struct mewe_context {
     mewe_log_level log_max;
     uint64_t seed;
     char *tools[MEWE_TOOL_COUNT_];
+    bool untrusted_input; /* bitcode is loaded by the helper first (load_check.h) */
     mewe_module *modules; /* every live module, freed with the context */
     mewe__registry diversifiers;
     mewe__registry strategies;

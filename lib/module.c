@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "internal.h"
 #include "irutil.h"
+#include "load_check.h"
 
 /* LLVM's messages can run to hundreds of lines (the verifier lists every bad instruction);
  * the first few name the problem. */
@@ -127,6 +128,28 @@ static int parse_bitcode(LLVMModuleRef *out, mewe_context *ctx, const char *data
     return MEWE_OK;
 }
 
+/* Reads the bitcode that the helper wrote back. LLVM's writer and reader are not always
+ * symmetric for a module read from a corrupt input (an attribute group it writes but cannot
+ * read back): that input is refused too, and said so. */
+static int parse_checked(LLVMModuleRef *out, mewe_context *ctx, const void *data, size_t size,
+                         const char *name)
+{
+    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRange(data, size, name, 0);
+    if (!buf)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory loading '%s'", name);
+    mewe__diag_clear(ctx);
+    LLVMBool failed = LLVMParseBitcodeInContext2(ctx->llvm, buf, out);
+    LLVMDisposeMemoryBuffer(buf);
+    if (!failed)
+        return MEWE_OK;
+    char *diag = mewe__diag_take(ctx);
+    int rc = mewe__error(ctx, MEWE_EPARSE,
+                         "'%s': LLVM cannot read back the module it loaded from this input "
+                         "(%s): it is corrupt", name, diag ? diag : "unreadable");
+    free(diag);
+    return rc;
+}
+
 static int parse_text(LLVMModuleRef *out, mewe_context *ctx, const char *data, size_t size,
                       const char *name)
 {
@@ -158,8 +181,24 @@ static int load_buffer(mewe_module **out, mewe_context *ctx, const char *data, s
         return mewe__error(ctx, MEWE_EPARSE,
                            "'%s' is %s, not LLVM bitcode or textual IR", name, foreign);
     LLVMModuleRef llvm = NULL;
-    int rc = mewe__is_bitcode(bytes, size) ? parse_bitcode(&llvm, ctx, data, size, name)
-                                           : parse_text(&llvm, ctx, data, size, name);
+    int rc;
+    if (ctx->untrusted_input) {
+        /* Only bitcode that the helper's LLVM wrote, from a module that passed the verifier,
+         * reaches a reader in this process. Textual IR goes through the helper too: the IR
+         * parser ends the process ("Broken module found") when a module that carries debug
+         * info fails the verifier. */
+        void *checked;
+        size_t checked_size;
+        rc = mewe__load_check(ctx, data, size, name, &checked, &checked_size);
+        if (rc != MEWE_OK)
+            return rc;
+        rc = parse_checked(&llvm, ctx, checked, checked_size, name);
+        free(checked);
+    } else if (mewe__is_bitcode(bytes, size)) {
+        rc = parse_bitcode(&llvm, ctx, data, size, name);
+    } else {
+        rc = parse_text(&llvm, ctx, data, size, name);
+    }
     if (rc != MEWE_OK)
         return rc;
     rc = verify(ctx, llvm, name);

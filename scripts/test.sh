@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it: installs what is missing, builds from scratch with
 # warnings as errors, runs every suite (C, CLI, Python, examples, corpus, docs; the C suites
 # include the threads test under ThreadSanitizer), then builds the C suites again with
-# AddressSanitizer and UndefinedBehaviorSanitizer and runs them.
+# AddressSanitizer and UndefinedBehaviorSanitizer and runs them, and runs each libFuzzer
+# harness (tests/fuzz) for a few seconds from its seeds.
 # Ends with the line "N passed, N failed, N skipped" over every suite; a skip is never a pass.
 set -u
 cd "$(dirname "$0")/.."
@@ -11,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 build=${MEWE_TEST_BUILD:-build-test}
 asan=${build}-asan
-rm -rf "$build" "$asan"
+fuzz=${build}-fuzz
+rm -rf "$build" "$asan" "$fuzz"
 status=0
 
 # Debian's meson does not know the name llvm-config-19; the build finds it by itself.
@@ -38,5 +40,14 @@ else
     status=1
 fi
 
-python3 scripts/count-tests.py "$build" "$asan" || status=1
+# Fuzzing: a short run of each harness (scripts/fuzz.sh SECONDS runs them for longer). A
+# harness fails its test when it finds a crash, an abort, a leak or a hang.
+if MEWE_FUZZ_BUILD="$fuzz" MEWE_FUZZ_SECONDS=${MEWE_FUZZ_SECONDS:-10} \
+        ./scripts/fuzz.sh --build-only; then
+    meson test -C "$fuzz" --suite fuzz --num-processes 1 --print-errorlogs || status=1
+else
+    status=1
+fi
+
+python3 scripts/count-tests.py "$build" "$asan" "$fuzz" || status=1
 exit $status

@@ -43,6 +43,7 @@ typedef struct cli {
     const char *report;
     const char *profile;  /* --profile FILE */
     bool profile_gen;     /* --profile-gen */
+    bool trusted_input;   /* --trusted-input: no helper for inputs */
     strlist inputs, variants_from, diversifiers, allow, deny, exports, link_args;
     strlist owned; /* strings made while parsing (-lLIB), freed with the cli */
     mewe_generate_options gen;

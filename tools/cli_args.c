@@ -195,6 +195,7 @@ static int apply(cli *c, int id, value v)
     case OPT_INLINE_LIMIT: c->link.inline_limit = (unsigned)v.u; break;
     case OPT_PROFILE: c->profile = v.text; break;
     case OPT_PROFILE_GEN: c->profile_gen = true; break;
+    case OPT_TRUSTED_INPUT: c->trusted_input = true; break;
     case OPT_RNG: c->link.rng = v.text; break;
     case OPT_TRACE: c->link.trace = 1; break;
     case OPT_OPT_LEVEL: c->emit.opt_level = (int)v.u; break;

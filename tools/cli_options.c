@@ -50,6 +50,12 @@ const cli_option cli_options[] = {
      "bodies for some functions, each of which becomes a variant of the function of the same "
      "name and type. Repeatable; stages all, generate and link.",
      S_PIPE},
+    {OPT_TRUSTED_INPUT, "trusted-input", 0, NULL, CLI_FLAG, 0, 0, NULL,
+     "Load inputs in this process. Without it, each input (.bc or .ll) is first loaded by "
+     "the helper mewe-load-check in a child process with memory and time limits, so that a "
+     "corrupt or hostile file that crashes or aborts LLVM's reader fails with a message "
+     "instead of ending mewe.",
+     S_PIPE},
     {OPT_VARIANTS, "variants", 'n', "N", CLI_UINT, 0, 64, NULL,
      "Variants per function besides the original, 0 to 64.", S_GEN},
     {OPT_DIVERSIFIER, "diversifier", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
@@ -255,6 +261,7 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_INLINE_LIMIT: snprintf(buf, size, "%u", MEWE_INLINE_LIMIT_DEFAULT); return buf;
     case OPT_PROFILE: return "none: static estimates";
     case OPT_PROFILE_GEN: return "off";
+    case OPT_TRUSTED_INPUT: return "off: inputs are checked in the helper";
     case OPT_RNG: return link.rng ? link.rng : "wasi";
     case OPT_TRACE: return link.trace ? "on" : "off";
     case OPT_OPT_LEVEL: snprintf(buf, size, "%d", emit.opt_level); return buf;

@@ -34,6 +34,7 @@ enum cli_opt_id {
     OPT_INLINE_LIMIT,
     OPT_PROFILE,
     OPT_PROFILE_GEN,
+    OPT_TRUSTED_INPUT,
     OPT_RNG,
     OPT_TRACE,
     OPT_EXPORT,

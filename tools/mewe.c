@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <llvm-c/ErrorHandling.h>
+
 #include <mewe/mewe.h>
 #include <mewe/sys/diversifier.h>
 #include <mewe/sys/rng.h>
@@ -176,6 +178,8 @@ static int set_up(run *r)
     if (level >= 0)
         mewe_context_set_log_callback(r->ctx, log_message, (mewe_log_level)level, r);
     mewe_context_set_seed(r->ctx, c->seed);
+    /* A command's inputs are whatever files it is given: load them through the helper. */
+    mewe_context_set_untrusted_input(r->ctx, !c->trusted_input);
     if (c->action != ACT_RUN)
         return EXIT_OK;
     rc = check_names(r);
@@ -430,8 +434,19 @@ static int pipeline(run *r)
     return rc;
 }
 
+/* LLVM ends the process after a fatal error whatever its handler does (the handler may not
+ * return into LLVM); a command may at least end it with its own message and its documented
+ * failure status instead of LLVM's abort. */
+static void llvm_fatal(const char *reason)
+{
+    fprintf(stderr, "mewe: LLVM fatal error: %s\n", reason ? reason : "(no reason given)");
+    fflush(stderr);
+    _exit(EXIT_FAIL);
+}
+
 int main(int argc, char **argv)
 {
+    LLVMInstallFatalErrorHandler(llvm_fatal);
     cli c;
     int rc = cli_parse(&c, argc, argv);
     run r = {.c = &c, .progress = !c.quiet && isatty(STDERR_FILENO)};

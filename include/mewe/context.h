@@ -46,7 +46,11 @@ typedef enum mewe_tool {
     MEWE_TOOL_WASM_LD = 0,      /**< The wasm-ld executable. */
     MEWE_TOOL_WASI_SYSROOT = 1, /**< Sysroot holding lib/wasm32-wasi/libc.a and crt1 files. */
     MEWE_TOOL_BUILTINS = 2,     /**< libclang_rt.builtins-wasm32.a ("" to link without it). */
-    MEWE_TOOL_WASI_SDK = 3      /**< A wasi-sdk directory: setting it sets the three above. */
+    MEWE_TOOL_WASI_SDK = 3,     /**< A wasi-sdk directory: setting it sets the three above. */
+    /** mewe-load-check, the helper that loads untrusted input in a child process (see
+     *  mewe_context_set_untrusted_input()); "" (the default) finds the one installed with
+     *  libmewe. @since 0.2 */
+    MEWE_TOOL_LOAD_CHECK = 4
 } mewe_tool;
 
 /**
@@ -133,6 +137,35 @@ MEWE_API int mewe_context_set_tool_path(mewe_context *ctx, mewe_tool tool, const
  */
 MEWE_API int mewe_context_get_tool_path(const char **out, const mewe_context *ctx,
                                         mewe_tool tool);
+
+/**
+ * Says whether the modules that this context loads may be corrupt or hostile. LLVM's
+ * readers are not hardened against such input: the bitcode reader can crash, abort on a
+ * huge allocation or run for minutes, and the IR parser ends the process when a module
+ * with debug info fails the verifier; both run inside the calling process. With untrusted
+ * input on, mewe_module_load(), mewe_module_load_memory() and mewe_module_link_file() first
+ * load the input (bitcode or textual IR) in a child process, the helper mewe-load-check
+ * (see ::MEWE_TOOL_LOAD_CHECK), limited to 1 GiB of address space plus 32 bytes per input
+ * byte and 20 CPU seconds plus 2 per MiB; this process then parses only the bitcode that
+ * the helper's LLVM wrote back from the verified module. A crash, an abort or a limit in
+ * the helper becomes #MEWE_EPARSE with a message naming the input; if the helper cannot
+ * run, the load fails with #MEWE_ETOOL. Each load costs one process start and a second
+ * parse. Off by default; the mewe command turns it on (its `--trusted-input` turns it off).
+ * @param[in] ctx The context.
+ * @param[in] untrusted Non-zero to load through the helper, 0 to load in this process.
+ * @return #MEWE_OK, #MEWE_EINVAL for a NULL @p ctx.
+ * @since 0.2
+ */
+MEWE_API int mewe_context_set_untrusted_input(mewe_context *ctx, int untrusted);
+
+/**
+ * Reads the setting of mewe_context_set_untrusted_input().
+ * @param[out] out Receives 1 when inputs are loaded through the helper, else 0.
+ * @param[in] ctx The context.
+ * @return #MEWE_OK, #MEWE_EINVAL for NULL arguments.
+ * @since 0.2
+ */
+MEWE_API int mewe_context_get_untrusted_input(int *out, const mewe_context *ctx);
 
 /** @} */
 
