@@ -163,7 +163,8 @@ class Program:
 
     def _must(self, cmd, what, timeout=BUILD_TIMEOUT):
         self.commands.append(shell_line(cmd))
-        rc, out, err, _ = run(cmd, timeout)
+        # In the program's directory: csmith writes platform.info where it runs.
+        rc, out, err, _ = run(cmd, timeout, cwd=self.dir)
         if rc != 0:
             raise SetupError(f"{what} failed ({rc}): {err.decode(errors='replace')[-800:]}")
         return out
