@@ -235,7 +235,9 @@ static void hint(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__wasm_
     mewe__plan plan;
     unsigned len = 0;
     const char *text = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
-    if (text && mewe__plan_parse(&plan, text, len) && plan.inlined) {
+    bool sized = strcmp(e->what, "locals") == 0 || strcmp(e->what, "body bytes") == 0 ||
+                 strcmp(e->what, "br_table targets") == 0;
+    if (sized && text && mewe__plan_parse(&plan, text, len) && plan.inlined) {
         mewe__strbuf_add(s, "; it is a dispatcher that carries its %zu variants inside it: a "
                          "lower link option inline_limit (mewe --inline-limit) keeps them as "
                          "functions of their own, fewer variants make it smaller",
@@ -245,8 +247,10 @@ static void hint(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__wasm_
     if (strcmp(e->what, "br_table targets") == 0)
         mewe__strbuf_add(s, "; a switch over that many consecutive cases becomes one "
                          "br_table: split it in the source");
-    else if (e->per_function)
+    else if (sized)
         mewe__strbuf_add(s, "; split the function in the source");
+    else if (e->per_function)
+        mewe__strbuf_add(s, "; pass them through memory (a struct) instead");
 }
 
 /* A checked module: its parse and what goes over the limits. */

@@ -110,14 +110,16 @@ def ensure_package(name, pin, cache, offline=False):
     """Returns the unpacked package root (the tarball's package/ directory), fetching and
     unpacking it first if needed."""
     version, integrity = pin["version"], pin["integrity"]
-    dest = cache / f"{name}-{version}"
+    # A scoped name ("@scope/name") is one directory level in the cache, not two.
+    name_in_cache = name.replace("/", "+")
+    dest = cache / f"{name_in_cache}-{version}"
     stamp = dest / STAMP
     if stamp.is_file() and stamp.read_text().strip() == integrity:
         return dest / "package"
     with cache_lock(cache):
         if stamp.is_file() and stamp.read_text().strip() == integrity:
             return dest / "package"
-        tarball = cache / f"{name}-{version}.tgz"
+        tarball = cache / f"{name_in_cache}-{version}.tgz"
         if not tarball.is_file() or integrity_of(tarball) != integrity:
             if offline:
                 raise FetchError(f"{name}@{version} is not in {cache} and --offline was given")
@@ -130,7 +132,7 @@ def ensure_package(name, pin, cache, offline=False):
                 os.replace(got, tarball)
         # Unpack beside the destination and rename, so that an interrupted run never
         # leaves a half-unpacked package that looks complete.
-        tmp = pathlib.Path(tempfile.mkdtemp(dir=cache, prefix=f".{name}-"))
+        tmp = pathlib.Path(tempfile.mkdtemp(dir=cache, prefix=f".{name_in_cache}-"))
         try:
             safe_extract(tarball, tmp)
             if not (tmp / "package").is_dir():

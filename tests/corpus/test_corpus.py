@@ -35,7 +35,8 @@ import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import fetch  # noqa: E402  (the modules beside this file)
+import engines  # noqa: E402  (the modules beside this file)
+import fetch  # noqa: E402
 import recipes  # noqa: E402
 
 SOURCE_ROOT = pathlib.Path(os.environ.get("MEWE_SOURCE_ROOT", HERE.parents[1]))
@@ -265,6 +266,43 @@ def test_multivariant(name, seed, dispatch, workloads, builds, tmp_path):
     assert p.returncode == 0 and summary["mismatches"] == 0, (
         f"{summary['mismatches']} of {runs} runs differ from the original; first: "
         f"{json.dumps(summary['first_mismatch'], indent=1)}\nstderr: {p.stderr[-1500:]}")
+
+
+# ---------------------------------------------------------------- a second engine
+
+
+@pytest.fixture(scope="session")
+def wasmtime():
+    try:
+        return engines.wasmtime()
+    except engines.EngineError as e:
+        pytest.skip(f"no second engine: {e}")
+
+
+# The first build seed, both dispatch kinds, of every workload but libsecp256k1's (whose
+# builds take minutes).
+SECOND_ENGINE = [c for c in _multivariant_cases() if not c.values[0].startswith("secp256k1")
+                 and c.values[1] == DOC["workloads"][NAMES.index(c.values[0])]
+                 .get("corpus", {}).get("seeds", [0])[0]]
+
+
+@pytest.mark.parametrize("name, seed, dispatch", SECOND_ENGINE)
+def test_multivariant_under_wasmtime(name, seed, dispatch, workloads, builds, wasmtime,
+                                     tmp_path):
+    """The multivariant build under wasmtime (tests/corpus/engines.py) prints what the
+    original printed under node: libmewe's output must not depend on V8's reading of it.
+    Linked with a shim that gives main the workload's arguments, as wasmtime passes none
+    here; otherwise built as test_multivariant's build."""
+    w = workloads[name]
+    expected = builds.original_output(name)
+    shim = engines.args_shim(CLANG, ["prog", *w.args], tmp_path)
+    wasm = tmp_path / "mv.wasm"
+    must([*recipes.mewe_command(MEWE, w, builds.bitcode(w), wasm, seed=seed, dispatch=dispatch),
+          f"--link-arg={shim}"], "mewe")
+    validate(wasm)
+    status, out, err = engines.run_wasmtime(wasmtime, wasm, timeout=TIMEOUT)
+    assert status == 0 and out.decode() == expected, (
+        f"wasmtime: status {status}\nstdout (end): {out[-1500:]!r}\nstderr: {err[-1500:]!r}")
 
 
 # ---------------------------------------------------------------- program-specific checks

@@ -5,7 +5,9 @@ For each csmith seed: generate a program, compile it to bitcode at an input -O l
 build the reference (clang links the same bitcode, no libmewe), then build multivariant
 wasm with mewe at several settings (dispatch kind, granularity, variants, build seed,
 diversifiers, RNG, overhead budget, inline limit, code generation level), validate it
-with wasm-validate, run both under node and compare stdout and exit status. A failure is
+with wasm-validate, run both under node and compare stdout and exit status; the
+multivariant module also runs under wasmtime (tests/corpus/engines.py) unless it needs a
+host import. A failure is
 kept in OUT/failures/ with the program, the commands that reproduce it (repro.sh) and
 the outputs; with --reduce, creduce shrinks the program while the failure stays the same.
 
@@ -38,6 +40,8 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "corpus"))
+import engines  # noqa: E402  (tests/corpus/engines.py: wasmtime, the second engine)
 MEWE = os.environ.get("MEWE") or str(ROOT / "build" / "tools" / "mewe")
 CLANG = os.environ.get("CLANG", "clang-19")
 NODE = os.environ.get("NODE", "node")
@@ -159,7 +163,8 @@ class Program:
 
     def _must(self, cmd, what, timeout=BUILD_TIMEOUT):
         self.commands.append(shell_line(cmd))
-        rc, out, err, _ = run(cmd, timeout)
+        # In the program's directory: csmith writes platform.info where it runs.
+        rc, out, err, _ = run(cmd, timeout, cwd=self.dir)
         if rc != 0:
             raise SetupError(f"{what} failed ({rc}): {err.decode(errors='replace')[-800:]}")
         return out
@@ -215,6 +220,10 @@ class Outcome:
     wasm: str = ""
 
 
+# The second engine's binary, or None (set by main).
+WASMTIME = None
+
+
 def check_config(prog, index, config, keep):
     """Builds and runs one multivariant setting of a program."""
     started = time.monotonic()
@@ -254,6 +263,19 @@ def check_config(prog, index, config, keep):
             o.status, o.kind = "fail", "mismatch" if b"trap" not in err else "trap"
             o.detail = (f"reference: status {ref_rc}, stdout {ref_out[-300:]!r}\n"
                         f"multivariant: status {rc}, stdout {out[-300:]!r}\n"
+                        f"stderr: {err.decode(errors='replace')[-600:]}")
+    # The same module under wasmtime, which provides WASI imports only.
+    if o.status == "pass" and WASMTIME and not config.rng.startswith("host"):
+        steps.append([WASMTIME, "--allow-wasi", "--inherit-stdio", "true", "--init-func",
+                      "_start", "--wasm-reference-types", "true", "-o", "/dev/null", wasm])
+        limit = max(60, 30 * ref_secs)
+        rc, out, err = engines.run_wasmtime(WASMTIME, wasm, timeout=limit)
+        if rc is None:
+            o.status, o.kind, o.detail = "fail", "timeout", f"under wasmtime, over {limit:.0f} s"
+        elif (rc, out) != (ref_rc, ref_out):
+            o.status, o.kind = "fail", "wasmtime-mismatch"
+            o.detail = (f"reference (node): status {ref_rc}, stdout {ref_out[-300:]!r}\n"
+                        f"multivariant (wasmtime): status {rc}, stdout {out[-300:]!r}\n"
                         f"stderr: {err.decode(errors='replace')[-600:]}")
     o.seconds = time.monotonic() - started
     if o.status == "fail":
@@ -418,7 +440,15 @@ def main():
     ap.add_argument("--reduce", action="store_true", help="creduce each failure")
     ap.add_argument("--reduce-minutes", type=int, default=60)
     ap.add_argument("--json", type=pathlib.Path, help="write every outcome here")
+    ap.add_argument("--no-wasmtime", action="store_true", help="run under node only, not "
+                    "also under wasmtime (tests/corpus/engines.py)")
     args = ap.parse_args()
+    global WASMTIME
+    if not args.no_wasmtime:
+        try:
+            WASMTIME = engines.wasmtime()
+        except engines.EngineError as e:
+            print(f"note: node only: {e}", flush=True)
 
     missing = check_tools()
     if missing:

@@ -95,9 +95,16 @@ def run_wasm(node: str):
         else:
             path = Path(wasm)
         try:
-            return subprocess.run([node, "--no-warnings", "--no-turbo-fast-api-calls", str(runner),
-                                   *options, str(path),
-                                   *argv],
+            # Every module the tests run must be valid, not only accepted by V8.
+            valid = subprocess.run(
+                [os.environ.get("WASM_VALIDATE", "wasm-validate"), "--enable-threads",
+                 "--enable-tail-call", "--enable-exceptions", "--", str(path)],
+                capture_output=True, text=True, timeout=120)
+            assert valid.returncode == 0, \
+                f"{path} is not valid WebAssembly:\n{valid.stdout}{valid.stderr}"
+            # --no-turbo-fast-api-calls: node 20's WASI crashes now and then without it.
+            return subprocess.run([node, "--no-warnings", "--no-turbo-fast-api-calls",
+                                   str(runner), *options, str(path), *argv],
                                   capture_output=True, text=True, timeout=120,
                                   stdin=subprocess.DEVNULL)
         finally:
