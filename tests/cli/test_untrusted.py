@@ -42,9 +42,15 @@ def test_hostile_bitcode_is_a_clean_error(path, tmp_path):
     for args in ([path, "--stage", "report"], [path, "-o", out]):
         p = mewe(*args)
         assert p.returncode == 1, (p.returncode, p.stderr)
-        reader = "LLVM's IR parser" if path.suffix == ".ll" else "the bitcode reader"
-        assert p.stderr.startswith(f"mewe: loading: '{path}': {reader} "), p.stderr
-        assert "it is corrupt or hostile" in p.stderr
+        if "roundtrip" in path.name:
+            # Loads, but LLVM writes textual IR of it that LLVM cannot parse.
+            assert p.stderr.startswith(f"mewe: loading: '{path}': LLVM cannot read back "
+                                       "the module it loaded from this input ("), p.stderr
+            assert p.stderr.endswith("): it is corrupt\n"), p.stderr
+        else:
+            reader = "LLVM's IR parser" if path.suffix == ".ll" else "the bitcode reader"
+            assert p.stderr.startswith(f"mewe: loading: '{path}': {reader} "), p.stderr
+            assert "it is corrupt or hostile" in p.stderr
         assert p.stderr.count("\n") == 1, p.stderr  # one line: nothing of LLVM's leaks out
         assert p.stdout == ""
         assert not out.exists()
