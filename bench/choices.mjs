@@ -1,8 +1,8 @@
-#!/usr/bin/env -S node --no-warnings --expose-gc
+#!/usr/bin/env -S node --no-warnings --no-turbo-fast-api-calls --expose-gc
 // choices: which variant each dispatcher chose, counted over several runs of a traced
 // multivariant module (mewe --trace), for bench/run.py's choice entropy and choice points.
 //
-// Usage: node --expose-gc bench/choices.mjs [--runs R] MODULE.wasm [args...]
+// Usage: node --no-turbo-fast-api-calls --expose-gc bench/choices.mjs [--runs R] MODULE.wasm [args...]
 //
 // Each run is a fresh instance with a fresh WASI (stdout to /dev/null), as in
 // tests/wasm-repeat.mjs; mewe_trace.record(function, variant) counts the pair. The trace

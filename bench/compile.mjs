@@ -1,8 +1,8 @@
-#!/usr/bin/env -S node --no-warnings --expose-gc
+#!/usr/bin/env -S node --no-warnings --no-turbo-fast-api-calls --expose-gc
 // compile: V8's compile time of wasm modules, for bench/run.py.
 //
-// Usage: node --expose-gc --no-wasm-lazy-compilation [tier flags] bench/compile.mjs
-//            [--repeats R] LABEL=MODULE.wasm...
+// Usage: node --no-turbo-fast-api-calls --expose-gc --no-wasm-lazy-compilation [tier flags]
+//            bench/compile.mjs [--repeats R] LABEL=MODULE.wasm...
 //
 // The caller picks the tier with V8 flags: `--liftoff --no-wasm-tier-up` times the
 // baseline compiler alone, `--no-liftoff` the optimizing compiler (TurboFan) alone;

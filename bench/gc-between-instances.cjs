@@ -1,5 +1,6 @@
-// Preloaded (node --expose-gc --require) into tests/wasm-repeat.mjs by bench/run.py: a full
-// garbage collection before each new WebAssembly instance.
+// Preloaded (node --no-turbo-fast-api-calls --expose-gc --require) into
+// tests/wasm-repeat.mjs by bench/run.py: a full garbage collection before each new
+// WebAssembly instance.
 //
 // Why: node 20 aborts (SIGABRT in uv_mutex_destroy, from uvwasi_fd_table_free) when a
 // garbage collection that starts inside one WASI's fd_write finalizes the WASI object of an

@@ -565,8 +565,8 @@ def compile_time(cfg, job):
     modules = {"original": job.original, **{s: job.builds[s] for s in SETTINGS}}
     out = {}
     for tier, flags in COMPILE_TIERS.items():
-        cmd = [cfg.node, "--no-warnings", "--expose-gc", *COMPILE_FLAGS, *flags,
-               HERE / "compile.mjs", "--repeats", cfg.compile_repeats,
+        cmd = [cfg.node, "--no-warnings", *NODE_WASI_FLAGS, "--expose-gc", *COMPILE_FLAGS,
+               *flags, HERE / "compile.mjs", "--repeats", cfg.compile_repeats,
                *[f"{label}={path}" for label, path in modules.items()]]
         p = measure.run(cmd, f"compile ({tier})", check=False)
         try:
