@@ -35,12 +35,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
+sys.path.insert(0, str(ROOT / "tests"))
+import campaign  # noqa: E402  (tests/campaign.py: seeds and work directory)
 import engines  # noqa: E402  (tests/corpus/engines.py: wasmtime, the second engine)
 MEWE = os.environ.get("MEWE") or str(ROOT / "build" / "tools" / "mewe")
 CLANG = os.environ.get("CLANG", "clang-19")
@@ -410,14 +411,6 @@ def repeat_check(workdir, runs):
     return o
 
 
-def parse_seeds(text):
-    seeds = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    return seeds
-
-
 def check_tools():
     missing = [t for t in (MEWE, CLANG, NODE, WASM_VALIDATE, CSMITH)
                if shutil.which(t) is None and not os.access(t, os.X_OK)]
@@ -428,15 +421,7 @@ def check_tools():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ci", action="store_true", help="the fixed set that CI runs")
-    ap.add_argument("--seeds", help="csmith seeds, e.g. 1-50,193")
-    ap.add_argument("--start", type=int, default=1000, help="first seed with --count")
-    ap.add_argument("--count", type=int, default=0, help="programs from --start on")
-    ap.add_argument("--configs", type=int, default=4, help="settings per program")
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=pathlib.Path, help="work directory (default: a temporary "
-                    "one; failures are kept under OUT/failures)")
-    ap.add_argument("--keep", action="store_true", help="keep every build, not only failures")
+    campaign.add_seed_options(ap, start=1000, configs=4)
     ap.add_argument("--reduce", action="store_true", help="creduce each failure")
     ap.add_argument("--reduce-minutes", type=int, default=60)
     ap.add_argument("--json", type=pathlib.Path, help="write every outcome here")
@@ -456,21 +441,8 @@ def main():
               "them)")
         print("0 passed, 0 failed, 1 skipped")
         return 77 if args.ci else 1
-    if args.ci:
-        seeds, configs = CI_SEEDS, CI_CONFIGS
-    elif args.seeds:
-        seeds, configs = parse_seeds(args.seeds), args.configs
-    elif args.count:
-        seeds, configs = list(range(args.start, args.start + args.count)), args.configs
-    else:
-        ap.error("give --ci, --seeds or --count")
-    tmp = None
-    if args.out:
-        workdir = args.out.resolve()
-        workdir.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="mewe-csmith-")
-        workdir = pathlib.Path(tmp.name)
+    seeds, configs = campaign.seeds_and_configs(ap, args, CI_SEEDS, CI_CONFIGS)
+    workdir, tmp = campaign.workdir(args, "mewe-csmith-")
 
     outcomes = []
     started = time.monotonic()

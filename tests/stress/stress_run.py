@@ -30,11 +30,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import campaign  # noqa: E402  (tests/campaign.py: seeds and work directory)
+
 MEWE = os.environ.get("MEWE") or str(ROOT / "build" / "tools" / "mewe")
 LLVM_STRESS = os.environ.get("LLVM_STRESS", "llvm-stress-19")
 WASM_VALIDATE = os.environ.get("WASM_VALIDATE", "wasm-validate")
@@ -152,24 +154,9 @@ def check(seed, index, workdir, keep):
     return o
 
 
-def parse_seeds(text):
-    seeds = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    return seeds
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ci", action="store_true")
-    ap.add_argument("--seeds")
-    ap.add_argument("--start", type=int, default=1)
-    ap.add_argument("--count", type=int, default=0)
-    ap.add_argument("--configs", type=int, default=2)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=pathlib.Path)
-    ap.add_argument("--keep", action="store_true")
+    campaign.add_seed_options(ap, start=1, configs=2)
     args = ap.parse_args()
     missing = [t for t in (MEWE, LLVM_STRESS, WASM_VALIDATE)
                if shutil.which(t) is None and not os.access(t, os.X_OK)]
@@ -178,21 +165,8 @@ def main():
               "them)")
         print("0 passed, 0 failed, 1 skipped")
         return 77 if args.ci else 1
-    if args.ci:
-        seeds, configs = CI_SEEDS, CI_CONFIGS
-    elif args.seeds:
-        seeds, configs = parse_seeds(args.seeds), args.configs
-    elif args.count:
-        seeds, configs = list(range(args.start, args.start + args.count)), args.configs
-    else:
-        ap.error("give --ci, --seeds or --count")
-    tmp = None
-    if args.out:
-        workdir = args.out.resolve()
-        workdir.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="mewe-stress-")
-        workdir = pathlib.Path(tmp.name)
+    seeds, configs = campaign.seeds_and_configs(ap, args, CI_SEEDS, CI_CONFIGS)
+    workdir, tmp = campaign.workdir(args, "mewe-stress-")
     started = time.monotonic()
     outcomes = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
