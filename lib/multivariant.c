@@ -292,11 +292,9 @@ static int build_kept_choice(linking *l, dispatch *d, LLVMValueRef *out)
 static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
 {
     unsigned period = d->plan.period;
-    LLVMBasicBlockRef entry = LLVMGetInsertBlock(l->b);
     LLVMBasicBlockRef redraw = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.redraw");
     LLVMBasicBlockRef keep = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.keep");
     LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.ready");
-    (void)entry;
     LLVMValueRef left = LLVMBuildLoad2(l->b, l->i32, d->count, "");
     LLVMBuildCondBr(l->b, LLVMBuildICmp(l->b, LLVMIntEQ, left, k32(l, 0), ""), redraw, keep);
     LLVMPositionBuilderAtEnd(l->b, keep);

@@ -1,6 +1,7 @@
 /* Profiles: instrumenting a module so that its run counts calls, and reading the counts
  * back for the cost model (mewe/profile.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +20,36 @@ typedef struct site {
     unsigned caller, callee, index;
 } site;
 
+/* A defined function and its index, for looking callees up by address. */
+typedef struct fn_slot {
+    LLVMValueRef f;
+    size_t index;
+} fn_slot;
+
 typedef struct instrumenting {
     mewe_module *m;
     LLVMContextRef c;
     LLVMBuilderRef b;
     LLVMTypeRef i32, i64, ptr;
     LLVMValueRef *fns; /* defined functions, in module order */
+    fn_slot *by_address; /* the same, sorted by address */
     size_t n_fns;
     site *sites;
     size_t n_sites;
 } instrumenting;
 
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const fn_slot *)a)->f, y = (uintptr_t)((const fn_slot *)b)->f;
+    return x < y ? -1 : x > y;
+}
+
+/* The index of a defined function, or -1: every call instruction asks, so a search. */
 static long fn_index(const instrumenting *in, LLVMValueRef f)
 {
-    for (size_t i = 0; i < in->n_fns; i++) {
-        if (in->fns[i] == f)
-            return (long)i;
-    }
-    return -1;
+    fn_slot key = {f, 0};
+    const fn_slot *hit = bsearch(&key, in->by_address, in->n_fns, sizeof key, by_address);
+    return hit ? (long)hit->index : -1;
 }
 
 static int collect(instrumenting *in)
@@ -45,13 +58,17 @@ static int collect(instrumenting *in)
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f))
         in->n_fns += !LLVMIsDeclaration(f) && !mewe__is_helper(f);
     in->fns = calloc(in->n_fns ? in->n_fns : 1, sizeof *in->fns);
-    if (!in->fns)
+    in->by_address = calloc(in->n_fns ? in->n_fns : 1, sizeof *in->by_address);
+    if (!in->fns || !in->by_address)
         return MEWE_ENOMEM;
     size_t n = 0, cap = 64;
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
-        if (!LLVMIsDeclaration(f) && !mewe__is_helper(f))
+        if (!LLVMIsDeclaration(f) && !mewe__is_helper(f)) {
+            in->by_address[n] = (fn_slot){f, n};
             in->fns[n++] = f;
+        }
     }
+    qsort(in->by_address, n, sizeof *in->by_address, by_address);
     in->sites = malloc(cap * sizeof *in->sites);
     for (size_t i = 0; in->sites && i < in->n_fns; i++) {
         unsigned *per_callee = calloc(in->n_fns, sizeof *per_callee);
@@ -299,6 +316,7 @@ int mewe_module_instrument_profile(mewe_module *module)
         return rc;
     if (collect(&in) != MEWE_OK) {
         free(in.fns);
+        free(in.by_address);
         free(in.sites);
         return mewe__error(module->ctx, MEWE_ENOMEM, "out of memory instrumenting '%s'",
                            module->name);
@@ -320,6 +338,7 @@ int mewe_module_instrument_profile(mewe_module *module)
     }
     LLVMDisposeBuilder(in.b);
     free(in.fns);
+    free(in.by_address);
     free(in.sites);
     return rc;
 }
