@@ -59,6 +59,32 @@ int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)
     return status;
 }
 
+int mewe__options_init(void *opts, const void *defaults, unsigned int version,
+                       const size_t *sizes, unsigned int current)
+{
+    if (!opts)
+        return MEWE_EINVAL;
+    if (version < 1 || version > current)
+        return MEWE_EVERSION;
+    memcpy(opts, defaults, sizes[version]);
+    memcpy(opts, &version, sizeof version);
+    return MEWE_OK;
+}
+
+int mewe__options_read(mewe_context *ctx, void *dst, const void *opts, const size_t *sizes,
+                       unsigned int current, const char *what)
+{
+    if (!opts)
+        return MEWE_OK;
+    unsigned int version;
+    memcpy(&version, opts, sizeof version);
+    if (version < 1 || version > current)
+        return mewe__error(ctx, MEWE_EVERSION, "%s options version %u unknown (this libmewe "
+                           "knows 1 to %u)", what, version, current);
+    memcpy(dst, opts, sizes[version]);
+    return MEWE_OK;
+}
+
 int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count,
                         const char *what)
 {

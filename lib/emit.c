@@ -39,14 +39,9 @@ _Static_assert(sizeof options_size / sizeof *options_size == MEWE_EMIT_OPTIONS_V
 
 int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version)
 {
-    if (!opts)
-        return MEWE_EINVAL;
-    if (version < 1 || version > MEWE_EMIT_OPTIONS_VERSION)
-        return MEWE_EVERSION;
     mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
-    defaults.version = version;
-    memcpy(opts, &defaults, options_size[version]);
-    return MEWE_OK;
+    return mewe__options_init(opts, &defaults, version, options_size,
+                              MEWE_EMIT_OPTIONS_VERSION);
 }
 
 /* Reads options of any known version into *o, the fields that version lacks at their
@@ -54,13 +49,7 @@ int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version)
 static int read_options(mewe_context *ctx, const mewe_emit_options *opts, mewe_emit_options *o)
 {
     *o = (mewe_emit_options)MEWE_EMIT_OPTIONS_INIT;
-    if (!opts)
-        return MEWE_OK;
-    if (opts->version < 1 || opts->version > MEWE_EMIT_OPTIONS_VERSION)
-        return mewe__error(ctx, MEWE_EVERSION, "emit options version %u unknown (this libmewe "
-                           "knows 1 to %d)", opts->version, MEWE_EMIT_OPTIONS_VERSION);
-    memcpy(o, opts, options_size[opts->version]);
-    return MEWE_OK;
+    return mewe__options_read(ctx, o, opts, options_size, MEWE_EMIT_OPTIONS_VERSION, "emit");
 }
 
 static int check_options(mewe_context *ctx, const mewe_emit_options *o)

@@ -46,14 +46,9 @@ _Static_assert(sizeof options_size / sizeof *options_size == MEWE_GENERATE_OPTIO
 
 int mewe_generate_options_init(mewe_generate_options *opts, unsigned int version)
 {
-    if (!opts)
-        return MEWE_EINVAL;
-    if (version < 1 || version > MEWE_GENERATE_OPTIONS_VERSION)
-        return MEWE_EVERSION;
     mewe_generate_options defaults = MEWE_GENERATE_OPTIONS_INIT;
-    defaults.version = version;
-    memcpy(opts, &defaults, options_size[version]);
-    return MEWE_OK;
+    return mewe__options_init(opts, &defaults, version, options_size,
+                              MEWE_GENERATE_OPTIONS_VERSION);
 }
 
 /* Reads options of any known version into *o, with every default filled in; the caller's
@@ -62,13 +57,10 @@ static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
                         mewe_generate_options *o)
 {
     *o = (mewe_generate_options)MEWE_GENERATE_OPTIONS_INIT;
-    if (opts) {
-        if (opts->version < 1 || opts->version > MEWE_GENERATE_OPTIONS_VERSION)
-            return mewe__error(ctx, MEWE_EVERSION, "generate options version %u unknown (this "
-                               "libmewe knows 1 to %d)", opts->version,
-                               MEWE_GENERATE_OPTIONS_VERSION);
-        memcpy(o, opts, options_size[opts->version]);
-    }
+    int rc = mewe__options_read(ctx, o, opts, options_size, MEWE_GENERATE_OPTIONS_VERSION,
+                                "generate");
+    if (rc != MEWE_OK)
+        return rc;
     if (o->attempts == 0)
         o->attempts = MEWE_ATTEMPTS_DEFAULT;
     return MEWE_OK;

@@ -86,6 +86,16 @@ int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)
 /* An options array of `count` non-empty strings; `what` names it in the message. */
 int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count,
                         const char *what);
+/* Versioned options structs (first field `unsigned int version`), whose older versions are
+ * shorter: `sizes[v]` is version v's size, for v = 1 to `current`.
+ * mewe__options_init fills `opts` with `defaults` as of `version`, never writing past that
+ * version's size (MEWE_EVERSION for an unknown one). mewe__options_read copies a caller's
+ * struct of any known version over `dst`, which holds the defaults, never reading past its
+ * size; `what` names the struct in the message of an unknown version. */
+int mewe__options_init(void *opts, const void *defaults, unsigned int version,
+                       const size_t *sizes, unsigned int current);
+int mewe__options_read(mewe_context *ctx, void *dst, const void *opts, const size_t *sizes,
+                       unsigned int current, const char *what);
 void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -54,14 +54,9 @@ static const size_t options_size[] = {
 
 int mewe_link_options_init(mewe_link_options *opts, unsigned int version)
 {
-    if (!opts)
-        return MEWE_EINVAL;
-    if (version < 1 || version > MEWE_LINK_OPTIONS_VERSION)
-        return MEWE_EVERSION;
     mewe_link_options defaults = MEWE_LINK_OPTIONS_INIT;
-    defaults.version = version;
-    memcpy(opts, &defaults, options_size[version]);
-    return MEWE_OK;
+    return mewe__options_init(opts, &defaults, version, options_size,
+                              MEWE_LINK_OPTIONS_VERSION);
 }
 
 /* Reads options of any known version into settings with every default filled in. */
@@ -69,13 +64,9 @@ static int read_options(mewe_context *ctx, const mewe_link_options *opts,
                         mewe__link_settings *s)
 {
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
-    if (opts) {
-        if (opts->version < 1 || opts->version > MEWE_LINK_OPTIONS_VERSION)
-            return mewe__error(ctx, MEWE_EVERSION, "link options version %u unknown (this "
-                               "libmewe knows 1 to %d)", opts->version,
-                               MEWE_LINK_OPTIONS_VERSION);
-        memcpy(&o, opts, options_size[opts->version]);
-    }
+    int rc = mewe__options_read(ctx, &o, opts, options_size, MEWE_LINK_OPTIONS_VERSION, "link");
+    if (rc != MEWE_OK)
+        return rc;
     if ((int)o.dispatch < MEWE_DISPATCH_SWITCH || o.dispatch > MEWE_DISPATCH_TABLE)
         return mewe__error(ctx, MEWE_EINVAL, "link option dispatch: %d is not a "
                            "mewe_dispatch_kind", (int)o.dispatch);
