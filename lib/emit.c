@@ -10,10 +10,10 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "internal.h"
-#include "runtool.h"
-#include "wasm_limits.h"
+#include "util/process.h"
+#include "wasm/limits.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 

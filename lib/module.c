@@ -10,12 +10,12 @@
 #include <llvm-c/IRReader.h>
 #include <llvm-c/Linker.h>
 
-#include "bitcode_id.h"
+#include "ir/bitcode_id.h"
 #include "config.h"
-#include "fileio.h"
+#include "util/fileio.h"
 #include "internal.h"
-#include "irutil.h"
-#include "load_check.h"
+#include "ir/irutil.h"
+#include "ir/load_check.h"
 
 /* LLVM's messages can run to hundreds of lines (the verifier lists every bad instruction);
  * the first few name the problem. */

@@ -9,13 +9,13 @@
 
 #include <llvm-c/DebugInfo.h>
 
-#include "clone.h"
-#include "cost.h"
-#include "irutil.h"
+#include "ir/clone.h"
+#include "ir/cost.h"
+#include "ir/irutil.h"
 #include "plugin.h"
 #include "profile.h"
-#include "strbuf.h"
-#include "variants.h"
+#include "util/strbuf.h"
+#include "ir/family.h"
 
 /* The state of one mewe_link_multivariant call. */
 typedef struct linking {

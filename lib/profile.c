@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "profile.h"
-#include "variants.h"
+#include "ir/family.h"
 
 #define CALLS "mewe.profile.calls"
 #define PREFIX "mewe-profile "

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cost.h"
-#include "eligibility.h"
-#include "fileio.h"
-#include "strbuf.h"
-#include "variants.h"
-#include "wasm_inspect.h"
+#include "ir/cost.h"
+#include "ir/eligibility.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+#include "ir/family.h"
+#include "wasm/inspect.h"
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;

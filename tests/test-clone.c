@@ -18,10 +18,10 @@
 #include <llvm-c/DebugInfo.h>
 #include <llvm-c/IRReader.h>
 
-#include "clone.h"
-#include "eligibility.h"
-#include "fnshape.h"
-#include "ptrmap.h"
+#include "ir/clone.h"
+#include "ir/eligibility.h"
+#include "ir/fnshape.h"
+#include "ir/ptrmap.h"
 #include "test-skip.h"
 
 /* The build passes the compilers it found; default to the usual ones. */

@@ -1,4 +1,4 @@
-/* The engines' implementation limits (lib/wasm_limits.c): the check on hand-made modules at
+/* The engines' implementation limits (lib/wasm/limits.c): the check on hand-made modules at
  * and just past each limit, and emitting modules made from generated IR that go over one:
  * the -O0 locals fallback, and the errors that name the function and the limit. White-box:
  * links the uninstalled static library. */
@@ -7,8 +7,8 @@
 #include <mewe/sys/llvm.h>
 
 #include "test-util.h"
-#include "wasm_inspect.h"
-#include "wasm_limits.h"
+#include "wasm/inspect.h"
+#include "wasm/limits.h"
 
 /* ---- hand-made modules ---------------------------------------------------- */
 

@@ -19,7 +19,7 @@
 
 #include <check.h>
 
-#include "wasm_inspect.h"
+#include "wasm/inspect.h"
 
 /* The build passes the clang it found; default to the one on PATH. */
 #ifndef MEWE_CLANG

@@ -1,4 +1,4 @@
-/* mewe-load-check: libmewe's helper for untrusted bitcode (see lib/load_check.h). It limits
+/* mewe-load-check: libmewe's helper for untrusted bitcode (see lib/ir/load_check.h). It limits
  * itself, reads exactly --size bytes from standard input, loads them as libmewe would (the
  * bitcode reader, then the verifier) and answers on standard output with the module written
  * back by LLVM's bitcode writer, or with the load's error. A crash, an abort or a limit
@@ -14,7 +14,7 @@
 
 #include <mewe/mewe.h>
 
-#include "load_check.h"
+#include "ir/load_check.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEWE_ASAN 1

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../builtins.h"
+#include "registry.h"
 #include "subst_rules.h"
 
 static const char *opcode_name(LLVMOpcode op)
@@ -181,7 +181,7 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     return rc;
 }
 
-int mewe__register_subst(mewe_context *ctx)
+int mewe__register_diversifier_subst(mewe_context *ctx)
 {
     static const char *const params[] = {"rate", "max", NULL};
     mewe_diversifier d = {

@@ -5,7 +5,7 @@
  * payload propagates. */
 #include <stdlib.h>
 
-#include "../builtins.h"
+#include "registry.h"
 
 static bool commutative(LLVMOpcode op)
 {
@@ -87,7 +87,7 @@ static int swap(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     return MEWE_OK;
 }
 
-int mewe__register_swap(mewe_context *ctx)
+int mewe__register_diversifier_swap(mewe_context *ctx)
 {
     static const char *const params[] = {"rate", NULL};
     mewe_diversifier d = {

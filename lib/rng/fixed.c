@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "../builtins.h"
-#include "../plugin.h"
+#include "registry.h"
+#include "plugin.h"
 #include "common.h"
 
 #define PREFIX "mewe.rng.fixed"

@@ -2,7 +2,7 @@
  * dispatch of an instance from wasi_snapshot_preview1.random_get; no host call after that.
  * Each dispatch takes a few bits from a pool (see common.h), refilled out of line from
  * ChaCha8 (gen=chacha, the default; see chacha.c) or xorshift64* (gen=xorshift). */
-#include "../builtins.h"
+#include "registry.h"
 #include "common.h"
 
 #define PREFIX "mewe.rng.wasi"

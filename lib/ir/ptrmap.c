@@ -2,7 +2,7 @@
  * ptrmap.c - linear-probing pointer map; keys are never removed, which keeps
  * probing simple (no tombstones).
  */
-#include "ptrmap.h"
+#include "ir/ptrmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 
 int mewe__file_read(mewe_context *ctx, const char *path, char **out, size_t *size)
 {

@@ -1,5 +1,5 @@
 /*
- * wasm_inspect.c - bounds-checked reader of WebAssembly binaries, just deep enough to find
+ * inspect.c - bounds-checked reader of WebAssembly binaries, just deep enough to find
  * each defined function's name and body, and to compare the bodies of variant families.
  *
  * Every read goes through a cursor that knows where its region ends, so malformed input can
@@ -7,7 +7,7 @@
  * section walk and decoded last, once the number of functions is known, because a name map
  * may name imported functions as well as defined ones.
  */
-#include "wasm_inspect.h"
+#include "wasm/inspect.h"
 
 #include <stdint.h>
 #include <stdlib.h>

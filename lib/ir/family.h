@@ -1,7 +1,7 @@
 /* Shared between variant generation, external variants, linking and the report: how a
  * variant is marked in the IR and how a function's family is found. */
-#ifndef MEWE_VARIANTS_INTERNAL_H
-#define MEWE_VARIANTS_INTERNAL_H
+#ifndef MEWE_IR_FAMILY_H
+#define MEWE_IR_FAMILY_H
 
 #include "internal.h"
 
@@ -43,4 +43,4 @@ void mewe__families_free(mewe__families *f);
 /* True when fn's body is structurally identical to the original's or any variant's. */
 bool mewe__family_has_shape(const mewe__family *fam, LLVMValueRef fn);
 
-#endif /* MEWE_VARIANTS_INTERNAL_H */
+#endif /* MEWE_IR_FAMILY_H */

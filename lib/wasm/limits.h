@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "internal.h"
-#include "wasm_inspect.h"
+#include "wasm/inspect.h"
 
 /* One limit that a module goes over. */
 typedef struct mewe__wasm_excess {

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "bitcode_id.h"
-#include "load_check.h"
+#include "ir/bitcode_id.h"
+#include "ir/load_check.h"
 
 extern char **environ;
 

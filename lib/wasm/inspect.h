@@ -1,8 +1,8 @@
 /*
- * wasm_inspect.h - a read-only look into a linked WebAssembly module: its defined functions,
+ * inspect.h - a read-only look into a linked WebAssembly module: its defined functions,
  * their names from the "name" custom section, their types, locals and body bytes, how many of
  * each kind of entity the module declares (for the engines' implementation limits,
- * wasm_limits.c), and how many byte-wise distinct bodies each multivariant family has after
+ * limits.c), and how many byte-wise distinct bodies each multivariant family has after
  * wasm-ld.
  *
  * Variants of a diversified function f are the defined functions named exactly

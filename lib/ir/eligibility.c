@@ -1,11 +1,11 @@
 /*
  * eligibility.c - reasons a function must be left alone.
  */
-#include "eligibility.h"
+#include "ir/eligibility.h"
 
 #include <string.h>
 
-#include "fnshape.h"
+#include "ir/fnshape.h"
 
 static int mewe__fn_has_attr(LLVMValueRef fn, const char *name)
 {

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cost.h"
-#include "strbuf.h"
-#include "variants.h"
-#include "wasm_limits.h"
+#include "ir/cost.h"
+#include "util/strbuf.h"
+#include "ir/family.h"
+#include "wasm/limits.h"
 
 #define LIMIT_MODULE_BYTES 1073741824ull
 #define LIMIT_TYPES 1000000ull

@@ -8,11 +8,11 @@
 
 #include <llvm-c/Analysis.h>
 
-#include "clone.h"
-#include "eligibility.h"
-#include "fnshape.h"
+#include "ir/clone.h"
+#include "ir/eligibility.h"
+#include "ir/fnshape.h"
 #include "plugin.h"
-#include "variants.h"
+#include "ir/family.h"
 
 #define MAX_VARIANTS 64
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fnshape.h"
-#include "variants.h"
+#include "ir/fnshape.h"
+#include "ir/family.h"
 
 bool mewe__is_helper(LLVMValueRef fn)
 {

@@ -6,12 +6,12 @@
  * numbering (so it cannot fail): it only looks at what kind of local value an
  * operand is, which keeps it consistent with equality.
  */
-#include "fnshape.h"
+#include "ir/fnshape.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "ptrmap.h"
+#include "ir/ptrmap.h"
 
 enum {
     MEWE__LOCAL_ARG = 1,

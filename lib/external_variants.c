@@ -9,10 +9,10 @@
 #include <llvm-c/Comdat.h>
 #include <llvm-c/Linker.h>
 
-#include "clone.h"
-#include "irutil.h"
-#include "eligibility.h"
-#include "variants.h"
+#include "ir/clone.h"
+#include "ir/irutil.h"
+#include "ir/eligibility.h"
+#include "ir/family.h"
 
 #define EXT_PREFIX "mewe.ext."
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bitcode_id.h"
+#include "ir/bitcode_id.h"
 
 enum { ID_BLOCK = 13, ID_CODE_STRING = 1, MAX_ABBREVS = 8, MAX_OPS = 8 };
 enum { ENC_LITERAL = 0, ENC_FIXED = 1, ENC_VBR = 2, ENC_ARRAY = 3, ENC_CHAR6 = 4, ENC_BLOB = 5 };

@@ -5,7 +5,7 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 
-#include "irutil.h"
+#include "ir/irutil.h"
 
 /* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
  * with `to` in its place. */

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cost.h"
+#include "ir/cost.h"
 
 #define COST_INSTRUCTION 0.4
 #define COST_CALL 8.0

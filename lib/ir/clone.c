@@ -8,7 +8,7 @@
  * Phis are rebuilt instead of cloned because the C API cannot retarget the
  * incoming blocks of an existing phi.
  */
-#include "clone.h"
+#include "ir/clone.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +17,8 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/DebugInfo.h>
 
-#include "fnshape.h"
-#include "ptrmap.h"
+#include "ir/fnshape.h"
+#include "ir/ptrmap.h"
 
 /* Longest piece of a verifier report quoted in an error message. */
 #define MEWE__CLONE_DETAIL_MAX 400
