@@ -94,15 +94,18 @@ static int round_trip_text(mewe_context *ctx, mewe_module *m, const char *name)
         *c = *c < 0x20 || *c > 0x7e ? '?' : *c;
     snprintf(round_trip_message, sizeof round_trip_message,
              "'%s': LLVM cannot read back the module it loaded from this input (%s): it is "
-             "corrupt", name, why);
+             "corrupt",
+             name, why);
     return MEWE_EPARSE;
 }
 
 static int usage(const char *why)
 {
-    fprintf(stderr, "mewe-load-check: %s\n"
-                    "usage: mewe-load-check --size N [--memory-mb N] [--cpu-seconds N] "
-                    "[--name NAME] < INPUT\n", why);
+    fprintf(stderr,
+            "mewe-load-check: %s\n"
+            "usage: mewe-load-check --size N [--memory-mb N] [--cpu-seconds N] "
+            "[--name NAME] < INPUT\n",
+            why);
     return MEWE__LOAD_CHECK_USAGE;
 }
 

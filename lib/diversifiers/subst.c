@@ -106,8 +106,8 @@ static int rewrite(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef inst)
 {
     const char *rpn = pick_rule(hook, opcode_name(LLVMGetInstructionOpcode(inst)));
     LLVMPositionBuilderBefore(b, inst);
-    LLVMValueRef v = build_rpn(b, rpn, pinned(b, LLVMGetOperand(inst, 0)),
-                               pinned(b, LLVMGetOperand(inst, 1)));
+    LLVMValueRef v =
+        build_rpn(b, rpn, pinned(b, LLVMGetOperand(inst, 0)), pinned(b, LLVMGetOperand(inst, 1)));
     if (!v) {
         mewe_hook_set_error(hook, "malformed rewrite rule");
         return MEWE_EINVAL;

@@ -47,8 +47,8 @@ static bool swappable(LLVMValueRef inst)
 static void mirror_icmp(LLVMBuilderRef b, LLVMValueRef inst)
 {
     LLVMPositionBuilderBefore(b, inst);
-    LLVMValueRef m = LLVMBuildICmp(b, mirror(LLVMGetICmpPredicate(inst)),
-                                   LLVMGetOperand(inst, 1), LLVMGetOperand(inst, 0), "");
+    LLVMValueRef m = LLVMBuildICmp(b, mirror(LLVMGetICmpPredicate(inst)), LLVMGetOperand(inst, 1),
+                                   LLVMGetOperand(inst, 0), "");
     size_t len;
     const char *name = LLVMGetValueName2(inst, &len);
     LLVMReplaceAllUsesWith(inst, m);

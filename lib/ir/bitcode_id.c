@@ -61,8 +61,7 @@ static void align32(bitreader *r)
 
 static char char6(uint64_t v)
 {
-    static const char table[] =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._";
+    static const char table[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._";
     return table[v & 63];
 }
 
@@ -99,8 +98,7 @@ static uint64_t read_scalar(bitreader *r, const abbrev_op *op)
 }
 
 /* Reads an abbreviated record; the string record is code then an array of characters. */
-static int read_abbrev_record(bitreader *r, const abbrev *a, uint64_t *code, char *out,
-                              size_t cap)
+static int read_abbrev_record(bitreader *r, const abbrev *a, uint64_t *code, char *out, size_t cap)
 {
     size_t len = 0;
     for (int i = 0; i < a->count && !r->bad; i++) {

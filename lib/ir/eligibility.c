@@ -50,14 +50,10 @@ static const char *mewe__inst_reason(LLVMValueRef inst)
     case LLVMCleanupPad:
     case LLVMCatchRet:
     case LLVMCleanupRet:
-    case LLVMCallBr:
-        return "exception handling";
-    case LLVMIndirectBr:
-        return "indirectbr or blockaddress";
-    case LLVMCall:
-        return mewe__call_reason(inst);
-    default:
-        return NULL;
+    case LLVMCallBr: return "exception handling";
+    case LLVMIndirectBr: return "indirectbr or blockaddress";
+    case LLVMCall: return mewe__call_reason(inst);
+    default: return NULL;
     }
 }
 

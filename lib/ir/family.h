@@ -7,10 +7,10 @@
 
 /* String attributes on a variant function: the original's name and the variant's index. */
 #define MEWE_ATTR_VARIANT_OF "mewe-variant-of"
-#define MEWE_ATTR_VARIANT "mewe-variant"
+#define MEWE_ATTR_VARIANT    "mewe-variant"
 /* On a dispatcher: its id, and what the cost model planned for it (cost.h). */
 #define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
-#define MEWE_ATTR_PLAN "mewe-plan"
+#define MEWE_ATTR_PLAN       "mewe-plan"
 
 /* Functions that libmewe or a plugin adds for its own use (RNG state seeding, ...) are named
  * "mewe.*"; they are neither diversified nor listed in the report. */
