@@ -14,7 +14,7 @@
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
-    size_t inlined, per_policy[4];
+    size_t inlined, per_policy[4], epoch;
     double log10_paths;
 } totals;
 
@@ -33,7 +33,7 @@ static bool dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
 static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
 {
     mewe__strbuf_add(s, ", \"policy\": ");
-    mewe__strbuf_json_str(s, mewe__granularity_name(p->policy));
+    mewe__strbuf_json_str(s, mewe__plan_policy_name(p));
     if (p->policy == MEWE_GRANULARITY_EVERY)
         mewe__strbuf_add(s, ", \"period\": %u", p->period);
     mewe__strbuf_add(s, ", \"layout\": ");
@@ -55,7 +55,10 @@ static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
         mewe__strbuf_json_number(s, p->calls, 0);
     }
     t->inlined += p->inlined;
-    t->per_policy[p->policy]++;
+    if (p->epoch)
+        t->epoch++;
+    else
+        t->per_policy[p->policy]++;
 }
 
 static long dispatcher_id(LLVMValueRef fn)
@@ -196,14 +199,14 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
                      "\"bitcode_bytes_before\": %zu, \"bitcode_bytes_after\": %zu, "
                      "\"time_budget_hit\": %s, \"inlined_dispatchers\": %zu, "
                      "\"policy_call\": %zu, \"policy_instance\": %zu, \"policy_every\": %zu, "
-                     "\"policy_invocation\": %zu}",
+                     "\"policy_invocation\": %zu, \"policy_epoch\": %zu}",
                      t->functions, t->eligible, t->diversified, t->dispatchers, t->variants,
                      t->eligible ? (double)t->diversified / (double)t->eligible : 0.0,
                      t->log10_paths, m->instructions_before, instr_after, m->bitcode_before,
                      bc_after, m->time_budget_hit ? "true" : "false", t->inlined,
                      t->per_policy[MEWE_GRANULARITY_CALL], t->per_policy[MEWE_GRANULARITY_INSTANCE],
                      t->per_policy[MEWE_GRANULARITY_EVERY],
-                     t->per_policy[MEWE_GRANULARITY_INVOCATION]);
+                     t->per_policy[MEWE_GRANULARITY_INVOCATION], t->epoch);
 }
 
 static int build(char **out, size_t *len, const mewe_module *m, const void *wasm, size_t wasm_size)

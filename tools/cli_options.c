@@ -89,7 +89,9 @@ const cli_option cli_options[] = {
     {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0, "call|instance|every|invocation",
      "How often each dispatcher chooses a variant. call: as often as the overhead budget "
      "allows, at every call where the cost model finds that affordable, else every N calls "
-     "with the smallest N that fits (see --max-overhead). instance: once per instance, at "
+     "with the smallest N that fits, else (functions too small for a counter) once per "
+     "epoch, the epochs counted by the other functions' choices (see --max-overhead). instance: "
+     "once per instance, at "
      "the function's first call. every: every --period calls on average, for every "
      "function. invocation: whenever a direct caller starts, kept for the calls it makes.",
      S_LINK},
