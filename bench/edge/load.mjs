@@ -22,8 +22,8 @@
 // "sides": {side: {endpoint: {"latencies_ms": [...], "server_us": [...], "requests",
 // "errors", "transport_errors", "status": {code: n}}}}, "mismatches": {endpoint: n},
 // "traced_mismatches": {endpoint: n}, "mismatch_examples": [...], "traces": {endpoint:
-// {request id: {trace: count}}}, "trace_lengths": {endpoint: [min, max]}, "served": {node:
-// {pid: n}}, "transport_error_examples": [...]}.
+// {request id: {trace: count}}}, "trace_lengths": {endpoint: {request id: [min, max]}},
+// "served": {node: {pid: n}}, "transport_error_examples": [...]}.
 process.removeAllListeners('warning');
 
 const fs = await import('node:fs');
@@ -168,8 +168,9 @@ async function worker(w, start, warmEnd, end) {
                     const g = traces[r.endpoint][r.id] || (traces[r.endpoint][r.id] = {});
                     g[hash] = (g[hash] || 0) + 1;
                     const len = Number(length);
-                    const range = traceLengths[r.endpoint] || [len, len];
-                    traceLengths[r.endpoint] = [Math.min(range[0], len), Math.max(range[1], len)];
+                    const byId = traceLengths[r.endpoint] || (traceLengths[r.endpoint] = {});
+                    const range = byId[r.id] || [len, len];
+                    byId[r.id] = [Math.min(range[0], len), Math.max(range[1], len)];
                 }
                 if (a.ok && !same(a, t)) {
                     tracedMismatches[r.endpoint]++;
