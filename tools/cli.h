@@ -41,9 +41,9 @@ typedef struct cli {
     int kind; /* a cli_kind, or -1 before it is known */
     const char *output;
     const char *report;
-    const char *profile;  /* --profile FILE */
-    bool profile_gen;     /* --profile-gen */
-    bool trusted_input;   /* --trusted-input: no helper for inputs */
+    const char *profile; /* --profile FILE */
+    bool profile_gen;    /* --profile-gen */
+    bool trusted_input;  /* --trusted-input: no helper for inputs */
     strlist inputs, variants_from, diversifiers, allow, deny, exports, link_args;
     strlist owned; /* strings made while parsing (-lLIB), freed with the cli */
     mewe_generate_options gen;

@@ -135,8 +135,7 @@ MEWE_API int mewe_context_set_tool_path(mewe_context *ctx, mewe_tool tool, const
  * @return #MEWE_OK, #MEWE_EINVAL for NULL arguments or an unknown @p tool.
  * @since 0.1
  */
-MEWE_API int mewe_context_get_tool_path(const char **out, const mewe_context *ctx,
-                                        mewe_tool tool);
+MEWE_API int mewe_context_get_tool_path(const char **out, const mewe_context *ctx, mewe_tool tool);
 
 /**
  * Says whether the modules that this context loads may be corrupt or hostile. LLVM's
