@@ -132,6 +132,7 @@ class Usage(unittest.TestCase):
     def test_errors_name_the_culprit(self):
         self.assertIn("--original and --multivariant", self.usage("--original", "a.wasm"))
         self.assertIn("--nodes must be at least 1", self.usage("--nodes", "0"))
+        self.assertIn("--seconds must be > 0, got 0", self.usage("--seconds", "0"))
         self.assertIn("unknown endpoint nope", self.usage("--endpoints", "nope"))
         with tempfile.NamedTemporaryFile(suffix=".wasm") as f:
             f.write(b"not wasm")
