@@ -1151,6 +1151,95 @@ def test_mewe_cc_knows_which_mewe_options_take_a_value():
     assert listed == wanted
 
 
+def test_mewe_cc_cxx_and_c_in_one_program(tmp_path, cc_env):
+    """C++ files (every extension) in C++ mode with libc++, linked with C: -std= reaches only
+    the language it names."""
+    env, tmp = cc_env
+    (tmp_path / "names.cc").write_text(
+        '#include <algorithm>\n#include <string>\n#include <vector>\n'
+        'static std::vector<std::string> names = {"pear", "fig", "apple"};\n'
+        'extern "C" const char *first_name(void)\n'
+        '{\n    std::sort(names.begin(), names.end());\n    return names[0].c_str();\n}\n')
+    (tmp_path / "Count.C").write_text(
+        '#include <map>\n#include <string>\nextern "C" int count_letters(const char *s)\n'
+        '{\n    std::map<char, int> m;\n    for (; *s; s++) m[*s]++;\n'
+        '    return (int)m.size();\n}\n')
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\nconst char *first_name(void);\nint count_letters(const char *);\n'
+        'int main(void) { const char *f = first_name();\n'
+        '  printf("%s %d %ld\\n", f, count_letters(f), (long)__STDC_VERSION__); return 0; }\n')
+    out = tmp_path / "mixed.wasm"
+    mewe_cc(tmp_path / "main.c", tmp_path / "names.cc", tmp_path / "Count.C", "-std=c99",
+            "-std=c++20", "-o", out, env=env)
+    assert wasm_run(out).stdout == "apple 4 199901\n"
+    assert not list(tmp.iterdir())
+
+
+def test_mewe_cc_cxx_exceptions_are_named(tmp_path, cc_env):
+    env, tmp = cc_env
+    src = tmp_path / "bad.cpp"
+    src.write_text("int f(int x)\n{\n    try {\n        if (x) throw 1;\n    } catch (int) {\n"
+                   "    }\n    return 0;\n}\nint main() { return f(0); }\n")
+    p = mewe_cc(src, "-o", tmp_path / "bad.wasm", env=env, rc=1)
+    assert "'bad.cpp' uses C++ exceptions" not in p.stderr  # the path is named as given
+    assert f"'{src}' uses C++ exceptions" in p.stderr
+    assert f"{src}:3:5: 'try'" in p.stderr and f"{src}:4:16: 'throw'" in p.stderr
+    assert not (tmp_path / "bad.wasm").exists()
+    assert not list(tmp.iterdir())
+
+
+RUST_FIXTURE = FIXTURES / "rust" / "hello.rs"
+
+
+def need_debian_rustc():
+    if not os.access("/usr/bin/rustc", os.X_OK):
+        pytest.skip("Debian's rustc is not installed (apt-get install rustc "
+                    "libstd-rust-dev-wasm32)")
+
+
+def fake_rustc(directory, llvm):
+    """A rustc that only answers -vV, as one built on LLVM `llvm` would."""
+    directory.mkdir(exist_ok=True)
+    path = directory / "rustc"
+    path.write_text(f"#!/bin/sh\necho 'rustc 9.99.0'\n"
+                    f"[ \"$1\" = -vV ] && echo 'LLVM version: {llvm}'\nexit 0\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_mewe_cc_rust_file(tmp_path, cc_env):
+    need_debian_rustc()
+    env, tmp = cc_env
+    out = tmp_path / "hello.wasm"
+    p = mewe_cc(RUST_FIXTURE, "--edition=2018", "-o", out, "--report", "-", env=env)
+    assert json.loads(p.stdout)["totals"]["diversified"] > 10
+    assert wasm_run(out).stdout == (FIXTURES / "rust" / "hello.expected").read_text()
+    assert not list(tmp.iterdir())
+
+
+def test_mewe_cc_skips_a_rustc_too_new_for_libmewe(tmp_path, cc_env):
+    """A rustup rustc first on PATH whose LLVM is newer than libmewe's is passed over for
+    Debian's; when it is the only one (RUSTC), the error says what to install."""
+    need_debian_rustc()
+    env, _ = cc_env
+    new = fake_rustc(tmp_path / "rustup", "99.1.0")
+    env = dict(env, PATH=f"{new.parent}:/usr/bin:/bin")
+    env.pop("RUSTC", None)
+    p = run([MEWE_CC, "--print-rust"], env=env)
+    assert p.returncode == 0 and p.stdout.split("\n")[0] == "/usr/bin/rustc", p.stderr
+    assert p.stdout.split("\n")[1] in ("wasm32-wasi", "wasm32-wasip1")
+    env["RUSTC"] = str(new)
+    out = tmp_path / "x.wasm"
+    p = mewe_cc(RUST_FIXTURE, "-o", out, env=env, rc=1)
+    assert f"{new}: rustc 9.99.0, LLVM 99.1.0" in p.stderr
+    assert "apt-get install rustc libstd-rust-dev-wasm32" in p.stderr
+    assert not out.exists()
+    # An LLVM as old as libmewe's is fine, but this one has no wasm std.
+    env["RUSTC"] = str(fake_rustc(tmp_path / "old", "14.0.6"))
+    p = mewe_cc(RUST_FIXTURE, "-o", out, env=env, rc=1)
+    assert "no standard library for wasm32-wasi" in p.stderr
+
+
 def test_mewe_cc_help():
     p = run([MEWE_CC, "--help"])
     assert p.returncode == 0 and "usage: mewe-cc" in p.stdout
