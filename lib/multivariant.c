@@ -634,8 +634,12 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
             ds[i].plan = plans[i];
         free(plans);
     }
-    for (unsigned i = 0; rc == MEWE_OK && i < n; i++)
+    mewe__progress(l->ctx, "making dispatchers", 0, n);
+    for (unsigned i = 0; rc == MEWE_OK && i < n; i++) {
         rc = build_dispatcher(l, &ds[i]);
+        if (rc == MEWE_OK)
+            mewe__progress(l->ctx, "making dispatchers", i + 1, n);
+    }
     /* Once every dispatcher exists: callers' choices go before their own dispatch code. */
     for (unsigned i = 0; rc == MEWE_OK && i < n; i++) {
         if (ds[i].plan.policy == MEWE_GRANULARITY_INVOCATION)

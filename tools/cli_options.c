@@ -128,6 +128,14 @@ const cli_option cli_options[] = {
      S_LINK},
     {OPT_EXPORT, "export", 0, "NAME", CLI_TEXT, 1, 0, NULL,
      "Export the function NAME. Repeatable.", S_EMIT},
+    {OPT_PLATFORM, "platform", 0, "HOST", CLI_CHOICE, 0, 0,
+     "any|fastly|cloudflare|wasmtime|node",
+     "Check the output against what HOST runs, before any work and in the wasm written: "
+     "fastly (Fastly Compute: a WASI command importing only WASI and fastly_* host calls), "
+     "wasmtime (WASI only), node and cloudflare (WASI; their JavaScript must provide any "
+     "other import, which is a warning). An import the host does not provide is an error "
+     "naming the option that added it (--rng host, --trace) or the program.",
+     S_EMIT},
     {OPT_LIB, NULL, 'l', "LIB", CLI_TEXT, 1, 0, NULL,
      "Link with libLIB.a of the sysroot (passed to wasm-ld as -lLIB); also written -lLIB. "
      "Repeatable.",
@@ -234,6 +242,7 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     static const mewe_emit_options emit = MEWE_EMIT_OPTIONS_INIT;
     switch (opt->id) {
     case OPT_STAGE: return "all";
+    case OPT_PLATFORM: return "any";
     case OPT_EMIT: return "from the extension of -o";
     case OPT_REPORT: return "none";
     case OPT_SEED: return "0";

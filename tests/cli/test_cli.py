@@ -270,9 +270,37 @@ def test_default_diversifies_every_eligible_function(default_wasm):
     assert rep["seed"] == 0
 
 
-def test_quiet_when_stderr_is_not_a_terminal(bc, tmp_path):
+SUMMARY = re.compile(r"mewe: (\d+)/(\d+) eligible functions diversified, (\d+) variants "
+                     r"\((\d+) distinct in wasm\), code [\d.]+ (kB|MB|bytes) "
+                     r"\(IR [\d.]+x the input's\), [\d.]+ s\n")
+
+
+def test_summary_line_but_no_progress_when_stderr_is_not_a_terminal(bc, tmp_path):
+    p = mewe(bc["loops"], "-o", tmp_path / "x.wasm")
+    assert p.stdout == ""
+    m = SUMMARY.fullmatch(p.stderr)
+    assert m, p.stderr
+    rep = report_of(bc["loops"], "-q", "-o", tmp_path / "y.wasm")
+    assert (int(m[1]), int(m[2]), int(m[3])) == (rep["totals"]["diversified"],
+                                                  rep["totals"]["eligible"],
+                                                  rep["totals"]["variants"])
+    assert 0 < int(m[4]) <= int(m[3])
+    assert mewe("-q", bc["fnptr"], "-o", tmp_path / "x.wasm").stderr == ""
+    # Variants inlined into their dispatcher have no body of their own in the wasm.
     p = mewe(bc["fnptr"], "-o", tmp_path / "x.wasm")
-    assert p.stderr == "" and p.stdout == ""
+    assert re.fullmatch(r"mewe: \d+/\d+ eligible functions diversified, \d+ variants "
+                        r"\((inlined in \d+ dispatchers|\d+ distinct in wasm, not counting "
+                        r"inlined dispatchers)\), code .*, [\d.]+ s\n", p.stderr), p.stderr
+
+
+def test_summary_of_each_stage(bc, tmp_path):
+    p = mewe(bc["fnptr"], "--stage=generate", "-o", tmp_path / "v.bc")
+    assert re.fullmatch(r"mewe: \d+/\d+ eligible functions diversified, \d+ variants, "
+                        r"[\d.]+ s\n", p.stderr), p.stderr
+    p = mewe(tmp_path / "v.bc", "--stage=link", "-o", tmp_path / "m.bc")
+    assert re.fullmatch(r"mewe: [1-9]\d* dispatchers made, [\d.]+ s\n", p.stderr), p.stderr
+    p = mewe(tmp_path / "m.bc", "--stage=emit", "-o", tmp_path / "m.wasm")
+    assert re.fullmatch(r"mewe: code [\d.]+ kB, [\d.]+ s\n", p.stderr), p.stderr
 
 
 def _run_on_tty(args):
@@ -299,12 +327,149 @@ def test_progress_line_on_a_terminal(bc, tmp_path):
     assert status == 0
     assert "mewe: generating variants..." in text
     assert "mewe: emitting WebAssembly..." in text
+    # The library's own progress: functions done of total, then dispatchers.
+    done = re.findall(r"mewe: generating variants (\d+)/(\d+)", text)
+    assert done and done[-1][0] == done[-1][1], text
+    assert re.search(r"mewe: making dispatchers (\d+)/\1", text), text
+    assert "mewe: compiling to wasm 1/1" in text and "mewe: linking wasm 1/1" in text
+    # The line is cleared, and the summary stays.
+    assert text.endswith(" s\r\n") and "eligible functions diversified" in text.splitlines()[-1]
 
 
 def test_quiet_flag_silences_the_progress_line(bc, tmp_path):
     status, text = _run_on_tty(["-q", bc["fnptr"], "-o", tmp_path / "x.wasm"])
     assert status == 0
     assert "generating" not in text
+
+
+# ------------------------------------------------------------------ early checks and no-ops
+
+
+def test_other_target_is_refused_before_any_work(tmp_path):
+    x86 = tmp_path / "x86.bc"
+    p = run([CLANG, "--target=x86_64-linux-gnu", "-O2", "-emit-llvm", "-c", "-o", x86,
+             FIXTURES / "loops.c"])
+    assert p.returncode == 0, p.stderr
+    p = mewe(x86, "-v", "-o", tmp_path / "x.wasm", rc=1)
+    assert "x86.bc" in p.stderr and "x86_64" in p.stderr and "wasm32" in p.stderr
+    # Refused at load: no variant was generated first.
+    assert "generating variants" not in p.stderr, p.stderr
+    assert not (tmp_path / "x.wasm").exists()
+    # A module is still free to be diversified for another use than wasm.
+    mewe(x86, "--stage=generate", "-o", tmp_path / "x.bc")
+    # A wasm32 triple with another target's data layout is refused as well.
+    ll = tmp_path / "layout.ll"
+    ll.write_text('target datalayout = "e-m:e-i64:64-f80:128-n8:16:32:64-S128"\n'
+                  'target triple = "wasm32-unknown-wasi"\n'
+                  "define i32 @main() {\n  ret i32 0\n}\n")
+    p = mewe(ll, "-o", tmp_path / "l.wasm", rc=1)
+    assert "layout.ll" in p.stderr and "data layout" in p.stderr, p.stderr
+
+
+def test_allow_and_deny_that_match_nothing_are_flagged(bc, tmp_path):
+    p = mewe(bc["fnptr"], "--allow", "no_such_*", "--allow", "main", "--deny", "nope",
+             "-o", tmp_path / "x.wasm")
+    assert "warning: --allow 'no_such_*' matches no function of" in p.stderr
+    assert "warning: --deny 'nope' matches no function of" in p.stderr
+    assert "'main' matches" not in p.stderr
+    p = mewe("-q", bc["fnptr"], "--allow", "no_such_*", "-o", tmp_path / "x.wasm")
+    assert p.stderr == ""
+
+
+def test_stage_link_without_variants_is_flagged(bc, tmp_path):
+    p = mewe(bc["loops"], "--stage=link", "-o", tmp_path / "x.bc")
+    assert "warning: --stage=link:" in p.stderr and "carries no variants" in p.stderr
+    mewe(bc["loops"], "--stage=generate", "-o", tmp_path / "v.bc")
+    p = mewe(tmp_path / "v.bc", "--stage=link", "-o", tmp_path / "m.bc")
+    assert "warning" not in p.stderr
+
+
+def test_reactor_without_exports_is_flagged(bc, tmp_path):
+    p = mewe(bc["calc"], "--emit", "reactor", "-o", tmp_path / "r.wasm")
+    assert "warning: the reactor exports no function" in p.stderr
+    p = mewe(bc["calc"], "--emit", "reactor", "--export", "calc_mix", "-o", tmp_path / "r.wasm")
+    assert "warning" not in p.stderr
+
+
+# ------------------------------------------------------------------ --platform
+
+PLATFORM_IMPORTS = """\
+#include <stdio.h>
+__attribute__((import_module("fastly_abi"), import_name("init"))) int fastly_init(long long);
+__attribute__((import_module("myhost"), import_name("ping"))) int ping(int);
+int work(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * x ^ (s >> 1); return s; }
+int main(int argc, char **argv)
+{
+    if (argc > 5) {
+        fastly_init(1);
+        return ping(argc);
+    }
+    printf("%d\\n", work(argc + 9));
+    return 0;
+}
+"""
+
+
+def test_platform_any_and_plain_output_pass_everywhere(bc, tmp_path):
+    for platform in ("any", "fastly", "cloudflare", "wasmtime", "node"):
+        out = tmp_path / f"{platform}.wasm"
+        p = mewe(bc["loops"], f"--platform={platform}", "-o", out)
+        assert "warning" not in p.stderr and out.exists(), (platform, p.stderr)
+    mewe_fails(bc["loops"], "--platform=heroku", "-o", tmp_path / "x.wasm", rc=2,
+               says=["--platform", "heroku"])
+
+
+def test_platform_refuses_options_that_add_imports_before_any_work(bc, tmp_path):
+    out = tmp_path / "x.wasm"
+    for platform in ("fastly", "wasmtime"):
+        p = mewe(bc["loops"], f"--platform={platform}", "--rng", "host", "-o", out, rc=2)
+        assert f"--platform={platform}: --rng host adds the import env.discriminate" in p.stderr
+        p = mewe(bc["loops"], f"--platform={platform}", "--rng", "host:module=m,name=n",
+                 "--trace", "-o", out, rc=2)
+        assert "--rng host adds the import m.n" in p.stderr
+        assert "--trace adds the import mewe_trace.record" in p.stderr
+        assert not out.exists()
+    p = mewe(bc["loops"], "--platform=fastly", "--emit", "reactor", "--export", "main",
+             "-o", out, rc=2)
+    assert "--platform=fastly: --emit reactor" in p.stderr and "_start" in p.stderr
+    # wasmtime runs reactors (wasmtime run --invoke).
+    mewe(bc["calc"], "--platform=wasmtime", "--emit", "reactor", "--export", "calc_mix",
+         "-o", out)
+
+
+def test_platform_checks_the_programs_own_imports(tmp_path):
+    src = tmp_path / "imp.c"
+    src.write_text(PLATFORM_IMPORTS)
+    bcfile = tmp_path / "imp.bc"
+    p = run([CLANG, "--target=wasm32-wasi", "-O2", "-emit-llvm", "-c", "-o", bcfile, src])
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "imp.wasm"
+    # Fastly provides fastly_* but not myhost.
+    p = mewe(bcfile, "--platform=fastly", "-o", out, rc=1)
+    assert "the output imports myhost.ping (from the program" in p.stderr
+    assert "fastly_abi" not in p.stderr
+    assert not out.exists()
+    p = mewe(bcfile, "--platform=wasmtime", "-o", out, rc=1)
+    assert "imports myhost.ping" in p.stderr and "imports fastly_abi.init" in p.stderr
+    assert not out.exists()
+    # A JavaScript host may provide them: a warning, and the output stays.
+    for platform in ("node", "cloudflare"):
+        p = mewe(bcfile, f"--platform={platform}", "-o", out)
+        assert f"warning: --platform={platform}: the output imports myhost.ping" in p.stderr
+        assert out.exists()
+        out.unlink()
+
+
+def test_platform_js_hosts_warn_about_option_imports(bc, tmp_path):
+    out = tmp_path / "x.wasm"
+    p = mewe(bc["loops"], "--platform=node", "--rng", "host", "--trace", "-o", out)
+    assert "warning: --platform=node: the output imports env.discriminate (added by --rng " \
+           "host)" in p.stderr
+    assert "imports mewe_trace.record (added by --trace)" in p.stderr
+    p = wasm_run(out, trace=tmp_path / "t.trace", discriminate="env.discriminate")
+    assert p.returncode == 0 and p.stdout == expected("loops"), p.stderr
+    p = mewe("-q", bc["loops"], "--platform=cloudflare", "--trace", "-o", out)
+    assert p.stderr == ""
 
 
 def test_several_inputs_are_linked(tmp_path):
