@@ -186,8 +186,8 @@ const char cli_description[] =
     "function becomes a dispatcher that picks one of them at random when called, and the "
     "result is compiled to WebAssembly and linked with wasi-libc. With no option, "
     "'mewe IN.bc -o OUT.wasm' diversifies every eligible function with per-call dispatch and "
-    "the wasi strategy and writes a WASI command. mewe-cc compiles C files and runs mewe in "
-    "one step.";
+    "the wasi strategy and writes a WASI command. mewe-cc compiles C, C++ and Rust files and "
+    "runs mewe in one step; cargo mewe build does it for a Rust crate.";
 
 const char cli_exit_status[] =
     "0 on success; 1 when the pipeline fails (the output file is then not written); 2 for a "
@@ -435,7 +435,10 @@ void cli_print_man(FILE *out, const char *version)
     fputs("\n.SH SYNOPSIS\n.B mewe\n", out);
     troff(out, cli_usage);
     fputs("\n.br\n.B mewe\\-cc\n[\\fIMEWE\\-OPTION\\fR|\\fB\\-I\\fIDIR\\fR|\\fB\\-D\\fIMACRO\\fR|"
-          "\\fB\\-std=\\fISTD\\fR]... \\fIFILE.c\\fR... \\fB\\-o\\fR \\fIOUTPUT\\fR\n",
+          "\\fB\\-std=\\fISTD\\fR]... \\fIFILE.c\\fR|\\fIFILE.cpp\\fR|\\fIFILE.rs\\fR... "
+          "\\fB\\-o\\fR \\fIOUTPUT\\fR\n"
+          ".br\n.B cargo mewe build\n[\\fB\\-\\-release\\fR] [\\fICARGO\\-OPTION\\fR]... "
+          "[\\fB\\-\\-\\fR \\fIMEWE\\-OPTION\\fR...]\n",
           out);
     fputs(".SH DESCRIPTION\n", out);
     troff(out, cli_description);
