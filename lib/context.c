@@ -59,8 +59,8 @@ int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)
     return status;
 }
 
-int mewe__options_init(void *opts, const void *defaults, unsigned int version,
-                       const size_t *sizes, unsigned int current)
+int mewe__options_init(void *opts, const void *defaults, unsigned int version, const size_t *sizes,
+                       unsigned int current)
 {
     if (!opts)
         return MEWE_EINVAL;
@@ -79,14 +79,15 @@ int mewe__options_read(mewe_context *ctx, void *dst, const void *opts, const siz
     unsigned int version;
     memcpy(&version, opts, sizeof version);
     if (version < 1 || version > current)
-        return mewe__error(ctx, MEWE_EVERSION, "%s options version %u unknown (this libmewe "
-                           "knows 1 to %u)", what, version, current);
+        return mewe__error(ctx, MEWE_EVERSION,
+                           "%s options version %u unknown (this libmewe "
+                           "knows 1 to %u)",
+                           what, version, current);
     memcpy(dst, opts, sizes[version]);
     return MEWE_OK;
 }
 
-int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count,
-                        const char *what)
+int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count, const char *what)
 {
     if (count > 0 && !list)
         return mewe__error(ctx, MEWE_EINVAL, "%s: %zu entries but no array", what, count);
@@ -261,7 +262,8 @@ int mewe_context_get_seed(uint64_t *out, const mewe_context *ctx)
     if (!ctx)
         return MEWE_EINVAL;
     if (!out)
-        return mewe__error((mewe_context *)ctx, MEWE_EINVAL, "mewe_context_get_seed: out is "
+        return mewe__error((mewe_context *)ctx, MEWE_EINVAL,
+                           "mewe_context_get_seed: out is "
                            "NULL");
     *out = ctx->seed;
     return MEWE_OK;
@@ -308,8 +310,8 @@ static char *find_sdk_builtins(const char *sdk)
     while (d && !found && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char *p = mewe__printf("%s/%s/lib/wasi/libclang_rt.builtins-wasm32.a", clang_dir,
-                               e->d_name);
+        char *p =
+            mewe__printf("%s/%s/lib/wasi/libclang_rt.builtins-wasm32.a", clang_dir, e->d_name);
         if (p && is_file(p))
             found = p;
         else
@@ -338,7 +340,8 @@ static int set_wasi_sdk(mewe_context *ctx, const char *sdk)
     else if (!builtins)
         rc = mewe__error(ctx, MEWE_ENOTFOUND,
                          "wasi-sdk '%s' has no lib/clang/*/lib/wasi/"
-                         "libclang_rt.builtins-wasm32.a", sdk);
+                         "libclang_rt.builtins-wasm32.a",
+                         sdk);
     if (rc == MEWE_OK) {
         /* Swap in all four only when every part was found: no half-applied SDK. */
         free(ctx->tools[MEWE_TOOL_WASM_LD]);
@@ -368,8 +371,8 @@ int mewe_context_set_tool_path(mewe_context *ctx, mewe_tool tool, const char *pa
     if (tool == MEWE_TOOL_WASI_SDK)
         return set_wasi_sdk(ctx, path);
     if (set_string(&ctx->tools[tool], path) != MEWE_OK)
-        return mewe__error(ctx, MEWE_ENOMEM, "out of memory setting tool %d to '%s'",
-                           (int)tool, path);
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory setting tool %d to '%s'", (int)tool,
+                           path);
     return MEWE_OK;
 }
 

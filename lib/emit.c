@@ -10,10 +10,10 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "internal.h"
-#include "runtool.h"
-#include "wasm_limits.h"
+#include "util/process.h"
+#include "wasm/limits.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 
@@ -31,8 +31,7 @@ static void init_targets(void)
 /* Sizes of each version of mewe_emit_options: a caller built against an older header passes
  * a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
-    0,
-    sizeof(mewe_emit_options), /* version 1 */
+    0, sizeof(mewe_emit_options), /* version 1 */
 };
 _Static_assert(sizeof options_size / sizeof *options_size == MEWE_EMIT_OPTIONS_VERSION + 1,
                "one size per version of mewe_emit_options");
@@ -40,8 +39,7 @@ _Static_assert(sizeof options_size / sizeof *options_size == MEWE_EMIT_OPTIONS_V
 int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version)
 {
     mewe_emit_options defaults = MEWE_EMIT_OPTIONS_INIT;
-    return mewe__options_init(opts, &defaults, version, options_size,
-                              MEWE_EMIT_OPTIONS_VERSION);
+    return mewe__options_init(opts, &defaults, version, options_size, MEWE_EMIT_OPTIONS_VERSION);
 }
 
 /* Reads options of any known version into *o, the fields that version lacks at their
@@ -62,8 +60,7 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
                            o->opt_level);
     int rc = mewe__check_strings(ctx, o->exports, o->export_count, "emit option exports");
     if (rc == MEWE_OK)
-        rc = mewe__check_strings(ctx, o->link_args, o->link_arg_count,
-                                  "emit option link_args");
+        rc = mewe__check_strings(ctx, o->link_args, o->link_arg_count, "emit option link_args");
     return rc;
 }
 
@@ -79,12 +76,13 @@ static int target_ok(const mewe_module *m, const char *triple, const char *layou
         return mewe__error(m->ctx, MEWE_ETARGET,
                            "'%s' has the target triple '%s' but the data layout '%s', which "
                            "is not wasm32's: recompile it for wasm32-wasi (e.g. clang "
-                           "--target=wasm32-wasi -emit-llvm)", m->name,
-                           triple[0] ? triple : "(none)", layout);
+                           "--target=wasm32-wasi -emit-llvm)",
+                           m->name, triple[0] ? triple : "(none)", layout);
     return mewe__error(m->ctx, MEWE_ETARGET,
                        "'%s' targets '%s', not wasm32: recompile it for wasm32-wasi (e.g. "
                        "clang --target=wasm32-wasi -emit-llvm); retargeting would change its "
-                       "ABI", m->name, triple);
+                       "ABI",
+                       m->name, triple);
 }
 
 int mewe_module_check_target(const mewe_module *module)
@@ -100,8 +98,8 @@ static int check_target(const mewe_module *m, LLVMModuleRef copy)
     int rc = target_ok(m, triple, LLVMGetDataLayoutStr(copy));
     if (rc == MEWE_OK && triple[0] == '\0') {
         LLVMSetTarget(copy, WASM_TRIPLE);
-        mewe__log(m->ctx, MEWE_LOG_WARN, "'%s' has no target triple; emitting it as %s",
-                  m->name, WASM_TRIPLE);
+        mewe__log(m->ctx, MEWE_LOG_WARN, "'%s' has no target triple; emitting it as %s", m->name,
+                  WASM_TRIPLE);
     }
     return rc;
 }
@@ -111,13 +109,15 @@ static int mark_exports(const mewe_module *m, LLVMModuleRef copy, const mewe_emi
     for (size_t i = 0; i < o->export_count; i++) {
         LLVMValueRef fn = LLVMGetNamedFunction(copy, o->exports[i]);
         if (!fn || LLVMIsDeclaration(fn))
-            return mewe__error(m->ctx, MEWE_ENOTFOUND, "export '%s': no such function defined "
-                               "in '%s'", o->exports[i], m->name);
+            return mewe__error(m->ctx, MEWE_ENOTFOUND,
+                               "export '%s': no such function defined "
+                               "in '%s'",
+                               o->exports[i], m->name);
         LLVMSetLinkage(fn, LLVMExternalLinkage);
         LLVMSetVisibility(fn, LLVMDefaultVisibility);
-        LLVMAttributeRef a = LLVMCreateStringAttribute(
-            LLVMGetModuleContext(copy), "wasm-export-name", 16, o->exports[i],
-            (unsigned)strlen(o->exports[i]));
+        LLVMAttributeRef a =
+            LLVMCreateStringAttribute(LLVMGetModuleContext(copy), "wasm-export-name", 16,
+                                      o->exports[i], (unsigned)strlen(o->exports[i]));
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
     }
     return MEWE_OK;
@@ -131,8 +131,7 @@ static LLVMCodeGenOptLevel codegen_level(int level)
     return levels[level];
 }
 
-static int codegen(const mewe_module *m, LLVMModuleRef copy, int level, void **out,
-                   size_t *size)
+static int codegen(const mewe_module *m, LLVMModuleRef copy, int level, void **out, size_t *size)
 {
     mewe_context *ctx = m->ctx;
     char *err = NULL;
@@ -143,9 +142,9 @@ static int codegen(const mewe_module *m, LLVMModuleRef copy, int level, void **o
         LLVMDisposeMessage(err);
         return rc;
     }
-    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
-        target, LLVMGetTarget(copy), "generic", "", codegen_level(level), LLVMRelocStatic,
-        LLVMCodeModelDefault);
+    LLVMTargetMachineRef tm =
+        LLVMCreateTargetMachine(target, LLVMGetTarget(copy), "generic", "", codegen_level(level),
+                                LLVMRelocStatic, LLVMCodeModelDefault);
     if (!tm)
         return mewe__error(ctx, MEWE_ETARGET, "'%s': cannot create a wasm32 target machine",
                            m->name);
@@ -275,9 +274,11 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
     if (rc == MEWE_OK)
         rc = mewe__spawn(ctx, argv, &status, &output);
     if (rc == MEWE_ETOOL) {
-        rc = mewe__error(ctx, MEWE_ETOOL, "wasm-ld '%s' cannot run (%s); set its path with "
+        rc = mewe__error(ctx, MEWE_ETOOL,
+                         "wasm-ld '%s' cannot run (%s); set its path with "
                          "mewe_context_set_tool_path(MEWE_TOOL_WASM_LD) or the build option "
-                         "wasm_ld", ctx->tools[MEWE_TOOL_WASM_LD], mewe_context_errmsg(ctx));
+                         "wasm_ld",
+                         ctx->tools[MEWE_TOOL_WASM_LD], mewe_context_errmsg(ctx));
     } else if (rc == MEWE_OK && status != 0) {
         char *why = describe_link_failure(output ? output : "", obj, m->name);
         rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld failed (status %d) linking '%s': %s", status,
@@ -394,8 +395,7 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
     return rc;
 }
 
-static int emit(void **out, size_t *out_size, const mewe_module *m,
-                const mewe_emit_options *opts)
+static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_emit_options *opts)
 {
     mewe_emit_options options;
     const mewe_emit_options *o = &options;

@@ -69,8 +69,8 @@ struct mewe_context {
 struct mewe_module {
     mewe_context *ctx;
     LLVMModuleRef llvm;
-    char *name;          /* file or buffer name, for messages */
-    char **fn_names;     /* cache of defined function names; NULL when stale */
+    char *name;      /* file or buffer name, for messages */
+    char **fn_names; /* cache of defined function names; NULL when stale */
     size_t fn_count;
     mewe_module *prev, *next; /* in ctx->modules */
     /* Measures of the module as loaded, for the report's before/after. */
@@ -78,8 +78,8 @@ struct mewe_module {
     mewe__fnrec *records; /* from the last mewe_generate_variants, or NULL */
     size_t record_count;
     bool time_budget_hit;
-    bool multivariant;    /* mewe_link_multivariant has run */
-    char *link_summary;   /* JSON object describing the link options */
+    bool multivariant;  /* mewe_link_multivariant has run */
+    char *link_summary; /* JSON object describing the link options */
 };
 
 /* Sets the context's message from a printf format and returns status, so that error paths
@@ -87,16 +87,15 @@ struct mewe_module {
 int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* An options array of `count` non-empty strings; `what` names it in the message. */
-int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count,
-                        const char *what);
+int mewe__check_strings(mewe_context *ctx, const char *const *list, size_t count, const char *what);
 /* Versioned options structs (first field `unsigned int version`), whose older versions are
  * shorter: `sizes[v]` is version v's size, for v = 1 to `current`.
  * mewe__options_init fills `opts` with `defaults` as of `version`, never writing past that
  * version's size (MEWE_EVERSION for an unknown one). mewe__options_read copies a caller's
  * struct of any known version over `dst`, which holds the defaults, never reading past its
  * size; `what` names the struct in the message of an unknown version. */
-int mewe__options_init(void *opts, const void *defaults, unsigned int version,
-                       const size_t *sizes, unsigned int current);
+int mewe__options_init(void *opts, const void *defaults, unsigned int version, const size_t *sizes,
+                       unsigned int current);
 int mewe__options_read(mewe_context *ctx, void *dst, const void *opts, const size_t *sizes,
                        unsigned int current, const char *what);
 void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
@@ -121,8 +120,7 @@ void mewe__module_records_clear(mewe_module *module);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);
 /* Wraps an LLVM module (consumed) into a new mewe_module. */
-int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm,
-                      const char *name);
+int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, const char *name);
 
 char *mewe__strdup(const char *s);
 char *mewe__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,12 +10,12 @@
 #include <llvm-c/IRReader.h>
 #include <llvm-c/Linker.h>
 
-#include "bitcode_id.h"
+#include "ir/bitcode_id.h"
 #include "config.h"
-#include "fileio.h"
+#include "util/fileio.h"
 #include "internal.h"
-#include "irutil.h"
-#include "load_check.h"
+#include "ir/irutil.h"
+#include "ir/load_check.h"
 
 /* LLVM's messages can run to hundreds of lines (the verifier lists every bad instruction);
  * the first few name the problem. */
@@ -33,8 +33,7 @@ static char *first_lines(const char *text, int max_lines)
     return mewe__printf("%.*s%s", (int)len, text, text[len] && lines >= max_lines ? " ..." : "");
 }
 
-int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm,
-                      const char *name)
+int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, const char *name)
 {
     mewe_module *m = calloc(1, sizeof *m);
     char *copy = mewe__strdup(name);
@@ -103,8 +102,8 @@ static int bitcode_error(mewe_context *ctx, const unsigned char *data, size_t si
         sscanf(producer, "LLVM%d", &major) == 1 && major > atoi(MEWE_LLVM_VERSION)) {
         rc = mewe__error(ctx, MEWE_EPARSE,
                          "'%s': bitcode was produced by %s, newer than this libmewe's LLVM %s; "
-                         "rebuild it with LLVM %d or older (%s)", name, producer,
-                         MEWE_LLVM_VERSION, atoi(MEWE_LLVM_VERSION),
+                         "rebuild it with LLVM %d or older (%s)",
+                         name, producer, MEWE_LLVM_VERSION, atoi(MEWE_LLVM_VERSION),
                          diag ? diag : "unreadable");
     } else {
         rc = mewe__error(ctx, MEWE_EPARSE, "'%s': invalid or truncated bitcode: %s", name,
@@ -145,7 +144,8 @@ static int parse_checked(LLVMModuleRef *out, mewe_context *ctx, const void *data
     char *diag = mewe__diag_take(ctx);
     int rc = mewe__error(ctx, MEWE_EPARSE,
                          "'%s': LLVM cannot read back the module it loaded from this input "
-                         "(%s): it is corrupt", name, diag ? diag : "unreadable");
+                         "(%s): it is corrupt",
+                         name, diag ? diag : "unreadable");
     free(diag);
     return rc;
 }
@@ -174,12 +174,12 @@ static int load_buffer(mewe_module **out, mewe_context *ctx, const char *data, s
 {
     const unsigned char *bytes = (const unsigned char *)data;
     if (size == 0)
-        return mewe__error(ctx, MEWE_EPARSE,
-                           "'%s' is empty (expected LLVM bitcode or textual IR)", name);
+        return mewe__error(ctx, MEWE_EPARSE, "'%s' is empty (expected LLVM bitcode or textual IR)",
+                           name);
     const char *foreign = foreign_format(bytes, size);
     if (foreign)
-        return mewe__error(ctx, MEWE_EPARSE,
-                           "'%s' is %s, not LLVM bitcode or textual IR", name, foreign);
+        return mewe__error(ctx, MEWE_EPARSE, "'%s' is %s, not LLVM bitcode or textual IR", name,
+                           foreign);
     LLVMModuleRef llvm = NULL;
     int rc;
     if (ctx->untrusted_input) {
@@ -212,8 +212,7 @@ static int load_buffer(mewe_module **out, mewe_context *ctx, const char *data, s
 int mewe_module_load(mewe_module **out, mewe_context *ctx, const char *path)
 {
     if (!out || !ctx)
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_module_load: out is NULL")
-                   : MEWE_EINVAL;
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_module_load: out is NULL") : MEWE_EINVAL;
     *out = NULL;
     if (!path)
         return mewe__error(ctx, MEWE_EINVAL, "mewe_module_load: path is NULL");
@@ -227,8 +226,8 @@ int mewe_module_load(mewe_module **out, mewe_context *ctx, const char *path)
     return rc;
 }
 
-int mewe_module_load_memory(mewe_module **out, mewe_context *ctx, const void *data,
-                            size_t size, const char *name)
+int mewe_module_load_memory(mewe_module **out, mewe_context *ctx, const void *data, size_t size,
+                            const char *name)
 {
     if (!out || !ctx)
         return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_module_load_memory: out is NULL")
@@ -303,8 +302,8 @@ int mewe_module_link(mewe_module *dst, mewe_module *src)
     if (LLVMLinkModules2(merged, src_llvm)) { /* consumes src_llvm */
         char *diag = mewe__diag_take(ctx);
         LLVMDisposeModule(merged);
-        int rc = mewe__error(ctx, MEWE_ELINK, "cannot link '%s' into '%s': %s", src_name,
-                             dst->name, diag ? diag : "link error");
+        int rc = mewe__error(ctx, MEWE_ELINK, "cannot link '%s' into '%s': %s", src_name, dst->name,
+                             diag ? diag : "link error");
         free(diag);
         free(src_name);
         return rc;
@@ -384,8 +383,10 @@ int mewe_module_function_at(const char **out, const mewe_module *module, size_t 
         return mewe__error(module->ctx, MEWE_EINVAL, "mewe_module_function_at: out is NULL");
     size_t n = mewe_module_function_count(module);
     if (index >= n)
-        return mewe__error(module->ctx, MEWE_EINVAL, "function index %zu out of range (%zu "
-                           "functions in '%s')", index, n, module->name);
+        return mewe__error(module->ctx, MEWE_EINVAL,
+                           "function index %zu out of range (%zu "
+                           "functions in '%s')",
+                           index, n, module->name);
     *out = module->fn_names[index];
     return MEWE_OK;
 }
@@ -446,9 +447,9 @@ int mewe_module_write_memory(void **out_data, size_t *out_size, const mewe_modul
                              mewe_format format)
 {
     if (!out_data || !out_size || !module)
-        return module ? mewe__error(module->ctx, MEWE_EINVAL,
-                                    "mewe_module_write_memory: NULL output")
-                      : MEWE_EINVAL;
+        return module
+                   ? mewe__error(module->ctx, MEWE_EINVAL, "mewe_module_write_memory: NULL output")
+                   : MEWE_EINVAL;
     *out_data = NULL;
     *out_size = 0;
     int rc = check_format(module->ctx, format);

@@ -9,13 +9,13 @@
 
 #include <llvm-c/DebugInfo.h>
 
-#include "clone.h"
-#include "cost.h"
-#include "irutil.h"
+#include "ir/clone.h"
+#include "ir/cost.h"
+#include "ir/irutil.h"
 #include "plugin.h"
 #include "profile.h"
-#include "strbuf.h"
-#include "variants.h"
+#include "util/strbuf.h"
+#include "ir/family.h"
 
 /* The state of one mewe_link_multivariant call. */
 typedef struct linking {
@@ -33,51 +33,52 @@ typedef struct linking {
 
 /* One function with variants, once linked. */
 typedef struct dispatch {
-    LLVMValueRef f;       /* the dispatcher, under the original's name */
+    LLVMValueRef f; /* the dispatcher, under the original's name */
     const char *name;
     unsigned id;
-    LLVMValueRef *all;    /* variants 0..n-1 (variant 0: the original body) */
+    LLVMValueRef *all; /* variants 0..n-1 (variant 0: the original body) */
     size_t n;
     mewe__plan plan;
-    LLVMValueRef table;   /* [n x ptr] of the variants (table dispatch), or NULL */
-    LLVMValueRef choice;  /* i32 global: the kept choice (+ 1 when 0 means "none yet") */
-    LLVMValueRef count;   /* i32 global: calls left before the next choice (every N) */
+    LLVMValueRef table;  /* [n x ptr] of the variants (table dispatch), or NULL */
+    LLVMValueRef choice; /* i32 global: the kept choice (+ 1 when 0 means "none yet") */
+    LLVMValueRef count;  /* i32 global: calls left before the next choice (every N) */
 } dispatch;
 
 /* Sizes of each version of mewe_link_options: a caller built against an older header
  * passes a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
-    0,
-    offsetof(mewe_link_options, max_overhead), /* version 1 */
-    sizeof(mewe_link_options),                 /* version 2 */
+    0, offsetof(mewe_link_options, max_overhead), /* version 1 */
+    sizeof(mewe_link_options),                    /* version 2 */
 };
 
 int mewe_link_options_init(mewe_link_options *opts, unsigned int version)
 {
     mewe_link_options defaults = MEWE_LINK_OPTIONS_INIT;
-    return mewe__options_init(opts, &defaults, version, options_size,
-                              MEWE_LINK_OPTIONS_VERSION);
+    return mewe__options_init(opts, &defaults, version, options_size, MEWE_LINK_OPTIONS_VERSION);
 }
 
 /* Reads options of any known version into settings with every default filled in. */
-static int read_options(mewe_context *ctx, const mewe_link_options *opts,
-                        mewe__link_settings *s)
+static int read_options(mewe_context *ctx, const mewe_link_options *opts, mewe__link_settings *s)
 {
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
     int rc = mewe__options_read(ctx, &o, opts, options_size, MEWE_LINK_OPTIONS_VERSION, "link");
     if (rc != MEWE_OK)
         return rc;
     if ((int)o.dispatch < MEWE_DISPATCH_SWITCH || o.dispatch > MEWE_DISPATCH_TABLE)
-        return mewe__error(ctx, MEWE_EINVAL, "link option dispatch: %d is not a "
-                           "mewe_dispatch_kind", (int)o.dispatch);
-    if ((int)o.granularity < MEWE_GRANULARITY_CALL ||
-        o.granularity > MEWE_GRANULARITY_INVOCATION)
-        return mewe__error(ctx, MEWE_EINVAL, "link option granularity: %d is not a "
-                           "mewe_granularity", (int)o.granularity);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "link option dispatch: %d is not a "
+                           "mewe_dispatch_kind",
+                           (int)o.dispatch);
+    if ((int)o.granularity < MEWE_GRANULARITY_CALL || o.granularity > MEWE_GRANULARITY_INVOCATION)
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "link option granularity: %d is not a "
+                           "mewe_granularity",
+                           (int)o.granularity);
     if (isnan(o.max_overhead) || (o.max_overhead != 0.0 && o.max_overhead < 1.0))
-        return mewe__error(ctx, MEWE_EINVAL, "link option max_overhead: %g is not a factor "
-                           ">= 1 (0 means the default, %.2f)", o.max_overhead,
-                           MEWE_MAX_OVERHEAD_DEFAULT);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "link option max_overhead: %g is not a factor "
+                           ">= 1 (0 means the default, %.2f)",
+                           o.max_overhead, MEWE_MAX_OVERHEAD_DEFAULT);
     *s = (mewe__link_settings){
         .dispatch = o.dispatch,
         .granularity = o.granularity,
@@ -93,9 +94,9 @@ static int read_options(mewe_context *ctx, const mewe_link_options *opts,
 
 /* Attributes that promise no memory effects no longer hold once a dispatcher updates a
  * random state: keeping them would make the call's side effects undefined behaviour. */
-static const char *const effect_attrs[] = {"memory", "readnone", "readonly", "writeonly",
-                                           "argmemonly", "inaccessiblememonly",
-                                           "speculatable", "nosync", NULL};
+static const char *const effect_attrs[] = {"memory",       "readnone",   "readonly",
+                                           "writeonly",    "argmemonly", "inaccessiblememonly",
+                                           "speculatable", "nosync",     NULL};
 
 static void strip_effects_fn(LLVMValueRef fn)
 {
@@ -192,8 +193,8 @@ static void build_forward(linking *l, LLVMValueRef f, LLVMValueRef callee)
 
 /* Asks the RNG strategy for an index in [0, n) at the builder's position in `fn`; `salt`
  * tells apart the places that ask for the same function. */
-static int build_choice(linking *l, LLVMValueRef fn, const char *name, uint64_t salt,
-                        unsigned n, LLVMValueRef *out)
+static int build_choice(linking *l, LLVMValueRef fn, const char *name, uint64_t salt, unsigned n,
+                        LLVMValueRef *out)
 {
     mewe_hook hook;
     mewe__hook_init(&hook, l->ctx, &l->rng,
@@ -212,8 +213,8 @@ static int build_choice(linking *l, LLVMValueRef fn, const char *name, uint64_t 
 
 /* Address space 1 makes a wasm global (cheaper than linear memory to read at every call),
  * which LLVM's wasm backend can only start at 0. */
-static LLVMValueRef internal_global(linking *l, LLVMTypeRef t, const char *name,
-                                    const char *suffix, LLVMValueRef init, unsigned space)
+static LLVMValueRef internal_global(linking *l, LLVMTypeRef t, const char *name, const char *suffix,
+                                    LLVMValueRef init, unsigned space)
 {
     char gname[512];
     snprintf(gname, sizeof gname, "%s.mewe.%s", name, suffix);
@@ -233,8 +234,8 @@ static void make_globals(linking *l, dispatch *d)
 {
     if (!d->plan.inlined && l->s.dispatch == MEWE_DISPATCH_TABLE) {
         LLVMTypeRef arr = LLVMArrayType2(l->ptr, d->n);
-        d->table = internal_global(l, arr, d->name, "table",
-                                   LLVMConstArray2(l->ptr, d->all, d->n), 0);
+        d->table =
+            internal_global(l, arr, d->name, "table", LLVMConstArray2(l->ptr, d->all, d->n), 0);
         LLVMSetGlobalConstant(d->table, 1);
     }
     if (d->plan.policy != MEWE_GRANULARITY_CALL)
@@ -301,8 +302,8 @@ static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
         return rc;
     LLVMBuildStore(l->b, fresh, d->choice);
     /* The countdown counts the calls after this one: period/2 - 1 + jitter of them. */
-    LLVMValueRef next = period > 1 ? LLVMBuildAdd(l->b, jitter, k32(l, period / 2 - 1), "")
-                                   : k32(l, 0);
+    LLVMValueRef next =
+        period > 1 ? LLVMBuildAdd(l->b, jitter, k32(l, period / 2 - 1), "") : k32(l, 0);
     LLVMBuildStore(l->b, next, d->count);
     LLVMBasicBlockRef drawn = LLVMGetInsertBlock(l->b);
     LLVMBuildBr(l->b, ready);
@@ -316,11 +317,9 @@ static int build_index(linking *l, dispatch *d, LLVMValueRef *out)
     switch (d->plan.policy) {
     case MEWE_GRANULARITY_CALL:
         return build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, out);
-    case MEWE_GRANULARITY_EVERY:
-        return build_periodic_choice(l, d, out);
+    case MEWE_GRANULARITY_EVERY: return build_periodic_choice(l, d, out);
     case MEWE_GRANULARITY_INSTANCE:
-    case MEWE_GRANULARITY_INVOCATION:
-        return build_kept_choice(l, d, out);
+    case MEWE_GRANULARITY_INVOCATION: return build_kept_choice(l, d, out);
     }
     return MEWE_EINVAL;
 }
@@ -334,12 +333,12 @@ static LLVMValueRef trace_function(linking *l)
     l->trace_fn = LLVMAddFunction(l->llvm, "mewe.trace.record", fty);
     const char *k1 = "wasm-import-module", *v1 = "mewe_trace";
     const char *k2 = "wasm-import-name", *v2 = "record";
-    LLVMAddAttributeAtIndex(l->trace_fn, LLVMAttributeFunctionIndex,
-                            LLVMCreateStringAttribute(l->c, k1, (unsigned)strlen(k1), v1,
-                                                      (unsigned)strlen(v1)));
-    LLVMAddAttributeAtIndex(l->trace_fn, LLVMAttributeFunctionIndex,
-                            LLVMCreateStringAttribute(l->c, k2, (unsigned)strlen(k2), v2,
-                                                      (unsigned)strlen(v2)));
+    LLVMAddAttributeAtIndex(
+        l->trace_fn, LLVMAttributeFunctionIndex,
+        LLVMCreateStringAttribute(l->c, k1, (unsigned)strlen(k1), v1, (unsigned)strlen(v1)));
+    LLVMAddAttributeAtIndex(
+        l->trace_fn, LLVMAttributeFunctionIndex,
+        LLVMCreateStringAttribute(l->c, k2, (unsigned)strlen(k2), v2, (unsigned)strlen(v2)));
     return l->trace_fn;
 }
 
@@ -349,8 +348,8 @@ static int build_traced_index(linking *l, dispatch *d, LLVMValueRef *index)
     int rc = build_index(l, d, index);
     if (rc == MEWE_OK && l->s.trace) {
         LLVMValueRef args[] = {k32(l, d->id), *index};
-        LLVMBuildCall2(l->b, LLVMGlobalGetValueType(trace_function(l)), trace_function(l), args,
-                       2, "");
+        LLVMBuildCall2(l->b, LLVMGlobalGetValueType(trace_function(l)), trace_function(l), args, 2,
+                       "");
     }
     return rc;
 }
@@ -358,8 +357,8 @@ static int build_traced_index(linking *l, dispatch *d, LLVMValueRef *index)
 static LLVMValueRef table_entry(linking *l, dispatch *d, LLVMValueRef index)
 {
     LLVMValueRef idx[] = {k32(l, 0), index};
-    LLVMValueRef slot = LLVMBuildInBoundsGEP2(l->b, LLVMGlobalGetValueType(d->table), d->table,
-                                              idx, 2, "");
+    LLVMValueRef slot =
+        LLVMBuildInBoundsGEP2(l->b, LLVMGlobalGetValueType(d->table), d->table, idx, 2, "");
     return LLVMBuildLoad2(l->b, l->ptr, slot, "");
 }
 
@@ -482,8 +481,8 @@ static void mark_dispatcher(linking *l, dispatch *d)
     snprintf(text, sizeof text, "%u", d->id);
     LLVMAddAttributeAtIndex(d->f, LLVMAttributeFunctionIndex,
                             LLVMCreateStringAttribute(l->c, MEWE_ATTR_DISPATCHER,
-                                                      (unsigned)strlen(MEWE_ATTR_DISPATCHER),
-                                                      text, (unsigned)strlen(text)));
+                                                      (unsigned)strlen(MEWE_ATTR_DISPATCHER), text,
+                                                      (unsigned)strlen(text)));
     mewe__plan_format(&d->plan, text, sizeof text);
     LLVMAddAttributeAtIndex(d->f, LLVMAttributeFunctionIndex,
                             LLVMCreateStringAttribute(l->c, MEWE_ATTR_PLAN,
@@ -505,9 +504,8 @@ static int plan_dispatcher(linking *l, mewe__family *fam, dispatch *d)
     mewe__plan_dispatcher(&d->plan, d->all, d->n, inlinable(fam), &l->s);
     unsigned long long calls;
     if (l->s.profile)
-        d->plan.calls = mewe_profile_calls(&calls, l->s.profile, d->name) == MEWE_OK
-                            ? (double)calls
-                            : 0.0;
+        d->plan.calls =
+            mewe_profile_calls(&calls, l->s.profile, d->name) == MEWE_OK ? (double)calls : 0.0;
     return MEWE_OK;
 }
 
@@ -517,11 +515,13 @@ static int check_profile(linking *l, const char *module_name)
     size_t total = mewe_profile_function_count(l->s.profile);
     l->profile_unmatched = mewe__profile_unmatched(l->s.profile, l->llvm);
     if (total > 0 && l->profile_unmatched == total)
-        return mewe__error(l->ctx, MEWE_EINVAL, "link option profile: none of its %zu "
+        return mewe__error(l->ctx, MEWE_EINVAL,
+                           "link option profile: none of its %zu "
                            "functions is defined in '%s': a profile of another program?",
                            total, module_name);
     if (l->profile_unmatched)
-        mewe__log(l->ctx, MEWE_LOG_WARN, "%zu of the profile's %zu functions are not defined "
+        mewe__log(l->ctx, MEWE_LOG_WARN,
+                  "%zu of the profile's %zu functions are not defined "
                   "in '%s' (a profile of another version?); they are ignored",
                   l->profile_unmatched, total, module_name);
     return MEWE_OK;
@@ -588,8 +588,7 @@ static int build_caller_choices(linking *l, dispatch *d)
         LLVMSetCurrentDebugLocation2(l->b, NULL);
         LLVMPositionBuilderAtEnd(l->b, entry);
         LLVMValueRef fresh;
-        rc = build_choice(l, callers[i], d->name, (0x1A7Eull << 32) + i, (unsigned)d->n,
-                          &fresh);
+        rc = build_choice(l, callers[i], d->name, (0x1A7Eull << 32) + i, (unsigned)d->n, &fresh);
         if (rc != MEWE_OK)
             break;
         LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, k32(l, 1), ""), d->choice);
@@ -665,18 +664,19 @@ static char *link_summary(const linking *l, const char *rng, unsigned dispatcher
         mewe__strbuf_add(&b, "null");
     else
         mewe__strbuf_add(&b, "%.4g", s->max_overhead);
-    mewe__strbuf_add(&b, ", \"period\": %u, \"inline_limit\": %u, \"dispatchers\": %u",
-                     s->period, s->inline_limit, dispatchers);
+    mewe__strbuf_add(&b, ", \"period\": %u, \"inline_limit\": %u, \"dispatchers\": %u", s->period,
+                     s->inline_limit, dispatchers);
     if (s->profile) {
         const mewe__run_estimate *r = &l->run;
-        mewe__strbuf_add(&b, ", \"profile\": {\"functions\": %zu, \"unmatched\": %zu, "
+        mewe__strbuf_add(&b,
+                         ", \"profile\": {\"functions\": %zu, \"unmatched\": %zu, "
                          "\"estimated_cycles_per_run\": %.0f, "
                          "\"estimated_added_cycles_per_run\": %.0f, "
                          "\"estimated_overhead\": %.4f, \"calls_to_diversified_per_run\": %.0f, "
                          "\"choices_per_run\": %.0f, \"redraw_share\": %.4f}",
-                         mewe_profile_function_count(s->profile), l->profile_unmatched,
-                         r->cycles, r->added, r->cycles > 0 ? r->added / r->cycles : 0.0,
-                         r->calls, r->choices, r->calls > 0 ? r->choices / r->calls : 0.0);
+                         mewe_profile_function_count(s->profile), l->profile_unmatched, r->cycles,
+                         r->added, r->cycles > 0 ? r->added / r->cycles : 0.0, r->calls, r->choices,
+                         r->calls > 0 ? r->choices / r->calls : 0.0);
     }
     mewe__strbuf_add(&b, "}");
     size_t len;

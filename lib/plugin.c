@@ -81,8 +81,8 @@ static char **copy_names(const char *const *names, bool *oom)
 }
 
 int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, const char *name,
-                       const char *description, const char *const *param_names,
-                       mewe__plugin_fn fn, void *user_data, void (*destroy)(void *))
+                       const char *description, const char *const *param_names, mewe__plugin_fn fn,
+                       void *user_data, void (*destroy)(void *))
 {
     mewe__plugin p = {0};
     p.user_data = user_data;
@@ -178,8 +178,8 @@ static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, cons
     return MEWE_OK;
 }
 
-int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r,
-                     const char *kind, const char *text)
+int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r, const char *kind,
+                     const char *text)
 {
     memset(out, 0, sizeof *out);
     if (!text || !*text)
@@ -282,8 +282,8 @@ int mewe_hook_param_double(double *out, mewe_hook *hook, const char *key, double
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end || errno || isnan(v) || v < min || v > max) {
-        char *msg = mewe__printf("parameter %s='%s' must be a number in [%g, %g]", key, text,
-                                 min, max);
+        char *msg =
+            mewe__printf("parameter %s='%s' must be a number in [%g, %g]", key, text, min, max);
         mewe_hook_set_error(hook, msg ? msg : "bad parameter");
         free(msg);
         return MEWE_EINVAL;
@@ -333,8 +333,10 @@ static int check_descriptor(mewe_context *ctx, unsigned int version, unsigned in
                             bool has_callback, const char *kind, const char *name)
 {
     if (version != known)
-        return mewe__error(ctx, MEWE_EVERSION, "%s '%s': descriptor version %u unknown (this "
-                           "libmewe knows %u)", kind, name ? name : "(NULL)", version, known);
+        return mewe__error(ctx, MEWE_EVERSION,
+                           "%s '%s': descriptor version %u unknown (this "
+                           "libmewe knows %u)",
+                           kind, name ? name : "(NULL)", version, known);
     if (!has_callback)
         return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no callback", kind,
                            name ? name : "(NULL)");
@@ -346,8 +348,7 @@ int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
     if (!ctx || !d) {
         if (d && d->destroy)
             d->destroy(d->user_data);
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL")
-                   : MEWE_EINVAL;
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL") : MEWE_EINVAL;
     }
     int rc = check_descriptor(ctx, d->version, MEWE_DIVERSIFIER_VERSION, d->diversify != NULL,
                               "diversifier", d->name);
@@ -366,8 +367,7 @@ int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
     if (!ctx || !s) {
         if (s && s->destroy)
             s->destroy(s->user_data);
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "RNG strategy descriptor is NULL")
-                   : MEWE_EINVAL;
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "RNG strategy descriptor is NULL") : MEWE_EINVAL;
     }
     int rc = check_descriptor(ctx, s->version, MEWE_RNG_STRATEGY_VERSION, s->build != NULL,
                               "RNG strategy", s->name);
@@ -383,16 +383,15 @@ int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
 
 /* The context is const for the caller, but its message is the error state that every
  * failing call sets, readers included. */
-static int registry_at(const char **out_name, const char **out_description,
-                       const mewe_context *ctx, const mewe__registry *r, size_t index,
-                       const char *fn, const char *kind)
+static int registry_at(const char **out_name, const char **out_description, const mewe_context *ctx,
+                       const mewe__registry *r, size_t index, const char *fn, const char *kind)
 {
     mewe_context *c = (mewe_context *)ctx;
     if (!out_name)
         return mewe__error(c, MEWE_EINVAL, "%s: out_name is NULL", fn);
     if (index >= r->count)
-        return mewe__error(c, MEWE_EINVAL, "%s: index %zu out of range (%zu %s registered)",
-                           fn, index, r->count, kind);
+        return mewe__error(c, MEWE_EINVAL, "%s: index %zu out of range (%zu %s registered)", fn,
+                           index, r->count, kind);
     *out_name = r->items[index].name;
     if (out_description)
         *out_description = r->items[index].description;

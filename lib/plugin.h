@@ -26,13 +26,13 @@ struct mewe_hook {
 void mewe__registry_free(mewe__registry *r);
 /* Copies a descriptor's fields into the registry; `kind` names it in messages. */
 int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, const char *name,
-                       const char *description, const char *const *param_names,
-                       mewe__plugin_fn fn, void *user_data, void (*destroy)(void *));
+                       const char *description, const char *const *param_names, mewe__plugin_fn fn,
+                       void *user_data, void (*destroy)(void *));
 const mewe__plugin *mewe__registry_find(const mewe__registry *r, const char *name);
 
 /* Parses "name[:key=value[,key=value...]]" against a registry. */
-int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r,
-                     const char *kind, const char *text);
+int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r, const char *kind,
+                     const char *text);
 void mewe__spec_fini(mewe__spec *spec);
 
 void mewe__hook_init(mewe_hook *hook, mewe_context *ctx, const mewe__spec *spec, uint64_t seed);
@@ -52,10 +52,10 @@ uint64_t mewe__seed_for(uint64_t seed, const char *name, uint64_t salt);
 
 /* Salts, packed so that no two uses share one: diversifier pass `pass` of attempt `attempt`
  * at variant `index` of a function (top bit clear), and the linker's choices (top bit set). */
-#define MEWE__SALT_INDEX_LIMIT (1ull << 23)
+#define MEWE__SALT_INDEX_LIMIT   (1ull << 23)
 #define MEWE__SALT_ATTEMPT_LIMIT (1ull << 20)
-#define MEWE__SALT_PASS_LIMIT (1ull << 20)
-#define MEWE__SALT_LINK (1ull << 63)
+#define MEWE__SALT_PASS_LIMIT    (1ull << 20)
+#define MEWE__SALT_LINK          (1ull << 63)
 static inline uint64_t mewe__variant_salt(uint64_t index, uint64_t attempt, uint64_t pass)
 {
     return index << 40 | attempt << 20 | pass;

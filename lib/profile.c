@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 #include "profile.h"
-#include "variants.h"
+#include "ir/family.h"
 
-#define CALLS "mewe.profile.calls"
+#define CALLS  "mewe.profile.calls"
 #define PREFIX "mewe-profile "
 
 /* ------------------------------------------------------------------ instrumenting */
@@ -31,7 +31,7 @@ typedef struct instrumenting {
     LLVMContextRef c;
     LLVMBuilderRef b;
     LLVMTypeRef i32, i64, ptr;
-    LLVMValueRef *fns; /* defined functions, in module order */
+    LLVMValueRef *fns;   /* defined functions, in module order */
     fn_slot *by_address; /* the same, sorted by address */
     size_t n_fns;
     site *sites;
@@ -78,8 +78,7 @@ static int collect(instrumenting *in)
              bb = LLVMGetNextBasicBlock(bb)) {
             for (LLVMValueRef inst = LLVMGetFirstInstruction(bb); inst;
                  inst = LLVMGetNextInstruction(inst)) {
-                long callee = LLVMIsACallInst(inst) ? fn_index(in, LLVMGetCalledValue(inst))
-                                                    : -1;
+                long callee = LLVMIsACallInst(inst) ? fn_index(in, LLVMGetCalledValue(inst)) : -1;
                 if (callee < 0)
                     continue;
                 if (in->n_sites == cap) {
@@ -90,8 +89,8 @@ static int collect(instrumenting *in)
                     }
                     in->sites = bigger;
                 }
-                in->sites[in->n_sites++] = (site){inst, (unsigned)i, (unsigned)callee,
-                                                  per_callee[callee]++};
+                in->sites[in->n_sites++] =
+                    (site){inst, (unsigned)i, (unsigned)callee, per_callee[callee]++};
             }
         }
         free(per_callee);
@@ -113,8 +112,8 @@ static void bump(instrumenting *in, LLVMValueRef counts, size_t index, LLVMValue
 {
     LLVMPositionBuilderBefore(in->b, at);
     LLVMValueRef idx[] = {LLVMConstInt(in->i32, 0, 0), LLVMConstInt(in->i32, index, 0)};
-    LLVMValueRef slot = LLVMBuildInBoundsGEP2(in->b, LLVMGlobalGetValueType(counts), counts,
-                                              idx, 2, "");
+    LLVMValueRef slot =
+        LLVMBuildInBoundsGEP2(in->b, LLVMGlobalGetValueType(counts), counts, idx, 2, "");
     LLVMValueRef v = LLVMBuildLoad2(in->b, in->i64, slot, "");
     LLVMBuildStore(in->b, LLVMBuildAdd(in->b, v, LLVMConstInt(in->i64, 1, 0), ""), slot);
 }
@@ -128,8 +127,8 @@ static LLVMValueRef first_non_alloca(LLVMValueRef f)
 }
 
 /* A constant table of i32 or of pointers, internal. */
-static LLVMValueRef table(instrumenting *in, const char *name, LLVMTypeRef t,
-                          LLVMValueRef *items, size_t n)
+static LLVMValueRef table(instrumenting *in, const char *name, LLVMTypeRef t, LLVMValueRef *items,
+                          size_t n)
 {
     LLVMValueRef init = LLVMConstArray2(t, items, n);
     LLVMValueRef g = LLVMAddGlobal(in->m->llvm, LLVMTypeOf(init), name);
@@ -142,9 +141,8 @@ static LLVMValueRef table(instrumenting *in, const char *name, LLVMTypeRef t,
 static LLVMValueRef load_at(instrumenting *in, LLVMValueRef g, LLVMTypeRef t, LLVMValueRef i)
 {
     LLVMValueRef idx[] = {LLVMConstInt(in->i32, 0, 0), i};
-    return LLVMBuildLoad2(in->b, t,
-                          LLVMBuildInBoundsGEP2(in->b, LLVMGlobalGetValueType(g), g, idx, 2, ""),
-                          "");
+    return LLVMBuildLoad2(
+        in->b, t, LLVMBuildInBoundsGEP2(in->b, LLVMGlobalGetValueType(g), g, idx, 2, ""), "");
 }
 
 /* for (i = 0; i < n; i++) body(i): returns i in the body's block; *done is the exit. */
@@ -168,14 +166,12 @@ static void loop_close(instrumenting *in, LLVMBasicBlockRef head, LLVMBasicBlock
     LLVMValueRef next = LLVMBuildAdd(in->b, phi, LLVMConstInt(in->i32, 1, 0), "");
     LLVMBasicBlockRef at = LLVMGetInsertBlock(in->b);
     LLVMAddIncoming(phi, &next, &at, 1);
-    LLVMBuildCondBr(in->b, LLVMBuildICmp(in->b, LLVMIntULT, next, LLVMConstInt(in->i32, n, 0),
-                                         ""),
+    LLVMBuildCondBr(in->b, LLVMBuildICmp(in->b, LLVMIntULT, next, LLVMConstInt(in->i32, n, 0), ""),
                     head, done);
     LLVMPositionBuilderAtEnd(in->b, done);
 }
 
-static LLVMValueRef print(instrumenting *in, LLVMValueRef dprintf, LLVMValueRef *args,
-                          unsigned n)
+static LLVMValueRef print(instrumenting *in, LLVMValueRef dprintf, LLVMValueRef *args, unsigned n)
 {
     LLVMTypeRef params[] = {in->i32, in->ptr};
     LLVMTypeRef t = LLVMFunctionType(in->i32, params, 2, 1);
@@ -226,8 +222,8 @@ static LLVMValueRef build_writer(instrumenting *in, LLVMValueRef calls, LLVMValu
             ints[3 * k + 1] = LLVMConstInt(in->i32, in->sites[k].index, 0);
             ints[3 * k + 2] = LLVMConstInt(in->i32, in->sites[k].callee, 0);
         }
-        LLVMValueRef site_table = table(in, "mewe.profile.site_table", in->i32, ints,
-                                        in->n_sites * 3);
+        LLVMValueRef site_table =
+            table(in, "mewe.profile.site_table", in->i32, ints, in->n_sites * 3);
         LLVMValueRef fmt = LLVMBuildGlobalStringPtr(in->b, PREFIX "site %llu %s %u %s\n", "");
         loop_open(in, fn, &head, &done, &i);
         LLVMValueRef at = LLVMBuildMul(in->b, i, LLVMConstInt(in->i32, 3, 0), "");
@@ -236,8 +232,11 @@ static LLVMValueRef build_writer(instrumenting *in, LLVMValueRef calls, LLVMValu
                                      LLVMBuildAdd(in->b, at, LLVMConstInt(in->i32, 1, 0), ""));
         LLVMValueRef callee = load_at(in, site_table, in->i32,
                                       LLVMBuildAdd(in->b, at, LLVMConstInt(in->i32, 2, 0), ""));
-        LLVMValueRef args[] = {fd, fmt, load_at(in, sites, in->i64, i),
-                               load_at(in, name_table, in->ptr, caller), index,
+        LLVMValueRef args[] = {fd,
+                               fmt,
+                               load_at(in, sites, in->i64, i),
+                               load_at(in, name_table, in->ptr, caller),
+                               index,
                                load_at(in, name_table, in->ptr, callee)};
         print(in, dprintf, args, 6);
         loop_close(in, head, done, i, in->n_sites);
@@ -256,8 +255,10 @@ static int libc_function(instrumenting *in, const char *name, LLVMTypeRef t, LLV
 {
     LLVMValueRef f = LLVMGetNamedFunction(in->m->llvm, name);
     if (f && LLVMGlobalGetValueType(f) != t)
-        return mewe__error(in->m->ctx, MEWE_ELINK, "cannot instrument '%s': it declares '%s' "
-                           "with another type than libc's", in->m->name, name);
+        return mewe__error(in->m->ctx, MEWE_ELINK,
+                           "cannot instrument '%s': it declares '%s' "
+                           "with another type than libc's",
+                           in->m->name, name);
     *out = f ? f : LLVMAddFunction(in->m->llvm, name, t);
     return MEWE_OK;
 }
@@ -282,12 +283,15 @@ static int check_instrumentable(mewe_module *m, LLVMValueRef *main_fn)
     for (LLVMValueRef f = LLVMGetFirstFunction(m->llvm); f; f = LLVMGetNextFunction(f)) {
         unsigned len;
         if (mewe__variant_of(f, &len))
-            return mewe__error(m->ctx, MEWE_ESTATE, "cannot instrument '%s': it has variants "
-                               "(instrument the program as loaded)", m->name);
+            return mewe__error(m->ctx, MEWE_ESTATE,
+                               "cannot instrument '%s': it has variants "
+                               "(instrument the program as loaded)",
+                               m->name);
     }
     *main_fn = find_main(m->llvm);
     if (!*main_fn)
-        return mewe__error(m->ctx, MEWE_ENOTFOUND, "cannot instrument '%s': it defines no main "
+        return mewe__error(m->ctx, MEWE_ENOTFOUND,
+                           "cannot instrument '%s': it defines no main "
                            "(the counts are written when main returns or exit is called)",
                            m->name);
     return MEWE_OK;
@@ -310,8 +314,8 @@ int mewe_module_instrument_profile(mewe_module *module)
     LLVMValueRef dprintf, atexit_fn;
     rc = libc_function(&in, "dprintf", LLVMFunctionType(in.i32, dprintf_params, 2, 1), &dprintf);
     if (rc == MEWE_OK)
-        rc = libc_function(&in, "atexit", LLVMFunctionType(in.i32, atexit_params, 1, 0),
-                           &atexit_fn);
+        rc =
+            libc_function(&in, "atexit", LLVMFunctionType(in.i32, atexit_params, 1, 0), &atexit_fn);
     if (rc != MEWE_OK)
         return rc;
     if (collect(&in) != MEWE_OK) {
@@ -480,8 +484,7 @@ static int parse_line(mewe_profile *p, char *line, int *state, size_t *run_fns)
 int mewe_profile_load(mewe_profile **out, mewe_context *ctx, const char *path)
 {
     if (!out || !ctx)
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: out is NULL")
-                   : MEWE_EINVAL;
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: out is NULL") : MEWE_EINVAL;
     *out = NULL;
     if (!path)
         return mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: path is NULL");
@@ -512,21 +515,27 @@ int mewe_profile_load(mewe_profile **out, mewe_context *ctx, const char *path)
             rc = mewe__error(ctx, MEWE_EPARSE, "'%s' line %zu: malformed profile line '%.60s'",
                              path, line_no, line);
         else if (bad == 2)
-            rc = mewe__error(ctx, MEWE_EPARSE, "'%s' line %zu: profile format version '%.20s' "
-                             "unknown (this libmewe reads 1)", path, line_no, line + plen);
+            rc = mewe__error(ctx, MEWE_EPARSE,
+                             "'%s' line %zu: profile format version '%.20s' "
+                             "unknown (this libmewe reads 1)",
+                             path, line_no, line + plen);
         else if (bad == 3)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory reading '%s'", path);
         else if (bad == 4)
-            rc = mewe__error(ctx, MEWE_EPARSE, "'%s' line %zu: the run announces %s functions "
-                             "but %zu were read: the profile was cut short or edited", path,
-                             line_no, line + plen + 4, run_fns);
+            rc = mewe__error(ctx, MEWE_EPARSE,
+                             "'%s' line %zu: the run announces %s functions "
+                             "but %zu were read: the profile was cut short or edited",
+                             path, line_no, line + plen + 4, run_fns);
     }
     free(text);
     if (rc == MEWE_OK && runs == 0)
-        rc = mewe__error(ctx, MEWE_EPARSE, "'%s' holds no profile (no '%s1' line): is it the "
-                         "standard error of a run of an instrumented module?", path, PREFIX);
+        rc = mewe__error(ctx, MEWE_EPARSE,
+                         "'%s' holds no profile (no '%s1' line): is it the "
+                         "standard error of a run of an instrumented module?",
+                         path, PREFIX);
     else if (rc == MEWE_OK && state != 0)
-        rc = mewe__error(ctx, MEWE_EPARSE, "'%s' was cut short: its last run has no '%send' "
+        rc = mewe__error(ctx, MEWE_EPARSE,
+                         "'%s' was cut short: its last run has no '%send' "
                          "line (did the program end without exit or a return from main?)",
                          path, PREFIX);
     if (rc == MEWE_OK && finish(p) != MEWE_OK)
@@ -544,8 +553,7 @@ size_t mewe_profile_function_count(const mewe_profile *profile)
     return profile ? profile->count : 0;
 }
 
-int mewe_profile_calls(unsigned long long *out_calls, const mewe_profile *profile,
-                       const char *name)
+int mewe_profile_calls(unsigned long long *out_calls, const mewe_profile *profile, const char *name)
 {
     if (!out_calls || !profile || !name)
         return MEWE_EINVAL;

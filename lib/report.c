@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cost.h"
-#include "eligibility.h"
-#include "fileio.h"
-#include "strbuf.h"
-#include "variants.h"
-#include "wasm_inspect.h"
+#include "ir/cost.h"
+#include "ir/eligibility.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+#include "ir/family.h"
+#include "wasm/inspect.h"
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
@@ -21,10 +21,10 @@ typedef struct totals {
 /* The cost model's plan of a dispatcher, read back from its attribute. */
 static bool dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
 {
-    LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                                            MEWE_ATTR_PLAN,
-                                                            (unsigned)strlen(MEWE_ATTR_PLAN))
-                            : NULL;
+    LLVMAttributeRef a =
+        fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE_ATTR_PLAN,
+                                           (unsigned)strlen(MEWE_ATTR_PLAN))
+           : NULL;
     unsigned len = 0;
     const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
     return v && mewe__plan_parse(out, v, len);
@@ -60,10 +60,10 @@ static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
 
 static long dispatcher_id(LLVMValueRef fn)
 {
-    LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(
-                                  fn, LLVMAttributeFunctionIndex, MEWE_ATTR_DISPATCHER,
-                                  (unsigned)strlen(MEWE_ATTR_DISPATCHER))
-                            : NULL;
+    LLVMAttributeRef a =
+        fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE_ATTR_DISPATCHER,
+                                           (unsigned)strlen(MEWE_ATTR_DISPATCHER))
+           : NULL;
     unsigned len = 0;
     const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
     char buf[16];
@@ -83,9 +83,9 @@ static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnre
     bool planned = dispatcher_plan(fn, &plan);
     /* Variants made by other tools count too (mewe_module_add_variants); variants inside
      * their dispatcher are counted by its plan. */
-    size_t variants = planned  ? plan.variants - 1
-                      : fam    ? fam->count - (fn && dispatcher_id(fn) >= 0)
-                               : 0;
+    size_t variants = planned ? plan.variants - 1
+                      : fam   ? fam->count - (fn && dispatcher_id(fn) >= 0)
+                              : 0;
     mewe__strbuf_add(s, "    {\"name\": ");
     mewe__strbuf_json_str(s, r->name);
     mewe__strbuf_add(s, ", \"instructions\": %u, \"status\": ", r->instructions);
@@ -94,9 +94,11 @@ static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnre
         mewe__strbuf_add(s, ", \"reason\": ");
         mewe__strbuf_json_str(s, r->reason ? r->reason : "no variants");
     }
-    mewe__strbuf_add(s, ", \"eligible\": %s, \"variants\": %zu, \"dropped_duplicate\": %u, "
-                     "\"dropped_invalid\": %u", r->eligible ? "true" : "false", variants,
-                     r->dropped_duplicate, r->dropped_invalid);
+    mewe__strbuf_add(s,
+                     ", \"eligible\": %s, \"variants\": %zu, \"dropped_duplicate\": %u, "
+                     "\"dropped_invalid\": %u",
+                     r->eligible ? "true" : "false", variants, r->dropped_duplicate,
+                     r->dropped_invalid);
     long id = dispatcher_id(LLVMGetNamedFunction(llvm, r->name));
     if (id >= 0)
         mewe__strbuf_add(s, ", \"dispatcher_id\": %ld", id);
@@ -167,14 +169,15 @@ static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
     for (size_t i = 0; i < n; i++) {
         mewe__strbuf_add(s, "%s\n    {\"name\": ", i ? "," : "");
         mewe__strbuf_json_str(s, fams[i].family);
-        mewe__strbuf_add(s, ", \"variants\": %zu, \"distinct_in_wasm\": %zu}",
-                         fams[i].variants, fams[i].distinct);
+        mewe__strbuf_add(s, ", \"variants\": %zu, \"distinct_in_wasm\": %zu}", fams[i].variants,
+                         fams[i].distinct);
         generated += fams[i].variants;
         distinct += fams[i].distinct;
     }
-    mewe__strbuf_add(s, "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
-                     "\"preservation\": %.4f", generated, distinct,
-                     generated ? (double)distinct / (double)generated : 0.0);
+    mewe__strbuf_add(s,
+                     "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
+                     "\"preservation\": %.4f",
+                     generated, distinct, generated ? (double)distinct / (double)generated : 0.0);
     mewe__strbuf_add(s, "}");
     mewe__wasm_families_free(fams, n);
     mewe__wasm_info_free(&info);
@@ -185,7 +188,8 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
 {
     size_t instr_after, bc_after;
     mewe__module_measure(m->llvm, &instr_after, &bc_after);
-    mewe__strbuf_add(s, "  \"totals\": {\"functions\": %zu, \"eligible\": %zu, "
+    mewe__strbuf_add(s,
+                     "  \"totals\": {\"functions\": %zu, \"eligible\": %zu, "
                      "\"diversified\": %zu, \"dispatchers\": %zu, \"variants\": %zu, "
                      "\"coverage\": %.4f, \"log10_static_paths\": %.4f, "
                      "\"instructions_before\": %zu, \"instructions_after\": %zu, "
@@ -197,14 +201,12 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
                      t->eligible ? (double)t->diversified / (double)t->eligible : 0.0,
                      t->log10_paths, m->instructions_before, instr_after, m->bitcode_before,
                      bc_after, m->time_budget_hit ? "true" : "false", t->inlined,
-                     t->per_policy[MEWE_GRANULARITY_CALL],
-                     t->per_policy[MEWE_GRANULARITY_INSTANCE],
+                     t->per_policy[MEWE_GRANULARITY_CALL], t->per_policy[MEWE_GRANULARITY_INSTANCE],
                      t->per_policy[MEWE_GRANULARITY_EVERY],
                      t->per_policy[MEWE_GRANULARITY_INVOCATION]);
 }
 
-static int build(char **out, size_t *len, const mewe_module *m, const void *wasm,
-                 size_t wasm_size)
+static int build(char **out, size_t *len, const mewe_module *m, const void *wasm, size_t wasm_size)
 {
     mewe__families fams;
     if (mewe__families_collect(&fams, m->llvm) != MEWE_OK)
@@ -259,13 +261,17 @@ int mewe_report_json_wasm(char **out_json, size_t *out_size, const mewe_module *
         return mewe__error(module->ctx, MEWE_EINVAL, "mewe_report_json: out_json is NULL");
     *out_json = NULL;
     if (!wasm && wasm_size > 0)
-        return mewe__error(module->ctx, MEWE_EINVAL, "report of '%s': wasm is NULL but "
-                           "wasm_size is %zu", module->name, wasm_size);
+        return mewe__error(module->ctx, MEWE_EINVAL,
+                           "report of '%s': wasm is NULL but "
+                           "wasm_size is %zu",
+                           module->name, wasm_size);
     size_t len;
     int rc = build(out_json, &len, module, wasm, wasm_size);
     if (rc == MEWE_EPARSE)
-        return mewe__error(module->ctx, rc, "report of '%s': the wasm given (%zu bytes) is not "
-                           "a well-formed WebAssembly module", module->name, wasm_size);
+        return mewe__error(module->ctx, rc,
+                           "report of '%s': the wasm given (%zu bytes) is not "
+                           "a well-formed WebAssembly module",
+                           module->name, wasm_size);
     if (rc != MEWE_OK)
         return mewe__error(module->ctx, rc, "out of memory building the report of '%s'",
                            module->name);

@@ -18,10 +18,10 @@
 #include <llvm-c/DebugInfo.h>
 #include <llvm-c/IRReader.h>
 
-#include "clone.h"
-#include "eligibility.h"
-#include "fnshape.h"
-#include "ptrmap.h"
+#include "ir/clone.h"
+#include "ir/eligibility.h"
+#include "ir/fnshape.h"
+#include "ir/ptrmap.h"
 #include "test-skip.h"
 
 /* The build passes the compilers it found; default to the usual ones. */
@@ -212,42 +212,41 @@ END_TEST
 
 /* ---- cloning hand-written IR -------------------------------------------- */
 
-static const char ir_phi[] =
-    "define i32 @loop(i32 %n) {\n"
-    "entry:\n"
-    "  br label %head\n"
-    "head:\n"
-    "  %i = phi i32 [ 0, %entry ], [ %next, %latch ]\n"
-    "  %acc = phi i32 [ 0, %entry ], [ %acc2, %latch ]\n"
-    "  %c = icmp slt i32 %i, %n\n"
-    "  br i1 %c, label %latch, label %exit\n"
-    "exit:\n"
-    "  ret i32 %acc\n"
-    "latch:\n"
-    "  %acc2 = add i32 %acc, %i\n"
-    "  %next = add nsw i32 %i, 1\n"
-    "  br label %head\n"
-    "}\n"
-    "define i32 @layout(i32 %x) {\n"
-    "entry:\n"
-    "  br label %def\n"
-    "use:\n"
-    "  %r = add i32 %d, 1\n"
-    "  ret i32 %r\n"
-    "def:\n"
-    "  %d = mul i32 %x, 3\n"
-    "  br label %use\n"
-    "}\n"
-    "define float @fphi(float %x, i1 %c) {\n"
-    "entry:\n"
-    "  br i1 %c, label %a, label %b\n"
-    "a:\n"
-    "  %y = fmul fast float %x, 2.0\n"
-    "  br label %b\n"
-    "b:\n"
-    "  %p = phi nnan ninf float [ %x, %entry ], [ %y, %a ]\n"
-    "  ret float %p\n"
-    "}\n";
+static const char ir_phi[] = "define i32 @loop(i32 %n) {\n"
+                             "entry:\n"
+                             "  br label %head\n"
+                             "head:\n"
+                             "  %i = phi i32 [ 0, %entry ], [ %next, %latch ]\n"
+                             "  %acc = phi i32 [ 0, %entry ], [ %acc2, %latch ]\n"
+                             "  %c = icmp slt i32 %i, %n\n"
+                             "  br i1 %c, label %latch, label %exit\n"
+                             "exit:\n"
+                             "  ret i32 %acc\n"
+                             "latch:\n"
+                             "  %acc2 = add i32 %acc, %i\n"
+                             "  %next = add nsw i32 %i, 1\n"
+                             "  br label %head\n"
+                             "}\n"
+                             "define i32 @layout(i32 %x) {\n"
+                             "entry:\n"
+                             "  br label %def\n"
+                             "use:\n"
+                             "  %r = add i32 %d, 1\n"
+                             "  ret i32 %r\n"
+                             "def:\n"
+                             "  %d = mul i32 %x, 3\n"
+                             "  br label %use\n"
+                             "}\n"
+                             "define float @fphi(float %x, i1 %c) {\n"
+                             "entry:\n"
+                             "  br i1 %c, label %a, label %b\n"
+                             "a:\n"
+                             "  %y = fmul fast float %x, 2.0\n"
+                             "  br label %b\n"
+                             "b:\n"
+                             "  %p = phi nnan ninf float [ %x, %entry ], [ %y, %a ]\n"
+                             "  ret float %p\n"
+                             "}\n";
 
 START_TEST(test_clone_phi_and_forward_refs)
 {
@@ -299,30 +298,29 @@ START_TEST(test_clone_phi_and_forward_refs)
 }
 END_TEST
 
-static const char ir_switch[] =
-    "define i32 @sw(i32 %x, i32 %y) {\n"
-    "entry:\n"
-    "  %lt = icmp ult i32 %y, 40\n"
-    "  switch i32 %x, label %def [\n"
-    "    i32 0, label %a\n"
-    "    i32 1, label %b\n"
-    "    i32 2, label %b\n"
-    "    i32 7, label %c\n"
-    "  ]\n"
-    "a:\n"
-    "  br label %join\n"
-    "b:\n"
-    "  %pb = phi i32 [ 5, %entry ], [ 5, %entry ]\n"
-    "  %s = select i1 %lt, i32 %y, i32 %pb\n"
-    "  br label %join\n"
-    "c:\n"
-    "  br label %join\n"
-    "def:\n"
-    "  br label %join\n"
-    "join:\n"
-    "  %r = phi i32 [ 1, %a ], [ %s, %b ], [ 3, %c ], [ %x, %def ]\n"
-    "  ret i32 %r\n"
-    "}\n";
+static const char ir_switch[] = "define i32 @sw(i32 %x, i32 %y) {\n"
+                                "entry:\n"
+                                "  %lt = icmp ult i32 %y, 40\n"
+                                "  switch i32 %x, label %def [\n"
+                                "    i32 0, label %a\n"
+                                "    i32 1, label %b\n"
+                                "    i32 2, label %b\n"
+                                "    i32 7, label %c\n"
+                                "  ]\n"
+                                "a:\n"
+                                "  br label %join\n"
+                                "b:\n"
+                                "  %pb = phi i32 [ 5, %entry ], [ 5, %entry ]\n"
+                                "  %s = select i1 %lt, i32 %y, i32 %pb\n"
+                                "  br label %join\n"
+                                "c:\n"
+                                "  br label %join\n"
+                                "def:\n"
+                                "  br label %join\n"
+                                "join:\n"
+                                "  %r = phi i32 [ 1, %a ], [ %s, %b ], [ 3, %c ], [ %x, %def ]\n"
+                                "  ret i32 %r\n"
+                                "}\n";
 
 START_TEST(test_clone_switch_select)
 {
@@ -401,18 +399,17 @@ START_TEST(test_clone_atomics)
 }
 END_TEST
 
-static const char ir_vector[] =
-    "declare i32 @llvm.vector.reduce.add.v4i32(<4 x i32>)\n"
-    "define i32 @vec(<4 x i32> %a, <4 x i32> %b, i32 %e) {\n"
-    "  %s = add <4 x i32> %a, %b\n"
-    "  %sh = shufflevector <4 x i32> %s, <4 x i32> %a,"
-    " <4 x i32> <i32 3, i32 6, i32 1, i32 poison>\n"
-    "  %ins = insertelement <4 x i32> %sh, i32 %e, i64 2\n"
-    "  %ext = extractelement <4 x i32> %ins, i64 0\n"
-    "  %red = call i32 @llvm.vector.reduce.add.v4i32(<4 x i32> %ins)\n"
-    "  %r = add i32 %red, %ext\n"
-    "  ret i32 %r\n"
-    "}\n";
+static const char ir_vector[] = "declare i32 @llvm.vector.reduce.add.v4i32(<4 x i32>)\n"
+                                "define i32 @vec(<4 x i32> %a, <4 x i32> %b, i32 %e) {\n"
+                                "  %s = add <4 x i32> %a, %b\n"
+                                "  %sh = shufflevector <4 x i32> %s, <4 x i32> %a,"
+                                " <4 x i32> <i32 3, i32 6, i32 1, i32 poison>\n"
+                                "  %ins = insertelement <4 x i32> %sh, i32 %e, i64 2\n"
+                                "  %ext = extractelement <4 x i32> %ins, i64 0\n"
+                                "  %red = call i32 @llvm.vector.reduce.add.v4i32(<4 x i32> %ins)\n"
+                                "  %r = add i32 %red, %ext\n"
+                                "  ret i32 %r\n"
+                                "}\n";
 
 START_TEST(test_clone_vectors)
 {
@@ -527,28 +524,27 @@ START_TEST(test_clone_memcpy_lifetime)
 }
 END_TEST
 
-static const char ir_calls[] =
-    "@fptr = global ptr null\n"
-    "define i32 @fib(i32 %n) {\n"
-    "entry:\n"
-    "  %c = icmp slt i32 %n, 2\n"
-    "  br i1 %c, label %done, label %rec\n"
-    "rec:\n"
-    "  %n1 = sub i32 %n, 1\n"
-    "  %a = call i32 @fib(i32 %n1)\n"
-    "  %n2 = sub i32 %n, 2\n"
-    "  %b = tail call fastcc i32 @fib(i32 %n2)\n"
-    "  %s = add i32 %a, %b\n"
-    "  ret i32 %s\n"
-    "done:\n"
-    "  ret i32 %n\n"
-    "}\n"
-    "define i32 @ind(ptr %f, i32 %x) {\n"
-    "  %r = call i32 %f(i32 %x)\n"
-    "  %g = load ptr, ptr @fptr, align 8\n"
-    "  %s = call i32 %g(i32 %r)\n"
-    "  ret i32 %s\n"
-    "}\n";
+static const char ir_calls[] = "@fptr = global ptr null\n"
+                               "define i32 @fib(i32 %n) {\n"
+                               "entry:\n"
+                               "  %c = icmp slt i32 %n, 2\n"
+                               "  br i1 %c, label %done, label %rec\n"
+                               "rec:\n"
+                               "  %n1 = sub i32 %n, 1\n"
+                               "  %a = call i32 @fib(i32 %n1)\n"
+                               "  %n2 = sub i32 %n, 2\n"
+                               "  %b = tail call fastcc i32 @fib(i32 %n2)\n"
+                               "  %s = add i32 %a, %b\n"
+                               "  ret i32 %s\n"
+                               "done:\n"
+                               "  ret i32 %n\n"
+                               "}\n"
+                               "define i32 @ind(ptr %f, i32 %x) {\n"
+                               "  %r = call i32 %f(i32 %x)\n"
+                               "  %g = load ptr, ptr @fptr, align 8\n"
+                               "  %s = call i32 %g(i32 %r)\n"
+                               "  ret i32 %s\n"
+                               "}\n";
 
 START_TEST(test_clone_recursion)
 {
@@ -724,8 +720,8 @@ START_TEST(test_clone_rust_like)
     ck_assert_int_eq(LLVMGetNNeg(first_inst(c, LLVMZExt, 0)), 1);
     ck_assert_int_eq(LLVMGetNUW(first_inst(c, LLVMMul, 0)), 1);
     ck_assert_uint_eq(LLVMGetIndices(first_inst(c, LLVMInsertValue, 1))[0], 1);
-    ck_assert_ptr_nonnull(LLVMGetEnumAttributeAtIndex(c, 2,
-                          LLVMGetEnumAttributeKindForName("range", 5)));
+    ck_assert_ptr_nonnull(
+        LLVMGetEnumAttributeAtIndex(c, 2, LLVMGetEnumAttributeKindForName("range", 5)));
 
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
@@ -837,46 +833,45 @@ END_TEST
 
 /* ---- shape -------------------------------------------------------------- */
 
-static const char ir_shape[] =
-    "define i32 @sh(i32 %a, i32 %b) {\n"
-    "entry:\n"
-    "  %x = add nsw i32 %a, %b\n"
-    "  %c = icmp slt i32 %x, 10\n"
-    "  %p = alloca i32, align 4\n"
-    "  store i32 %x, ptr %p, align 4\n"
-    "  br i1 %c, label %t, label %f\n"
-    "t:\n"
-    "  %y = mul i32 %x, 3\n"
-    "  ret i32 %y\n"
-    "f:\n"
-    "  ret i32 %b\n"
-    "}\n"
-    "define i32 @sh2(i32 %a2, i32 %b2) {\n"
-    "entry:\n"
-    "  %x = add nsw i32 %b2, %a2\n"
-    "  %c = icmp slt i32 %x, 10\n"
-    "  %p = alloca i32, align 4\n"
-    "  store i32 %x, ptr %p, align 4\n"
-    "  br i1 %c, label %t, label %f\n"
-    "t:\n"
-    "  %y = mul i32 %x, 3\n"
-    "  ret i32 %y\n"
-    "f:\n"
-    "  ret i32 %b2\n"
-    "}\n"
-    "define i32 @sh3(i32 %a, i32 %b) {\n"
-    "entry:\n"
-    "  %x = add nsw i32 %a, %b\n"
-    "  %c = icmp sgt i32 %x, 10\n"
-    "  %p = alloca i32, align 4\n"
-    "  store i32 %x, ptr %p, align 4\n"
-    "  br i1 %c, label %t, label %f\n"
-    "t:\n"
-    "  %y = mul i32 %x, 3\n"
-    "  ret i32 %y\n"
-    "f:\n"
-    "  ret i32 %b\n"
-    "}\n";
+static const char ir_shape[] = "define i32 @sh(i32 %a, i32 %b) {\n"
+                               "entry:\n"
+                               "  %x = add nsw i32 %a, %b\n"
+                               "  %c = icmp slt i32 %x, 10\n"
+                               "  %p = alloca i32, align 4\n"
+                               "  store i32 %x, ptr %p, align 4\n"
+                               "  br i1 %c, label %t, label %f\n"
+                               "t:\n"
+                               "  %y = mul i32 %x, 3\n"
+                               "  ret i32 %y\n"
+                               "f:\n"
+                               "  ret i32 %b\n"
+                               "}\n"
+                               "define i32 @sh2(i32 %a2, i32 %b2) {\n"
+                               "entry:\n"
+                               "  %x = add nsw i32 %b2, %a2\n"
+                               "  %c = icmp slt i32 %x, 10\n"
+                               "  %p = alloca i32, align 4\n"
+                               "  store i32 %x, ptr %p, align 4\n"
+                               "  br i1 %c, label %t, label %f\n"
+                               "t:\n"
+                               "  %y = mul i32 %x, 3\n"
+                               "  ret i32 %y\n"
+                               "f:\n"
+                               "  ret i32 %b2\n"
+                               "}\n"
+                               "define i32 @sh3(i32 %a, i32 %b) {\n"
+                               "entry:\n"
+                               "  %x = add nsw i32 %a, %b\n"
+                               "  %c = icmp sgt i32 %x, 10\n"
+                               "  %p = alloca i32, align 4\n"
+                               "  store i32 %x, ptr %p, align 4\n"
+                               "  br i1 %c, label %t, label %f\n"
+                               "t:\n"
+                               "  %y = mul i32 %x, 3\n"
+                               "  ret i32 %y\n"
+                               "f:\n"
+                               "  ret i32 %b\n"
+                               "}\n";
 
 START_TEST(test_shape_equal)
 {
@@ -938,15 +933,14 @@ static int count_functions(LLVMModuleRef mod)
     return n;
 }
 
-static const char ir_broken[] =
-    "define i32 @broken(i32 %x) {\n"
-    "entry:\n"
-    "  br label %b\n"
-    "b:\n"
-    "  %y = add i32 %x, 1\n"
-    "  %p = phi i32 [ %y, %entry ]\n"
-    "  ret i32 %p\n"
-    "}\n";
+static const char ir_broken[] = "define i32 @broken(i32 %x) {\n"
+                                "entry:\n"
+                                "  br label %b\n"
+                                "b:\n"
+                                "  %y = add i32 %x, 1\n"
+                                "  %p = phi i32 [ %y, %entry ]\n"
+                                "  ret i32 %p\n"
+                                "}\n";
 
 START_TEST(test_clone_errors)
 {
@@ -978,8 +972,8 @@ START_TEST(test_clone_errors)
     mod = parse_ir(ctx, ir_broken);
     before = count_functions(mod);
     ck_assert_ptr_null(mewe__function_clone(fn_named(mod, "broken"), "broken.v1", &err));
-    ck_assert_msg(err && strstr(err, "'broken'") && strstr(err, "verification"),
-                  "message: %s", err ? err : "(null)");
+    ck_assert_msg(err && strstr(err, "'broken'") && strstr(err, "verification"), "message: %s",
+                  err ? err : "(null)");
     free(err);
     ck_assert_int_eq(count_functions(mod), before);
     ck_assert_ptr_null(LLVMGetNamedFunction(mod, "broken.v1"));
@@ -1310,8 +1304,8 @@ static int module_has_vector_inst(LLVMModuleRef mod)
 static void assert_features(LLVMModuleRef mod)
 {
     static const LLVMOpcode ops[] = {
-        LLVMPHI, LLVMSwitch, LLVMSelect, LLVMAtomicRMW, LLVMAtomicCmpXchg, LLVMFence,
-        LLVMShuffleVector, LLVMGetElementPtr, LLVMUnreachable, LLVMExtractValue,
+        LLVMPHI,   LLVMSwitch,        LLVMSelect,        LLVMAtomicRMW,   LLVMAtomicCmpXchg,
+        LLVMFence, LLVMShuffleVector, LLVMGetElementPtr, LLVMUnreachable, LLVMExtractValue,
     };
 
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)

@@ -17,9 +17,9 @@ END_TEST
 
 START_TEST(status_strings_are_distinct)
 {
-    const int codes[] = {MEWE_OK, MEWE_EINVAL, MEWE_ENOMEM, MEWE_EIO, MEWE_EPARSE,
-                         MEWE_EVERIFY, MEWE_EVERSION, MEWE_ETARGET, MEWE_ELINK, MEWE_ETOOL,
-                         MEWE_ENOTFOUND, MEWE_EEXIST, MEWE_EUSER, MEWE_ESTATE};
+    const int codes[] = {MEWE_OK,        MEWE_EINVAL,   MEWE_ENOMEM,  MEWE_EIO,   MEWE_EPARSE,
+                         MEWE_EVERIFY,   MEWE_EVERSION, MEWE_ETARGET, MEWE_ELINK, MEWE_ETOOL,
+                         MEWE_ENOTFOUND, MEWE_EEXIST,   MEWE_EUSER,   MEWE_ESTATE};
     size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; i++) {
         ck_assert_str_ne(mewe_status_str(codes[i]), "unknown status");
@@ -93,8 +93,8 @@ START_TEST(tool_paths_set_and_get)
     ck_assert_str_eq(p, "/opt/x/wasm-ld");
     ck_assert_mewe_fails(mewe_context_set_tool_path(tctx, (mewe_tool)42, "/x"), MEWE_EINVAL,
                          "unknown tool 42");
-    ck_assert_mewe_fails(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASM_LD, NULL),
-                         MEWE_EINVAL, "NULL");
+    ck_assert_mewe_fails(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASM_LD, NULL), MEWE_EINVAL,
+                         "NULL");
     ck_assert_int_eq(mewe_context_get_tool_path(&p, tctx, (mewe_tool)-1), MEWE_EINVAL);
     ck_assert_int_eq(mewe_context_get_tool_path(NULL, tctx, MEWE_TOOL_WASM_LD), MEWE_EINVAL);
 }
@@ -103,8 +103,9 @@ END_TEST
 static void make_fake_sdk(const char *root, int with_builtins)
 {
     char p[4096];
-    const char *dirs[] = {"bin", "share", "share/wasi-sysroot", "lib", "lib/clang",
-                          "lib/clang/99", "lib/clang/99/lib", "lib/clang/99/lib/wasi"};
+    const char *dirs[] = {
+        "bin",       "share",        "share/wasi-sysroot", "lib",
+        "lib/clang", "lib/clang/99", "lib/clang/99/lib",   "lib/clang/99/lib/wasi"};
     mkdir(root, 0755);
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", root, dirs[i]);
@@ -163,8 +164,8 @@ START_TEST(versions_agree)
     ck_assert_str_eq(MEWE_VERSION_STRING, MEWE_TEST_PROJECT_VERSION);
     unsigned major, minor, patch;
     int end = 0;
-    ck_assert_int_eq(sscanf(MEWE_TEST_PROJECT_VERSION, "%u.%u.%u%n", &major, &minor, &patch,
-                            &end), 3);
+    ck_assert_int_eq(sscanf(MEWE_TEST_PROJECT_VERSION, "%u.%u.%u%n", &major, &minor, &patch, &end),
+                     3);
     ck_assert_uint_eq((size_t)end, strlen(MEWE_TEST_PROJECT_VERSION));
     ck_assert_uint_eq(MEWE_VERSION_MAJOR, major);
     ck_assert_uint_eq(MEWE_VERSION_MINOR, minor);
@@ -199,10 +200,10 @@ START_TEST(every_failure_has_a_message)
     int got[sizeof expected / sizeof *expected];
     char messages[sizeof expected / sizeof *expected][256];
     size_t n = 0;
-#define TRY(call)                                                                            \
-    do {                                                                                     \
-        got[n] = (call);                                                                     \
-        snprintf(messages[n++], sizeof messages[0], "%s", mewe_context_errmsg(tctx));       \
+#define TRY(call)                                                                     \
+    do {                                                                              \
+        got[n] = (call);                                                              \
+        snprintf(messages[n++], sizeof messages[0], "%s", mewe_context_errmsg(tctx)); \
     } while (0)
     TRY(mewe_context_get_seed(NULL, tctx));
     TRY(mewe_context_get_tool_path(NULL, tctx, MEWE_TOOL_WASM_LD));
@@ -275,11 +276,9 @@ static size_t check_stage(const progress_record *p, const char *stage)
 START_TEST(progress_reaches_callback_and_log)
 {
     progress_record p = {0};
-    ck_assert_int_eq(mewe_context_set_progress_callback(NULL, record_progress, &p),
-                     MEWE_EINVAL);
+    ck_assert_int_eq(mewe_context_set_progress_callback(NULL, record_progress, &p), MEWE_EINVAL);
     ck_assert_mewe_ok(mewe_context_set_progress_callback(tctx, record_progress, &p));
-    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, record_progress_log, MEWE_LOG_INFO,
-                                                    &p));
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, record_progress_log, MEWE_LOG_INFO, &p));
     mewe_module *m = load_fixture("recursion.c");
     size_t functions = mewe_module_function_count(m);
     ck_assert_mewe_ok(mewe_generate_variants(m, NULL));

@@ -98,9 +98,11 @@ START_TEST(default_plan_follows_the_costs)
     const char *t = strstr(json, "\"policy_call\": ");
     ck_assert_ptr_nonnull(t);
     unsigned call, instance, every, invocation;
-    ck_assert_int_eq(sscanf(t, "\"policy_call\": %u, \"policy_instance\": %u, \"policy_every\": "
-                                "%u, \"policy_invocation\": %u", &call, &instance, &every,
-                            &invocation), 4);
+    ck_assert_int_eq(sscanf(t,
+                            "\"policy_call\": %u, \"policy_instance\": %u, \"policy_every\": "
+                            "%u, \"policy_invocation\": %u",
+                            &call, &instance, &every, &invocation),
+                     4);
     ck_assert_uint_ge(call, 1);
     ck_assert_uint_ge(every, 1);
     ck_assert_uint_eq(call + every, 6);
@@ -137,8 +139,8 @@ START_TEST(periodic_choice_lasts_about_n_calls)
     link_emit(m, &o, tpath("e.wasm"));
     run_same_as_expected(tpath("e.wasm"), "costs.c", tpath("e.trace"));
     char *json = report(m), buf[160];
-    unsigned id = (unsigned)atoi(field(function_json(json, "tiny"), "dispatcher_id", buf,
-                                       sizeof buf));
+    unsigned id =
+        (unsigned)atoi(field(function_json(json, "tiny"), "dispatcher_id", buf, sizeof buf));
     ck_assert_str_eq(field(function_json(json, "tiny"), "period", buf, sizeof buf), "16");
     free(json);
     static unsigned seq[20000];
@@ -168,8 +170,8 @@ START_TEST(invocation_choice_is_kept_by_the_caller)
     link_emit(m, &o, tpath("i.wasm"));
     run_same_as_expected(tpath("i.wasm"), "costs.c", tpath("i.trace"));
     char *json = report(m), buf[160];
-    unsigned id = (unsigned)atoi(field(function_json(json, "step"), "dispatcher_id", buf,
-                                       sizeof buf));
+    unsigned id =
+        (unsigned)atoi(field(function_json(json, "step"), "dispatcher_id", buf, sizeof buf));
     free(json);
     unsigned seq[1000];
     size_t n = trace_of(tpath("i.trace"), id, seq, 1000);
@@ -188,8 +190,7 @@ END_TEST
 /* Every policy and both dispatch kinds print what the original prints, over several seeds. */
 START_TEST(policies_keep_the_output)
 {
-    static const char *const fixtures[] = {"costs.c", "recursion.c", "fnptr.c",
-                                           "computed_goto.c"};
+    static const char *const fixtures[] = {"costs.c", "recursion.c", "fnptr.c", "computed_goto.c"};
     mewe_granularity g = (mewe_granularity)(_i % 4);
     mewe_dispatch_kind kind = (_i / 4) % 2 ? MEWE_DISPATCH_TABLE : MEWE_DISPATCH_SWITCH;
     const char *fixture = fixtures[_i / 8];
@@ -236,8 +237,9 @@ START_TEST(layouts_with_debug_info)
 {
     char src[4096];
     snprintf(src, sizeof src, "%s/fixtures/computed_goto.c", MEWE_TEST_SRCDIR);
-    const char *const argv[] = {MEWE_CLANG, "--target=wasm32-wasi", "-O2", "-g", "-c",
-                                "-emit-llvm", src, "-o", tpath("g.bc"), NULL};
+    const char *const argv[] = {
+        MEWE_CLANG, "--target=wasm32-wasi", "-O2", "-g", "-c", "-emit-llvm", src,
+        "-o",       tpath("g.bc"),          NULL};
     char *log = NULL;
     ck_assert_msg(run_compiler(argv, &log) == 0, "%s", log ? log : "");
     free(log);
@@ -271,8 +273,7 @@ START_TEST(link_options_versions_and_values)
     mewe_link_options bad = MEWE_LINK_OPTIONS_INIT;
     bad.version = MEWE_LINK_OPTIONS_VERSION + 1;
     ck_assert_mewe_fails(mewe_link_multivariant(m, &bad), MEWE_EVERSION, "version");
-    ck_assert_int_eq(mewe_link_options_init(&bad, MEWE_LINK_OPTIONS_VERSION + 1),
-                     MEWE_EVERSION);
+    ck_assert_int_eq(mewe_link_options_init(&bad, MEWE_LINK_OPTIONS_VERSION + 1), MEWE_EVERSION);
     bad = (mewe_link_options)MEWE_LINK_OPTIONS_INIT;
     bad.max_overhead = 0.5;
     ck_assert_mewe_fails(mewe_link_multivariant(m, &bad), MEWE_EINVAL, "max_overhead: 0.5");
@@ -287,7 +288,6 @@ START_TEST(link_options_versions_and_values)
     free(json);
 }
 END_TEST
-
 
 /* An instrumented build of costs.c, run: its profile (standard error) in tpath(name). */
 static void profile_run(const char *name)

@@ -6,8 +6,8 @@
 
 #include "test-util.h"
 
-static const char *const c_fixtures[] = {"loops.c", "recursion.c", "fnptr.c", "structs.c",
-                                         "globals.c", "computed_goto.c"};
+static const char *const c_fixtures[] = {"loops.c",   "recursion.c", "fnptr.c",
+                                         "structs.c", "globals.c",   "computed_goto.c"};
 
 static void run_ok(wasm_run_result *r, const char *wasm, const char *const *opts,
                    const char *const *argv, const char *in)
@@ -110,8 +110,7 @@ static void link_object_by_hand(const char *obj, const char *out)
     char libdir[4096], crt1[4096];
     snprintf(libdir, sizeof libdir, "-L%s/lib/wasm32-wasi", sysroot);
     snprintf(crt1, sizeof crt1, "%s/lib/wasm32-wasi/crt1-command.o", sysroot);
-    const char *argv[] = {ld, "-m", "wasm32", libdir, crt1, obj, "-lc", builtins, "-o", out,
-                          NULL};
+    const char *argv[] = {ld, "-m", "wasm32", libdir, crt1, obj, "-lc", builtins, "-o", out, NULL};
     wasm_run_result r;
     ck_assert_int_eq(host_run(&r, argv, NULL, 0), 0);
     ck_assert_msg(r.exit_code == 0, "wasm-ld: %s%s", r.out, r.err);
@@ -222,8 +221,8 @@ START_TEST(missing_wasm_ld)
 {
     mewe_module *m = load_fixture("loops.c");
     write_file(tpath("keep.wasm"), "old", 3);
-    ck_assert_mewe_ok(mewe_context_set_tool_path(tctx, MEWE_TOOL_WASM_LD,
-                                                 tpath("no-wasm-ld-here")));
+    ck_assert_mewe_ok(
+        mewe_context_set_tool_path(tctx, MEWE_TOOL_WASM_LD, tpath("no-wasm-ld-here")));
     ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, tpath("keep.wasm")), MEWE_ETOOL,
                          "no-wasm-ld-here");
     size_t n;
@@ -278,10 +277,10 @@ START_TEST(target_checked_before_any_work)
     ck_assert_int_eq(mewe_module_check_target(NULL), MEWE_EINVAL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char ll[512], name[32];
-        snprintf(ll, sizeof ll, "%s%s%s%s%s%s%s", cases[i].layout[0] ? "target datalayout = \"" : "",
-                 cases[i].layout, cases[i].layout[0] ? "\"\n" : "",
-                 cases[i].triple[0] ? "target triple = \"" : "", cases[i].triple,
-                 cases[i].triple[0] ? "\"\n" : "", body);
+        snprintf(ll, sizeof ll, "%s%s%s%s%s%s%s",
+                 cases[i].layout[0] ? "target datalayout = \"" : "", cases[i].layout,
+                 cases[i].layout[0] ? "\"\n" : "", cases[i].triple[0] ? "target triple = \"" : "",
+                 cases[i].triple, cases[i].triple[0] ? "\"\n" : "", body);
         snprintf(name, sizeof name, "case%zu.ll", i);
         mewe_module *m;
         ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), name));

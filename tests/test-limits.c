@@ -1,4 +1,4 @@
-/* The engines' implementation limits (lib/wasm_limits.c): the check on hand-made modules at
+/* The engines' implementation limits (lib/wasm/limits.c): the check on hand-made modules at
  * and just past each limit, and emitting modules made from generated IR that go over one:
  * the -O0 locals fallback, and the errors that name the function and the limit. White-box:
  * links the uninstalled static library. */
@@ -7,8 +7,8 @@
 #include <mewe/sys/llvm.h>
 
 #include "test-util.h"
-#include "wasm_inspect.h"
-#include "wasm_limits.h"
+#include "wasm/inspect.h"
+#include "wasm/limits.h"
 
 /* ---- hand-made modules ---------------------------------------------------- */
 
@@ -236,11 +236,25 @@ START_TEST(body_scan_decodes_llvm_output)
 {
     const char *src = tpath("features.c"), *out = tpath("features.wasm");
     write_file(src, features_c, strlen(features_c));
-    const char *argv[] = {MEWE_CLANG, "--target=wasm32-wasi", "-O2", "-msimd128",
-                          "-mbulk-memory", "-mnontrapping-fptoint", "-msign-ext", "-matomics",
-                          "-mtail-call", "-nostdlib", "-Wl,--no-entry", "-Wl,--export-all",
-                          "-Wl,--allow-undefined", "-Wl,--shared-memory",
-                          "-Wl,--max-memory=1048576", "-Wl,--import-memory", src, "-o", out,
+    const char *argv[] = {MEWE_CLANG,
+                          "--target=wasm32-wasi",
+                          "-O2",
+                          "-msimd128",
+                          "-mbulk-memory",
+                          "-mnontrapping-fptoint",
+                          "-msign-ext",
+                          "-matomics",
+                          "-mtail-call",
+                          "-nostdlib",
+                          "-Wl,--no-entry",
+                          "-Wl,--export-all",
+                          "-Wl,--allow-undefined",
+                          "-Wl,--shared-memory",
+                          "-Wl,--max-memory=1048576",
+                          "-Wl,--import-memory",
+                          src,
+                          "-o",
+                          out,
                           NULL};
     char *log = NULL;
     ck_assert_msg(run_compiler(argv, &log) == 0, "%s", log);
@@ -350,10 +364,11 @@ static text chain_ll(unsigned n)
             "define i32 @chain(i32 %%x) noinline {\n  %%v0 = add i32 %%x, 1\n");
     for (unsigned i = 1; i < n; i++)
         add(&t, "  %%v%u = mul i32 %%v%u, %u\n", i, i - 1, i % 7 + 3);
-    add(&t, "  ret i32 %%v%u\n}\n"
-            "define i32 @main() {\n  %%r = call i32 @chain(i32 3)\n"
-            "  %%m = and i32 %%r, 255\n"
-            "  %%p = call i32 (ptr, ...) @printf(ptr @fmt, i32 %%m)\n  ret i32 0\n}\n",
+    add(&t,
+        "  ret i32 %%v%u\n}\n"
+        "define i32 @main() {\n  %%r = call i32 @chain(i32 3)\n"
+        "  %%m = and i32 %%r, 255\n"
+        "  %%p = call i32 (ptr, ...) @printf(ptr @fmt, i32 %%m)\n  ret i32 0\n}\n",
         n - 1);
     return t;
 }
@@ -411,9 +426,11 @@ START_TEST(too_many_locals_at_O0_falls_back_to_O1)
     o.opt_level = 0;
     ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("chain.wasm")));
     ck_assert_int_eq(log.warnings, 1);
-    ck_assert_msg(strstr(log.text, "function 'chain': ") && strstr(log.text, " locals, over "
-                  "the engines' limit of 50000") && strstr(log.text, "emitted at -O1"), "%s",
-                  log.text);
+    ck_assert_msg(strstr(log.text, "function 'chain': ") &&
+                      strstr(log.text, " locals, over "
+                                       "the engines' limit of 50000") &&
+                      strstr(log.text, "emitted at -O1"),
+                  "%s", log.text);
     size_t size;
     char *wasm = read_file(tpath("chain.wasm"), &size);
     mewe__wasm_info info;
@@ -538,7 +555,8 @@ START_TEST(fallback_only_when_it_helps)
     ck_assert_int_eq(f2.calls[2], 1);
     ck_assert_int_eq(f2.calls[1], 0);
     ck_assert_str_eq(note, "");
-    ck_assert_str_eq(mewe_context_errmsg(tctx), "'fake.ll' would not load in WebAssembly "
+    ck_assert_str_eq(mewe_context_errmsg(tctx),
+                     "'fake.ll' would not load in WebAssembly "
                      "engines: function 'f': 60000 locals, over the engines' limit of 50000; "
                      "split the function in the source");
     free(f2.at_O0.p);
@@ -550,8 +568,8 @@ START_TEST(fallback_only_when_it_helps)
     ck_assert_int_eq(fake_run(&f, NULL, 0, note, sizeof note), MEWE_ETARGET);
     ck_assert_int_eq(f.calls[1], 1);
     ck_assert_msg(strstr(mewe_context_errmsg(tctx), "function 'f': 50001 locals, over the "
-                         "engines' limit of 50000 (at -O1 too)"), "%s",
-                  mewe_context_errmsg(tctx));
+                                                    "engines' limit of 50000 (at -O1 too)"),
+                  "%s", mewe_context_errmsg(tctx));
     ck_assert_str_eq(note, "");
     free(f.at_O0.p);
     free(f.at_O1.p);
@@ -576,8 +594,9 @@ static text switch_ll(unsigned cases, unsigned stride)
             "define i32 @sw(i32 %%x) noinline {\nentry:\n  switch i32 %%x, label %%d [\n");
     for (unsigned i = 0; i < cases; i++)
         add(&t, "    i32 %u, label %%c%u\n", i * stride, i % 3);
-    add(&t, "  ]\nc0:\n  ret i32 0\nc1:\n  ret i32 1\nc2:\n  ret i32 2\nd:\n  ret i32 3\n}\n"
-            "define i32 @main() {\n  %%r = call i32 @sw(i32 %u)\n  ret i32 %%r\n}\n",
+    add(&t,
+        "  ]\nc0:\n  ret i32 0\nc1:\n  ret i32 1\nc2:\n  ret i32 2\nd:\n  ret i32 3\n}\n"
+        "define i32 @main() {\n  %%r = call i32 @sw(i32 %u)\n  ret i32 %%r\n}\n",
         stride * 2);
     return t;
 }

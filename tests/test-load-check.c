@@ -96,10 +96,9 @@ END_TEST
 /* Each of these ends an in-process load (a segfault in the metadata loader, LLVM's fatal
  * "Broken module found", an abort on a huge allocation); the .ll is textual IR with debug
  * info that fails the verifier, which the IR parser answers with the same fatal error. */
-static const char *const hostile[] = {"regress-segv-1.bc",  "regress-segv-2.bc",
-                                      "regress-segv-3.bc",  "regress-fatal-1.bc",
-                                      "regress-oom-1.bc",   "regress-oom-2.bc",
-                                      "regress-fatal-text-1.ll"};
+static const char *const hostile[] = {
+    "regress-segv-1.bc", "regress-segv-2.bc", "regress-segv-3.bc",      "regress-fatal-1.bc",
+    "regress-oom-1.bc",  "regress-oom-2.bc",  "regress-fatal-text-1.ll"};
 
 START_TEST(hostile_bitcode_is_a_parse_error)
 {
@@ -118,9 +117,9 @@ START_TEST(hostile_bitcode_is_a_parse_error)
     /* Which of crash, abort or limit depends on the build (a sanitizer's runtime reports
      * some of them as its own failure); the plain build names the cause. */
 #if !defined(__SANITIZE_ADDRESS__)
-    const char *cause = strncmp(name, "regress-segv", 12) == 0  ? "crashed (signal 11"
+    const char *cause = strncmp(name, "regress-segv", 12) == 0    ? "crashed (signal 11"
                         : strncmp(name, "regress-fatal", 13) == 0 ? "Broken module found"
-                                                                 : "ran out of memory";
+                                                                  : "ran out of memory";
     if (strstr(name, ".ll"))
         cause = "LLVM's IR parser gave up with a fatal error (Broken module found";
     ck_assert_msg(strstr(mewe_context_errmsg(tctx), cause), "%s lacks '%s'",
@@ -154,8 +153,8 @@ START_TEST(refuses_what_llvm_cannot_read_back)
     size_t size;
     ck_assert_mewe_ok(mewe_module_write_memory(&text, &size, m, MEWE_FORMAT_TEXT));
     mewe_module *again;
-    ck_assert_mewe_fails(mewe_module_load_memory(&again, tctx, text, size, "again.ll"),
-                         MEWE_EPARSE, "unterminated attribute group");
+    ck_assert_mewe_fails(mewe_module_load_memory(&again, tctx, text, size, "again.ll"), MEWE_EPARSE,
+                         "unterminated attribute group");
     mewe_free(text);
     ck_assert_mewe_ok(mewe_context_set_untrusted_input(tctx, 1));
     ck_assert_mewe_fails(mewe_module_load(&m, tctx, path), MEWE_EPARSE,
@@ -262,8 +261,7 @@ START_TEST(helper_answers_nonsense)
     ck_assert_mewe_fails(mewe_module_load(&m, tctx, corpus("calc.bc")), MEWE_EPARSE,
                          "failed (exit status 0)");
     fake_helper("cat >/dev/null; printf 'mewe-load-check 1 ok 999\\nBC'");
-    ck_assert_mewe_fails(mewe_module_load(&m, tctx, corpus("calc.bc")), MEWE_EPARSE,
-                         "calc.bc");
+    ck_assert_mewe_fails(mewe_module_load(&m, tctx, corpus("calc.bc")), MEWE_EPARSE, "calc.bc");
     fake_helper("cat >/dev/null; printf 'mewe-load-check 1 err 5\\nfive'; exit 1");
     ck_assert_mewe_fails(mewe_module_load(&m, tctx, corpus("calc.bc")), MEWE_EPARSE,
                          "exit status 1");

@@ -142,8 +142,8 @@ END_TEST
 START_TEST(newer_llvm_bitcode)
 {
     mewe_module *m;
-    ck_assert_mewe_fails(mewe_module_load(&m, tctx, srcpath("data/newer-llvm22.bc")),
-                         MEWE_EPARSE, "newer than this libmewe's LLVM 19");
+    ck_assert_mewe_fails(mewe_module_load(&m, tctx, srcpath("data/newer-llvm22.bc")), MEWE_EPARSE,
+                         "newer than this libmewe's LLVM 19");
     ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "LLVM22.1.2"));
 }
 END_TEST
@@ -269,8 +269,7 @@ START_TEST(unwritable_output_leaves_nothing)
     /* A directory in the way of the final rename: the temporary file must be cleaned up. */
     mkdir(tpath("taken"), 0755);
     int before = dir_entries(tdir);
-    ck_assert_mewe_fails(mewe_module_write(m, tpath("taken"), MEWE_FORMAT_TEXT), MEWE_EIO,
-                         "taken");
+    ck_assert_mewe_fails(mewe_module_write(m, tpath("taken"), MEWE_FORMAT_TEXT), MEWE_EIO, "taken");
     ck_assert_int_eq(dir_entries(tdir), before);
     ck_assert_mewe_fails(mewe_module_write(m, "", MEWE_FORMAT_TEXT), MEWE_EINVAL, "empty");
     ck_assert_mewe_fails(mewe_module_write(m, NULL, MEWE_FORMAT_TEXT), MEWE_EINVAL, "NULL");
@@ -324,8 +323,7 @@ START_TEST(modules_freed_with_context)
     size_t after = mallinfo2().uordblks;
     /* Two modules leaked per round would be 200 rounds of a few hundred bytes each; LLVM
      * may still grow a buffer of its own once. */
-    ck_assert_msg(after <= warm + 8192, "the heap grew by %zu bytes over 200 rounds",
-                  after - warm);
+    ck_assert_msg(after <= warm + 8192, "the heap grew by %zu bytes over 200 rounds", after - warm);
 }
 END_TEST
 
@@ -335,12 +333,11 @@ START_TEST(llvm_handles_are_exposed)
     LLVMModuleRef llvm = mewe_module_get_llvm(m);
     ck_assert_ptr_eq(LLVMGetModuleContext(llvm), mewe_context_get_llvm(tctx));
     /* A change through LLVM-C shows in the function list. */
-    LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(mewe_context_get_llvm(tctx)),
-                                       NULL, 0, 0);
+    LLVMTypeRef fty =
+        LLVMFunctionType(LLVMVoidTypeInContext(mewe_context_get_llvm(tctx)), NULL, 0, 0);
     LLVMValueRef f = LLVMAddFunction(llvm, "added", fty);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(mewe_context_get_llvm(tctx));
-    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(mewe_context_get_llvm(tctx), f,
-                                                              "e"));
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(mewe_context_get_llvm(tctx), f, "e"));
     LLVMBuildRetVoid(b);
     LLVMDisposeBuilder(b);
     ck_assert_uint_eq(mewe_module_function_count(m), 3);

@@ -9,7 +9,7 @@
 
 #include "test-util.h"
 
-static const char *const fixtures[] = {"loops.c", "recursion.c", "fnptr.c", "structs.c",
+static const char *const fixtures[] = {"loops.c",   "recursion.c",     "fnptr.c",      "structs.c",
                                        "globals.c", "computed_goto.c", "rust/hello.rs"};
 #define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
 
@@ -76,8 +76,8 @@ static repeat_result repeat(const char *wasm, int runs, const char *expect_file,
     return out;
 }
 
-static void build(mewe_module *m, mewe_dispatch_kind kind, mewe_granularity gran,
-                  const char *rng, int trace, const char *out)
+static void build(mewe_module *m, mewe_dispatch_kind kind, mewe_granularity gran, const char *rng,
+                  int trace, const char *out)
 {
     ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
@@ -133,8 +133,7 @@ START_TEST(per_call_traces_are_diverse)
     repeat_result r = repeat(tpath("t.wasm"), runs, expected_path("recursion.c"), 1);
     ck_assert_int_eq(r.mismatches, 0);
     /* A dispatcher stuck on one variant gives 1 distinct trace; a fair one gives `runs`. */
-    ck_assert_msg(r.distinct >= runs * 95 / 100, "only %d distinct traces: %s", r.distinct,
-                  r.raw);
+    ck_assert_msg(r.distinct >= runs * 95 / 100, "only %d distinct traces: %s", r.distinct, r.raw);
     ck_assert(r.entropy >= 0.95);
     free(r.raw);
 }
@@ -192,8 +191,8 @@ START_TEST(per_call_uses_every_variant)
     ck_assert_int_ge(fib, 0);
     unsigned total = seen[fib][0] + seen[fib][1] + seen[fib][2] + seen[fib][3];
     for (int v = 0; v < 4; v++)
-        ck_assert_msg(fabs(seen[fib][v] / (double)total - 0.25) < 0.01, "variant %d: %u of %u",
-                      v, seen[fib][v], total);
+        ck_assert_msg(fabs(seen[fib][v] / (double)total - 0.25) < 0.01, "variant %d: %u of %u", v,
+                      seen[fib][v], total);
 }
 END_TEST
 
@@ -270,8 +269,8 @@ END_TEST
 START_TEST(host_strategy_calls_discriminate)
 {
     mewe_module *m = load_fixture("fnptr.c");
-    build(m, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, "host:module=env,name=discriminate",
-          1, tpath("h.wasm"));
+    build(m, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, "host:module=env,name=discriminate", 1,
+          tpath("h.wasm"));
     size_t n;
     char *wasm = read_file(tpath("h.wasm"), &n);
     ck_assert(memmem(wasm, n, "discriminate", 12) != NULL);
@@ -339,8 +338,8 @@ START_TEST(variants_stay_distinct_in_wasm)
         free(json);
         mewe_module_free(m);
     }
-    ck_assert_msg(sum / 3 >= floors[_i], "%s: preservation %.3f", specs[_i] ? specs[_i]
-                  : "default", sum / 3);
+    ck_assert_msg(sum / 3 >= floors[_i], "%s: preservation %.3f", specs[_i] ? specs[_i] : "default",
+                  sum / 3);
 }
 END_TEST
 
@@ -380,8 +379,7 @@ START_TEST(dispatcher_keeps_its_face)
     ck_assert_ptr_nonnull(body);
     ck_assert_int_eq(LLVMGetLinkage(body), LLVMInternalLinkage);
     unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
-    ck_assert_ptr_nonnull(LLVMGetEnumAttributeAtIndex(body, LLVMAttributeFunctionIndex,
-                                                      noinline));
+    ck_assert_ptr_nonnull(LLVMGetEnumAttributeAtIndex(body, LLVMAttributeFunctionIndex, noinline));
     free(name);
     char *json;
     ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
@@ -434,8 +432,8 @@ static void strategy_destroy(void *user_data)
 }
 
 /* Always the last variant: easy to see in a trace. */
-static int last_variant(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher,
-                        LLVMValueRef n, LLVMValueRef *out, void *user_data)
+static int last_variant(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLVMValueRef n,
+                        LLVMValueRef *out, void *user_data)
 {
     (void)dispatcher;
     strategy_state *st = user_data;
@@ -455,8 +453,9 @@ static int last_variant(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatch
 
 static void register_last(strategy_state *st)
 {
-    mewe_rng_strategy s = {MEWE_RNG_STRATEGY_VERSION, "last", "always the last variant",
-                           NULL, last_variant, st, strategy_destroy};
+    mewe_rng_strategy s = {
+        MEWE_RNG_STRATEGY_VERSION, "last", "always the last variant", NULL, last_variant, st,
+        strategy_destroy};
     ck_assert_mewe_ok(mewe_rng_strategy_register(tctx, &s));
 }
 

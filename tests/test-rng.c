@@ -20,16 +20,16 @@ static uint32_t rotl32(uint32_t x, int n)
     return x << n | x >> (32 - n);
 }
 
-#define QR(a, b, c, d)                                                                       \
-    do {                                                                                     \
-        a += b;                                                                              \
-        d = rotl32(d ^ a, 16);                                                               \
-        c += d;                                                                              \
-        b = rotl32(b ^ c, 12);                                                               \
-        a += b;                                                                              \
-        d = rotl32(d ^ a, 8);                                                                \
-        c += d;                                                                              \
-        b = rotl32(b ^ c, 7);                                                                \
+#define QR(a, b, c, d)         \
+    do {                       \
+        a += b;                \
+        d = rotl32(d ^ a, 16); \
+        c += d;                \
+        b = rotl32(b ^ c, 12); \
+        a += b;                \
+        d = rotl32(d ^ a, 8);  \
+        c += d;                \
+        b = rotl32(b ^ c, 7);  \
     } while (0)
 
 static void ref_block(const uint32_t in[16], uint32_t out[16], unsigned rounds)
@@ -143,9 +143,9 @@ START_TEST(reference_passes_published_vectors)
 {
     /* RFC 8439 2.3.2 and a zero key at 8 rounds (draft-strombergson-chacha-test-vectors,
      * TC1): the reference is right before it judges anything. */
-    uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, 0x03020100,
-                       0x07060504, 0x0b0a0908, 0x0f0e0d0c, 0x13121110, 0x17161514,
-                       0x1b1a1918, 0x1f1e1d1c, 0x00000001, 0x09000000, 0x4a000000, 0};
+    uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, 0x03020100, 0x07060504,
+                       0x0b0a0908, 0x0f0e0d0c, 0x13121110, 0x17161514, 0x1b1a1918, 0x1f1e1d1c,
+                       0x00000001, 0x09000000, 0x4a000000, 0};
     static const uint32_t rfc[16] = {0xe4e7f110, 0x15593bd1, 0x1fdd0f50, 0xc47120a3,
                                      0xc7f4d1c7, 0x0368c033, 0x9aaa2204, 0x4e6cd4c3,
                                      0x466482d2, 0x09aa9f07, 0x05d7c214, 0xa2028bd9,
@@ -269,8 +269,10 @@ START_TEST(block_function_matches_reference)
     for (size_t line = 0; line < exp_len / 144; line++)
         ck_assert_msg(memcmp(r.out + line * 144, expected + line * 144, 144) == 0,
                       "input %zu, %u rounds:\n got  %.143s\n want %.143s", line / 3,
-                      line % 3 == 0 ? 8 : line % 3 == 1 ? 12 : 20, r.out + line * 144,
-                      expected + line * 144);
+                      line % 3 == 0   ? 8
+                      : line % 3 == 1 ? 12
+                                      : 20,
+                      r.out + line * 144, expected + line * 144);
     wasm_run_result_free(&r);
     free(in_text);
     free(expected);
@@ -280,15 +282,14 @@ END_TEST
 /* ---- the stream dispatchers draw from --------------------------------------------- */
 
 /* One diversified function, called in a loop whose every call depends on the last. */
-static const char stream_program[] =
-    "#include <stdio.h>\n"
-    "__attribute__((noinline)) unsigned work(unsigned x) {\n"
-    "  unsigned h = x * 2654435761u;\n"
-    "  h ^= h >> 15; h *= 0x2c1b3c6du; h ^= h >> 12;\n"
-    "  h += (x & 7) ? 3u : 5u; return h ^ (h >> 7); }\n"
-    "int main(void) { unsigned s = 0;\n"
-    "  for (unsigned i = 0; i < 3000; i++) s += work(i + s);\n"
-    "  printf(\"%u\\n\", s); return 0; }\n";
+static const char stream_program[] = "#include <stdio.h>\n"
+                                     "__attribute__((noinline)) unsigned work(unsigned x) {\n"
+                                     "  unsigned h = x * 2654435761u;\n"
+                                     "  h ^= h >> 15; h *= 0x2c1b3c6du; h ^= h >> 12;\n"
+                                     "  h += (x & 7) ? 3u : 5u; return h ^ (h >> 7); }\n"
+                                     "int main(void) { unsigned s = 0;\n"
+                                     "  for (unsigned i = 0; i < 3000; i++) s += work(i + s);\n"
+                                     "  printf(\"%u\\n\", s); return 0; }\n";
 
 static unsigned variants_of_work(mewe_module *m)
 {
@@ -342,8 +343,8 @@ static void check_trace(const char *trace, unsigned n, uint64_t seed, int xorshi
     for (const char *p = trace; sscanf(p, "%u %u%n", &fn, &v, &used) == 2; p += used) {
         ck_assert_uint_eq(fn, 0);
         unsigned want = ref_draw(&g, n);
-        ck_assert_msg(v == want, "call %u: variant %u, the reference draws %u (n = %u)", calls,
-                      v, want, n);
+        ck_assert_msg(v == want, "call %u: variant %u, the reference draws %u (n = %u)", calls, v,
+                      want, n);
         seen[v]++;
         calls++;
     }
@@ -428,8 +429,8 @@ START_TEST(state_stays_in_wasm_globals)
         if (strncmp(name, "mewe.rng.", 9) != 0)
             continue;
         globals++;
-        ck_assert_msg(LLVMGetPointerAddressSpace(LLVMTypeOf(g)) == 1,
-                      "%s is in linear memory", name);
+        ck_assert_msg(LLVMGetPointerAddressSpace(LLVMTypeOf(g)) == 1, "%s is in linear memory",
+                      name);
         ck_assert_int_eq(LLVMGetLinkage(g), LLVMInternalLinkage);
     }
     /* chacha: 8 key words, counter, 4 output words, left, pool; xorshift: state, pool. */

@@ -15,7 +15,7 @@
 #include "../lib/diversifiers/subst_rules.h"
 
 /* Per query; well under the Check timeout so that a slow proof is reported as UNKNOWN. */
-#define Z3_TIMEOUT_MS 10000u
+#define Z3_TIMEOUT_MS   10000u
 #define CHECK_TIMEOUT_S 60
 
 /* build_rpn() in subst.c has a fixed stack of this many values. */
@@ -24,7 +24,16 @@
 /* ---- the RPN language, interpreted as subst.c does ------------------------------------ */
 
 typedef enum {
-    TOK_A, TOK_B, TOK_ONE, TOK_NOT, TOK_ADD, TOK_SUB, TOK_XOR, TOK_OR, TOK_AND, TOK_SHL,
+    TOK_A,
+    TOK_B,
+    TOK_ONE,
+    TOK_NOT,
+    TOK_ADD,
+    TOK_SUB,
+    TOK_XOR,
+    TOK_OR,
+    TOK_AND,
+    TOK_SHL,
 } tok_kind;
 
 static const struct {
@@ -32,9 +41,8 @@ static const struct {
     tok_kind kind;
     int arity; /* values popped; leaves push one */
 } tokens[] = {
-    {"a", TOK_A, 0},   {"b", TOK_B, 0},   {"1", TOK_ONE, 0}, {"~", TOK_NOT, 1},
-    {"+", TOK_ADD, 2}, {"-", TOK_SUB, 2}, {"^", TOK_XOR, 2}, {"|", TOK_OR, 2},
-    {"&", TOK_AND, 2}, {"<<", TOK_SHL, 2},
+    {"a", TOK_A, 0},   {"b", TOK_B, 0},   {"1", TOK_ONE, 0}, {"~", TOK_NOT, 1}, {"+", TOK_ADD, 2},
+    {"-", TOK_SUB, 2}, {"^", TOK_XOR, 2}, {"|", TOK_OR, 2},  {"&", TOK_AND, 2}, {"<<", TOK_SHL, 2},
 };
 
 /* The opcodes subst.c rewrites (its opcode_name()), as the binary token they compute. */
@@ -171,7 +179,7 @@ static bool rpn_run(const machine *m, const char *rpn, slot *out, char *why, siz
 {
     slot stack[RPN_STACK_MAX];
     int sp = 0;
-    for (const char *p = rpn;; ) {
+    for (const char *p = rpn;;) {
         while (*p == ' ')
             p++;
         if (!*p)
@@ -273,9 +281,7 @@ static void read_counterexample(const machine *m, Z3_solver s, const mewe__subst
 static void decide(const machine *m, Z3_solver s, const mewe__subst_rule *r, verdict *v)
 {
     switch (Z3_solver_check(m->ctx, s)) {
-    case Z3_L_FALSE:
-        v->result = PROVEN;
-        break;
+    case Z3_L_FALSE: v->result = PROVEN; break;
     case Z3_L_TRUE:
         v->result = REFUTED;
         read_counterexample(m, s, r, v);
@@ -301,8 +307,8 @@ static void prove_within(const mewe__subst_rule *r, unsigned width, const char *
     Z3_solver s = make_solver(ctx, budget_key, budget);
     machine m = symbolic_machine(ctx, width);
     slot lhs, rhs;
-    if (original(&m, r->op, &lhs, v->why, sizeof v->why)
-        && rpn_run(&m, r->rpn, &rhs, v->why, sizeof v->why)) {
+    if (original(&m, r->op, &lhs, v->why, sizeof v->why) &&
+        rpn_run(&m, r->rpn, &rhs, v->why, sizeof v->why)) {
         Z3_solver_assert(ctx, s, Z3_mk_not(ctx, Z3_mk_eq(ctx, lhs.ast, rhs.ast)));
         decide(&m, s, r, v);
     } else {
@@ -380,9 +386,13 @@ END_TEST
 START_TEST(malformed_rpn_is_rejected)
 {
     static const char *const bad[] = {
-        "",          "b a",         "a b",     "a +",       "~",           "a b + +",
-        "a b %",     "a b ++",      "ab +",    "a\tb +",    "a b 2 << +",  "a b <<",
-        "a b >> +",  "a 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 + + + + + + + + + + + + + + + +",
+        "",           "b a",
+        "a b",        "a +",
+        "~",          "a b + +",
+        "a b %",      "a b ++",
+        "ab +",       "a\tb +",
+        "a b 2 << +", "a b <<",
+        "a b >> +",   "a 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 + + + + + + + + + + + + + + + +",
     };
     static const char *const good[] = {"a", "a b +", "  a   b  + ", "a ~ ~", "a 1 <<", "1"};
     machine m = concrete_machine(8, 0, 0);

@@ -19,7 +19,6 @@
 #include "test-skip.h"
 #include "wasm-run.h"
 
-
 #define PATH_SIZE 4096
 
 static char tmp_dir[PATH_SIZE];
@@ -83,17 +82,17 @@ static const char prog_trace[] =
     "}\n";
 
 /* Prints discriminate(argv[1]) argv[2] times, one value a line. */
-#define PROG_DISCRIMINATE(MODULE, NAME)                                                        \
-    "#include <stdio.h>\n"                                                                     \
-    "#include <stdlib.h>\n"                                                                    \
-    "__attribute__((import_module(\"" MODULE "\"), import_name(\"" NAME "\")))\n"              \
-    "int discriminate(int n);\n"                                                               \
-    "int main(int argc, char **argv) {\n"                                                      \
-    "    if (argc < 3) return 2;\n"                                                            \
-    "    int n = atoi(argv[1]), times = atoi(argv[2]);\n"                                      \
-    "    for (int i = 0; i < times; i++)\n"                                                    \
-    "        printf(\"%d\\n\", discriminate(n));\n"                                            \
-    "    return 0;\n"                                                                          \
+#define PROG_DISCRIMINATE(MODULE, NAME)                                           \
+    "#include <stdio.h>\n"                                                        \
+    "#include <stdlib.h>\n"                                                       \
+    "__attribute__((import_module(\"" MODULE "\"), import_name(\"" NAME "\")))\n" \
+    "int discriminate(int n);\n"                                                  \
+    "int main(int argc, char **argv) {\n"                                         \
+    "    if (argc < 3) return 2;\n"                                               \
+    "    int n = atoi(argv[1]), times = atoi(argv[2]);\n"                         \
+    "    for (int i = 0; i < times; i++)\n"                                       \
+    "        printf(\"%d\\n\", discriminate(n));\n"                               \
+    "    return 0;\n"                                                             \
     "}\n"
 
 static const char prog_reactor[] =
@@ -232,8 +231,8 @@ static void run_ok(wasm_run_result *res, const char *module, const char *const *
 static void host_ok(wasm_run_result *res, const char *const *argv)
 {
     ck_assert_msg(host_run(res, argv, NULL, 0) == 0, "could not start %s", argv[0]);
-    ck_assert_msg(res->exit_code == 0, "%s failed (%d):\n%s%s", argv[0], res->exit_code,
-                  res->out, res->err);
+    ck_assert_msg(res->exit_code == 0, "%s failed (%d):\n%s%s", argv[0], res->exit_code, res->out,
+                  res->err);
 }
 
 /* Reports the first differing line: whole outputs would bury it. */

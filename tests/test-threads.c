@@ -14,7 +14,7 @@
 #include <mewe/mewe.h>
 
 #define THREADS 4
-#define ROUNDS 2
+#define ROUNDS  2
 
 static const char program_ll[] =
     "target triple = \"wasm32-unknown-wasi\"\n"
@@ -30,7 +30,8 @@ static const char program_ll[] =
     "loop:\n  %i = phi i32 [ 0, %entry ], [ %i1, %loop ]\n"
     "  %acc = phi i32 [ 1, %entry ], [ %acc1, %loop ]\n"
     "  %v = call i32 @mix(i32 %acc, i32 %i)\n  %acc1 = xor i32 %v, %i\n"
-    "  %i1 = add i32 %i, 1\n  %more = icmp slt i32 %i1, %n\n  br i1 %more, label %loop, label %end\n"
+    "  %i1 = add i32 %i, 1\n  %more = icmp slt i32 %i1, %n\n  br i1 %more, label %loop, label "
+    "%end\n"
     "end:\n  ret i32 %acc1\n}\n";
 
 typedef struct job {
@@ -71,8 +72,8 @@ static void *pipeline(void *arg)
     eo.export_count = 1;
     rc = step(j, ctx, "seed", mewe_context_set_seed(ctx, j->seed));
     if (rc == MEWE_OK)
-        rc = step(j, ctx, "load", mewe_module_load_memory(&m, ctx, program_ll,
-                                                          strlen(program_ll), "program"));
+        rc = step(j, ctx, "load",
+                  mewe_module_load_memory(&m, ctx, program_ll, strlen(program_ll), "program"));
     if (rc == MEWE_OK)
         rc = step(j, ctx, "generate", mewe_generate_variants(m, NULL));
     if (rc == MEWE_OK)
@@ -80,8 +81,7 @@ static void *pipeline(void *arg)
     if (rc == MEWE_OK)
         rc = step(j, ctx, "emit", mewe_emit_wasm_memory(&j->wasm, &j->wasm_size, m, &eo));
     if (rc == MEWE_OK)
-        step(j, ctx, "report",
-             mewe_report_json_wasm(&j->report, NULL, m, j->wasm, j->wasm_size));
+        step(j, ctx, "report", mewe_report_json_wasm(&j->report, NULL, m, j->wasm, j->wasm_size));
     mewe_context_free(ctx); /* frees the module too */
     return NULL;
 }
@@ -95,8 +95,8 @@ static bool check(const job *j, const job *ref, int round, int t)
     }
     if (j->wasm_size != ref->wasm_size || memcmp(j->wasm, ref->wasm, j->wasm_size) != 0 ||
         strcmp(j->report, ref->report) != 0) {
-        fprintf(stderr, "round %d, thread %d (seed %llu): not what one thread makes\n", round,
-                t, (unsigned long long)j->seed);
+        fprintf(stderr, "round %d, thread %d (seed %llu): not what one thread makes\n", round, t,
+                (unsigned long long)j->seed);
         return false;
     }
     return true;
@@ -152,7 +152,7 @@ int main(void)
     }
     for (int t = 0; t < THREADS; t++)
         job_free(&refs[t]);
-    printf("%d threads x %d rounds: %s\n", THREADS, ROUNDS, ok ? "same output as one thread"
-                                                                 : "FAILED");
+    printf("%d threads x %d rounds: %s\n", THREADS, ROUNDS,
+           ok ? "same output as one thread" : "FAILED");
     return ok ? 0 : 1;
 }

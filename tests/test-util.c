@@ -185,7 +185,7 @@ const char *fixture_bc(const char *name)
     char *log = NULL;
     size_t len = strlen(name);
     int rc = len > 3 && strcmp(name + len - 3, ".rs") == 0 ? compile_rust_to_bc(src, out, &log)
-                                                         : compile_c_to_bc(src, out, &log);
+                                                           : compile_c_to_bc(src, out, &log);
     ck_assert_msg(rc == 0, "cannot compile %s: %s", src, log ? log : "(compiler did not run)");
     free(log);
     return out;

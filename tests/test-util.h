@@ -20,22 +20,21 @@ extern mewe_context *tctx;
 extern char tdir[];
 
 /* Asserts MEWE_OK and shows the context's message when it is not. */
-#define ck_assert_mewe_ok(expr)                                                              \
-    do {                                                                                     \
-        int rc_ = (expr);                                                                    \
-        ck_assert_msg(rc_ == MEWE_OK, "%s returned %d (%s): %s", #expr, rc_,                 \
-                      mewe_status_str(rc_), mewe_context_errmsg(tctx));                      \
+#define ck_assert_mewe_ok(expr)                                                                    \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        ck_assert_msg(rc_ == MEWE_OK, "%s returned %d (%s): %s", #expr, rc_, mewe_status_str(rc_), \
+                      mewe_context_errmsg(tctx));                                                  \
     } while (0)
 
 /* Asserts a given status and that the message mentions `needle`. */
-#define ck_assert_mewe_fails(expr, status, needle)                                           \
-    do {                                                                                     \
-        int rc_ = (expr);                                                                    \
-        ck_assert_msg(rc_ == (status), "%s returned %d (%s), expected %d: %s", #expr, rc_,   \
-                      mewe_status_str(rc_), (status), mewe_context_errmsg(tctx));            \
-        ck_assert_msg(strstr(mewe_context_errmsg(tctx), (needle)) != NULL,                   \
-                      "message of %s lacks '%s': %s", #expr, (needle),                       \
-                      mewe_context_errmsg(tctx));                                            \
+#define ck_assert_mewe_fails(expr, status, needle)                                                 \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        ck_assert_msg(rc_ == (status), "%s returned %d (%s), expected %d: %s", #expr, rc_,         \
+                      mewe_status_str(rc_), (status), mewe_context_errmsg(tctx));                  \
+        ck_assert_msg(strstr(mewe_context_errmsg(tctx), (needle)) != NULL,                         \
+                      "message of %s lacks '%s': %s", #expr, (needle), mewe_context_errmsg(tctx)); \
     } while (0)
 
 void test_setup(void);

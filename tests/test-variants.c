@@ -101,7 +101,7 @@ START_TEST(default_generation_and_reasons)
     assert_entry_has(json, "jumps", "\"reason\": \"returns_twice call\"");
     assert_entry_has(json, "asm", "\"reason\": \"inline asm\"");
     assert_entry_has(json, "eh", "\"reason\": \"exception handling\"");
-    ck_assert_ptr_nonnull(strstr(json, "\"eligible\": 3"));   /* work, other, tiny */
+    ck_assert_ptr_nonnull(strstr(json, "\"eligible\": 3")); /* work, other, tiny */
     ck_assert_ptr_nonnull(strstr(json, "\"diversified\": 2"));
     ck_assert_ptr_nonnull(strstr(json, "\"variants\": 6"));
     free(json);
@@ -261,8 +261,7 @@ START_TEST(bad_options)
     ck_assert_int_eq(mewe_generate_options_init(&o, MEWE_GENERATE_OPTIONS_VERSION + 1),
                      MEWE_EVERSION);
     ck_assert_int_eq(mewe_generate_options_init(&o, 0), MEWE_EVERSION);
-    ck_assert_int_eq(mewe_generate_options_init(NULL, MEWE_GENERATE_OPTIONS_VERSION),
-                     MEWE_EINVAL);
+    ck_assert_int_eq(mewe_generate_options_init(NULL, MEWE_GENERATE_OPTIONS_VERSION), MEWE_EINVAL);
     ck_assert_mewe_ok(mewe_generate_options_init(&o, MEWE_GENERATE_OPTIONS_VERSION));
     ck_assert_uint_eq(o.variants, 3);
     o.version = 0;
@@ -350,8 +349,8 @@ static int breaking_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_dat
 
 static mewe_diversifier descriptor(const char *name, mewe_diversify_fn fn, plugin_state *st)
 {
-    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, name, "test plugin", NULL, fn, st,
-                          count_destroy};
+    mewe_diversifier d = {
+        MEWE_DIVERSIFIER_VERSION, name, "test plugin", NULL, fn, st, count_destroy};
     return d;
 }
 
@@ -482,7 +481,7 @@ START_TEST(hook_random_and_params)
     static const char *const params[] = {"k", NULL};
     hook_probe probe = {0};
     mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "probe", NULL, params,
-                          probing_diversifier, &probe, NULL};
+                          probing_diversifier,      &probe,  NULL};
     ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
     mewe_module *m = load_mixed();
     const char *specs[] = {"probe:k=2.5"};
@@ -543,8 +542,8 @@ static void collect_log(mewe_log_level level, const char *message, void *user_da
 START_TEST(plugins_log_through_the_context)
 {
     log_probe probe = {0};
-    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "logger", NULL, NULL, logging_diversifier,
-                          &probe, NULL};
+    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "logger", NULL, NULL,
+                          logging_diversifier,      &probe,   NULL};
     ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
     log_lines lines = {0};
     ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, collect_log, MEWE_LOG_INFO, &lines));
@@ -582,7 +581,7 @@ static int bad_param_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_da
 START_TEST(hook_argument_errors_have_messages)
 {
     mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "badarg", NULL, NULL,
-                          bad_param_diversifier, NULL, NULL};
+                          bad_param_diversifier,    NULL,     NULL};
     ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
     mewe_module *m = load_mixed();
     const char *specs[] = {"badarg"};

@@ -19,7 +19,7 @@
 
 #include <check.h>
 
-#include "wasm_inspect.h"
+#include "wasm/inspect.h"
 
 /* The build passes the clang it found; default to the one on PATH. */
 #ifndef MEWE_CLANG
@@ -68,8 +68,8 @@ static void run_clang(char *const argv[])
     pid_t pid;
     int status;
 
-    ck_assert_msg(posix_spawnp(&pid, MEWE_CLANG, NULL, NULL, argv, environ) == 0,
-                  "cannot run %s", MEWE_CLANG);
+    ck_assert_msg(posix_spawnp(&pid, MEWE_CLANG, NULL, NULL, argv, environ) == 0, "cannot run %s",
+                  MEWE_CLANG);
     ck_assert(waitpid(pid, &status, 0) == pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed", MEWE_CLANG);
 }
@@ -88,9 +88,17 @@ static wasm_blob build_wasm(const char *file_name, const char *source)
     snprintf(out, sizeof out, "%s/out.wasm", dir);
     write_text(src, source);
     {
-        char *argv[] = {MEWE_CLANG, "--target=wasm32-wasi", "-O2", "-nostdlib",
-                        "-Wl,--no-entry", "-Wl,--export-all", "-Wl,--allow-undefined",
-                        "-o", out, src, NULL};
+        char *argv[] = {MEWE_CLANG,
+                        "--target=wasm32-wasi",
+                        "-O2",
+                        "-nostdlib",
+                        "-Wl,--no-entry",
+                        "-Wl,--export-all",
+                        "-Wl,--allow-undefined",
+                        "-o",
+                        out,
+                        src,
+                        NULL};
         run_clang(argv);
     }
     b = read_blob(out);
@@ -151,10 +159,24 @@ static const char families_ll[] =
     "define i32 @plain(i32 %x) { %r = add i32 %x, 42\n ret i32 %r }\n";
 
 static const char *const families_names[] = {
-    "f.mewe.v0", "f.mewe.v1", "f.mewe.v2", "g.mewe.v0", "g.mewe.v1", "h.mewe.v0",
-    "h.mewe.v1", "k.mewe.vx", "k.mewe.v", "k.mewe.v10", "a.b.mewe.v0", "f.mewe.v0.mewe.v1",
-    "caf\xc3\xa9.mewe.v0", "caf\xc3\xa9.mewe.v1", RUST_FAMILY ".mewe.v0",
-    RUST_FAMILY ".mewe.v1", "f", "plain",
+    "f.mewe.v0",
+    "f.mewe.v1",
+    "f.mewe.v2",
+    "g.mewe.v0",
+    "g.mewe.v1",
+    "h.mewe.v0",
+    "h.mewe.v1",
+    "k.mewe.vx",
+    "k.mewe.v",
+    "k.mewe.v10",
+    "a.b.mewe.v0",
+    "f.mewe.v0.mewe.v1",
+    "caf\xc3\xa9.mewe.v0",
+    "caf\xc3\xa9.mewe.v1",
+    RUST_FAMILY ".mewe.v0",
+    RUST_FAMILY ".mewe.v1",
+    "f",
+    "plain",
 };
 #define FAMILIES_NAMES (sizeof families_names / sizeof families_names[0])
 
@@ -195,8 +217,10 @@ static void assert_family(const mewe__wasm_info *info, const char *family, size_
     size_t v = 99, d = 99;
 
     ck_assert_int_eq(mewe__wasm_family_distinct(info, family, &v, &d), 0);
-    ck_assert_msg(v == variants && d == distinct, "family %s: %zu variants, %zu distinct; "
-                  "expected %zu, %zu", family, v, d, variants, distinct);
+    ck_assert_msg(v == variants && d == distinct,
+                  "family %s: %zu variants, %zu distinct; "
+                  "expected %zu, %zu",
+                  family, v, d, variants, distinct);
 }
 
 /* ---- tests on real modules ---------------------------------------------- */
@@ -269,7 +293,7 @@ START_TEST(test_families_bulk)
     } want[] = {
         /* byte-wise order: '_' < 'a' < 'c' < 'f' */
         {RUST_FAMILY, 2, 1}, {"a.b", 1, 1}, {"caf\xc3\xa9", 2, 2}, {"f", 3, 2},
-        {"f.mewe.v0", 1, 1}, {"g", 2, 1}, {"h", 2, 2}, {"k", 1, 1},
+        {"f.mewe.v0", 1, 1}, {"g", 2, 1},   {"h", 2, 2},           {"k", 1, 1},
     };
     wasm_blob b = families_wasm();
     mewe__wasm_info info;
@@ -448,8 +472,7 @@ START_TEST(test_truncated_everywhere)
         int rc = parse_copy(b.bytes, len, &info);
         int want_ok = is_bound(bounds, nb, len) && (len <= func_start || len >= code_end);
 
-        ck_assert_msg(rc == (want_ok ? 0 : -1), "prefix of %zu of %zu bytes: %d", len, b.size,
-                      rc);
+        ck_assert_msg(rc == (want_ok ? 0 : -1), "prefix of %zu of %zu bytes: %d", len, b.size, rc);
         ok_prefixes += rc == 0;
     }
     ck_assert_uint_ge(ok_prefixes, 3); /* the empty module, up to code, the whole module */
@@ -487,8 +510,9 @@ END_TEST
 #define TYPE_SEC 0x01, 0x04, 0x01, 0x60, 0x00, 0x00
 #define FUNC_SEC 0x03, 0x02, 0x01, 0x00
 #define CODE_SEC 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b
-#define NAME_SEC 0x00, 0x13, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x0c, 0x01, 0x00, 0x09, \
-                 'a', '.', 'm', 'e', 'w', 'e', '.', 'v', '0'
+#define NAME_SEC                                                                                 \
+    0x00, 0x13, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x0c, 0x01, 0x00, 0x09, 'a', '.', 'm', 'e', 'w', \
+        'e', '.', 'v', '0'
 
 START_TEST(test_handmade_module)
 {
@@ -507,10 +531,12 @@ START_TEST(test_handmade_module)
     ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC), 0);
     /* Padded (non-minimal) LEB128 within 5 bytes is valid, as wasm-ld writes it. */
     ck_assert_int_eq(PARSE(HEADER, 0x01, 0x84, 0x80, 0x80, 0x80, 0x00, 0x01, 0x60, 0x00, 0x00,
-                           FUNC_SEC, CODE_SEC), 0);
+                           FUNC_SEC, CODE_SEC),
+                     0);
     /* Other custom sections are skipped; a second "name" section is ignored. */
     ck_assert_int_eq(PARSE(HEADER, 0x00, 0x03, 0x02, 'h', 'i', TYPE_SEC, FUNC_SEC, CODE_SEC,
-                           NAME_SEC, 0x00, 0x07, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x00), 0);
+                           NAME_SEC, 0x00, 0x07, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x00),
+                     0);
 }
 END_TEST
 
@@ -525,8 +551,8 @@ START_TEST(test_bad_framing)
     /* Overlong LEB128: six bytes, or bits beyond 32 in the fifth. */
     ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00), -1);
     ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x10, 0x00), -1);
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x06, 0x81, 0x80, 0x80, 0x80, 0x70, 0x00,
-                           CODE_SEC), -1);
+    ck_assert_int_eq(
+        PARSE(HEADER, TYPE_SEC, 0x03, 0x06, 0x81, 0x80, 0x80, 0x80, 0x70, 0x00, CODE_SEC), -1);
     /* Truncated LEB128 at the very end. */
     ck_assert_int_eq(PARSE(HEADER, 0x01, 0x80), -1);
     ck_assert_int_eq(PARSE(HEADER, 0x01), -1);
@@ -548,19 +574,19 @@ START_TEST(test_bad_contents)
     /* Trailing bytes in the function section; a body without `end`; bad local type. */
     ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x03, 0x01, 0x00, 0x00, CODE_SEC), -1);
     ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x01), -1);
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x06, 0x01, 0x04, 0x01, 0x01, 0x40,
-                           0x0b), -1);
+    ck_assert_int_eq(
+        PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x06, 0x01, 0x04, 0x01, 0x01, 0x40, 0x0b), -1);
     /* More locals than 2^32 - 1 in all. */
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x10, 0x01, 0x0e, 0x02,
-                           0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f,
-                           0x0b), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x10, 0x01, 0x0e, 0x02, 0xff, 0xff,
+                           0xff, 0xff, 0x0f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x0b),
+                     -1);
     /* Import of an unknown kind; a data-count section that does not match. */
     ck_assert_int_eq(PARSE(HEADER, 0x02, 0x05, 0x01, 0x00, 0x00, 0x05, 0x00), -1);
     ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x01), -1);
-    ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x02, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b,
-                           0x00), -1);
-    ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x01, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b,
-                           0x00), 0);
+    ck_assert_int_eq(
+        PARSE(HEADER, 0x0c, 0x01, 0x02, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x00), -1);
+    ck_assert_int_eq(
+        PARSE(HEADER, 0x0c, 0x01, 0x01, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x00), 0);
 }
 END_TEST
 
@@ -593,8 +619,8 @@ START_TEST(test_bad_names)
     /* Valid twins of the cases below. */
     ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x01, 'a'), 0);
     ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 0xc3, 0xa9), 0);
-    ck_assert_int_eq(NAMES(0x00, 0x02, 0x01, 'm', 0x01, 0x04, 0x01, 0x00, 0x01, 'a', 0x02, 0x01,
-                           0x00), 0);
+    ck_assert_int_eq(
+        NAMES(0x00, 0x02, 0x01, 'm', 0x01, 0x04, 0x01, 0x00, 0x01, 'a', 0x02, 0x01, 0x00), 0);
     /* Function index past the functions; the same index twice. */
     ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x01, 0x01, 'a'), -1);
     ck_assert_int_eq(NAMES(0x01, 0x07, 0x02, 0x00, 0x01, 'a', 0x00, 0x01, 'b'), -1);
@@ -616,8 +642,8 @@ START_TEST(test_bad_names)
     /* A name holding a NUL byte leaves the function unnamed rather than misnamed. */
     {
         static const unsigned char mod[] = {HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC, 0x00, 0x0c,
-                                            0x04, 'n', 'a', 'm', 'e', 0x01, 0x05, 0x01, 0x00,
-                                            0x02, 'a', 0x00};
+                                            0x04,   'n',      'a',      'm',      'e',  0x01,
+                                            0x05,   0x01,     0x00,     0x02,     'a',  0x00};
 
         ck_assert_int_eq(mewe__wasm_parse(&info, mod, sizeof mod), 0);
         ck_assert_uint_eq(info.func_count, 1);

@@ -19,10 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #define WASM_RUN_SCRIPT MEWE_TEST_SRCDIR "/wasm-run.mjs"
-#define READ_CHUNK 65536
-#define MAX_EXTRA_ARGS 1024
+#define READ_CHUNK      65536
+#define MAX_EXTRA_ARGS  1024
 
 extern char **environ;
 
@@ -106,9 +105,9 @@ static int setup_file_actions(posix_spawn_file_actions_t *fa, const child_pipes 
     if (posix_spawn_file_actions_init(fa) != 0) {
         return -1;
     }
-    if (posix_spawn_file_actions_adddup2(fa, p->in[0], 0) != 0
-        || posix_spawn_file_actions_adddup2(fa, p->out[1], 1) != 0
-        || posix_spawn_file_actions_adddup2(fa, p->err[1], 2) != 0) {
+    if (posix_spawn_file_actions_adddup2(fa, p->in[0], 0) != 0 ||
+        posix_spawn_file_actions_adddup2(fa, p->out[1], 1) != 0 ||
+        posix_spawn_file_actions_adddup2(fa, p->err[1], 2) != 0) {
         posix_spawn_file_actions_destroy(fa);
         return -1;
     }
@@ -123,11 +122,10 @@ static int setup_attr(posix_spawnattr_t *attr, const sigset_t *child_mask)
     if (posix_spawnattr_init(attr) != 0) {
         return -1;
     }
-    if (sigemptyset(&defaults) != 0 || sigaddset(&defaults, SIGPIPE) != 0
-        || posix_spawnattr_setsigmask(attr, child_mask) != 0
-        || posix_spawnattr_setsigdefault(attr, &defaults) != 0
-        || posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-               != 0) {
+    if (sigemptyset(&defaults) != 0 || sigaddset(&defaults, SIGPIPE) != 0 ||
+        posix_spawnattr_setsigmask(attr, child_mask) != 0 ||
+        posix_spawnattr_setsigdefault(attr, &defaults) != 0 ||
+        posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) != 0) {
         posix_spawnattr_destroy(attr);
         return -1;
     }
@@ -294,8 +292,8 @@ static int block_sigpipe(sigset_t *old_mask, int *was_pending)
 {
     sigset_t block;
     sigset_t pending;
-    if (sigemptyset(&block) != 0 || sigaddset(&block, SIGPIPE) != 0
-        || pthread_sigmask(SIG_BLOCK, &block, old_mask) != 0 || sigpending(&pending) != 0) {
+    if (sigemptyset(&block) != 0 || sigaddset(&block, SIGPIPE) != 0 ||
+        pthread_sigmask(SIG_BLOCK, &block, old_mask) != 0 || sigpending(&pending) != 0) {
         return -1;
     }
     *was_pending = sigismember(&pending, SIGPIPE) == 1;
@@ -378,8 +376,13 @@ static size_t count_args(const char *const *list)
 
 int wasm_validate(const char *module, char **log)
 {
-    const char *const argv[] = {MEWE_WASM_VALIDATE, "--enable-threads", "--enable-tail-call",
-                                "--enable-exceptions", "--", module, NULL};
+    const char *const argv[] = {MEWE_WASM_VALIDATE,
+                                "--enable-threads",
+                                "--enable-tail-call",
+                                "--enable-exceptions",
+                                "--",
+                                module,
+                                NULL};
     wasm_run_result res;
     if (log != NULL) {
         *log = NULL;
@@ -387,7 +390,7 @@ int wasm_validate(const char *module, char **log)
     if (host_run(&res, argv, NULL, 0) != 0) {
         if (log != NULL) {
             *log = strdup(MEWE_WASM_VALIDATE " cannot run: install wabt "
-                          "(scripts/install-deps.sh)");
+                                             "(scripts/install-deps.sh)");
         }
         return -1;
     }
@@ -409,7 +412,7 @@ int wasm_run(wasm_run_result *res, const char *module, const char *const *opts,
              const char *const *argv, const char *stdin_data, size_t stdin_len)
 {
     static const char *const prefix[] = {MEWE_NODE, "--no-warnings", MEWE_NODE_FLAG,
-                                                 WASM_RUN_SCRIPT};
+                                         WASM_RUN_SCRIPT};
     const size_t n_prefix = sizeof prefix / sizeof prefix[0];
     size_t n_opts = count_args(opts);
     size_t n_argv = count_args(argv);
@@ -514,8 +517,8 @@ int compile_rust_to_bc(const char *src, const char *out_bc, char **log)
      * of the bitcode should the default change. Edition 2018 is what the
      * fixtures are written for (rustc 1.63 defaults to 2015). */
     const char *const argv[] = {
-        MEWE_RUSTC, "--target", "wasm32-wasi", "-O", "-C", "lto=fat", "-C", "panic=abort",
-        "--edition=2018", "--emit=llvm-bc", src, "-o", out_bc, NULL,
+        MEWE_RUSTC,    "--target",       "wasm32-wasi",    "-O", "-C", "lto=fat", "-C",
+        "panic=abort", "--edition=2018", "--emit=llvm-bc", src,  "-o", out_bc,    NULL,
     };
     return run_compiler(argv, log);
 }

@@ -41,9 +41,9 @@ typedef struct cli {
     int kind; /* a cli_kind, or -1 before it is known */
     const char *output;
     const char *report;
-    const char *profile;  /* --profile FILE */
-    bool profile_gen;     /* --profile-gen */
-    bool trusted_input;   /* --trusted-input: no helper for inputs */
+    const char *profile; /* --profile FILE */
+    bool profile_gen;    /* --profile-gen */
+    bool trusted_input;  /* --trusted-input: no helper for inputs */
     strlist inputs, variants_from, diversifiers, allow, deny, exports, link_args;
     strlist owned; /* strings made while parsing (-lLIB), freed with the cli */
     mewe_generate_options gen;
@@ -52,7 +52,7 @@ typedef struct cli {
     uint64_t seed;
     const char *tools[MEWE_TOOL_WASI_SDK + 1]; /* by mewe_tool; NULL when not given */
     bool sdk_from_env;                         /* tools[MEWE_TOOL_WASI_SDK] is $WASI_SDK_PATH */
-    int platform; /* a cli_platform (platform.h) */
+    int platform;                              /* a cli_platform (platform.h) */
     int verbose;
     bool quiet;
     const struct cli_option *section_opt[8]; /* per cli_sections entry, one option given */

@@ -72,8 +72,8 @@ static int parse_u64(const char *text, uint64_t *out)
         base = 16;
         digits = text + 2;
     }
-    if (digits[0] == '\0' || strspn(digits, base == 16 ? "0123456789abcdefABCDEF"
-                                                       : "0123456789") != strlen(digits))
+    if (digits[0] == '\0' ||
+        strspn(digits, base == 16 ? "0123456789abcdefABCDEF" : "0123456789") != strlen(digits))
         return -1;
     errno = 0;
     unsigned long long v = strtoull(digits, NULL, base);
@@ -118,18 +118,15 @@ static int check_value(const cli_option *o, const char *text, value *v)
     char name[48];
     flag_name(o, name, sizeof name);
     switch (o->value) {
-    case CLI_FLAG:
-        return EXIT_OK;
+    case CLI_FLAG: return EXIT_OK;
     case CLI_TEXT:
         if (strlen(text) < (size_t)o->min)
             return usage_error("%s: the value is empty", name);
         v->text = text;
         return EXIT_OK;
     case CLI_UINT:
-    case CLI_U64:
-        return check_uint(o, name, text, &v->u);
-    case CLI_DOUBLE:
-        return check_double(o, name, text, &v->d);
+    case CLI_U64: return check_uint(o, name, text, &v->u);
+    case CLI_DOUBLE: return check_double(o, name, text, &v->d);
     case CLI_CHOICE:
         v->choice = cli_choice_index(o->choices, text);
         if (v->choice < 0)
@@ -231,9 +228,8 @@ static int build_tables(struct option **longopts, char **shortopts)
     for (size_t i = 0; i < cli_option_count; i++) {
         const cli_option *o = &cli_options[i];
         if (o->long_name)
-            (*longopts)[n++] = (struct option){o->long_name,
-                                               o->metavar ? required_argument : no_argument,
-                                               NULL, o->id};
+            (*longopts)[n++] = (struct option){
+                o->long_name, o->metavar ? required_argument : no_argument, NULL, o->id};
         if (o->short_name) {
             *s++ = o->short_name;
             if (o->metavar)
@@ -313,11 +309,13 @@ static int check_output(cli *c)
         c->kind = kind_from_extension(c->output);
     if (c->kind < 0)
         return usage_error("-o: cannot tell the output kind of '%s' from its extension; use "
-                           ".wasm, .o, .bc or .ll, or --emit=KIND", c->output);
+                           ".wasm, .o, .bc or .ll, or --emit=KIND",
+                           c->output);
     bool module_out = c->kind == KIND_BC || c->kind == KIND_LL;
     if ((c->stage == STAGE_GENERATE || c->stage == STAGE_LINK) && !module_out)
         return usage_error("--stage=%s writes a module: give -o FILE.bc or FILE.ll (or "
-                           "--emit=bc|ll)", c->stage == STAGE_GENERATE ? "generate" : "link");
+                           "--emit=bc|ll)",
+                           c->stage == STAGE_GENERATE ? "generate" : "link");
     if (c->stage == STAGE_EMIT && module_out)
         return usage_error("--stage=emit writes WebAssembly: give -o FILE.wasm or FILE.o (or "
                            "--emit=command|reactor|object)");
@@ -350,8 +348,7 @@ static void warn_unused(const cli *c)
             cli_error("warning: %s has no effect here (%s)",
                       flag_name(c->section_opt[s], name, sizeof name), cli_sections[s]);
     }
-    if (c->variants_from.count && (c->stage == STAGE_EMIT || c->stage == STAGE_REPORT) &&
-        !c->quiet)
+    if (c->variants_from.count && (c->stage == STAGE_EMIT || c->stage == STAGE_REPORT) && !c->quiet)
         cli_error("warning: --variants-from has no effect with --stage=%s",
                   c->stage == STAGE_EMIT ? "emit" : "report");
 }
@@ -386,8 +383,8 @@ int cli_parse(cli *c, int argc, char **argv)
 
 void cli_free(cli *c)
 {
-    strlist *lists[] = {&c->inputs, &c->variants_from, &c->diversifiers, &c->allow, &c->deny,
-                        &c->exports, &c->link_args, &c->owned};
+    strlist *lists[] = {&c->inputs, &c->variants_from, &c->diversifiers, &c->allow,
+                        &c->deny,   &c->exports,       &c->link_args,    &c->owned};
     for (size_t i = 0; i < c->owned.count; i++)
         free((void *)c->owned.items[i]);
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)

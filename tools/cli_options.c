@@ -86,8 +86,7 @@ const cli_option cli_options[] = {
      "How a dispatcher reaches the chosen variant: switch (a br_table over direct calls) or "
      "table (a call_indirect through a table).",
      S_LINK},
-    {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0,
-     "call|instance|every|invocation",
+    {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0, "call|instance|every|invocation",
      "How often each dispatcher chooses a variant. call: as often as the overhead budget "
      "allows, at every call where the cost model finds that affordable, else every N calls "
      "with the smallest N that fits (see --max-overhead). instance: once per instance, at "
@@ -126,10 +125,9 @@ const cli_option cli_options[] = {
      "Make every dispatch call the import mewe_trace.record(i32 function, i32 variant), to "
      "record execution traces.",
      S_LINK},
-    {OPT_EXPORT, "export", 0, "NAME", CLI_TEXT, 1, 0, NULL,
-     "Export the function NAME. Repeatable.", S_EMIT},
-    {OPT_PLATFORM, "platform", 0, "HOST", CLI_CHOICE, 0, 0,
-     "any|fastly|cloudflare|wasmtime|node",
+    {OPT_EXPORT, "export", 0, "NAME", CLI_TEXT, 1, 0, NULL, "Export the function NAME. Repeatable.",
+     S_EMIT},
+    {OPT_PLATFORM, "platform", 0, "HOST", CLI_CHOICE, 0, 0, "any|fastly|cloudflare|wasmtime|node",
      "Check the output against what HOST runs, before any work and in the wasm written: "
      "fastly (Fastly Compute: a WASI command importing only WASI and fastly_* host calls), "
      "wasmtime (WASI only), node and cloudflare (WASI; their JavaScript must provide any "
@@ -148,14 +146,11 @@ const cli_option cli_options[] = {
      "Code generation level of LLVM's wasm32 backend, 0 to 3, also written -O0 to -O3. No IR "
      "optimisation pass runs: it would undo diversification.",
      S_EMIT},
-    {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL,
-     "The wasm-ld to link with.", S_TOOL},
+    {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL, "The wasm-ld to link with.", S_TOOL},
     {OPT_WASI_SYSROOT, "wasi-sysroot", 0, "DIR", CLI_TEXT, 1, 0, NULL,
-     "WASI sysroot holding lib/wasm32-wasi/libc.a and the crt1 files.",
-     S_TOOL},
+     "WASI sysroot holding lib/wasm32-wasi/libc.a and the crt1 files.", S_TOOL},
     {OPT_BUILTINS, "builtins", 0, "FILE", CLI_TEXT, 0, 0, NULL,
-     "libclang_rt.builtins-wasm32.a to link, or '' for none.",
-     S_TOOL},
+     "libclang_rt.builtins-wasm32.a to link, or '' for none.", S_TOOL},
     {OPT_WASI_SDK, "wasi-sdk", 0, "DIR", CLI_TEXT, 1, 0, NULL,
      "A wasi-sdk directory: sets wasm-ld, the sysroot and the builtins at once; --wasm-ld, "
      "--wasi-sysroot and --builtins override its parts.",

@@ -65,10 +65,10 @@ typedef struct cli_option {
     char short_name;       /* 0: long option only */
     const char *metavar;   /* NULL for CLI_FLAG */
     cli_value value;
-    double min, max;       /* CLI_UINT, CLI_DOUBLE */
-    const char *choices;   /* CLI_CHOICE: "a|b|c" */
-    const char *help;      /* sentences; "(default: ...)" is appended from cli_option_default */
-    int section;           /* index into cli_sections */
+    double min, max;     /* CLI_UINT, CLI_DOUBLE */
+    const char *choices; /* CLI_CHOICE: "a|b|c" */
+    const char *help;    /* sentences; "(default: ...)" is appended from cli_option_default */
+    int section;         /* index into cli_sections */
 } cli_option;
 
 extern const cli_option cli_options[];

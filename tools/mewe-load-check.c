@@ -1,4 +1,4 @@
-/* mewe-load-check: libmewe's helper for untrusted bitcode (see lib/load_check.h). It limits
+/* mewe-load-check: libmewe's helper for untrusted bitcode (see lib/ir/load_check.h). It limits
  * itself, reads exactly --size bytes from standard input, loads them as libmewe would (the
  * bitcode reader, then the verifier) and answers on standard output with the module written
  * back by LLVM's bitcode writer, or with the load's error. A crash, an abort or a limit
@@ -14,7 +14,7 @@
 
 #include <mewe/mewe.h>
 
-#include "load_check.h"
+#include "ir/load_check.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEWE_ASAN 1
@@ -94,15 +94,18 @@ static int round_trip_text(mewe_context *ctx, mewe_module *m, const char *name)
         *c = *c < 0x20 || *c > 0x7e ? '?' : *c;
     snprintf(round_trip_message, sizeof round_trip_message,
              "'%s': LLVM cannot read back the module it loaded from this input (%s): it is "
-             "corrupt", name, why);
+             "corrupt",
+             name, why);
     return MEWE_EPARSE;
 }
 
 static int usage(const char *why)
 {
-    fprintf(stderr, "mewe-load-check: %s\n"
-                    "usage: mewe-load-check --size N [--memory-mb N] [--cpu-seconds N] "
-                    "[--name NAME] < INPUT\n", why);
+    fprintf(stderr,
+            "mewe-load-check: %s\n"
+            "usage: mewe-load-check --size N [--memory-mb N] [--cpu-seconds N] "
+            "[--name NAME] < INPUT\n",
+            why);
     return MEWE__LOAD_CHECK_USAGE;
 }
 

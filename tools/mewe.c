@@ -23,7 +23,7 @@ typedef struct run {
     const cli *c;
     mewe_context *ctx;
     mewe_module *module;
-    char *wasm;    /* the linked wasm written, read back for the report; or NULL */
+    char *wasm; /* the linked wasm written, read back for the report; or NULL */
     size_t wasm_size;
     bool progress; /* stderr is a terminal and -q was not given */
     bool shown;    /* a progress line is on the terminal */
@@ -143,11 +143,10 @@ static bool emits_wasm(const cli *c)
 
 static int set_tools(run *r)
 {
-    static const char *const flags[] = {"--wasm-ld", "--wasi-sysroot", "--builtins",
-                                        "--wasi-sdk"};
+    static const char *const flags[] = {"--wasm-ld", "--wasi-sysroot", "--builtins", "--wasi-sdk"};
     /* The SDK first, so that the single-tool flags override its parts. */
-    static const mewe_tool order[] = {MEWE_TOOL_WASI_SDK, MEWE_TOOL_WASM_LD,
-                                      MEWE_TOOL_WASI_SYSROOT, MEWE_TOOL_BUILTINS};
+    static const mewe_tool order[] = {MEWE_TOOL_WASI_SDK, MEWE_TOOL_WASM_LD, MEWE_TOOL_WASI_SYSROOT,
+                                      MEWE_TOOL_BUILTINS};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         const char *path = r->c->tools[order[i]];
         if (!path)
@@ -174,8 +173,8 @@ static int check_name(run *r, const char *flag, const char *spec, bool rng)
         if (rc == MEWE_OK && strlen(name) == len && strncmp(name, spec, len) == 0)
             return EXIT_OK;
     }
-    cli_error("%s: unknown %s '%.*s' (see mewe %s)\nTry 'mewe --help' for more information.",
-              flag, rng ? "RNG strategy" : "diversifier", (int)len, spec,
+    cli_error("%s: unknown %s '%.*s' (see mewe %s)\nTry 'mewe --help' for more information.", flag,
+              rng ? "RNG strategy" : "diversifier", (int)len, spec,
               rng ? "--list-rng" : "--list-diversifiers");
     return EXIT_USAGE;
 }
@@ -194,8 +193,10 @@ static int check_names(run *r)
 static int set_up(run *r)
 {
     const cli *c = r->c;
-    int level = c->quiet ? -1 : c->verbose == 0 ? MEWE_LOG_WARN
-                                : c->verbose == 1 ? MEWE_LOG_INFO : MEWE_LOG_DEBUG;
+    int level = c->quiet          ? -1
+                : c->verbose == 0 ? MEWE_LOG_WARN
+                : c->verbose == 1 ? MEWE_LOG_INFO
+                                  : MEWE_LOG_DEBUG;
     int rc = mewe_context_new(&r->ctx);
     if (rc != MEWE_OK) {
         cli_error("cannot create a libmewe context: %s", mewe_status_str(rc));
@@ -332,8 +333,8 @@ static int link_variants(run *r)
     static const char *const policies[] = {"as often as the budget allows", "per instance",
                                            "every N calls", "per caller invocation"};
     note(r, 1, "made dispatchers: %s dispatch, a choice %s, rng %s%s",
-         o->dispatch == MEWE_DISPATCH_SWITCH ? "switch" : "table",
-         policies[o->granularity], o->rng ? o->rng : "wasi", o->trace ? ", traced" : "");
+         o->dispatch == MEWE_DISPATCH_SWITCH ? "switch" : "table", policies[o->granularity],
+         o->rng ? o->rng : "wasi", o->trace ? ", traced" : "");
     return EXIT_OK;
 }
 
@@ -371,8 +372,8 @@ static int read_back(run *r, const char *path)
         fclose(f);
     if (!ok) {
         progress_clear(r);
-        cli_error("report: cannot read back '%s': %s", path, r->wasm ? strerror(errno)
-                                                                    : "out of memory");
+        cli_error("report: cannot read back '%s': %s", path,
+                  r->wasm ? strerror(errno) : "out of memory");
         return EXIT_FAIL;
     }
     return EXIT_OK;
@@ -507,8 +508,7 @@ static void summary(run *r)
             cli_error("warning: --stage=link: '%s' carries no variants (make them with "
                       "--stage=generate or --variants-from): the output has no dispatchers",
                       c->inputs.items[0]);
-        n += (size_t)snprintf(line + n, sizeof line - n, "%.0f dispatchers made",
-                              dispatchers);
+        n += (size_t)snprintf(line + n, sizeof line - n, "%.0f dispatchers made", dispatchers);
     } else if (!c->profile_gen && (c->stage == STAGE_ALL || c->stage == STAGE_GENERATE)) {
         n += (size_t)snprintf(line + n, sizeof line - n,
                               "%.0f/%.0f eligible functions diversified, %.0f variants",
@@ -516,15 +516,14 @@ static void summary(run *r)
                               json_number(totals, "variants"));
         /* The wasm counts each dispatcher's original body among its variants. */
         size_t families = 0;
-        for (const char *p = wasm; wasm_totals && (p = strstr(p, "\"distinct_in_wasm\": ")) &&
-                                   p < wasm_totals; p++)
+        for (const char *p = wasm;
+             wasm_totals && (p = strstr(p, "\"distinct_in_wasm\": ")) && p < wasm_totals; p++)
             families++;
         /* Variants inlined into their dispatcher have no body of their own to compare. */
         double inlined = json_number(totals, "inlined_dispatchers");
         if (families > 0)
             n += (size_t)snprintf(line + n, sizeof line - n, " (%.0f distinct in wasm%s)",
-                                  json_number(wasm_totals, "distinct_in_wasm") -
-                                      (double)families,
+                                  json_number(wasm_totals, "distinct_in_wasm") - (double)families,
                                   inlined > 0 ? ", not counting inlined dispatchers" : "");
         else if (inlined > 0)
             n += (size_t)snprintf(line + n, sizeof line - n, " (inlined in %.0f dispatchers)",
@@ -565,8 +564,7 @@ static int pipeline(run *r)
         rc = write_output(r);
     /* The linked wasm is read back for the platform check, the report and the summary. An
      * output that its platform cannot run is not left behind. */
-    bool linked = (c->kind == KIND_COMMAND || c->kind == KIND_REACTOR) &&
-                  c->stage != STAGE_REPORT;
+    bool linked = (c->kind == KIND_COMMAND || c->kind == KIND_REACTOR) && c->stage != STAGE_REPORT;
     if (rc == EXIT_OK && linked) {
         rc = read_back(r, c->output);
         if (rc == EXIT_OK) {

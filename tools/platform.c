@@ -20,9 +20,9 @@
 #include "platform.h"
 
 typedef struct host {
-    const char *name;      /* for messages */
-    const char *provides;  /* what it provides, for messages */
-    bool js;               /* a JavaScript embedder can provide any other import */
+    const char *name;     /* for messages */
+    const char *provides; /* what it provides, for messages */
+    bool js;              /* a JavaScript embedder can provide any other import */
     bool command_only;
 } host;
 
@@ -30,8 +30,7 @@ static const host hosts[] = {
     [PLATFORM_ANY] = {"any", "anything", true, false},
     [PLATFORM_FASTLY] = {"Fastly Compute", "WASI preview 1 and its fastly_* host calls", false,
                          true},
-    [PLATFORM_CLOUDFLARE] = {"Cloudflare Workers", "WASI preview 1, through a shim", true,
-                             false},
+    [PLATFORM_CLOUDFLARE] = {"Cloudflare Workers", "WASI preview 1, through a shim", true, false},
     [PLATFORM_WASMTIME] = {"wasmtime", "WASI preview 1 only", false, false},
     [PLATFORM_NODE] = {"node", "WASI preview 1", true, false},
 };
@@ -100,15 +99,18 @@ static bool report_import(const cli *c, const char *module, const char *name)
     if (cause)
         snprintf(why, sizeof why, "added by %s", cause);
     else
-        snprintf(why, sizeof why, "from the program, by an import_module attribute or an "
+        snprintf(why, sizeof why,
+                 "from the program, by an import_module attribute or an "
                  "undefined function that the link allowed");
     if (h->js) {
         if (!c->quiet)
             cli_error("warning: %s: the output imports %s.%s (%s), which %s does not provide "
                       "(it provides %s): the JavaScript that instantiates the module must%s",
                       platform_flag(c), module, name, why, h->name, h->provides,
-                      c->platform == PLATFORM_NODE ? " (tests/wasm-run.mjs provides "
-                      "mewe_trace.record, and --rng host's import with --discriminate)" : "");
+                      c->platform == PLATFORM_NODE
+                          ? " (tests/wasm-run.mjs provides "
+                            "mewe_trace.record, and --rng host's import with --discriminate)"
+                          : "");
         return false;
     }
     cli_error("%s: the output imports %s.%s (%s), which %s does not provide (it provides %s)",
@@ -126,7 +128,8 @@ int platform_check_options(const cli *c)
     int rc = EXIT_OK;
     if (h->command_only && c->kind == KIND_REACTOR) {
         cli_error("%s: --emit reactor: %s runs WASI commands (it calls _start); write a "
-                  "command (-o FILE.wasm)", platform_flag(c), h->name);
+                  "command (-o FILE.wasm)",
+                  platform_flag(c), h->name);
         rc = EXIT_USAGE;
     }
     /* A JavaScript host's own code may provide these: the wasm check warns about them. */
@@ -134,14 +137,14 @@ int platform_check_options(const cli *c)
     if (!h->js && linking && rng_host_import(c, module, sizeof module, name, sizeof name) &&
         !provided(c, module)) {
         cli_error("%s: --rng host adds the import %s.%s, which %s does not provide (it "
-                  "provides %s); use --rng wasi", platform_flag(c), module, name, h->name,
-                  h->provides);
+                  "provides %s); use --rng wasi",
+                  platform_flag(c), module, name, h->name, h->provides);
         rc = EXIT_USAGE;
     }
     if (!h->js && linking && c->link.trace) {
         cli_error("%s: --trace adds the import mewe_trace.record, which %s does not provide "
-                  "(it provides %s); record traces under node instead", platform_flag(c),
-                  h->name, h->provides);
+                  "(it provides %s); record traces under node instead",
+                  platform_flag(c), h->name, h->provides);
         rc = EXIT_USAGE;
     }
     if (rc == EXIT_USAGE)
@@ -214,11 +217,20 @@ static bool each_import(reader r, const cli *c, int *errors)
         const char *m = name(&r, &mlen);
         const char *n = name(&r, &nlen);
         switch (byte(&r)) {
-        case 0: leb(&r); break;                  /* function: type index */
-        case 1: byte(&r); limits(&r); break;     /* table: reference type, limits */
-        case 2: limits(&r); break;               /* memory */
-        case 3: byte(&r); byte(&r); break;       /* global: value type, mutability */
-        case 4: byte(&r); leb(&r); break;        /* tag: attribute, type index */
+        case 0: leb(&r); break; /* function: type index */
+        case 1:
+            byte(&r);
+            limits(&r);
+            break;                 /* table: reference type, limits */
+        case 2: limits(&r); break; /* memory */
+        case 3:
+            byte(&r);
+            byte(&r);
+            break; /* global: value type, mutability */
+        case 4:
+            byte(&r);
+            leb(&r);
+            break; /* tag: attribute, type index */
         default: r.bad = true;
         }
         if (r.bad)

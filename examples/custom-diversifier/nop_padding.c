@@ -43,8 +43,8 @@ static LLVMValueRef pad_slot(LLVMBuilderRef b, LLVMValueRef fn, LLVMTypeRef i32)
     return LLVMBuildAlloca(b, i32, "mewe.pad");
 }
 
-static void pad_before(LLVMBuilderRef b, LLVMValueRef inst, LLVMValueRef slot,
-                       LLVMTypeRef i32, mewe_hook *hook)
+static void pad_before(LLVMBuilderRef b, LLVMValueRef inst, LLVMValueRef slot, LLVMTypeRef i32,
+                       mewe_hook *hook)
 {
     LLVMPositionBuilderBefore(b, inst);
     LLVMValueRef k = LLVMConstInt(i32, mewe_hook_random(hook) & 0xffffffffu, 0);
@@ -150,8 +150,8 @@ static int run(mewe_context *ctx, const pad_stats *stats, const char *in, const 
         rc = mewe_generate_variants(mod, &gen);
     /* Fewer variants than calls: a rewrite identical to a kept body is dropped. */
     if (rc == MEWE_OK)
-        printf("nop_padding ran %lu times, inserted %lu stores, made %u variants\n",
-               stats->calls, stats->pads, count_variants(mod));
+        printf("nop_padding ran %lu times, inserted %lu stores, made %u variants\n", stats->calls,
+               stats->pads, count_variants(mod));
     /* Variants kept as functions (small ones would live inside their dispatcher), so that
      * the report can compare each variant's wasm body with the others. */
     mewe_link_options link = MEWE_LINK_OPTIONS_INIT;

@@ -63,7 +63,7 @@ int main(void)
             at = n;
         }
     }
-    printf("longest Collatz chain below 3000: %llu steps from %llu\n",
-           (unsigned long long)longest, (unsigned long long)at);
+    printf("longest Collatz chain below 3000: %llu steps from %llu\n", (unsigned long long)longest,
+           (unsigned long long)at);
     return 0;
 }

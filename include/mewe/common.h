@@ -36,11 +36,12 @@ extern "C" {
  * @since 0.1
  */
 typedef enum mewe_status {
-    MEWE_OK = 0,          /**< Success. */
-    MEWE_EINVAL = -1,     /**< Invalid argument: NULL, out of range, malformed value. */
-    MEWE_ENOMEM = -2,     /**< Out of memory. */
-    MEWE_EIO = -3,        /**< A file could not be read or written. */
-    MEWE_EPARSE = -4,     /**< Input is not valid LLVM bitcode or textual IR (or, since 0.2, a malformed profile). */
+    MEWE_OK = 0,      /**< Success. */
+    MEWE_EINVAL = -1, /**< Invalid argument: NULL, out of range, malformed value. */
+    MEWE_ENOMEM = -2, /**< Out of memory. */
+    MEWE_EIO = -3,    /**< A file could not be read or written. */
+    MEWE_EPARSE =
+        -4, /**< Input is not valid LLVM bitcode or textual IR (or, since 0.2, a malformed profile). */
     MEWE_EVERIFY = -5,    /**< A module or function fails LLVM's verifier. */
     MEWE_EVERSION = -6,   /**< Unknown version of an options struct or descriptor. */
     MEWE_ETARGET = -7,    /**< The module's target is unsupported or code generation failed. */

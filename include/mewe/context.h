@@ -51,8 +51,7 @@ typedef void (*mewe_log_fn)(mewe_log_level level, const char *message, void *use
  * @param user_data The pointer given to mewe_context_set_progress_callback().
  * @since 0.3
  */
-typedef void (*mewe_progress_fn)(const char *stage, size_t done, size_t total,
-                                 void *user_data);
+typedef void (*mewe_progress_fn)(const char *stage, size_t done, size_t total, void *user_data);
 
 /** External tools and files used by mewe_emit_wasm(). @since 0.1 */
 typedef enum mewe_tool {
@@ -163,8 +162,7 @@ MEWE_API int mewe_context_set_tool_path(mewe_context *ctx, mewe_tool tool, const
  * @return #MEWE_OK, #MEWE_EINVAL for NULL arguments or an unknown @p tool.
  * @since 0.1
  */
-MEWE_API int mewe_context_get_tool_path(const char **out, const mewe_context *ctx,
-                                        mewe_tool tool);
+MEWE_API int mewe_context_get_tool_path(const char **out, const mewe_context *ctx, mewe_tool tool);
 
 /**
  * Says whether the modules that this context loads may be corrupt or hostile. LLVM's

@@ -57,13 +57,13 @@ typedef enum mewe_emit_kind {
  * @since 0.1
  */
 typedef struct mewe_emit_options {
-    unsigned int version;  /**< #MEWE_EMIT_OPTIONS_VERSION. */
-    mewe_emit_kind kind;   /**< Default #MEWE_EMIT_COMMAND. */
-    int opt_level;         /**< Code generation level 0..3, default 2. No IR optimisation
+    unsigned int version;         /**< #MEWE_EMIT_OPTIONS_VERSION. */
+    mewe_emit_kind kind;          /**< Default #MEWE_EMIT_COMMAND. */
+    int opt_level;                /**< Code generation level 0..3, default 2. No IR optimisation
                                 passes run: they would undo diversification. */
-    const char *const *exports; /**< Functions to export (linked kinds: `--export`; object:
+    const char *const *exports;   /**< Functions to export (linked kinds: `--export`; object:
                                      marked `wasm-export-name`). Borrowed for the call. */
-    size_t export_count;        /**< Entries in @ref exports. */
+    size_t export_count;          /**< Entries in @ref exports. */
     const char *const *link_args; /**< Extra wasm-ld arguments, e.g. "-lwasi-emulated-signal",
                                        "-z", "stack-size=1048576". Borrowed for the call.
                                        Ignored for #MEWE_EMIT_OBJECT. */
@@ -72,8 +72,7 @@ typedef struct mewe_emit_options {
 
 /** Initializer with the defaults of #MEWE_EMIT_OPTIONS_VERSION: zero for every field whose
  *  zero means its default; opt_level is set, because 0 is a level of its own. @since 0.1 */
-#define MEWE_EMIT_OPTIONS_INIT \
-    { MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0 }
+#define MEWE_EMIT_OPTIONS_INIT {MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0}
 
 /**
  * Fills @p opts with the defaults of @p version: the fields of that version only, so that a
@@ -126,8 +125,8 @@ MEWE_API int mewe_emit_wasm(const mewe_module *module, const mewe_emit_options *
  * @return As mewe_emit_wasm().
  * @since 0.1 (the module is const since 0.2)
  */
-MEWE_API int mewe_emit_wasm_memory(void **out_data, size_t *out_size,
-                                   const mewe_module *module, const mewe_emit_options *opts);
+MEWE_API int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *module,
+                                   const mewe_emit_options *opts);
 
 /** @} */
 

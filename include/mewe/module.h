@@ -103,8 +103,7 @@ MEWE_API size_t mewe_module_function_count(const mewe_module *module);
  * @return #MEWE_OK, #MEWE_EINVAL for NULL arguments or @p index out of range.
  * @since 0.1
  */
-MEWE_API int mewe_module_function_at(const char **out, const mewe_module *module,
-                                     size_t index);
+MEWE_API int mewe_module_function_at(const char **out, const mewe_module *module, size_t index);
 
 /**
  * Writes the module to a file. The file is written under a temporary name in the same
@@ -128,8 +127,8 @@ MEWE_API int mewe_module_write(const mewe_module *module, const char *path, mewe
  * @return #MEWE_OK, #MEWE_EINVAL, #MEWE_ENOMEM.
  * @since 0.1
  */
-MEWE_API int mewe_module_write_memory(void **out_data, size_t *out_size,
-                                      const mewe_module *module, mewe_format format);
+MEWE_API int mewe_module_write_memory(void **out_data, size_t *out_size, const mewe_module *module,
+                                      mewe_format format);
 
 /**
  * The context a module belongs to.

@@ -60,17 +60,17 @@ typedef enum mewe_dispatch_kind {
  * @since 0.1
  */
 typedef enum mewe_granularity {
-    MEWE_GRANULARITY_CALL = 0,       /**< As often as the budget allows: every call where
+    MEWE_GRANULARITY_CALL = 0,      /**< As often as the budget allows: every call where
                                           affordable (with an unlimited budget, every call,
                                           as MEWE does), else every N calls. */
-    MEWE_GRANULARITY_INSTANCE = 1,   /**< One choice per function at its first call, kept
+    MEWE_GRANULARITY_INSTANCE = 1,  /**< One choice per function at its first call, kept
                                           for the instance's life. */
-    MEWE_GRANULARITY_EVERY = 2,      /**< A fresh choice every N calls of the function, N =
+    MEWE_GRANULARITY_EVERY = 2,     /**< A fresh choice every N calls of the function, N =
                                           @ref mewe_link_options.period on average (each
                                           period is drawn at random in [N/2, 3N/2), so an
                                           observer cannot tell when the next choice comes).
                                           @since 0.2 */
-    MEWE_GRANULARITY_INVOCATION = 3  /**< A fresh choice for each callee whenever one of its
+    MEWE_GRANULARITY_INVOCATION = 3 /**< A fresh choice for each callee whenever one of its
                                           direct callers starts, reused for every call the
                                           caller makes (e.g. in its loops); calls through
                                           pointers reuse the latest. @since 0.2 */
@@ -110,11 +110,11 @@ typedef enum mewe_granularity {
  * @since 0.1
  */
 typedef struct mewe_link_options {
-    unsigned int version;          /**< #MEWE_LINK_OPTIONS_VERSION. */
-    mewe_dispatch_kind dispatch;   /**< Default #MEWE_DISPATCH_SWITCH. */
-    mewe_granularity granularity;  /**< Default #MEWE_GRANULARITY_CALL. */
-    const char *rng;               /**< RNG strategy spec; NULL means "wasi". Borrowed. */
-    int trace;                     /**< Nonzero: dispatchers call `mewe_trace.record`. */
+    unsigned int version;         /**< #MEWE_LINK_OPTIONS_VERSION. */
+    mewe_dispatch_kind dispatch;  /**< Default #MEWE_DISPATCH_SWITCH. */
+    mewe_granularity granularity; /**< Default #MEWE_GRANULARITY_CALL. */
+    const char *rng;              /**< RNG strategy spec; NULL means "wasi". Borrowed. */
+    int trace;                    /**< Nonzero: dispatchers call `mewe_trace.record`. */
     /** The overhead budget of the cost model (version 2): the run time a dispatcher may add
      *  to one call of its function, as a factor of the function's estimated cost (1.10:
      *  at most 10 % more). 0 means the default, #MEWE_MAX_OVERHEAD_DEFAULT; values below 1
@@ -139,14 +139,21 @@ typedef struct mewe_link_options {
 /** Default of @ref mewe_link_options.max_overhead. @since 0.2 */
 #define MEWE_MAX_OVERHEAD_DEFAULT 1.10
 /** Default of @ref mewe_link_options.period. @since 0.2 */
-#define MEWE_PERIOD_DEFAULT 64
+#define MEWE_PERIOD_DEFAULT       64
 /** Default of @ref mewe_link_options.inline_limit. @since 0.2 */
 #define MEWE_INLINE_LIMIT_DEFAULT 400
 
 /** Initializer with the defaults of #MEWE_LINK_OPTIONS_VERSION. @since 0.1 */
-#define MEWE_LINK_OPTIONS_INIT \
-    { MEWE_LINK_OPTIONS_VERSION, MEWE_DISPATCH_SWITCH, MEWE_GRANULARITY_CALL, NULL, 0, 0.0, 0, 0, \
-      NULL }
+#define MEWE_LINK_OPTIONS_INIT  \
+    {MEWE_LINK_OPTIONS_VERSION, \
+     MEWE_DISPATCH_SWITCH,      \
+     MEWE_GRANULARITY_CALL,     \
+     NULL,                      \
+     0,                         \
+     0.0,                       \
+     0,                         \
+     0,                         \
+     NULL}
 
 /**
  * Fills @p opts with the defaults of @p version.

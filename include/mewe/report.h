@@ -77,9 +77,8 @@ MEWE_API int mewe_report_json(char **out_json, size_t *out_size, const mewe_modu
  *         #MEWE_EPARSE if @p wasm is not a well-formed WebAssembly module; #MEWE_ENOMEM.
  * @since 0.2
  */
-MEWE_API int mewe_report_json_wasm(char **out_json, size_t *out_size,
-                                   const mewe_module *module, const void *wasm,
-                                   size_t wasm_size);
+MEWE_API int mewe_report_json_wasm(char **out_json, size_t *out_size, const mewe_module *module,
+                                   const void *wasm, size_t wasm_size);
 
 /**
  * Writes the report, without a `"wasm"` section, to a file (temporary file, then rename).
@@ -102,8 +101,8 @@ MEWE_API int mewe_report_write(const mewe_module *module, const char *path);
  *         module; #MEWE_EIO; #MEWE_ENOMEM.
  * @since 0.2
  */
-MEWE_API int mewe_report_write_wasm(const mewe_module *module, const void *wasm,
-                                    size_t wasm_size, const char *path);
+MEWE_API int mewe_report_write_wasm(const mewe_module *module, const void *wasm, size_t wasm_size,
+                                    const char *path);
 
 /** @} */
 

@@ -41,10 +41,10 @@ extern "C" {
  * @since 0.1
  */
 typedef struct mewe_function_info {
-    const char *name;          /**< The function's name, **borrowed** for the call. */
-    size_t instructions;       /**< Its size in LLVM instructions. */
-    size_t call_sites;         /**< Direct calls to it in the module (static count). */
-    int address_taken;         /**< Nonzero when it is used other than by direct calls. */
+    const char *name;    /**< The function's name, **borrowed** for the call. */
+    size_t instructions; /**< Its size in LLVM instructions. */
+    size_t call_sites;   /**< Direct calls to it in the module (static count). */
+    int address_taken;   /**< Nonzero when it is used other than by direct calls. */
 } mewe_function_info;
 
 /**
@@ -82,25 +82,25 @@ typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *vari
  * @since 0.1
  */
 typedef struct mewe_generate_options {
-    unsigned int version;              /**< #MEWE_GENERATE_OPTIONS_VERSION. */
-    unsigned int variants;             /**< Variants per function besides the original,
+    unsigned int version;            /**< #MEWE_GENERATE_OPTIONS_VERSION. */
+    unsigned int variants;           /**< Variants per function besides the original,
                                             default 3, at most 64. */
-    const char *const *diversifiers;   /**< Diversifier specs, borrowed for the call. */
-    size_t diversifier_count;          /**< Entries in @ref diversifiers. */
-    const char *const *allow;          /**< Names or globs to diversify (empty: all). */
-    size_t allow_count;                /**< Entries in @ref allow. */
-    const char *const *deny;           /**< Names or globs never to diversify. */
-    size_t deny_count;                 /**< Entries in @ref deny. */
-    unsigned int min_instructions;     /**< Skip functions with fewer instructions, default 3. */
-    unsigned int attempts;             /**< Tries per variant before giving up on a distinct
+    const char *const *diversifiers; /**< Diversifier specs, borrowed for the call. */
+    size_t diversifier_count;        /**< Entries in @ref diversifiers. */
+    const char *const *allow;        /**< Names or globs to diversify (empty: all). */
+    size_t allow_count;              /**< Entries in @ref allow. */
+    const char *const *deny;         /**< Names or globs never to diversify. */
+    size_t deny_count;               /**< Entries in @ref deny. */
+    unsigned int min_instructions;   /**< Skip functions with fewer instructions, default 3. */
+    unsigned int attempts;           /**< Tries per variant before giving up on a distinct
                                             one, 1 to 100; 0 means the default,
                                             #MEWE_ATTEMPTS_DEFAULT (since 0.2). */
-    double time_budget;                /**< Seconds for the whole call; 0 = no limit. */
-    double size_budget;                /**< Most instructions the variants may add, as a
+    double time_budget;              /**< Seconds for the whole call; 0 = no limit. */
+    double size_budget;              /**< Most instructions the variants may add, as a
                                             multiple of the module's instruction count
                                             (e.g. 2.0); 0 = no limit. */
-    mewe_select_fn select;             /**< Selection policy, or NULL. */
-    void *select_data;                 /**< Passed to @ref select. */
+    mewe_select_fn select;           /**< Selection policy, or NULL. */
+    void *select_data;               /**< Passed to @ref select. */
 } mewe_generate_options;
 
 /** Default of @ref mewe_generate_options.attempts. @since 0.2 */
@@ -110,7 +110,7 @@ typedef struct mewe_generate_options {
  *  whose zero means its default; variants and min_instructions are set, because 0 is a value
  *  of its own for them (no variants, no minimum). @since 0.1 */
 #define MEWE_GENERATE_OPTIONS_INIT \
-    { MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL }
+    {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL}
 
 /**
  * Fills @p opts with the defaults of @p version: the fields of that version only, so that a

@@ -2,8 +2,8 @@
  * layout of all blocks but the entry. Registered through the public hook API. */
 #include <stdlib.h>
 
-#include "../builtins.h"
-#include "../irutil.h"
+#include "registry.h"
+#include "ir/irutil.h"
 
 /* A split point: any instruction after the phis and allocas (allocas stay in the entry block
  * so they remain static stack slots), the terminator excluded. */
@@ -88,7 +88,7 @@ static int blocks(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     return rc;
 }
 
-int mewe__register_blocks(mewe_context *ctx)
+int mewe__register_diversifier_blocks(mewe_context *ctx)
 {
     static const char *const params[] = {"split", "shuffle", NULL};
     mewe_diversifier d = {

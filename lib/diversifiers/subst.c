@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../builtins.h"
+#include "registry.h"
 #include "subst_rules.h"
 
 static const char *opcode_name(LLVMOpcode op)
@@ -106,8 +106,8 @@ static int rewrite(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef inst)
 {
     const char *rpn = pick_rule(hook, opcode_name(LLVMGetInstructionOpcode(inst)));
     LLVMPositionBuilderBefore(b, inst);
-    LLVMValueRef v = build_rpn(b, rpn, pinned(b, LLVMGetOperand(inst, 0)),
-                               pinned(b, LLVMGetOperand(inst, 1)));
+    LLVMValueRef v =
+        build_rpn(b, rpn, pinned(b, LLVMGetOperand(inst, 0)), pinned(b, LLVMGetOperand(inst, 1)));
     if (!v) {
         mewe_hook_set_error(hook, "malformed rewrite rule");
         return MEWE_EINVAL;
@@ -181,7 +181,7 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     return rc;
 }
 
-int mewe__register_subst(mewe_context *ctx)
+int mewe__register_diversifier_subst(mewe_context *ctx)
 {
     static const char *const params[] = {"rate", "max", NULL};
     mewe_diversifier d = {

@@ -21,19 +21,19 @@ typedef struct mewe__subst_rule {
 static const unsigned mewe__subst_widths[] = {8, 16, 32, 64};
 
 static const mewe__subst_rule mewe__subst_rules[] = {
-    {"add", "a b ^ a b & 1 << +"}, /* a + b = (a ^ b) + ((a & b) << 1) */
-    {"add", "a b | a b & +"},      /* a + b = (a | b) + (a & b) */
+    {"add", "a b ^ a b & 1 << +"},   /* a + b = (a ^ b) + ((a & b) << 1) */
+    {"add", "a b | a b & +"},        /* a + b = (a | b) + (a & b) */
     {"sub", "a b ^ a ~ b & 1 << -"}, /* a - b = (a ^ b) - ((~a & b) << 1) */
-    {"sub", "a b ~ & a ~ b & -"},  /* a - b = (a & ~b) - (~a & b) */
-    {"xor", "a b | a b & -"},      /* a ^ b = (a | b) - (a & b) */
-    {"xor", "a b | a b & ~ &"},    /* a ^ b = (a | b) & ~(a & b) */
-    {"or", "a b ^ a b & +"},       /* a | b = (a ^ b) + (a & b) */
-    {"or", "a b ~ & b +"},         /* a | b = (a & ~b) + b */
-    {"and", "a b | a b ^ -"},      /* a & b = (a | b) - (a ^ b) */
-    {"and", "a ~ b | a ~ -"},      /* a & b = (~a | b) - ~a */
+    {"sub", "a b ~ & a ~ b & -"},    /* a - b = (a & ~b) - (~a & b) */
+    {"xor", "a b | a b & -"},        /* a ^ b = (a | b) - (a & b) */
+    {"xor", "a b | a b & ~ &"},      /* a ^ b = (a | b) & ~(a & b) */
+    {"or", "a b ^ a b & +"},         /* a | b = (a ^ b) + (a & b) */
+    {"or", "a b ~ & b +"},           /* a | b = (a & ~b) + b */
+    {"and", "a b | a b ^ -"},        /* a & b = (a | b) - (a ^ b) */
+    {"and", "a ~ b | a ~ -"},        /* a & b = (~a | b) - ~a */
 };
 
-#define MEWE__SUBST_RULE_COUNT (sizeof mewe__subst_rules / sizeof mewe__subst_rules[0])
+#define MEWE__SUBST_RULE_COUNT  (sizeof mewe__subst_rules / sizeof mewe__subst_rules[0])
 #define MEWE__SUBST_WIDTH_COUNT (sizeof mewe__subst_widths / sizeof mewe__subst_widths[0])
 
 #endif /* MEWE_SUBST_RULES_H */

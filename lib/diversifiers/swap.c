@@ -5,7 +5,7 @@
  * payload propagates. */
 #include <stdlib.h>
 
-#include "../builtins.h"
+#include "registry.h"
 
 static bool commutative(LLVMOpcode op)
 {
@@ -47,8 +47,8 @@ static bool swappable(LLVMValueRef inst)
 static void mirror_icmp(LLVMBuilderRef b, LLVMValueRef inst)
 {
     LLVMPositionBuilderBefore(b, inst);
-    LLVMValueRef m = LLVMBuildICmp(b, mirror(LLVMGetICmpPredicate(inst)),
-                                   LLVMGetOperand(inst, 1), LLVMGetOperand(inst, 0), "");
+    LLVMValueRef m = LLVMBuildICmp(b, mirror(LLVMGetICmpPredicate(inst)), LLVMGetOperand(inst, 1),
+                                   LLVMGetOperand(inst, 0), "");
     size_t len;
     const char *name = LLVMGetValueName2(inst, &len);
     LLVMReplaceAllUsesWith(inst, m);
@@ -87,7 +87,7 @@ static int swap(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     return MEWE_OK;
 }
 
-int mewe__register_swap(mewe_context *ctx)
+int mewe__register_diversifier_swap(mewe_context *ctx)
 {
     static const char *const params[] = {"rate", NULL};
     mewe_diversifier d = {

@@ -110,8 +110,8 @@ static LLVMValueRef seed_function(LLVMModuleRef m, const char *prefix, const cha
     LLVMTypeRef i32 = LLVMInt32TypeInContext(c);
     char name[256];
     snprintf(name, sizeof name, "%s.seed", prefix);
-    LLVMValueRef f = mewe__rng_helper(m, name, LLVMFunctionType(LLVMVoidTypeInContext(c), NULL,
-                                                                0, 0), 1);
+    LLVMValueRef f =
+        mewe__rng_helper(m, name, LLVMFunctionType(LLVMVoidTypeInContext(c), NULL, 0, 0), 1);
     if (!f)
         return LLVMGetNamedFunction(m, name);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
@@ -153,8 +153,8 @@ static LLVMValueRef block_function(LLVMModuleRef m, const char *prefix, const ch
     LLVMTypeRef i32 = LLVMInt32TypeInContext(c), i64 = LLVMInt64TypeInContext(c);
     char name[256];
     snprintf(name, sizeof name, "%s.block", prefix);
-    LLVMValueRef f = mewe__rng_helper(m, name, LLVMFunctionType(LLVMVoidTypeInContext(c), NULL,
-                                                                0, 0), 0);
+    LLVMValueRef f =
+        mewe__rng_helper(m, name, LLVMFunctionType(LLVMVoidTypeInContext(c), NULL, 0, 0), 0);
     if (!f)
         return LLVMGetNamedFunction(m, name);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
@@ -164,8 +164,7 @@ static LLVMValueRef block_function(LLVMModuleRef m, const char *prefix, const ch
         any = LLVMBuildOr(b, any, LLVMBuildLoad2(b, i32, g->key[i], ""), "");
     LLVMBasicBlockRef seeding = LLVMAppendBasicBlockInContext(c, f, "seed");
     LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(c, f, "run");
-    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, any, LLVMConstInt(i32, 0, 0), ""), seeding,
-                    run);
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, any, LLVMConstInt(i32, 0, 0), ""), seeding, run);
     LLVMPositionBuilderAtEnd(b, seeding);
     LLVMBuildCall2(b, LLVMGlobalGetValueType(seed), seed, NULL, 0, "");
     LLVMBuildBr(b, run);
@@ -214,8 +213,7 @@ LLVMValueRef mewe__rng_chacha_refill(LLVMModuleRef m, const char *prefix, const 
     LLVMBasicBlockRef take = LLVMAppendBasicBlockInContext(c, f, "take");
     LLVMPositionBuilderAtEnd(b, entry);
     LLVMValueRef left = LLVMBuildLoad2(b, i32, g.left, "");
-    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, left, LLVMConstInt(i32, 0, 0), ""), gen,
-                    take);
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, left, LLVMConstInt(i32, 0, 0), ""), gen, take);
     LLVMPositionBuilderAtEnd(b, gen);
     LLVMBuildCall2(b, LLVMGlobalGetValueType(block), block, NULL, 0, "");
     LLVMBuildBr(b, take);

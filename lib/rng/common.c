@@ -99,8 +99,8 @@ LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef pool
     LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntULT, p, k64(i64, 1ull << k), "");
     LLVMBuildCondBr(b, empty, filling, ready);
     LLVMPositionBuilderAtEnd(b, filling);
-    LLVMValueRef fresh = LLVMBuildCall2(b, LLVMGlobalGetValueType(refill_fn), refill_fn, NULL, 0,
-                                        "");
+    LLVMValueRef fresh =
+        LLVMBuildCall2(b, LLVMGlobalGetValueType(refill_fn), refill_fn, NULL, 0, "");
     LLVMBuildBr(b, ready);
     LLVMPositionBuilderAtEnd(b, ready);
     LLVMValueRef bits = LLVMBuildPhi(b, i64, "");
@@ -119,9 +119,9 @@ LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef pool
 static void add_string_attr(LLVMValueRef fn, const char *key, const char *value)
 {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                            LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value,
-                                                      (unsigned)strlen(value)));
+    LLVMAddAttributeAtIndex(
+        fn, LLVMAttributeFunctionIndex,
+        LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value, (unsigned)strlen(value)));
 }
 
 LLVMValueRef mewe__wasm_import(LLVMModuleRef m, const char *name, LLVMTypeRef fn_type,

@@ -3,12 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "../builtins.h"
-#include "../plugin.h"
+#include "registry.h"
+#include "plugin.h"
 #include "common.h"
 
-#define PREFIX "mewe.rng.fixed"
-#define POOL PREFIX ".pool"
+#define PREFIX           "mewe.rng.fixed"
+#define POOL             PREFIX ".pool"
 #define XORSHIFT_SEED_FN PREFIX ".seed"
 
 static int seed_value(mewe_hook *hook, uint64_t *out)
@@ -77,8 +77,8 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
         rc = mewe__rng_gen_param(&gen, hook);
     if (rc != MEWE_OK)
         return rc;
-    LLVMValueRef refill = gen == MEWE__RNG_XORSHIFT ? xorshift_refill(m, seed)
-                                                    : chacha_refill(m, seed);
+    LLVMValueRef refill =
+        gen == MEWE__RNG_XORSHIFT ? xorshift_refill(m, seed) : chacha_refill(m, seed);
     *out = mewe__rng_draw(b, dispatcher, mewe__rng_global(m, POOL), refill, n);
     return MEWE_OK;
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../builtins.h"
+#include "registry.h"
 #include "common.h"
 
 static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLVMValueRef n,

@@ -2,11 +2,11 @@
  * dispatch of an instance from wasi_snapshot_preview1.random_get; no host call after that.
  * Each dispatch takes a few bits from a pool (see common.h), refilled out of line from
  * ChaCha8 (gen=chacha, the default; see chacha.c) or xorshift64* (gen=xorshift). */
-#include "../builtins.h"
+#include "registry.h"
 #include "common.h"
 
-#define PREFIX "mewe.rng.wasi"
-#define POOL PREFIX ".pool"
+#define PREFIX           "mewe.rng.wasi"
+#define POOL             PREFIX ".pool"
 #define XORSHIFT_SEED_FN PREFIX ".seed"
 
 /* define internal i64 @seed(): random_get(&buf, 8); return buf | 1 (never 0, the "unseeded"
@@ -40,10 +40,10 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
     if (rc != MEWE_OK)
         return rc;
     LLVMModuleRef m = LLVMGetGlobalParent(dispatcher);
-    LLVMValueRef refill = gen == MEWE__RNG_XORSHIFT
-                              ? mewe__rng_xorshift_refill(m, PREFIX, xorshift_seed(m))
-                              : mewe__rng_chacha_refill(m, PREFIX ".chacha", NULL,
-                                                        MEWE__CHACHA_ROUNDS);
+    LLVMValueRef refill =
+        gen == MEWE__RNG_XORSHIFT
+            ? mewe__rng_xorshift_refill(m, PREFIX, xorshift_seed(m))
+            : mewe__rng_chacha_refill(m, PREFIX ".chacha", NULL, MEWE__CHACHA_ROUNDS);
     *out = mewe__rng_draw(b, dispatcher, mewe__rng_global(m, POOL), refill, n);
     return MEWE_OK;
 }

@@ -1,9 +1,9 @@
-/* The wasm reader behind the report (lib/wasm_inspect.c): any bytes parse or fail cleanly,
+/* The wasm reader behind the report (lib/wasm/inspect.c): any bytes parse or fail cleanly,
  * and every family found can be counted. */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "wasm_inspect.h"
+#include "wasm/inspect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

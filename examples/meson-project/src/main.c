@@ -7,8 +7,8 @@
 int main(void)
 {
     static const char *const requests[] = {
-        "GET /sum?a=2&b=40", "GET /fib?n=50", "GET /fib?n=-1", "GET /fib", "GET /nowhere",
-        "PUT /sum",
+        "GET /sum?a=2&b=40", "GET /fib?n=50", "GET /fib?n=-1",
+        "GET /fib",          "GET /nowhere",  "PUT /sum",
     };
     char body[64];
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {

@@ -57,14 +57,14 @@ typedef int (*mewe_diversify_fn)(mewe_hook *hook, LLVMValueRef function, void *u
  * @since 0.1
  */
 typedef struct mewe_diversifier {
-    unsigned int version;               /**< #MEWE_DIVERSIFIER_VERSION. */
-    const char *name;                   /**< Unique name used in specs: [A-Za-z0-9_-]+. */
-    const char *description;            /**< One line for `--help` and reports; may be NULL. */
-    const char *const *param_names;     /**< NULL-terminated accepted parameter names, or NULL
+    unsigned int version;             /**< #MEWE_DIVERSIFIER_VERSION. */
+    const char *name;                 /**< Unique name used in specs: [A-Za-z0-9_-]+. */
+    const char *description;          /**< One line for `--help` and reports; may be NULL. */
+    const char *const *param_names;   /**< NULL-terminated accepted parameter names, or NULL
                                              for none; other names in a spec are refused. */
-    mewe_diversify_fn diversify;        /**< The rewrite; required. */
-    void *user_data;                    /**< Passed to the callbacks. */
-    void (*destroy)(void *user_data);   /**< Called exactly once: when the context is freed,
+    mewe_diversify_fn diversify;      /**< The rewrite; required. */
+    void *user_data;                  /**< Passed to the callbacks. */
+    void (*destroy)(void *user_data); /**< Called exactly once: when the context is freed,
                                              or when registration fails. May be NULL. */
 } mewe_diversifier;
 

@@ -63,8 +63,8 @@ MEWE_API const char *mewe_hook_param(mewe_hook *hook, const char *key);
  *         text is not a number or lies outside [@p min, @p max]. Return it from the callback.
  * @since 0.1
  */
-MEWE_API int mewe_hook_param_double(double *out, mewe_hook *hook, const char *key,
-                                    double fallback, double min, double max);
+MEWE_API int mewe_hook_param_double(double *out, mewe_hook *hook, const char *key, double fallback,
+                                    double min, double max);
 
 /**
  * Sets the error message of a failing callback; the callback then returns its error code.

@@ -42,9 +42,9 @@ extern "C" {
  * @return #MEWE_OK or a negative code, passed back unchanged from mewe_link_multivariant().
  * @since 0.1
  */
-typedef int (*mewe_rng_build_fn)(mewe_hook *hook, LLVMBuilderRef builder,
-                                 LLVMValueRef dispatcher, LLVMValueRef variant_count,
-                                 LLVMValueRef *out_index, void *user_data);
+typedef int (*mewe_rng_build_fn)(mewe_hook *hook, LLVMBuilderRef builder, LLVMValueRef dispatcher,
+                                 LLVMValueRef variant_count, LLVMValueRef *out_index,
+                                 void *user_data);
 
 /** Current version of #mewe_rng_strategy. @since 0.1 */
 #define MEWE_RNG_STRATEGY_VERSION 1
@@ -54,13 +54,13 @@ typedef int (*mewe_rng_build_fn)(mewe_hook *hook, LLVMBuilderRef builder,
  * @since 0.1
  */
 typedef struct mewe_rng_strategy {
-    unsigned int version;               /**< #MEWE_RNG_STRATEGY_VERSION. */
-    const char *name;                   /**< Unique name used in specs: [A-Za-z0-9_-]+. */
-    const char *description;            /**< One line; may be NULL. */
-    const char *const *param_names;     /**< NULL-terminated accepted parameter names, or NULL. */
-    mewe_rng_build_fn build;            /**< Builds the choice; required. */
-    void *user_data;                    /**< Passed to the callbacks. */
-    void (*destroy)(void *user_data);   /**< Called exactly once: when the context is freed,
+    unsigned int version;             /**< #MEWE_RNG_STRATEGY_VERSION. */
+    const char *name;                 /**< Unique name used in specs: [A-Za-z0-9_-]+. */
+    const char *description;          /**< One line; may be NULL. */
+    const char *const *param_names;   /**< NULL-terminated accepted parameter names, or NULL. */
+    mewe_rng_build_fn build;          /**< Builds the choice; required. */
+    void *user_data;                  /**< Passed to the callbacks. */
+    void (*destroy)(void *user_data); /**< Called exactly once: when the context is freed,
                                              or when registration fails. May be NULL. */
 } mewe_rng_strategy;
 

@@ -1,2 +1,5 @@
 /* mewe-cc fixture: does not compile. */
-int main(void) { return this is not C; }
+int main(void)
+{
+    return this is not C;
+}

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bitcode_id.h"
+#include "ir/bitcode_id.h"
 
 enum { ID_BLOCK = 13, ID_CODE_STRING = 1, MAX_ABBREVS = 8, MAX_OPS = 8 };
 enum { ENC_LITERAL = 0, ENC_FIXED = 1, ENC_VBR = 2, ENC_ARRAY = 3, ENC_CHAR6 = 4, ENC_BLOB = 5 };
@@ -61,8 +61,7 @@ static void align32(bitreader *r)
 
 static char char6(uint64_t v)
 {
-    static const char table[] =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._";
+    static const char table[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._";
     return table[v & 63];
 }
 
@@ -99,8 +98,7 @@ static uint64_t read_scalar(bitreader *r, const abbrev_op *op)
 }
 
 /* Reads an abbreviated record; the string record is code then an array of characters. */
-static int read_abbrev_record(bitreader *r, const abbrev *a, uint64_t *code, char *out,
-                              size_t cap)
+static int read_abbrev_record(bitreader *r, const abbrev *a, uint64_t *code, char *out, size_t cap)
 {
     size_t len = 0;
     for (int i = 0; i < a->count && !r->bad; i++) {

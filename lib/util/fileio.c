@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "util/fileio.h"
 
 int mewe__file_read(mewe_context *ctx, const char *path, char **out, size_t *size)
 {
@@ -116,8 +116,8 @@ int mewe__tempdir_make(mewe_context *ctx, char **out)
     if (!mkdtemp(dir)) {
         int err = errno;
         free(dir);
-        return mewe__error(ctx, MEWE_EIO, "cannot create a temporary directory in '%s': %s",
-                           base, strerror(err));
+        return mewe__error(ctx, MEWE_EIO, "cannot create a temporary directory in '%s': %s", base,
+                           strerror(err));
     }
     *out = dir;
     return MEWE_OK;

@@ -8,7 +8,7 @@
  * Phis are rebuilt instead of cloned because the C API cannot retarget the
  * incoming blocks of an existing phi.
  */
-#include "clone.h"
+#include "ir/clone.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +17,8 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/DebugInfo.h>
 
-#include "fnshape.h"
-#include "ptrmap.h"
+#include "ir/fnshape.h"
+#include "ir/ptrmap.h"
 
 /* Longest piece of a verifier report quoted in an error message. */
 #define MEWE__CLONE_DETAIL_MAX 400
@@ -33,8 +33,7 @@ typedef struct mewe__clone {
     unsigned assign_kind;
 } mewe__clone;
 
-static void mewe__clone_error(char **errmsg, LLVMValueRef fn, const char *why,
-                              const char *detail)
+static void mewe__clone_error(char **errmsg, LLVMValueRef fn, const char *why, const char *detail)
 {
     size_t len = 0;
     const char *name = LLVMGetValueName2(fn, &len);
@@ -84,8 +83,8 @@ static int mewe__clone_attrs(LLVMValueRef src, LLVMValueRef dst)
 {
     unsigned nparams = LLVMCountParams(src);
 
-    if (mewe__clone_attrs_at(src, dst, LLVMAttributeFunctionIndex) != 0
-        || mewe__clone_attrs_at(src, dst, LLVMAttributeReturnIndex) != 0)
+    if (mewe__clone_attrs_at(src, dst, LLVMAttributeFunctionIndex) != 0 ||
+        mewe__clone_attrs_at(src, dst, LLVMAttributeReturnIndex) != 0)
         return -1;
     /* Parameter i's attributes live at index i + 1. */
     for (unsigned i = 0; i < nparams; i++) {
@@ -154,8 +153,8 @@ static int mewe__clone_blocks(mewe__clone *c)
     LLVMBasicBlockRef bb;
 
     for (bb = LLVMGetFirstBasicBlock(c->src); bb; bb = LLVMGetNextBasicBlock(bb)) {
-        LLVMBasicBlockRef nb = LLVMAppendBasicBlockInContext(c->ctx, c->dst,
-                                                             LLVMGetBasicBlockName(bb));
+        LLVMBasicBlockRef nb =
+            LLVMAppendBasicBlockInContext(c->ctx, c->dst, LLVMGetBasicBlockName(bb));
         if (mewe__ptrmap_put(&c->map, LLVMBasicBlockAsValue(bb), LLVMBasicBlockAsValue(nb)))
             return -1;
     }
@@ -337,8 +336,8 @@ static const char *mewe__clone_fill(mewe__clone *c)
     if (mewe__clone_attrs(c->src, c->dst) != 0)
         return "out of memory";
     mewe__clone_globals(c->src, c->dst, c->ctx);
-    if (mewe__ptrmap_init(&c->map, mewe__clone_size_hint(c->src)) != 0
-        || mewe__clone_params(c) != 0 || mewe__clone_blocks(c) != 0)
+    if (mewe__ptrmap_init(&c->map, mewe__clone_size_hint(c->src)) != 0 ||
+        mewe__clone_params(c) != 0 || mewe__clone_blocks(c) != 0)
         return "out of memory";
     c->builder = LLVMCreateBuilderInContext(c->ctx);
     if (mewe__clone_pass_clone(c) != 0)

@@ -30,22 +30,22 @@ typedef struct mewe__link_settings {
 /* What the cost model decided for one dispatcher. Costs are in estimated machine cycles. */
 typedef struct mewe__plan {
     mewe_granularity policy;
-    unsigned period;  /* mean calls per choice with MEWE_GRANULARITY_EVERY, else 0 */
-    bool inlined;     /* the variants' bodies are inside the dispatcher */
-    size_t variants;  /* bodies to choose from, the original's included */
-    double body;      /* one call of the function, its cheapest path */
-    double added;     /* what the dispatch adds to one call, on average */
-    double calls;     /* calls in the profile run, or -1 without a profile */
+    unsigned period;      /* mean calls per choice with MEWE_GRANULARITY_EVERY, else 0 */
+    bool inlined;         /* the variants' bodies are inside the dispatcher */
+    size_t variants;      /* bodies to choose from, the original's included */
+    double body;          /* one call of the function, its cheapest path */
+    double added;         /* what the dispatch adds to one call, on average */
+    double calls;         /* calls in the profile run, or -1 without a profile */
     double variant_extra; /* what the bodies cost more than the original, on average */
-    unsigned why;     /* index into mewe__plan_reasons */
+    unsigned why;         /* index into mewe__plan_reasons */
 } mewe__plan;
 
 /* What a profile says about the whole run, under the plans. */
 typedef struct mewe__run_estimate {
-    double cycles;   /* of every profiled function, their cheapest paths */
-    double added;    /* what the dispatchers and the variants' extra code add */
-    double calls;    /* calls of diversified functions */
-    double choices;  /* fresh choices */
+    double cycles;  /* of every profiled function, their cheapest paths */
+    double added;   /* what the dispatchers and the variants' extra code add */
+    double calls;   /* calls of diversified functions */
+    double choices; /* fresh choices */
 } mewe__run_estimate;
 
 extern const char *const mewe__plan_reasons[];

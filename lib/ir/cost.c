@@ -16,13 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cost.h"
+#include "ir/cost.h"
 
 #define COST_INSTRUCTION 0.4
-#define COST_CALL 8.0
-#define COST_DRAW 24.0
-#define COST_COUNTER 5.0
-#define COST_CACHED 3.0
+#define COST_CALL        8.0
+#define COST_DRAW        24.0
+#define COST_COUNTER     5.0
+#define COST_CACHED      3.0
 
 const char *const mewe__plan_reasons[] = {
     "policy set by the link options",
@@ -156,12 +156,8 @@ static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
         p->period = s->period;
         p->added = extra + COST_COUNTER + COST_DRAW / s->period;
         break;
-    case MEWE_GRANULARITY_CALL:
-        p->added = extra + COST_DRAW;
-        break;
-    default:
-        p->added = extra + COST_CACHED;
-        break;
+    case MEWE_GRANULARITY_CALL: p->added = extra + COST_DRAW; break;
+    default: p->added = extra + COST_CACHED; break;
     }
 }
 
@@ -254,14 +250,12 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
     size_t m = 0;
     for (size_t i = 0; ups && s->granularity == MEWE_GRANULARITY_CALL && i < n; i++) {
         if (plans[i].policy == MEWE_GRANULARITY_EVERY)
-            ups[m++] = (upgrade){i, plans[i].calls * (per_call_cost(&plans[i]) -
-                                                      plans[i].added)};
+            ups[m++] = (upgrade){i, plans[i].calls * (per_call_cost(&plans[i]) - plans[i].added)};
     }
     if (ups)
         qsort(ups, m, sizeof *ups, by_extra);
     double budget = (s->max_overhead - 1.0) * run_cycles;
-    for (size_t k = 0; k < m && (ups[k].extra <= 0 || est->added + ups[k].extra <= budget);
-         k++) {
+    for (size_t k = 0; k < m && (ups[k].extra <= 0 || est->added + ups[k].extra <= budget); k++) {
         mewe__plan *p = &plans[ups[k].plan];
         est->added += ups[k].extra;
         p->policy = MEWE_GRANULARITY_CALL;
@@ -295,8 +289,8 @@ bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
     memcpy(buf, text, len);
     buf[len] = '\0';
     mewe__plan p = {0};
-    if (sscanf(buf, "%15s %u %15s %zu %lf %lf %u %lf %lf", policy, &p.period, layout,
-               &p.variants, &p.body, &p.added, &p.why, &p.calls, &p.variant_extra) != 9 ||
+    if (sscanf(buf, "%15s %u %15s %zu %lf %lf %u %lf %lf", policy, &p.period, layout, &p.variants,
+               &p.body, &p.added, &p.why, &p.calls, &p.variant_extra) != 9 ||
         p.why >= mewe__plan_reason_count)
         return false;
     static const mewe_granularity all[] = {MEWE_GRANULARITY_CALL, MEWE_GRANULARITY_INSTANCE,

@@ -9,10 +9,10 @@
 #include <llvm-c/Comdat.h>
 #include <llvm-c/Linker.h>
 
-#include "clone.h"
-#include "irutil.h"
-#include "eligibility.h"
-#include "variants.h"
+#include "ir/clone.h"
+#include "ir/irutil.h"
+#include "ir/eligibility.h"
+#include "ir/family.h"
 
 #define EXT_PREFIX "mewe.ext."
 
@@ -118,8 +118,7 @@ static bool is_candidate(LLVMModuleRef orig, LLVMValueRef g, const char *name)
 
 /* Copies each candidate body into a fresh function marked as a variant; the candidate itself
  * becomes a declaration below, so calls in the copies reach the original's dispatcher. */
-static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef ext,
-                           names *added)
+static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef ext, names *added)
 {
     /* The copies are appended to ext: stop at the last function that was there before. */
     LLVMValueRef last = LLVMGetLastFunction(ext), next;
@@ -152,8 +151,7 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
         LLVMAddAttributeAtIndex(copy, LLVMAttributeFunctionIndex,
                                 LLVMCreateStringAttribute(c, MEWE_ATTR_VARIANT_OF,
                                                           (unsigned)strlen(MEWE_ATTR_VARIANT_OF),
-                                                          orig_name,
-                                                          (unsigned)strlen(orig_name)));
+                                                          orig_name, (unsigned)strlen(orig_name)));
         free(orig_name);
     }
     return MEWE_OK;
@@ -273,8 +271,10 @@ static int reduce_globals(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef e
         if (LLVMIsGlobalConstant(g) && is_local(g) && !same_const)
             continue;
         if (!mine)
-            return mewe__error(ctx, MEWE_ELINK, "'%s' uses global '%.*s', which the original "
-                               "module lacks", ext_name, (int)len, name);
+            return mewe__error(ctx, MEWE_ELINK,
+                               "'%s' uses global '%.*s', which the original "
+                               "module lacks",
+                               ext_name, (int)len, name);
         make_declaration(g, false);
     }
     return MEWE_OK;
@@ -393,8 +393,8 @@ static int merge(mewe_module *module, LLVMModuleRef ext, const char *ext_name, s
     }
     if (rc == MEWE_OK) {
         char *what = mewe__printf("'%s' with the variants of '%s'", module->name, ext_name);
-        rc = what ? mewe__verify(ctx, merged, what)
-                  : mewe__error(ctx, MEWE_ENOMEM, "out of memory");
+        rc =
+            what ? mewe__verify(ctx, merged, what) : mewe__error(ctx, MEWE_ENOMEM, "out of memory");
         free(what);
     }
     if (rc == MEWE_OK) {
@@ -428,8 +428,10 @@ int mewe_module_add_variants(size_t *out_added, mewe_module *module, mewe_module
     mewe_context *ctx = module->ctx;
     if (module->multivariant) {
         mewe_module_free(variants);
-        return mewe__error(ctx, MEWE_ESTATE, "'%s' is already multivariant: add variants "
-                           "before mewe_link_multivariant", module->name);
+        return mewe__error(ctx, MEWE_ESTATE,
+                           "'%s' is already multivariant: add variants "
+                           "before mewe_link_multivariant",
+                           module->name);
     }
     char *ext_name = mewe__strdup(variants->name);
     LLVMModuleRef ext = variants->llvm;

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "bitcode_id.h"
-#include "load_check.h"
+#include "ir/bitcode_id.h"
+#include "ir/load_check.h"
 
 extern char **environ;
 
@@ -138,14 +138,13 @@ typedef struct child {
     int in, out, err; /* the parent's ends */
 } child;
 
-static int start(mewe_context *ctx, child *c, const char *helper, size_t size,
-                 const char *name)
+static int start(mewe_context *ctx, child *c, const char *helper, size_t size, const char *name)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
     /* A socket for the input, so that a child that dies before reading it all costs the
      * host an EPIPE from send(MSG_NOSIGNAL), not a SIGPIPE. */
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 ||
-        pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+        pipe2(err, O_CLOEXEC) != 0) {
         int e = errno;
         for (int i = 0; i < 2; i++) {
             close_fd(&in[i]);
@@ -159,8 +158,8 @@ static int start(mewe_context *ctx, child *c, const char *helper, size_t size,
     snprintf(size_s, sizeof size_s, "%zu", size);
     snprintf(mem_s, sizeof mem_s, "%lu", mewe__load_check_memory_mb(size));
     snprintf(cpu_s, sizeof cpu_s, "%lu", mewe__load_check_cpu_seconds(size));
-    const char *argv[] = {helper, "--size", size_s, "--memory-mb", mem_s, "--cpu-seconds",
-                          cpu_s, "--name", name, NULL};
+    const char *argv[] = {helper,          "--size", size_s,   "--memory-mb", mem_s,
+                          "--cpu-seconds", cpu_s,    "--name", name,          NULL};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[1], STDIN_FILENO);
@@ -191,7 +190,8 @@ static int start(mewe_context *ctx, child *c, const char *helper, size_t size,
         return mewe__error(ctx, MEWE_ETOOL,
                            "cannot check '%s' in a separate process: the helper '%s' cannot "
                            "run (%s); set its path with MEWE_TOOL_LOAD_CHECK, or load the "
-                           "input as trusted", name, helper, strerror(e));
+                           "input as trusted",
+                           name, helper, strerror(e));
     }
     c->in = in[0];
     c->out = out[0];
@@ -259,8 +259,8 @@ static int wait_for(pid_t pid, bool kill_first, double *cpu_s)
         if (errno != EINTR)
             return -1;
     }
-    *cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-             (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    *cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+             ru.ru_stime.tv_usec / 1e6;
     return status;
 }
 
@@ -278,15 +278,15 @@ static int died(mewe_context *ctx, const char *name, const char *reader, int sta
                 const sink *err, bool timed_out, double cpu_s, size_t size)
 {
     const char *tail = "on this input: it is corrupt or hostile";
-    bool over_cpu = WIFSIGNALED(status) &&
-                    (WTERMSIG(status) == SIGXCPU ||
-                     (WTERMSIG(status) == SIGKILL &&
-                      cpu_s >= (double)mewe__load_check_cpu_seconds(size)));
+    bool over_cpu =
+        WIFSIGNALED(status) &&
+        (WTERMSIG(status) == SIGXCPU ||
+         (WTERMSIG(status) == SIGKILL && cpu_s >= (double)mewe__load_check_cpu_seconds(size)));
     if (timed_out || over_cpu)
         return mewe__error(ctx, MEWE_EPARSE,
                            "'%s': %s took more than %lu s %s (or too large to check; load it "
-                           "as trusted input if it is yours)", name, reader,
-                           mewe__load_check_cpu_seconds(size), tail);
+                           "as trusted input if it is yours)",
+                           name, reader, mewe__load_check_cpu_seconds(size), tail);
     char *why = llvm_error(err);
     int rc;
     if (why && (strstr(why, "out of memory") || strstr(why, "Allocation failed")))
@@ -295,12 +295,11 @@ static int died(mewe_context *ctx, const char *name, const char *reader, int sta
                          "check; load it as trusted input if it is yours)",
                          name, reader, mewe__load_check_memory_mb(size), tail);
     else if (WIFSIGNALED(status))
-        rc = mewe__error(ctx, MEWE_EPARSE, "'%s': %s %s (signal %d, %s%s%s) %s", name,
-                         reader, why ? "aborted" : "crashed", WTERMSIG(status),
-                         strsignal(WTERMSIG(status)), why ? ": " : "", why ? why : "", tail);
+        rc = mewe__error(ctx, MEWE_EPARSE, "'%s': %s %s (signal %d, %s%s%s) %s", name, reader,
+                         why ? "aborted" : "crashed", WTERMSIG(status), strsignal(WTERMSIG(status)),
+                         why ? ": " : "", why ? why : "", tail);
     else
-        rc = mewe__error(ctx, MEWE_EPARSE,
-                         "'%s': %s failed (exit status %d%s%s) %s", name, reader,
+        rc = mewe__error(ctx, MEWE_EPARSE, "'%s': %s failed (exit status %d%s%s) %s", name, reader,
                          WIFEXITED(status) ? WEXITSTATUS(status) : -1, why ? ": " : "",
                          why ? why : "", tail);
     free(why);
@@ -308,9 +307,8 @@ static int died(mewe_context *ctx, const char *name, const char *reader, int sta
 }
 
 /* Reads the helper's answer; on success moves the bitcode into *out. */
-static int answer(mewe_context *ctx, const char *name, const char *reader,
-                  const char *helper, int status,
-                  sink *out, const sink *err, bool timed_out, double cpu_s, size_t size,
+static int answer(mewe_context *ctx, const char *name, const char *reader, const char *helper,
+                  int status, sink *out, const sink *err, bool timed_out, double cpu_s, size_t size,
                   void **result, size_t *result_size)
 {
     const char *magic = MEWE__LOAD_CHECK_MAGIC " ";
@@ -320,16 +318,15 @@ static int answer(mewe_context *ctx, const char *name, const char *reader,
     const char *nl = out->buf ? memchr(out->buf, '\n', out->len) : NULL;
     bool framed = nl && out->len >= mlen && memcmp(out->buf, magic, mlen) == 0;
     if (exited && code == MEWE__LOAD_CHECK_USAGE)
-        return mewe__error(ctx, MEWE_ETOOL, "the helper '%s' refused its arguments: %.200s",
-                           helper, err->buf ? err->buf : "");
+        return mewe__error(ctx, MEWE_ETOOL, "the helper '%s' refused its arguments: %.200s", helper,
+                           err->buf ? err->buf : "");
     if (!framed || !exited || code > MEWE__LOAD_CHECK_FATAL)
         return died(ctx, name, reader, status, err, timed_out, cpu_s, size);
     const char *word = out->buf + mlen;
     const char *body = nl + 1;
     size_t body_len = out->len - (size_t)(body - out->buf);
     unsigned long long n = 0;
-    if (code == MEWE__LOAD_CHECK_OK && sscanf(word, "ok %llu", &n) == 1 && n == body_len &&
-        n > 0) {
+    if (code == MEWE__LOAD_CHECK_OK && sscanf(word, "ok %llu", &n) == 1 && n == body_len && n > 0) {
         /* The answer is moved, not copied: a module's bitcode can be large. */
         memmove(out->buf, body, body_len);
         *result = out->buf;
@@ -338,8 +335,8 @@ static int answer(mewe_context *ctx, const char *name, const char *reader,
         return MEWE_OK;
     }
     int st = 0;
-    if (code == MEWE__LOAD_CHECK_ERR && sscanf(word, "err %d", &st) == 1 &&
-        st <= MEWE_EINVAL && st >= MEWE_ESTATE)
+    if (code == MEWE__LOAD_CHECK_ERR && sscanf(word, "err %d", &st) == 1 && st <= MEWE_EINVAL &&
+        st >= MEWE_ESTATE)
         return mewe__error(ctx, st, "%.*s", (int)body_len, body);
     if (code == MEWE__LOAD_CHECK_FATAL && strncmp(word, "fatal\n", 6) == 0) {
         /* LLVM prints what its verifier found before "Broken module found": its first
@@ -347,15 +344,15 @@ static int answer(mewe_context *ctx, const char *name, const char *reader,
         const char *detail = err->buf && err->buf[0] ? err->buf : NULL;
         return mewe__error(ctx, MEWE_EPARSE,
                            "'%s': %s gave up with a fatal error (%.*s%s%.*s) on this input: it "
-                           "is corrupt or hostile", name, reader, (int)strcspn(body, "\n"),
-                           body, detail ? ": " : "", detail ? (int)strcspn(detail, "\n") : 0,
-                           detail ? detail : "");
+                           "is corrupt or hostile",
+                           name, reader, (int)strcspn(body, "\n"), body, detail ? ": " : "",
+                           detail ? (int)strcspn(detail, "\n") : 0, detail ? detail : "");
     }
     return died(ctx, name, reader, status, err, timed_out, cpu_s, size);
 }
 
-int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const char *name,
-                     void **out, size_t *out_size)
+int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const char *name, void **out,
+                     size_t *out_size)
 {
     *out = NULL;
     *out_size = 0;
@@ -385,12 +382,13 @@ int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const cha
     if (rc == MEWE_ENOMEM)
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory checking '%s'", name);
     else if (rc != MEWE_OK || status < 0)
-        rc = mewe__error(ctx, MEWE_ETOOL, "lost track of the helper '%s' checking '%s': %s",
-                         helper, name, strerror(errno));
+        rc = mewe__error(ctx, MEWE_ETOOL, "lost track of the helper '%s' checking '%s': %s", helper,
+                         name, strerror(errno));
     else if (sout.overflow)
         rc = mewe__error(ctx, MEWE_EPARSE,
                          "'%s': the answer of %s is larger than its memory limit on this "
-                         "input: it is corrupt or hostile", name, reader);
+                         "input: it is corrupt or hostile",
+                         name, reader);
     else
         rc = answer(ctx, name, reader, helper, status, &sout, &serr, timed_out, cpu_s, size, out,
                     out_size);

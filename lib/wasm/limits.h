@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "internal.h"
-#include "wasm_inspect.h"
+#include "wasm/inspect.h"
 
 /* One limit that a module goes over. */
 typedef struct mewe__wasm_excess {
@@ -25,8 +25,8 @@ typedef struct mewe__wasm_excess {
  * in code order before the module-wide limits, and returns how many there are in all (0:
  * within every limit). When a function body does not decode (mewe__wasm_body_scan), its
  * br_table sizes are not checked; *unscanned counts such functions. */
-size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *out,
-                               size_t max, size_t *unscanned);
+size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *out, size_t max,
+                               size_t *unscanned);
 
 /* Emits a module at a code generation level (0..3) into a malloc'd buffer. */
 typedef int (*mewe__wasm_emit_fn)(void *user, int level, void **out, size_t *out_size);

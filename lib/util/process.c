@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtool.h"
+#include "util/process.h"
 
 extern char **environ;
 

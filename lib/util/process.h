@@ -1,6 +1,6 @@
 /* Runs an external tool (wasm-ld) and collects what it prints, without a shell. */
-#ifndef MEWE_RUNTOOL_H
-#define MEWE_RUNTOOL_H
+#ifndef MEWE_UTIL_PROCESS_H
+#define MEWE_UTIL_PROCESS_H
 
 #include "internal.h"
 
@@ -9,4 +9,4 @@
  * the signal number. Returns MEWE_ETOOL, with a message, when the tool cannot be started. */
 int mewe__spawn(mewe_context *ctx, const char *const *argv, int *exit_status, char **output);
 
-#endif /* MEWE_RUNTOOL_H */
+#endif /* MEWE_UTIL_PROCESS_H */

@@ -8,11 +8,11 @@
 
 #include <llvm-c/Analysis.h>
 
-#include "clone.h"
-#include "eligibility.h"
-#include "fnshape.h"
+#include "ir/clone.h"
+#include "ir/eligibility.h"
+#include "ir/fnshape.h"
 #include "plugin.h"
-#include "variants.h"
+#include "ir/family.h"
 
 #define MAX_VARIANTS 64
 
@@ -38,8 +38,7 @@ typedef struct generation {
 /* Sizes of each version of mewe_generate_options: a caller built against an older header
  * passes a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
-    0,
-    sizeof(mewe_generate_options), /* version 1 */
+    0, sizeof(mewe_generate_options), /* version 1 */
 };
 _Static_assert(sizeof options_size / sizeof *options_size == MEWE_GENERATE_OPTIONS_VERSION + 1,
                "one size per version of mewe_generate_options");
@@ -57,8 +56,8 @@ static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
                         mewe_generate_options *o)
 {
     *o = (mewe_generate_options)MEWE_GENERATE_OPTIONS_INIT;
-    int rc = mewe__options_read(ctx, o, opts, options_size, MEWE_GENERATE_OPTIONS_VERSION,
-                                "generate");
+    int rc =
+        mewe__options_read(ctx, o, opts, options_size, MEWE_GENERATE_OPTIONS_VERSION, "generate");
     if (rc != MEWE_OK)
         return rc;
     if (o->attempts == 0)
@@ -72,18 +71,25 @@ static int check_options(mewe_context *ctx, const mewe_generate_options *o)
         return mewe__error(ctx, MEWE_EINVAL, "generate option variants: %u is more than %d",
                            o->variants, MAX_VARIANTS);
     if (o->attempts > 100)
-        return mewe__error(ctx, MEWE_EINVAL, "generate option attempts: %u out of range "
-                           "(1..100, 0 for the default)", o->attempts);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "generate option attempts: %u out of range "
+                           "(1..100, 0 for the default)",
+                           o->attempts);
     if (o->diversifier_count > MEWE__SALT_PASS_LIMIT)
-        return mewe__error(ctx, MEWE_EINVAL, "generate option diversifiers: %zu specs, at most "
-                           "%llu", o->diversifier_count,
-                           (unsigned long long)MEWE__SALT_PASS_LIMIT);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "generate option diversifiers: %zu specs, at most "
+                           "%llu",
+                           o->diversifier_count, (unsigned long long)MEWE__SALT_PASS_LIMIT);
     if (!(o->time_budget >= 0) || isinf(o->time_budget))
-        return mewe__error(ctx, MEWE_EINVAL, "generate option time_budget: %g is not a finite "
-                           "number of seconds >= 0", o->time_budget);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "generate option time_budget: %g is not a finite "
+                           "number of seconds >= 0",
+                           o->time_budget);
     if (!(o->size_budget >= 0) || isinf(o->size_budget))
-        return mewe__error(ctx, MEWE_EINVAL, "generate option size_budget: %g is not a finite "
-                           "factor >= 0", o->size_budget);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "generate option size_budget: %g is not a finite "
+                           "factor >= 0",
+                           o->size_budget);
     int rc = mewe__check_strings(ctx, o->diversifiers, o->diversifier_count,
                                  "generate option diversifiers");
     if (rc == MEWE_OK)
@@ -119,8 +125,8 @@ static int parse_specs(generation *g)
     if (!g->specs)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        int rc = mewe__spec_parse(g->m->ctx, &g->specs[i], &g->m->ctx->diversifiers,
-                                  "diversifier", list[i]);
+        int rc = mewe__spec_parse(g->m->ctx, &g->specs[i], &g->m->ctx->diversifiers, "diversifier",
+                                  list[i]);
         if (rc != MEWE_OK)
             return rc;
         g->spec_count++;
@@ -148,9 +154,9 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned i
 {
     for (size_t s = 0; s < g->spec_count; s++) {
         mewe_hook hook;
-        mewe__hook_init(&hook, g->m->ctx, &g->specs[s],
-                        mewe__seed_for(g->m->ctx->seed, name,
-                                       mewe__variant_salt(index, attempt, s)));
+        mewe__hook_init(
+            &hook, g->m->ctx, &g->specs[s],
+            mewe__seed_for(g->m->ctx->seed, name, mewe__variant_salt(index, attempt, s)));
         const mewe__plugin *p = g->specs[s].plugin;
         int rc = p->fn.diversify(&hook, v, p->user_data);
         char what[512];
@@ -182,8 +188,8 @@ static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigne
     }
     mewe__family *fam = mewe__families_find(&g->families, name);
     if (LLVMVerifyFunction(v, LLVMReturnStatusAction)) {
-        mewe__log(g->m->ctx, MEWE_LOG_WARN, "variant %u of '%s' fails verification: dropped",
-                  index, name);
+        mewe__log(g->m->ctx, MEWE_LOG_WARN, "variant %u of '%s' fails verification: dropped", index,
+                  name);
         *result = ATTEMPT_INVALID;
     } else if ((fam && mewe__family_has_shape(fam, v)) ||
                (!fam && mewe__function_shape_equal(fn, v))) {
@@ -234,11 +240,12 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
         }
         unsigned index = first + rec->variants;
         if (index >= MEWE__SALT_INDEX_LIMIT)
-            return mewe__error(g->m->ctx, MEWE_EINVAL, "'%s' already has %u variants, the most "
-                               "a function may have", rec->name, index - 1);
+            return mewe__error(g->m->ctx, MEWE_EINVAL,
+                               "'%s' already has %u variants, the most "
+                               "a function may have",
+                               rec->name, index - 1);
         attempt_result r = ATTEMPT_DUPLICATE;
-        for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG;
-             a++) {
+        for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG; a++) {
             int rc = try_variant(g, fn, rec->name, index, k * g->o->attempts + a, &r);
             if (rc != MEWE_OK)
                 return rc;
@@ -295,11 +302,13 @@ static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned
     unsigned n = *wanted;
     int rc = g->o->select(&info, &n, g->o->select_data);
     if (rc != MEWE_OK)
-        return mewe__error(g->m->ctx, rc, "selection policy failed on function '%s': %s",
-                           rec->name, mewe_status_str(rc));
+        return mewe__error(g->m->ctx, rc, "selection policy failed on function '%s': %s", rec->name,
+                           mewe_status_str(rc));
     if (n > MAX_VARIANTS)
-        return mewe__error(g->m->ctx, MEWE_EINVAL, "selection policy asked for %u variants of "
-                           "'%s' (at most %d)", n, rec->name, MAX_VARIANTS);
+        return mewe__error(g->m->ctx, MEWE_EINVAL,
+                           "selection policy asked for %u variants of "
+                           "'%s' (at most %d)",
+                           n, rec->name, MAX_VARIANTS);
     if (n == 0)
         rec->reason = "skipped by the selection policy";
     *wanted = n;
@@ -389,8 +398,10 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
     if (rc != MEWE_OK)
         return rc;
     if (module->multivariant)
-        return mewe__error(ctx, MEWE_ESTATE, "'%s' is already multivariant: generate variants "
-                           "before mewe_link_multivariant", module->name);
+        return mewe__error(ctx, MEWE_ESTATE,
+                           "'%s' is already multivariant: generate variants "
+                           "before mewe_link_multivariant",
+                           module->name);
     generation g = {.m = module, .o = o};
     g.deadline = now() + o->time_budget;
     g.size_limit = (size_t)(o->size_budget * (double)module->instructions_before);
@@ -405,7 +416,8 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
         rc = run(&g, &recs, &n);
     if (rc == MEWE_OK) {
         char *what = mewe__printf("'%s' after diversification (a diversifier changed code "
-                                  "outside its variant?)", module->name);
+                                  "outside its variant?)",
+                                  module->name);
         rc = what ? mewe__verify(ctx, module->llvm, what)
                   : mewe__error(ctx, MEWE_ENOMEM, "out of memory");
         free(what);

@@ -11,35 +11,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cost.h"
-#include "strbuf.h"
-#include "variants.h"
-#include "wasm_limits.h"
+#include "ir/cost.h"
+#include "util/strbuf.h"
+#include "ir/family.h"
+#include "wasm/limits.h"
 
-#define LIMIT_MODULE_BYTES 1073741824ull
-#define LIMIT_TYPES 1000000ull
-#define LIMIT_FUNCTIONS 1000000ull
-#define LIMIT_IMPORTS 100000ull
-#define LIMIT_EXPORTS 100000ull
-#define LIMIT_GLOBALS 1000000ull
-#define LIMIT_TAGS 1000000ull
+#define LIMIT_MODULE_BYTES  1073741824ull
+#define LIMIT_TYPES         1000000ull
+#define LIMIT_FUNCTIONS     1000000ull
+#define LIMIT_IMPORTS       100000ull
+#define LIMIT_EXPORTS       100000ull
+#define LIMIT_GLOBALS       1000000ull
+#define LIMIT_TAGS          1000000ull
 #define LIMIT_DATA_SEGMENTS 100000ull
-#define LIMIT_TABLES 100000ull
-#define LIMIT_TABLE_SIZE 10000000ull
-#define LIMIT_ELEM_ENTRIES 10000000ull
-#define LIMIT_MEMORY_PAGES 65536ull
-#define LIMIT_PARAMS 1000ull
-#define LIMIT_RESULTS 1000ull
-#define LIMIT_BODY_BYTES 7654321ull
-#define LIMIT_LOCALS 50000ull /* parameters included */
-#define LIMIT_BR_TABLE 65520ull
+#define LIMIT_TABLES        100000ull
+#define LIMIT_TABLE_SIZE    10000000ull
+#define LIMIT_ELEM_ENTRIES  10000000ull
+#define LIMIT_MEMORY_PAGES  65536ull
+#define LIMIT_PARAMS        1000ull
+#define LIMIT_RESULTS       1000ull
+#define LIMIT_BODY_BYTES    7654321ull
+#define LIMIT_LOCALS        50000ull /* parameters included */
+#define LIMIT_BR_TABLE      65520ull
 
 /* Excesses kept for the message; more are only counted. */
 #define KEPT 8
 
 /* Adds one excess when value is over limit. */
-static void over(mewe__wasm_excess *out, size_t max, size_t *n, const char *what,
-                 uint64_t value, uint64_t limit, bool per_function, size_t func)
+static void over(mewe__wasm_excess *out, size_t max, size_t *n, const char *what, uint64_t value,
+                 uint64_t limit, bool per_function, size_t func)
 {
     if (value <= limit)
         return;
@@ -48,8 +48,8 @@ static void over(mewe__wasm_excess *out, size_t max, size_t *n, const char *what
     ++*n;
 }
 
-size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *out,
-                               size_t max, size_t *unscanned)
+size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *out, size_t max,
+                               size_t *unscanned)
 {
     size_t n = 0, params_over = 0, results_over = 0;
     uint64_t params_max = 0, results_max = 0;
@@ -79,11 +79,9 @@ size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *o
             results_max = info->types[i].results;
     }
     if (!params_over)
-        over(out, max, &n, "parameters in one function type", params_max, LIMIT_PARAMS, false,
-             0);
+        over(out, max, &n, "parameters in one function type", params_max, LIMIT_PARAMS, false, 0);
     if (!results_over)
-        over(out, max, &n, "results in one function type", results_max, LIMIT_RESULTS, false,
-             0);
+        over(out, max, &n, "results in one function type", results_max, LIMIT_RESULTS, false, 0);
     const mewe__wasm_counts *c = &info->counts;
     over(out, max, &n, "bytes", c->bytes, LIMIT_MODULE_BYTES, false, 0);
     over(out, max, &n, "types", c->types, LIMIT_TYPES, false, 0);
@@ -94,10 +92,10 @@ size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *o
     over(out, max, &n, "tags", c->tags, LIMIT_TAGS, false, 0);
     over(out, max, &n, "data segments", c->data_segments, LIMIT_DATA_SEGMENTS, false, 0);
     over(out, max, &n, "tables", c->tables, LIMIT_TABLES, false, 0);
-    over(out, max, &n, "elements in a table's initial size", c->table_initial_max,
-         LIMIT_TABLE_SIZE, false, 0);
-    over(out, max, &n, "entries in one element segment", c->elem_entries_max,
-         LIMIT_ELEM_ENTRIES, false, 0);
+    over(out, max, &n, "elements in a table's initial size", c->table_initial_max, LIMIT_TABLE_SIZE,
+         false, 0);
+    over(out, max, &n, "entries in one element segment", c->elem_entries_max, LIMIT_ELEM_ENTRIES,
+         false, 0);
     over(out, max, &n, "memory pages", c->memory_pages_max, LIMIT_MEMORY_PAGES, false, 0);
     return n;
 }
@@ -136,8 +134,7 @@ static bool switch_too_dense(LLVMValueRef sw, unsigned *cases, long long *lo, lo
 {
     unsigned n = LLVMGetNumSuccessors(sw) - 1;
     *cases = n;
-    if (n * 10ull <= LIMIT_BR_TABLE ||
-        LLVMGetIntTypeWidth(LLVMTypeOf(LLVMGetOperand(sw, 0))) > 64)
+    if (n * 10ull <= LIMIT_BR_TABLE || LLVMGetIntTypeWidth(LLVMTypeOf(LLVMGetOperand(sw, 0))) > 64)
         return false;
     long long *v = malloc(n * sizeof *v);
     if (!v)
@@ -167,10 +164,8 @@ static bool switch_too_dense(LLVMValueRef sw, unsigned *cases, long long *lo, lo
 /* The first switch that could become a br_table over the limit. */
 static int check_switches(mewe_context *ctx, const char *name, LLVMModuleRef llvm)
 {
-    for (LLVMValueRef f = llvm ? LLVMGetFirstFunction(llvm) : NULL; f;
-         f = LLVMGetNextFunction(f)) {
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb;
-             bb = LLVMGetNextBasicBlock(bb)) {
+    for (LLVMValueRef f = llvm ? LLVMGetFirstFunction(llvm) : NULL; f; f = LLVMGetNextFunction(f)) {
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
             LLVMValueRef term = LLVMGetBasicBlockTerminator(bb);
             unsigned cases;
             long long lo, hi;
@@ -179,12 +174,13 @@ static int check_switches(mewe_context *ctx, const char *name, LLVMModuleRef llv
                 continue;
             size_t len;
             const char *fname = LLVMGetValueName2(f, &len);
-            return mewe__error(ctx, MEWE_ETARGET, "'%s' would not load in WebAssembly "
+            return mewe__error(ctx, MEWE_ETARGET,
+                               "'%s' would not load in WebAssembly "
                                "engines: function '%.*s': a switch with %u cases from %lld to "
                                "%lld, dense enough for a jump table of more br_table targets "
                                "than the engines' limit of %llu (and LLVM 19 encodes more than "
-                               "65535 targets wrongly); split the switch in the source", name,
-                               (int)len, fname, cases, lo, hi, LIMIT_BR_TABLE);
+                               "65535 targets wrongly); split the switch in the source",
+                               name, (int)len, fname, cases, lo, hi, LIMIT_BR_TABLE);
         }
     }
     return MEWE_OK;
@@ -218,8 +214,8 @@ static void describe(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__w
         function_name(s, info, e->func);
     else
         mewe__strbuf_add(s, "'%s'", module);
-    mewe__strbuf_add(s, ": %llu %s, over the engines' limit of %llu",
-                     (unsigned long long)e->value, e->what, (unsigned long long)e->limit);
+    mewe__strbuf_add(s, ": %llu %s, over the engines' limit of %llu", (unsigned long long)e->value,
+                     e->what, (unsigned long long)e->limit);
 }
 
 /* What a user can do about an excess that libmewe could not avoid. */
@@ -229,8 +225,7 @@ static void hint(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__wasm_
     const char *name = e->per_function ? info->funcs[e->func].name : NULL;
     LLVMValueRef fn = name && llvm ? LLVMGetNamedFunction(llvm, name) : NULL;
     LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                                             MEWE_ATTR_PLAN,
-                                                             strlen(MEWE_ATTR_PLAN))
+                                                            MEWE_ATTR_PLAN, strlen(MEWE_ATTR_PLAN))
                             : NULL;
     mewe__plan plan;
     unsigned len = 0;
@@ -238,7 +233,8 @@ static void hint(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__wasm_
     bool sized = strcmp(e->what, "locals") == 0 || strcmp(e->what, "body bytes") == 0 ||
                  strcmp(e->what, "br_table targets") == 0;
     if (sized && text && mewe__plan_parse(&plan, text, len) && plan.inlined) {
-        mewe__strbuf_add(s, "; it is a dispatcher that carries its %zu variants inside it: a "
+        mewe__strbuf_add(s,
+                         "; it is a dispatcher that carries its %zu variants inside it: a "
                          "lower link option inline_limit (mewe --inline-limit) keeps them as "
                          "functions of their own, fewer variants make it smaller",
                          plan.variants);
@@ -246,7 +242,7 @@ static void hint(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__wasm_
     }
     if (strcmp(e->what, "br_table targets") == 0)
         mewe__strbuf_add(s, "; a switch over that many consecutive cases becomes one "
-                         "br_table: split it in the source");
+                            "br_table: split it in the source");
     else if (sized)
         mewe__strbuf_add(s, "; split the function in the source");
     else if (e->per_function)
@@ -281,25 +277,27 @@ static int fail(mewe_context *ctx, const char *name, const checked *c, LLVMModul
 
 /* Parses and checks. A module that libmewe's reader does not take is let through with a
  * warning (c->total stays 0): the check must never refuse what it cannot read. */
-static int check(mewe_context *ctx, const char *name, const void *wasm, size_t size,
-                 checked *c)
+static int check(mewe_context *ctx, const char *name, const void *wasm, size_t size, checked *c)
 {
     memset(c, 0, sizeof *c);
     int rc = mewe__wasm_parse(&c->info, wasm, size);
     if (rc == -2)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory checking the wasm of '%s'", name);
     if (rc != 0) {
-        mewe__log(ctx, MEWE_LOG_WARN, "cannot read the emitted wasm of '%s': its sizes are "
-                  "not checked against the engines' limits", name);
+        mewe__log(ctx, MEWE_LOG_WARN,
+                  "cannot read the emitted wasm of '%s': its sizes are "
+                  "not checked against the engines' limits",
+                  name);
         return MEWE_OK;
     }
     size_t unscanned;
     c->total = mewe__wasm_limits_check(&c->info, c->e, KEPT, &unscanned);
     c->kept = c->total < KEPT ? c->total : KEPT;
     if (unscanned)
-        mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': %zu function bodies hold instructions that the "
-                  "limits check does not decode; their br_table sizes are not checked", name,
-                  unscanned);
+        mewe__log(ctx, MEWE_LOG_DEBUG,
+                  "'%s': %zu function bodies hold instructions that the "
+                  "limits check does not decode; their br_table sizes are not checked",
+                  name, unscanned);
     return MEWE_OK;
 }
 
@@ -331,9 +329,10 @@ int mewe__wasm_limits_emit(mewe_context *ctx, const char *name, LLVMModuleRef ll
         if (rc == MEWE_OK)
             rc = check(ctx, name, *out, *out_size, &c);
         if (rc == MEWE_OK && c.total == 0) {
-            mewe__log(ctx, MEWE_LOG_WARN, "'%s' at -O0: %s%s; emitted at -O1 instead, whose "
-                      "register allocation needs far fewer locals", name, what ? what : "",
-                      was > 1 ? " (and more)" : "");
+            mewe__log(ctx, MEWE_LOG_WARN,
+                      "'%s' at -O0: %s%s; emitted at -O1 instead, whose "
+                      "register allocation needs far fewer locals",
+                      name, what ? what : "", was > 1 ? " (and more)" : "");
             note_add(note, note_size, "at -O0, %s%s; emitted at -O1 instead",
                      what ? what : "functions went over the engines' limits",
                      was > 1 ? " (and more)" : "");

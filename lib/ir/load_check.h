@@ -17,8 +17,12 @@
  * with exit status 0, 1 and 3 respectively; 2 is a usage error. The input comes on
  * standard input, exactly --size bytes. */
 #define MEWE__LOAD_CHECK_MAGIC "mewe-load-check 1"
-enum { MEWE__LOAD_CHECK_OK = 0, MEWE__LOAD_CHECK_ERR = 1, MEWE__LOAD_CHECK_USAGE = 2,
-       MEWE__LOAD_CHECK_FATAL = 3 };
+enum {
+    MEWE__LOAD_CHECK_OK = 0,
+    MEWE__LOAD_CHECK_ERR = 1,
+    MEWE__LOAD_CHECK_USAGE = 2,
+    MEWE__LOAD_CHECK_FATAL = 3
+};
 
 /* The limits the helper gets for an input of `size` bytes: address space in MiB and CPU
  * seconds. Generous for real programs (LLVM needs some tens of bytes of memory per byte of
@@ -30,7 +34,7 @@ unsigned long mewe__load_check_cpu_seconds(size_t size);
  * *out_size hold the bitcode that the helper wrote back; on failure the context has the
  * message: MEWE_EPARSE (or another load status) for a bad input, whether the helper
  * rejected it or died on it, MEWE_ETOOL when the helper cannot run, MEWE_ENOMEM. */
-int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const char *name,
-                     void **out, size_t *out_size);
+int mewe__load_check(mewe_context *ctx, const void *data, size_t size, const char *name, void **out,
+                     size_t *out_size);
 
 #endif /* MEWE_LOAD_CHECK_H */

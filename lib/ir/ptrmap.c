@@ -2,7 +2,7 @@
  * ptrmap.c - linear-probing pointer map; keys are never removed, which keeps
  * probing simple (no tombstones).
  */
-#include "ptrmap.h"
+#include "ir/ptrmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,8 +56,7 @@ void mewe__ptrmap_fini(mewe__ptrmap *m)
     m->len = 0;
 }
 
-static mewe__ptrmap_slot *mewe__ptrmap_find(mewe__ptrmap_slot *slots, size_t cap,
-                                            const void *k)
+static mewe__ptrmap_slot *mewe__ptrmap_find(mewe__ptrmap_slot *slots, size_t cap, const void *k)
 {
     size_t i = mewe__ptrmap_slot_of(k, cap);
     while (slots[i].key && slots[i].key != k)

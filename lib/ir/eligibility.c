@@ -1,11 +1,11 @@
 /*
  * eligibility.c - reasons a function must be left alone.
  */
-#include "eligibility.h"
+#include "ir/eligibility.h"
 
 #include <string.h>
 
-#include "fnshape.h"
+#include "ir/fnshape.h"
 
 static int mewe__fn_has_attr(LLVMValueRef fn, const char *name)
 {
@@ -50,14 +50,10 @@ static const char *mewe__inst_reason(LLVMValueRef inst)
     case LLVMCleanupPad:
     case LLVMCatchRet:
     case LLVMCleanupRet:
-    case LLVMCallBr:
-        return "exception handling";
-    case LLVMIndirectBr:
-        return "indirectbr or blockaddress";
-    case LLVMCall:
-        return mewe__call_reason(inst);
-    default:
-        return NULL;
+    case LLVMCallBr: return "exception handling";
+    case LLVMIndirectBr: return "indirectbr or blockaddress";
+    case LLVMCall: return mewe__call_reason(inst);
+    default: return NULL;
     }
 }
 

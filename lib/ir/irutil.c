@@ -5,7 +5,7 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 
-#include "irutil.h"
+#include "ir/irutil.h"
 
 /* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
  * with `to` in its place. */
@@ -68,13 +68,11 @@ LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVM
     return tail;
 }
 
-
 /* Whether some block of `m` has its address taken: a BlockAddress constant uses the block. */
 static bool takes_block_address(LLVMModuleRef m)
 {
     for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb;
-             bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
             for (LLVMUseRef u = LLVMGetFirstUse(LLVMBasicBlockAsValue(bb)); u;
                  u = LLVMGetNextUse(u)) {
                 if (LLVMGetValueKind(LLVMGetUser(u)) == LLVMBlockAddressValueKind)

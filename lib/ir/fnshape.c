@@ -6,12 +6,12 @@
  * numbering (so it cannot fail): it only looks at what kind of local value an
  * operand is, which keeps it consistent with equality.
  */
-#include "fnshape.h"
+#include "ir/fnshape.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "ptrmap.h"
+#include "ir/ptrmap.h"
 
 enum {
     MEWE__LOCAL_ARG = 1,
@@ -167,16 +167,16 @@ static int mewe__shape_value_equal(const mewe__shape_pair *p, LLVMValueRef x, LL
         return 0;
     LLVMGetMDNodeOperands(x, &ix);
     LLVMGetMDNodeOperands(y, &iy);
-    return ix && iy && (mewe__ptrmap_get(&p->a, ix) || mewe__ptrmap_get(&p->b, iy))
-           && mewe__ptrmap_get(&p->a, ix) == mewe__ptrmap_get(&p->b, iy);
+    return ix && iy && (mewe__ptrmap_get(&p->a, ix) || mewe__ptrmap_get(&p->b, iy)) &&
+           mewe__ptrmap_get(&p->a, ix) == mewe__ptrmap_get(&p->b, iy);
 }
 
 static int mewe__shape_ordering_equal(LLVMValueRef x, LLVMValueRef y, LLVMOpcode op)
 {
     if (op == LLVMAtomicCmpXchg) {
-        if (LLVMGetCmpXchgSuccessOrdering(x) != LLVMGetCmpXchgSuccessOrdering(y)
-            || LLVMGetCmpXchgFailureOrdering(x) != LLVMGetCmpXchgFailureOrdering(y)
-            || LLVMGetWeak(x) != LLVMGetWeak(y))
+        if (LLVMGetCmpXchgSuccessOrdering(x) != LLVMGetCmpXchgSuccessOrdering(y) ||
+            LLVMGetCmpXchgFailureOrdering(x) != LLVMGetCmpXchgFailureOrdering(y) ||
+            LLVMGetWeak(x) != LLVMGetWeak(y))
             return 0;
     } else if (LLVMGetOrdering(x) != LLVMGetOrdering(y)) {
         return 0;
@@ -192,24 +192,21 @@ static int mewe__shape_memory_equal(LLVMValueRef x, LLVMValueRef y, LLVMOpcode o
 {
     switch (op) {
     case LLVMAlloca:
-        return LLVMGetAllocatedType(x) == LLVMGetAllocatedType(y)
-               && LLVMGetAlignment(x) == LLVMGetAlignment(y);
-    case LLVMFence:
-        return mewe__shape_ordering_equal(x, y, op);
+        return LLVMGetAllocatedType(x) == LLVMGetAllocatedType(y) &&
+               LLVMGetAlignment(x) == LLVMGetAlignment(y);
+    case LLVMFence: return mewe__shape_ordering_equal(x, y, op);
     case LLVMLoad:
     case LLVMStore:
     case LLVMAtomicRMW:
     case LLVMAtomicCmpXchg:
         if (op == LLVMAtomicRMW && LLVMGetAtomicRMWBinOp(x) != LLVMGetAtomicRMWBinOp(y))
             return 0;
-        return LLVMGetAlignment(x) == LLVMGetAlignment(y)
-               && LLVMGetVolatile(x) == LLVMGetVolatile(y)
-               && mewe__shape_ordering_equal(x, y, op);
+        return LLVMGetAlignment(x) == LLVMGetAlignment(y) &&
+               LLVMGetVolatile(x) == LLVMGetVolatile(y) && mewe__shape_ordering_equal(x, y, op);
     case LLVMGetElementPtr:
-        return LLVMGetGEPSourceElementType(x) == LLVMGetGEPSourceElementType(y)
-               && LLVMGEPGetNoWrapFlags(x) == LLVMGEPGetNoWrapFlags(y);
-    default:
-        return 1;
+        return LLVMGetGEPSourceElementType(x) == LLVMGetGEPSourceElementType(y) &&
+               LLVMGEPGetNoWrapFlags(x) == LLVMGEPGetNoWrapFlags(y);
+    default: return 1;
     }
 }
 
@@ -239,8 +236,7 @@ static int mewe__shape_flags_equal(LLVMValueRef x, LLVMValueRef y, LLVMOpcode op
         if (LLVMGetIsDisjoint(x) != LLVMGetIsDisjoint(y))
             return 0;
         break;
-    default:
-        break;
+    default: break;
     }
     if (LLVMCanValueUseFastMathFlags(x))
         return LLVMGetFastMathFlags(x) == LLVMGetFastMathFlags(y);
@@ -264,8 +260,8 @@ static int mewe__shape_indices_equal(LLVMValueRef x, LLVMValueRef y, LLVMOpcode 
     if (op != LLVMExtractValue && op != LLVMInsertValue)
         return 1;
     n = LLVMGetNumIndices(x);
-    return n == LLVMGetNumIndices(y)
-           && memcmp(LLVMGetIndices(x), LLVMGetIndices(y), n * sizeof(unsigned)) == 0;
+    return n == LLVMGetNumIndices(y) &&
+           memcmp(LLVMGetIndices(x), LLVMGetIndices(y), n * sizeof(unsigned)) == 0;
 }
 
 static int mewe__shape_misc_equal(const mewe__shape_pair *p, LLVMValueRef x, LLVMValueRef y,
@@ -274,14 +270,12 @@ static int mewe__shape_misc_equal(const mewe__shape_pair *p, LLVMValueRef x, LLV
     unsigned n;
 
     switch (op) {
-    case LLVMICmp:
-        return LLVMGetICmpPredicate(x) == LLVMGetICmpPredicate(y);
-    case LLVMFCmp:
-        return LLVMGetFCmpPredicate(x) == LLVMGetFCmpPredicate(y);
+    case LLVMICmp: return LLVMGetICmpPredicate(x) == LLVMGetICmpPredicate(y);
+    case LLVMFCmp: return LLVMGetFCmpPredicate(x) == LLVMGetFCmpPredicate(y);
     case LLVMCall:
-        return LLVMGetCalledFunctionType(x) == LLVMGetCalledFunctionType(y)
-               && LLVMGetInstructionCallConv(x) == LLVMGetInstructionCallConv(y)
-               && LLVMGetTailCallKind(x) == LLVMGetTailCallKind(y);
+        return LLVMGetCalledFunctionType(x) == LLVMGetCalledFunctionType(y) &&
+               LLVMGetInstructionCallConv(x) == LLVMGetInstructionCallConv(y) &&
+               LLVMGetTailCallKind(x) == LLVMGetTailCallKind(y);
     case LLVMPHI:
         n = LLVMCountIncoming(x);
         if (n != LLVMCountIncoming(y))
@@ -293,8 +287,7 @@ static int mewe__shape_misc_equal(const mewe__shape_pair *p, LLVMValueRef x, LLV
                 return 0;
         }
         return 1;
-    default:
-        return mewe__shape_indices_equal(x, y, op);
+    default: return mewe__shape_indices_equal(x, y, op);
     }
 }
 
@@ -303,8 +296,8 @@ static int mewe__shape_inst_equal(const mewe__shape_pair *p, LLVMValueRef x, LLV
     LLVMOpcode op = LLVMGetInstructionOpcode(x);
     int n = LLVMGetNumOperands(x);
 
-    if (op != LLVMGetInstructionOpcode(y) || LLVMTypeOf(x) != LLVMTypeOf(y)
-        || n != LLVMGetNumOperands(y))
+    if (op != LLVMGetInstructionOpcode(y) || LLVMTypeOf(x) != LLVMTypeOf(y) ||
+        n != LLVMGetNumOperands(y))
         return 0;
     for (int i = 0; i < n; i++) {
         LLVMValueRef ox = LLVMGetOperand(x, (unsigned)i);
@@ -312,8 +305,8 @@ static int mewe__shape_inst_equal(const mewe__shape_pair *p, LLVMValueRef x, LLV
         if (!mewe__shape_value_equal(p, ox, oy))
             return 0;
     }
-    return mewe__shape_memory_equal(x, y, op) && mewe__shape_flags_equal(x, y, op)
-           && mewe__shape_misc_equal(p, x, y, op);
+    return mewe__shape_memory_equal(x, y, op) && mewe__shape_flags_equal(x, y, op) &&
+           mewe__shape_misc_equal(p, x, y, op);
 }
 
 static int mewe__shape_block_equal(const mewe__shape_pair *p, LLVMBasicBlockRef a,
@@ -353,8 +346,8 @@ int mewe__function_shape_equal(LLVMValueRef a, LLVMValueRef b)
     memset(&p, 0, sizeof p);
     if (a == b)
         return 1;
-    if (LLVMGlobalGetValueType(a) != LLVMGlobalGetValueType(b)
-        || LLVMCountBasicBlocks(a) != LLVMCountBasicBlocks(b))
+    if (LLVMGlobalGetValueType(a) != LLVMGlobalGetValueType(b) ||
+        LLVMCountBasicBlocks(a) != LLVMCountBasicBlocks(b))
         return 0;
     if (mewe__shape_number(a, &p.a) == 0 && mewe__shape_number(b, &p.b) == 0)
         eq = mewe__shape_body_equal(&p, a, b);

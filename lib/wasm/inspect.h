@@ -1,8 +1,8 @@
 /*
- * wasm_inspect.h - a read-only look into a linked WebAssembly module: its defined functions,
+ * inspect.h - a read-only look into a linked WebAssembly module: its defined functions,
  * their names from the "name" custom section, their types, locals and body bytes, how many of
  * each kind of entity the module declares (for the engines' implementation limits,
- * wasm_limits.c), and how many byte-wise distinct bodies each multivariant family has after
+ * limits.c), and how many byte-wise distinct bodies each multivariant family has after
  * wasm-ld.
  *
  * Variants of a diversified function f are the defined functions named exactly
@@ -105,8 +105,8 @@ void mewe__wasm_info_free(mewe__wasm_info *info);
 /* For family "f": *variants = number of defined functions named exactly "f.mewe.v<N>",
  * *distinct = number of byte-wise distinct bodies among them (0/0 when there are none).
  * Returns 0, -1 for a NULL argument, -2 when out of memory. */
-int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family,
-                               size_t *variants, size_t *distinct);
+int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, size_t *variants,
+                               size_t *distinct);
 
 /* Groups every "X.mewe.v<N>" function by family X in one O(n log n) pass. *out (NULL when
  * *count is 0) is sorted byte-wise by family name; free it with mewe__wasm_families_free.

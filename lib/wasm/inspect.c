@@ -1,5 +1,5 @@
 /*
- * wasm_inspect.c - bounds-checked reader of WebAssembly binaries, just deep enough to find
+ * inspect.c - bounds-checked reader of WebAssembly binaries, just deep enough to find
  * each defined function's name and body, and to compare the bodies of variant families.
  *
  * Every read goes through a cursor that knows where its region ends, so malformed input can
@@ -7,34 +7,34 @@
  * section walk and decoded last, once the number of functions is known, because a name map
  * may name imported functions as well as defined ones.
  */
-#include "wasm_inspect.h"
+#include "wasm/inspect.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MEWE__WASM_BAD (-1)
+#define MEWE__WASM_BAD   (-1)
 #define MEWE__WASM_NOMEM (-2)
 
-#define MEWE__WASM_SEC_CUSTOM 0
-#define MEWE__WASM_SEC_TYPE 1
-#define MEWE__WASM_SEC_IMPORT 2
-#define MEWE__WASM_SEC_FUNCTION 3
-#define MEWE__WASM_SEC_TABLE 4
-#define MEWE__WASM_SEC_MEMORY 5
-#define MEWE__WASM_SEC_GLOBAL 6
-#define MEWE__WASM_SEC_EXPORT 7
-#define MEWE__WASM_SEC_START 8
-#define MEWE__WASM_SEC_ELEMENT 9
-#define MEWE__WASM_SEC_CODE 10
-#define MEWE__WASM_SEC_DATA 11
+#define MEWE__WASM_SEC_CUSTOM    0
+#define MEWE__WASM_SEC_TYPE      1
+#define MEWE__WASM_SEC_IMPORT    2
+#define MEWE__WASM_SEC_FUNCTION  3
+#define MEWE__WASM_SEC_TABLE     4
+#define MEWE__WASM_SEC_MEMORY    5
+#define MEWE__WASM_SEC_GLOBAL    6
+#define MEWE__WASM_SEC_EXPORT    7
+#define MEWE__WASM_SEC_START     8
+#define MEWE__WASM_SEC_ELEMENT   9
+#define MEWE__WASM_SEC_CODE      10
+#define MEWE__WASM_SEC_DATA      11
 #define MEWE__WASM_SEC_DATACOUNT 12
-#define MEWE__WASM_SEC_TAG 13
-#define MEWE__WASM_SEC_MAX 13 /* tag section of the exception-handling proposal */
+#define MEWE__WASM_SEC_TAG       13
+#define MEWE__WASM_SEC_MAX       13 /* tag section of the exception-handling proposal */
 
 #define MEWE__WASM_SUB_FUNC_NAMES 1
-#define MEWE__WASM_OP_END 0x0b
-#define MEWE__WASM_FORM_FUNC 0x60
+#define MEWE__WASM_OP_END         0x0b
+#define MEWE__WASM_FORM_FUNC      0x60
 
 static const char mewe__wasm_variant_tag[] = ".mewe.v";
 #define MEWE__WASM_TAG_LEN (sizeof mewe__wasm_variant_tag - 1)
@@ -47,9 +47,9 @@ typedef struct mewe__wasm_cursor {
 
 /* What the section walk gathers before functions are built. */
 typedef struct mewe__wasm_scan {
-    unsigned last_rank;     /* rank of the last non-custom section, to enforce order */
-    size_t import_funcs;    /* function imports */
-    size_t declared_funcs;  /* entries of the function section */
+    unsigned last_rank;      /* rank of the last non-custom section, to enforce order */
+    size_t import_funcs;     /* function imports */
+    size_t declared_funcs;   /* entries of the function section */
     mewe__wasm_cursor types; /* type section payload (empty without one) */
     mewe__wasm_cursor funcs; /* function section payload after its count */
     mewe__wasm_counts counts;
@@ -264,13 +264,9 @@ static int mewe__wasm_import_desc(mewe__wasm_cursor *c, mewe__wasm_scan *s)
     if (mewe__wasm_byte(c, &kind))
         return MEWE__WASM_BAD;
     switch (kind) {
-    case 0: /* function: type index */
-        s->import_funcs++;
-        return mewe__wasm_u32(c, &idx);
-    case 1: /* table: reference type, limits */
-        return mewe__wasm_table_type(c, &s->counts);
-    case 2: /* memory */
-        return mewe__wasm_memory_type(c, &s->counts);
+    case 0: /* function: type index */ s->import_funcs++; return mewe__wasm_u32(c, &idx);
+    case 1: /* table: reference type, limits */ return mewe__wasm_table_type(c, &s->counts);
+    case 2: /* memory */ return mewe__wasm_memory_type(c, &s->counts);
     case 3: /* global: value type, mutability */
         s->counts.globals++;
         if (mewe__wasm_byte(c, &b) || !mewe__wasm_valtype_ok(b))
@@ -281,8 +277,7 @@ static int mewe__wasm_import_desc(mewe__wasm_cursor *c, mewe__wasm_scan *s)
         if (mewe__wasm_byte(c, &b) || b != 0)
             return MEWE__WASM_BAD;
         return mewe__wasm_u32(c, &idx);
-    default:
-        return MEWE__WASM_BAD;
+    default: return MEWE__WASM_BAD;
     }
 }
 
@@ -295,8 +290,8 @@ static int mewe__wasm_imports(mewe__wasm_cursor c, mewe__wasm_scan *s)
         return MEWE__WASM_BAD;
     s->counts.imports = n;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_name(&c, &module) || mewe__wasm_name(&c, &field)
-            || mewe__wasm_import_desc(&c, s))
+        if (mewe__wasm_name(&c, &module) || mewe__wasm_name(&c, &field) ||
+            mewe__wasm_import_desc(&c, s))
             return MEWE__WASM_BAD;
     }
     return c.p == c.end ? 0 : MEWE__WASM_BAD;
@@ -354,8 +349,7 @@ static int mewe__wasm_memarg(mewe__wasm_cursor *c)
 static int mewe__wasm_op_fc(mewe__wasm_cursor *c)
 {
     /* Index immediates of sub-opcodes 0..17. */
-    static const unsigned char indices[18] = {0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1,
-                                              1, 1};
+    static const unsigned char indices[18] = {0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1};
     uint32_t sub;
 
     if (mewe__wasm_u32(c, &sub) || sub >= sizeof indices)
@@ -429,59 +423,71 @@ static int mewe__wasm_br_table(mewe__wasm_cursor *c, uint32_t *max_br_table)
 static int mewe__wasm_plain_op(unsigned op)
 {
     switch (op) {
-    case 0x00: case 0x01: case 0x05: case 0x0a: case 0x0f: case 0x19: case 0x1a: case 0x1b:
-    case 0xd1: case 0xd3: case 0xd5:
-        return 1;
-    default:
-        return op >= 0x45 && op <= 0xc4; /* numeric, sign extension */
+    case 0x00:
+    case 0x01:
+    case 0x05:
+    case 0x0a:
+    case 0x0f:
+    case 0x19:
+    case 0x1a:
+    case 0x1b:
+    case 0xd1:
+    case 0xd3:
+    case 0xd5: return 1;
+    default: return op >= 0x45 && op <= 0xc4; /* numeric, sign extension */
     }
 }
 
 /* Reads the immediates of one instruction and follows the nesting of blocks in *depth. */
-static int mewe__wasm_instr(mewe__wasm_cursor *c, unsigned op, long *depth,
-                            uint32_t *max_br_table)
+static int mewe__wasm_instr(mewe__wasm_cursor *c, unsigned op, long *depth, uint32_t *max_br_table)
 {
     size_t n;
 
     switch (op) {
-    case 0x02: case 0x03: case 0x04: case 0x06: /* block, loop, if, try: a block type */
-        ++*depth;
-        return mewe__wasm_skip_leb(c, 5);
+    case 0x02:
+    case 0x03:
+    case 0x04:
+    case 0x06: /* block, loop, if, try: a block type */ ++*depth; return mewe__wasm_skip_leb(c, 5);
     case 0x1f: /* try_table */
         ++*depth;
         return mewe__wasm_skip_leb(c, 5) || mewe__wasm_catches(c) ? MEWE__WASM_BAD : 0;
-    case 0x0b: /* end */
-        --*depth;
-        return 0;
-    case 0x18: /* delegate ends a try */
-        --*depth;
-        return mewe__wasm_indices(c, 1);
-    case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x14:
-    case 0x15: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
-    case 0x3f: case 0x40: case 0xd2: case 0xd4: case 0xd6:
-        return mewe__wasm_indices(c, 1);
-    case 0x11: case 0x13: /* call_indirect, return_call_indirect: type, table */
+    case 0x0b: /* end */ --*depth; return 0;
+    case 0x18: /* delegate ends a try */ --*depth; return mewe__wasm_indices(c, 1);
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x0c:
+    case 0x0d:
+    case 0x10:
+    case 0x12:
+    case 0x14:
+    case 0x15:
+    case 0x20:
+    case 0x21:
+    case 0x22:
+    case 0x23:
+    case 0x24:
+    case 0x25:
+    case 0x26:
+    case 0x3f:
+    case 0x40:
+    case 0xd2:
+    case 0xd4:
+    case 0xd6: return mewe__wasm_indices(c, 1);
+    case 0x11:
+    case 0x13: /* call_indirect, return_call_indirect: type, table */
         return mewe__wasm_indices(c, 2);
-    case 0x0e:
-        return mewe__wasm_br_table(c, max_br_table);
+    case 0x0e: return mewe__wasm_br_table(c, max_br_table);
     case 0x1c: /* select with value types */
         return mewe__wasm_count(c, &n) || mewe__wasm_skip(c, n) ? MEWE__WASM_BAD : 0;
-    case 0x41:
-        return mewe__wasm_skip_leb(c, 5);
-    case 0x42:
-        return mewe__wasm_skip_leb(c, 10);
-    case 0x43:
-        return mewe__wasm_skip(c, 4);
-    case 0x44:
-        return mewe__wasm_skip(c, 8);
-    case 0xd0: /* ref.null: a heap type */
-        return mewe__wasm_skip_leb(c, 5);
-    case 0xfc:
-        return mewe__wasm_op_fc(c);
-    case 0xfd:
-        return mewe__wasm_op_simd(c);
-    case 0xfe:
-        return mewe__wasm_op_atomic(c);
+    case 0x41: return mewe__wasm_skip_leb(c, 5);
+    case 0x42: return mewe__wasm_skip_leb(c, 10);
+    case 0x43: return mewe__wasm_skip(c, 4);
+    case 0x44: return mewe__wasm_skip(c, 8);
+    case 0xd0: /* ref.null: a heap type */ return mewe__wasm_skip_leb(c, 5);
+    case 0xfc: return mewe__wasm_op_fc(c);
+    case 0xfd: return mewe__wasm_op_simd(c);
+    case 0xfe: return mewe__wasm_op_atomic(c);
     default:
         if (op >= 0x28 && op <= 0x3e) /* loads and stores */
             return mewe__wasm_memarg(c);
@@ -546,8 +552,8 @@ static int mewe__wasm_types(mewe__wasm_cursor c, mewe__wasm_functype *out, size_
     if (mewe__wasm_count(&c, &n))
         return MEWE__WASM_BAD;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_byte(&c, &form) || form != MEWE__WASM_FORM_FUNC
-            || mewe__wasm_valtypes(&c, &t.params) || mewe__wasm_valtypes(&c, &t.results))
+        if (mewe__wasm_byte(&c, &form) || form != MEWE__WASM_FORM_FUNC ||
+            mewe__wasm_valtypes(&c, &t.params) || mewe__wasm_valtypes(&c, &t.results))
             return MEWE__WASM_BAD;
         if (out)
             out[i] = t;
@@ -596,8 +602,8 @@ static int mewe__wasm_element(mewe__wasm_cursor *c, mewe__wasm_counts *n)
     if (!(flags & 1) && mewe__wasm_expr(c, &unused)) /* active: the offset */
         return MEWE__WASM_BAD;
     /* Forms other than 0 and 4 give the element kind (0x00) or reference type. */
-    if ((flags & 3) && (mewe__wasm_byte(c, &kind)
-                        || ((flags & 4) ? !mewe__wasm_reftype_ok(kind) : kind != 0)))
+    if ((flags & 3) &&
+        (mewe__wasm_byte(c, &kind) || ((flags & 4) ? !mewe__wasm_reftype_ok(kind) : kind != 0)))
         return MEWE__WASM_BAD;
     if (mewe__wasm_count(c, &entries))
         return MEWE__WASM_BAD;
@@ -655,17 +661,11 @@ static int mewe__wasm_section(unsigned id, mewe__wasm_cursor c, mewe__wasm_scan 
         return MEWE__WASM_BAD;
     s->last_rank = rank;
     switch (id) {
-    case MEWE__WASM_SEC_TYPE:
-        s->types = c;
-        return mewe__wasm_types(c, NULL, &s->counts.types);
-    case MEWE__WASM_SEC_IMPORT:
-        return mewe__wasm_imports(c, s);
-    case MEWE__WASM_SEC_FUNCTION:
-        return mewe__wasm_functions(c, s);
-    case MEWE__WASM_SEC_TABLE:
-        return mewe__wasm_vector(c, &n, mewe__wasm_table_type, &s->counts);
-    case MEWE__WASM_SEC_MEMORY:
-        return mewe__wasm_vector(c, &n, mewe__wasm_memory_type, &s->counts);
+    case MEWE__WASM_SEC_TYPE: s->types = c; return mewe__wasm_types(c, NULL, &s->counts.types);
+    case MEWE__WASM_SEC_IMPORT: return mewe__wasm_imports(c, s);
+    case MEWE__WASM_SEC_FUNCTION: return mewe__wasm_functions(c, s);
+    case MEWE__WASM_SEC_TABLE: return mewe__wasm_vector(c, &n, mewe__wasm_table_type, &s->counts);
+    case MEWE__WASM_SEC_MEMORY: return mewe__wasm_vector(c, &n, mewe__wasm_memory_type, &s->counts);
     case MEWE__WASM_SEC_GLOBAL:
         if (mewe__wasm_u32(&c, &v))
             return MEWE__WASM_BAD;
@@ -673,15 +673,13 @@ static int mewe__wasm_section(unsigned id, mewe__wasm_cursor c, mewe__wasm_scan 
         return 0;
     case MEWE__WASM_SEC_EXPORT:
         return mewe__wasm_vector(c, &s->counts.exports, mewe__wasm_export, &s->counts);
-    case MEWE__WASM_SEC_START:
-        return mewe__wasm_single_u32(c, &v);
+    case MEWE__WASM_SEC_START: return mewe__wasm_single_u32(c, &v);
     case MEWE__WASM_SEC_ELEMENT:
         return mewe__wasm_vector(c, &s->counts.elem_segments, mewe__wasm_element, &s->counts);
     case MEWE__WASM_SEC_DATACOUNT:
         s->have_datacount = 1;
         return mewe__wasm_single_u32(c, &s->datacount);
-    case MEWE__WASM_SEC_DATA:
-        return mewe__wasm_u32(&c, &s->data_segments);
+    case MEWE__WASM_SEC_DATA: return mewe__wasm_u32(&c, &s->data_segments);
     case MEWE__WASM_SEC_TAG:
         if (mewe__wasm_u32(&c, &v))
             return MEWE__WASM_BAD;
@@ -691,8 +689,7 @@ static int mewe__wasm_section(unsigned id, mewe__wasm_cursor c, mewe__wasm_scan 
         s->have_code = 1;
         s->code = c;
         return 0;
-    default:
-        return 0; /* framed only */
+    default: return 0; /* framed only */
     }
 }
 
@@ -707,8 +704,8 @@ static int mewe__wasm_walk(mewe__wasm_cursor c, mewe__wasm_scan *s)
         return MEWE__WASM_BAD;
     c.p += sizeof header;
     while (c.p != c.end) {
-        if (mewe__wasm_byte(&c, &id) || mewe__wasm_u32(&c, &size)
-            || mewe__wasm_take(&c, size, &sec) || mewe__wasm_section(id, sec, s))
+        if (mewe__wasm_byte(&c, &id) || mewe__wasm_u32(&c, &size) ||
+            mewe__wasm_take(&c, size, &sec) || mewe__wasm_section(id, sec, s))
             return MEWE__WASM_BAD;
     }
     /* A data-count section promises the number of data segments. */
@@ -753,8 +750,8 @@ int mewe__wasm_body_scan(const mewe__wasm_func *f, uint32_t *max_br_table)
     if (!f || !max_br_table)
         return MEWE__WASM_BAD;
     *max_br_table = 0;
-    if (mewe__wasm_body_locals(f->body, f->body_len, &locals, &code)
-        || mewe__wasm_expr(&code, max_br_table))
+    if (mewe__wasm_body_locals(f->body, f->body_len, &locals, &code) ||
+        mewe__wasm_expr(&code, max_br_table))
         return MEWE__WASM_BAD;
     return code.p == code.end ? 0 : MEWE__WASM_BAD;
 }
@@ -780,10 +777,9 @@ static int mewe__wasm_code(const mewe__wasm_scan *s, mewe__wasm_info *info)
         return MEWE__WASM_NOMEM;
     info->func_count = n;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_u32(&c, &len) || mewe__wasm_take(&c, len, &body)
-            || mewe__wasm_body_locals(body.p, len, &info->funcs[i].locals, NULL)
-            || mewe__wasm_u32(&types, &info->funcs[i].type)
-            || info->funcs[i].type >= info->type_count)
+        if (mewe__wasm_u32(&c, &len) || mewe__wasm_take(&c, len, &body) ||
+            mewe__wasm_body_locals(body.p, len, &info->funcs[i].locals, NULL) ||
+            mewe__wasm_u32(&types, &info->funcs[i].type) || info->funcs[i].type >= info->type_count)
             return MEWE__WASM_BAD;
         info->funcs[i].body = body.p;
         info->funcs[i].body_len = len;
@@ -864,8 +860,8 @@ static int mewe__wasm_names(mewe__wasm_cursor c, mewe__wasm_info *info)
     int rc;
 
     while (c.p != c.end) {
-        if (mewe__wasm_byte(&c, &id) || (int)id <= last || mewe__wasm_u32(&c, &size)
-            || mewe__wasm_take(&c, size, &sub))
+        if (mewe__wasm_byte(&c, &id) || (int)id <= last || mewe__wasm_u32(&c, &size) ||
+            mewe__wasm_take(&c, size, &sub))
             return MEWE__WASM_BAD;
         last = (int)id;
         if (id == MEWE__WASM_SUB_FUNC_NAMES) {
@@ -1004,8 +1000,8 @@ static int mewe__wasm_collect(const mewe__wasm_info *info, const char *family,
             continue;
         if (family && (flen != want || memcmp(f->name, family, want) != 0))
             continue;
-        v[n] = (mewe__wasm_variant){f->name, flen, mewe__wasm_fnv1a(f->body, f->body_len),
-                                    f->body, f->body_len};
+        v[n] = (mewe__wasm_variant){f->name, flen, mewe__wasm_fnv1a(f->body, f->body_len), f->body,
+                                    f->body_len};
         n++;
     }
     if (n == 0) {
@@ -1027,8 +1023,8 @@ static size_t mewe__wasm_count_distinct(const mewe__wasm_variant *v, size_t n)
     return distinct;
 }
 
-int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family,
-                               size_t *variants, size_t *distinct)
+int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, size_t *variants,
+                               size_t *distinct)
 {
     mewe__wasm_variant *v;
     size_t n;
@@ -1069,8 +1065,7 @@ static size_t mewe__wasm_count_runs(const mewe__wasm_variant *v, size_t n)
 }
 
 /* Fills fam[0..] from the sorted variants, one entry per family. */
-static int mewe__wasm_fill_families(const mewe__wasm_variant *v, size_t n,
-                                    mewe__wasm_family *fam)
+static int mewe__wasm_fill_families(const mewe__wasm_variant *v, size_t n, mewe__wasm_family *fam)
 {
     size_t j = 0;
 

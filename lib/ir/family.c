@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fnshape.h"
-#include "variants.h"
+#include "ir/fnshape.h"
+#include "ir/family.h"
 
 bool mewe__is_helper(LLVMValueRef fn)
 {
@@ -16,9 +16,9 @@ bool mewe__is_helper(LLVMValueRef fn)
 
 const char *mewe__variant_of(LLVMValueRef fn, unsigned *len)
 {
-    LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(
-        fn, LLVMAttributeFunctionIndex, MEWE_ATTR_VARIANT_OF,
-        (unsigned)strlen(MEWE_ATTR_VARIANT_OF));
+    LLVMAttributeRef a =
+        LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE_ATTR_VARIANT_OF,
+                                      (unsigned)strlen(MEWE_ATTR_VARIANT_OF));
     if (!a)
         return NULL;
     return LLVMGetStringAttributeValue(a, len);
@@ -27,8 +27,8 @@ const char *mewe__variant_of(LLVMValueRef fn, unsigned *len)
 static void add_string_attr(LLVMValueRef fn, const char *key, const char *value)
 {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
-    LLVMAttributeRef a = LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value,
-                                                   (unsigned)strlen(value));
+    LLVMAttributeRef a =
+        LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value, (unsigned)strlen(value));
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
 }
 

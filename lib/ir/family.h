@@ -1,16 +1,16 @@
 /* Shared between variant generation, external variants, linking and the report: how a
  * variant is marked in the IR and how a function's family is found. */
-#ifndef MEWE_VARIANTS_INTERNAL_H
-#define MEWE_VARIANTS_INTERNAL_H
+#ifndef MEWE_IR_FAMILY_H
+#define MEWE_IR_FAMILY_H
 
 #include "internal.h"
 
 /* String attributes on a variant function: the original's name and the variant's index. */
 #define MEWE_ATTR_VARIANT_OF "mewe-variant-of"
-#define MEWE_ATTR_VARIANT "mewe-variant"
+#define MEWE_ATTR_VARIANT    "mewe-variant"
 /* On a dispatcher: its id, and what the cost model planned for it (cost.h). */
 #define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
-#define MEWE_ATTR_PLAN "mewe-plan"
+#define MEWE_ATTR_PLAN       "mewe-plan"
 
 /* Functions that libmewe or a plugin adds for its own use (RNG state seeding, ...) are named
  * "mewe.*"; they are neither diversified nor listed in the report. */
@@ -43,4 +43,4 @@ void mewe__families_free(mewe__families *f);
 /* True when fn's body is structurally identical to the original's or any variant's. */
 bool mewe__family_has_shape(const mewe__family *fam, LLVMValueRef fn);
 
-#endif /* MEWE_VARIANTS_INTERNAL_H */
+#endif /* MEWE_IR_FAMILY_H */
