@@ -519,12 +519,18 @@ static void summary(run *r)
         for (const char *p = wasm;
              wasm_totals && (p = strstr(p, "\"distinct_in_wasm\": ")) && p < wasm_totals; p++)
             families++;
-        /* Variants inlined into their dispatcher have no body of their own to compare. */
+        /* Variants inlined into their dispatcher have no body of their own to compare: the
+         * count covers the others. */
         double inlined = json_number(totals, "inlined_dispatchers");
-        if (families > 0)
-            n += (size_t)snprintf(line + n, sizeof line - n, " (%.0f distinct in wasm%s)",
-                                  json_number(wasm_totals, "distinct_in_wasm") - (double)families,
-                                  inlined > 0 ? ", not counting inlined dispatchers" : "");
+        double distinct = json_number(wasm_totals, "distinct_in_wasm") - (double)families;
+        double compared = json_number(wasm_totals, "variants") - (double)families;
+        if (families > 0 && inlined > 0)
+            n += (size_t)snprintf(line + n, sizeof line - n,
+                                  " (%.0f/%.0f distinct in wasm, the others inlined in %.0f "
+                                  "dispatchers)",
+                                  distinct, compared, inlined);
+        else if (families > 0)
+            n += (size_t)snprintf(line + n, sizeof line - n, " (%.0f distinct in wasm)", distinct);
         else if (inlined > 0)
             n += (size_t)snprintf(line + n, sizeof line - n, " (inlined in %.0f dispatchers)",
                                   inlined);
