@@ -751,8 +751,12 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
     }
     if (rc == MEWE_OK)
         plan_epochs(l, ds, n);
-    for (unsigned i = 0; rc == MEWE_OK && i < n; i++)
+    mewe__progress(l->ctx, "making dispatchers", 0, n);
+    for (unsigned i = 0; rc == MEWE_OK && i < n; i++) {
         rc = build_dispatcher(l, &ds[i]);
+        if (rc == MEWE_OK)
+            mewe__progress(l->ctx, "making dispatchers", i + 1, n);
+    }
     if (rc == MEWE_OK)
         finish_epochs(l, ds, n);
     /* Once every dispatcher exists: callers' choices go before their own dispatch code. */
