@@ -12,6 +12,7 @@
 #include "ir/clone.h"
 #include "ir/cost.h"
 #include "ir/irutil.h"
+#include "ir/labels.h"
 #include "plugin.h"
 #include "profile.h"
 #include "util/strbuf.h"
@@ -157,6 +158,30 @@ static LLVMValueRef move_body(linking *l, LLVMValueRef f, const char *name)
     }
     mewe__variant_mark(v0, name, 0);
     return v0;
+}
+
+/* A body whose blocks' addresses are taken cannot move to another function: a blockaddress
+ * names its function as well as its block, and LLVM can neither re-point it nor make a new
+ * one for a moved block. Variant 0 is then a copy of f with label tables of its own, and
+ * f's body is deleted, with the tables only it used (generation checked that no address
+ * leaves f). The copy, like every variant, carries no debug info. */
+static int copy_body(linking *l, LLVMValueRef f, const char *name, LLVMValueRef *out)
+{
+    char *err = NULL;
+    LLVMValueRef v0 = mewe__function_clone(f, "mewe.v0.tmp", &err);
+    if (!v0) {
+        int rc =
+            mewe__error(l->ctx, err ? MEWE_EINVAL : MEWE_ENOMEM,
+                        "cannot make a dispatcher for '%s': %s", name, err ? err : "out of memory");
+        free(err);
+        return rc;
+    }
+    mewe__function_delete_body(f);
+    if (LLVMGetSubprogram(f))
+        LLVMSetSubprogram(f, NULL);
+    mewe__variant_mark(v0, name, 0);
+    *out = v0;
+    return MEWE_OK;
 }
 
 static void copy_call_attrs(LLVMValueRef call, LLVMValueRef f)
@@ -455,9 +480,15 @@ static LLVMValueRef table_entry(linking *l, dispatch *d, LLVMValueRef index)
 /* Variants as functions: f calls the chosen one. */
 static int build_calling(linking *l, dispatch *d)
 {
-    d->all[0] = move_body(l, d->f, d->name);
-    if (!d->all[0])
-        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    if (mewe__labels_taken(d->f)) {
+        int rc = copy_body(l, d->f, d->name, &d->all[0]);
+        if (rc != MEWE_OK)
+            return rc;
+    } else {
+        d->all[0] = move_body(l, d->f, d->name);
+        if (!d->all[0])
+            return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    }
     strip_effects_fn(d->all[0]);
     make_globals(l, d);
     LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.dispatch"));
@@ -555,11 +586,14 @@ static int build_inline(linking *l, dispatch *d)
     return MEWE_OK;
 }
 
-/* Variants can move into the dispatcher when nothing else refers to them. */
+/* Variants can move into the dispatcher when nothing else refers to them, and when their
+ * blocks' addresses are not taken (a moved block would keep naming its old function). */
 static bool inlinable(const mewe__family *fam)
 {
+    if (mewe__labels_taken(fam->original))
+        return false;
     for (size_t i = 0; i < fam->count; i++) {
-        if (LLVMGetFirstUse(fam->variants[i]))
+        if (LLVMGetFirstUse(fam->variants[i]) || mewe__labels_taken(fam->variants[i]))
             return false;
     }
     return true;

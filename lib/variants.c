@@ -11,6 +11,7 @@
 #include "ir/clone.h"
 #include "ir/eligibility.h"
 #include "ir/fnshape.h"
+#include "ir/labels.h"
 #include "plugin.h"
 #include "ir/family.h"
 
@@ -183,7 +184,7 @@ static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigne
     }
     int rc = diversify(g, v, name, index, attempt);
     if (rc != MEWE_OK) {
-        LLVMDeleteFunction(v);
+        mewe__function_delete(v);
         return rc;
     }
     mewe__family *fam = mewe__families_find(&g->families, name);
@@ -201,13 +202,13 @@ static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigne
         *result = ATTEMPT_KEPT;
     }
     if (*result != ATTEMPT_KEPT) {
-        LLVMDeleteFunction(v);
+        mewe__function_delete(v);
         return MEWE_OK;
     }
     mewe__variant_mark(v, name, index);
     g->added_instructions += mewe__function_instruction_count(v);
     if (remember(g, v) != MEWE_OK || mewe__families_add(&g->families, fn, v) != MEWE_OK) {
-        LLVMDeleteFunction(v);
+        mewe__function_delete(v);
         if (g->created_count && g->created[g->created_count - 1] == v)
             g->created_count--;
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
@@ -288,7 +289,7 @@ static void count_uses(LLVMValueRef fn, size_t *calls, int *address_taken)
         LLVMValueRef user = LLVMGetUser(u);
         if (LLVMIsACallInst(user) && LLVMGetCalledValue(user) == fn)
             (*calls)++;
-        else
+        else if (LLVMGetValueKind(user) != LLVMBlockAddressValueKind) /* its own labels */
             *address_taken = 1;
     }
 }
@@ -375,7 +376,7 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
 static void rollback(generation *g)
 {
     while (g->created_count > 0)
-        LLVMDeleteFunction(g->created[--g->created_count]);
+        mewe__function_delete(g->created[--g->created_count]);
 }
 
 static void free_records(mewe__fnrec *recs, size_t n)

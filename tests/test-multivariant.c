@@ -196,6 +196,95 @@ START_TEST(per_call_uses_every_variant)
 }
 END_TEST
 
+/* The dispatcher id of function `name` in a report, after checking that it was diversified
+ * with `variants` variants and the given layout. */
+static unsigned dispatcher_of(const char *json, const char *name, int variants, const char *layout)
+{
+    char key[128], want[64];
+    snprintf(key, sizeof key, "{\"name\": \"%s\",", name);
+    const char *p = strstr(json, key);
+    ck_assert_msg(p != NULL, "no function %s in %s", name, json);
+    const char *end = strchr(p, '}');
+    snprintf(want, sizeof want, "\"variants\": %d,", variants);
+    const char *v = strstr(p, want);
+    ck_assert_msg(v && v < end, "%s: not %d variants: %.*s", name, variants, (int)(end - p), p);
+    snprintf(want, sizeof want, "\"layout\": \"%s\"", layout);
+    const char *l = strstr(p, want);
+    ck_assert_msg(l && l < end, "%s: not the %s layout: %.*s", name, layout, (int)(end - p), p);
+    const char *id = strstr(p, "\"dispatcher_id\": ");
+    ck_assert_msg(id && id < end, "%s: no dispatcher", name);
+    return (unsigned)atoi(id + strlen("\"dispatcher_id\": "));
+}
+
+/* Computed goto: each interpreter loop gets variants that jump through label tables of their
+ * own, and every variant of each runs the program right. Its dispatcher calls the variants
+ * (a block whose address is taken cannot move into the dispatcher). From -O2 and -O0
+ * bitcode; a fresh choice at every call, runs repeated until every variant was seen. */
+START_TEST(computed_goto_every_variant_runs)
+{
+    static const char *const loops[] = {"leaf", "run", "local_table", "offsets"};
+    enum { LOOPS = 4, VARIANTS = 4 };
+    mewe_module *m;
+    if (_i == 0) {
+        m = load_fixture("computed_goto.c");
+    } else {
+        const char *const argv[] = {
+            MEWE_CLANG, "--target=wasm32-wasi", "-O0",
+            "-c",       "-emit-llvm",           srcpath("fixtures/computed_goto.c"),
+            "-o",       tpath("cg0.bc"),        NULL};
+        char *log = NULL;
+        ck_assert_msg(run_compiler(argv, &log) == 0, "%s", log ? log : "");
+        free(log);
+        ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath("cg0.bc")));
+    }
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.max_overhead = INFINITY;
+    o.trace = 1;
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &o));
+    ck_assert_mewe_ok(mewe_module_verify(m));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("cg.wasm")));
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    unsigned ids[LOOPS];
+    for (int k = 0; k < LOOPS; k++)
+        ids[k] = dispatcher_of(json, loops[k], VARIANTS - 1, "call");
+    free(json);
+    char *expected = expected_output("computed_goto.c");
+    unsigned seen[LOOPS][VARIANTS] = {{0}};
+    int missing = LOOPS * VARIANTS;
+    /* Each loop runs once per run: 16 variants are all seen after about 40 runs, a miss
+     * after 120 is a chance of about 1e-14. */
+    for (int run = 0; run < 120 && missing > 0; run++) {
+        const char *opts[] = {"--trace", tpath("cg.trace"), NULL};
+        remove(tpath("cg.trace")); /* the runner appends */
+        wasm_run_result r;
+        ck_assert_int_eq(wasm_run(&r, tpath("cg.wasm"), opts, NULL, NULL, 0), 0);
+        ck_assert_msg(r.exit_code == 0, "run %d exited %d: %s", run, r.exit_code, r.err);
+        ck_assert_str_eq(r.out, expected);
+        wasm_run_result_free(&r);
+        FILE *f = fopen(tpath("cg.trace"), "r");
+        ck_assert_ptr_nonnull(f);
+        unsigned fn, v;
+        while (fscanf(f, "%u %u", &fn, &v) == 2) {
+            for (int k = 0; k < LOOPS; k++) {
+                if (fn != ids[k])
+                    continue;
+                ck_assert_uint_lt(v, VARIANTS);
+                if (seen[k][v]++ == 0)
+                    missing--;
+            }
+        }
+        fclose(f);
+    }
+    for (int k = 0; k < LOOPS; k++)
+        for (int v = 0; v < VARIANTS; v++)
+            ck_assert_msg(seen[k][v] > 0, "variant %d of %s never ran", v, loops[k]);
+    free(expected);
+    mewe_module_free(m);
+}
+END_TEST
+
 START_TEST(per_instance_keeps_one_variant)
 {
     mewe_module *m = load_fixture("recursion.c");
@@ -696,6 +785,7 @@ int main(void)
     tcase_add_loop_test(tc, per_call_traces_are_diverse, 0, 3);
     tcase_add_loop_test(tc, per_call_uses_every_variant, 0, 2);
     tcase_add_test(tc, per_instance_keeps_one_variant);
+    tcase_add_loop_test(tc, computed_goto_every_variant_runs, 0, 2);
     tcase_add_loop_test(tc, fixed_strategy_is_reproducible, 0, 2);
     tcase_add_test(tc, host_strategy_calls_discriminate);
     tcase_add_test(tc, same_seed_same_bytes);

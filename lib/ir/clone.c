@@ -7,6 +7,10 @@
  * used before their definition in layout order (loops, phis) come out right.
  * Phis are rebuilt instead of cloned because the C API cannot retarget the
  * incoming blocks of an existing phi.
+ *
+ * A function that takes its blocks' addresses (computed goto) gets its own: every
+ * blockaddress of the source names the clone's block instead, and the globals holding them
+ * (label tables, labels.h) are copied for the clone, so that its jumps stay inside it.
  */
 #include "ir/clone.h"
 
@@ -18,6 +22,7 @@
 #include <llvm-c/DebugInfo.h>
 
 #include "ir/fnshape.h"
+#include "ir/labels.h"
 #include "ir/ptrmap.h"
 
 /* Longest piece of a verifier report quoted in an error message. */
@@ -31,6 +36,10 @@ typedef struct mewe__clone {
     mewe__ptrmap map; /* source arg/block/instruction -> clone's */
     unsigned loop_kind;
     unsigned assign_kind;
+    bool labels;         /* the source takes block addresses: constants are rebuilt */
+    mewe__labels tables; /* the source's label tables */
+    mewe__labels copies; /* the clone's, in the same order */
+    bool failed;         /* out of memory while remapping */
 } mewe__clone;
 
 static void mewe__clone_error(char **errmsg, LLVMValueRef fn, const char *why, const char *detail)
@@ -161,6 +170,103 @@ static int mewe__clone_blocks(mewe__clone *c)
     return 0;
 }
 
+/* ---- block addresses and label tables ----------------------------------- */
+
+/* k with the source's block addresses and label tables replaced by the clone's (memoized in
+ * the map; k itself when it holds none). NULL when out of memory. */
+static LLVMValueRef mewe__clone_constant(mewe__clone *c, LLVMValueRef k)
+{
+    LLVMValueRef done = mewe__ptrmap_get(&c->map, k);
+    if (done)
+        return done;
+    if (LLVMIsAGlobalValue(k) || !mewe__labels_rebuildable(k))
+        return k;
+    unsigned n = (unsigned)LLVMGetNumOperands(k);
+    LLVMValueRef *ops = malloc((n ? n : 1) * sizeof *ops);
+    LLVMValueRef out = NULL;
+    bool changed = false;
+    for (unsigned i = 0; ops && i < n; i++) {
+        LLVMValueRef op = LLVMGetOperand(k, i);
+        ops[i] = LLVMValueIsBasicBlock(op) ? op : mewe__clone_constant(c, op);
+        if (!ops[i]) {
+            free(ops);
+            return NULL;
+        }
+        changed |= ops[i] != op;
+    }
+    if (ops)
+        out = changed ? mewe__labels_rebuild(k, ops) : k;
+    free(ops);
+    if (out && mewe__ptrmap_put(&c->map, k, out) != 0)
+        out = NULL;
+    return out;
+}
+
+static LLVMValueRef mewe__clone_table(LLVMValueRef g)
+{
+    size_t len = 0;
+    const char *name = LLVMGetValueName2(g, &len);
+    char buf[256];
+    LLVMTypeRef t = LLVMGlobalGetValueType(g);
+    LLVMValueRef copy;
+    const char *s;
+
+    /* LLVM makes the name unique: one copy per clone. */
+    snprintf(buf, sizeof buf, "%.*s.mewe.labels", (int)(len > 200 ? 200 : len), name);
+    copy = LLVMAddGlobalInAddressSpace(LLVMGetGlobalParent(g), t, buf,
+                                       LLVMGetPointerAddressSpace(LLVMTypeOf(g)));
+    LLVMSetLinkage(copy, LLVMGetLinkage(g));
+    LLVMSetGlobalConstant(copy, LLVMIsGlobalConstant(g));
+    LLVMSetThreadLocalMode(copy, LLVMGetThreadLocalMode(g));
+    LLVMSetUnnamedAddress(copy, LLVMGetUnnamedAddress(g));
+    if (LLVMGetAlignment(g) != 0)
+        LLVMSetAlignment(copy, LLVMGetAlignment(g));
+    s = LLVMGetSection(g);
+    if (s && *s)
+        LLVMSetSection(copy, s);
+    return copy;
+}
+
+/* Maps every block address of the source to the clone's block, and every label table to a
+ * copy of its own, once the blocks exist. */
+static const char *mewe__clone_labels(mewe__clone *c)
+{
+    const char *why = mewe__labels_check(c->src, &c->tables);
+
+    if (why)
+        return why;
+    c->labels = true;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(c->src); bb;
+         bb = LLVMGetNextBasicBlock(bb)) {
+        LLVMValueRef nb = mewe__ptrmap_get(&c->map, LLVMBasicBlockAsValue(bb));
+        for (LLVMUseRef u = LLVMGetFirstUse(LLVMBasicBlockAsValue(bb)); u; u = LLVMGetNextUse(u)) {
+            LLVMValueRef ba = LLVMGetUser(u);
+            if (LLVMGetValueKind(ba) != LLVMBlockAddressValueKind)
+                continue;
+            if (mewe__ptrmap_put(&c->map, ba, LLVMBlockAddress(c->dst, LLVMValueAsBasicBlock(nb))))
+                return "out of memory";
+        }
+    }
+    c->copies.tables = malloc((c->tables.count ? c->tables.count : 1) * sizeof *c->copies.tables);
+    if (!c->copies.tables)
+        return "out of memory";
+    c->copies.cap = c->tables.count;
+    /* All copies first: a table may name another (or itself). */
+    for (size_t i = 0; i < c->tables.count; i++) {
+        LLVMValueRef copy = mewe__clone_table(c->tables.tables[i]);
+        c->copies.tables[c->copies.count++] = copy;
+        if (mewe__ptrmap_put(&c->map, c->tables.tables[i], copy) != 0)
+            return "out of memory";
+    }
+    for (size_t i = 0; i < c->tables.count; i++) {
+        LLVMValueRef init = mewe__clone_constant(c, LLVMGetInitializer(c->tables.tables[i]));
+        if (!init)
+            return "out of memory";
+        LLVMSetInitializer(c->copies.tables[i], init);
+    }
+    return NULL;
+}
+
 /* ---- pass 1: clone instructions ----------------------------------------- */
 
 /* Loop metadata may hold DILocations of the source's subprogram: meaningless
@@ -253,7 +359,9 @@ static int mewe__clone_pass_clone(mewe__clone *c)
 
 /* ---- pass 2: remap operands --------------------------------------------- */
 
-static LLVMValueRef mewe__clone_remap(const mewe__clone *c, LLVMValueRef v)
+static LLVMValueRef mewe__clone_constant(mewe__clone *c, LLVMValueRef k);
+
+static LLVMValueRef mewe__clone_remap(mewe__clone *c, LLVMValueRef v)
 {
     LLVMValueRef mapped = v ? mewe__ptrmap_get(&c->map, v) : NULL;
     LLVMValueRef inner = NULL;
@@ -267,11 +375,17 @@ static LLVMValueRef mewe__clone_remap(const mewe__clone *c, LLVMValueRef v)
         if (mapped)
             return LLVMMetadataAsValue(c->ctx, LLVMValueAsMetadata(mapped));
     }
-    /* Constants, globals (including fn itself) and inline asm stay shared. */
+    /* Constants that hold the source's block addresses or label tables are the clone's
+     * own; other constants, globals (including fn itself) and inline asm stay shared. */
+    if (c->labels && LLVMIsAConstant(v)) {
+        mapped = mewe__clone_constant(c, v);
+        c->failed |= !mapped;
+        return mapped ? mapped : v;
+    }
     return v;
 }
 
-static void mewe__clone_fill_phi(const mewe__clone *c, LLVMValueRef from, LLVMValueRef to)
+static void mewe__clone_fill_phi(mewe__clone *c, LLVMValueRef from, LLVMValueRef to)
 {
     unsigned n = LLVMCountIncoming(from);
 
@@ -284,7 +398,7 @@ static void mewe__clone_fill_phi(const mewe__clone *c, LLVMValueRef from, LLVMVa
     }
 }
 
-static void mewe__clone_fix_operands(const mewe__clone *c, LLVMValueRef inst)
+static void mewe__clone_fix_operands(mewe__clone *c, LLVMValueRef inst)
 {
     int n = LLVMGetNumOperands(inst);
 
@@ -298,7 +412,7 @@ static void mewe__clone_fix_operands(const mewe__clone *c, LLVMValueRef inst)
     }
 }
 
-static void mewe__clone_pass_remap(const mewe__clone *c)
+static void mewe__clone_pass_remap(mewe__clone *c)
 {
     LLVMBasicBlockRef bb;
 
@@ -339,11 +453,16 @@ static const char *mewe__clone_fill(mewe__clone *c)
     if (mewe__ptrmap_init(&c->map, mewe__clone_size_hint(c->src)) != 0 ||
         mewe__clone_params(c) != 0 || mewe__clone_blocks(c) != 0)
         return "out of memory";
+    if (mewe__labels_taken(c->src)) {
+        const char *why = mewe__clone_labels(c);
+        if (why)
+            return why;
+    }
     c->builder = LLVMCreateBuilderInContext(c->ctx);
     if (mewe__clone_pass_clone(c) != 0)
         return "out of memory or uncloneable instruction";
     mewe__clone_pass_remap(c);
-    return NULL;
+    return c->failed ? "out of memory" : NULL;
 }
 
 static LLVMValueRef mewe__clone_add(LLVMValueRef fn, const char *new_name, char **errmsg)
@@ -377,6 +496,7 @@ static void mewe__clone_discard(mewe__clone *c, const char *why, char **errmsg)
     char *report = why ? NULL : mewe__clone_verify_report(c->dst);
 
     LLVMDeleteFunction(c->dst);
+    mewe__labels_delete_dead(&c->copies);
     c->dst = NULL;
     mewe__clone_error(errmsg, c->src, why ? why : "clone fails verification", report);
     if (report)
@@ -422,6 +542,8 @@ LLVMValueRef mewe__function_clone(LLVMValueRef fn, const char *new_name, char **
     mewe__ptrmap_fini(&c.map);
     if (why || LLVMVerifyFunction(c.dst, LLVMReturnStatusAction))
         mewe__clone_discard(&c, why, errmsg);
+    mewe__labels_fini(&c.tables);
+    mewe__labels_fini(&c.copies);
     return c.dst;
 }
 

@@ -16,7 +16,11 @@
  * function metadata, parameter names and a full copy of its body. Debug info
  * is not carried over: no !dbg locations, debug intrinsic calls, debug records
  * or DISubprogram, and llvm.loop metadata that holds source locations is
- * dropped. Calls from the body to fn itself keep calling fn.
+ * dropped. Calls from the body to fn itself keep calling fn. When fn takes
+ * its blocks' addresses (computed goto), the clone's block addresses name its
+ * own blocks and the label tables are copied for it (labels.h); a function
+ * whose block addresses escape (mewe__labels_check) is not cloned. Delete a
+ * clone with mewe__function_delete, which deletes those copies too.
  *
  * Returns the new function, or NULL with nothing added to the module and,
  * if errmsg is not NULL, *errmsg set to a malloc'd message (free() it; it

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ir/fnshape.h"
+#include "ir/labels.h"
 
 static int mewe__fn_has_attr(LLVMValueRef fn, const char *name)
 {
@@ -51,35 +52,23 @@ static const char *mewe__inst_reason(LLVMValueRef inst)
     case LLVMCatchRet:
     case LLVMCleanupRet:
     case LLVMCallBr: return "exception handling";
-    case LLVMIndirectBr: return "indirectbr or blockaddress";
     case LLVMCall: return mewe__call_reason(inst);
     default: return NULL;
     }
 }
 
-/* A block used by anything but an instruction is used by a blockaddress
- * constant: its address escapes, and a copy would have different blocks. */
-static int mewe__block_address_taken(LLVMBasicBlockRef bb)
-{
-    for (LLVMUseRef u = LLVMGetFirstUse(LLVMBasicBlockAsValue(bb)); u; u = LLVMGetNextUse(u)) {
-        if (!LLVMIsAInstruction(LLVMGetUser(u)))
-            return 1;
-    }
-    return 0;
-}
-
+/* Computed goto (indirectbr, blockaddress) is fine as long as the blocks' addresses stay
+ * inside an invocation: a copy then gets addresses and label tables of its own (labels.h). */
 static const char *mewe__body_reason(LLVMValueRef fn)
 {
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
-        if (mewe__block_address_taken(bb))
-            return "indirectbr or blockaddress";
         for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
             const char *why = mewe__inst_reason(i);
             if (why)
                 return why;
         }
     }
-    return NULL;
+    return mewe__labels_check(fn, NULL);
 }
 
 static int mewe__fn_is_intrinsic(LLVMValueRef fn)

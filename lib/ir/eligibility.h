@@ -2,7 +2,7 @@
  * eligibility.h - which functions may be cloned and diversified.
  *
  * Some functions cannot be duplicated safely (their identity or control flow
- * is observable, e.g. returns_twice or blockaddress) or cannot be copied with
+ * is observable, e.g. returns_twice, or a block address that escapes) or cannot be copied with
  * the LLVM-C API (exception-handling pads); the driver skips them and reports
  * why.
  */
@@ -15,8 +15,9 @@
  * NULL when fn can be cloned and diversified, else a static reason, one of:
  * "intrinsic", "declaration", "available_externally", "naked", "variadic",
  * "exception handling", "returns_twice call", "musttail call", "inline asm",
- * "indirectbr or blockaddress". When several apply, the first in that order
- * wins (body checks report the first offending instruction).
+ * or one of mewe__labels_check's reasons (a block address that escapes the
+ * function, labels.h). When several apply, the first in that order wins (body
+ * checks report the first offending instruction).
  */
 const char *mewe__function_ineligible_reason(LLVMValueRef fn);
 

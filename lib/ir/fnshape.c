@@ -5,12 +5,17 @@
  * position and then walks both bodies in lockstep. The hash needs no such
  * numbering (so it cannot fail): it only looks at what kind of local value an
  * operand is, which keeps it consistent with equality.
+ *
+ * A function that takes its blocks' addresses has its own label tables in every copy
+ * (labels.h): there, constants are compared by structure, a block address by its block's
+ * position and a label table of one function by its contents against one of the other.
  */
 #include "ir/fnshape.h"
 
 #include <stdint.h>
 #include <string.h>
 
+#include "ir/labels.h"
 #include "ir/ptrmap.h"
 
 enum {
@@ -75,6 +80,21 @@ static uint64_t mewe__shape_operand_token(LLVMValueRef op)
         LLVMGetMDNodeOperands(op, &inner);
         if (inner && (LLVMIsAInstruction(inner) || LLVMIsAArgument(inner)))
             return mewe__shape_operand_token(inner) ^ UINT64_C(0x5a5a);
+    }
+    /* What equality may match with another constant: a label table (a local global) or a
+     * constant built of block addresses or tables. */
+    switch (LLVMGetValueKind(op)) {
+    case LLVMGlobalVariableValueKind:
+        if (LLVMGetLinkage(op) != LLVMInternalLinkage && LLVMGetLinkage(op) != LLVMPrivateLinkage)
+            break;
+        /* fall through */
+    case LLVMBlockAddressValueKind:
+    case LLVMConstantArrayValueKind:
+    case LLVMConstantStructValueKind:
+    case LLVMConstantVectorValueKind:
+    case LLVMConstantExprValueKind:
+        return ((uint64_t)(uintptr_t)LLVMTypeOf(op) << 4) ^ (uint64_t)LLVMGetValueKind(op);
+    default: break;
     }
     return (uint64_t)(uintptr_t)op;
 }
@@ -150,7 +170,67 @@ static int mewe__shape_number(LLVMValueRef fn, mewe__ptrmap *m)
 typedef struct mewe__shape_pair {
     mewe__ptrmap a;
     mewe__ptrmap b;
+    bool labels;         /* a or b takes block addresses */
+    mewe__labels la, lb; /* their label tables */
 } mewe__shape_pair;
+
+/* Deeper constants (or a table naming itself) are taken as different: a missed dedup. */
+#define MEWE__SHAPE_CONST_DEPTH 16
+
+static bool mewe__shape_is_table(const mewe__labels *l, LLVMValueRef g)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        if (l->tables[i] == g)
+            return true;
+    }
+    return false;
+}
+
+static int mewe__shape_const_equal(const mewe__shape_pair *p, LLVMValueRef x, LLVMValueRef y,
+                                   unsigned depth)
+{
+    LLVMValueKind kind = LLVMGetValueKind(x);
+    unsigned n;
+
+    if (x == y)
+        return 1;
+    if (depth > MEWE__SHAPE_CONST_DEPTH || kind != LLVMGetValueKind(y) ||
+        LLVMTypeOf(x) != LLVMTypeOf(y))
+        return 0;
+    switch (kind) {
+    case LLVMBlockAddressValueKind: {
+        void *cx = mewe__ptrmap_get(&p->a, LLVMBasicBlockAsValue(LLVMGetBlockAddressBasicBlock(x)));
+        void *cy = mewe__ptrmap_get(&p->b, LLVMBasicBlockAsValue(LLVMGetBlockAddressBasicBlock(y)));
+        return cx && cx == cy;
+    }
+    case LLVMGlobalVariableValueKind:
+        return mewe__shape_is_table(&p->la, x) && mewe__shape_is_table(&p->lb, y) &&
+               LLVMGlobalGetValueType(x) == LLVMGlobalGetValueType(y) &&
+               LLVMIsGlobalConstant(x) == LLVMIsGlobalConstant(y) &&
+               LLVMGetAlignment(x) == LLVMGetAlignment(y) &&
+               mewe__shape_const_equal(p, LLVMGetInitializer(x), LLVMGetInitializer(y), depth + 1);
+    case LLVMConstantExprValueKind:
+        if (LLVMGetConstOpcode(x) != LLVMGetConstOpcode(y))
+            return 0;
+        if (LLVMGetConstOpcode(x) == LLVMGetElementPtr &&
+            (LLVMGetGEPSourceElementType(x) != LLVMGetGEPSourceElementType(y) ||
+             LLVMGEPGetNoWrapFlags(x) != LLVMGEPGetNoWrapFlags(y)))
+            return 0;
+        /* fall through */
+    case LLVMConstantArrayValueKind:
+    case LLVMConstantStructValueKind:
+    case LLVMConstantVectorValueKind:
+        n = (unsigned)LLVMGetNumOperands(x);
+        if (n != (unsigned)LLVMGetNumOperands(y))
+            return 0;
+        for (unsigned i = 0; i < n; i++) {
+            if (!mewe__shape_const_equal(p, LLVMGetOperand(x, i), LLVMGetOperand(y, i), depth + 1))
+                return 0;
+        }
+        return 1;
+    default: return 0;
+    }
+}
 
 static int mewe__shape_value_equal(const mewe__shape_pair *p, LLVMValueRef x, LLVMValueRef y)
 {
@@ -162,6 +242,8 @@ static int mewe__shape_value_equal(const mewe__shape_pair *p, LLVMValueRef x, LL
         return cx == cy;
     if (x == y)
         return 1;
+    if (p->labels && x && y && LLVMIsAConstant(x) && LLVMIsAConstant(y))
+        return mewe__shape_const_equal(p, x, y, 0);
     /* Function-local metadata wraps a local value: compare what it wraps. */
     if (!x || !y || !LLVMIsAValueAsMetadata(x) || !LLVMIsAValueAsMetadata(y))
         return 0;
@@ -349,9 +431,17 @@ int mewe__function_shape_equal(LLVMValueRef a, LLVMValueRef b)
     if (LLVMGlobalGetValueType(a) != LLVMGlobalGetValueType(b) ||
         LLVMCountBasicBlocks(a) != LLVMCountBasicBlocks(b))
         return 0;
+    p.labels = mewe__labels_taken(a) || mewe__labels_taken(b);
+    /* Only tables found by a check that passed are known to be private to their function. */
+    if (p.labels && (mewe__labels_check(a, &p.la) || mewe__labels_check(b, &p.lb))) {
+        p.la.count = 0;
+        p.lb.count = 0;
+    }
     if (mewe__shape_number(a, &p.a) == 0 && mewe__shape_number(b, &p.b) == 0)
         eq = mewe__shape_body_equal(&p, a, b);
     mewe__ptrmap_fini(&p.a);
     mewe__ptrmap_fini(&p.b);
+    mewe__labels_fini(&p.la);
+    mewe__labels_fini(&p.lb);
     return eq;
 }
