@@ -136,6 +136,8 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     ("mewe_context_get_seed", (POINTER(c_uint64), _ctx), c_int),
     ("mewe_context_set_tool_path", (_ctx, c_int, c_char_p), c_int),
     ("mewe_context_get_tool_path", (_out_str, _ctx, c_int), c_int),
+    ("mewe_context_set_untrusted_input", (_ctx, c_int), c_int),
+    ("mewe_context_get_untrusted_input", (POINTER(c_int), _ctx), c_int),
     # sys/diversifier.h, sys/rng.h (listing only: registration needs LLVM-C)
     ("mewe_diversifier_count", (_ctx,), c_size_t),
     ("mewe_diversifier_at", (_out_str, _out_str, _ctx, c_size_t), c_int),
