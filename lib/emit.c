@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "util/process.h"
 #include "wasm/limits.h"
+#include "wasm/names.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 
@@ -371,6 +372,8 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
     /* Marked for every kind: an exported static function must become visible to wasm-ld. */
     if (rc == MEWE_OK)
         rc = mark_exports(m, copy, o);
+    if (rc == MEWE_OK)
+        rc = mewe__wasm_names_fix(m->ctx, m->name, copy);
     void *obj = NULL;
     size_t obj_size = 0;
     if (rc == MEWE_OK) {

@@ -40,9 +40,7 @@ void mewe__strbuf_add(mewe__strbuf *s, const char *fmt, ...)
     s->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if it is not one:
- * no overlong forms, no surrogates, nothing above U+10FFFF (RFC 3629). */
-static size_t utf8_sequence(const unsigned char *p, size_t n)
+size_t mewe__utf8_sequence(const unsigned char *p, size_t n)
 {
     size_t len;
     unsigned min;
@@ -76,7 +74,7 @@ void mewe__strbuf_json(mewe__strbuf *s, const char *text, size_t len)
     *o++ = '"';
     for (size_t i = 0; i < len;) {
         unsigned char c = in[i];
-        size_t seq = c >= 0x80 ? utf8_sequence(in + i, len - i) : 1;
+        size_t seq = c >= 0x80 ? mewe__utf8_sequence(in + i, len - i) : 1;
         if (c == '"' || c == '\\') {
             *o++ = '\\';
             *o++ = (char)c;

@@ -23,6 +23,9 @@ void mewe__strbuf_json_str(mewe__strbuf *s, const char *text);
 /* Appends v as a JSON number with that many decimals, or null when v is not finite (JSON
  * has no NaN or infinity). */
 void mewe__strbuf_json_number(mewe__strbuf *s, double v, int decimals);
+/* Length of the valid UTF-8 sequence at p (at most n bytes, n > 0), or 0 if it is not one:
+ * no overlong forms, no surrogates, nothing above U+10FFFF (RFC 3629). */
+size_t mewe__utf8_sequence(const unsigned char *p, size_t n);
 /* The text (owned by the caller), or NULL after an allocation failure. */
 char *mewe__strbuf_take(mewe__strbuf *s, size_t *len);
 
