@@ -257,7 +257,8 @@ def _meta_lines(doc):
     mode = "quick" if m["quick"] else "full"
     return [
         f"Measured {m['date']} on {m['host']}, {m['cpus']} CPUs, in {m['seconds']:.0f} s "
-        f"({mode} run: {m['repeats']} warm repeats after {m['warmup']} warm-up, "
+        f"({mode} run: {m['repeats']} warm repeats after {m['warmup']} warm-up"
+        f"{' timed by CPU time' if m.get('warm_clock') == 'cpu' else ''}, "
         f"{m.get('cold_repeats', '–')} cold runs and {m.get('compile_repeats', '–')} "
         f"compilations per tier and module, {m['trace_runs']} traced runs, choices counted "
         f"over {m.get('choice_runs', '–')}).",
