@@ -361,6 +361,9 @@ def report_metrics(report, wasm, original):
         "variants": code.get("variants"),
         "distinct_in_wasm": code.get("distinct_in_wasm"),
         "preservation": code.get("preservation"),
+        # Dispatch machinery's share of the code section (call-layout dispatchers and
+        # libmewe's helpers; see include/mewe/report.h).
+        "dispatch_share": code.get("dispatch_share"),
         "log10_static_paths": totals.get("log10_static_paths"),
         "time_budget_hit": totals.get("time_budget_hit"),
         "wasm_bytes": size,
