@@ -12,6 +12,7 @@
 #include "ir/clone.h"
 #include "ir/irutil.h"
 #include "ir/eligibility.h"
+#include "ir/labels.h"
 #include "ir/family.h"
 
 #define EXT_PREFIX "mewe.ext."
@@ -160,8 +161,9 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
 static void make_declaration(LLVMValueRef g, bool function)
 {
     if (function) {
-        while (LLVMGetFirstBasicBlock(g))
-            LLVMDeleteBasicBlock(LLVMGetFirstBasicBlock(g));
+        /* Not block by block: a block still branched to, or whose address is taken, must
+         * not go first. */
+        mewe__function_delete_body(g);
         if (LLVMHasPersonalityFn(g))
             LLVMSetPersonalityFn(g, NULL);
     } else {
@@ -185,8 +187,8 @@ static void reduce_functions(LLVMModuleRef orig, LLVMModuleRef ext)
         const char *name = LLVMGetValueName2(g, &len);
         if (LLVMIsDeclaration(g) || strncmp(name, EXT_PREFIX, strlen(EXT_PREFIX)) == 0)
             continue;
-        if (mewe__variant_of(g, &vlen) && !LLVMGetFirstUse(g)) {
-            LLVMDeleteFunction(g); /* copied above when it was a candidate */
+        if (mewe__variant_of(g, &vlen) && !mewe__function_has_users(g)) {
+            mewe__function_delete(g); /* copied above when it was a candidate */
             continue;
         }
         if (is_local(g) && !LLVMGetNamedFunction(orig, name))

@@ -216,6 +216,23 @@ static unsigned dispatcher_of(const char *json, const char *name, int variants, 
     return (unsigned)atoi(id + strlen("\"dispatcher_id\": "));
 }
 
+/* The computed-goto fixture, from -O2 bitcode or (o0) from -O0 bitcode. */
+static mewe_module *load_computed_goto(bool o0)
+{
+    if (!o0)
+        return load_fixture("computed_goto.c");
+    const char *const argv[] = {
+        MEWE_CLANG, "--target=wasm32-wasi", "-O0",
+        "-c",       "-emit-llvm",           srcpath("fixtures/computed_goto.c"),
+        "-o",       tpath("cg0.bc"),        NULL};
+    char *log = NULL;
+    ck_assert_msg(run_compiler(argv, &log) == 0, "%s", log ? log : "");
+    free(log);
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath("cg0.bc")));
+    return m;
+}
+
 /* Computed goto: each interpreter loop gets variants that jump through label tables of their
  * own, and every variant of each runs the program right. Its dispatcher calls the variants
  * (a block whose address is taken cannot move into the dispatcher). From -O2 and -O0
@@ -224,19 +241,7 @@ START_TEST(computed_goto_every_variant_runs)
 {
     static const char *const loops[] = {"leaf", "run", "local_table", "offsets"};
     enum { LOOPS = 4, VARIANTS = 4 };
-    mewe_module *m;
-    if (_i == 0) {
-        m = load_fixture("computed_goto.c");
-    } else {
-        const char *const argv[] = {
-            MEWE_CLANG, "--target=wasm32-wasi", "-O0",
-            "-c",       "-emit-llvm",           srcpath("fixtures/computed_goto.c"),
-            "-o",       tpath("cg0.bc"),        NULL};
-        char *log = NULL;
-        ck_assert_msg(run_compiler(argv, &log) == 0, "%s", log ? log : "");
-        free(log);
-        ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath("cg0.bc")));
-    }
+    mewe_module *m = load_computed_goto(_i == 1);
     ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
     o.max_overhead = INFINITY;
@@ -691,6 +696,30 @@ START_TEST(external_variants_join_the_dispatcher)
 }
 END_TEST
 
+/* Bodies of another build with computed goto join as variants: each jumps through label
+ * tables of its own (those of its copy, not those of the other module). */
+START_TEST(external_variants_with_computed_goto)
+{
+    mewe_module *a = load_computed_goto(_i == 1);
+    mewe_module *b = load_computed_goto(_i == 0);
+    size_t added = 0;
+    ck_assert_mewe_ok(mewe_module_add_variants(&added, a, b));
+    ck_assert_uint_ge(added, 4); /* the four loops at least: -O0 and -O2 bodies differ */
+    LLVMModuleRef llvm = mewe_module_get_llvm(a);
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(llvm, "run.mewe.v1"));
+    ck_assert_mewe_ok(mewe_generate_variants(a, NULL));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.max_overhead = INFINITY;
+    ck_assert_mewe_ok(mewe_link_multivariant(a, &o));
+    ck_assert_mewe_ok(mewe_module_verify(a));
+    ck_assert_mewe_ok(mewe_emit_wasm(a, NULL, tpath("cgx.wasm")));
+    repeat_result r = repeat(tpath("cgx.wasm"), scaled(20), expected_path("computed_goto.c"), 0);
+    ck_assert_msg(r.mismatches == 0, "%s", r.raw);
+    free(r.raw);
+    mewe_module_free(a);
+}
+END_TEST
+
 START_TEST(external_variants_errors)
 {
     mewe_module *a = load_c(prog_a, "a.c");
@@ -796,6 +825,7 @@ int main(void)
     tcase_add_test(tc, strategy_errors_leave_module_unchanged);
     tcase_add_test(tc, link_twice_and_link_without_variants);
     tcase_add_test(tc, external_variants_join_the_dispatcher);
+    tcase_add_loop_test(tc, external_variants_with_computed_goto, 0, 2);
     tcase_add_test(tc, external_variants_errors);
     tcase_add_test(tc, contexts_work_in_parallel_threads);
     suite_add_tcase(s, tc);

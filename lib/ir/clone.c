@@ -216,7 +216,9 @@ static LLVMValueRef mewe__clone_table(LLVMValueRef g)
     copy = LLVMAddGlobalInAddressSpace(LLVMGetGlobalParent(g), t, buf,
                                        LLVMGetPointerAddressSpace(LLVMTypeOf(g)));
     LLVMSetLinkage(copy, LLVMGetLinkage(g));
-    LLVMSetGlobalConstant(copy, LLVMIsGlobalConstant(g));
+    /* Constant even when the source's is not (-O0 leaves `static void *tab[]` mutable):
+     * mewe__labels_check proved that nothing writes it. */
+    LLVMSetGlobalConstant(copy, 1);
     LLVMSetThreadLocalMode(copy, LLVMGetThreadLocalMode(g));
     LLVMSetUnnamedAddress(copy, LLVMGetUnnamedAddress(g));
     if (LLVMGetAlignment(g) != 0)

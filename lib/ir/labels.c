@@ -31,6 +31,17 @@ bool mewe__labels_taken(LLVMValueRef fn)
     return false;
 }
 
+bool mewe__function_has_users(LLVMValueRef fn)
+{
+    for (LLVMUseRef u = LLVMGetFirstUse(fn); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef user = LLVMGetUser(u);
+        if (LLVMGetValueKind(user) != LLVMBlockAddressValueKind ||
+            LLVMGetBlockAddressFunction(user) != fn)
+            return true;
+    }
+    return false;
+}
+
 /* ---- constants ----------------------------------------------------------- */
 
 bool mewe__labels_rebuildable(LLVMValueRef c)

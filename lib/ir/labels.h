@@ -47,6 +47,9 @@ bool mewe__labels_rebuildable(LLVMValueRef c);
  * cannot read them off a constant expression), which only makes the value more defined. */
 LLVMValueRef mewe__labels_rebuild(LLVMValueRef c, LLVMValueRef *ops);
 
+/* Whether anything but fn's own block addresses uses fn (a call, a pointer to it). */
+bool mewe__function_has_users(LLVMValueRef fn);
+
 /* Deletes the tables of l that nothing uses any more (e.g. once the function they were made
  * for is gone). */
 void mewe__labels_delete_dead(mewe__labels *l);
