@@ -131,11 +131,9 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
         }
         char tmp[64];
         snprintf(tmp, sizeof tmp, EXT_PREFIX "%zu", added->count);
-        char *err = NULL;
-        LLVMValueRef copy = mewe__function_clone(g, tmp, &err);
-        if (!copy) {
-            int rc = mewe__error(ctx, MEWE_ENOMEM, "cannot copy a variant: %s", err ? err : "");
-            free(err);
+        LLVMValueRef copy;
+        int rc = mewe__function_clone(&copy, ctx, g, tmp);
+        if (rc != MEWE_OK) {
             free(orig_name);
             return rc;
         }

@@ -11,6 +11,7 @@
 #include <llvm-c/Linker.h>
 
 #include "ir/bitcode_id.h"
+#include "ir/eligibility.h"
 #include "config.h"
 #include "util/fileio.h"
 #include "internal.h"
@@ -240,14 +241,8 @@ int mewe_module_load_memory(mewe_module **out, mewe_context *ctx, const void *da
 
 void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes)
 {
-    size_t n = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
-        for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b)) {
-            for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i))
-                n++;
-        }
-    }
-    *instructions = n;
+    /* The count that the size budget and the report's per-function sizes use too. */
+    *instructions = mewe__module_instruction_count(llvm);
     LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(llvm);
     *bitcode_bytes = buf ? LLVMGetBufferSize(buf) : 0;
     if (buf)

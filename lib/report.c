@@ -155,11 +155,11 @@ static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
 {
     mewe__wasm_info info;
     int rc = mewe__wasm_parse(&info, wasm, wasm_size);
-    if (rc != 0)
-        return rc == -2 ? MEWE_ENOMEM : MEWE_EPARSE;
+    if (rc != MEWE_OK)
+        return rc;
     mewe__wasm_family *fams = NULL;
     size_t n = 0;
-    if (mewe__wasm_families(&info, &fams, &n) != 0) {
+    if (mewe__wasm_families(&info, &fams, &n) != MEWE_OK) {
         mewe__wasm_info_free(&info);
         return MEWE_ENOMEM;
     }

@@ -173,15 +173,11 @@ typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID, ATTEMPT_TOO_BIG
 static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigned index,
                        unsigned attempt, attempt_result *result)
 {
-    char *err = NULL;
-    LLVMValueRef v = mewe__function_clone(fn, "mewe.tmp", &err);
-    if (!v) {
-        int rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "cannot clone '%s': %s", name,
-                             err ? err : "out of memory");
-        free(err);
+    LLVMValueRef v;
+    int rc = mewe__function_clone(&v, g->m->ctx, fn, "mewe.tmp");
+    if (rc != MEWE_OK)
         return rc;
-    }
-    int rc = diversify(g, v, name, index, attempt);
+    rc = diversify(g, v, name, index, attempt);
     if (rc != MEWE_OK) {
         LLVMDeleteFunction(v);
         return rc;

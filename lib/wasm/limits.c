@@ -66,7 +66,7 @@ size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *o
         over(out, max, &n, "locals", (uint64_t)t->params + f->locals, LIMIT_LOCALS, true, i);
         over(out, max, &n, "body bytes", f->body_len, LIMIT_BODY_BYTES, true, i);
         uint32_t br_table;
-        if (mewe__wasm_body_scan(f, &br_table) == 0)
+        if (mewe__wasm_body_scan(f, &br_table) == MEWE_OK)
             over(out, max, &n, "br_table targets", br_table, LIMIT_BR_TABLE, true, i);
         else
             ++*unscanned;
@@ -281,9 +281,9 @@ static int check(mewe_context *ctx, const char *name, const void *wasm, size_t s
 {
     memset(c, 0, sizeof *c);
     int rc = mewe__wasm_parse(&c->info, wasm, size);
-    if (rc == -2)
+    if (rc == MEWE_ENOMEM)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory checking the wasm of '%s'", name);
-    if (rc != 0) {
+    if (rc != MEWE_OK) {
         mewe__log(ctx, MEWE_LOG_WARN,
                   "cannot read the emitted wasm of '%s': its sizes are "
                   "not checked against the engines' limits",
