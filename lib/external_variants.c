@@ -13,6 +13,7 @@
 #include "ir/irutil.h"
 #include "ir/eligibility.h"
 #include "ir/family.h"
+#include "util/array.h"
 
 #define EXT_PREFIX "mewe.ext."
 
@@ -23,16 +24,11 @@ typedef struct names {
 
 static int names_add(names *n, const char *s, size_t len)
 {
-    if (n->count == n->cap) {
-        size_t cap = n->cap ? n->cap * 2 : 32;
-        char **items = realloc(n->items, cap * sizeof *items);
-        if (!items)
-            return MEWE_ENOMEM;
-        n->items = items;
-        n->cap = cap;
-    }
-    n->items[n->count] = mewe__printf("%.*s", (int)len, s);
-    return n->items[n->count++] ? MEWE_OK : MEWE_ENOMEM;
+    char *copy = mewe__printf("%.*s", (int)len, s);
+    if (copy && MEWE__ARRAY_PUSH(n->items, n->count, n->cap, copy))
+        return MEWE_OK;
+    free(copy);
+    return MEWE_ENOMEM;
 }
 
 static void names_free(names *n)
@@ -145,11 +141,7 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
          * variant is made internal when adopted. */
         LLVMSetLinkage(copy, LLVMExternalLinkage);
         LLVMSetVisibility(copy, LLVMHiddenVisibility);
-        LLVMContextRef c = LLVMGetModuleContext(ext);
-        LLVMAddAttributeAtIndex(copy, LLVMAttributeFunctionIndex,
-                                LLVMCreateStringAttribute(c, MEWE_ATTR_VARIANT_OF,
-                                                          (unsigned)strlen(MEWE_ATTR_VARIANT_OF),
-                                                          orig_name, (unsigned)strlen(orig_name)));
+        mewe__string_attr_set(copy, MEWE_ATTR_VARIANT_OF, orig_name);
         free(orig_name);
     }
     return MEWE_OK;

@@ -45,6 +45,20 @@ typedef struct mewe__fnrec {
     unsigned dropped_invalid;
 } mewe__fnrec;
 
+/* What the last mewe_link_multivariant was asked and what its cost model estimated, for the
+ * report (report.c writes it; nothing here is JSON). */
+typedef struct mewe__link_record {
+    mewe_dispatch_kind dispatch;
+    mewe_granularity granularity;
+    char *rng; /* the spec as given */
+    bool trace;
+    double max_overhead;
+    unsigned period, inline_limit, dispatchers;
+    bool profiled; /* the fields below were estimated from a profile */
+    size_t profile_functions, profile_unmatched;
+    double run_cycles, run_added, run_calls, run_choices;
+} mewe__link_record;
+
 struct mewe_context {
     LLVMContextRef llvm;
     char *errmsg;
@@ -75,8 +89,8 @@ struct mewe_module {
     mewe__fnrec *records; /* from the last mewe_generate_variants, or NULL */
     size_t record_count;
     bool time_budget_hit;
-    bool multivariant;  /* mewe_link_multivariant has run */
-    char *link_summary; /* JSON object describing the link options */
+    bool multivariant;       /* mewe_link_multivariant has run */
+    mewe__link_record *link; /* from mewe_link_multivariant, or NULL */
 };
 
 /* Sets the context's message from a printf format and returns status, so that error paths

@@ -483,7 +483,9 @@ void mewe_module_free(mewe_module *module)
         module->next->prev = module->prev;
     mewe__module_changed(module);
     mewe__module_records_clear(module);
-    free(module->link_summary);
+    if (module->link)
+        free(module->link->rng);
+    free(module->link);
     if (module->llvm)
         LLVMDisposeModule(module->llvm);
     free(module->name);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "util/array.h"
 
 uint64_t mewe__mix64(uint64_t x)
 {
@@ -102,22 +103,11 @@ int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, c
         if (!p.name || !p.description || oom)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
     }
-    if (rc == MEWE_OK && r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 8;
-        mewe__plugin *items = realloc(r->items, cap * sizeof *items);
-        if (!items)
-            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
-        else {
-            r->items = items;
-            r->cap = cap;
-        }
-    }
-    if (rc != MEWE_OK) {
+    if (rc == MEWE_OK && !MEWE__ARRAY_PUSH(r->items, r->count, r->cap, p))
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
+    if (rc != MEWE_OK)
         plugin_fini(&p); /* calls destroy: the descriptor's owner hands it over either way */
-        return rc;
-    }
-    r->items[r->count++] = p;
-    return MEWE_OK;
+    return rc;
 }
 
 const mewe__plugin *mewe__registry_find(const mewe__registry *r, const char *name)
@@ -141,11 +131,10 @@ static bool accepts(const mewe__plugin *p, const char *key)
 void mewe__spec_fini(mewe__spec *spec)
 {
     for (size_t i = 0; i < spec->n_params; i++) {
-        free(spec->keys[i]);
-        free(spec->values[i]);
+        free(spec->params[i].key);
+        free(spec->params[i].value);
     }
-    free(spec->keys);
-    free(spec->values);
+    free(spec->params);
     free(spec->text);
     memset(spec, 0, sizeof *spec);
 }
@@ -157,24 +146,17 @@ static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, cons
     if (!eq || eq == item)
         return mewe__error(ctx, MEWE_EINVAL, "%s spec '%s': parameter '%.*s' is not key=value",
                            kind, spec->text, (int)len, item);
-    char *key = mewe__printf("%.*s", (int)(eq - item), item);
-    char *value = mewe__printf("%.*s", (int)(len - (size_t)(eq - item) - 1), eq + 1);
-    char **keys = realloc(spec->keys, (spec->n_params + 1) * sizeof *keys);
-    if (keys)
-        spec->keys = keys;
-    char **values = keys ? realloc(spec->values, (spec->n_params + 1) * sizeof *values) : NULL;
-    if (values)
-        spec->values = values;
-    if (!key || !value || !keys || !values) {
-        free(key);
-        free(value);
+    mewe__param p = {mewe__printf("%.*s", (int)(eq - item), item),
+                     mewe__printf("%.*s", (int)(len - (size_t)(eq - item) - 1), eq + 1)};
+    if (!p.key || !p.value ||
+        !MEWE__ARRAY_PUSH(spec->params, spec->n_params, spec->params_cap, p)) {
+        free(p.key);
+        free(p.value);
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory parsing '%s'", spec->text);
     }
-    spec->keys[spec->n_params] = key;
-    spec->values[spec->n_params++] = value;
-    if (!accepts(spec->plugin, key))
+    if (!accepts(spec->plugin, p.key))
         return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no parameter '%s'", kind,
-                           spec->plugin->name, key);
+                           spec->plugin->name, p.key);
     return MEWE_OK;
 }
 
@@ -259,8 +241,8 @@ const char *mewe_hook_param(mewe_hook *hook, const char *key)
     if (!hook || !key || !hook->spec)
         return NULL;
     for (size_t i = hook->spec->n_params; i-- > 0;) { /* the last setting wins */
-        if (strcmp(hook->spec->keys[i], key) == 0)
-            return hook->spec->values[i];
+        if (strcmp(hook->spec->params[i].key, key) == 0)
+            return hook->spec->params[i].value;
     }
     return NULL;
 }

@@ -13,6 +13,7 @@
 #include "ir/fnshape.h"
 #include "plugin.h"
 #include "ir/family.h"
+#include "util/array.h"
 
 #define MAX_VARIANTS 64
 
@@ -134,20 +135,6 @@ static int parse_specs(generation *g)
     return MEWE_OK;
 }
 
-static int remember(generation *g, LLVMValueRef v)
-{
-    if (g->created_count == g->created_cap) {
-        size_t cap = g->created_cap ? g->created_cap * 2 : 64;
-        LLVMValueRef *c = realloc(g->created, cap * sizeof *c);
-        if (!c)
-            return MEWE_ENOMEM;
-        g->created = c;
-        g->created_cap = cap;
-    }
-    g->created[g->created_count++] = v;
-    return MEWE_OK;
-}
-
 /* Runs every diversifier on a fresh clone, each pass with a stream of its own. */
 static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
                      unsigned attempt)
@@ -202,7 +189,8 @@ static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigne
     }
     mewe__variant_mark(v, name, index);
     g->added_instructions += mewe__function_instruction_count(v);
-    if (remember(g, v) != MEWE_OK || mewe__families_add(&g->families, fn, v) != MEWE_OK) {
+    if (!MEWE__ARRAY_PUSH(g->created, g->created_count, g->created_cap, v) ||
+        mewe__families_add(&g->families, fn, v) != MEWE_OK) {
         LLVMDeleteFunction(v);
         if (g->created_count && g->created[g->created_count - 1] == v)
             g->created_count--;
@@ -314,25 +302,20 @@ static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned
 /* The functions to consider: the module's own, not variants or libmewe's helpers. */
 static int originals(LLVMModuleRef llvm, LLVMValueRef **out, size_t *count)
 {
-    size_t n = 0, cap = 64;
-    LLVMValueRef *fns = malloc(cap * sizeof *fns);
-    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); fns && f; f = LLVMGetNextFunction(f)) {
+    LLVMValueRef *fns = NULL;
+    size_t n = 0, cap = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
         unsigned len;
         if (LLVMIsDeclaration(f) || mewe__variant_of(f, &len) || mewe__is_helper(f))
             continue;
-        if (n == cap) {
-            LLVMValueRef *bigger = realloc(fns, (cap *= 2) * sizeof *fns);
-            if (!bigger) {
-                free(fns);
-                return MEWE_ENOMEM;
-            }
-            fns = bigger;
+        if (!MEWE__ARRAY_PUSH(fns, n, cap, f)) {
+            free(fns);
+            return MEWE_ENOMEM;
         }
-        fns[n++] = f;
     }
     *out = fns;
     *count = n;
-    return fns ? MEWE_OK : MEWE_ENOMEM;
+    return MEWE_OK;
 }
 
 static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "ir/irutil.h"
 
 #define CHUNK_BITS 16
 
@@ -116,14 +117,6 @@ LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef pool
                           "mewe.index");
 }
 
-static void add_string_attr(LLVMValueRef fn, const char *key, const char *value)
-{
-    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
-    LLVMAddAttributeAtIndex(
-        fn, LLVMAttributeFunctionIndex,
-        LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value, (unsigned)strlen(value)));
-}
-
 LLVMValueRef mewe__wasm_import(LLVMModuleRef m, const char *name, LLVMTypeRef fn_type,
                                const char *module, const char *field)
 {
@@ -131,7 +124,7 @@ LLVMValueRef mewe__wasm_import(LLVMModuleRef m, const char *name, LLVMTypeRef fn
     if (f)
         return f;
     f = LLVMAddFunction(m, name, fn_type);
-    add_string_attr(f, "wasm-import-module", module);
-    add_string_attr(f, "wasm-import-name", field);
+    mewe__string_attr_set(f, "wasm-import-module", module);
+    mewe__string_attr_set(f, "wasm-import-name", field);
     return f;
 }

@@ -224,15 +224,10 @@ static void hint(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__wasm_
 {
     const char *name = e->per_function ? info->funcs[e->func].name : NULL;
     LLVMValueRef fn = name && llvm ? LLVMGetNamedFunction(llvm, name) : NULL;
-    LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                                            MEWE_ATTR_PLAN, strlen(MEWE_ATTR_PLAN))
-                            : NULL;
     mewe__plan plan;
-    unsigned len = 0;
-    const char *text = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
     bool sized = strcmp(e->what, "locals") == 0 || strcmp(e->what, "body bytes") == 0 ||
                  strcmp(e->what, "br_table targets") == 0;
-    if (sized && text && mewe__plan_parse(&plan, text, len) && plan.inlined) {
+    if (sized && mewe__dispatcher_plan(fn, &plan) && plan.inlined) {
         mewe__strbuf_add(s,
                          "; it is a dispatcher that carries its %zu variants inside it: a "
                          "lower link option inline_limit (mewe --inline-limit) keeps them as "
