@@ -93,6 +93,19 @@ struct mewe_module {
     mewe__link_record *link; /* from mewe_link_multivariant, or NULL */
 };
 
+/* Limits of the options, enforced where each stage reads its options and published by
+ * mewe_option_describe (options.c), so that tools never repeat them. */
+#define MEWE__VARIANTS_MAX  64
+#define MEWE__ATTEMPTS_MAX  100
+#define MEWE__PERIOD_LIMIT  (1u << 24) /* a dispatcher's countdown is an i32 */
+#define MEWE__OPT_LEVEL_MAX 3
+/* Defaults that no public macro states. */
+#define MEWE__RNG_DEFAULT   "wasi"
+extern const char *const mewe__default_diversifiers[];
+extern const size_t mewe__default_diversifier_count;
+/* "switch" or "table", as the CLI and the report spell it. */
+const char *mewe__dispatch_name(mewe_dispatch_kind kind);
+
 /* Sets the context's message from a printf format and returns status, so that error paths
  * read `return mewe__error(ctx, MEWE_EIO, "...", ...)`. Logs it at MEWE_LOG_ERROR too. */
 int mewe__error(mewe_context *ctx, int status, const char *fmt, ...)

@@ -79,10 +79,13 @@ static int read_options(mewe_context *ctx, const mewe_link_options *opts, mewe__
                            "link option max_overhead: %g is not a factor "
                            ">= 1 (0 means the default, %.2f)",
                            o.max_overhead, MEWE_MAX_OVERHEAD_DEFAULT);
+    if (o.period > MEWE__PERIOD_LIMIT)
+        return mewe__error(ctx, MEWE_EINVAL, "link option period: %u is more than %u", o.period,
+                           MEWE__PERIOD_LIMIT);
     *s = (mewe__link_settings){
         .dispatch = o.dispatch,
         .granularity = o.granularity,
-        .rng = o.rng ? o.rng : "wasi",
+        .rng = o.rng ? o.rng : MEWE__RNG_DEFAULT,
         .trace = o.trace != 0,
         .max_overhead = o.max_overhead != 0.0 ? o.max_overhead : MEWE_MAX_OVERHEAD_DEFAULT,
         .period = o.period ? o.period : MEWE_PERIOD_DEFAULT,

@@ -175,7 +175,7 @@ static void totals_section(mewe__json *j, const mewe_module *m, const totals *t)
 static void link_section(mewe__json *j, const mewe__link_record *r)
 {
     mewe__json_object(j, "link", false);
-    mewe__json_string(j, "dispatch", r->dispatch == MEWE_DISPATCH_TABLE ? "table" : "switch");
+    mewe__json_string(j, "dispatch", mewe__dispatch_name(r->dispatch));
     mewe__json_string(j, "granularity", mewe__granularity_name(r->granularity));
     mewe__json_string(j, "rng", r->rng);
     mewe__json_bool(j, "trace", r->trace);

@@ -15,12 +15,8 @@
 #include "ir/family.h"
 #include "util/array.h"
 
-#define MAX_VARIANTS 64
-
-static const char *const default_diversifiers[] = {"subst", "swap", "blocks"};
-
 /* Every attempt at every variant of a function has its own salt (plugin.h). */
-_Static_assert((uint64_t)MAX_VARIANTS * 100 <= MEWE__SALT_ATTEMPT_LIMIT,
+_Static_assert((uint64_t)MEWE__VARIANTS_MAX *MEWE__ATTEMPTS_MAX <= MEWE__SALT_ATTEMPT_LIMIT,
                "attempt numbers fit their salt field");
 
 typedef struct generation {
@@ -68,14 +64,14 @@ static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
 
 static int check_options(mewe_context *ctx, const mewe_generate_options *o)
 {
-    if (o->variants > MAX_VARIANTS)
+    if (o->variants > MEWE__VARIANTS_MAX)
         return mewe__error(ctx, MEWE_EINVAL, "generate option variants: %u is more than %d",
-                           o->variants, MAX_VARIANTS);
-    if (o->attempts > 100)
+                           o->variants, MEWE__VARIANTS_MAX);
+    if (o->attempts > MEWE__ATTEMPTS_MAX)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option attempts: %u out of range "
-                           "(1..100, 0 for the default)",
-                           o->attempts);
+                           "(1..%d, 0 for the default)",
+                           o->attempts, MEWE__ATTEMPTS_MAX);
     if (o->diversifier_count > MEWE__SALT_PASS_LIMIT)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option diversifiers: %zu specs, at most "
@@ -119,9 +115,8 @@ static bool matches_any(const char *name, const char *const *globs, size_t n)
 static int parse_specs(generation *g)
 {
     const mewe_generate_options *o = g->o;
-    const char *const *list = o->diversifier_count ? o->diversifiers : default_diversifiers;
-    size_t n = o->diversifier_count ? o->diversifier_count
-                                    : sizeof default_diversifiers / sizeof *default_diversifiers;
+    const char *const *list = o->diversifier_count ? o->diversifiers : mewe__default_diversifiers;
+    size_t n = o->diversifier_count ? o->diversifier_count : mewe__default_diversifier_count;
     g->specs = calloc(n, sizeof *g->specs);
     if (!g->specs)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
@@ -288,11 +283,11 @@ static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned
     if (rc != MEWE_OK)
         return mewe__error(g->m->ctx, rc, "selection policy failed on function '%s': %s", rec->name,
                            mewe_status_str(rc));
-    if (n > MAX_VARIANTS)
+    if (n > MEWE__VARIANTS_MAX)
         return mewe__error(g->m->ctx, MEWE_EINVAL,
                            "selection policy asked for %u variants of "
                            "'%s' (at most %d)",
-                           n, rec->name, MAX_VARIANTS);
+                           n, rec->name, MEWE__VARIANTS_MAX);
     if (n == 0)
         rec->reason = "skipped by the selection policy";
     *wanted = n;

@@ -20,9 +20,9 @@ bool mewe__array_reserve(void *items, size_t *cap, size_t need, size_t size);
 
 /* Appends value to the array (items, count, cap), each an lvalue evaluated more than once;
  * true on success. */
-#define MEWE__ARRAY_PUSH(items, count, cap, value)                                                 \
-    (mewe__array_reserve(&(items), &(cap), (count) + 1, sizeof *(items))                           \
-         ? ((items)[(count)++] = (value), true)                                                    \
+#define MEWE__ARRAY_PUSH(items, count, cap, value)                       \
+    (mewe__array_reserve(&(items), &(cap), (count) + 1, sizeof *(items)) \
+         ? ((items)[(count)++] = (value), true)                          \
          : false)
 
 #endif /* MEWE_ARRAY_H */
