@@ -272,31 +272,35 @@ static int reduce_globals(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef e
 
 /* Local definitions of orig that ext now refers to by name are made visible to the linker
  * for the merge, and made local again afterwards. */
+/* Makes `mine`, orig's definition of what the declaration g of ext names, visible if it is
+ * local, and remembers its name. */
+static int promote_one(LLVMValueRef g, LLVMValueRef mine, names *promoted)
+{
+    if (!LLVMIsDeclaration(g) || !mine || !is_local(mine))
+        return MEWE_OK;
+    size_t len;
+    const char *name = LLVMGetValueName2(g, &len);
+    if (names_add(promoted, name, len) != MEWE_OK)
+        return MEWE_ENOMEM;
+    LLVMSetLinkage(mine, LLVMExternalLinkage);
+    LLVMSetVisibility(mine, LLVMHiddenVisibility);
+    return MEWE_OK;
+}
+
+static const char *name_of(LLVMValueRef g)
+{
+    size_t len;
+    return LLVMGetValueName2(g, &len);
+}
+
 static int promote(LLVMModuleRef orig, LLVMModuleRef ext, names *promoted)
 {
-    for (LLVMValueRef g = LLVMGetFirstFunction(ext); g; g = LLVMGetNextFunction(g)) {
-        size_t len;
-        const char *name = LLVMGetValueName2(g, &len);
-        LLVMValueRef mine = LLVMGetNamedFunction(orig, name);
-        if (LLVMIsDeclaration(g) && mine && is_local(mine)) {
-            if (names_add(promoted, name, len) != MEWE_OK)
-                return MEWE_ENOMEM;
-            LLVMSetLinkage(mine, LLVMExternalLinkage);
-            LLVMSetVisibility(mine, LLVMHiddenVisibility);
-        }
-    }
-    for (LLVMValueRef g = LLVMGetFirstGlobal(ext); g; g = LLVMGetNextGlobal(g)) {
-        size_t len;
-        const char *name = LLVMGetValueName2(g, &len);
-        LLVMValueRef mine = LLVMGetNamedGlobal(orig, name);
-        if (LLVMIsDeclaration(g) && mine && is_local(mine)) {
-            if (names_add(promoted, name, len) != MEWE_OK)
-                return MEWE_ENOMEM;
-            LLVMSetLinkage(mine, LLVMExternalLinkage);
-            LLVMSetVisibility(mine, LLVMHiddenVisibility);
-        }
-    }
-    return MEWE_OK;
+    int rc = MEWE_OK;
+    for (LLVMValueRef g = LLVMGetFirstFunction(ext); rc == MEWE_OK && g; g = LLVMGetNextFunction(g))
+        rc = promote_one(g, LLVMGetNamedFunction(orig, name_of(g)), promoted);
+    for (LLVMValueRef g = LLVMGetFirstGlobal(ext); rc == MEWE_OK && g; g = LLVMGetNextGlobal(g))
+        rc = promote_one(g, LLVMGetNamedGlobal(orig, name_of(g)), promoted);
+    return rc;
 }
 
 static void demote(LLVMModuleRef m, const names *promoted)
@@ -406,15 +410,10 @@ int mewe_module_add_variants(size_t *out_added, mewe_module *module, mewe_module
 {
     if (out_added)
         *out_added = 0;
-    if (!module || !variants || module == variants || module->ctx != variants->ctx) {
-        mewe_context *ctx = module ? module->ctx : NULL;
-        if (variants && variants != module)
-            mewe_module_free(variants);
-        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_add_variants: %s",
-                           !module || !variants ? "NULL module"
-                           : module == variants ? "a module cannot add its own variants"
-                                                : "modules belong to different contexts");
-    }
+    int rc = mewe__module_pair_check(module, variants, "mewe_module_add_variants",
+                                     "a module cannot add its own variants");
+    if (rc != MEWE_OK)
+        return rc;
     mewe_context *ctx = module->ctx;
     if (module->multivariant) {
         mewe_module_free(variants);
@@ -432,7 +431,7 @@ int mewe_module_add_variants(size_t *out_added, mewe_module *module, mewe_module
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     }
     size_t kept = 0;
-    int rc = merge(module, ext, ext_name, &kept);
+    rc = merge(module, ext, ext_name, &kept);
     free(ext_name);
     if (rc == MEWE_OK && out_added)
         *out_added = kept;

@@ -140,6 +140,9 @@ void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitc
 void mewe__module_records_clear(mewe_module *module);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);
+/* The arguments of a call that consumes `src` into `dst` (`fn` names the call, `same` says
+ * why a module cannot be both): MEWE_OK, or MEWE_EINVAL after freeing src. */
+int mewe__module_pair_check(mewe_module *dst, mewe_module *src, const char *fn, const char *same);
 /* Wraps an LLVM module (consumed) into a new mewe_module. */
 int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, const char *name);
 

@@ -470,14 +470,11 @@ static int parse_line(mewe_profile *p, char *line, int *state, size_t *run_fns)
 
 int mewe_profile_load(mewe_profile **out, mewe_context *ctx, const char *path)
 {
-    if (!out || !ctx)
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: out is NULL") : MEWE_EINVAL;
-    *out = NULL;
-    if (!path)
-        return mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: path is NULL");
+    if (out)
+        *out = NULL;
     char *text;
     size_t size;
-    int rc = mewe__file_read(ctx, path, &text, &size);
+    int rc = mewe__file_read_input(ctx, out != NULL, path, "mewe_profile_load", &text, &size);
     if (rc != MEWE_OK)
         return rc;
     mewe_profile *p = calloc(1, sizeof *p);

@@ -46,8 +46,8 @@ START_TEST(every_listed_option_is_described)
         }
         /* The text a tool prints is the number the library uses. */
         ck_assert_msg(strtod(d.text, NULL) == d.def, "%s: '%s' is not %g", name, d.text, d.def);
-        ck_assert_msg(d.min <= d.def && d.def <= d.max, "%s: %g outside %g..%g", name, d.def,
-                      d.min, d.max);
+        ck_assert_msg(d.min <= d.def && d.def <= d.max, "%s: %g outside %g..%g", name, d.def, d.min,
+                      d.max);
     }
     const char *name = "x";
     ck_assert_int_eq(mewe_option_at(&name, n), MEWE_EINVAL);

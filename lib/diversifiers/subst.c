@@ -176,15 +176,9 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_diversifier_subst(mewe_context *ctx)
 {
-    static const char *const params[] = {"rate", "max", NULL};
-    mewe_diversifier d = {
-        .version = MEWE_DIVERSIFIER_VERSION,
-        .name = "subst",
-        .description = "instruction substitution by arithmetic and boolean identities "
-                       "(rate=0.6: share of add/sub/xor/or/and considered; max=4: rewrites "
-                       "per variant at most)",
-        .param_names = params,
-        .diversify = subst,
-    };
-    return mewe_diversifier_register(ctx, &d);
+    return mewe__builtin_diversifier(
+        ctx, "subst", (const char *const[]){"rate", "max", NULL}, subst,
+        "instruction substitution by arithmetic and boolean identities "
+        "(rate=0.6: share of add/sub/xor/or/and considered; max=4: rewrites "
+        "per variant at most)");
 }

@@ -138,22 +138,24 @@ void mewe__json_int(mewe__json *j, const char *key, long long v)
     mewe__strbuf_add(&j->out, "%lld", v);
 }
 
-void mewe__json_fixed(mewe__json *j, const char *key, double v, int decimals)
+/* A finite number in printf's %.*f or %.*g, else null. */
+static void number(mewe__json *j, const char *key, double v, int precision, bool fixed)
 {
     member(j, key);
-    if (isfinite(v))
-        mewe__strbuf_add(&j->out, "%.*f", decimals, v);
-    else
+    if (!isfinite(v))
         mewe__strbuf_add(&j->out, "null");
+    else
+        mewe__strbuf_add(&j->out, fixed ? "%.*f" : "%.*g", precision, v);
+}
+
+void mewe__json_fixed(mewe__json *j, const char *key, double v, int decimals)
+{
+    number(j, key, v, decimals, true);
 }
 
 void mewe__json_real(mewe__json *j, const char *key, double v, int digits)
 {
-    member(j, key);
-    if (isfinite(v))
-        mewe__strbuf_add(&j->out, "%.*g", digits, v);
-    else
-        mewe__strbuf_add(&j->out, "null");
+    number(j, key, v, digits, false);
 }
 
 char *mewe__json_take(mewe__json *j, size_t *len)

@@ -755,7 +755,7 @@ static int read_code(const section_scan *s, mewe__wasm_info *info)
     if (n != s->declared_funcs)
         return MEWE_EPARSE;
     info->import_func_count = s->import_funcs;
-    info->code_size = s->have_code ? bytes_left(&s->code) : MEWE_OK;
+    info->code_size = s->have_code ? bytes_left(&s->code) : 0;
     if (n == 0)
         return MEWE_OK;
     info->funcs = calloc(n, sizeof *info->funcs);
