@@ -141,7 +141,7 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
          * variant is made internal when adopted. */
         LLVMSetLinkage(copy, LLVMExternalLinkage);
         LLVMSetVisibility(copy, LLVMHiddenVisibility);
-        mewe__string_attr_set(copy, MEWE_ATTR_VARIANT_OF, orig_name);
+        mewe__fn_string_attr_set(copy, MEWE_ATTR_VARIANT_OF, orig_name);
         free(orig_name);
     }
     return MEWE_OK;

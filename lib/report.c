@@ -14,13 +14,13 @@
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
-    size_t inlined, per_policy[4];
+    size_t inlined, per_policy[4], epoch;
     double log10_paths;
 } totals;
 
 static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
 {
-    mewe__json_string(j, "policy", mewe__granularity_name(p->policy));
+    mewe__json_string(j, "policy", mewe__plan_policy_name(p));
     if (p->policy == MEWE_GRANULARITY_EVERY)
         mewe__json_uint(j, "period", p->period);
     mewe__json_string(j, "layout", p->inlined ? "inline" : "call");
@@ -34,7 +34,10 @@ static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
     if (p->calls >= 0)
         mewe__json_fixed(j, "profile_calls", p->calls, 0);
     t->inlined += p->inlined;
-    t->per_policy[p->policy]++;
+    if (p->epoch)
+        t->epoch++;
+    else
+        t->per_policy[p->policy]++;
 }
 
 static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
@@ -107,6 +110,24 @@ static int records_from_ir(LLVMModuleRef llvm, mewe__fnrec **out, size_t *count)
     return MEWE_OK;
 }
 
+/* The code of the dispatch machinery: the bodies of dispatchers that call their variants
+ * (a family whose variants are functions of their own) and of libmewe's helpers ("mewe.*":
+ * RNG refills, the epoch clock). A dispatcher that holds its variants inline is not
+ * counted: its few instructions of choice cannot be told apart from the bodies in it. */
+static size_t dispatch_bytes(const mewe__wasm_info *info, const mewe__wasm_family *fams, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < info->func_count; i++) {
+        const char *name = info->funcs[i].name;
+        bool counted = name && strncmp(name, "mewe.", 5) == 0;
+        for (size_t k = 0; name && !counted && k < n; k++)
+            counted = strcmp(name, fams[k].family) == 0;
+        if (counted)
+            bytes += info->funcs[i].body_len;
+    }
+    return bytes;
+}
+
 /* How many variants of each dispatcher stayed distinct in the emitted wasm: two variants
  * that compile to the same body are one variant. */
 static int wasm_section(mewe__json *j, const void *wasm, size_t wasm_size)
@@ -139,6 +160,10 @@ static int wasm_section(mewe__json *j, const void *wasm, size_t wasm_size)
     mewe__json_uint(j, "variants", generated);
     mewe__json_uint(j, "distinct_in_wasm", distinct);
     mewe__json_fixed(j, "preservation", generated ? (double)distinct / (double)generated : 0.0, 4);
+    size_t dispatch = dispatch_bytes(&info, fams, n);
+    mewe__json_uint(j, "dispatch_bytes", dispatch);
+    mewe__json_fixed(j, "dispatch_share",
+                     info.code_size ? (double)dispatch / (double)info.code_size : 0.0, 4);
     mewe__json_end(j);
     mewe__wasm_families_free(fams, n);
     mewe__wasm_info_free(&info);
@@ -168,6 +193,7 @@ static void totals_section(mewe__json *j, const mewe_module *m, const totals *t)
     mewe__json_uint(j, "policy_instance", t->per_policy[MEWE_GRANULARITY_INSTANCE]);
     mewe__json_uint(j, "policy_every", t->per_policy[MEWE_GRANULARITY_EVERY]);
     mewe__json_uint(j, "policy_invocation", t->per_policy[MEWE_GRANULARITY_INVOCATION]);
+    mewe__json_uint(j, "policy_epoch", t->epoch);
     mewe__json_end(j);
 }
 

@@ -9,8 +9,12 @@
  * counter test and branch (COST_COUNTER); variants kept as functions one more call
  * (COST_CALL). Under the budget B (max_overhead), a function gets a fresh choice at every
  * call when that fits in what is left of (B - 1) times its cost, else every N calls with the
- * smallest power of two N that fits, up to MEWE__PERIOD_MAX. Underestimating the work errs
- * towards cheaper dispatch, never towards a dispatch that costs more than its function. */
+ * smallest power of two N that fits, up to MEWE__PERIOD_MAX. A function too small even for a
+ * counter keeps its choice (COST_CACHED: a test and a predictable branch) until the next
+ * epoch: the counted functions' redraws are the module's clock, and every so many of them
+ * all kept choices are forgotten and drawn again when next needed. Underestimating the work
+ * errs towards cheaper dispatch, never towards a dispatch that costs more than its
+ * function. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +27,29 @@
 #define COST_DRAW        24.0
 #define COST_COUNTER     5.0
 #define COST_CACHED      3.0
+/* A counted redraw: the draws of the choice and of the next countdown, and the call that
+ * ticks the epoch clock (multivariant.c). */
+#define COST_REDRAW      (2.0 * COST_DRAW + COST_CALL)
+/* A fresh choice at every call also ticks the epoch clock, when there are epochs. */
+#define COST_FRESH       (COST_DRAW + COST_CALL + 4.0)
+/* Forgetting a kept choice, and drawing it again for the functions the program calls in the
+ * next epoch (a guess: a quarter of them). */
+#define COST_FORGET      (1.0 + COST_DRAW / 4.0)
 
 const char *const mewe__plan_reasons[] = {
     "policy set by the link options",
     "unlimited budget: a fresh choice at every call",
     "a fresh choice at every call fits the budget",
     "a fresh choice at every call exceeds the budget; every N calls fits",
-    "over the budget even at the longest period: the function is very small for a dispatch",
+    "too small for a counter of its own: keeps its choice, drawn again after every epoch",
     "profile: never called in the profile run, so a choice per call costs nothing",
     "profile: the whole run's budget affords a choice per call",
+    "an epoch clock: a large function, whose typical call affords a counter at the longest "
+    "period; its redraws start the epochs of the functions that keep their choice",
+    "the module's only epoch clock: no function could afford a counter, so the largest of "
+    "those that keep their choice counts its calls for all of them",
+    "recursive: a counter of its own at the longest period, since its recursion may run "
+    "with nothing else ticking the epoch clock (it ticks it too)",
 };
 const size_t mewe__plan_reason_count = sizeof mewe__plan_reasons / sizeof *mewe__plan_reasons;
 
@@ -42,7 +60,10 @@ enum {
     WHY_EVERY_FITS,
     WHY_OVER,
     WHY_UNCALLED,
-    WHY_RUN_BUDGET
+    WHY_RUN_BUDGET,
+    WHY_CLOCK,
+    WHY_CLOCK_ONLY,
+    WHY_RECURSIVE
 };
 
 const char *mewe__granularity_name(mewe_granularity g)
@@ -54,6 +75,52 @@ const char *mewe__granularity_name(mewe_granularity g)
     case MEWE_GRANULARITY_INVOCATION: return "invocation";
     }
     return "?";
+}
+
+const char *mewe__plan_policy_name(const mewe__plan *p)
+{
+    return p->epoch ? "epoch" : mewe__granularity_name(p->policy);
+}
+
+unsigned mewe__epoch_length(size_t kept)
+{
+    double n = ceil((double)kept * COST_FORGET / COST_DRAW);
+    return n < 1.0 ? 1u : n > 1e6 ? 1000000u : (unsigned)n;
+}
+
+static bool calls_itself(LLVMValueRef fn)
+{
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+            if (LLVMIsACallInst(i) && LLVMGetCalledValue(i) == fn)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s)
+{
+    /* A recursive function can run for long with nothing else called in between: only a
+     * counter of its own re-randomizes it there. */
+    if (p->epoch && calls_itself(original)) {
+        p->why = WHY_RECURSIVE;
+        return true;
+    }
+    /* The cheapest path says little about a large function (an early return is enough to
+     * make it short); a quarter of its code is the guess for a typical call. */
+    double typical = mewe__function_code_cost(original) / 4.0;
+    double counter = COST_COUNTER - COST_CACHED + COST_REDRAW / MEWE__PERIOD_MAX;
+    return p->epoch && counter <= (s->max_overhead - 1.0) * typical;
+}
+
+void mewe__plan_make_clock(mewe__plan *p, bool only)
+{
+    p->policy = MEWE_GRANULARITY_EVERY;
+    p->epoch = false;
+    p->period = MEWE__PERIOD_MAX;
+    p->added = (p->inlined ? 0.0 : COST_CALL) + COST_COUNTER + COST_REDRAW / p->period;
+    p->why = only ? WHY_CLOCK_ONLY : p->why == WHY_RECURSIVE ? WHY_RECURSIVE : WHY_CLOCK;
 }
 
 static double instruction_cost(LLVMValueRef inst)
@@ -154,7 +221,7 @@ static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
     switch (s->granularity) {
     case MEWE_GRANULARITY_EVERY:
         p->period = s->period;
-        p->added = extra + COST_COUNTER + COST_DRAW / s->period;
+        p->added = extra + COST_COUNTER + COST_REDRAW / s->period;
         break;
     case MEWE_GRANULARITY_CALL: p->added = extra + COST_DRAW; break;
     default: p->added = extra + COST_CACHED; break;
@@ -190,24 +257,27 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
     }
     double extra = p.inlined ? 0.0 : COST_CALL;
     double allowed = (s->max_overhead - 1.0 - p.variant_extra) * p.body;
-    if (isinf(s->max_overhead) || extra + COST_DRAW <= allowed) {
+    if (isinf(s->max_overhead) || extra + COST_FRESH <= allowed) {
         p.policy = MEWE_GRANULARITY_CALL;
-        p.added = extra + COST_DRAW;
+        p.added = extra + COST_FRESH;
         p.why = isinf(s->max_overhead) ? WHY_UNLIMITED : WHY_CALL_FITS;
         *out = p;
         return;
     }
-    p.policy = MEWE_GRANULARITY_EVERY;
-    p.why = WHY_OVER;
     for (p.period = 2; p.period <= MEWE__PERIOD_MAX; p.period *= 2) {
-        if (extra + COST_COUNTER + COST_DRAW / p.period <= allowed) {
+        if (extra + COST_COUNTER + COST_REDRAW / p.period <= allowed) {
+            p.policy = MEWE_GRANULARITY_EVERY;
+            p.added = extra + COST_COUNTER + COST_REDRAW / p.period;
             p.why = WHY_EVERY_FITS;
-            break;
+            *out = p;
+            return;
         }
     }
-    if (p.period > MEWE__PERIOD_MAX)
-        p.period = MEWE__PERIOD_MAX;
-    p.added = extra + COST_COUNTER + COST_DRAW / p.period;
+    p.policy = MEWE_GRANULARITY_INSTANCE;
+    p.epoch = true;
+    p.period = 0;
+    p.added = extra + COST_CACHED;
+    p.why = WHY_OVER;
     *out = p;
 }
 
@@ -226,7 +296,7 @@ double mewe__run_cycles(LLVMModuleRef llvm, const mewe_profile *profile)
 
 static double per_call_cost(const mewe__plan *p)
 {
-    return (p->inlined ? 0.0 : COST_CALL) + COST_DRAW;
+    return (p->inlined ? 0.0 : COST_CALL) + COST_FRESH;
 }
 
 typedef struct upgrade {
@@ -249,7 +319,7 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
     upgrade *ups = malloc((n ? n : 1) * sizeof *ups);
     size_t m = 0;
     for (size_t i = 0; ups && s->granularity == MEWE_GRANULARITY_CALL && i < n; i++) {
-        if (plans[i].policy == MEWE_GRANULARITY_EVERY)
+        if (plans[i].policy == MEWE_GRANULARITY_EVERY || plans[i].epoch)
             ups[m++] = (upgrade){i, plans[i].calls * (per_call_cost(&plans[i]) - plans[i].added)};
     }
     if (ups)
@@ -259,6 +329,7 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
         mewe__plan *p = &plans[ups[k].plan];
         est->added += ups[k].extra;
         p->policy = MEWE_GRANULARITY_CALL;
+        p->epoch = false;
         p->period = 0;
         p->added = per_call_cost(p);
         p->why = p->calls == 0 ? WHY_UNCALLED : WHY_RUN_BUDGET;
@@ -276,9 +347,9 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
 
 void mewe__plan_format(const mewe__plan *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u %.0f %.4f", mewe__granularity_name(p->policy),
-             p->period, p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why,
-             p->calls, p->variant_extra);
+    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u %.0f %.4f", mewe__plan_policy_name(p), p->period,
+             p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why, p->calls,
+             p->variant_extra);
 }
 
 bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
@@ -301,6 +372,10 @@ bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
             p.policy = all[i];
             known = true;
         }
+    }
+    if (strcmp(policy, "epoch") == 0) {
+        p.policy = MEWE_GRANULARITY_INSTANCE;
+        p.epoch = known = true;
     }
     p.inlined = strcmp(layout, "inline") == 0;
     if (!known || (!p.inlined && strcmp(layout, "call") != 0))

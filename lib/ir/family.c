@@ -19,14 +19,14 @@ bool mewe__is_helper(LLVMValueRef fn)
 
 const char *mewe__variant_of(LLVMValueRef fn, unsigned *len)
 {
-    return mewe__string_attr_get(fn, MEWE_ATTR_VARIANT_OF, len);
+    return mewe__fn_string_attr_get(fn, MEWE_ATTR_VARIANT_OF, len);
 }
 
 /* A small decimal number kept in a string attribute, or -1 when fn lacks it. */
 static long attr_number(LLVMValueRef fn, const char *key)
 {
     unsigned len;
-    const char *v = mewe__string_attr_get(fn, key, &len);
+    const char *v = mewe__fn_string_attr_get(fn, key, &len);
     char buf[16];
     if (!v || len == 0 || len >= sizeof buf)
         return -1;
@@ -43,19 +43,8 @@ long mewe__dispatcher_id(LLVMValueRef fn)
 bool mewe__dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
 {
     unsigned len;
-    const char *v = mewe__string_attr_get(fn, MEWE_ATTR_PLAN, &len);
+    const char *v = mewe__fn_string_attr_get(fn, MEWE_ATTR_PLAN, &len);
     return v && mewe__plan_parse(out, v, len);
-}
-
-static void set_enum_attr(LLVMValueRef fn, const char *name, bool on)
-{
-    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
-    LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
-    if (on) {
-        LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
-        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                LLVMCreateEnumAttribute(c, kind, 0));
-    }
 }
 
 void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
@@ -74,10 +63,10 @@ void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
     LLVMSetDLLStorageClass(fn, LLVMDefaultStorageClass);
     LLVMSetUnnamedAddress(fn, LLVMNoUnnamedAddr);
     /* Variants must stay separate functions: an inlined variant is no longer a choice. */
-    set_enum_attr(fn, "alwaysinline", false);
-    set_enum_attr(fn, "noinline", true);
-    mewe__string_attr_set(fn, MEWE_ATTR_VARIANT_OF, original);
-    mewe__string_attr_set(fn, MEWE_ATTR_VARIANT, name);
+    mewe__fn_enum_attr_set(fn, "alwaysinline", false);
+    mewe__fn_enum_attr_set(fn, "noinline", true);
+    mewe__fn_string_attr_set(fn, MEWE_ATTR_VARIANT_OF, original);
+    mewe__fn_string_attr_set(fn, MEWE_ATTR_VARIANT, name);
 }
 
 static unsigned variant_index(LLVMValueRef fn)

@@ -6,6 +6,8 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 
+#include <string.h>
+
 #include "ir/irutil.h"
 
 /* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
@@ -98,7 +100,7 @@ LLVMModuleRef mewe__module_clone(LLVMModuleRef m)
     return copy;
 }
 
-void mewe__string_attr_set(LLVMValueRef fn, const char *key, const char *value)
+void mewe__fn_string_attr_set(LLVMValueRef fn, const char *key, const char *value)
 {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
     LLVMAddAttributeAtIndex(
@@ -106,11 +108,22 @@ void mewe__string_attr_set(LLVMValueRef fn, const char *key, const char *value)
         LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value, (unsigned)strlen(value)));
 }
 
-const char *mewe__string_attr_get(LLVMValueRef fn, const char *key, unsigned *len)
+const char *mewe__fn_string_attr_get(LLVMValueRef fn, const char *key, unsigned *len)
 {
     LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, key,
                                                             (unsigned)strlen(key))
                             : NULL;
     *len = 0;
     return a ? LLVMGetStringAttributeValue(a, len) : NULL;
+}
+
+void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
+    if (on) {
+        LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                LLVMCreateEnumAttribute(c, kind, 0));
+    }
 }

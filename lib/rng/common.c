@@ -136,7 +136,7 @@ LLVMValueRef mewe__wasm_import(LLVMModuleRef m, const char *name, LLVMTypeRef fn
     if (f)
         return f;
     f = LLVMAddFunction(m, name, fn_type);
-    mewe__string_attr_set(f, "wasm-import-module", module);
-    mewe__string_attr_set(f, "wasm-import-name", field);
+    mewe__fn_string_attr_set(f, "wasm-import-module", module);
+    mewe__fn_string_attr_set(f, "wasm-import-name", field);
     return f;
 }
