@@ -25,7 +25,7 @@ from .context import Context, Plugin, Profile
 from .module import FunctionInfo, Module
 from .options import Option, option, option_names, options
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "ClosedError",
