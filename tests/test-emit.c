@@ -454,6 +454,12 @@ START_TEST(report_reads_the_module_and_the_wasm_given)
     ck_assert_msg(strstr(with, bytes) != NULL, "no '%s' in %s", bytes, with);
     ck_assert_ptr_nonnull(strstr(with, "\"distinct_in_wasm\""));
     ck_assert_ptr_nonnull(strstr(with, "{\"name\": \"fib\", \"variants\": "));
+    /* Every dispatcher calls its variants here: their bodies and libmewe's helpers are the
+     * dispatch machinery, a share of the code section well below the variants' own. */
+    const char *share = strstr(with, "\"dispatch_share\": ");
+    ck_assert_ptr_nonnull(share);
+    double d = strtod(share + strlen("\"dispatch_share\": "), NULL);
+    ck_assert_msg(d > 0.0 && d < 0.5, "dispatch share %g", d);
     /* The file form says the same. */
     ck_assert_mewe_ok(mewe_report_write_wasm(m, wasm, size, tpath("r.json")));
     char *file = read_file(tpath("r.json"), NULL);

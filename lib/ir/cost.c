@@ -35,6 +35,9 @@
 /* Forgetting a kept choice, and drawing it again for the functions the program calls in the
  * next epoch (a guess: a quarter of them). */
 #define COST_FORGET      (1.0 + COST_DRAW / 4.0)
+/* Iterations of a loop guessed for a typical call, when choosing epoch clocks: few, so that
+ * a function whose loop rarely runs is not made to pay much for its counter. */
+#define LOOP_TRIPS       8.0
 
 const char *const mewe__plan_reasons[] = {
     "policy set by the link options",
@@ -50,6 +53,8 @@ const char *const mewe__plan_reasons[] = {
     "those that keep their choice counts its calls for all of them",
     "recursive: a counter of its own at the longest period, since its recursion may run "
     "with nothing else ticking the epoch clock (it ticks it too)",
+    "an epoch clock: its cheapest path is short, but its loop, taken a few times, affords a "
+    "counter; its redraws start the epochs of the functions that keep their choice",
 };
 const size_t mewe__plan_reason_count = sizeof mewe__plan_reasons / sizeof *mewe__plan_reasons;
 
@@ -63,7 +68,8 @@ enum {
     WHY_RUN_BUDGET,
     WHY_CLOCK,
     WHY_CLOCK_ONLY,
-    WHY_RECURSIVE
+    WHY_RECURSIVE,
+    WHY_LOOP
 };
 
 const char *mewe__granularity_name(mewe_granularity g)
@@ -75,6 +81,198 @@ const char *mewe__granularity_name(mewe_granularity g)
     case MEWE_GRANULARITY_INVOCATION: return "invocation";
     }
     return "?";
+}
+
+static double instruction_cost(LLVMValueRef inst)
+{
+    LLVMOpcode op = LLVMGetInstructionOpcode(inst);
+    if (op == LLVMPHI)
+        return 0.0;
+    if (op == LLVMCall || op == LLVMInvoke) {
+        LLVMValueRef callee = LLVMGetCalledValue(inst);
+        if (callee && LLVMIsAFunction(callee) && LLVMGetIntrinsicID(callee))
+            return COST_INSTRUCTION; /* lowered inline, or markers that vanish */
+        return COST_INSTRUCTION + COST_CALL;
+    }
+    return COST_INSTRUCTION;
+}
+
+static double block_cost(LLVMBasicBlockRef bb)
+{
+    double c = 0.0;
+    for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
+        c += instruction_cost(i);
+    return c;
+}
+
+/* A function's blocks, their own costs and successors by index, for the path searches. */
+typedef struct cfg {
+    unsigned n;
+    LLVMBasicBlockRef *bbs;
+    double *own;
+    unsigned *succ_start, *succ; /* successors of block i: succ[succ_start[i] .. [i + 1]) */
+    bool *returns;
+} cfg;
+
+static unsigned block_index(const cfg *g, LLVMBasicBlockRef bb)
+{
+    for (unsigned j = 0; j < g->n; j++) {
+        if (g->bbs[j] == bb)
+            return j;
+    }
+    return g->n;
+}
+
+static void cfg_free(cfg *g)
+{
+    free(g->bbs);
+    free(g->own);
+    free(g->succ_start);
+    free(g->succ);
+    free(g->returns);
+}
+
+static bool cfg_build(cfg *g, LLVMValueRef fn)
+{
+    unsigned n = LLVMCountBasicBlocks(fn), edges = 0;
+    *g = (cfg){.n = n};
+    g->bbs = malloc((n ? n : 1) * sizeof *g->bbs);
+    g->own = malloc((n ? n : 1) * sizeof *g->own);
+    g->succ_start = malloc((n + 1) * sizeof *g->succ_start);
+    g->returns = calloc(n ? n : 1, sizeof *g->returns);
+    if (!g->bbs || !g->own || !g->succ_start || !g->returns)
+        return false;
+    LLVMGetBasicBlocks(fn, g->bbs);
+    for (unsigned i = 0; i < n; i++) {
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(g->bbs[i]);
+        edges += term ? LLVMGetNumSuccessors(term) : 0;
+    }
+    g->succ = malloc((edges ? edges : 1) * sizeof *g->succ);
+    if (!g->succ)
+        return false;
+    unsigned e = 0;
+    for (unsigned i = 0; i < n; i++) {
+        g->own[i] = block_cost(g->bbs[i]);
+        g->succ_start[i] = e;
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(g->bbs[i]);
+        if (!term)
+            continue;
+        g->returns[i] = LLVMGetInstructionOpcode(term) == LLVMRet;
+        for (unsigned k = 0, ns = LLVMGetNumSuccessors(term); k < ns; k++) {
+            unsigned j = block_index(g, LLVMGetSuccessor(term, k));
+            if (j < n)
+                g->succ[e++] = j;
+        }
+    }
+    g->succ_start[n] = e;
+    return true;
+}
+
+/* The cheapest path from block `from` (its own cost included) to block `to`, or to any
+ * return when `to` is n, by Dijkstra (small graphs: a linear scan for the next block is
+ * enough); INFINITY when there is none. */
+static double cheapest(const cfg *g, unsigned from, unsigned to)
+{
+    double *dist = malloc((g->n ? g->n : 1) * sizeof *dist);
+    bool *done = calloc(g->n ? g->n : 1, sizeof *done);
+    double best = INFINITY;
+    if (!dist || !done || from >= g->n)
+        goto out;
+    for (unsigned i = 0; i < g->n; i++)
+        dist[i] = INFINITY;
+    dist[from] = g->own[from];
+    for (;;) {
+        unsigned at = g->n;
+        for (unsigned i = 0; i < g->n; i++) {
+            if (!done[i] && dist[i] < INFINITY && (at == g->n || dist[i] < dist[at]))
+                at = i;
+        }
+        if (at == g->n)
+            break;
+        done[at] = true;
+        if (to == g->n ? g->returns[at] : at == to) {
+            best = dist[at];
+            break;
+        }
+        for (unsigned e = g->succ_start[at]; e < g->succ_start[at + 1]; e++) {
+            unsigned j = g->succ[e];
+            if (dist[at] + g->own[j] < dist[j])
+                dist[j] = dist[at] + g->own[j];
+        }
+    }
+out:
+    free(dist);
+    free(done);
+    return best;
+}
+
+/* The cheapest path from the entry to a return. A function that never returns costs its
+ * whole body. */
+static double cheapest_path(LLVMValueRef fn)
+{
+    cfg g;
+    double best = INFINITY, total = 0.0;
+    if (cfg_build(&g, fn) && g.n) {
+        best = cheapest(&g, 0, g.n);
+        for (unsigned i = 0; i < g.n; i++)
+            total += g.own[i];
+    }
+    cfg_free(&g);
+    return isinf(best) ? total : best;
+}
+
+/* The costliest loop of fn: for each back edge u -> h found by a depth-first search from the
+ * entry, the cheapest way round (h to u, then the edge). 0 without loops. */
+static double costliest_loop(const cfg *g)
+{
+    unsigned n = g->n;
+    unsigned char *state = calloc(n ? n : 1, 1); /* 0 new, 1 on the stack, 2 done */
+    unsigned *stack = malloc((n ? n : 1) * sizeof *stack);
+    unsigned *next = malloc((n ? n : 1) * sizeof *next);
+    double worst = 0.0;
+    if (!state || !stack || !next || !n)
+        goto out;
+    unsigned depth = 0;
+    stack[depth++] = 0;
+    state[0] = 1;
+    next[0] = g->succ_start[0];
+    while (depth) {
+        unsigned at = stack[depth - 1];
+        if (next[at] == g->succ_start[at + 1]) {
+            state[at] = 2;
+            depth--;
+            continue;
+        }
+        unsigned j = g->succ[next[at]++];
+        if (state[j] == 1) {
+            double round = cheapest(g, j, at);
+            if (round < INFINITY && round > worst)
+                worst = round;
+        } else if (state[j] == 0) {
+            state[j] = 1;
+            next[j] = g->succ_start[j];
+            stack[depth++] = j;
+        }
+    }
+out:
+    free(state);
+    free(stack);
+    free(next);
+    return worst;
+}
+
+double mewe__function_code_cost(LLVMValueRef fn)
+{
+    double c = 0.0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        c += block_cost(bb);
+    return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
+}
+
+double mewe__function_cost(LLVMValueRef fn)
+{
+    double c = cheapest_path(fn);
+    return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
 }
 
 const char *mewe__plan_policy_name(const mewe__plan *p)
@@ -101,116 +299,43 @@ static bool calls_itself(LLVMValueRef fn)
 
 bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s)
 {
+    if (!p->epoch)
+        return false;
     /* A recursive function can run for long with nothing else called in between: only a
      * counter of its own re-randomizes it there. */
-    if (p->epoch && calls_itself(original)) {
+    if (calls_itself(original)) {
         p->why = WHY_RECURSIVE;
+        p->period = MEWE__PERIOD_MAX;
         return true;
     }
     /* The cheapest path says little about a large function (an early return is enough to
-     * make it short); a quarter of its code is the guess for a typical call. */
+     * make it short) or one with a loop: a quarter of all its code, or its cheapest path
+     * with its costliest loop taken LOOP_TRIPS times, is the guess for a typical call. */
+    cfg g;
+    double loop = cfg_build(&g, original) ? costliest_loop(&g) : 0.0;
+    cfg_free(&g);
     double typical = mewe__function_code_cost(original) / 4.0;
-    double counter = COST_COUNTER - COST_CACHED + COST_REDRAW / MEWE__PERIOD_MAX;
-    return p->epoch && counter <= (s->max_overhead - 1.0) * typical;
+    if (p->body + (LOOP_TRIPS - 1) * loop > typical)
+        typical = p->body + (LOOP_TRIPS - 1) * loop;
+    /* The longest period: a clock needs only to tick now and then (the ramp makes it tick
+     * often early in a run), and a guessed loop may run once. */
+    if (COST_COUNTER - COST_CACHED + COST_REDRAW / MEWE__PERIOD_MAX >
+        (s->max_overhead - 1.0) * typical)
+        return false;
+    p->why = loop > 0.0 ? WHY_LOOP : WHY_CLOCK;
+    p->period = MEWE__PERIOD_MAX;
+    return true;
 }
 
 void mewe__plan_make_clock(mewe__plan *p, bool only)
 {
     p->policy = MEWE_GRANULARITY_EVERY;
     p->epoch = false;
-    p->period = MEWE__PERIOD_MAX;
+    if (only || !p->period)
+        p->period = MEWE__PERIOD_MAX;
     p->added = (p->inlined ? 0.0 : COST_CALL) + COST_COUNTER + COST_REDRAW / p->period;
-    p->why = only ? WHY_CLOCK_ONLY : p->why == WHY_RECURSIVE ? WHY_RECURSIVE : WHY_CLOCK;
-}
-
-static double instruction_cost(LLVMValueRef inst)
-{
-    LLVMOpcode op = LLVMGetInstructionOpcode(inst);
-    if (op == LLVMPHI)
-        return 0.0;
-    if (op == LLVMCall || op == LLVMInvoke) {
-        LLVMValueRef callee = LLVMGetCalledValue(inst);
-        if (callee && LLVMIsAFunction(callee) && LLVMGetIntrinsicID(callee))
-            return COST_INSTRUCTION; /* lowered inline, or markers that vanish */
-        return COST_INSTRUCTION + COST_CALL;
-    }
-    return COST_INSTRUCTION;
-}
-
-static double block_cost(LLVMBasicBlockRef bb)
-{
-    double c = 0.0;
-    for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
-        c += instruction_cost(i);
-    return c;
-}
-
-/* The cheapest path from the entry to a return, by Dijkstra over the blocks (small: a
- * linear scan for the next block is enough). A function that never returns costs its
- * whole body. */
-static double cheapest_path(LLVMValueRef fn)
-{
-    unsigned n = LLVMCountBasicBlocks(fn);
-    LLVMBasicBlockRef *bbs = malloc((n ? n : 1) * sizeof *bbs);
-    double *dist = malloc((n ? n : 1) * sizeof *dist);
-    double *own = malloc((n ? n : 1) * sizeof *own);
-    char *done = calloc(n ? n : 1, 1);
-    double best = INFINITY, total = 0.0;
-    if (!bbs || !dist || !own || !done)
-        goto out;
-    LLVMGetBasicBlocks(fn, bbs);
-    for (unsigned i = 0; i < n; i++) {
-        own[i] = block_cost(bbs[i]);
-        total += own[i];
-        dist[i] = INFINITY;
-    }
-    if (n)
-        dist[0] = own[0];
-    for (;;) {
-        unsigned at = n;
-        for (unsigned i = 0; i < n; i++) {
-            if (!done[i] && dist[i] < INFINITY && (at == n || dist[i] < dist[at]))
-                at = i;
-        }
-        if (at == n)
-            break;
-        done[at] = 1;
-        LLVMValueRef term = LLVMGetBasicBlockTerminator(bbs[at]);
-        if (!term)
-            continue;
-        if (LLVMGetInstructionOpcode(term) == LLVMRet) {
-            best = dist[at];
-            break;
-        }
-        unsigned ns = LLVMGetNumSuccessors(term);
-        for (unsigned s = 0; s < ns; s++) {
-            LLVMBasicBlockRef succ = LLVMGetSuccessor(term, s);
-            for (unsigned j = 0; j < n; j++) {
-                if (bbs[j] == succ && dist[at] + own[j] < dist[j])
-                    dist[j] = dist[at] + own[j];
-            }
-        }
-    }
-out:
-    free(bbs);
-    free(dist);
-    free(own);
-    free(done);
-    return isinf(best) ? total : best;
-}
-
-double mewe__function_code_cost(LLVMValueRef fn)
-{
-    double c = 0.0;
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
-        c += block_cost(bb);
-    return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
-}
-
-double mewe__function_cost(LLVMValueRef fn)
-{
-    double c = cheapest_path(fn);
-    return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
+    if (only)
+        p->why = WHY_CLOCK_ONLY;
 }
 
 static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
