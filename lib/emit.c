@@ -56,9 +56,9 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
     if ((int)o->kind < MEWE_EMIT_COMMAND || o->kind > MEWE_EMIT_OBJECT)
         return mewe__error(ctx, MEWE_EINVAL, "emit option kind: %d is not a mewe_emit_kind",
                            (int)o->kind);
-    if (o->opt_level < 0 || o->opt_level > 3)
-        return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..3)",
-                           o->opt_level);
+    if (o->opt_level < 0 || o->opt_level > MEWE__OPT_LEVEL_MAX)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..%d)",
+                           o->opt_level, MEWE__OPT_LEVEL_MAX);
     int rc = mewe__check_strings(ctx, o->exports, o->export_count, "emit option exports");
     if (rc == MEWE_OK)
         rc = mewe__check_strings(ctx, o->link_args, o->link_arg_count, "emit option link_args");

@@ -23,7 +23,7 @@
 #include "ir/fnshape.h"
 #include "ir/labels.h"
 #include "ir/ptrmap.h"
-#include "test-skip.h"
+#include "test-util.h"
 
 /* The build passes the compilers it found; default to the usual ones. */
 #ifndef MEWE_CLANG
@@ -143,12 +143,11 @@ static void assert_no_debug(LLVMValueRef fn)
 /* Clone fn and check everything every clone must satisfy. */
 static LLVMValueRef clone_checked(LLVMValueRef fn, const char *name)
 {
-    char *err = NULL;
-    LLVMValueRef c = mewe__function_clone(fn, name, &err);
+    LLVMValueRef c;
     size_t len = 0;
 
-    ck_assert_msg(c != NULL, "clone failed: %s", err ? err : "(no message)");
-    ck_assert_ptr_null(err);
+    ck_assert_mewe_ok(mewe__function_clone(&c, tctx, fn, name));
+    ck_assert_ptr_nonnull(c);
     ck_assert_str_eq(LLVMGetValueName2(c, &len), name);
     ck_assert_ptr_eq(LLVMGlobalGetValueType(c), LLVMGlobalGetValueType(fn));
     ck_assert_int_eq(LLVMGetLinkage(c), LLVMGetLinkage(fn));
@@ -193,18 +192,18 @@ START_TEST(test_ptrmap)
     mewe__ptrmap m;
     static char keys[5000];
 
-    ck_assert_int_eq(mewe__ptrmap_init(&m, 0), 0);
+    ck_assert_int_eq(mewe__ptrmap_init(&m, 0), MEWE_OK);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &keys[0]));
     for (int i = 0; i < 5000; i++)
-        ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[i], &keys[(i + 1) % 5000]), 0);
+        ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[i], &keys[(i + 1) % 5000]), MEWE_OK);
     for (int i = 0; i < 5000; i++)
         ck_assert_ptr_eq(mewe__ptrmap_get(&m, &keys[i]), &keys[(i + 1) % 5000]);
-    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], NULL), 0);
+    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], NULL), MEWE_OK);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &keys[7]));
-    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], &keys[3]), 0);
+    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], &keys[3]), MEWE_OK);
     ck_assert_ptr_eq(mewe__ptrmap_get(&m, &keys[7]), &keys[3]);
     ck_assert_uint_eq(m.len, 5000);
-    ck_assert_int_eq(mewe__ptrmap_put(&m, NULL, &keys[0]), -1);
+    ck_assert_int_eq(mewe__ptrmap_put(&m, NULL, &keys[0]), MEWE_EINVAL);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &m));
     mewe__ptrmap_fini(&m);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &keys[1]));
@@ -951,19 +950,16 @@ START_TEST(test_clone_errors)
     LLVMValueRef fib = fn_named(mod, "fib");
     LLVMValueRef decl = LLVMAddFunction(mod, "ext", LLVMGlobalGetValueType(fib));
     int before = count_functions(mod);
-    char *err = NULL;
+    LLVMValueRef c = fib;
 
-    ck_assert_ptr_null(mewe__function_clone(fib, "ind", &err));
-    ck_assert_ptr_nonnull(err);
-    ck_assert_msg(strstr(err, "'fib'") && strstr(err, "already in use"), "message: %s", err);
-    free(err);
-    ck_assert_ptr_null(mewe__function_clone(fib, "fptr", &err));
-    ck_assert_ptr_nonnull(err);
-    free(err);
-    ck_assert_ptr_null(mewe__function_clone(decl, "ext.v1", &err));
-    ck_assert_msg(err && strstr(err, "'ext'"), "message: %s", err ? err : "(null)");
-    free(err);
-    ck_assert_ptr_null(mewe__function_clone(fib, "", NULL));
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fib, "ind"), MEWE_EEXIST, "already in use");
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "'fib'"));
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fib, "fptr"), MEWE_EEXIST, "'fib'");
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, decl, "ext.v1"), MEWE_EINVAL, "'ext'");
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fib, ""), MEWE_EINVAL, "no new name");
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, LLVMGetFirstGlobal(mod), "g.v1"),
+                         MEWE_EINVAL, "not a function");
     ck_assert_int_eq(count_functions(mod), before);
     ck_assert_ptr_null(LLVMGetNamedFunction(mod, "ext.v1"));
     assert_module_valid(mod);
@@ -973,10 +969,10 @@ START_TEST(test_clone_errors)
      * broken clone, which must be reported and removed. */
     mod = parse_ir(ctx, ir_broken);
     before = count_functions(mod);
-    ck_assert_ptr_null(mewe__function_clone(fn_named(mod, "broken"), "broken.v1", &err));
-    ck_assert_msg(err && strstr(err, "'broken'") && strstr(err, "verification"), "message: %s",
-                  err ? err : "(null)");
-    free(err);
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fn_named(mod, "broken"), "broken.v1"),
+                         MEWE_EVERIFY, "verification");
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "'broken'"));
+    ck_assert_ptr_null(c);
     ck_assert_int_eq(count_functions(mod), before);
     ck_assert_ptr_null(LLVMGetNamedFunction(mod, "broken.v1"));
 
@@ -1391,10 +1387,13 @@ START_TEST(test_labels_eligibility)
         mewe__labels_fini(&l);
     }
     /* A clone of an ineligible function would share its addresses: refused, with the why. */
-    char *err = NULL;
-    ck_assert_ptr_null(mewe__function_clone(fn_named(mod, "lt_shared"), "c", &err));
-    ck_assert_msg(err && strstr(err, "block address escapes the function"), "%s", err);
-    free(err);
+    LLVMValueRef c;
+    size_t before = global_count(mod);
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fn_named(mod, "lt_shared"), "c"),
+                         MEWE_EINVAL, "block address escapes the function");
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_null(LLVMGetNamedFunction(mod, "c"));
+    ck_assert_uint_eq(global_count(mod), before);
     assert_module_valid(mod);
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
@@ -1646,6 +1645,12 @@ static void check_compiled(const char *extra, int debug, int old_debug_format)
         ck_assert_int_eq(raw_instruction_count(fib) > mewe__function_instruction_count(fib),
                          old_debug_format);
     }
+    /* The module's size is the sum of its functions' sizes: the size budget compares them. */
+    size_t sum = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        sum += mewe__function_instruction_count(f);
+    ck_assert_uint_gt(sum, 0);
+    ck_assert_uint_eq(mewe__module_instruction_count(mod), sum);
     ck_assert_int_ge(clone_all(mod), 14);
     fibc = LLVMGetNamedFunction(mod, "fib.again");
     ck_assert_ptr_null(fibc);
@@ -1770,6 +1775,7 @@ static Suite *clone_suite(void)
     Suite *s = suite_create("clone");
     TCase *tc = tcase_create("core");
 
+    tcase_add_checked_fixture(tc, test_setup, test_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ptrmap);
     tcase_add_test(tc, test_clone_phi_and_forward_refs);

@@ -79,7 +79,8 @@ typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *vari
  * Options of mewe_generate_variants(). Fill with #MEWE_GENERATE_OPTIONS_INIT or
  * mewe_generate_options_init(); fields are only ever appended. Every version from 1 to
  * #MEWE_GENERATE_OPTIONS_VERSION is accepted (a struct of an older version is never read past
- * its last field, and the fields it lacks take their defaults).
+ * its last field, and the fields it lacks take their defaults). mewe_option_describe() gives
+ * each field's default and range at run time.
  *
  * Names in @ref mewe_generate_options::allow and @ref mewe_generate_options::deny are
  * function names or globs (`*`, `?`, `[...]`, as fnmatch(3)). A function is selected when

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/strbuf.h"
+#include "util/json.h"
 #include "wasm/names.h"
 
 /* Length of the UTF-8 sequence at p (at most n > 0 bytes), 0 when invalid. */

@@ -1097,6 +1097,20 @@ def test_man_page_mentions_every_long_option():
         assert p.returncode == 0 and p.stderr == "", p.stderr
 
 
+def test_man_page_lists_the_registered_built_ins():
+    """The man page's lists are the registry's, as --list-diversifiers and --list-rng are:
+    a new built-in needs no edit of the page's source."""
+    if not MEWE_MAN:
+        pytest.skip("MEWE_MAN not set")
+    man = pathlib.Path(MEWE_MAN).read_text()
+    for flag, section, end in (("--list-diversifiers", ".SH DIVERSIFIERS", ".SH RNG"),
+                               ("--list-rng", ".SH RNG STRATEGIES", ".SH EXIT")):
+        listed = [line.split()[0] for line in mewe(flag).stdout.splitlines()]
+        part = man.split(section, 1)[1].split(end, 1)[0]
+        names = [n.replace("\\-", "-") for n in re.findall(r"^\\fB(\S+)\\fR$", part, re.M)]
+        assert names == listed, part
+
+
 # ------------------------------------------------------------------ usage errors
 
 
@@ -1127,6 +1141,7 @@ USAGE_ERRORS = [
     (["--max-overhead", "0.5"], ["--max-overhead", "0.5", "out of range"]),
     (["--max-overhead", "cheap"], ["--max-overhead", "cheap", "not a number"]),
     (["--period", "0"], ["--period", "0", "out of range"]),
+    (["--period", "16777217"], ["--period", "16777217", "out of range (1 to 16777216)"]),
     (["--inline-limit", "-3"], ["--inline-limit", "-3"]),
     (["--emit", "exe"], ["--emit", "exe"]),
     (["--stage", "optimize"], ["--stage", "optimize"]),

@@ -143,6 +143,13 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     ("mewe_diversifier_at", (_out_str, _out_str, _ctx, c_size_t), c_int),
     ("mewe_rng_strategy_count", (_ctx,), c_size_t),
     ("mewe_rng_strategy_at", (_out_str, _out_str, _ctx, c_size_t), c_int),
+    # options.h
+    ("mewe_option_count", (), c_size_t),
+    ("mewe_option_at", (_out_str, c_size_t), c_int),
+    ("mewe_option_describe",
+     (_out_str, POINTER(c_double), POINTER(c_double), POINTER(c_double), c_char_p), c_int),
+    ("mewe_diversifier_spec_check", (_ctx, c_char_p), c_int),
+    ("mewe_rng_strategy_spec_check", (_ctx, c_char_p), c_int),
     # module.h
     ("mewe_module_load", (POINTER(ModuleHandle), _ctx, c_char_p), c_int),
     ("mewe_module_load_memory",

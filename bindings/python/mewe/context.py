@@ -219,6 +219,21 @@ class Context:
         """Registered RNG strategies (the built-ins included), in registration order."""
         return self._plugins("mewe_rng_strategy_count", "mewe_rng_strategy_at")
 
+    def check_diversifier_spec(self, spec: str) -> None:
+        """Checks a diversifier spec (``"subst:rate=0.8"``) against the registered
+        diversifiers, without running anything.
+
+        Raises:
+            MeweError: ``ENOTFOUND`` (unknown name), ``EINVAL`` (a parameter it does not
+                take, or not ``KEY=VALUE``); the message names the spec.
+        """
+        self._call("mewe_diversifier_spec_check", self._handle, _spec(spec))
+
+    def check_rng_strategy_spec(self, spec: str) -> None:
+        """Checks an RNG strategy spec (``"fixed:seed=3"``) as
+        :meth:`check_diversifier_spec` does."""
+        self._call("mewe_rng_strategy_spec_check", self._handle, _spec(spec))
+
     def _plugins(self, count_fn: str, at_fn: str) -> list[Plugin]:
         handle = self._handle
         plugins = []
@@ -347,3 +362,9 @@ class Profile:
                 return None
             raise
         return out.value
+
+
+def _spec(spec: str) -> bytes:
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a str, not {type(spec).__name__}")
+    return spec.encode()
