@@ -6,7 +6,9 @@
 // sent to the last byte received; then, untimed, to the traced side for the request's trace.
 // Both sides thus see the same machine state, request by request.
 //
-// Usage: node --no-warnings bench/edge/load.mjs PLAN.json > RESULT.json
+// Usage: node --no-warnings --no-turbo-fast-api-calls bench/edge/load.mjs PLAN.json > RESULT.json
+// (an HTTP client that runs no WASI module itself; run passes it the same node flags as the
+// servers, which do)
 //
 // PLAN.json: {"seconds", "warmup_seconds", "concurrency", "timeout_ms", "trace": bool,
 //             "nodes": [{"original": PORT, "multivariant": PORT, "traced": PORT}, ...],
