@@ -24,6 +24,11 @@ typedef struct mewe__plugin {
     char *name;
     char *description;
     char **param_names; /* NULL-terminated, or NULL */
+    char **param_docs;  /* one per parameter name, or NULL */
+    mewe_cost_class cost_class;
+    /* For mewe_diversifier_get: the registered descriptor, its strings pointing at the copies
+     * above (filled when the plugin is a diversifier). */
+    mewe_diversifier desc;
     mewe__plugin_fn fn;
     void *user_data;
     void (*destroy)(void *user_data);
@@ -37,12 +42,19 @@ typedef struct mewe__registry {
 /* What generation decided about one function of the input, for the report. */
 typedef struct mewe__fnrec {
     char *name;
-    const char *reason; /* static text; NULL when diversified */
+    const char *reason; /* static text, or own_reason; NULL when diversified */
+    char *own_reason;   /* a message of a failing diversifier, owned */
     bool eligible;      /* passed the structural checks (eligibility.h) */
     unsigned instructions;
     unsigned variants;
     unsigned dropped_duplicate;
     unsigned dropped_invalid;
+    unsigned costly_declined; /* variants made without their costly diversifiers (cost.h) */
+    /* Filled by emission checks of generation (preservation): variants whose wasm body was
+     * the same as another's, dropped; and how many kept variants were compared in wasm. */
+    unsigned dropped_wasm_duplicate;
+    unsigned distinct_in_wasm;
+    double wasm_difference; /* mean pairwise share of differing body bytes, -1 unknown */
 } mewe__fnrec;
 
 struct mewe_context {

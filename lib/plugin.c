@@ -2,6 +2,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,9 @@ static void plugin_fini(mewe__plugin *p)
     for (char **k = p->param_names; k && *k; k++)
         free(*k);
     free(p->param_names);
+    for (char **k = p->param_docs; k && *k; k++)
+        free(*k);
+    free(p->param_docs);
 }
 
 void mewe__registry_free(mewe__registry *r)
@@ -58,13 +63,15 @@ void mewe__registry_free(mewe__registry *r)
     r->count = r->cap = 0;
 }
 
-static char **copy_names(const char *const *names, bool *oom)
+/* Copies a NULL-terminated list, or its first `limit` entries when limit is not SIZE_MAX
+ * (parameter docs: one per name, whatever follows). */
+static char **copy_names(const char *const *names, size_t limit, bool *oom)
 {
     *oom = false;
     if (!names)
         return NULL;
     size_t n = 0;
-    while (names[n])
+    while (n < limit && names[n])
         n++;
     char **copy = calloc(n + 1, sizeof *copy);
     for (size_t i = 0; copy && i < n; i++) {
@@ -81,8 +88,9 @@ static char **copy_names(const char *const *names, bool *oom)
 }
 
 int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, const char *name,
-                       const char *description, const char *const *param_names, mewe__plugin_fn fn,
-                       void *user_data, void (*destroy)(void *))
+                       const char *description, const char *const *param_names,
+                       const char *const *param_docs, mewe__plugin_fn fn, void *user_data,
+                       void (*destroy)(void *))
 {
     mewe__plugin p = {0};
     p.user_data = user_data;
@@ -98,8 +106,14 @@ int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, c
     if (rc == MEWE_OK) {
         p.name = mewe__strdup(name);
         p.description = mewe__strdup(description ? description : "");
-        p.param_names = copy_names(param_names, &oom);
-        if (!p.name || !p.description || oom)
+        p.param_names = copy_names(param_names, SIZE_MAX, &oom);
+        size_t n_params = 0;
+        while (p.param_names && p.param_names[n_params])
+            n_params++;
+        bool oom_docs = false;
+        if (!oom && param_docs && n_params)
+            p.param_docs = copy_names(param_docs, n_params, &oom_docs);
+        if (!p.name || !p.description || oom || oom_docs)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
     }
     if (rc == MEWE_OK && r->count == r->cap) {
@@ -175,6 +189,12 @@ static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, cons
     if (!accepts(spec->plugin, key))
         return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no parameter '%s'", kind,
                            spec->plugin->name, key);
+    /* A second setting is a mistake in the spec, not an override: say so. */
+    for (size_t i = 0; i + 1 < spec->n_params; i++) {
+        if (strcmp(spec->keys[i], key) == 0)
+            return mewe__error(ctx, MEWE_EINVAL, "%s spec '%s': parameter '%s' given twice", kind,
+                               spec->text, key);
+    }
     return MEWE_OK;
 }
 
@@ -258,7 +278,7 @@ const char *mewe_hook_param(mewe_hook *hook, const char *key)
 {
     if (!hook || !key || !hook->spec)
         return NULL;
-    for (size_t i = hook->spec->n_params; i-- > 0;) { /* the last setting wins */
+    for (size_t i = 0; i < hook->spec->n_params; i++) { /* each key once (mewe__spec_parse) */
         if (strcmp(hook->spec->keys[i], key) == 0)
             return hook->spec->values[i];
     }
@@ -332,7 +352,7 @@ int mewe_hook_log(mewe_hook *hook, mewe_log_level level, const char *message)
 static int check_descriptor(mewe_context *ctx, unsigned int version, unsigned int known,
                             bool has_callback, const char *kind, const char *name)
 {
-    if (version != known)
+    if (version < 1 || version > known)
         return mewe__error(ctx, MEWE_EVERSION,
                            "%s '%s': descriptor version %u unknown (this "
                            "libmewe knows %u)",
@@ -352,14 +372,39 @@ int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
     }
     int rc = check_descriptor(ctx, d->version, MEWE_DIVERSIFIER_VERSION, d->diversify != NULL,
                               "diversifier", d->name);
+    /* A version-1 descriptor ends before cost_class: never read past it. */
+    mewe_diversifier desc = {0};
+    if (rc == MEWE_OK)
+        memcpy(&desc, d, d->version == 1 ? offsetof(mewe_diversifier, cost_class) : sizeof desc);
+    if (rc == MEWE_OK &&
+        ((int)desc.cost_class < MEWE_COST_UNSPECIFIED || desc.cost_class > MEWE_COST_COSTLY))
+        rc = mewe__error(ctx, MEWE_EINVAL,
+                         "diversifier '%s': cost_class %d is not a mewe_cost_class",
+                         desc.name ? desc.name : "(NULL)", (int)desc.cost_class);
     if (rc != MEWE_OK) {
         if (d->destroy)
             d->destroy(d->user_data);
         return rc;
     }
-    mewe__plugin_fn fn = {.diversify = d->diversify};
-    return mewe__registry_add(ctx, &ctx->diversifiers, "diversifier", d->name, d->description,
-                              d->param_names, fn, d->user_data, d->destroy);
+    mewe__plugin_fn fn = {.diversify = desc.diversify};
+    rc = mewe__registry_add(ctx, &ctx->diversifiers, "diversifier", desc.name, desc.description,
+                            desc.param_names, desc.param_docs, fn, desc.user_data, desc.destroy);
+    if (rc != MEWE_OK)
+        return rc;
+    mewe__plugin *p = &ctx->diversifiers.items[ctx->diversifiers.count - 1];
+    p->cost_class = desc.cost_class;
+    p->desc = (mewe_diversifier){
+        .version = MEWE_DIVERSIFIER_VERSION,
+        .name = p->name,
+        .description = p->description,
+        .param_names = (const char *const *)p->param_names,
+        .diversify = p->fn.diversify,
+        .user_data = p->user_data,
+        .destroy = p->destroy,
+        .cost_class = p->cost_class,
+        .param_docs = (const char *const *)p->param_docs,
+    };
+    return MEWE_OK;
 }
 
 int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
@@ -378,7 +423,7 @@ int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
     }
     mewe__plugin_fn fn = {.build = s->build};
     return mewe__registry_add(ctx, &ctx->strategies, "RNG strategy", s->name, s->description,
-                              s->param_names, fn, s->user_data, s->destroy);
+                              s->param_names, NULL, fn, s->user_data, s->destroy);
 }
 
 /* The context is const for the caller, but its message is the error state that every
@@ -409,6 +454,31 @@ int mewe_diversifier_at(const char **out_name, const char **out_description,
     return ctx ? registry_at(out_name, out_description, ctx, &ctx->diversifiers, index,
                              "mewe_diversifier_at", "diversifiers")
                : MEWE_EINVAL;
+}
+
+int mewe_diversifier_get(const mewe_diversifier **out, const mewe_context *ctx, size_t index)
+{
+    if (!ctx)
+        return MEWE_EINVAL;
+    const char *name;
+    int rc = registry_at(&name, NULL, ctx, &ctx->diversifiers, index, "mewe_diversifier_get",
+                         "diversifiers");
+    if (rc == MEWE_OK && !out)
+        rc = mewe__error((mewe_context *)ctx, MEWE_EINVAL, "mewe_diversifier_get: out is NULL");
+    if (rc == MEWE_OK)
+        *out = &ctx->diversifiers.items[index].desc;
+    return rc;
+}
+
+const char *mewe_cost_class_str(mewe_cost_class cost_class)
+{
+    switch (cost_class) {
+    case MEWE_COST_UNSPECIFIED: return "unspecified";
+    case MEWE_COST_FREE: return "free";
+    case MEWE_COST_CHEAP: return "cheap";
+    case MEWE_COST_COSTLY: return "costly";
+    }
+    return "?";
 }
 
 size_t mewe_rng_strategy_count(const mewe_context *ctx)

@@ -99,6 +99,8 @@ static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnre
                      "\"dropped_invalid\": %u",
                      r->eligible ? "true" : "false", variants, r->dropped_duplicate,
                      r->dropped_invalid);
+    if (r->costly_declined)
+        mewe__strbuf_add(s, ", \"costly_declined\": %u", r->costly_declined);
     long id = dispatcher_id(LLVMGetNamedFunction(llvm, r->name));
     if (id >= 0)
         mewe__strbuf_add(s, ", \"dispatcher_id\": %ld", id);

@@ -9,6 +9,7 @@
 #include <llvm-c/Analysis.h>
 
 #include "ir/clone.h"
+#include "ir/cost.h"
 #include "ir/eligibility.h"
 #include "ir/fnshape.h"
 #include "plugin.h"
@@ -33,6 +34,7 @@ typedef struct generation {
     size_t added_instructions, size_limit;
     double deadline;
     bool time_hit;
+    char *skip_reason; /* why the function at hand is skipped (DIVERSIFY_SKIP), owned */
 } generation;
 
 /* Sizes of each version of mewe_generate_options: a caller built against an older header
@@ -148,44 +150,104 @@ static int remember(generation *g, LLVMValueRef v)
     return MEWE_OK;
 }
 
-/* Runs every diversifier on a fresh clone, each pass with a stream of its own. */
-static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
-                     unsigned attempt)
+/* Codes with which a failing diversifier stops generation; any other skips the function. */
+static bool fatal(int rc)
 {
+    return rc == MEWE_EINVAL || rc == MEWE_ENOMEM || rc == MEWE_EVERSION;
+}
+
+#define DIVERSIFY_SKIP 1 /* a diversifier failed on this function: skip it (g->skip_reason) */
+
+/* Runs every diversifier on a fresh clone, each pass with a stream of its own; costly ones
+ * only when `costly` is set. *cls receives the highest class among those run. */
+static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
+                     unsigned attempt, bool costly, mewe_cost_class *cls, bool *ran_costly)
+{
+    *cls = MEWE_COST_FREE;
+    *ran_costly = false;
     for (size_t s = 0; s < g->spec_count; s++) {
+        const mewe__plugin *p = g->specs[s].plugin;
+        mewe_cost_class c =
+            p->cost_class == MEWE_COST_UNSPECIFIED ? MEWE_COST_CHEAP : p->cost_class;
+        if (c == MEWE_COST_COSTLY && !costly)
+            continue;
         mewe_hook hook;
         mewe__hook_init(
             &hook, g->m->ctx, &g->specs[s],
             mewe__seed_for(g->m->ctx->seed, name, mewe__variant_salt(index, attempt, s)));
-        const mewe__plugin *p = g->specs[s].plugin;
         int rc = p->fn.diversify(&hook, v, p->user_data);
+        if (rc != MEWE_OK && !fatal(rc)) {
+            free(g->skip_reason);
+            g->skip_reason = mewe__printf("diversifier '%s' failed: %s", p->name,
+                                          hook.error ? hook.error : mewe_status_str(rc));
+            mewe__log(g->m->ctx, MEWE_LOG_WARN, "function '%s' skipped: %s", name,
+                      g->skip_reason ? g->skip_reason : "a diversifier failed");
+            free(hook.error);
+            return g->skip_reason ? DIVERSIFY_SKIP : MEWE_ENOMEM;
+        }
         char what[512];
         snprintf(what, sizeof what, "function '%s'", name);
         rc = mewe__hook_finish(&hook, rc, what);
         if (rc != MEWE_OK)
             return rc;
+        if (c > *cls)
+            *cls = c;
+        *ran_costly |= c == MEWE_COST_COSTLY;
     }
     return MEWE_OK;
 }
 
+/* A clone of fn diversified, costly diversifiers included only where the cost model affords
+ * them (cost.h): otherwise the variant is made again without them, from the same streams. */
+static int make_clone(generation *g, LLVMValueRef fn, const char *name, unsigned index,
+                      unsigned attempt, bool *declined, LLVMValueRef *out)
+{
+    *out = NULL;
+    *declined = false;
+    for (int round = 0; round < 2; round++) {
+        char *err = NULL;
+        LLVMValueRef v = mewe__function_clone(fn, "mewe.tmp", &err);
+        if (!v) {
+            int rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "cannot clone '%s': %s", name,
+                                 err ? err : "out of memory");
+            free(err);
+            return rc;
+        }
+        mewe_cost_class cls;
+        bool ran_costly;
+        int rc = diversify(g, v, name, index, attempt, round == 0, &cls, &ran_costly);
+        if (rc != MEWE_OK) {
+            LLVMDeleteFunction(v);
+            return rc;
+        }
+        if (round == 0 && ran_costly && !mewe__costly_affordable(fn, v)) {
+            LLVMDeleteFunction(v);
+            *declined = true;
+            continue;
+        }
+        const char *cname = mewe_cost_class_str(cls);
+        LLVMAttributeRef a = LLVMCreateStringAttribute(
+            LLVMGetTypeContext(LLVMTypeOf(v)), MEWE_ATTR_COST_CLASS,
+            (unsigned)strlen(MEWE_ATTR_COST_CLASS), cname, (unsigned)strlen(cname));
+        LLVMAddAttributeAtIndex(v, LLVMAttributeFunctionIndex, a);
+        *out = v;
+        return MEWE_OK;
+    }
+    return MEWE_OK; /* not reached: round 1 never declines */
+}
+
 typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID, ATTEMPT_TOO_BIG } attempt_result;
 
-static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigned index,
+static int try_variant(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned index,
                        unsigned attempt, attempt_result *result)
 {
-    char *err = NULL;
-    LLVMValueRef v = mewe__function_clone(fn, "mewe.tmp", &err);
-    if (!v) {
-        int rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "cannot clone '%s': %s", name,
-                             err ? err : "out of memory");
-        free(err);
+    const char *name = rec->name;
+    LLVMValueRef v;
+    bool declined;
+    int rc = make_clone(g, fn, name, index, attempt, &declined, &v);
+    if (rc != MEWE_OK)
         return rc;
-    }
-    int rc = diversify(g, v, name, index, attempt);
-    if (rc != MEWE_OK) {
-        LLVMDeleteFunction(v);
-        return rc;
-    }
+    rec->costly_declined += declined;
     mewe__family *fam = mewe__families_find(&g->families, name);
     if (LLVMVerifyFunction(v, LLVMReturnStatusAction)) {
         mewe__log(g->m->ctx, MEWE_LOG_WARN, "variant %u of '%s' fails verification: dropped", index,
@@ -227,8 +289,27 @@ static const char *budget_reason(generation *g, unsigned instructions)
     return NULL;
 }
 
+/* A diversifier failed on this function: the variants made for it in this call go, and the
+ * report says why; the rest of the module goes on. */
+static int skip_function(generation *g, mewe__fnrec *rec, size_t created_before,
+                         size_t added_before)
+{
+    mewe__family *fam = mewe__families_find(&g->families, rec->name);
+    if (fam)
+        fam->count -= rec->variants;
+    while (g->created_count > created_before)
+        LLVMDeleteFunction(g->created[--g->created_count]);
+    g->added_instructions = added_before;
+    rec->variants = 0;
+    rec->own_reason = g->skip_reason;
+    rec->reason = g->skip_reason;
+    g->skip_reason = NULL;
+    return MEWE_OK;
+}
+
 static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned wanted)
 {
+    size_t created_before = g->created_count, added_before = g->added_instructions;
     mewe__family *fam = mewe__families_find(&g->families, rec->name);
     unsigned first = fam ? (unsigned)fam->count + 1 : 1; /* variants from before keep theirs */
     for (unsigned k = 0; k < wanted; k++) {
@@ -246,7 +327,9 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
                                rec->name, index - 1);
         attempt_result r = ATTEMPT_DUPLICATE;
         for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG; a++) {
-            int rc = try_variant(g, fn, rec->name, index, k * g->o->attempts + a, &r);
+            int rc = try_variant(g, fn, rec, index, k * g->o->attempts + a, &r);
+            if (rc == DIVERSIFY_SKIP)
+                return skip_function(g, rec, created_before, added_before);
             if (rc != MEWE_OK)
                 return rc;
             rec->dropped_duplicate += r == ATTEMPT_DUPLICATE;
@@ -377,8 +460,10 @@ static void rollback(generation *g)
 
 static void free_records(mewe__fnrec *recs, size_t n)
 {
-    for (size_t i = 0; recs && i < n; i++)
+    for (size_t i = 0; recs && i < n; i++) {
         free(recs[i].name);
+        free(recs[i].own_reason);
+    }
     free(recs);
 }
 
@@ -433,6 +518,7 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
         mewe__spec_fini(&g.specs[i]);
     free(g.specs);
     free(g.created);
+    free(g.skip_reason);
     mewe__families_free(&g.families);
     return rc;
 }

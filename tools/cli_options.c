@@ -149,7 +149,9 @@ const cli_option cli_options[] = {
      "--wasi-sysroot and --builtins override its parts.",
      S_TOOL},
     {OPT_LIST_DIVERSIFIERS, "list-diversifiers", 0, NULL, CLI_FLAG, 0, 0, NULL,
-     "List the registered diversifiers with their descriptions and exit.", S_INFO},
+     "List the registered diversifiers with their run-time cost class (free, cheap, costly), "
+     "descriptions and parameters, and exit.",
+     S_INFO},
     {OPT_LIST_RNG, "list-rng", 0, NULL, CLI_FLAG, 0, 0, NULL,
      "List the registered RNG strategies with their descriptions and exit.", S_INFO},
     {OPT_VERBOSE, "verbose", 'v', NULL, CLI_FLAG, 0, 0, NULL,

@@ -184,14 +184,19 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 int mewe__register_diversifier_subst(mewe_context *ctx)
 {
     static const char *const params[] = {"rate", "max", NULL};
+    static const char *const docs[] = {
+        "in [0,1], default 0.6: share of add/sub/xor/or/and considered",
+        "in [0,1e9], default 4: rewrites per variant at most (each costs 2-3 instructions)",
+    };
     mewe_diversifier d = {
         .version = MEWE_DIVERSIFIER_VERSION,
         .name = "subst",
-        .description = "instruction substitution by arithmetic and boolean identities "
-                       "(rate=0.6: share of add/sub/xor/or/and considered; max=4: rewrites "
-                       "per variant at most)",
+        .description = "instruction substitution by arithmetic, boolean and mixed "
+                       "boolean-arithmetic identities, each proven by Z3 in the tests",
         .param_names = params,
         .diversify = subst,
+        .cost_class = MEWE_COST_CHEAP,
+        .param_docs = docs,
     };
     return mewe_diversifier_register(ctx, &d);
 }

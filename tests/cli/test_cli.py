@@ -792,9 +792,16 @@ def test_wasi_sdk_flag_and_environment(bc, tmp_path):
 
 def test_list_diversifiers():
     p = mewe("--list-diversifiers")
-    names = {line.split()[0]: line for line in p.stdout.splitlines()}
-    assert {"subst", "blocks"} <= set(names)
-    assert all(len(line.split(None, 1)) == 2 for line in names.values())
+    # "NAME [CLASS] description", then an indented line per parameter: "  KEY doc".
+    heads = [line for line in p.stdout.splitlines() if not line.startswith(" ")]
+    names = {line.split()[0]: line for line in heads}
+    assert {"subst", "swap", "blocks"} <= set(names)
+    for line in heads:
+        assert line.split()[1] in ("[free]", "[cheap]", "[costly]", "[unspecified]"), line
+        assert len(line.split(None, 2)) == 3, line
+    assert names["swap"].split()[1] == "[free]"
+    params = [line.split(None, 1) for line in p.stdout.splitlines() if line.startswith("  ")]
+    assert ["rate", "in [0,1], default 0.6: share of add/sub/xor/or/and considered"] in params
 
 
 def test_list_rng():
@@ -948,6 +955,7 @@ USAGE_ERRORS = [
     (["--diversifier", "shuffle-all"], ["--diversifier", "shuffle-all", "unknown"]),
     (["--diversifier", "subst:rate=2"], ["--diversifier", "rate", "'2'"]),
     (["--diversifier", "subst:colour=red"], ["--diversifier", "colour"]),
+    (["--diversifier", "subst:rate=0.2,rate=0.3"], ["--diversifier", "'rate' given twice"]),
     (["--rng", "dice"], ["--rng", "dice", "unknown"]),
     (["--rng", "fixed:seed=many"], ["--rng", "seed"]),
     (["--rng", "host:port=80"], ["--rng", "port"]),
