@@ -54,6 +54,9 @@ typedef struct mewe__fnrec {
      * the same as another's, dropped; and how many kept variants were compared in wasm. */
     unsigned dropped_wasm_duplicate;
     unsigned distinct_in_wasm;
+    bool wasm_checked;      /* the fields above are measured */
+    bool escalated;         /* new variants were made with the default mix's fallback */
+    unsigned next_index;    /* the index of the next variant generation makes, 0 before any */
     double wasm_difference; /* mean pairwise share of differing body bytes, -1 unknown */
 } mewe__fnrec;
 
@@ -127,6 +130,14 @@ void mewe__module_records_clear(mewe_module *module);
 void mewe__module_changed(mewe_module *module);
 /* Wraps an LLVM module (consumed) into a new mewe_module. */
 int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, const char *name);
+
+/* Code generation of the module as it is, at `level` (0..3), into a relocatable wasm object
+ * (no linking): what generation compares variants' bodies by. With `keep`, only the
+ * functions it names keep their bodies (the others become declarations in the copy), so
+ * only they are compiled. Errors as mewe_emit_wasm's; the module and its context are
+ * unchanged. *out is malloc'd. */
+int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *name, void *data),
+                      void *keep_data, void **out, size_t *out_size);
 
 char *mewe__strdup(const char *s);
 char *mewe__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

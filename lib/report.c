@@ -14,6 +14,9 @@
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
+    size_t generated, distinct_in_ir, distinct_in_wasm, wasm_checked;
+    double difference_sum, difference_min;
+    size_t difference_count;
     size_t inlined, per_policy[4];
     double log10_paths;
 } totals;
@@ -101,6 +104,31 @@ static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnre
                      r->dropped_invalid);
     if (r->costly_declined)
         mewe__strbuf_add(s, ", \"costly_declined\": %u", r->costly_declined);
+    if (r->escalated)
+        mewe__strbuf_add(s, ", \"fallback\": true");
+    if (r->wasm_checked) {
+        /* Generated: every valid variant made; distinct in IR: those unlike the original and
+         * each other in IR; distinct in wasm: those whose compiled bodies are also unlike
+         * (only these are kept). */
+        unsigned in_ir = r->variants + r->dropped_wasm_duplicate;
+        unsigned generated = in_ir + r->dropped_duplicate;
+        mewe__strbuf_add(s,
+                         ", \"generated\": %u, \"distinct_in_ir\": %u, "
+                         "\"distinct_in_wasm\": %u, \"dropped_wasm_duplicate\": %u",
+                         generated, in_ir, r->distinct_in_wasm, r->dropped_wasm_duplicate);
+        t->generated += generated;
+        t->distinct_in_ir += in_ir;
+        t->distinct_in_wasm += r->distinct_in_wasm;
+        t->wasm_checked++;
+        if (r->variants && r->wasm_difference >= 0) {
+            mewe__strbuf_add(s, ", \"wasm_difference\": ");
+            mewe__strbuf_json_number(s, r->wasm_difference, 4);
+            t->difference_sum += r->wasm_difference;
+            if (t->difference_count == 0 || r->wasm_difference < t->difference_min)
+                t->difference_min = r->wasm_difference;
+            t->difference_count++;
+        }
+    }
     long id = dispatcher_id(LLVMGetNamedFunction(llvm, r->name));
     if (id >= 0)
         mewe__strbuf_add(s, ", \"dispatcher_id\": %ld", id);
@@ -186,7 +214,7 @@ static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
     return MEWE_OK;
 }
 
-static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *t)
+static void totals_section(mewe__strbuf *s, const mewe_module *m, totals *t)
 {
     size_t instr_after, bc_after;
     mewe__module_measure(m->llvm, &instr_after, &bc_after);
@@ -198,7 +226,7 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
                      "\"bitcode_bytes_before\": %zu, \"bitcode_bytes_after\": %zu, "
                      "\"time_budget_hit\": %s, \"inlined_dispatchers\": %zu, "
                      "\"policy_call\": %zu, \"policy_instance\": %zu, \"policy_every\": %zu, "
-                     "\"policy_invocation\": %zu}",
+                     "\"policy_invocation\": %zu",
                      t->functions, t->eligible, t->diversified, t->dispatchers, t->variants,
                      t->eligible ? (double)t->diversified / (double)t->eligible : 0.0,
                      t->log10_paths, m->instructions_before, instr_after, m->bitcode_before,
@@ -206,6 +234,19 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
                      t->per_policy[MEWE_GRANULARITY_CALL], t->per_policy[MEWE_GRANULARITY_INSTANCE],
                      t->per_policy[MEWE_GRANULARITY_EVERY],
                      t->per_policy[MEWE_GRANULARITY_INVOCATION]);
+    if (t->wasm_checked) {
+        /* Preservation as generation checked it: kept variants over those distinct in IR. */
+        mewe__strbuf_add(s,
+                         ", \"generated\": %zu, \"distinct_in_ir\": %zu, "
+                         "\"distinct_in_wasm\": %zu, \"generation_preservation\": %.4f",
+                         t->generated, t->distinct_in_ir, t->distinct_in_wasm,
+                         t->distinct_in_ir ? (double)t->distinct_in_wasm / (double)t->distinct_in_ir
+                                           : 0.0);
+        if (t->difference_count)
+            mewe__strbuf_add(s, ", \"wasm_difference_mean\": %.4f, \"wasm_difference_min\": %.4f",
+                             t->difference_sum / (double)t->difference_count, t->difference_min);
+    }
+    mewe__strbuf_add(s, "}");
 }
 
 static int build(char **out, size_t *len, const mewe_module *m, const void *wasm, size_t wasm_size)

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
 #include <mewe/sys/diversifier.h>
 #include <mewe/sys/llvm.h>
 #include <mewe/sys/rng.h>
@@ -216,7 +218,11 @@ END_TEST
 
 START_TEST(each_builtin_alone_makes_variants)
 {
-    const char *const specs[] = {"subst", "subst:rate=1", "blocks", "blocks:split=1,shuffle=0"};
+    /* Each must make variants that survive code generation (the wasm check keeps no other):
+     * blocks without shuffling, for one, makes none that do. */
+    const char *const specs[] = {"subst", "subst:rate=1", "blocks", "blocks:split=1",
+                                 "blind", "opaque",       "pad",    "pipeline",
+                                 "swap"};
     mewe_module *m = load_fixture("recursion.c");
     mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
     o.diversifiers = &specs[_i];
@@ -802,7 +808,8 @@ END_TEST
  * ends where an inaccessible page begins), and the zero fields take their defaults. */
 START_TEST(options_are_read_within_their_version)
 {
-    static const size_t sizes[] = {0, sizeof(mewe_generate_options)};
+    static const size_t sizes[] = {0, offsetof(mewe_generate_options, wasm_rounds),
+                                   sizeof(mewe_generate_options)};
     _Static_assert(sizeof sizes / sizeof *sizes == MEWE_GENERATE_OPTIONS_VERSION + 1,
                    "a size for every version");
     for (unsigned v = 1; v <= MEWE_GENERATE_OPTIONS_VERSION; v++) {
@@ -824,6 +831,76 @@ START_TEST(options_are_read_within_their_version)
         ck_assert_mewe_fails(mewe_generate_variants(m2, o), MEWE_EVERSION, "knows 1 to");
         guarded_free(o, sizes[v]);
     }
+}
+END_TEST
+
+static unsigned json_uint_after(const char *from, const char *key)
+{
+    const char *p = strstr(from, key);
+    ck_assert_msg(p != NULL, "no %s in %s", key, from);
+    return (unsigned)strtoul(p + strlen(key), NULL, 10);
+}
+
+/* Preservation: generation compiles the module to wasm and keeps only variants whose bodies
+ * differ from the original's and each other's. `swap` alone makes many variants that
+ * compile to the same code: they are dropped and counted, and what is reported kept is
+ * exactly what is distinct in wasm. */
+START_TEST(variants_are_distinct_in_wasm)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    const char *specs[] = {"swap"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 1;
+    o.variants = 8;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *json = report_of(m);
+    const char *totals = strstr(json, "\"totals\"");
+    ck_assert_ptr_nonnull(totals);
+    unsigned in_ir = json_uint_after(totals, "\"distinct_in_ir\": ");
+    unsigned in_wasm = json_uint_after(totals, "\"distinct_in_wasm\": ");
+    unsigned variants = json_uint_after(totals, "\"variants\": ");
+    ck_assert_uint_eq(in_wasm, variants);
+    ck_assert_msg(in_ir > in_wasm, "swap alone should make IR-only differences: %s", totals);
+    ck_assert_ptr_nonnull(strstr(totals, "\"wasm_difference_min\": "));
+    free(json);
+
+    /* The same with the check off: more variants, no wasm fields. */
+    mewe_module *m2 = load_fixture("recursion.c");
+    o.wasm_rounds = MEWE_WASM_ROUNDS_OFF;
+    ck_assert_mewe_ok(mewe_generate_variants(m2, &o));
+    json = report_of(m2);
+    totals = strstr(json, "\"totals\"");
+    ck_assert_ptr_null(strstr(json, "distinct_in_ir"));
+    ck_assert_uint_gt(json_uint_after(totals, "\"variants\": "), in_wasm);
+    free(json);
+
+    o.wasm_rounds = 17;
+    ck_assert_mewe_fails(mewe_generate_variants(m2, &o), MEWE_EINVAL, "wasm_rounds: 17");
+}
+END_TEST
+
+/* With the default mix, every kept variant's body is distinct in the emitted wasm too: the
+ * final module's families (functions kept as functions) are fully preserved. */
+START_TEST(emitted_variants_are_all_distinct)
+{
+    mewe_module *m = load_fixture("loops.c");
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.variants = 8;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.inline_limit = 1; /* every variant stays a function, so the wasm shows each */
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    void *wasm = NULL;
+    size_t size = 0;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
+    char *json = NULL;
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    const char *w = strstr(json, "\"wasm\": {");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_ptr_nonnull(strstr(w, "\"preservation\": 1.0000"));
+    mewe_free(json);
+    mewe_free(wasm);
 }
 END_TEST
 
@@ -948,7 +1025,7 @@ int main(void)
     tcase_add_test(tc, min_instructions_option);
     tcase_add_loop_test(tc, deterministic_for_a_seed, 0, 5);
     tcase_add_test(tc, adding_a_function_changes_no_other);
-    tcase_add_loop_test(tc, each_builtin_alone_makes_variants, 0, 4);
+    tcase_add_loop_test(tc, each_builtin_alone_makes_variants, 0, 9);
     tcase_add_test(tc, variants_survive_write_and_load);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, plugin_error_is_passed_back_and_module_restored);
@@ -968,6 +1045,8 @@ int main(void)
     tcase_add_test(tc, size_budget_limits_growth);
     tcase_add_test(tc, time_budget_stops_generation);
     tcase_add_test(tc, generate_after_link_is_refused);
+    tcase_add_test(tc, variants_are_distinct_in_wasm);
+    tcase_add_test(tc, emitted_variants_are_all_distinct);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

@@ -74,6 +74,11 @@ const cli_option cli_options[] = {
      "Skip functions smaller than N LLVM instructions.", S_GEN},
     {OPT_ATTEMPTS, "attempts", 0, "N", CLI_UINT, 1, 100, NULL,
      "Tries per variant, 1 to 100, before giving up on one distinct from those kept.", S_GEN},
+    {OPT_WASM_ROUNDS, "wasm-rounds", 0, "N", CLI_UINT, 0, 16, NULL,
+     "Compile the variants to wasm up to N times, 0 to 16, dropping those whose body equals "
+     "another's and making new ones in their place, so that every variant kept is distinct "
+     "in wasm. 0 turns the check off.",
+     S_GEN},
     {OPT_TIME_BUDGET, "time-budget", 0, "SECONDS", CLI_DOUBLE, 0, DBL_MAX, NULL,
      "Stop generating after SECONDS (0: no limit). A budget that runs out makes the output "
      "depend on the machine's speed; the report says so.",
@@ -249,6 +254,12 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_MIN_INSTRUCTIONS: snprintf(buf, size, "%u", gen.min_instructions); return buf;
     case OPT_ATTEMPTS:
         snprintf(buf, size, "%u", gen.attempts ? gen.attempts : MEWE_ATTEMPTS_DEFAULT);
+        return buf;
+    case OPT_WASM_ROUNDS:
+        snprintf(buf, size, "%u",
+                 gen.wasm_rounds == MEWE_WASM_ROUNDS_OFF ? 0
+                 : gen.wasm_rounds                       ? gen.wasm_rounds
+                                                         : MEWE_WASM_ROUNDS_DEFAULT);
         return buf;
     case OPT_TIME_BUDGET: snprintf(buf, size, "%g", gen.time_budget); return buf;
     case OPT_SIZE_BUDGET: snprintf(buf, size, "%g", gen.size_budget); return buf;

@@ -108,7 +108,8 @@ static int blind_operand(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef table,
     LLVMValueRef c = LLVMGetOperand(inst, i);
     LLVMTypeRef t = LLVMTypeOf(c);
     unsigned width = LLVMGetIntTypeWidth(t);
-    const mewe__blind_rule *r = &mewe__blind_rules[mewe_hook_random_below(hook, MEWE__BLIND_RULE_COUNT)];
+    const mewe__blind_rule *r =
+        &mewe__blind_rules[mewe_hook_random_below(hook, MEWE__BLIND_RULE_COUNT)];
     unsigned w = mewe_hook_random_below(hook, KEY_WORDS);
     uint64_t rb = random_bits(hook, width);
     uint64_t mask = width == 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;

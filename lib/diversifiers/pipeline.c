@@ -6,7 +6,10 @@
  * only the variant changes. Registered through the public hook API.
  *
  * The passes are LLVM's, trusted as the compiler is; the differential tests run the fixtures
- * with this diversifier alone. Put it first in a mix: it would simplify what the others add. */
+ * with this diversifier alone. Put it first in a mix: it would simplify what the others add.
+ * On input already built at -O2 most pipelines change nothing (the passes have run): the
+ * shape-changing ones (loop unrolling, switch lowering, loop rotation, tail-call
+ * elimination) make most of its distinct variants there; on -O0 or -O1 input all do. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,16 +23,20 @@
 static const char *const pipelines[] = {
     "function(instcombine)",
     "function(early-cse<memssa>,instcombine)",
-    "function(sroa,instcombine,simplifycfg)",
     "function(reassociate,instcombine)",
     "function(gvn,instcombine)",
-    "function(correlated-propagation,instcombine,simplifycfg)",
     "function(sccp,dce,simplifycfg)",
     "function(loop-simplify,lcssa,loop-mssa(licm),instcombine)",
-    "function(dse,instcombine)",
     "function(jump-threading,simplifycfg)",
-    "function(instsimplify,simplifycfg<hoist-common-insts;sink-common-insts>)",
-    "function(loop-simplify,loop-rotate,instcombine)",
+    "function(tailcallelim,simplifycfg)",
+    "function(loop-simplify,lcssa,loop-unroll<O2>)",
+    "function(lower-switch)",
+    "function(gvn-sink,simplifycfg)",
+    "function(speculative-execution,instcombine)",
+    "function(nary-reassociate,instcombine)",
+    "function(simplifycfg<hoist-common-insts;sink-common-insts>)",
+    "function(loop-simplify,lcssa,loop-rotate<no-header-duplication>)",
+    "function(div-rem-pairs,instcombine)",
 };
 #define PIPELINE_COUNT (sizeof pipelines / sizeof *pipelines)
 
@@ -127,9 +134,10 @@ int mewe__register_diversifier_pipeline(mewe_context *ctx)
 {
     static const char *const params[] = {"pipeline", NULL};
     static const char *const docs[] = {
-        "in [-1,11], default -1: which of the 12 function pipelines (instcombine; early-cse; "
-        "sroa; reassociate; gvn; correlated-propagation; sccp+dce; licm; dse; "
-        "jump-threading; hoist/sink; loop-rotate), -1 for one drawn per variant",
+        "in [-1,15], default -1: which of the 16 function pipelines (instcombine; early-cse; "
+        "reassociate; gvn; sccp; licm; jump-threading; tailcallelim; loop-unroll; "
+        "lower-switch; gvn-sink; speculative-execution; nary-reassociate; hoist/sink; "
+        "loop-rotate; div-rem-pairs), -1 for one drawn per variant",
     };
     mewe_diversifier d = {
         .version = MEWE_DIVERSIFIER_VERSION,

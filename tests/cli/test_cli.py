@@ -514,6 +514,17 @@ def test_min_instructions(bc, tmp_path):
     assert none["totals"]["diversified"] == 0
 
 
+def test_wasm_rounds(bc, tmp_path):
+    """Every variant the report keeps is distinct in wasm; --wasm-rounds=0 turns the check,
+    and its figures, off."""
+    rep = report_of(bc["fnptr"], "-n", "8", "-o", tmp_path / "a.wasm")
+    t = rep["totals"]
+    assert t["distinct_in_wasm"] == t["variants"] and t["distinct_in_ir"] >= t["variants"]
+    assert 0 < t["wasm_difference_min"] <= t["wasm_difference_mean"] <= 1
+    off = report_of(bc["fnptr"], "-n", "8", "--wasm-rounds", "0", "-o", tmp_path / "b.wasm")
+    assert "distinct_in_wasm" not in off["totals"]
+
+
 def test_attempts(bc, tmp_path):
     def drops(n):
         rep = report_of(bc["fnptr"], "--diversifier", "subst:rate=0", "--attempts", n, "-o",
@@ -934,6 +945,9 @@ USAGE_ERRORS = [
     (["-n", "99999999999999999999999"], ["--variants", "out of range"]),
     (["--attempts", "0"], ["--attempts", "0", "out of range"]),
     (["--attempts", "101"], ["--attempts", "101"]),
+    (["--wasm-rounds", "17"], ["--wasm-rounds", "17"]),
+    (["--diversifier", "pad:max=0"], ["--diversifier", "max='0'"]),
+    (["--diversifier", "opaque:max=2,max=3"], ["--diversifier", "'max' given twice"]),
     (["--min-instructions", "1.5"], ["--min-instructions", "1.5"]),
     (["--seed", "-3"], ["--seed", "-3"]),
     (["--seed", "0x"], ["--seed", "0x"]),

@@ -104,7 +104,8 @@ typedef struct mewe_diversifier {
  * Registers a diversifier on a context.
  * @param[in] ctx The context.
  * @param[in] desc The descriptor, **borrowed** (copied).
- * @return #MEWE_OK; #MEWE_EINVAL for NULL, a bad name or no callback; #MEWE_EVERSION;
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL, a bad name, no callback or a cost_class that is
+ *         not a #mewe_cost_class; #MEWE_EVERSION (versions 1 and 2 are accepted);
  *         #MEWE_EEXIST if the name is taken; #MEWE_ENOMEM. On failure `destroy` has been
  *         called.
  * @since 0.1
