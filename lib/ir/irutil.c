@@ -5,6 +5,8 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 
+#include <string.h>
+
 #include "ir/irutil.h"
 
 /* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
@@ -242,4 +244,15 @@ bool mewe__eval_rpn(const char *rpn, unsigned width, uint64_t a, uint64_t bv, ui
         return false;
     *out = stack[0];
     return true;
+}
+
+void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
+    if (on) {
+        LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                LLVMCreateEnumAttribute(c, kind, 0));
+    }
 }

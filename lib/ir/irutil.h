@@ -26,4 +26,7 @@ LLVMValueRef mewe__build_rpn(LLVMBuilderRef b, const char *rpn, LLVMValueRef a, 
  * ahead; false for a malformed expression. */
 bool mewe__eval_rpn(const char *rpn, unsigned width, uint64_t a, uint64_t b, uint64_t *out);
 
+/* Sets (on) or removes the enum attribute `name` (e.g. "noinline") on function fn. */
+void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on);
+
 #endif /* MEWE_IRUTIL_H */
