@@ -193,6 +193,11 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned i
         const mewe__plugin *p = g->specs[s].plugin;
         mewe_cost_class c =
             p->cost_class == MEWE_COST_UNSPECIFIED ? MEWE_COST_CHEAP : p->cost_class;
+        /* The fallback runs where the default mix alone made nothing distinct, often small
+         * functions: it counts as costly, so the cost model keeps it to variants whose extra
+         * code stays within MEWE_COSTLY_SHARE of a call. */
+        if (s >= g->spec_count)
+            c = MEWE_COST_COSTLY;
         if (c == MEWE_COST_COSTLY && !costly)
             continue;
         mewe_hook hook;
