@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "util/process.h"
 #include "wasm/limits.h"
+#include "wasm/names.h"
 
 #define WASM_TRIPLE "wasm32-unknown-wasi"
 
@@ -56,9 +57,9 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
     if ((int)o->kind < MEWE_EMIT_COMMAND || o->kind > MEWE_EMIT_OBJECT)
         return mewe__error(ctx, MEWE_EINVAL, "emit option kind: %d is not a mewe_emit_kind",
                            (int)o->kind);
-    if (o->opt_level < 0 || o->opt_level > 3)
-        return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..3)",
-                           o->opt_level);
+    if (o->opt_level < 0 || o->opt_level > MEWE__OPT_LEVEL_MAX)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..%d)",
+                           o->opt_level, MEWE__OPT_LEVEL_MAX);
     int rc = mewe__check_strings(ctx, o->exports, o->export_count, "emit option exports");
     if (rc == MEWE_OK)
         rc = mewe__check_strings(ctx, o->link_args, o->link_arg_count, "emit option link_args");
@@ -435,6 +436,8 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
     /* Marked for every kind: an exported static function must become visible to wasm-ld. */
     if (rc == MEWE_OK)
         rc = mark_exports(m, copy, o);
+    if (rc == MEWE_OK)
+        rc = mewe__wasm_names_fix(m->ctx, m->name, copy);
     void *obj = NULL;
     size_t obj_size = 0;
     if (rc == MEWE_OK) {

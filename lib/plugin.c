@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "util/array.h"
 
 uint64_t mewe__mix64(uint64_t x)
 {
@@ -116,22 +117,11 @@ int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, c
         if (!p.name || !p.description || oom || oom_docs)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
     }
-    if (rc == MEWE_OK && r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 8;
-        mewe__plugin *items = realloc(r->items, cap * sizeof *items);
-        if (!items)
-            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
-        else {
-            r->items = items;
-            r->cap = cap;
-        }
-    }
-    if (rc != MEWE_OK) {
+    if (rc == MEWE_OK && !MEWE__ARRAY_PUSH(r->items, r->count, r->cap, p))
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
+    if (rc != MEWE_OK)
         plugin_fini(&p); /* calls destroy: the descriptor's owner hands it over either way */
-        return rc;
-    }
-    r->items[r->count++] = p;
-    return MEWE_OK;
+    return rc;
 }
 
 const mewe__plugin *mewe__registry_find(const mewe__registry *r, const char *name)
@@ -155,11 +145,10 @@ static bool accepts(const mewe__plugin *p, const char *key)
 void mewe__spec_fini(mewe__spec *spec)
 {
     for (size_t i = 0; i < spec->n_params; i++) {
-        free(spec->keys[i]);
-        free(spec->values[i]);
+        free(spec->params[i].key);
+        free(spec->params[i].value);
     }
-    free(spec->keys);
-    free(spec->values);
+    free(spec->params);
     free(spec->text);
     memset(spec, 0, sizeof *spec);
 }
@@ -171,29 +160,22 @@ static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, cons
     if (!eq || eq == item)
         return mewe__error(ctx, MEWE_EINVAL, "%s spec '%s': parameter '%.*s' is not key=value",
                            kind, spec->text, (int)len, item);
-    char *key = mewe__printf("%.*s", (int)(eq - item), item);
-    char *value = mewe__printf("%.*s", (int)(len - (size_t)(eq - item) - 1), eq + 1);
-    char **keys = realloc(spec->keys, (spec->n_params + 1) * sizeof *keys);
-    if (keys)
-        spec->keys = keys;
-    char **values = keys ? realloc(spec->values, (spec->n_params + 1) * sizeof *values) : NULL;
-    if (values)
-        spec->values = values;
-    if (!key || !value || !keys || !values) {
-        free(key);
-        free(value);
+    mewe__param p = {mewe__printf("%.*s", (int)(eq - item), item),
+                     mewe__printf("%.*s", (int)(len - (size_t)(eq - item) - 1), eq + 1)};
+    if (!p.key || !p.value ||
+        !MEWE__ARRAY_PUSH(spec->params, spec->n_params, spec->params_cap, p)) {
+        free(p.key);
+        free(p.value);
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory parsing '%s'", spec->text);
     }
-    spec->keys[spec->n_params] = key;
-    spec->values[spec->n_params++] = value;
-    if (!accepts(spec->plugin, key))
+    if (!accepts(spec->plugin, p.key))
         return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no parameter '%s'", kind,
-                           spec->plugin->name, key);
+                           spec->plugin->name, p.key);
     /* A second setting is a mistake in the spec, not an override: say so. */
     for (size_t i = 0; i + 1 < spec->n_params; i++) {
-        if (strcmp(spec->keys[i], key) == 0)
+        if (strcmp(spec->params[i].key, p.key) == 0)
             return mewe__error(ctx, MEWE_EINVAL, "%s spec '%s': parameter '%s' given twice", kind,
-                               spec->text, key);
+                               spec->text, p.key);
     }
     return MEWE_OK;
 }
@@ -279,8 +261,8 @@ const char *mewe_hook_param(mewe_hook *hook, const char *key)
     if (!hook || !key || !hook->spec)
         return NULL;
     for (size_t i = 0; i < hook->spec->n_params; i++) { /* each key once (mewe__spec_parse) */
-        if (strcmp(hook->spec->keys[i], key) == 0)
-            return hook->spec->values[i];
+        if (strcmp(hook->spec->params[i].key, key) == 0)
+            return hook->spec->params[i].value;
     }
     return NULL;
 }
@@ -349,50 +331,74 @@ int mewe_hook_log(mewe_hook *hook, mewe_log_level level, const char *message)
     return MEWE_OK;
 }
 
-static int check_descriptor(mewe_context *ctx, unsigned int version, unsigned int known,
-                            bool has_callback, const char *kind, const char *name)
-{
-    if (version < 1 || version > known)
-        return mewe__error(ctx, MEWE_EVERSION,
-                           "%s '%s': descriptor version %u unknown (this "
-                           "libmewe knows %u)",
-                           kind, name ? name : "(NULL)", version, known);
-    if (!has_callback)
-        return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no callback", kind,
-                           name ? name : "(NULL)");
-    return MEWE_OK;
-}
+/* The fields that both descriptor kinds share, for checking and copying. */
+typedef struct descriptor {
+    unsigned int version, known; /* the descriptor's version, and this libmewe's */
+    const char *name, *description;
+    const char *const *param_names;
+    const char *const *param_docs; /* diversifiers of version 2 on; NULL otherwise */
+    mewe__plugin_fn fn;
+    bool has_callback;
+    void *user_data;
+    void (*destroy)(void *user_data);
+} descriptor;
 
-int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
-{
-    if (!ctx || !d) {
-        if (d && d->destroy)
-            d->destroy(d->user_data);
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL") : MEWE_EINVAL;
+/* The shared fields of a mewe_diversifier or a mewe_rng_strategy (their names agree). */
+#define DESCRIPTOR(p, known, fn, has_callback)                                      \
+    (descriptor)                                                                    \
+    {                                                                               \
+        (p)->version, (known), (p)->name, (p)->description, (p)->param_names, NULL, \
+            (mewe__plugin_fn)fn, (has_callback), (p)->user_data, (p)->destroy       \
     }
-    int rc = check_descriptor(ctx, d->version, MEWE_DIVERSIFIER_VERSION, d->diversify != NULL,
-                              "diversifier", d->name);
-    /* A version-1 descriptor ends before cost_class: never read past it. */
-    mewe_diversifier desc = {0};
-    if (rc == MEWE_OK)
-        memcpy(&desc, d, d->version == 1 ? offsetof(mewe_diversifier, cost_class) : sizeof desc);
-    if (rc == MEWE_OK &&
-        ((int)desc.cost_class < MEWE_COST_UNSPECIFIED || desc.cost_class > MEWE_COST_COSTLY))
-        rc = mewe__error(ctx, MEWE_EINVAL,
-                         "diversifier '%s': cost_class %d is not a mewe_cost_class",
-                         desc.name ? desc.name : "(NULL)", (int)desc.cost_class);
+
+/* Checks and copies a descriptor into a registry; `destroy` is called on failure, so that it
+ * runs exactly once whatever happens. */
+static int add_plugin(mewe_context *ctx, mewe__registry *r, const char *kind, const descriptor *d)
+{
+    const char *name = d->name ? d->name : "(NULL)";
+    int rc = MEWE_OK;
+    if (!ctx)
+        rc = MEWE_EINVAL;
+    else if (d->version < 1 || d->version > d->known)
+        rc = mewe__error(ctx, MEWE_EVERSION,
+                         "%s '%s': descriptor version %u unknown (this libmewe knows %u)", kind,
+                         name, d->version, d->known);
+    else if (!d->has_callback)
+        rc = mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no callback", kind, name);
     if (rc != MEWE_OK) {
         if (d->destroy)
             d->destroy(d->user_data);
         return rc;
     }
-    mewe__plugin_fn fn = {.diversify = desc.diversify};
-    rc = mewe__registry_add(ctx, &ctx->diversifiers, "diversifier", desc.name, desc.description,
-                            desc.param_names, desc.param_docs, fn, desc.user_data, desc.destroy);
+    return mewe__registry_add(ctx, r, kind, d->name, d->description, d->param_names, d->param_docs,
+                              d->fn, d->user_data, d->destroy);
+}
+
+int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
+{
+    if (!d)
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL") : MEWE_EINVAL;
+    /* A version-1 descriptor ends before cost_class: never read past it. */
+    mewe_diversifier full = {0};
+    memcpy(&full, d, d->version >= 2 ? sizeof full : offsetof(mewe_diversifier, cost_class));
+    if (d->version > MEWE_DIVERSIFIER_VERSION)
+        full.cost_class = MEWE_COST_UNSPECIFIED; /* refused below for its version */
+    descriptor desc = DESCRIPTOR(&full, MEWE_DIVERSIFIER_VERSION, {.diversify = full.diversify},
+                                 full.diversify != NULL);
+    desc.param_docs = full.param_docs;
+    if (ctx && d->version >= 1 && d->version <= MEWE_DIVERSIFIER_VERSION &&
+        ((int)full.cost_class < MEWE_COST_UNSPECIFIED || full.cost_class > MEWE_COST_COSTLY)) {
+        if (full.destroy)
+            full.destroy(full.user_data);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "diversifier '%s': cost_class %d is not a mewe_cost_class",
+                           full.name ? full.name : "(NULL)", (int)full.cost_class);
+    }
+    int rc = add_plugin(ctx, ctx ? &ctx->diversifiers : NULL, "diversifier", &desc);
     if (rc != MEWE_OK)
         return rc;
     mewe__plugin *p = &ctx->diversifiers.items[ctx->diversifiers.count - 1];
-    p->cost_class = desc.cost_class;
+    p->cost_class = full.cost_class;
     p->desc = (mewe_diversifier){
         .version = MEWE_DIVERSIFIER_VERSION,
         .name = p->name,
@@ -409,21 +415,11 @@ int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
 
 int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
 {
-    if (!ctx || !s) {
-        if (s && s->destroy)
-            s->destroy(s->user_data);
+    if (!s)
         return ctx ? mewe__error(ctx, MEWE_EINVAL, "RNG strategy descriptor is NULL") : MEWE_EINVAL;
-    }
-    int rc = check_descriptor(ctx, s->version, MEWE_RNG_STRATEGY_VERSION, s->build != NULL,
-                              "RNG strategy", s->name);
-    if (rc != MEWE_OK) {
-        if (s->destroy)
-            s->destroy(s->user_data);
-        return rc;
-    }
-    mewe__plugin_fn fn = {.build = s->build};
-    return mewe__registry_add(ctx, &ctx->strategies, "RNG strategy", s->name, s->description,
-                              s->param_names, NULL, fn, s->user_data, s->destroy);
+    descriptor desc =
+        DESCRIPTOR(s, MEWE_RNG_STRATEGY_VERSION, {.build = s->build}, s->build != NULL);
+    return add_plugin(ctx, ctx ? &ctx->strategies : NULL, "RNG strategy", &desc);
 }
 
 /* The context is const for the caller, but its message is the error state that every

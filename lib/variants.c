@@ -13,13 +13,12 @@
 #include "ir/cost.h"
 #include "ir/eligibility.h"
 #include "ir/fnshape.h"
+#include "ir/labels.h"
 #include "plugin.h"
 #include "ir/family.h"
+#include "util/array.h"
 #include "wasm/inspect.h"
 
-#define MAX_VARIANTS 64
-
-static const char *const default_diversifiers[] = {"subst", "swap", "blocks"};
 /* With the default mix, a function whose variants compiled to the same wasm as others gets
  * its new ones (preserve(), refill) with these added: one blinded constant and one opaque
  * guard, a few instructions per call, which survive code generation where the default mix's
@@ -27,7 +26,7 @@ static const char *const default_diversifiers[] = {"subst", "swap", "blocks"};
 static const char *const fallback_diversifiers[] = {"blind:max=1", "opaque:max=1"};
 
 /* Every attempt at every variant of a function has its own salt (plugin.h). */
-_Static_assert((uint64_t)MAX_VARIANTS * 100 <= MEWE__SALT_ATTEMPT_LIMIT,
+_Static_assert((uint64_t)MEWE__VARIANTS_MAX *MEWE__ATTEMPTS_MAX <= MEWE__SALT_ATTEMPT_LIMIT,
                "attempt numbers fit their salt field");
 
 typedef struct generation {
@@ -82,14 +81,14 @@ static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
 
 static int check_options(mewe_context *ctx, const mewe_generate_options *o)
 {
-    if (o->variants > MAX_VARIANTS)
+    if (o->variants > MEWE__VARIANTS_MAX)
         return mewe__error(ctx, MEWE_EINVAL, "generate option variants: %u is more than %d",
-                           o->variants, MAX_VARIANTS);
-    if (o->attempts > 100)
+                           o->variants, MEWE__VARIANTS_MAX);
+    if (o->attempts > MEWE__ATTEMPTS_MAX)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option attempts: %u out of range "
-                           "(1..100, 0 for the default)",
-                           o->attempts);
+                           "(1..%d, 0 for the default)",
+                           o->attempts, MEWE__ATTEMPTS_MAX);
     if (o->wasm_rounds > 16 && o->wasm_rounds != MEWE_WASM_ROUNDS_OFF)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option wasm_rounds: %u out of range (1..16, 0 for the "
@@ -138,9 +137,8 @@ static bool matches_any(const char *name, const char *const *globs, size_t n)
 static int parse_specs(generation *g)
 {
     const mewe_generate_options *o = g->o;
-    const char *const *list = o->diversifier_count ? o->diversifiers : default_diversifiers;
-    size_t n = o->diversifier_count ? o->diversifier_count
-                                    : sizeof default_diversifiers / sizeof *default_diversifiers;
+    const char *const *list = o->diversifier_count ? o->diversifiers : mewe__default_diversifiers;
+    size_t n = o->diversifier_count ? o->diversifier_count : mewe__default_diversifier_count;
     size_t nf =
         o->diversifier_count ? 0 : sizeof fallback_diversifiers / sizeof *fallback_diversifiers;
     g->specs = calloc(n + nf, sizeof *g->specs);
@@ -156,20 +154,6 @@ static int parse_specs(generation *g)
         else
             g->fallback_count++;
     }
-    return MEWE_OK;
-}
-
-static int remember(generation *g, LLVMValueRef v)
-{
-    if (g->created_count == g->created_cap) {
-        size_t cap = g->created_cap ? g->created_cap * 2 : 64;
-        LLVMValueRef *c = realloc(g->created, cap * sizeof *c);
-        if (!c)
-            return MEWE_ENOMEM;
-        g->created = c;
-        g->created_cap = cap;
-    }
-    g->created[g->created_count++] = v;
     return MEWE_OK;
 }
 
@@ -234,23 +218,19 @@ static int make_clone(generation *g, LLVMValueRef fn, const char *name, unsigned
     *out = NULL;
     *declined = false;
     for (int round = 0; round < 2; round++) {
-        char *err = NULL;
-        LLVMValueRef v = mewe__function_clone(fn, "mewe.tmp", &err);
-        if (!v) {
-            int rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "cannot clone '%s': %s", name,
-                                 err ? err : "out of memory");
-            free(err);
+        LLVMValueRef v;
+        int rc = mewe__function_clone(&v, g->m->ctx, fn, "mewe.tmp");
+        if (rc != MEWE_OK)
             return rc;
-        }
         mewe_cost_class cls;
         bool ran_costly;
-        int rc = diversify(g, v, name, index, attempt, round == 0, &cls, &ran_costly);
+        rc = diversify(g, v, name, index, attempt, round == 0, &cls, &ran_costly);
         if (rc != MEWE_OK) {
-            LLVMDeleteFunction(v);
+            mewe__function_delete(v);
             return rc;
         }
         if (round == 0 && ran_costly && !mewe__costly_affordable(fn, v)) {
-            LLVMDeleteFunction(v);
+            mewe__function_delete(v);
             *declined = true;
             continue;
         }
@@ -292,13 +272,14 @@ static int try_variant(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigne
         *result = ATTEMPT_KEPT;
     }
     if (*result != ATTEMPT_KEPT) {
-        LLVMDeleteFunction(v);
+        mewe__function_delete(v);
         return MEWE_OK;
     }
     mewe__variant_mark(v, name, index);
     g->added_instructions += mewe__function_instruction_count(v);
-    if (remember(g, v) != MEWE_OK || mewe__families_add(&g->families, fn, v) != MEWE_OK) {
-        LLVMDeleteFunction(v);
+    if (!MEWE__ARRAY_PUSH(g->created, g->created_count, g->created_cap, v) ||
+        mewe__families_add(&g->families, fn, v) != MEWE_OK) {
+        mewe__function_delete(v);
         if (g->created_count && g->created[g->created_count - 1] == v)
             g->created_count--;
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
@@ -336,7 +317,7 @@ static void drop_variant(generation *g, mewe__family *fam, size_t at)
     memmove(&fam->variants[at], &fam->variants[at + 1],
             (fam->count - at - 1) * sizeof *fam->variants);
     fam->count--;
-    LLVMDeleteFunction(v);
+    mewe__function_delete(v);
 }
 
 /* A diversifier failed on this function: the variants made for it in this call go (they are
@@ -536,16 +517,18 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, bool *pending,
         mewe__family *fam = pending[i] ? mewe__families_find(&g->families, recs[i].name) : NULL;
         if (!fam)
             continue;
-        refs[i] = mewe__function_clone(fam->original, "mewe.ref", NULL);
-        if (refs[i])
+        /* Named as variant 0 at once, so that the next copy may take the temporary name. */
+        if (mewe__function_clone(&refs[i], g->m->ctx, fam->original, "mewe.ref") == MEWE_OK)
             mewe__variant_mark(refs[i], recs[i].name, 0);
+        else
+            refs[i] = NULL; /* compared with the original itself (reference_body) */
     }
     void *obj = NULL;
     size_t size = 0;
     int rc = refs ? mewe__emit_object(g->m, 2, in_check, &cs, &obj, &size) : MEWE_ENOMEM;
     for (size_t i = 0; refs && i < n; i++) {
         if (refs[i])
-            LLVMDeleteFunction(refs[i]);
+            mewe__function_delete(refs[i]);
     }
     free(refs);
     free(cs.names);
@@ -691,7 +674,7 @@ static void count_uses(LLVMValueRef fn, size_t *calls, int *address_taken)
         LLVMValueRef user = LLVMGetUser(u);
         if (LLVMIsACallInst(user) && LLVMGetCalledValue(user) == fn)
             (*calls)++;
-        else
+        else if (LLVMGetValueKind(user) != LLVMBlockAddressValueKind) /* its own labels */
             *address_taken = 1;
     }
 }
@@ -707,11 +690,11 @@ static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned
     if (rc != MEWE_OK)
         return mewe__error(g->m->ctx, rc, "selection policy failed on function '%s': %s", rec->name,
                            mewe_status_str(rc));
-    if (n > MAX_VARIANTS)
+    if (n > MEWE__VARIANTS_MAX)
         return mewe__error(g->m->ctx, MEWE_EINVAL,
                            "selection policy asked for %u variants of "
                            "'%s' (at most %d)",
-                           n, rec->name, MAX_VARIANTS);
+                           n, rec->name, MEWE__VARIANTS_MAX);
     if (n == 0)
         rec->reason = "skipped by the selection policy";
     *wanted = n;
@@ -721,25 +704,20 @@ static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned
 /* The functions to consider: the module's own, not variants or libmewe's helpers. */
 static int originals(LLVMModuleRef llvm, LLVMValueRef **out, size_t *count)
 {
-    size_t n = 0, cap = 64;
-    LLVMValueRef *fns = malloc(cap * sizeof *fns);
-    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); fns && f; f = LLVMGetNextFunction(f)) {
+    LLVMValueRef *fns = NULL;
+    size_t n = 0, cap = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
         unsigned len;
         if (LLVMIsDeclaration(f) || mewe__variant_of(f, &len) || mewe__is_helper(f))
             continue;
-        if (n == cap) {
-            LLVMValueRef *bigger = realloc(fns, (cap *= 2) * sizeof *fns);
-            if (!bigger) {
-                free(fns);
-                return MEWE_ENOMEM;
-            }
-            fns = bigger;
+        if (!MEWE__ARRAY_PUSH(fns, n, cap, f)) {
+            free(fns);
+            return MEWE_ENOMEM;
         }
-        fns[n++] = f;
     }
     *out = fns;
     *count = n;
-    return fns ? MEWE_OK : MEWE_ENOMEM;
+    return MEWE_OK;
 }
 
 static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
@@ -782,7 +760,7 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
 static void rollback(generation *g)
 {
     while (g->created_count > 0)
-        LLVMDeleteFunction(g->created[--g->created_count]);
+        mewe__function_delete(g->created[--g->created_count]);
 }
 
 static void free_records(mewe__fnrec *recs, size_t n)

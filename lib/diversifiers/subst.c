@@ -7,6 +7,7 @@
 #include "registry.h"
 #include "ir/irutil.h"
 #include "rules.h"
+#include "util/array.h"
 
 static const char *opcode_name(LLVMOpcode op)
 {
@@ -101,26 +102,18 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     if (rc != MEWE_OK)
         return rc;
     /* Collect first: rewriting while walking would visit the replacements too. */
-    size_t n = 0, cap = 64;
-    LLVMValueRef *todo = malloc(cap * sizeof *todo);
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); todo && bb;
-         bb = LLVMGetNextBasicBlock(bb)) {
-        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); todo && i;
-             i = LLVMGetNextInstruction(i)) {
+    LLVMValueRef *todo = NULL;
+    size_t n = 0, cap = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
             if (!candidate(i) || (double)(mewe_hook_random(hook) >> 11) * 0x1.0p-53 >= rate)
                 continue;
-            if (n == cap) {
-                LLVMValueRef *bigger = realloc(todo, (cap *= 2) * sizeof *todo);
-                if (!bigger)
-                    free(todo);
-                todo = bigger;
+            if (!MEWE__ARRAY_PUSH(todo, n, cap, i)) {
+                free(todo);
+                return MEWE_ENOMEM;
             }
-            if (todo)
-                todo[n++] = i;
         }
     }
-    if (!todo)
-        return MEWE_ENOMEM;
     /* A rewrite costs two or three instructions each time it runs: a few per variant make it
      * distinct, while rewriting a share of a long hot body would slow it in proportion. */
     n = keep_at_most(hook, todo, n, (size_t)max);

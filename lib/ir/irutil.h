@@ -26,6 +26,12 @@ LLVMValueRef mewe__build_rpn(LLVMBuilderRef b, const char *rpn, LLVMValueRef a, 
  * ahead; false for a malformed expression. */
 bool mewe__eval_rpn(const char *rpn, unsigned width, uint64_t a, uint64_t b, uint64_t *out);
 
+/* Sets fn's string attribute `key` (a function attribute) to value, replacing any. */
+void mewe__fn_string_attr_set(LLVMValueRef fn, const char *key, const char *value);
+/* The value of fn's string attribute `key` (borrowed from LLVM, not NUL-terminated: *len
+ * bytes), or NULL when fn is NULL or lacks it. */
+const char *mewe__fn_string_attr_get(LLVMValueRef fn, const char *key, unsigned *len);
+
 /* Sets (on) or removes the enum attribute `name` (e.g. "noinline") on function fn. */
 void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on);
 
