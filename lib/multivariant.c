@@ -702,9 +702,9 @@ static int build_caller_choices(linking *l, dispatch *d)
     return rc;
 }
 
-/* Epoch dispatchers need a clock: counted dispatchers tick it, and large epoch dispatchers
- * are made counted for that. Where no function can afford a counter, the largest epoch
- * dispatcher is the clock anyway. */
+/* Epoch dispatchers need a clock: counted dispatchers tick it, and epoch dispatchers whose
+ * typical call affords a counter (large, with a loop, or recursive: cost.c) are made counted
+ * for that. Where none can, the largest epoch dispatcher is the clock anyway. */
 static void plan_epochs(linking *l, dispatch *ds, unsigned n)
 {
     size_t kept = 0;
