@@ -7,6 +7,7 @@
 
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
+#include <llvm-c/Comdat.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
@@ -350,6 +351,69 @@ static int isolated_copy(const mewe_module *m, LLVMContextRef *out_ctx, LLVMModu
     *out_ctx = c;
     *out = copy;
     return MEWE_OK;
+}
+
+/* Turns every defined function that `keep` does not name into a declaration, so that code
+ * generation spends nothing on it. Alias targets keep their bodies (an alias must name a
+ * definition). A deleted block whose address was taken becomes `inttoptr 1` in LLVM. */
+static void keep_only(LLVMModuleRef copy, bool (*keep)(const char *name, void *data), void *data)
+{
+    for (LLVMValueRef f = LLVMGetFirstFunction(copy); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f))
+            continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        if (keep(name, data))
+            continue;
+        bool aliased = false;
+        for (LLVMValueRef a = LLVMGetFirstGlobalAlias(copy); a && !aliased;
+             a = LLVMGetNextGlobalAlias(a))
+            aliased = LLVMAliasGetAliasee(a) == f;
+        if (aliased)
+            continue;
+        /* LLVM-C has no Function::deleteBody: drop every use between instructions first
+         * (tokens take `none`, the rest poison), then the instructions, then the blocks. */
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
+            for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+                LLVMTypeRef t = LLVMTypeOf(i);
+                LLVMTypeKind k = LLVMGetTypeKind(t);
+                if (k != LLVMVoidTypeKind)
+                    LLVMReplaceAllUsesWith(i, k == LLVMTokenTypeKind ? LLVMConstNull(t)
+                                                                     : LLVMGetPoison(t));
+            }
+        }
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
+            LLVMValueRef i;
+            while ((i = LLVMGetLastInstruction(bb)) != NULL)
+                LLVMInstructionEraseFromParent(i);
+        }
+        LLVMBasicBlockRef bb;
+        while ((bb = LLVMGetFirstBasicBlock(f)) != NULL)
+            LLVMDeleteBasicBlock(bb);
+        LLVMSetPersonalityFn(f, NULL);
+        LLVMSetComdat(f, NULL);
+        LLVMSetLinkage(f, LLVMExternalLinkage);
+        LLVMSetVisibility(f, LLVMDefaultVisibility);
+    }
+}
+
+int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *name, void *data),
+                      void *keep_data, void **out, size_t *out_size)
+{
+    pthread_once(&targets_once, init_targets);
+    LLVMContextRef cg_ctx = NULL;
+    LLVMModuleRef copy = NULL;
+    int rc = isolated_copy(m, &cg_ctx, &copy);
+    if (rc != MEWE_OK)
+        return rc;
+    if (keep)
+        keep_only(copy, keep, keep_data);
+    rc = check_target(m, copy);
+    if (rc == MEWE_OK)
+        rc = codegen(m, copy, level, out, out_size);
+    LLVMDisposeModule(copy);
+    LLVMContextDispose(cg_ctx);
+    return rc;
 }
 
 typedef struct emit_job {

@@ -24,6 +24,11 @@ typedef struct mewe__plugin {
     char *name;
     char *description;
     char **param_names; /* NULL-terminated, or NULL */
+    char **param_docs;  /* one per parameter name, or NULL */
+    mewe_cost_class cost_class;
+    /* For mewe_diversifier_get: the registered descriptor, its strings pointing at the copies
+     * above (filled when the plugin is a diversifier). */
+    mewe_diversifier desc;
     mewe__plugin_fn fn;
     void *user_data;
     void (*destroy)(void *user_data);
@@ -37,12 +42,22 @@ typedef struct mewe__registry {
 /* What generation decided about one function of the input, for the report. */
 typedef struct mewe__fnrec {
     char *name;
-    const char *reason; /* static text; NULL when diversified */
+    const char *reason; /* static text, or own_reason; NULL when diversified */
+    char *own_reason;   /* a message of a failing diversifier, owned */
     bool eligible;      /* passed the structural checks (eligibility.h) */
     unsigned instructions;
     unsigned variants;
     unsigned dropped_duplicate;
     unsigned dropped_invalid;
+    unsigned costly_declined; /* variants made without their costly diversifiers (cost.h) */
+    /* Filled by emission checks of generation (preservation): variants whose wasm body was
+     * the same as another's, dropped; and how many kept variants were compared in wasm. */
+    unsigned dropped_wasm_duplicate;
+    unsigned distinct_in_wasm;
+    bool wasm_checked;      /* the fields above are measured */
+    bool escalated;         /* new variants were made with the default mix's fallback */
+    unsigned next_index;    /* the index of the next variant generation makes, 0 before any */
+    double wasm_difference; /* mean pairwise share of differing body bytes, -1 unknown */
 } mewe__fnrec;
 
 /* What the last mewe_link_multivariant was asked and what its cost model estimated, for the
@@ -151,6 +166,14 @@ void mewe__module_changed(mewe_module *module);
 int mewe__module_pair_check(mewe_module *dst, mewe_module *src, const char *fn, const char *same);
 /* Wraps an LLVM module (consumed) into a new mewe_module. */
 int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, const char *name);
+
+/* Code generation of the module as it is, at `level` (0..3), into a relocatable wasm object
+ * (no linking): what generation compares variants' bodies by. With `keep`, only the
+ * functions it names keep their bodies (the others become declarations in the copy), so
+ * only they are compiled. Errors as mewe_emit_wasm's; the module and its context are
+ * unchanged. *out is malloc'd. */
+int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *name, void *data),
+                      void *keep_data, void **out, size_t *out_size);
 
 char *mewe__strdup(const char *s);
 char *mewe__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

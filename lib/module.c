@@ -253,8 +253,10 @@ void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitc
 
 void mewe__module_records_clear(mewe_module *module)
 {
-    for (size_t i = 0; i < module->record_count; i++)
+    for (size_t i = 0; i < module->record_count; i++) {
         free(module->records[i].name);
+        free(module->records[i].own_reason);
+    }
     free(module->records);
     module->records = NULL;
     module->record_count = 0;

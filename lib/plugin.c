@@ -2,6 +2,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,9 @@ static void plugin_fini(mewe__plugin *p)
     for (char **k = p->param_names; k && *k; k++)
         free(*k);
     free(p->param_names);
+    for (char **k = p->param_docs; k && *k; k++)
+        free(*k);
+    free(p->param_docs);
 }
 
 void mewe__registry_free(mewe__registry *r)
@@ -59,13 +64,15 @@ void mewe__registry_free(mewe__registry *r)
     r->count = r->cap = 0;
 }
 
-static char **copy_names(const char *const *names, bool *oom)
+/* Copies a NULL-terminated list, or its first `limit` entries when limit is not SIZE_MAX
+ * (parameter docs: one per name, whatever follows). */
+static char **copy_names(const char *const *names, size_t limit, bool *oom)
 {
     *oom = false;
     if (!names)
         return NULL;
     size_t n = 0;
-    while (names[n])
+    while (n < limit && names[n])
         n++;
     char **copy = calloc(n + 1, sizeof *copy);
     for (size_t i = 0; copy && i < n; i++) {
@@ -82,8 +89,9 @@ static char **copy_names(const char *const *names, bool *oom)
 }
 
 int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, const char *name,
-                       const char *description, const char *const *param_names, mewe__plugin_fn fn,
-                       void *user_data, void (*destroy)(void *))
+                       const char *description, const char *const *param_names,
+                       const char *const *param_docs, mewe__plugin_fn fn, void *user_data,
+                       void (*destroy)(void *))
 {
     mewe__plugin p = {0};
     p.user_data = user_data;
@@ -99,8 +107,14 @@ int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, c
     if (rc == MEWE_OK) {
         p.name = mewe__strdup(name);
         p.description = mewe__strdup(description ? description : "");
-        p.param_names = copy_names(param_names, &oom);
-        if (!p.name || !p.description || oom)
+        p.param_names = copy_names(param_names, SIZE_MAX, &oom);
+        size_t n_params = 0;
+        while (p.param_names && p.param_names[n_params])
+            n_params++;
+        bool oom_docs = false;
+        if (!oom && param_docs && n_params)
+            p.param_docs = copy_names(param_docs, n_params, &oom_docs);
+        if (!p.name || !p.description || oom || oom_docs)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
     }
     if (rc == MEWE_OK && !MEWE__ARRAY_PUSH(r->items, r->count, r->cap, p))
@@ -157,6 +171,12 @@ static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, cons
     if (!accepts(spec->plugin, p.key))
         return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no parameter '%s'", kind,
                            spec->plugin->name, p.key);
+    /* A second setting is a mistake in the spec, not an override: say so. */
+    for (size_t i = 0; i + 1 < spec->n_params; i++) {
+        if (strcmp(spec->params[i].key, p.key) == 0)
+            return mewe__error(ctx, MEWE_EINVAL, "%s spec '%s': parameter '%s' given twice", kind,
+                               spec->text, p.key);
+    }
     return MEWE_OK;
 }
 
@@ -240,7 +260,7 @@ const char *mewe_hook_param(mewe_hook *hook, const char *key)
 {
     if (!hook || !key || !hook->spec)
         return NULL;
-    for (size_t i = hook->spec->n_params; i-- > 0;) { /* the last setting wins */
+    for (size_t i = 0; i < hook->spec->n_params; i++) { /* each key once (mewe__spec_parse) */
         if (strcmp(hook->spec->params[i].key, key) == 0)
             return hook->spec->params[i].value;
     }
@@ -316,6 +336,7 @@ typedef struct descriptor {
     unsigned int version, known; /* the descriptor's version, and this libmewe's */
     const char *name, *description;
     const char *const *param_names;
+    const char *const *param_docs; /* diversifiers of version 2 on; NULL otherwise */
     mewe__plugin_fn fn;
     bool has_callback;
     void *user_data;
@@ -323,11 +344,11 @@ typedef struct descriptor {
 } descriptor;
 
 /* The shared fields of a mewe_diversifier or a mewe_rng_strategy (their names agree). */
-#define DESCRIPTOR(p, known, fn, has_callback)                                                     \
-    (descriptor)                                                                                   \
-    {                                                                                              \
-        (p)->version, (known), (p)->name, (p)->description, (p)->param_names, (mewe__plugin_fn)fn, \
-            (has_callback), (p)->user_data, (p)->destroy                                           \
+#define DESCRIPTOR(p, known, fn, has_callback)                                      \
+    (descriptor)                                                                    \
+    {                                                                               \
+        (p)->version, (known), (p)->name, (p)->description, (p)->param_names, NULL, \
+            (mewe__plugin_fn)fn, (has_callback), (p)->user_data, (p)->destroy       \
     }
 
 /* Checks and copies a descriptor into a registry; `destroy` is called on failure, so that it
@@ -338,7 +359,7 @@ static int add_plugin(mewe_context *ctx, mewe__registry *r, const char *kind, co
     int rc = MEWE_OK;
     if (!ctx)
         rc = MEWE_EINVAL;
-    else if (d->version != d->known)
+    else if (d->version < 1 || d->version > d->known)
         rc = mewe__error(ctx, MEWE_EVERSION,
                          "%s '%s': descriptor version %u unknown (this libmewe knows %u)", kind,
                          name, d->version, d->known);
@@ -349,17 +370,47 @@ static int add_plugin(mewe_context *ctx, mewe__registry *r, const char *kind, co
             d->destroy(d->user_data);
         return rc;
     }
-    return mewe__registry_add(ctx, r, kind, d->name, d->description, d->param_names, d->fn,
-                              d->user_data, d->destroy);
+    return mewe__registry_add(ctx, r, kind, d->name, d->description, d->param_names, d->param_docs,
+                              d->fn, d->user_data, d->destroy);
 }
 
 int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
 {
     if (!d)
         return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL") : MEWE_EINVAL;
-    descriptor desc =
-        DESCRIPTOR(d, MEWE_DIVERSIFIER_VERSION, {.diversify = d->diversify}, d->diversify != NULL);
-    return add_plugin(ctx, ctx ? &ctx->diversifiers : NULL, "diversifier", &desc);
+    /* A version-1 descriptor ends before cost_class: never read past it. */
+    mewe_diversifier full = {0};
+    memcpy(&full, d, d->version >= 2 ? sizeof full : offsetof(mewe_diversifier, cost_class));
+    if (d->version > MEWE_DIVERSIFIER_VERSION)
+        full.cost_class = MEWE_COST_UNSPECIFIED; /* refused below for its version */
+    descriptor desc = DESCRIPTOR(&full, MEWE_DIVERSIFIER_VERSION, {.diversify = full.diversify},
+                                 full.diversify != NULL);
+    desc.param_docs = full.param_docs;
+    if (ctx && d->version >= 1 && d->version <= MEWE_DIVERSIFIER_VERSION &&
+        ((int)full.cost_class < MEWE_COST_UNSPECIFIED || full.cost_class > MEWE_COST_COSTLY)) {
+        if (full.destroy)
+            full.destroy(full.user_data);
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "diversifier '%s': cost_class %d is not a mewe_cost_class",
+                           full.name ? full.name : "(NULL)", (int)full.cost_class);
+    }
+    int rc = add_plugin(ctx, ctx ? &ctx->diversifiers : NULL, "diversifier", &desc);
+    if (rc != MEWE_OK)
+        return rc;
+    mewe__plugin *p = &ctx->diversifiers.items[ctx->diversifiers.count - 1];
+    p->cost_class = full.cost_class;
+    p->desc = (mewe_diversifier){
+        .version = MEWE_DIVERSIFIER_VERSION,
+        .name = p->name,
+        .description = p->description,
+        .param_names = (const char *const *)p->param_names,
+        .diversify = p->fn.diversify,
+        .user_data = p->user_data,
+        .destroy = p->destroy,
+        .cost_class = p->cost_class,
+        .param_docs = (const char *const *)p->param_docs,
+    };
+    return MEWE_OK;
 }
 
 int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
@@ -399,6 +450,31 @@ int mewe_diversifier_at(const char **out_name, const char **out_description,
     return ctx ? registry_at(out_name, out_description, ctx, &ctx->diversifiers, index,
                              "mewe_diversifier_at", "diversifiers")
                : MEWE_EINVAL;
+}
+
+int mewe_diversifier_get(const mewe_diversifier **out, const mewe_context *ctx, size_t index)
+{
+    if (!ctx)
+        return MEWE_EINVAL;
+    const char *name;
+    int rc = registry_at(&name, NULL, ctx, &ctx->diversifiers, index, "mewe_diversifier_get",
+                         "diversifiers");
+    if (rc == MEWE_OK && !out)
+        rc = mewe__error((mewe_context *)ctx, MEWE_EINVAL, "mewe_diversifier_get: out is NULL");
+    if (rc == MEWE_OK)
+        *out = &ctx->diversifiers.items[index].desc;
+    return rc;
+}
+
+const char *mewe_cost_class_str(mewe_cost_class cost_class)
+{
+    switch (cost_class) {
+    case MEWE_COST_UNSPECIFIED: return "unspecified";
+    case MEWE_COST_FREE: return "free";
+    case MEWE_COST_CHEAP: return "cheap";
+    case MEWE_COST_COSTLY: return "costly";
+    }
+    return "?";
 }
 
 size_t mewe_rng_strategy_count(const mewe_context *ctx)

@@ -31,8 +31,9 @@ struct mewe_hook {
 void mewe__registry_free(mewe__registry *r);
 /* Copies a descriptor's fields into the registry; `kind` names it in messages. */
 int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, const char *name,
-                       const char *description, const char *const *param_names, mewe__plugin_fn fn,
-                       void *user_data, void (*destroy)(void *));
+                       const char *description, const char *const *param_names,
+                       const char *const *param_docs, mewe__plugin_fn fn, void *user_data,
+                       void (*destroy)(void *));
 const mewe__plugin *mewe__registry_find(const mewe__registry *r, const char *name);
 
 /* Parses "name[:key=value[,key=value...]]" against a registry. */

@@ -15,11 +15,15 @@ int mewe__register_builtins(mewe_context *ctx)
     return MEWE_OK;
 }
 
-/* Positional: the descriptors' first five fields are the same in every version. */
+/* The descriptors' first five fields are the same in every version. */
 int mewe__builtin_diversifier(mewe_context *ctx, const char *name, const char *const *params,
                               mewe_diversify_fn fn, const char *description)
 {
-    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, name, description, params, fn, NULL, NULL};
+    mewe_diversifier d = {.version = MEWE_DIVERSIFIER_VERSION,
+                          .name = name,
+                          .description = description,
+                          .param_names = params,
+                          .diversify = fn};
     return mewe_diversifier_register(ctx, &d);
 }
 

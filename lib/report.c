@@ -16,6 +16,9 @@ typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
     size_t inlined, per_policy[4], epoch;
     double log10_paths;
+    size_t generated, distinct_in_ir, distinct_in_wasm, wasm_checked;
+    double difference_sum, difference_min;
+    size_t difference_count;
 } totals;
 
 static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
@@ -61,6 +64,32 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     mewe__json_uint(j, "variants", variants);
     mewe__json_uint(j, "dropped_duplicate", r->dropped_duplicate);
     mewe__json_uint(j, "dropped_invalid", r->dropped_invalid);
+    if (r->costly_declined)
+        mewe__json_uint(j, "costly_declined", r->costly_declined);
+    if (r->escalated)
+        mewe__json_bool(j, "fallback", true);
+    if (r->wasm_checked) {
+        /* Generated: every valid variant made; distinct in IR: those unlike the original and
+         * each other in IR; distinct in wasm: those whose compiled bodies are also unlike
+         * (only these are kept). */
+        unsigned in_ir = r->variants + r->dropped_wasm_duplicate;
+        unsigned generated = in_ir + r->dropped_duplicate;
+        mewe__json_uint(j, "generated", generated);
+        mewe__json_uint(j, "distinct_in_ir", in_ir);
+        mewe__json_uint(j, "distinct_in_wasm", r->distinct_in_wasm);
+        mewe__json_uint(j, "dropped_wasm_duplicate", r->dropped_wasm_duplicate);
+        t->generated += generated;
+        t->distinct_in_ir += in_ir;
+        t->distinct_in_wasm += r->distinct_in_wasm;
+        t->wasm_checked++;
+        if (r->variants && r->wasm_difference >= 0) {
+            mewe__json_fixed(j, "wasm_difference", r->wasm_difference, 4);
+            t->difference_sum += r->wasm_difference;
+            if (t->difference_count == 0 || r->wasm_difference < t->difference_min)
+                t->difference_min = r->wasm_difference;
+            t->difference_count++;
+        }
+    }
     if (id >= 0)
         mewe__json_int(j, "dispatcher_id", id);
     if (planned)
@@ -194,6 +223,20 @@ static void totals_section(mewe__json *j, const mewe_module *m, const totals *t)
     mewe__json_uint(j, "policy_every", t->per_policy[MEWE_GRANULARITY_EVERY]);
     mewe__json_uint(j, "policy_invocation", t->per_policy[MEWE_GRANULARITY_INVOCATION]);
     mewe__json_uint(j, "policy_epoch", t->epoch);
+    if (t->wasm_checked) {
+        /* Preservation as generation checked it: kept variants over those distinct in IR. */
+        mewe__json_uint(j, "generated", t->generated);
+        mewe__json_uint(j, "distinct_in_ir", t->distinct_in_ir);
+        mewe__json_uint(j, "distinct_in_wasm", t->distinct_in_wasm);
+        mewe__json_fixed(
+            j, "generation_preservation",
+            t->distinct_in_ir ? (double)t->distinct_in_wasm / (double)t->distinct_in_ir : 0.0, 4);
+        if (t->difference_count) {
+            mewe__json_fixed(j, "wasm_difference_mean",
+                             t->difference_sum / (double)t->difference_count, 4);
+            mewe__json_fixed(j, "wasm_difference_min", t->difference_min, 4);
+        }
+    }
     mewe__json_end(j);
 }
 

@@ -1,5 +1,6 @@
 /* mewe_generate_variants: select functions, clone, diversify, verify, dedupe. */
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,12 +10,20 @@
 #include <llvm-c/Analysis.h>
 
 #include "ir/clone.h"
+#include "ir/cost.h"
 #include "ir/eligibility.h"
 #include "ir/fnshape.h"
 #include "ir/labels.h"
 #include "plugin.h"
 #include "ir/family.h"
 #include "util/array.h"
+#include "wasm/inspect.h"
+
+/* With the default mix, a function whose variants compiled to the same wasm as others gets
+ * its new ones (preserve(), refill) with these added: one blinded constant and one opaque
+ * guard, a few instructions per call, which survive code generation where the default mix's
+ * rewrites did not. Only such functions pay for them. */
+static const char *const fallback_diversifiers[] = {"blind:max=1", "opaque:max=1"};
 
 /* Every attempt at every variant of a function has its own salt (plugin.h). */
 _Static_assert((uint64_t)MEWE__VARIANTS_MAX *MEWE__ATTEMPTS_MAX <= MEWE__SALT_ATTEMPT_LIMIT,
@@ -24,19 +33,24 @@ typedef struct generation {
     mewe_module *m;
     const mewe_generate_options *o; /* read_options' copy, defaults filled in */
     mewe__spec *specs;
-    size_t spec_count;
+    size_t spec_count;     /* the mix's; the fallback's follow them in specs */
+    size_t fallback_count; /* 0 unless the mix is the default one */
+    bool escalate;         /* the function at hand gets the fallback too */
     mewe__families families;
     LLVMValueRef *created; /* kept variants, deleted again if the call fails */
     size_t created_count, created_cap;
     size_t added_instructions, size_limit;
     double deadline;
     bool time_hit;
+    char *skip_reason;   /* why the function at hand is skipped (DIVERSIFY_SKIP), owned */
+    bool wasm_unchecked; /* the module could not be compiled for the preservation check */
 } generation;
 
 /* Sizes of each version of mewe_generate_options: a caller built against an older header
  * passes a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
-    0, sizeof(mewe_generate_options), /* version 1 */
+    0, offsetof(mewe_generate_options, wasm_rounds), /* version 1 */
+    sizeof(mewe_generate_options),                   /* version 2 */
 };
 _Static_assert(sizeof options_size / sizeof *options_size == MEWE_GENERATE_OPTIONS_VERSION + 1,
                "one size per version of mewe_generate_options");
@@ -60,6 +74,8 @@ static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
         return rc;
     if (o->attempts == 0)
         o->attempts = MEWE_ATTEMPTS_DEFAULT;
+    if (o->wasm_rounds == 0)
+        o->wasm_rounds = MEWE_WASM_ROUNDS_DEFAULT;
     return MEWE_OK;
 }
 
@@ -73,6 +89,11 @@ static int check_options(mewe_context *ctx, const mewe_generate_options *o)
                            "generate option attempts: %u out of range "
                            "(1..%d, 0 for the default)",
                            o->attempts, MEWE__ATTEMPTS_MAX);
+    if (o->wasm_rounds > 16 && o->wasm_rounds != MEWE_WASM_ROUNDS_OFF)
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "generate option wasm_rounds: %u out of range (1..16, 0 for the "
+                           "default, MEWE_WASM_ROUNDS_OFF for none)",
+                           o->wasm_rounds);
     if (o->diversifier_count > MEWE__SALT_PASS_LIMIT)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option diversifiers: %zu specs, at most "
@@ -118,53 +139,124 @@ static int parse_specs(generation *g)
     const mewe_generate_options *o = g->o;
     const char *const *list = o->diversifier_count ? o->diversifiers : mewe__default_diversifiers;
     size_t n = o->diversifier_count ? o->diversifier_count : mewe__default_diversifier_count;
-    g->specs = calloc(n, sizeof *g->specs);
+    size_t nf =
+        o->diversifier_count ? 0 : sizeof fallback_diversifiers / sizeof *fallback_diversifiers;
+    g->specs = calloc(n + nf, sizeof *g->specs);
     if (!g->specs)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n + nf; i++) {
         int rc = mewe__spec_parse(g->m->ctx, &g->specs[i], &g->m->ctx->diversifiers, "diversifier",
-                                  list[i]);
+                                  i < n ? list[i] : fallback_diversifiers[i - n]);
         if (rc != MEWE_OK)
             return rc;
-        g->spec_count++;
+        if (i < n)
+            g->spec_count++;
+        else
+            g->fallback_count++;
     }
     return MEWE_OK;
 }
 
-/* Runs every diversifier on a fresh clone, each pass with a stream of its own. */
-static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
-                     unsigned attempt)
+/* Codes with which a failing diversifier stops generation; any other skips the function. */
+static bool fatal(int rc)
 {
-    for (size_t s = 0; s < g->spec_count; s++) {
+    return rc == MEWE_EINVAL || rc == MEWE_ENOMEM || rc == MEWE_EVERSION;
+}
+
+#define DIVERSIFY_SKIP 1 /* a diversifier failed on this function: skip it (g->skip_reason) */
+
+/* Runs every diversifier on a fresh clone, each pass with a stream of its own; costly ones
+ * only when `costly` is set. *cls receives the highest class among those run. */
+static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
+                     unsigned attempt, bool costly, mewe_cost_class *cls, bool *ran_costly)
+{
+    *cls = MEWE_COST_FREE;
+    *ran_costly = false;
+    size_t passes = g->spec_count + (g->escalate ? g->fallback_count : 0);
+    for (size_t s = 0; s < passes; s++) {
+        const mewe__plugin *p = g->specs[s].plugin;
+        mewe_cost_class c =
+            p->cost_class == MEWE_COST_UNSPECIFIED ? MEWE_COST_CHEAP : p->cost_class;
+        /* The fallback runs where the default mix alone made nothing distinct, often small
+         * functions: it counts as costly, so the cost model keeps it to variants whose extra
+         * code stays within MEWE_COSTLY_SHARE of a call. */
+        if (s >= g->spec_count)
+            c = MEWE_COST_COSTLY;
+        if (c == MEWE_COST_COSTLY && !costly)
+            continue;
         mewe_hook hook;
         mewe__hook_init(
             &hook, g->m->ctx, &g->specs[s],
             mewe__seed_for(g->m->ctx->seed, name, mewe__variant_salt(index, attempt, s)));
-        const mewe__plugin *p = g->specs[s].plugin;
         int rc = p->fn.diversify(&hook, v, p->user_data);
+        if (rc != MEWE_OK && !fatal(rc)) {
+            free(g->skip_reason);
+            g->skip_reason = mewe__printf("diversifier '%s' failed: %s", p->name,
+                                          hook.error ? hook.error : mewe_status_str(rc));
+            mewe__log(g->m->ctx, MEWE_LOG_WARN, "function '%s' skipped: %s", name,
+                      g->skip_reason ? g->skip_reason : "a diversifier failed");
+            free(hook.error);
+            return g->skip_reason ? DIVERSIFY_SKIP : MEWE_ENOMEM;
+        }
         char what[512];
         snprintf(what, sizeof what, "function '%s'", name);
         rc = mewe__hook_finish(&hook, rc, what);
         if (rc != MEWE_OK)
             return rc;
+        if (c > *cls)
+            *cls = c;
+        *ran_costly |= c == MEWE_COST_COSTLY;
     }
     return MEWE_OK;
 }
 
+/* A clone of fn diversified, costly diversifiers included only where the cost model affords
+ * them (cost.h): otherwise the variant is made again without them, from the same streams. */
+static int make_clone(generation *g, LLVMValueRef fn, const char *name, unsigned index,
+                      unsigned attempt, bool *declined, LLVMValueRef *out)
+{
+    *out = NULL;
+    *declined = false;
+    for (int round = 0; round < 2; round++) {
+        LLVMValueRef v;
+        int rc = mewe__function_clone(&v, g->m->ctx, fn, "mewe.tmp");
+        if (rc != MEWE_OK)
+            return rc;
+        mewe_cost_class cls;
+        bool ran_costly;
+        rc = diversify(g, v, name, index, attempt, round == 0, &cls, &ran_costly);
+        if (rc != MEWE_OK) {
+            mewe__function_delete(v);
+            return rc;
+        }
+        if (round == 0 && ran_costly && !mewe__costly_affordable(fn, v)) {
+            mewe__function_delete(v);
+            *declined = true;
+            continue;
+        }
+        const char *cname = mewe_cost_class_str(cls);
+        LLVMAttributeRef a = LLVMCreateStringAttribute(
+            LLVMGetTypeContext(LLVMTypeOf(v)), MEWE_ATTR_COST_CLASS,
+            (unsigned)strlen(MEWE_ATTR_COST_CLASS), cname, (unsigned)strlen(cname));
+        LLVMAddAttributeAtIndex(v, LLVMAttributeFunctionIndex, a);
+        *out = v;
+        return MEWE_OK;
+    }
+    return MEWE_OK; /* not reached: round 1 never declines */
+}
+
 typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID, ATTEMPT_TOO_BIG } attempt_result;
 
-static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigned index,
+static int try_variant(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned index,
                        unsigned attempt, attempt_result *result)
 {
+    const char *name = rec->name;
     LLVMValueRef v;
-    int rc = mewe__function_clone(&v, g->m->ctx, fn, "mewe.tmp");
+    bool declined;
+    int rc = make_clone(g, fn, name, index, attempt, &declined, &v);
     if (rc != MEWE_OK)
         return rc;
-    rc = diversify(g, v, name, index, attempt);
-    if (rc != MEWE_OK) {
-        mewe__function_delete(v);
-        return rc;
-    }
+    rec->costly_declined += declined;
     mewe__family *fam = mewe__families_find(&g->families, name);
     if (LLVMVerifyFunction(v, LLVMReturnStatusAction)) {
         mewe__log(g->m->ctx, MEWE_LOG_WARN, "variant %u of '%s' fails verification: dropped", index,
@@ -207,10 +299,48 @@ static const char *budget_reason(generation *g, unsigned instructions)
     return NULL;
 }
 
+/* Deletes the kept variant at `at` of a family: from the module, from the variants this call
+ * created, and from the family. */
+static void drop_variant(generation *g, mewe__family *fam, size_t at)
+{
+    LLVMValueRef v = fam->variants[at];
+    size_t n = mewe__function_instruction_count(v);
+    g->added_instructions -= n < g->added_instructions ? n : g->added_instructions;
+    for (size_t i = g->created_count; i-- > 0;) {
+        if (g->created[i] == v) {
+            memmove(&g->created[i], &g->created[i + 1],
+                    (g->created_count - i - 1) * sizeof *g->created);
+            g->created_count--;
+            break;
+        }
+    }
+    memmove(&fam->variants[at], &fam->variants[at + 1],
+            (fam->count - at - 1) * sizeof *fam->variants);
+    fam->count--;
+    mewe__function_delete(v);
+}
+
+/* A diversifier failed on this function: the variants made for it in this call go (they are
+ * the last rec->variants of its family), and the report says why; the rest of the module
+ * goes on. */
+static int skip_function(generation *g, mewe__fnrec *rec)
+{
+    mewe__family *fam = mewe__families_find(&g->families, rec->name);
+    for (; fam && rec->variants > 0; rec->variants--)
+        drop_variant(g, fam, fam->count - 1);
+    rec->variants = 0;
+    rec->own_reason = g->skip_reason;
+    rec->reason = g->skip_reason;
+    g->skip_reason = NULL;
+    return MEWE_OK;
+}
+
 static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned wanted)
 {
     mewe__family *fam = mewe__families_find(&g->families, rec->name);
-    unsigned first = fam ? (unsigned)fam->count + 1 : 1; /* variants from before keep theirs */
+    /* Variants from before keep their indices; indices of dropped ones are not reused. */
+    if (rec->next_index == 0)
+        rec->next_index = fam ? (unsigned)fam->count + 1 : 1;
     for (unsigned k = 0; k < wanted; k++) {
         const char *why = budget_reason(g, rec->instructions);
         if (why) {
@@ -218,7 +348,7 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
                 rec->reason = why;
             break;
         }
-        unsigned index = first + rec->variants;
+        unsigned index = rec->next_index;
         if (index >= MEWE__SALT_INDEX_LIMIT)
             return mewe__error(g->m->ctx, MEWE_EINVAL,
                                "'%s' already has %u variants, the most "
@@ -226,7 +356,9 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
                                rec->name, index - 1);
         attempt_result r = ATTEMPT_DUPLICATE;
         for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG; a++) {
-            int rc = try_variant(g, fn, rec->name, index, k * g->o->attempts + a, &r);
+            int rc = try_variant(g, fn, rec, index, k * g->o->attempts + a, &r);
+            if (rc == DIVERSIFY_SKIP)
+                return skip_function(g, rec);
             if (rc != MEWE_OK)
                 return rc;
             rec->dropped_duplicate += r == ATTEMPT_DUPLICATE;
@@ -238,11 +370,285 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
             break;
         }
         rec->variants += r == ATTEMPT_KEPT;
+        rec->next_index += r == ATTEMPT_KEPT;
     }
     if (rec->variants == 0 && !rec->reason)
         rec->reason = rec->dropped_invalid ? "every variant failed verification"
                                            : "no distinct variant found";
     return MEWE_OK;
+}
+
+/* ---- preservation: what the variants are in wasm ---------------------------------------- */
+
+typedef struct named_body {
+    const char *name;
+    const unsigned char *body;
+    size_t len;
+} named_body;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const named_body *)a)->name, ((const named_body *)b)->name);
+}
+
+static const named_body *find_body(const named_body *bodies, size_t n, const char *name)
+{
+    named_body key = {.name = name};
+    return bsearch(&key, bodies, n, sizeof *bodies, by_name);
+}
+
+static const named_body *body_of(const named_body *bodies, size_t n, LLVMValueRef fn)
+{
+    size_t len;
+    const char *name = LLVMGetValueName2(fn, &len);
+    return find_body(bodies, n, name);
+}
+
+/* The original's body as a variant: its copy "f.mewe.v0" that wasm_round compiles with the
+ * variants (internal, never inlined, as linking makes it), else the original itself. The
+ * original compiles differently when it is exported or named main, which would make a
+ * variant look distinct from it that is not once the original becomes variant 0. */
+static const named_body *reference_body(const named_body *bodies, size_t n, const char *name,
+                                        LLVMValueRef original)
+{
+    char *ref = mewe__printf("%s.mewe.v0", name);
+    const named_body *b = ref ? find_body(bodies, n, ref) : NULL;
+    free(ref);
+    return b ? b : body_of(bodies, n, original);
+}
+
+/* Drops this call's variants of one function whose body equals the original's or an earlier
+ * variant's, and measures how different the bodies kept are. Returns how many it dropped. A
+ * body the object lacks (never expected) counts as distinct. */
+static unsigned check_family(generation *g, mewe__fnrec *rec, const named_body *bodies, size_t n)
+{
+    mewe__family *fam = mewe__families_find(&g->families, rec->name);
+    if (!fam || rec->variants == 0)
+        return 0;
+    unsigned dropped = 0;
+    size_t first_new = fam->count - rec->variants;
+    for (size_t k = first_new; k < fam->count;) {
+        const named_body *v = body_of(bodies, n, fam->variants[k]);
+        bool dup = false;
+        for (size_t j = 0; v && !dup && j <= k; j++) {
+            const named_body *o = j == 0 ? reference_body(bodies, n, rec->name, fam->original)
+                                         : body_of(bodies, n, fam->variants[j - 1]);
+            dup = o && o->len == v->len && memcmp(o->body, v->body, v->len) == 0;
+        }
+        if (dup) {
+            drop_variant(g, fam, k);
+            rec->variants--;
+            rec->dropped_wasm_duplicate++;
+            dropped++;
+        } else {
+            k++;
+        }
+    }
+    rec->wasm_checked = true;
+    rec->distinct_in_wasm = rec->variants;
+    {
+        /* Mean over every pair of bodies, the original's included. */
+        double sum = 0.0;
+        size_t pairs = 0;
+        for (size_t i = 0; i <= fam->count; i++) {
+            const named_body *x = i == 0 ? reference_body(bodies, n, rec->name, fam->original)
+                                         : body_of(bodies, n, fam->variants[i - 1]);
+            for (size_t j = i + 1; x && j <= fam->count; j++) {
+                const named_body *y = body_of(bodies, n, fam->variants[j - 1]);
+                double d = y ? mewe__wasm_body_difference(x->body, x->len, y->body, y->len) : -1;
+                if (d >= 0) {
+                    sum += d;
+                    pairs++;
+                }
+            }
+        }
+        rec->wasm_difference = pairs ? sum / (double)pairs : -1.0;
+    }
+    return dropped;
+}
+
+typedef struct check_set {
+    const char **names; /* originals of the families to check, sorted */
+    size_t count;
+} check_set;
+
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether a function belongs to a family being checked: its original or one of its
+ * variants ("f.mewe.v<N>"). */
+static bool in_check(const char *name, void *data)
+{
+    const check_set *cs = data;
+    const char *key = name;
+    char *family = NULL;
+    const char *tag = strstr(name, ".mewe.v");
+    while (tag && strstr(tag + 1, ".mewe.v"))
+        tag = strstr(tag + 1, ".mewe.v");
+    if (tag && tag[7] && strspn(tag + 7, "0123456789") == strlen(tag + 7)) {
+        family = mewe__printf("%.*s", (int)(tag - name), name);
+        key = family ? family : name;
+    }
+    bool found = bsearch(&key, cs->names, cs->count, sizeof *cs->names, by_str) != NULL;
+    free(family);
+    return found;
+}
+
+/* Compiles the families marked pending (only those: every other function is left out of
+ * the compilation) and checks them; *dropped receives how many variants went, and a family
+ * that lost none is no longer pending. A module that cannot be compiled for wasm is left
+ * unchecked. */
+static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, bool *pending, unsigned *dropped)
+{
+    *dropped = 0;
+    check_set cs = {malloc((n ? n : 1) * sizeof *cs.names), 0};
+    if (!cs.names)
+        return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (pending[i])
+            cs.names[cs.count++] = recs[i].name;
+    }
+    qsort(cs.names, cs.count, sizeof *cs.names, by_str);
+    /* Each checked original's reference copy (reference_body), for this compilation only. */
+    LLVMValueRef *refs = calloc(n ? n : 1, sizeof *refs);
+    for (size_t i = 0; refs && i < n; i++) {
+        mewe__family *fam = pending[i] ? mewe__families_find(&g->families, recs[i].name) : NULL;
+        if (!fam)
+            continue;
+        /* Named as variant 0 at once, so that the next copy may take the temporary name. */
+        if (mewe__function_clone(&refs[i], g->m->ctx, fam->original, "mewe.ref") == MEWE_OK)
+            mewe__variant_mark(refs[i], recs[i].name, 0);
+        else
+            refs[i] = NULL; /* compared with the original itself (reference_body) */
+    }
+    void *obj = NULL;
+    size_t size = 0;
+    int rc = refs ? mewe__emit_object(g->m, 2, in_check, &cs, &obj, &size) : MEWE_ENOMEM;
+    for (size_t i = 0; refs && i < n; i++) {
+        if (refs[i])
+            mewe__function_delete(refs[i]);
+    }
+    free(refs);
+    free(cs.names);
+    if (rc == MEWE_ENOMEM)
+        return rc;
+    if (rc != MEWE_OK) {
+        mewe__log(g->m->ctx, MEWE_LOG_WARN, "variants of '%s' not checked in wasm: %s", g->m->name,
+                  mewe_context_errmsg(g->m->ctx));
+        g->wasm_unchecked = true;
+        return MEWE_OK;
+    }
+    mewe__wasm_info info;
+    int prc = mewe__wasm_parse(&info, obj, size);
+    named_body *bodies =
+        prc == 0 ? malloc((info.func_count ? info.func_count : 1) * sizeof *bodies) : NULL;
+    size_t nb = 0;
+    for (size_t i = 0; bodies && i < info.func_count; i++) {
+        if (info.funcs[i].name)
+            bodies[nb++] =
+                (named_body){info.funcs[i].name, info.funcs[i].body, info.funcs[i].body_len};
+    }
+    if (bodies) {
+        qsort(bodies, nb, sizeof *bodies, by_name);
+        for (size_t i = 0; i < n; i++) {
+            if (!pending[i])
+                continue;
+            unsigned d = check_family(g, &recs[i], bodies, nb);
+            *dropped += d;
+            pending[i] = d > 0;
+        }
+    } else if (prc != -2) {
+        mewe__log(g->m->ctx, MEWE_LOG_WARN,
+                  "variants of '%s' not checked in wasm: the object "
+                  "code generation made does not parse",
+                  g->m->name);
+        g->wasm_unchecked = true;
+    }
+    free(bodies);
+    if (prc == 0)
+        mewe__wasm_info_free(&info);
+    free(obj);
+    return prc == -2 || (prc == 0 && !bodies) ? mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory")
+                                              : MEWE_OK;
+}
+
+/* Makes again the variants that a round dropped, for the functions still pending. */
+static int refill(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t n,
+                  const unsigned *wanted, bool *pending)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!pending[i])
+            continue;
+        recs[i].reason = NULL; /* set again by make_variants if it makes none */
+        g->escalate = g->fallback_count > 0;
+        recs[i].escalated |= g->escalate;
+        int rc = make_variants(g, fns[i], &recs[i], wanted[i] - recs[i].variants);
+        g->escalate = false;
+        if (rc != MEWE_OK)
+            return rc;
+        pending[i] = recs[i].variants > 0;
+    }
+    return MEWE_OK;
+}
+
+/* Dropping leaves gaps in the variants' numbers (f.mewe.v1, f.mewe.v4, ...): this call's
+ * variants of a function are numbered again from where the earlier ones end, in the order
+ * they were made, as if the dropped ones had never been. Through temporary names, so that
+ * no name is ever taken twice. The numbers served as salts already; they name nothing else. */
+static void renumber(generation *g, mewe__fnrec *rec)
+{
+    mewe__family *fam = mewe__families_find(&g->families, rec->name);
+    if (!fam || rec->variants == 0)
+        return;
+    size_t first = fam->count - rec->variants;
+    for (size_t k = first; k < fam->count; k++) {
+        char tmp[48];
+        snprintf(tmp, sizeof tmp, "mewe.renumber.%zu", k);
+        LLVMSetValueName2(fam->variants[k], tmp, strlen(tmp));
+    }
+    for (size_t k = first; k < fam->count; k++)
+        mewe__variant_mark(fam->variants[k], rec->name, (unsigned)k + 1);
+    rec->next_index = (unsigned)fam->count + 1;
+}
+
+/* Up to wasm_rounds checks; after each but the last, the functions that lost variants get
+ * new ones, and only they are checked again. */
+static int preserve(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t n,
+                    const unsigned *wanted)
+{
+    if (g->o->wasm_rounds == MEWE_WASM_ROUNDS_OFF || g->created_count == 0)
+        return MEWE_OK;
+    const char *triple = LLVMGetTarget(g->m->llvm);
+    if (triple[0] && strncmp(triple, "wasm32", 6) != 0)
+        return MEWE_OK;
+    bool *pending = calloc(n ? n : 1, sizeof *pending);
+    if (!pending)
+        return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    size_t todo = 0;
+    for (size_t i = 0; i < n; i++)
+        todo += pending[i] = !recs[i].reason && recs[i].variants > 0;
+    int rc = MEWE_OK;
+    for (unsigned round = 0; rc == MEWE_OK && todo && round < g->o->wasm_rounds; round++) {
+        bool last = round + 1 == g->o->wasm_rounds;
+        unsigned dropped;
+        rc = wasm_round(g, recs, n, pending, &dropped);
+        if (rc != MEWE_OK || g->wasm_unchecked || dropped == 0 || last)
+            break;
+        rc = refill(g, fns, recs, n, wanted, pending);
+        todo = 0;
+        for (size_t i = 0; i < n; i++)
+            todo += pending[i];
+    }
+    free(pending);
+    for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        if (recs[i].variants == 0 && recs[i].dropped_wasm_duplicate)
+            recs[i].reason = "every variant compiled to the same wasm as another";
+        if (recs[i].dropped_wasm_duplicate)
+            renumber(g, &recs[i]);
+    }
+    return rc;
 }
 
 static const char *selection_reason(generation *g, LLVMValueRef fn, mewe__fnrec *rec)
@@ -321,7 +727,8 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
     if (originals(g->m->llvm, &fns, &n) != MEWE_OK)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     mewe__fnrec *recs = calloc(n ? n : 1, sizeof *recs);
-    int rc = recs ? MEWE_OK : mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    unsigned *wanted = calloc(n ? n : 1, sizeof *wanted);
+    int rc = recs && wanted ? MEWE_OK : mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     mewe__progress(g->m->ctx, "generating variants", 0, n);
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
         size_t len;
@@ -333,14 +740,17 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
         }
         recs[i].instructions = mewe__function_instruction_count(fns[i]);
         recs[i].reason = selection_reason(g, fns[i], &recs[i]);
-        unsigned wanted = g->o->variants;
+        wanted[i] = g->o->variants;
         if (!recs[i].reason)
-            rc = ask_policy(g, fns[i], &recs[i], &wanted);
+            rc = ask_policy(g, fns[i], &recs[i], &wanted[i]);
         if (rc == MEWE_OK && !recs[i].reason)
-            rc = make_variants(g, fns[i], &recs[i], wanted);
+            rc = make_variants(g, fns[i], &recs[i], wanted[i]);
         if (rc == MEWE_OK)
             mewe__progress(g->m->ctx, "generating variants", i + 1, n);
     }
+    if (rc == MEWE_OK)
+        rc = preserve(g, fns, recs, n, wanted);
+    free(wanted);
     free(fns);
     *out_recs = recs;
     *out_count = n;
@@ -355,8 +765,10 @@ static void rollback(generation *g)
 
 static void free_records(mewe__fnrec *recs, size_t n)
 {
-    for (size_t i = 0; recs && i < n; i++)
+    for (size_t i = 0; recs && i < n; i++) {
         free(recs[i].name);
+        free(recs[i].own_reason);
+    }
     free(recs);
 }
 
@@ -407,10 +819,11 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
         module->time_budget_hit = g.time_hit;
         mewe__module_changed(module);
     }
-    for (size_t i = 0; i < g.spec_count; i++)
+    for (size_t i = 0; i < g.spec_count + g.fallback_count; i++)
         mewe__spec_fini(&g.specs[i]);
     free(g.specs);
     free(g.created);
+    free(g.skip_reason);
     mewe__families_free(&g.families);
     return rc;
 }

@@ -1,7 +1,10 @@
-/* Proves with Z3 that every rewrite rule of the built-in `subst` diversifier is an identity at
- * every width it is applied at: for each rule and width, `a OP b != rpn(a, b)` over bit-vectors
- * must be UNSAT. The rules are read from the same header the library compiles, so a rule
- * cannot be applied without being proven. Negative controls show the prover can fail. */
+/* Proves with Z3 that every fixed rule of the built-in diversifiers holds at every width it is
+ * applied at, over bit-vectors:
+ *   subst   `a OP b != rpn(a, b)` is UNSAT (the replacement is an identity);
+ *   opaque  `rpn(a) != 0` is UNSAT (the guarded block never runs);
+ *   blind   `t(a, b) OP d(c, t(a, b)) != c` is UNSAT for every key a, random b and constant c.
+ * The rules are read from the same header the library compiles, so a rule cannot be applied
+ * without being proven. Negative controls show the prover can fail, for each kind. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,13 +15,13 @@
 #include <check.h>
 #include <z3.h>
 
-#include "../lib/diversifiers/subst_rules.h"
+#include "../lib/diversifiers/rules.h"
 
 /* Per query; well under the Check timeout so that a slow proof is reported as UNKNOWN. */
 #define Z3_TIMEOUT_MS   10000u
 #define CHECK_TIMEOUT_S 60
 
-/* build_rpn() in subst.c has a fixed stack of this many values. */
+/* mewe__build_rpn() in ir/irutil.c has a fixed stack of this many values. */
 #define RPN_STACK_MAX 16
 
 /* ---- the RPN language, interpreted as subst.c does ------------------------------------ */
@@ -26,8 +29,9 @@
 typedef enum {
     TOK_A,
     TOK_B,
-    TOK_ONE,
+    TOK_ONE, /* any decimal number; named for the common case */
     TOK_NOT,
+    TOK_MUL,
     TOK_ADD,
     TOK_SUB,
     TOK_XOR,
@@ -41,8 +45,9 @@ static const struct {
     tok_kind kind;
     int arity; /* values popped; leaves push one */
 } tokens[] = {
-    {"a", TOK_A, 0},   {"b", TOK_B, 0},   {"1", TOK_ONE, 0}, {"~", TOK_NOT, 1}, {"+", TOK_ADD, 2},
-    {"-", TOK_SUB, 2}, {"^", TOK_XOR, 2}, {"|", TOK_OR, 2},  {"&", TOK_AND, 2}, {"<<", TOK_SHL, 2},
+    {"a", TOK_A, 0},   {"b", TOK_B, 0},    {"1", TOK_ONE, 0}, {"~", TOK_NOT, 1},
+    {"+", TOK_ADD, 2}, {"-", TOK_SUB, 2},  {"^", TOK_XOR, 2}, {"|", TOK_OR, 2},
+    {"&", TOK_AND, 2}, {"<<", TOK_SHL, 2}, {"*", TOK_MUL, 2},
 };
 
 /* The opcodes subst.c rewrites (its opcode_name()), as the binary token they compute. */
@@ -117,6 +122,7 @@ static uint64_t concrete_binary(tok_kind kind, uint64_t x, uint64_t y)
     case TOK_OR: return x | y;
     case TOK_AND: return x & y;
     case TOK_SHL: return y >= 64 ? 0 : x << y; /* bvshl: shifting everything out gives 0 */
+    case TOK_MUL: return x * y;
     default: ck_abort_msg("not a binary token: %d", (int)kind);
     }
     return 0;
@@ -131,6 +137,7 @@ static Z3_ast symbolic_binary(Z3_context ctx, tok_kind kind, Z3_ast x, Z3_ast y)
     case TOK_OR: return Z3_mk_bvor(ctx, x, y);
     case TOK_AND: return Z3_mk_bvand(ctx, x, y);
     case TOK_SHL: return Z3_mk_bvshl(ctx, x, y);
+    case TOK_MUL: return Z3_mk_bvmul(ctx, x, y);
     default: ck_abort_msg("not a binary token: %d", (int)kind);
     }
     return NULL;
@@ -151,12 +158,34 @@ __attribute__((format(printf, 3, 4))) static bool say_why(char *why, size_t n, c
     return false;
 }
 
+/* A decimal number, as irutil.c's rpn_next() reads it: 1 to 9 digits. */
+static bool parse_number(const char *p, size_t len, uint64_t *out)
+{
+    if (len < 1 || len > 9)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static slot number(const machine *m, uint64_t v)
+{
+    v &= mask(m->width);
+    Z3_ast ast = m->ctx ? Z3_mk_unsigned_int64(m->ctx, v, Z3_mk_bv_sort(m->ctx, m->width)) : NULL;
+    return (slot){ast, v, v == 1};
+}
+
 /* Applies one token to the stack; on error says why. The limits are build_rpn()'s. */
 static bool rpn_step(const machine *m, tok_kind kind, int arity, slot *stack, int *sp, char *why,
                      size_t n)
 {
     if (arity == 0 && *sp == RPN_STACK_MAX)
-        return say_why(why, n, "stack overflow (subst.c holds %d values)", RPN_STACK_MAX);
+        return say_why(why, n, "stack overflow (irutil.c holds %d values)", RPN_STACK_MAX);
     if (*sp < arity)
         return say_why(why, n, "stack underflow");
     if (arity == 0) {
@@ -185,6 +214,14 @@ static bool rpn_run(const machine *m, const char *rpn, slot *out, char *why, siz
         if (!*p)
             break;
         size_t len = strcspn(p, " ");
+        uint64_t num;
+        if (parse_number(p, len, &num)) {
+            if (sp == RPN_STACK_MAX)
+                return say_why(why, n, "stack overflow (irutil.c holds %d values)", RPN_STACK_MAX);
+            stack[sp++] = number(m, num);
+            p += len;
+            continue;
+        }
         int t = find_token(p, len);
         if (t < 0)
             return say_why(why, n, "unknown token '%.*s'", (int)len, p);
@@ -394,7 +431,8 @@ START_TEST(malformed_rpn_is_rejected)
         "a b 2 << +", "a b <<",
         "a b >> +",   "a 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 + + + + + + + + + + + + + + + +",
     };
-    static const char *const good[] = {"a", "a b +", "  a   b  + ", "a ~ ~", "a 1 <<", "1"};
+    static const char *const good[] = {"a",      "a b +", "  a   b  + ", "a ~ ~",
+                                       "a 1 <<", "1",     "a 7 &",       "a b *"};
     machine m = concrete_machine(8, 0, 0);
     slot out;
     char why[128];
@@ -472,6 +510,140 @@ START_TEST(unknown_is_not_proven)
 }
 END_TEST
 
+/* ---- opaque and blind ------------------------------------------------------------------ */
+
+/* Proves (PROVEN) or refutes `rpn(a, a) != 0` at a width: an opaque rule is 0 everywhere. */
+static outcome prove_zero(const char *rpn, unsigned width, uint64_t *counter, char *why, size_t n)
+{
+    Z3_config cfg = Z3_mk_config();
+    Z3_set_param_value(cfg, "model", "true");
+    Z3_context ctx = Z3_mk_context(cfg);
+    Z3_del_config(cfg);
+    Z3_set_error_handler(ctx, on_z3_error);
+    Z3_solver s = make_solver(ctx, "timeout", Z3_TIMEOUT_MS);
+    machine m = symbolic_machine(ctx, width);
+    m.b = m.a; /* opaque.c builds the rule with x as both operands */
+    slot e;
+    outcome o = MALFORMED;
+    if (rpn_run(&m, rpn, &e, why, n)) {
+        Z3_ast zero = Z3_mk_int(ctx, 0, Z3_mk_bv_sort(ctx, width));
+        Z3_solver_assert(ctx, s, Z3_mk_not(ctx, Z3_mk_eq(ctx, e.ast, zero)));
+        switch (Z3_solver_check(ctx, s)) {
+        case Z3_L_FALSE: o = PROVEN; break;
+        case Z3_L_TRUE: {
+            o = REFUTED;
+            Z3_model model = Z3_solver_get_model(ctx, s);
+            Z3_model_inc_ref(ctx, model);
+            *counter = model_value(ctx, model, m.a.ast);
+            Z3_model_dec_ref(ctx, model);
+            /* The counterexample, checked without Z3. */
+            machine c = concrete_machine(width, *counter, *counter);
+            ck_assert(rpn_run(&c, rpn, &e, why, n));
+            ck_assert_msg(e.val != 0, "Z3 and this test disagree on %s", rpn);
+            break;
+        }
+        default:
+            o = UNDECIDED;
+            snprintf(why, n, "%s", Z3_solver_get_reason_unknown(ctx, s));
+            break;
+        }
+    }
+    Z3_solver_dec_ref(ctx, s);
+    Z3_del_context(ctx);
+    return o;
+}
+
+START_TEST(opaque_rule_is_never_true)
+{
+    const char *rpn = mewe__opaque_rules[(size_t)_i / MEWE__SUBST_WIDTH_COUNT];
+    unsigned width = mewe__subst_widths[(size_t)_i % MEWE__SUBST_WIDTH_COUNT];
+    uint64_t a = 0;
+    char why[256] = "";
+    outcome o = prove_zero(rpn, width, &a, why, sizeof why);
+    ck_assert_msg(o == PROVEN, "opaque rule \"%s\" at width %u: %s (a = 0x%" PRIx64 ")", rpn, width,
+                  o == REFUTED ? "WRONG, true for some a" : why, a);
+}
+END_TEST
+
+/* Predicates that are sometimes true: a guard on them would run its decoy. */
+static const char *const wrong_opaque[] = {
+    "a a * 3 &",              /* squares are 0 or 1 modulo 4, not always 0 */
+    "a a 1 + * 2 &",          /* a(a+1) is even, not a multiple of 4 */
+    "a 1 | a 1 | * 1 - 15 &", /* odd squares are 1 modulo 8, not modulo 16 */
+};
+
+START_TEST(wrong_opaque_rule_is_refuted)
+{
+    const char *rpn = wrong_opaque[(size_t)_i / MEWE__SUBST_WIDTH_COUNT];
+    unsigned width = mewe__subst_widths[(size_t)_i % MEWE__SUBST_WIDTH_COUNT];
+    uint64_t a = 0;
+    char why[256] = "";
+    ck_assert_msg(prove_zero(rpn, width, &a, why, sizeof why) == REFUTED, "\"%s\" at %u: %s", rpn,
+                  width, why);
+}
+END_TEST
+
+/* What blind.c computes: `t OP d` with d made at build time from the key's value (here the
+ * same a that the load gives), b and c. `inverse` is the op d is computed for; a correct
+ * rule has inverse == op. */
+static outcome prove_blind(const char *t_rpn, char op, char inverse, unsigned width, char *why,
+                           size_t n)
+{
+    Z3_config cfg = Z3_mk_config();
+    Z3_context ctx = Z3_mk_context(cfg);
+    Z3_del_config(cfg);
+    Z3_set_error_handler(ctx, on_z3_error);
+    Z3_solver s = make_solver(ctx, "timeout", Z3_TIMEOUT_MS);
+    machine m = symbolic_machine(ctx, width);
+    Z3_ast c = Z3_mk_const(ctx, Z3_mk_string_symbol(ctx, "c"), Z3_mk_bv_sort(ctx, width));
+    slot t;
+    outcome o = MALFORMED;
+    if (rpn_run(&m, t_rpn, &t, why, n)) {
+        Z3_ast d = inverse == '^'   ? Z3_mk_bvxor(ctx, t.ast, c)
+                   : inverse == '+' ? Z3_mk_bvsub(ctx, c, t.ast)
+                                    : Z3_mk_bvadd(ctx, c, t.ast);
+        Z3_ast v = op == '^'   ? Z3_mk_bvxor(ctx, t.ast, d)
+                   : op == '+' ? Z3_mk_bvadd(ctx, t.ast, d)
+                               : Z3_mk_bvsub(ctx, d, t.ast);
+        Z3_solver_assert(ctx, s, Z3_mk_not(ctx, Z3_mk_eq(ctx, v, c)));
+        Z3_lbool r = Z3_solver_check(ctx, s);
+        o = r == Z3_L_FALSE ? PROVEN : r == Z3_L_TRUE ? REFUTED : UNDECIDED;
+        if (o == UNDECIDED)
+            snprintf(why, n, "%s", Z3_solver_get_reason_unknown(ctx, s));
+    }
+    Z3_solver_dec_ref(ctx, s);
+    Z3_del_context(ctx);
+    return o;
+}
+
+START_TEST(blind_rule_gives_the_constant)
+{
+    const mewe__blind_rule *r = &mewe__blind_rules[(size_t)_i / MEWE__SUBST_WIDTH_COUNT];
+    unsigned width = mewe__subst_widths[(size_t)_i % MEWE__SUBST_WIDTH_COUNT];
+    char why[256] = "";
+    ck_assert_msg(r->op == '^' || r->op == '+' || r->op == '-', "blind rule op '%c'", r->op);
+    outcome o = prove_blind(r->t, r->op, r->op, width, why, sizeof why);
+    ck_assert_msg(o == PROVEN, "blind rule {\"%s\", '%c'} at width %u: %s", r->t, r->op, width,
+                  o == REFUTED ? "WRONG" : why);
+}
+END_TEST
+
+/* d computed for another operation than the one applied: wrong for some key and constant. */
+START_TEST(wrong_blind_rule_is_refuted)
+{
+    unsigned width = mewe__subst_widths[(size_t)_i % MEWE__SUBST_WIDTH_COUNT];
+    static const struct {
+        const char *t;
+        char op, inverse;
+    } wrong[] = {{"a b +", '^', '+'}, {"a b ^", '-', '+'}, {"a b |", '+', '^'}};
+    size_t k = (size_t)_i / MEWE__SUBST_WIDTH_COUNT;
+    char why[256] = "";
+    ck_assert_msg(prove_blind(wrong[k].t, wrong[k].op, wrong[k].inverse, width, why, sizeof why) ==
+                      REFUTED,
+                  "wrong blind rule %zu at width %u not refuted: %s", k, width, why);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("subst-rules");
@@ -485,6 +657,10 @@ static Suite *rules_suite(void)
     tcase_set_timeout(proofs, CHECK_TIMEOUT_S);
     tcase_add_loop_test(proofs, rule_is_identity, 0,
                         (int)(MEWE__SUBST_RULE_COUNT * MEWE__SUBST_WIDTH_COUNT));
+    tcase_add_loop_test(proofs, opaque_rule_is_never_true, 0,
+                        (int)(MEWE__OPAQUE_RULE_COUNT * MEWE__SUBST_WIDTH_COUNT));
+    tcase_add_loop_test(proofs, blind_rule_gives_the_constant, 0,
+                        (int)(MEWE__BLIND_RULE_COUNT * MEWE__SUBST_WIDTH_COUNT));
     suite_add_tcase(s, proofs);
 
     TCase *controls = tcase_create("controls");
@@ -492,6 +668,10 @@ static Suite *rules_suite(void)
     tcase_add_loop_test(controls, wrong_rule_is_refuted, 0,
                         (int)(COUNT(wrong_rules) * MEWE__SUBST_WIDTH_COUNT));
     tcase_add_test(controls, unknown_is_not_proven);
+    tcase_add_loop_test(controls, wrong_opaque_rule_is_refuted, 0,
+                        (int)(COUNT(wrong_opaque) * MEWE__SUBST_WIDTH_COUNT));
+    tcase_add_loop_test(controls, wrong_blind_rule_is_refuted, 0,
+                        (int)(3 * MEWE__SUBST_WIDTH_COUNT));
     suite_add_tcase(s, controls);
     return s;
 }

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
 #include <mewe/sys/diversifier.h>
 #include <mewe/sys/llvm.h>
 #include <mewe/sys/rng.h>
@@ -216,7 +218,11 @@ END_TEST
 
 START_TEST(each_builtin_alone_makes_variants)
 {
-    const char *const specs[] = {"subst", "subst:rate=1", "blocks", "blocks:split=1,shuffle=0"};
+    /* Each must make variants that survive code generation (the wasm check keeps no other):
+     * blocks without shuffling, for one, makes none that do. */
+    const char *const specs[] = {"subst", "subst:rate=1", "blocks", "blocks:split=1",
+                                 "blind", "opaque",       "pad",    "pipeline",
+                                 "swap"};
     mewe_module *m = load_fixture("recursion.c");
     mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
     o.diversifiers = &specs[_i];
@@ -297,6 +303,10 @@ START_TEST(bad_options)
     const char *notkv[] = {"blocks:split"};
     o.diversifiers = notkv;
     ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "not key=value");
+    const char *twice[] = {"subst:rate=0.5,max=2,rate=0.7"};
+    o.diversifiers = twice;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL,
+                         "parameter 'rate' given twice");
     ck_assert_int_eq(mewe_generate_variants(NULL, NULL), MEWE_EINVAL);
     char *after = text_of(m);
     ck_assert_str_eq(before, after);
@@ -311,6 +321,7 @@ typedef struct plugin_state {
     int calls;
     int destroyed;
     int fail_at; /* call number that fails, or 0 */
+    int fail_rc; /* what it returns then */
 } plugin_state;
 
 static void count_destroy(void *user_data)
@@ -325,7 +336,7 @@ static int failing_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data
     (void)fn;
     if (++st->calls == st->fail_at) {
         mewe_hook_set_error(hook, "planned failure");
-        return MEWE_EUSER;
+        return st->fail_rc;
     }
     return MEWE_OK;
 }
@@ -349,14 +360,51 @@ static int breaking_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_dat
 
 static mewe_diversifier descriptor(const char *name, mewe_diversify_fn fn, plugin_state *st)
 {
-    mewe_diversifier d = {
-        MEWE_DIVERSIFIER_VERSION, name, "test plugin", NULL, fn, st, count_destroy};
+    mewe_diversifier d = {.version = MEWE_DIVERSIFIER_VERSION,
+                          .name = name,
+                          .description = "test plugin",
+                          .diversify = fn,
+                          .user_data = st,
+                          .destroy = count_destroy};
     return d;
 }
 
+/* A failure that is not about the spec (here MEWE_EUSER) skips the function it happened on,
+ * with the plugin's message as the reason; every other function is diversified as usual. */
+START_TEST(plugin_failure_skips_the_function)
+{
+    plugin_state st = {.fail_at = 3, .fail_rc = MEWE_EUSER};
+    mewe_diversifier d = descriptor("fails", failing_diversifier, &st);
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    mewe_module *m = load_mixed();
+    const char *specs[] = {"subst", "fails"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 2;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    ck_assert_mewe_ok(mewe_module_verify(m));
+    char *json = report_of(m);
+    /* The first function tried ("work") made two variants, then the third call failed. */
+    assert_entry_has(json, "work", "\"status\": \"skipped\"");
+    assert_entry_has(json, "work", "diversifier 'fails' failed: planned failure");
+    assert_entry_has(json, "work", "\"variants\": 0");
+    assert_entry_has(json, "other", "\"status\": \"diversified\"");
+    free(json);
+    char *text = text_of(m);
+    ck_assert_ptr_null(strstr(text, "work.mewe.v"));
+    ck_assert_ptr_nonnull(strstr(text, "other.mewe.v"));
+    mewe_free(text);
+    mewe_context_free(tctx);
+    tctx = NULL;
+    ck_assert_int_eq(st.destroyed, 1);
+}
+END_TEST
+
+/* A bad-parameter failure (MEWE_EINVAL) is the caller's error: generation stops, the code is
+ * passed back with the plugin's name, and the module is as before. */
 START_TEST(plugin_error_is_passed_back_and_module_restored)
 {
-    plugin_state st = {.fail_at = 3};
+    plugin_state st = {.fail_at = 3, .fail_rc = MEWE_EINVAL};
     mewe_diversifier d = descriptor("fails", failing_diversifier, &st);
     ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
     mewe_module *m = load_mixed();
@@ -365,7 +413,7 @@ START_TEST(plugin_error_is_passed_back_and_module_restored)
     mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
     o.diversifiers = specs;
     o.diversifier_count = 2;
-    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EUSER, "planned failure");
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "planned failure");
     ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "'fails'"));
     ck_assert_int_eq(st.calls, 3);
     char *after = text_of(m);
@@ -376,6 +424,164 @@ START_TEST(plugin_error_is_passed_back_and_module_restored)
     mewe_context_free(tctx);
     tctx = NULL;
     ck_assert_int_eq(st.destroyed, 1);
+}
+END_TEST
+
+static int noop_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    (void)hook;
+    (void)fn;
+    (void)user_data;
+    return MEWE_OK;
+}
+
+/* Version-2 descriptors carry a cost class and parameter docs, version-1 ones are still
+ * accepted (class unspecified) and never read past their end; mewe_diversifier_get gives
+ * what was registered. */
+START_TEST(descriptor_versions_and_cost_classes)
+{
+    size_t n = mewe_diversifier_count(tctx);
+    const mewe_diversifier *got = NULL;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_mewe_ok(mewe_diversifier_get(&got, tctx, i));
+        ck_assert_int_eq(got->version, MEWE_DIVERSIFIER_VERSION);
+        /* Every built-in says its class and documents every parameter. */
+        ck_assert_int_ne(got->cost_class, MEWE_COST_UNSPECIFIED);
+        for (size_t k = 0; got->param_names && got->param_names[k]; k++)
+            ck_assert_msg(got->param_docs && got->param_docs[k] && got->param_docs[k][0],
+                          "%s: parameter %s has no doc", got->name, got->param_names[k]);
+        if (strcmp(got->name, "swap") == 0)
+            ck_assert_int_eq(got->cost_class, MEWE_COST_FREE);
+    }
+    ck_assert_mewe_fails(mewe_diversifier_get(&got, tctx, n), MEWE_EINVAL, "out of range");
+    ck_assert_mewe_fails(mewe_diversifier_get(NULL, tctx, 0), MEWE_EINVAL, "out is NULL");
+    ck_assert_int_eq(mewe_diversifier_get(&got, NULL, 0), MEWE_EINVAL);
+    ck_assert_str_eq(mewe_cost_class_str(MEWE_COST_COSTLY), "costly");
+    ck_assert_str_eq(mewe_cost_class_str((mewe_cost_class)9), "?");
+
+    /* A version-1 caller's struct ends before cost_class: what lies after must not be read. */
+    struct {
+        mewe_diversifier d;
+        char poison[64];
+    } v1;
+    memset(&v1, 0xA5, sizeof v1);
+    v1.d.version = 1;
+    v1.d.name = "old";
+    v1.d.description = NULL;
+    v1.d.param_names = NULL;
+    v1.d.diversify = noop_diversifier;
+    v1.d.user_data = NULL;
+    v1.d.destroy = NULL;
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &v1.d));
+    ck_assert_mewe_ok(mewe_diversifier_get(&got, tctx, n));
+    ck_assert_str_eq(got->name, "old");
+    ck_assert_int_eq(got->cost_class, MEWE_COST_UNSPECIFIED);
+    ck_assert_ptr_null(got->param_docs);
+
+    static const char *const params[] = {"k", NULL};
+    static const char *const docs[] = {"the k"};
+    mewe_diversifier d = {.version = MEWE_DIVERSIFIER_VERSION,
+                          .name = "new",
+                          .param_names = params,
+                          .diversify = noop_diversifier,
+                          .cost_class = MEWE_COST_COSTLY,
+                          .param_docs = docs};
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    ck_assert_mewe_ok(mewe_diversifier_get(&got, tctx, n + 1));
+    ck_assert_int_eq(got->cost_class, MEWE_COST_COSTLY);
+    ck_assert_str_eq(got->param_docs[0], "the k");
+    ck_assert_ptr_ne(got->param_docs, docs); /* a copy */
+
+    d.name = "badclass";
+    d.cost_class = (mewe_cost_class)7;
+    ck_assert_mewe_fails(mewe_diversifier_register(tctx, &d), MEWE_EINVAL, "cost_class 7");
+    d.cost_class = MEWE_COST_FREE;
+    d.version = MEWE_DIVERSIFIER_VERSION + 1;
+    ck_assert_mewe_fails(mewe_diversifier_register(tctx, &d), MEWE_EVERSION, "badclass");
+}
+END_TEST
+
+/* Adds an instruction per call: a "costly" diversifier whose extra code is known. */
+static int padding_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_data)
+{
+    (void)hook;
+    unsigned k = *(unsigned *)user_data;
+    LLVMValueRef ret = LLVMGetBasicBlockTerminator(LLVMGetLastBasicBlock(fn));
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetTypeContext(LLVMTypeOf(fn)));
+    LLVMPositionBuilderBefore(b, ret);
+    LLVMValueRef v = LLVMGetOperand(ret, 0);
+    LLVMTypeRef t = LLVMTypeOf(v);
+    for (unsigned i = 0; i < k; i++)
+        v = LLVMBuildXor(b, LLVMBuildXor(b, v, LLVMGetParam(fn, 0), ""), LLVMGetParam(fn, 0), "");
+    (void)t;
+    LLVMSetOperand(ret, 0, v);
+    LLVMDisposeBuilder(b);
+    return MEWE_OK;
+}
+
+/* The cost model keeps a costly diversifier to variants where its extra code stays within
+ * MEWE_COSTLY_SHARE of one call; beyond, the variant is made without it and counted as
+ * declined. Variants are marked with their class. */
+START_TEST(costly_diversifiers_are_limited_by_the_cost_model)
+{
+    unsigned k = 50; /* 100 instructions more: far over 5% of "work" */
+    mewe_diversifier d = {.version = MEWE_DIVERSIFIER_VERSION,
+                          .name = "heavy",
+                          .diversify = padding_diversifier,
+                          .user_data = &k,
+                          .cost_class = MEWE_COST_COSTLY};
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    mewe_module *m = load_mixed();
+    const char *specs[] = {"heavy", "subst:rate=1"};
+    const char *allow[] = {"work"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 2;
+    o.allow = allow;
+    o.allow_count = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *json = report_of(m);
+    assert_entry_has(json, "work", "\"costly_declined\": 3");
+    free(json);
+    char *text = text_of(m);
+    ck_assert_ptr_nonnull(strstr(text, "\"mewe-cost-class\"=\"cheap\""));
+    ck_assert_ptr_null(strstr(text, "\"mewe-cost-class\"=\"costly\""));
+    mewe_free(text);
+}
+END_TEST
+
+/* With a cheap costly diversifier (no extra code) the variants keep it and say so; a mix of
+ * free diversifiers marks its variants free. */
+START_TEST(variants_carry_their_cost_class)
+{
+    unsigned k = 0;
+    mewe_diversifier d = {.version = MEWE_DIVERSIFIER_VERSION,
+                          .name = "light",
+                          .diversify = padding_diversifier,
+                          .user_data = &k,
+                          .cost_class = MEWE_COST_COSTLY};
+    ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
+    mewe_module *m = load_mixed();
+    const char *specs[] = {"light", "swap:rate=1"};
+    const char *allow[] = {"work"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 2;
+    o.allow = allow;
+    o.allow_count = 1;
+    o.variants = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *text = text_of(m);
+    ck_assert_ptr_nonnull(strstr(text, "\"mewe-cost-class\"=\"costly\""));
+    mewe_free(text);
+    mewe_module *m2 = load_mixed();
+    const char *free_specs[] = {"swap:rate=1"};
+    o.diversifiers = free_specs;
+    o.diversifier_count = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m2, &o));
+    text = text_of(m2);
+    ck_assert_ptr_nonnull(strstr(text, "\"mewe-cost-class\"=\"free\""));
+    mewe_free(text);
 }
 END_TEST
 
@@ -480,8 +686,11 @@ START_TEST(hook_random_and_params)
 {
     static const char *const params[] = {"k", NULL};
     hook_probe probe = {0};
-    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "probe", NULL, params,
-                          probing_diversifier,      &probe,  NULL};
+    mewe_diversifier d = {.version = MEWE_DIVERSIFIER_VERSION,
+                          .name = "probe",
+                          .param_names = params,
+                          .diversify = probing_diversifier,
+                          .user_data = &probe};
     ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
     mewe_module *m = load_mixed();
     const char *specs[] = {"probe:k=2.5"};
@@ -542,8 +751,10 @@ static void collect_log(mewe_log_level level, const char *message, void *user_da
 START_TEST(plugins_log_through_the_context)
 {
     log_probe probe = {0};
-    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "logger", NULL, NULL,
-                          logging_diversifier,      &probe,   NULL};
+    mewe_diversifier d = {.version = MEWE_DIVERSIFIER_VERSION,
+                          .name = "logger",
+                          .diversify = logging_diversifier,
+                          .user_data = &probe};
     ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
     log_lines lines = {0};
     ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, collect_log, MEWE_LOG_INFO, &lines));
@@ -580,8 +791,8 @@ static int bad_param_diversifier(mewe_hook *hook, LLVMValueRef fn, void *user_da
 
 START_TEST(hook_argument_errors_have_messages)
 {
-    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, "badarg", NULL, NULL,
-                          bad_param_diversifier,    NULL,     NULL};
+    mewe_diversifier d = {
+        .version = MEWE_DIVERSIFIER_VERSION, .name = "badarg", .diversify = bad_param_diversifier};
     ck_assert_mewe_ok(mewe_diversifier_register(tctx, &d));
     mewe_module *m = load_mixed();
     const char *specs[] = {"badarg"};
@@ -597,7 +808,8 @@ END_TEST
  * ends where an inaccessible page begins), and the zero fields take their defaults. */
 START_TEST(options_are_read_within_their_version)
 {
-    static const size_t sizes[] = {0, sizeof(mewe_generate_options)};
+    static const size_t sizes[] = {0, offsetof(mewe_generate_options, wasm_rounds),
+                                   sizeof(mewe_generate_options)};
     _Static_assert(sizeof sizes / sizeof *sizes == MEWE_GENERATE_OPTIONS_VERSION + 1,
                    "a size for every version");
     for (unsigned v = 1; v <= MEWE_GENERATE_OPTIONS_VERSION; v++) {
@@ -619,6 +831,76 @@ START_TEST(options_are_read_within_their_version)
         ck_assert_mewe_fails(mewe_generate_variants(m2, o), MEWE_EVERSION, "knows 1 to");
         guarded_free(o, sizes[v]);
     }
+}
+END_TEST
+
+static unsigned json_uint_after(const char *from, const char *key)
+{
+    const char *p = strstr(from, key);
+    ck_assert_msg(p != NULL, "no %s in %s", key, from);
+    return (unsigned)strtoul(p + strlen(key), NULL, 10);
+}
+
+/* Preservation: generation compiles the module to wasm and keeps only variants whose bodies
+ * differ from the original's and each other's. `swap` alone makes many variants that
+ * compile to the same code: they are dropped and counted, and what is reported kept is
+ * exactly what is distinct in wasm. */
+START_TEST(variants_are_distinct_in_wasm)
+{
+    mewe_module *m = load_fixture("recursion.c");
+    const char *specs[] = {"swap"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = specs;
+    o.diversifier_count = 1;
+    o.variants = 8;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    char *json = report_of(m);
+    const char *totals = strstr(json, "\"totals\"");
+    ck_assert_ptr_nonnull(totals);
+    unsigned in_ir = json_uint_after(totals, "\"distinct_in_ir\": ");
+    unsigned in_wasm = json_uint_after(totals, "\"distinct_in_wasm\": ");
+    unsigned variants = json_uint_after(totals, "\"variants\": ");
+    ck_assert_uint_eq(in_wasm, variants);
+    ck_assert_msg(in_ir > in_wasm, "swap alone should make IR-only differences: %s", totals);
+    ck_assert_ptr_nonnull(strstr(totals, "\"wasm_difference_min\": "));
+    free(json);
+
+    /* The same with the check off: more variants, no wasm fields. */
+    mewe_module *m2 = load_fixture("recursion.c");
+    o.wasm_rounds = MEWE_WASM_ROUNDS_OFF;
+    ck_assert_mewe_ok(mewe_generate_variants(m2, &o));
+    json = report_of(m2);
+    totals = strstr(json, "\"totals\"");
+    ck_assert_ptr_null(strstr(json, "distinct_in_ir"));
+    ck_assert_uint_gt(json_uint_after(totals, "\"variants\": "), in_wasm);
+    free(json);
+
+    o.wasm_rounds = 17;
+    ck_assert_mewe_fails(mewe_generate_variants(m2, &o), MEWE_EINVAL, "wasm_rounds: 17");
+}
+END_TEST
+
+/* With the default mix, every kept variant's body is distinct in the emitted wasm too: the
+ * final module's families (functions kept as functions) are fully preserved. */
+START_TEST(emitted_variants_are_all_distinct)
+{
+    mewe_module *m = load_fixture("loops.c");
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.variants = 8;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.inline_limit = 1; /* every variant stays a function, so the wasm shows each */
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    void *wasm = NULL;
+    size_t size = 0;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
+    char *json = NULL;
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    const char *w = strstr(json, "\"wasm\": {");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_ptr_nonnull(strstr(w, "\"preservation\": 1.0000"));
+    mewe_free(json);
+    mewe_free(wasm);
 }
 END_TEST
 
@@ -743,10 +1025,14 @@ int main(void)
     tcase_add_test(tc, min_instructions_option);
     tcase_add_loop_test(tc, deterministic_for_a_seed, 0, 5);
     tcase_add_test(tc, adding_a_function_changes_no_other);
-    tcase_add_loop_test(tc, each_builtin_alone_makes_variants, 0, 4);
+    tcase_add_loop_test(tc, each_builtin_alone_makes_variants, 0, 9);
     tcase_add_test(tc, variants_survive_write_and_load);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, plugin_error_is_passed_back_and_module_restored);
+    tcase_add_test(tc, plugin_failure_skips_the_function);
+    tcase_add_test(tc, descriptor_versions_and_cost_classes);
+    tcase_add_test(tc, costly_diversifiers_are_limited_by_the_cost_model);
+    tcase_add_test(tc, variants_carry_their_cost_class);
     tcase_add_test(tc, invalid_variants_are_dropped_and_reported);
     tcase_add_test(tc, registration_errors_call_destroy);
     tcase_add_test(tc, listing_plugins);
@@ -759,6 +1045,8 @@ int main(void)
     tcase_add_test(tc, size_budget_limits_growth);
     tcase_add_test(tc, time_budget_stops_generation);
     tcase_add_test(tc, generate_after_link_is_refused);
+    tcase_add_test(tc, variants_are_distinct_in_wasm);
+    tcase_add_test(tc, emitted_variants_are_all_distinct);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

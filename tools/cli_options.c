@@ -79,6 +79,11 @@ const cli_option cli_options[] = {
     {OPT_ATTEMPTS, "attempts", 0, "N", CLI_UINT, 0, 0, NULL,
      "Tries per variant before giving up on one distinct from those kept.", S_GEN,
      "generate.attempts"},
+    {OPT_WASM_ROUNDS, "wasm-rounds", 0, "N", CLI_UINT, 0, 0, NULL,
+     "Compile the variants to wasm up to N times, dropping those whose body equals another's "
+     "and making new ones in their place, so that every variant kept is distinct in wasm. 0 "
+     "turns the check off.",
+     S_GEN, "generate.wasm_rounds"},
     {OPT_TIME_BUDGET, "time-budget", 0, "SECONDS", CLI_DOUBLE, 0, 0, NULL,
      "Stop generating after SECONDS (0: no limit). A budget that runs out makes the output "
      "depend on the machine's speed; the report says so.",
@@ -164,7 +169,9 @@ const cli_option cli_options[] = {
      "--wasi-sysroot and --builtins override its parts.",
      S_TOOL, NULL},
     {OPT_LIST_DIVERSIFIERS, "list-diversifiers", 0, NULL, CLI_FLAG, 0, 0, NULL,
-     "List the registered diversifiers with their descriptions and exit.", S_INFO, NULL},
+     "List the registered diversifiers with their run-time cost class (free, cheap, costly), "
+     "descriptions and parameters, and exit.",
+     S_INFO, NULL},
     {OPT_LIST_RNG, "list-rng", 0, NULL, CLI_FLAG, 0, 0, NULL,
      "List the registered RNG strategies with their descriptions and exit.", S_INFO, NULL},
     {OPT_VERBOSE, "verbose", 'v', NULL, CLI_FLAG, 0, 0, NULL,

@@ -113,8 +113,27 @@ static int failed(run *r, const char *what, int rc, const char *flag)
 
 /* ------------------------------------------------------------------ information */
 
+/* One block per diversifier: name, cost class and description, then one line per
+ * parameter with its documentation when the diversifier gives it. */
+static int list_diversifiers(mewe_context *ctx)
+{
+    size_t n = mewe_diversifier_count(ctx);
+    for (size_t i = 0; i < n; i++) {
+        const mewe_diversifier *d;
+        if (mewe_diversifier_get(&d, ctx, i) != MEWE_OK)
+            return EXIT_FAIL;
+        printf("%-12s [%s] %s\n", d->name, mewe_cost_class_str(d->cost_class), d->description);
+        for (size_t k = 0; d->param_names && d->param_names[k]; k++)
+            printf("  %-10s %s\n", d->param_names[k],
+                   d->param_docs && d->param_docs[k] ? d->param_docs[k] : "");
+    }
+    return EXIT_OK;
+}
+
 static int list_plugins(mewe_context *ctx, bool rng)
 {
+    if (!rng)
+        return list_diversifiers(ctx);
     size_t n = rng ? mewe_rng_strategy_count(ctx) : mewe_diversifier_count(ctx);
     for (size_t i = 0; i < n; i++) {
         const char *name, *description;

@@ -23,7 +23,8 @@ extern "C" {
  * Options are named `"STRUCT.FIELD"`, STRUCT being `generate` (#mewe_generate_options),
  * `link` (#mewe_link_options) or `emit` (#mewe_emit_options): `generate.variants`,
  * `generate.diversifiers`, `generate.min_instructions`, `generate.attempts`,
- * `generate.time_budget`, `generate.size_budget`, `link.dispatch`, `link.granularity`,
+ * `generate.time_budget`, `generate.size_budget`, `generate.wasm_rounds`, `link.dispatch`,
+ * `link.granularity`,
  * `link.rng`, `link.max_overhead`, `link.period`, `link.inline_limit`, `emit.kind` and
  * `emit.opt_level`; mewe_option_count() and mewe_option_at() list them. Options that only
  * switch something on, or that name things (allow and deny lists, exports), have no entry.

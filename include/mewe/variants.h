@@ -72,8 +72,8 @@ typedef struct mewe_function_info {
 typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *variants,
                               void *user_data);
 
-/** Current version of #mewe_generate_options. @since 0.1 */
-#define MEWE_GENERATE_OPTIONS_VERSION 1
+/** Current version of #mewe_generate_options: 2 since 0.3 (wasm_rounds). @since 0.1 */
+#define MEWE_GENERATE_OPTIONS_VERSION 2
 
 /**
  * Options of mewe_generate_variants(). Fill with #MEWE_GENERATE_OPTIONS_INIT or
@@ -112,7 +112,22 @@ typedef struct mewe_generate_options {
                                             (e.g. 2.0); 0 = no limit. */
     mewe_select_fn select;           /**< Selection policy, or NULL. */
     void *select_data;               /**< Passed to @ref select. */
+    /** Preservation (version 2, since 0.3): two variants that compile to the same wasm body
+     *  are one variant. Generation compiles the module to a wasm object (code generation at
+     *  -O2, no link), drops every variant whose body equals the original's or another
+     *  variant's, makes new ones in their place, and checks again, up to this many times;
+     *  the last check only drops. Every variant kept is then distinct in wasm, and the report
+     *  gives per function what was generated, distinct in IR, distinct in wasm and how
+     *  different the bodies are. 0 means #MEWE_WASM_ROUNDS_DEFAULT; #MEWE_WASM_ROUNDS_OFF
+     *  checks nothing (no code generation at this stage). Modules whose target is not wasm32
+     *  are not checked. At most 16. */
+    unsigned int wasm_rounds;
 } mewe_generate_options;
+
+/** Default of @ref mewe_generate_options.wasm_rounds. @since 0.3 */
+#define MEWE_WASM_ROUNDS_DEFAULT 3
+/** @ref mewe_generate_options.wasm_rounds that turns the check off. @since 0.3 */
+#define MEWE_WASM_ROUNDS_OFF     0xFFFFFFFFu
 
 /** Default of @ref mewe_generate_options.attempts. @since 0.2 */
 #define MEWE_ATTEMPTS_DEFAULT 4
@@ -121,7 +136,7 @@ typedef struct mewe_generate_options {
  *  whose zero means its default; variants and min_instructions are set, because 0 is a value
  *  of its own for them (no variants, no minimum). @since 0.1 */
 #define MEWE_GENERATE_OPTIONS_INIT \
-    {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL}
+    {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL, 0}
 
 /**
  * Fills @p opts with the defaults of @p version: the fields of that version only, so that a

@@ -90,8 +90,20 @@ static int blocks(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_diversifier_blocks(mewe_context *ctx)
 {
-    return mewe__builtin_diversifier(
-        ctx, "blocks", (const char *const[]){"split", "shuffle", NULL}, blocks,
-        "basic-block splitting and layout shuffling "
-        "(split=0.5: share of blocks split; shuffle=1: reorder blocks)");
+    static const char *const params[] = {"split", "shuffle", NULL};
+    static const char *const docs[] = {
+        "in [0,1], default 0.5: share of blocks split at a random point",
+        "0 or 1, default 1: lay the blocks (all but the entry) out in a random order",
+    };
+    /* Cheap, not free: a shuffled layout can cost a jump where a fall-through was. */
+    mewe_diversifier d = {
+        .version = MEWE_DIVERSIFIER_VERSION,
+        .name = "blocks",
+        .description = "basic-block splitting and layout shuffling",
+        .param_names = params,
+        .diversify = blocks,
+        .cost_class = MEWE_COST_CHEAP,
+        .param_docs = docs,
+    };
+    return mewe_diversifier_register(ctx, &d);
 }

@@ -1,11 +1,12 @@
 /* Built-in diversifier `subst`: replaces integer add, sub, xor, or and and by equivalent
- * expressions from subst_rules.h (proven by Z3 in tests/test-rules.c). Registered through the
+ * expressions from rules.h (proven by Z3 in tests/test-rules.c). Registered through the
  * public hook API like any user diversifier. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "registry.h"
-#include "subst_rules.h"
+#include "ir/irutil.h"
+#include "rules.h"
 #include "util/array.h"
 
 static const char *opcode_name(LLVMOpcode op)
@@ -30,56 +31,6 @@ static bool proven_width(LLVMTypeRef t)
             return true;
     }
     return false;
-}
-
-/* Evaluates a rule's RPN with the builder; returns NULL on a malformed rule. */
-static LLVMValueRef build_rpn(LLVMBuilderRef b, const char *rpn, LLVMValueRef a, LLVMValueRef bv)
-{
-    LLVMValueRef stack[16];
-    int sp = 0;
-    LLVMTypeRef t = LLVMTypeOf(a);
-    for (const char *p = rpn; *p;) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        const char *tok = p;
-        while (*p && *p != ' ')
-            p++;
-        size_t len = (size_t)(p - tok);
-        LLVMValueRef x = NULL, y = NULL;
-        if (len == 1 && (*tok == 'a' || *tok == 'b' || *tok == '1')) {
-            if (sp == 16)
-                return NULL;
-            stack[sp++] = *tok == 'a' ? a : *tok == 'b' ? bv : LLVMConstInt(t, 1, 0);
-            continue;
-        }
-        if (len == 1 && *tok == '~') {
-            if (sp < 1)
-                return NULL;
-            stack[sp - 1] = LLVMBuildNot(b, stack[sp - 1], "");
-            continue;
-        }
-        if (sp < 2)
-            return NULL;
-        y = stack[--sp];
-        x = stack[--sp];
-        if (len == 2 && memcmp(tok, "<<", 2) == 0)
-            stack[sp++] = LLVMBuildShl(b, x, y, "");
-        else if (len == 1 && *tok == '+')
-            stack[sp++] = LLVMBuildAdd(b, x, y, "");
-        else if (len == 1 && *tok == '-')
-            stack[sp++] = LLVMBuildSub(b, x, y, "");
-        else if (len == 1 && *tok == '^')
-            stack[sp++] = LLVMBuildXor(b, x, y, "");
-        else if (len == 1 && *tok == '|')
-            stack[sp++] = LLVMBuildOr(b, x, y, "");
-        else if (len == 1 && *tok == '&')
-            stack[sp++] = LLVMBuildAnd(b, x, y, "");
-        else
-            return NULL;
-    }
-    return sp == 1 ? stack[0] : NULL;
 }
 
 /* Picks one of the rules for this opcode at random. */
@@ -107,8 +58,8 @@ static int rewrite(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef inst)
 {
     const char *rpn = pick_rule(hook, opcode_name(LLVMGetInstructionOpcode(inst)));
     LLVMPositionBuilderBefore(b, inst);
-    LLVMValueRef v =
-        build_rpn(b, rpn, pinned(b, LLVMGetOperand(inst, 0)), pinned(b, LLVMGetOperand(inst, 1)));
+    LLVMValueRef v = mewe__build_rpn(b, rpn, pinned(b, LLVMGetOperand(inst, 0)),
+                                     pinned(b, LLVMGetOperand(inst, 1)));
     if (!v) {
         mewe_hook_set_error(hook, "malformed rewrite rule");
         return MEWE_EINVAL;
@@ -176,9 +127,20 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_diversifier_subst(mewe_context *ctx)
 {
-    return mewe__builtin_diversifier(
-        ctx, "subst", (const char *const[]){"rate", "max", NULL}, subst,
-        "instruction substitution by arithmetic and boolean identities "
-        "(rate=0.6: share of add/sub/xor/or/and considered; max=4: rewrites "
-        "per variant at most)");
+    static const char *const params[] = {"rate", "max", NULL};
+    static const char *const docs[] = {
+        "in [0,1], default 0.6: share of add/sub/xor/or/and considered",
+        "in [0,1e9], default 4: rewrites per variant at most (each costs 2-3 instructions)",
+    };
+    mewe_diversifier d = {
+        .version = MEWE_DIVERSIFIER_VERSION,
+        .name = "subst",
+        .description = "instruction substitution by arithmetic, boolean and mixed "
+                       "boolean-arithmetic identities, each proven by Z3 in the tests",
+        .param_names = params,
+        .diversify = subst,
+        .cost_class = MEWE_COST_CHEAP,
+        .param_docs = docs,
+    };
+    return mewe_diversifier_register(ctx, &d);
 }

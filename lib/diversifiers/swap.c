@@ -89,7 +89,17 @@ static int swap(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_diversifier_swap(mewe_context *ctx)
 {
-    return mewe__builtin_diversifier(ctx, "swap", (const char *const[]){"rate", NULL}, swap,
-                                     "operand swaps of commutative integer operations and mirrored "
-                                     "comparisons (rate=0.5), free at run time");
+    static const char *const params[] = {"rate", NULL};
+    static const char *const docs[] = {"in [0,1], default 0.5: share of candidates swapped"};
+    mewe_diversifier d = {
+        .version = MEWE_DIVERSIFIER_VERSION,
+        .name = "swap",
+        .description = "operand swaps of commutative integer operations and mirrored "
+                       "comparisons",
+        .param_names = params,
+        .diversify = swap,
+        .cost_class = MEWE_COST_FREE,
+        .param_docs = docs,
+    };
+    return mewe_diversifier_register(ctx, &d);
 }

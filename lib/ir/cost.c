@@ -20,7 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mewe/sys/diversifier.h>
+
 #include "ir/cost.h"
+#include "ir/family.h"
 
 #define COST_INSTRUCTION 0.4
 #define COST_CALL        8.0
@@ -275,6 +278,22 @@ double mewe__function_cost(LLVMValueRef fn)
     return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
 }
 
+static bool free_variant(LLVMValueRef fn)
+{
+    LLVMAttributeRef a =
+        LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE_ATTR_COST_CLASS,
+                                      (unsigned)strlen(MEWE_ATTR_COST_CLASS));
+    unsigned len = 0;
+    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
+    return v && len == 4 && memcmp(v, "free", 4) == 0;
+}
+
+bool mewe__costly_affordable(LLVMValueRef original, LLVMValueRef variant)
+{
+    double extra = mewe__function_code_cost(variant) - mewe__function_code_cost(original);
+    return extra <= MEWE_COSTLY_SHARE * (mewe__function_cost(original) + COST_CALL);
+}
+
 const char *mewe__plan_policy_name(const mewe__plan *p)
 {
     return p->epoch ? "epoch" : mewe__granularity_name(p->policy);
@@ -370,8 +389,13 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
      * before the dispatch gets its share. Compared over their whole code, not the cheapest
      * path, which an early return can make much shorter than the usual one. */
     double code = mewe__function_code_cost(original), sum = 0.0;
-    for (size_t k = 1; k < variants; k++)
-        sum += mewe__function_code_cost(bodies[k]) - code;
+    for (size_t k = 1; k < variants; k++) {
+        /* A variant that only free diversifiers made runs at the original's speed, whatever
+         * its instruction count says (split blocks become fall-throughs, swapped operands
+         * cost the same). */
+        if (!free_variant(bodies[k]))
+            sum += mewe__function_code_cost(bodies[k]) - code;
+    }
     p.variant_extra = sum / (double)variants / p.body;
     /* Only the default policy is the cost model's to choose; explicit ones are obeyed.
      * Tracing changes nothing here: a trace shows the program as it runs untraced. */

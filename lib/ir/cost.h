@@ -63,6 +63,10 @@ double mewe__function_cost(LLVMValueRef fn);
  * one function are compared by. */
 double mewe__function_code_cost(LLVMValueRef fn);
 
+/* Whether a variant made with a costly diversifier stays within MEWE_COSTLY_SHARE of one
+ * call of its original: its extra code against the original's cheapest path and the call. */
+bool mewe__costly_affordable(LLVMValueRef original, LLVMValueRef variant);
+
 /* A profiled run's estimated cycles: each counted call costs its function's cheapest path
  * plus the call itself (wherever it came from, through a pointer too). */
 double mewe__run_cycles(LLVMModuleRef llvm, const mewe_profile *profile);

@@ -8,6 +8,9 @@
 /* String attributes on a variant function: the original's name and the variant's index. */
 #define MEWE_ATTR_VARIANT_OF "mewe-variant-of"
 #define MEWE_ATTR_VARIANT    "mewe-variant"
+/* On a variant made by mewe_generate_variants: the highest cost class of the diversifiers
+ * that made it ("free", "cheap", "costly"), which the cost model reads (cost.c). */
+#define MEWE_ATTR_COST_CLASS "mewe-cost-class"
 /* On a dispatcher: its id, and what the cost model planned for it (cost.h). */
 #define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
 #define MEWE_ATTR_PLAN       "mewe-plan"

@@ -100,6 +100,153 @@ LLVMModuleRef mewe__module_clone(LLVMModuleRef m)
     return copy;
 }
 
+/* The rules language's tokens; `1` and the operands are leaves. */
+typedef enum {
+    RPN_A,
+    RPN_B,
+    RPN_NUM,
+    RPN_NOT,
+    RPN_ADD,
+    RPN_SUB,
+    RPN_MUL,
+    RPN_XOR,
+    RPN_OR,
+    RPN_AND,
+    RPN_SHL,
+    RPN_BAD
+} rpn_tok;
+
+#define RPN_STACK 16
+
+/* The next token; a number (decimal digits, below 2^32) sets *num. */
+static rpn_tok rpn_next(const char **p, uint64_t *num)
+{
+    while (**p == ' ')
+        (*p)++;
+    const char *tok = *p;
+    while (**p && **p != ' ')
+        (*p)++;
+    size_t len = (size_t)(*p - tok);
+    if (len == 2 && tok[0] == '<' && tok[1] == '<')
+        return RPN_SHL;
+    if (len >= 1 && len <= 9 && tok[0] >= '0' && tok[0] <= '9') {
+        *num = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (tok[i] < '0' || tok[i] > '9')
+                return RPN_BAD;
+            *num = *num * 10 + (uint64_t)(tok[i] - '0');
+        }
+        return RPN_NUM;
+    }
+    if (len != 1)
+        return RPN_BAD;
+    switch (*tok) {
+    case 'a': return RPN_A;
+    case 'b': return RPN_B;
+    case '~': return RPN_NOT;
+    case '+': return RPN_ADD;
+    case '-': return RPN_SUB;
+    case '*': return RPN_MUL;
+    case '^': return RPN_XOR;
+    case '|': return RPN_OR;
+    case '&': return RPN_AND;
+    default: return RPN_BAD;
+    }
+}
+
+LLVMValueRef mewe__build_rpn(LLVMBuilderRef b, const char *rpn, LLVMValueRef a, LLVMValueRef bv)
+{
+    LLVMValueRef stack[RPN_STACK];
+    int sp = 0;
+    LLVMTypeRef t = LLVMTypeOf(a);
+    for (const char *p = rpn;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        uint64_t num = 0;
+        rpn_tok k = rpn_next(&p, &num);
+        if (k == RPN_BAD)
+            return NULL;
+        if (k == RPN_A || k == RPN_B || k == RPN_NUM) {
+            if (sp == RPN_STACK)
+                return NULL;
+            stack[sp++] = k == RPN_A ? a : k == RPN_B ? bv : LLVMConstInt(t, num, 0);
+            continue;
+        }
+        if (k == RPN_NOT) {
+            if (sp < 1)
+                return NULL;
+            stack[sp - 1] = LLVMBuildNot(b, stack[sp - 1], "");
+            continue;
+        }
+        if (sp < 2)
+            return NULL;
+        LLVMValueRef y = stack[--sp], x = stack[--sp], r = NULL;
+        switch (k) {
+        case RPN_ADD: r = LLVMBuildAdd(b, x, y, ""); break;
+        case RPN_SUB: r = LLVMBuildSub(b, x, y, ""); break;
+        case RPN_MUL: r = LLVMBuildMul(b, x, y, ""); break;
+        case RPN_XOR: r = LLVMBuildXor(b, x, y, ""); break;
+        case RPN_OR: r = LLVMBuildOr(b, x, y, ""); break;
+        case RPN_AND: r = LLVMBuildAnd(b, x, y, ""); break;
+        case RPN_SHL: r = LLVMBuildShl(b, x, y, ""); break;
+        default: return NULL;
+        }
+        stack[sp++] = r;
+    }
+    return sp == 1 ? stack[0] : NULL;
+}
+
+bool mewe__eval_rpn(const char *rpn, unsigned width, uint64_t a, uint64_t bv, uint64_t *out)
+{
+    if (width == 0 || width > 64)
+        return false;
+    uint64_t mask = width == 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
+    uint64_t stack[RPN_STACK];
+    int sp = 0;
+    for (const char *p = rpn;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        uint64_t num = 0;
+        rpn_tok k = rpn_next(&p, &num);
+        if (k == RPN_BAD)
+            return false;
+        if (k == RPN_A || k == RPN_B || k == RPN_NUM) {
+            if (sp == RPN_STACK)
+                return false;
+            stack[sp++] = (k == RPN_A ? a : k == RPN_B ? bv : num) & mask;
+            continue;
+        }
+        if (k == RPN_NOT) {
+            if (sp < 1)
+                return false;
+            stack[sp - 1] = ~stack[sp - 1] & mask;
+            continue;
+        }
+        if (sp < 2)
+            return false;
+        uint64_t y = stack[--sp], x = stack[--sp], r;
+        switch (k) {
+        case RPN_ADD: r = x + y; break;
+        case RPN_SUB: r = x - y; break;
+        case RPN_MUL: r = x * y; break;
+        case RPN_XOR: r = x ^ y; break;
+        case RPN_OR: r = x | y; break;
+        case RPN_AND: r = x & y; break;
+        case RPN_SHL: r = y >= width ? 0 : x << y; break;
+        default: return false;
+        }
+        stack[sp++] = r & mask;
+    }
+    if (sp != 1)
+        return false;
+    *out = stack[0];
+    return true;
+}
+
 void mewe__fn_string_attr_set(LLVMValueRef fn, const char *key, const char *value)
 {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));

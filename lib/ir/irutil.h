@@ -3,6 +3,7 @@
 #define MEWE_IRUTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <llvm-c/Core.h>
 
@@ -16,6 +17,14 @@ LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVM
  * and code generation of the copy turns every entry into `inttoptr (i32 1)`. Modules that
  * take a block's address are therefore copied through bitcode, which has no such order. */
 LLVMModuleRef mewe__module_clone(LLVMModuleRef m);
+
+/* Builds an expression of the rules language (diversifiers/rules.h) over a and b, which have
+ * the same integer type, before the builder's position. NULL for a malformed expression. */
+LLVMValueRef mewe__build_rpn(LLVMBuilderRef b, const char *rpn, LLVMValueRef a, LLVMValueRef bv);
+
+/* The same expression on numbers of `width` bits (1 to 64), for values the build computes
+ * ahead; false for a malformed expression. */
+bool mewe__eval_rpn(const char *rpn, unsigned width, uint64_t a, uint64_t b, uint64_t *out);
 
 /* Sets fn's string attribute `key` (a function attribute) to value, replacing any. */
 void mewe__fn_string_attr_set(LLVMValueRef fn, const char *key, const char *value);

@@ -54,6 +54,8 @@ typedef struct section_scan {
     cursor code; /* code section payload */
     bool have_names;
     cursor names; /* "name" section payload after its name */
+    bool have_linking;
+    cursor linking; /* "linking" section payload (relocatable objects) */
     bool have_datacount;
     uint32_t datacount;
     uint32_t data_segments;
@@ -627,6 +629,10 @@ static int read_custom(cursor c, section_scan *s)
         s->have_names = true;
         s->names = c;
     }
+    if (!s->have_linking && bytes_left(&name) == 7 && memcmp(name.p, "linking", 7) == 0) {
+        s->have_linking = true;
+        s->linking = c;
+    }
     return MEWE_OK;
 }
 
@@ -858,6 +864,71 @@ static int read_names(cursor c, mewe__wasm_info *info)
     return MEWE_OK;
 }
 
+#define MEWE__WASM_LINK_SYMTAB   8
+#define MEWE__WASM_SYM_FUNCTION  0
+#define MEWE__WASM_SYM_DATA      1
+#define MEWE__WASM_SYM_UNDEFINED 0x10
+#define MEWE__WASM_SYM_EXPLICIT  0x40
+
+/* One entry of a linking section's symbol table; a defined function's name is kept. */
+static int read_symbol(cursor *c, mewe__wasm_info *info)
+{
+    unsigned kind;
+    uint32_t flags, idx;
+    cursor name;
+    if (read_byte(c, &kind) || read_u32(c, &flags))
+        return MEWE_EPARSE;
+    if (kind == MEWE__WASM_SYM_DATA) {
+        if (read_name(c, &name))
+            return MEWE_EPARSE;
+        if (!(flags & MEWE__WASM_SYM_UNDEFINED) &&
+            (read_u32(c, &idx) || skip_leb(c, 5) || skip_leb(c, 5)))
+            return MEWE_EPARSE;
+        return 0;
+    }
+    if (read_u32(c, &idx))
+        return MEWE_EPARSE;
+    if (kind == 3) /* section symbol: an index only */
+        return 0;
+    if (kind > 5)
+        return MEWE_EPARSE;
+    int named = !(flags & MEWE__WASM_SYM_UNDEFINED) || (flags & MEWE__WASM_SYM_EXPLICIT);
+    if (named && read_name(c, &name))
+        return MEWE_EPARSE;
+    if (kind != MEWE__WASM_SYM_FUNCTION || (flags & MEWE__WASM_SYM_UNDEFINED) || !named)
+        return 0;
+    if (idx < info->import_func_count || idx - info->import_func_count >= info->func_count)
+        return MEWE_EPARSE;
+    mewe__wasm_func *f = &info->funcs[idx - info->import_func_count];
+    return f->name ? 0 : set_name(f, name);
+}
+
+/* A relocatable object (what code generation makes before wasm-ld) has no "name" section;
+ * its defined functions are named by the symbol table of its "linking" section (version 2,
+ * as in the tool conventions' Linking.md). */
+static int read_link_names(cursor c, mewe__wasm_info *info)
+{
+    uint32_t version, size, n;
+    unsigned id;
+    cursor sub;
+    if (read_u32(&c, &version) || version != 2)
+        return MEWE_EPARSE;
+    while (c.p != c.end) {
+        if (read_byte(&c, &id) || read_u32(&c, &size) || take(&c, size, &sub))
+            return MEWE_EPARSE;
+        if (id != MEWE__WASM_LINK_SYMTAB)
+            continue;
+        if (read_u32(&sub, &n))
+            return MEWE_EPARSE;
+        for (uint32_t i = 0; i < n; i++) {
+            int rc = read_symbol(&sub, info);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size)
 {
     section_scan s;
@@ -881,6 +952,8 @@ int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size)
         rc = read_code(&s, out);
     if (rc == MEWE_OK && s.have_names)
         rc = read_names(s.names, out);
+    if (rc == MEWE_OK && !s.have_names && s.have_linking)
+        rc = read_link_names(s.linking, out);
     if (rc != MEWE_OK)
         mewe__wasm_info_free(out);
     return rc;
@@ -1103,4 +1176,69 @@ void mewe__wasm_families_free(mewe__wasm_family *families, size_t count)
     for (size_t i = 0; i < count; i++)
         free(families[i].family);
     free(families);
+}
+
+/* ---- difference ----------------------------------------------------------- */
+
+static int mewe__wasm_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The body's distinct 4-grams, as sorted 32-bit words; *n receives their count. */
+static uint32_t *mewe__wasm_grams(const unsigned char *p, size_t len, size_t *n)
+{
+    size_t m = len >= 4 ? len - 3 : (len ? 1 : 0);
+    uint32_t *g = malloc((m ? m : 1) * sizeof *g);
+    if (!g)
+        return NULL;
+    if (len < 4 && len) {
+        uint32_t w = 0;
+        memcpy(&w, p, len);
+        g[0] = w ^ (uint32_t)len << 28; /* short bodies: the whole body is one gram */
+    }
+    for (size_t i = 0; len >= 4 && i < m; i++)
+        g[i] = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
+               (uint32_t)p[i + 3] << 24;
+    qsort(g, m, sizeof *g, mewe__wasm_cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (k == 0 || g[k - 1] != g[i])
+            g[k++] = g[i];
+    }
+    *n = k;
+    return g;
+}
+
+double mewe__wasm_body_difference(const unsigned char *a, size_t a_len, const unsigned char *b,
+                                  size_t b_len)
+{
+    if (a_len == b_len && (a_len == 0 || memcmp(a, b, a_len) == 0))
+        return 0.0;
+    size_t na, nb;
+    uint32_t *ga = mewe__wasm_grams(a, a_len, &na);
+    uint32_t *gb = ga ? mewe__wasm_grams(b, b_len, &nb) : NULL;
+    if (!gb) {
+        free(ga);
+        return -1.0;
+    }
+    size_t i = 0, j = 0, common = 0;
+    while (i < na && j < nb) {
+        if (ga[i] == gb[j]) {
+            common++;
+            i++;
+            j++;
+        } else if (ga[i] < gb[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    free(ga);
+    free(gb);
+    size_t all = na + nb - common;
+    double d = all ? 1.0 - (double)common / (double)all : 0.0;
+    /* Different bytes that happen to have the same 4-grams still differ. */
+    return d > 0.0 ? d : 1e-6;
 }

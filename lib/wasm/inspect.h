@@ -22,7 +22,8 @@
 #include <mewe/common.h>
 
 typedef struct mewe__wasm_func {
-    /* From the function-names subsection (id 1) of the "name" section: a NUL-terminated
+    /* From the function-names subsection (id 1) of the "name" section, or in a relocatable
+     * object without one, from the symbol table of its "linking" section: a NUL-terminated
      * copy owned by the info, or NULL when unnamed (or the name holds a NUL byte). */
     const char *name;
     /* The function body inside the code section, locals included; points into the buffer
@@ -117,5 +118,12 @@ int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, 
 int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, size_t *count);
 
 void mewe__wasm_families_free(mewe__wasm_family *families, size_t count);
+
+/* How different two bodies are, in [0, 1]: the Jaccard distance between the sets of their
+ * 4-byte substrings (0 for equal bodies, 1 for bodies that share no 4 bytes in a row). Cheap
+ * next to an alignment and, like one, insensitive to where in the body a change sits.
+ * Returns -1 when out of memory. */
+double mewe__wasm_body_difference(const unsigned char *a, size_t a_len, const unsigned char *b,
+                                  size_t b_len);
 
 #endif /* MEWE_WASM_INSPECT_H */

@@ -699,6 +699,17 @@ def test_min_instructions(bc, tmp_path):
     assert none["totals"]["diversified"] == 0
 
 
+def test_wasm_rounds(bc, tmp_path):
+    """Every variant the report keeps is distinct in wasm; --wasm-rounds=0 turns the check,
+    and its figures, off."""
+    rep = report_of(bc["fnptr"], "-n", "8", "-o", tmp_path / "a.wasm")
+    t = rep["totals"]
+    assert t["distinct_in_wasm"] == t["variants"] and t["distinct_in_ir"] >= t["variants"]
+    assert 0 < t["wasm_difference_min"] <= t["wasm_difference_mean"] <= 1
+    off = report_of(bc["fnptr"], "-n", "8", "--wasm-rounds", "0", "-o", tmp_path / "b.wasm")
+    assert "distinct_in_wasm" not in off["totals"]
+
+
 def test_attempts(bc, tmp_path):
     def drops(n):
         rep = report_of(bc["fnptr"], "--diversifier", "subst:rate=0", "--attempts", n, "-o",
@@ -977,9 +988,16 @@ def test_wasi_sdk_flag_and_environment(bc, tmp_path):
 
 def test_list_diversifiers():
     p = mewe("--list-diversifiers")
-    names = {line.split()[0]: line for line in p.stdout.splitlines()}
-    assert {"subst", "blocks"} <= set(names)
-    assert all(len(line.split(None, 1)) == 2 for line in names.values())
+    # "NAME [CLASS] description", then an indented line per parameter: "  KEY doc".
+    heads = [line for line in p.stdout.splitlines() if not line.startswith(" ")]
+    names = {line.split()[0]: line for line in heads}
+    assert {"subst", "swap", "blocks"} <= set(names)
+    for line in heads:
+        assert line.split()[1] in ("[free]", "[cheap]", "[costly]", "[unspecified]"), line
+        assert len(line.split(None, 2)) == 3, line
+    assert names["swap"].split()[1] == "[free]"
+    params = [line.split(None, 1) for line in p.stdout.splitlines() if line.startswith("  ")]
+    assert ["rate", "in [0,1], default 0.6: share of add/sub/xor/or/and considered"] in params
 
 
 def test_list_rng():
@@ -1105,7 +1123,9 @@ def test_man_page_lists_the_registered_built_ins():
     man = pathlib.Path(MEWE_MAN).read_text()
     for flag, section, end in (("--list-diversifiers", ".SH DIVERSIFIERS", ".SH RNG"),
                                ("--list-rng", ".SH RNG STRATEGIES", ".SH EXIT")):
-        listed = [line.split()[0] for line in mewe(flag).stdout.splitlines()]
+        # Indented lines are a diversifier's parameters.
+        listed = [line.split()[0] for line in mewe(flag).stdout.splitlines()
+                  if not line.startswith(" ")]
         part = man.split(section, 1)[1].split(end, 1)[0]
         names = [n.replace("\\-", "-") for n in re.findall(r"^\\fB(\S+)\\fR$", part, re.M)]
         assert names == listed, part
@@ -1126,6 +1146,9 @@ USAGE_ERRORS = [
     (["-n", "99999999999999999999999"], ["--variants", "out of range"]),
     (["--attempts", "0"], ["--attempts", "0", "out of range"]),
     (["--attempts", "101"], ["--attempts", "101"]),
+    (["--wasm-rounds", "17"], ["--wasm-rounds", "17"]),
+    (["--diversifier", "pad:max=0"], ["--diversifier", "max='0'"]),
+    (["--diversifier", "opaque:max=2,max=3"], ["--diversifier", "'max' given twice"]),
     (["--min-instructions", "1.5"], ["--min-instructions", "1.5"]),
     (["--seed", "-3"], ["--seed", "-3"]),
     (["--seed", "0x"], ["--seed", "0x"]),
@@ -1148,6 +1171,7 @@ USAGE_ERRORS = [
     (["--diversifier", "shuffle-all"], ["--diversifier", "shuffle-all", "unknown"]),
     (["--diversifier", "subst:rate=2"], ["--diversifier", "rate", "'2'"]),
     (["--diversifier", "subst:colour=red"], ["--diversifier", "colour"]),
+    (["--diversifier", "subst:rate=0.2,rate=0.3"], ["--diversifier", "'rate' given twice"]),
     (["--rng", "dice"], ["--rng", "dice", "unknown"]),
     (["--rng", "fixed:seed=many"], ["--rng", "seed"]),
     (["--rng", "host:port=80"], ["--rng", "port"]),
