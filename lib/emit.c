@@ -1,5 +1,6 @@
 /* mewe_emit_wasm: LLVM's wasm32 backend to an object, then wasm-ld with wasi-libc. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,8 @@
 #include "util/fileio.h"
 #include "internal.h"
 #include "util/process.h"
+#include "wasm/codegen.h"
 #include "wasm/limits.h"
-
-#define WASM_TRIPLE "wasm32-unknown-wasi"
 
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
 
@@ -31,7 +31,8 @@ static void init_targets(void)
 /* Sizes of each version of mewe_emit_options: a caller built against an older header passes
  * a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
-    0, sizeof(mewe_emit_options), /* version 1 */
+    0, offsetof(mewe_emit_options, threads), /* version 1 */
+    sizeof(mewe_emit_options),               /* version 2: threads */
 };
 _Static_assert(sizeof options_size / sizeof *options_size == MEWE_EMIT_OPTIONS_VERSION + 1,
                "one size per version of mewe_emit_options");
@@ -55,6 +56,9 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
     if ((int)o->kind < MEWE_EMIT_COMMAND || o->kind > MEWE_EMIT_OBJECT)
         return mewe__error(ctx, MEWE_EINVAL, "emit option kind: %d is not a mewe_emit_kind",
                            (int)o->kind);
+    if (o->threads > MEWE_EMIT_MAX_THREADS)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option threads: %u out of range (0..%u)",
+                           o->threads, MEWE_EMIT_MAX_THREADS);
     if (o->opt_level < 0 || o->opt_level > 3)
         return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..3)",
                            o->opt_level);
@@ -65,17 +69,18 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
 }
 
 /* Decides whether the module may be compiled for wasm32; see emit.h for why other targets
- * are refused rather than retargeted. */
-static int check_target(const mewe_module *m, LLVMModuleRef copy)
+ * are refused rather than retargeted. *retarget: it has no triple, and is emitted as wasm32. */
+static int check_target(const mewe_module *m, bool *retarget)
 {
-    const char *triple = LLVMGetTarget(copy);
+    const char *triple = LLVMGetTarget(m->llvm);
+    *retarget = false;
     if (strncmp(triple, "wasm32", 6) == 0)
         return MEWE_OK;
-    const char *layout = LLVMGetDataLayoutStr(copy);
+    const char *layout = LLVMGetDataLayoutStr(m->llvm);
     if (triple[0] == '\0' && (layout[0] == '\0' || strncmp(layout, "e-m:e-p:32:32", 13) == 0)) {
-        LLVMSetTarget(copy, WASM_TRIPLE);
+        *retarget = true;
         mewe__log(m->ctx, MEWE_LOG_WARN, "'%s' has no target triple; emitting it as %s", m->name,
-                  WASM_TRIPLE);
+                  MEWE__WASM_TRIPLE);
         return MEWE_OK;
     }
     return mewe__error(m->ctx, MEWE_ETARGET,
@@ -85,91 +90,46 @@ static int check_target(const mewe_module *m, LLVMModuleRef copy)
                        m->name, triple[0] ? triple : "(none)");
 }
 
-static int mark_exports(const mewe_module *m, LLVMModuleRef copy, const mewe_emit_options *o)
+static int check_exports(const mewe_module *m, const mewe_emit_options *o)
 {
     for (size_t i = 0; i < o->export_count; i++) {
-        LLVMValueRef fn = LLVMGetNamedFunction(copy, o->exports[i]);
+        LLVMValueRef fn = LLVMGetNamedFunction(m->llvm, o->exports[i]);
         if (!fn || LLVMIsDeclaration(fn))
             return mewe__error(m->ctx, MEWE_ENOTFOUND,
                                "export '%s': no such function defined "
                                "in '%s'",
                                o->exports[i], m->name);
-        LLVMSetLinkage(fn, LLVMExternalLinkage);
-        LLVMSetVisibility(fn, LLVMDefaultVisibility);
-        LLVMAttributeRef a =
-            LLVMCreateStringAttribute(LLVMGetModuleContext(copy), "wasm-export-name", 16,
-                                      o->exports[i], (unsigned)strlen(o->exports[i]));
-        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
     }
     return MEWE_OK;
 }
 
-static LLVMCodeGenOptLevel codegen_level(int level)
-{
-    static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
-                                                 LLVMCodeGenLevelDefault,
-                                                 LLVMCodeGenLevelAggressive};
-    return levels[level];
-}
-
-static int codegen(const mewe_module *m, LLVMModuleRef copy, int level, void **out, size_t *size)
-{
-    mewe_context *ctx = m->ctx;
-    char *err = NULL;
-    LLVMTargetRef target;
-    if (LLVMGetTargetFromTriple(LLVMGetTarget(copy), &target, &err)) {
-        int rc = mewe__error(ctx, MEWE_ETARGET, "'%s': no backend for '%s': %s", m->name,
-                             LLVMGetTarget(copy), err ? err : "");
-        LLVMDisposeMessage(err);
-        return rc;
-    }
-    LLVMTargetMachineRef tm =
-        LLVMCreateTargetMachine(target, LLVMGetTarget(copy), "generic", "", codegen_level(level),
-                                LLVMRelocStatic, LLVMCodeModelDefault);
-    if (!tm)
-        return mewe__error(ctx, MEWE_ETARGET, "'%s': cannot create a wasm32 target machine",
-                           m->name);
-    if (LLVMGetDataLayoutStr(copy)[0] == '\0') {
-        LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
-        LLVMSetModuleDataLayout(copy, dl);
-        LLVMDisposeTargetData(dl);
-    }
-    LLVMMemoryBufferRef buf = NULL;
-    mewe__diag_clear(ctx);
-    int rc = MEWE_OK;
-    if (LLVMTargetMachineEmitToMemoryBuffer(tm, copy, LLVMObjectFile, &err, &buf)) {
-        char *diag = mewe__diag_take(ctx);
-        rc = mewe__error(ctx, MEWE_ETARGET, "code generation failed for '%s': %s%s%s", m->name,
-                         err ? err : "", diag ? "; " : "", diag ? diag : "");
-        free(diag);
-        LLVMDisposeMessage(err);
-    } else {
-        *size = LLVMGetBufferSize(buf);
-        *out = malloc(*size ? *size : 1);
-        if (*out)
-            memcpy(*out, LLVMGetBufferStart(buf), *size);
-        else
-            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
-        LLVMDisposeMemoryBuffer(buf);
-    }
-    LLVMDisposeTargetMachine(tm);
-    return rc;
-}
-
-/* Builds the wasm-ld command line the way clang's WebAssembly driver does. */
+/* Builds the wasm-ld command line the way clang's WebAssembly driver does; a relocatable
+ * link (-r) only joins the objects of a split module into one. */
 static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
-                              char *const *export_flags, const char *obj, const char *out,
-                              char **owned, size_t *n_owned)
+                              char *const *export_flags, char *const *objs, size_t n_objs,
+                              const char *out, char **owned, size_t *n_owned)
 {
-    size_t max = 16 + o->export_count + o->link_arg_count;
+    size_t max = 16 + n_objs + o->export_count + o->link_arg_count;
     const char **argv = calloc(max, sizeof *argv);
     if (!argv)
         return NULL;
+    size_t n = 0;
+    *n_owned = 0;
+    argv[n++] = ctx->tools[MEWE_TOOL_WASM_LD];
+    argv[n++] = "-m";
+    argv[n++] = "wasm32";
+    if (o->kind == MEWE_EMIT_OBJECT) {
+        argv[n++] = "-r";
+        for (size_t i = 0; i < n_objs; i++)
+            argv[n++] = objs[i];
+        argv[n++] = "-o";
+        argv[n++] = out;
+        argv[n] = NULL;
+        return argv;
+    }
     const char *sysroot = ctx->tools[MEWE_TOOL_WASI_SYSROOT];
     const char *builtins = ctx->tools[MEWE_TOOL_BUILTINS];
     bool reactor = o->kind == MEWE_EMIT_REACTOR;
-    size_t n = 0;
-    *n_owned = 0;
     owned[(*n_owned)++] = mewe__printf("-L%s/lib/wasm32-wasi", sysroot);
     owned[(*n_owned)++] = mewe__printf("%s/lib/wasm32-wasi/%s", sysroot,
                                        reactor ? "crt1-reactor.o" : "crt1-command.o");
@@ -177,16 +137,14 @@ static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
         if (!owned[i])
             return free(argv), NULL;
     }
-    argv[n++] = ctx->tools[MEWE_TOOL_WASM_LD];
-    argv[n++] = "-m";
-    argv[n++] = "wasm32";
     argv[n++] = owned[0];
     argv[n++] = owned[1];
     if (reactor) {
         argv[n++] = "--entry";
         argv[n++] = "_initialize";
     }
-    argv[n++] = obj;
+    for (size_t i = 0; i < n_objs; i++)
+        argv[n++] = objs[i];
     for (size_t i = 0; i < o->export_count; i++)
         argv[n++] = export_flags[i];
     for (size_t i = 0; i < o->link_arg_count; i++)
@@ -200,10 +158,11 @@ static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
     return argv;
 }
 
-/* Replaces the temporary object's path with the module's name in wasm-ld's complaints. */
-static char *describe_link_failure(const char *output, const char *obj, const char *name)
+/* Replaces the temporary objects' paths (DIR/part-N.o) with the module's name in wasm-ld's
+ * complaints. */
+static char *describe_link_failure(const char *output, const char *dir, const char *name)
 {
-    size_t olen = strlen(obj);
+    size_t dlen = strlen(dir);
     size_t cap = strlen(output) * 2 + strlen(name) * 8 + 1;
     char *msg = malloc(cap);
     if (!msg)
@@ -211,9 +170,11 @@ static char *describe_link_failure(const char *output, const char *obj, const ch
     size_t len = 0;
     int lines = 0;
     for (const char *p = output; *p && lines < 6 && len + strlen(name) + 2 < cap;) {
-        if (strncmp(p, obj, olen) == 0) {
+        if (strncmp(p, dir, dlen) == 0 && p[dlen] == '/') {
             len += (size_t)snprintf(msg + len, cap - len, "%s", name);
-            p += olen;
+            p += dlen;
+            while (*p && *p != ':' && *p != ' ' && *p != '\n' && *p != ')')
+                p++;
             continue;
         }
         if (*p == '\n') {
@@ -231,8 +192,8 @@ static char *describe_link_failure(const char *output, const char *obj, const ch
     return msg;
 }
 
-static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const char *obj,
-                       const char *out)
+static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const char *dir,
+                       char *const *objs, size_t n_objs, const char *out)
 {
     mewe_context *ctx = m->ctx;
     char *owned[4] = {NULL};
@@ -245,7 +206,7 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
     }
     const char **argv = NULL;
     if (rc == MEWE_OK) {
-        argv = link_argv(ctx, o, exports, obj, out, owned, &n_owned);
+        argv = link_argv(ctx, o, exports, objs, n_objs, out, owned, &n_owned);
         rc = argv ? MEWE_OK : MEWE_ENOMEM;
     }
     if (rc == MEWE_ENOMEM)
@@ -261,7 +222,7 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
                          "wasm_ld",
                          ctx->tools[MEWE_TOOL_WASM_LD], mewe_context_errmsg(ctx));
     } else if (rc == MEWE_OK && status != 0) {
-        char *why = describe_link_failure(output ? output : "", obj, m->name);
+        char *why = describe_link_failure(output ? output : "", dir, m->name);
         rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld failed (status %d) linking '%s': %s", status,
                          m->name, why ? why : "");
         free(why);
@@ -276,97 +237,78 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
     return rc;
 }
 
-static int link_object(const mewe_module *m, const mewe_emit_options *o, const void *obj,
-                       size_t obj_size, void **out, size_t *out_size)
+/* Links the objects (for the linked kinds), or joins those of a split module into one
+ * relocatable object; each object's memory is freed once it is written out. */
+static int link_objects(const mewe_module *m, const mewe_emit_options *o, mewe__objects *objs,
+                        void **out, size_t *out_size)
 {
     mewe_context *ctx = m->ctx;
     char *dir = NULL;
     int rc = mewe__tempdir_make(ctx, &dir);
     if (rc != MEWE_OK)
         return rc;
-    char *obj_path = mewe__printf("%s/module.o", dir);
+    char **paths = calloc(objs->count + 1, sizeof *paths);
     char *wasm_path = mewe__printf("%s/linked.wasm", dir);
-    if (!obj_path || !wasm_path)
+    if (!paths || !wasm_path)
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+    for (size_t i = 0; rc == MEWE_OK && i < objs->count; i++) {
+        paths[i] = mewe__printf("%s/part-%zu.o", dir, i);
+        if (!paths[i])
+            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+        if (rc == MEWE_OK)
+            rc = mewe__file_write_atomic(ctx, paths[i], objs->data[i], objs->size[i]);
+        free(objs->data[i]);
+        objs->data[i] = NULL;
+    }
     if (rc == MEWE_OK)
-        rc = mewe__file_write_atomic(ctx, obj_path, obj, obj_size);
-    if (rc == MEWE_OK)
-        rc = run_wasm_ld(m, o, obj_path, wasm_path);
+        rc = run_wasm_ld(m, o, dir, paths, objs->count, wasm_path);
     if (rc == MEWE_OK)
         rc = mewe__file_read(ctx, wasm_path, (char **)out, out_size);
-    free(obj_path);
+    for (size_t i = 0; paths && i < objs->count; i++)
+        free(paths[i]);
+    free(paths);
     free(wasm_path);
     mewe__tempdir_remove(dir);
     free(dir);
     return rc;
 }
 
-/* Code generation works on a copy in an LLVM context of its own: it rewrites IR in place
- * (CodeGenPrepare and friends) and registers names in its context (metadata kinds such as
- * "wasm.index", which every later bitcode of that context would carry). Neither the caller's
- * module nor its context may change. */
-static int isolated_copy(const mewe_module *m, LLVMContextRef *out_ctx, LLVMModuleRef *out)
-{
-    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(m->llvm);
-    LLVMContextRef c = bc ? LLVMContextCreate() : NULL;
-    if (!c) {
-        if (bc)
-            LLVMDisposeMemoryBuffer(bc);
-        return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
-    }
-    LLVMContextSetDiagnosticHandler(c, mewe__diag_handler, m->ctx);
-    mewe__diag_clear(m->ctx);
-    LLVMModuleRef copy = NULL;
-    bool failed = LLVMParseBitcodeInContext2(c, bc, &copy);
-    LLVMDisposeMemoryBuffer(bc);
-    if (failed) {
-        char *diag = mewe__diag_take(m->ctx);
-        int rc = mewe__error(m->ctx, MEWE_ENOMEM, "cannot copy '%s' for code generation%s%s",
-                             m->name, diag ? ": " : "", diag ? diag : "");
-        free(diag);
-        LLVMContextDispose(c);
-        return rc;
-    }
-    *out_ctx = c;
-    *out = copy;
-    return MEWE_OK;
-}
-
 typedef struct emit_job {
     const mewe_module *m;
     const mewe_emit_options *o;
+    bool retarget;
 } emit_job;
 
-/* Code generation at `level`, then linking (for the linked kinds). */
+/* Code generation at `level`, then linking (for the linked kinds, and for an object made
+ * of several partitions). */
 static int emit_at(void *user, int level, void **out, size_t *out_size)
 {
     emit_job *job = user;
     const mewe_module *m = job->m;
     const mewe_emit_options *o = job->o;
-    LLVMContextRef cg_ctx = NULL;
-    LLVMModuleRef copy = NULL;
-    int rc = isolated_copy(m, &cg_ctx, &copy);
+    /* Exports are marked for every kind: an exported static function must become visible
+     * to wasm-ld. */
+    mewe__codegen_in in = {
+        .llvm = m->llvm,
+        .name = m->name,
+        .level = level,
+        .threads = o->threads,
+        .retarget = job->retarget,
+        .exports = o->exports,
+        .export_count = o->export_count,
+    };
+    mewe__objects objs;
+    int rc = mewe__codegen(m->ctx, &in, &objs);
     if (rc != MEWE_OK)
         return rc;
-    rc = check_target(m, copy);
-    /* Marked for every kind: an exported static function must become visible to wasm-ld. */
-    if (rc == MEWE_OK)
-        rc = mark_exports(m, copy, o);
-    void *obj = NULL;
-    size_t obj_size = 0;
-    if (rc == MEWE_OK)
-        rc = codegen(m, copy, level, &obj, &obj_size);
-    LLVMDisposeModule(copy);
-    LLVMContextDispose(cg_ctx);
-    if (rc != MEWE_OK)
-        return rc;
-    if (o->kind == MEWE_EMIT_OBJECT) {
-        *out = obj;
-        *out_size = obj_size;
-        return MEWE_OK;
+    if (o->kind == MEWE_EMIT_OBJECT && objs.count == 1) {
+        *out = objs.data[0];
+        *out_size = objs.size[0];
+        objs.data[0] = NULL;
+    } else {
+        rc = link_objects(m, o, &objs, out, out_size);
     }
-    rc = link_object(m, o, obj, obj_size, out, out_size);
-    free(obj);
+    mewe__objects_free(&objs);
     return rc;
 }
 
@@ -380,7 +322,12 @@ static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_e
     if (rc != MEWE_OK)
         return rc;
     pthread_once(&targets_once, init_targets);
-    emit_job job = {m, o};
+    emit_job job = {m, o, false};
+    rc = check_target(m, &job.retarget);
+    if (rc == MEWE_OK)
+        rc = check_exports(m, o);
+    if (rc != MEWE_OK)
+        return rc;
     /* What was done to stay within the engines' limits is logged as a warning. */
     char limits[640] = "";
     rc = mewe__wasm_limits_emit(m->ctx, m->name, m->llvm, o->opt_level, emit_at, &job, out,

@@ -342,7 +342,8 @@ END_TEST
  * where an inaccessible page begins), for emitting and, through the same pipeline, linking. */
 START_TEST(options_are_read_within_their_version)
 {
-    static const size_t emit_sizes[] = {0, sizeof(mewe_emit_options)};
+    static const size_t emit_sizes[] = {0, offsetof(mewe_emit_options, threads),
+                                        sizeof(mewe_emit_options)};
     _Static_assert(sizeof emit_sizes / sizeof *emit_sizes == MEWE_EMIT_OPTIONS_VERSION + 1,
                    "a size for every version");
     static const size_t link_sizes[] = {0, offsetof(mewe_link_options, max_overhead),

@@ -139,6 +139,11 @@ const cli_option cli_options[] = {
      "Code generation level of LLVM's wasm32 backend, 0 to 3, also written -O0 to -O3. No IR "
      "optimisation pass runs: it would undo diversification.",
      S_EMIT},
+    {OPT_JOBS, "jobs", 'j', "N", CLI_UINT, 1, MEWE_EMIT_MAX_THREADS, NULL,
+     "Compile with N threads. A large module is split into partitions (groups of functions) "
+     "that are compiled in parallel; the split does not depend on N, so the output is the "
+     "same bytes for every N.",
+     S_EMIT},
     {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL, "The wasm-ld to link with.", S_TOOL},
     {OPT_WASI_SYSROOT, "wasi-sysroot", 0, "DIR", CLI_TEXT, 1, 0, NULL,
      "WASI sysroot holding lib/wasm32-wasi/libc.a and the crt1 files.", S_TOOL},
@@ -261,6 +266,7 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_RNG: return link.rng ? link.rng : "wasi";
     case OPT_TRACE: return link.trace ? "on" : "off";
     case OPT_OPT_LEVEL: snprintf(buf, size, "%d", emit.opt_level); return buf;
+    case OPT_JOBS: return "the number of processors mewe may run on";
     case OPT_WASM_LD:
     case OPT_WASI_SYSROOT:
     case OPT_BUILTINS: return "the one found when libmewe was built";

@@ -47,7 +47,10 @@ typedef enum mewe_emit_kind {
 } mewe_emit_kind;
 
 /** Current version of #mewe_emit_options. @since 0.1 */
-#define MEWE_EMIT_OPTIONS_VERSION 1
+#define MEWE_EMIT_OPTIONS_VERSION 2
+
+/** Most code generation threads that #mewe_emit_options.threads may ask for. @since 0.3 */
+#define MEWE_EMIT_MAX_THREADS 1024
 
 /**
  * Options of mewe_emit_wasm(). Fill with #MEWE_EMIT_OPTIONS_INIT or
@@ -68,11 +71,19 @@ typedef struct mewe_emit_options {
                                        "-z", "stack-size=1048576". Borrowed for the call.
                                        Ignored for #MEWE_EMIT_OBJECT. */
     size_t link_arg_count;        /**< Entries in @ref link_args. */
+    unsigned int threads;         /**< Code generation threads, 1 to #MEWE_EMIT_MAX_THREADS;
+                                       0 (the default) for as many as the processors this
+                                       process may run on. A large module is split into
+                                       partitions (groups of functions) compiled in
+                                       parallel and linked by wasm-ld; the split depends on
+                                       the module only, so the output is the same bytes for
+                                       every thread count. @since 0.3 (version 2) */
 } mewe_emit_options;
 
 /** Initializer with the defaults of #MEWE_EMIT_OPTIONS_VERSION: zero for every field whose
  *  zero means its default; opt_level is set, because 0 is a level of its own. @since 0.1 */
-#define MEWE_EMIT_OPTIONS_INIT {MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0}
+#define MEWE_EMIT_OPTIONS_INIT \
+    {MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0, 0}
 
 /**
  * Fills @p opts with the defaults of @p version: the fields of that version only, so that a
