@@ -16,6 +16,7 @@
 #include "util/process.h"
 #include "wasm/codegen.h"
 #include "wasm/limits.h"
+#include "wasm/objects.h"
 
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
 
@@ -49,6 +50,19 @@ static int read_options(mewe_context *ctx, const mewe_emit_options *opts, mewe_e
 {
     *o = (mewe_emit_options)MEWE_EMIT_OPTIONS_INIT;
     return mewe__options_read(ctx, o, opts, options_size, MEWE_EMIT_OPTIONS_VERSION, "emit");
+}
+
+static int check_options(mewe_context *ctx, const mewe_emit_options *o);
+
+/* Reads and checks options for another entry point (objects.c). */
+int mewe__emit_options_get(mewe_context *ctx, const mewe_emit_options *opts, mewe_emit_options *o)
+{
+    int rc = read_options(ctx, opts, o);
+    if (rc == MEWE_OK)
+        rc = check_options(ctx, o);
+    if (rc == MEWE_OK)
+        pthread_once(&targets_once, init_targets);
+    return rc;
 }
 
 static int check_options(mewe_context *ctx, const mewe_emit_options *o)
@@ -162,7 +176,7 @@ static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
  * complaints. */
 static char *describe_link_failure(const char *output, const char *dir, const char *name)
 {
-    size_t dlen = strlen(dir);
+    size_t dlen = dir ? strlen(dir) : 0;
     size_t cap = strlen(output) * 2 + strlen(name) * 8 + 1;
     char *msg = malloc(cap);
     if (!msg)
@@ -170,7 +184,7 @@ static char *describe_link_failure(const char *output, const char *dir, const ch
     size_t len = 0;
     int lines = 0;
     for (const char *p = output; *p && lines < 6 && len + strlen(name) + 2 < cap;) {
-        if (strncmp(p, dir, dlen) == 0 && p[dlen] == '/') {
+        if (dlen && strncmp(p, dir, dlen) == 0 && p[dlen] == '/') {
             len += (size_t)snprintf(msg + len, cap - len, "%s", name);
             p += dlen;
             while (*p && *p != ':' && *p != ' ' && *p != '\n' && *p != ')')
@@ -192,10 +206,9 @@ static char *describe_link_failure(const char *output, const char *dir, const ch
     return msg;
 }
 
-static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const char *dir,
-                       char *const *objs, size_t n_objs, const char *out)
+int mewe__wasm_ld(mewe_context *ctx, const char *name, const mewe_emit_options *o, const char *dir,
+                  char *const *objs, size_t n_objs, const char *out)
 {
-    mewe_context *ctx = m->ctx;
     char *owned[4] = {NULL};
     size_t n_owned = 0;
     char **exports = calloc(o->export_count + 1, sizeof *exports);
@@ -210,7 +223,7 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
         rc = argv ? MEWE_OK : MEWE_ENOMEM;
     }
     if (rc == MEWE_ENOMEM)
-        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", name);
     int status = 0;
     char *output = NULL;
     if (rc == MEWE_OK)
@@ -222,9 +235,9 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
                          "wasm_ld",
                          ctx->tools[MEWE_TOOL_WASM_LD], mewe_context_errmsg(ctx));
     } else if (rc == MEWE_OK && status != 0) {
-        char *why = describe_link_failure(output ? output : "", dir, m->name);
+        char *why = describe_link_failure(output ? output : "", dir, name);
         rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld failed (status %d) linking '%s': %s", status,
-                         m->name, why ? why : "");
+                         name, why ? why : "");
         free(why);
     }
     free(output);
@@ -261,7 +274,7 @@ static int link_objects(const mewe_module *m, const mewe_emit_options *o, mewe__
         objs->data[i] = NULL;
     }
     if (rc == MEWE_OK)
-        rc = run_wasm_ld(m, o, dir, paths, objs->count, wasm_path);
+        rc = mewe__wasm_ld(ctx, m->name, o, dir, paths, objs->count, wasm_path);
     if (rc == MEWE_OK)
         rc = mewe__file_read(ctx, wasm_path, (char **)out, out_size);
     for (size_t i = 0; paths && i < objs->count; i++)
@@ -332,6 +345,9 @@ static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_e
     char limits[640] = "";
     rc = mewe__wasm_limits_emit(m->ctx, m->name, m->llvm, o->opt_level, emit_at, &job, out,
                                 out_size, limits, sizeof limits);
+    /* An object says what made it, for a per-file build's link (objects.h). */
+    if (rc == MEWE_OK && o->kind == MEWE_EMIT_OBJECT)
+        rc = mewe__object_note_add(m, out, out_size);
     return rc;
 }
 

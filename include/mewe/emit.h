@@ -126,6 +126,37 @@ MEWE_API int mewe_emit_wasm(const mewe_module *module, const mewe_emit_options *
 MEWE_API int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *module,
                                    const mewe_emit_options *opts);
 
+/**
+ * Links relocatable objects into one WASI command or reactor, as mewe_emit_wasm() links
+ * one module: the second half of a per-file build. Each translation unit is emitted on its
+ * own as an object (#MEWE_EMIT_OBJECT: its functions get variants and dispatchers inside
+ * it, and calls from other units reach its dispatchers by name), by as many processes or
+ * machines as the build system likes; this call links them. A multivariant object records
+ * the libmewe version and the link settings (dispatch kind, re-randomization, RNG strategy,
+ * tracing, budget) that made it, and its report: objects of another libmewe version, or
+ * made with other settings than the first one, are refused with a message naming the
+ * object. Objects that libmewe did not make (clang's, a library's) link as they are.
+ * @param[out] out_report NULL, or receives the objects' reports merged into one JSON
+ *             report (their functions, summed totals, the shared settings), **owned** (free
+ *             with mewe_free()); NULL on failure.
+ * @param[out] out_report_size NULL, or receives the report's length.
+ * @param[in] ctx The context (toolchain paths, error message).
+ * @param[in] objects Paths of the objects, in link order, **borrowed**.
+ * @param[in] count Entries in @p objects, at least 1.
+ * @param[in] opts Options, or NULL for the defaults; kind must be #MEWE_EMIT_COMMAND or
+ *            #MEWE_EMIT_REACTOR; opt_level and threads do not apply.
+ * @param[in] path Destination, **borrowed**, written atomically.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments, no objects or the object kind;
+ *         #MEWE_EVERSION for an unknown options version; #MEWE_EIO; #MEWE_EPARSE for a file
+ *         that is not a relocatable wasm object; #MEWE_ELINK for an object of another
+ *         libmewe version or other settings, or when wasm-ld fails; #MEWE_ETOOL;
+ *         #MEWE_ENOMEM.
+ * @since 0.3
+ */
+MEWE_API int mewe_emit_link_objects(char **out_report, size_t *out_report_size, mewe_context *ctx,
+                                    const char *const *objects, size_t count,
+                                    const mewe_emit_options *opts, const char *path);
+
 /** @} */
 
 #ifdef __cplusplus
