@@ -9,7 +9,8 @@ SETTING_TITLES = {
 
 # Two tables per setting: what the multivariant binary costs, and what it buys.
 COLUMNS = ["workload", "warm overhead", "cold overhead", "Liftoff compile",
-           "TurboFan compile", "code section", "size growth", "pipeline s", "peak MiB"]
+           "TurboFan compile", "code section", "dispatch share", "size growth", "pipeline s",
+           "peak MiB"]
 DIVERSITY_COLUMNS = ["workload", "variants", "distinct in wasm", "coverage", "log10 paths",
                      "unique-trace ratio", "trace entropy", "choice entropy",
                      "choices per run", "fresh choices per run", "plans"]
@@ -22,6 +23,7 @@ MEASURES = [
     ("Liftoff compile time", "settings", "compile_liftoff", True, ".2f", "x"),
     ("TurboFan compile time", "settings", "compile_turbofan", True, ".2f", "x"),
     ("code section size", "settings", "code_section_ratio", True, ".2f", "x"),
+    ("dispatch share of code", "settings", "dispatch_share", True, ".3f", ""),
     ("wasm size", "settings", "size_growth", True, ".2f", "x"),
     ("unique-trace ratio", "traces", "unique_trace_ratio", False, ".2f", ""),
     ("trace entropy", "traces", "normalized_entropy", False, ".3f", ""),
@@ -143,6 +145,7 @@ def _row(w, setting):
         _times(s.get("compile_liftoff")),
         _times(s.get("compile_turbofan")),
         _times(s.get("code_section_ratio")),
+        _num(s.get("dispatch_share"), ".3f"),
         _times(s.get("size_growth")),
         _num(s.get("pipeline_s"), ".1f"),
         _num(s.get("peak_mib"), ".0f"),
@@ -257,7 +260,8 @@ def _meta_lines(doc):
     mode = "quick" if m["quick"] else "full"
     return [
         f"Measured {m['date']} on {m['host']}, {m['cpus']} CPUs, in {m['seconds']:.0f} s "
-        f"({mode} run: {m['repeats']} warm repeats after {m['warmup']} warm-up, "
+        f"({mode} run: {m['repeats']} warm repeats after {m['warmup']} warm-up"
+        f"{' timed by CPU time' if m.get('warm_clock') == 'cpu' else ''}, "
         f"{m.get('cold_repeats', '–')} cold runs and {m.get('compile_repeats', '–')} "
         f"compilations per tier and module, {m['trace_runs']} traced runs, choices counted "
         f"over {m.get('choice_runs', '–')}).",

@@ -156,6 +156,7 @@ class Config:
     diagnose: bool
     targets: dict
     v8_flags: list
+    clock: str = "wall"  # what bench/timing.mjs times warm runs by
     fingerprint: str = ""  # of mewe and libmewe when the run started
 
 
@@ -360,6 +361,9 @@ def report_metrics(report, wasm, original):
         "variants": code.get("variants"),
         "distinct_in_wasm": code.get("distinct_in_wasm"),
         "preservation": code.get("preservation"),
+        # Dispatch machinery's share of the code section (call-layout dispatchers and
+        # libmewe's helpers; see include/mewe/report.h).
+        "dispatch_share": code.get("dispatch_share"),
         "log10_static_paths": totals.get("log10_static_paths"),
         "time_budget_hit": totals.get("time_budget_hit"),
         "wasm_bytes": size,
@@ -495,7 +499,7 @@ def time_modules(cfg, job, modules, repeats):
     capture = job.dir / "capture"
     capture.mkdir(exist_ok=True)
     cmd = [cfg.node, "--no-warnings", *NODE_WASI_FLAGS, "--expose-gc", *cfg.v8_flags,
-           HERE / "timing.mjs",
+           HERE / "timing.mjs", "--clock", cfg.clock,
            "--repeats",
            repeats, "--warmup", cfg.warmup, "--capture", capture,
            *[f"{label}={path}" for label, path in modules.items()], "--", *job.w.args]
@@ -685,6 +689,7 @@ def meta(cfg):
         "cold_repeats": cfg.cold_repeats, "compile_repeats": cfg.compile_repeats,
         "trace_runs": cfg.trace_runs, "choice_runs": min(cfg.trace_runs, CHOICE_RUNS),
         "jobs": cfg.jobs, "v8_flags": cfg.v8_flags, "node_wasi_flags": NODE_WASI_FLAGS,
+        "warm_clock": cfg.clock,
         "compile_flags": {tier: COMPILE_FLAGS + flags for tier, flags in COMPILE_TIERS.items()},
         # The figures are only as good as the machine was quiet: a load above the core
         # count means something else ran alongside.
@@ -764,6 +769,10 @@ def parse_args(argv):
                                  epilog="Exit status: 0 when every workload was measured, "
                                         "targets met or not; 1 when one could not be; "
                                         "2 for usage errors.")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="what warm runs are timed by: the wall clock (default), or the node "
+                         "process's CPU time, which does not count waiting for a core on a "
+                         "machine where other work runs alongside")
     ap.add_argument("--quick", action="store_true",
                     help="fewer repeats: 5 warm, 3 cold, 3 compilations and 30 traced runs "
                          "instead of 15, 7, 5 and 100")
@@ -807,7 +816,7 @@ def config(args):
         compile_repeats=args.compile_repeats or (3 if args.quick else 5),
         trace_runs=args.trace_runs or (30 if args.quick else 100),
         jobs=max(1, args.jobs), diagnose=args.diagnose, targets=parse_targets(args.target),
-        v8_flags=list(V8_STEADY_STATE) if args.v8_steady_state else [])
+        v8_flags=list(V8_STEADY_STATE) if args.v8_steady_state else [], clock=args.clock)
 
 
 def main(argv=None):

@@ -96,7 +96,7 @@ class RenderTest(unittest.TestCase):
         text = render.markdown(self.doc)
         self.assertEqual(text.count("| workload | warm overhead | cold overhead |"), 2)
         self.assertEqual(text.count("| workload | variants | distinct in wasm |"), 2)
-        self.assertIn("| secp256k1-x | 2.00x | 1.50x | 3.00x | 4.00x | 2.50x | 1.30x | 75.0 "
+        self.assertIn("| secp256k1-x | 2.00x | 1.50x | 3.00x | 4.00x | 2.50x | – | 1.30x | 75.0 "
                       "| 80 |", text)
         self.assertIn("| secp256k1-x | 8 | 7/8 (0.88) | 2/3 (0.67) | 1.2 | 1.00 | 1.000 "
                       "| 0.990 | 1e+03 | 100 | call 1, every 1 |", text)
@@ -214,8 +214,9 @@ class EndToEndTest(unittest.TestCase):
                    if line.startswith("| base64-bench |"))
         cells = [c.strip() for c in row.strip("|").split("|")]
         self.assertEqual(len(cells), len(render.COLUMNS))
-        for cell in cells[1:7]:  # warm, cold, Liftoff, TurboFan, code section, size
+        for cell in cells[1:6] + cells[7:8]:  # warm, cold, Liftoff, TurboFan, code, size
             self.assertRegex(cell, r"^\d+\.\d\dx$")
+        self.assertRegex(cells[6], r"^0\.\d\d\d$")  # dispatch share of the code section
         row = [line for line in self.p.stdout.splitlines()
                if line.startswith("| base64-bench |")][1]
         cells = [c.strip() for c in row.strip("|").split("|")]

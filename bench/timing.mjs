@@ -2,20 +2,22 @@
 // timing: run-time overhead of multivariant modules against the original, for bench/run.py.
 //
 // Usage: node --no-turbo-fast-api-calls --expose-gc bench/timing.mjs [--repeats R] [--warmup W] [--capture DIR]
-//                                          [--stdin FILE] LABEL=MODULE.wasm... -- [args...]
+//                                          [--stdin FILE] [--clock wall|cpu] LABEL=MODULE.wasm... -- [args...]
 //
 // Every module is compiled once, then run W + R times in ONE node process, alternating
 // between the modules (round k runs them in an order rotated by k, so that no module always
 // runs first after a garbage collection or last before one). Each run is a fresh instance
 // with a fresh WASI, as an edge platform instantiates per request; its stdout goes to
 // /dev/null so that terminal or pipe speed is not measured. The timed span is instantiation
-// plus _start, the per-request cost; compilation is shared and not timed.
+// plus _start, the per-request cost; compilation is shared and not timed. --clock cpu times
+// the process's CPU time (user + system, all threads) instead of the wall clock: on a machine
+// where other work runs alongside, it does not count the time the run waited for a core.
 //
 // The first warm-up run of each module writes its stdout to DIR/LABEL.out (with --capture),
 // so that the caller can check that every module printed the same thing. Every run's exit
 // code must be 0.
 //
-// Prints one JSON object: {"repeats", "warmup", "modules": [{"label", "path", "median_s",
+// Prints one JSON object: {"repeats", "warmup", "clock", "modules": [{"label", "path", "median_s",
 // "min_s", "max_s", "times_s", "warmup_times_s" (the uncaptured warm-up runs)}], "ratios": {label: median / first module's median},
 // "paired_ratios": {label: median over rounds of time / first module's time in that round},
 // "identical_stdout", "failures": [...]}.
@@ -33,7 +35,8 @@ function usage(message) {
 
 /** Parses the command line into {repeats, warmup, capture, stdin, modules, args}. */
 function parse(argv) {
-    const o = { repeats: 15, warmup: 2, capture: null, stdin: null, modules: [], args: [] };
+    const o = { repeats: 15, warmup: 2, capture: null, stdin: null, clock: 'wall', modules: [],
+                args: [] };
     let i = 0;
     for (; i < argv.length; i++) {
         const a = argv[i];
@@ -42,6 +45,7 @@ function parse(argv) {
         else if (a === '--warmup') o.warmup = Number.parseInt(argv[++i], 10);
         else if (a === '--capture') o.capture = argv[++i];
         else if (a === '--stdin') o.stdin = argv[++i];
+        else if (a === '--clock') o.clock = argv[++i];
         else if (a.startsWith('--')) usage(`unknown option ${a}`);
         else {
             const eq = a.indexOf('=');
@@ -51,6 +55,7 @@ function parse(argv) {
     }
     o.args = argv.slice(i);
     if (o.modules.length === 0) usage('no module');
+    if (o.clock !== 'wall' && o.clock !== 'cpu') usage(`--clock must be wall or cpu, got ${o.clock}`);
     if (!(o.repeats > 0) || !(o.warmup >= 1)) usage('--repeats must be > 0 and --warmup >= 1');
     return o;
 }
@@ -66,6 +71,7 @@ function runOnce(o, entry, stdoutFd) {
                             returnOnExit: true });
     const imports = wasi.getImportObject();
     let code;
+    const startCpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     try {
         const instance = new WebAssembly.Instance(entry.module, imports);
@@ -74,7 +80,11 @@ function runOnce(o, entry, stdoutFd) {
         fs.writeSync(2, `timing: ${entry.label}: trap: ${err && err.message}\n`);
         code = 134;
     }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    let seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (o.clock === 'cpu') {
+        const used = process.cpuUsage(startCpu);
+        seconds = (used.user + used.system) / 1e6;
+    }
     fs.closeSync(inFd);
     return { code, seconds };
 }
@@ -150,7 +160,7 @@ function main() {
     const { ofMedians, paired } = ratios(o.modules);
     const identical = identicalCaptures(o.modules);
     const summary = {
-        repeats: o.repeats, warmup: o.warmup, gc_between_runs: Boolean(globalThis.gc),
+        repeats: o.repeats, warmup: o.warmup, clock: o.clock, gc_between_runs: Boolean(globalThis.gc),
         modules: o.modules.map((m) => ({
             label: m.label, path: m.path, median_s: median(m.times),
             min_s: Math.min(...m.times), max_s: Math.max(...m.times), times_s: m.times,

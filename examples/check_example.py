@@ -3,10 +3,11 @@
 
     check_example.py NAME [EXECUTABLE]
 
-NAME is minimal, custom-diversifier, custom-rng, meson-project, meson-subproject, rust,
-python or per-file. Used by examples/meson.build (suite 'examples'), which sets the environment:
-MEWE_SOURCE_ROOT, MEWE_BUILD_ROOT, MEWE (the CLI), MEWE_LIBRARY, CLANG, NODE, MESON, NINJA
-(empty when not found). Every check runs the emitted wasm under node and compares its output
+NAME is minimal, custom-diversifier, custom-rng, meson-project, meson-subproject, rust, cpp,
+python or per-file. Used by examples/meson.build (suite 'examples'), which sets the
+environment: MEWE_SOURCE_ROOT, MEWE_BUILD_ROOT, MEWE (the CLI), MEWE_CC, CARGO_MEWE,
+MEWE_LIBRARY, CLANG, NODE, MESON, NINJA (empty when not found). Every check runs the emitted
+wasm under node and compares its output
 with the program's expected output. Exit status 77 (a skip, for meson) only when a tool the
 example needs is missing.
 """
@@ -180,20 +181,51 @@ def check_meson_subproject(tmp, _exe):
 
 
 def check_rust(tmp, _exe):
-    if not os.access(RUSTC, os.X_OK):
-        skip(f"{RUSTC} not found (Debian's rustc 1.63: apt-get install rustc)")
+    """The crate (a library and a binary) with `cargo mewe build --release`, with the rustc
+    and cargo that cargo-mewe picks itself: the library's functions must be diversified too."""
+    if not os.access(RUSTC, os.X_OK) or not os.access(CARGO, os.X_OK):
+        skip(f"{RUSTC} or {CARGO} not found (Debian's: apt-get install rustc cargo "
+             "libstd-rust-dev-wasm32)")
     tool("NODE", "node")
-    env = {"MEWE": tool("MEWE", "mewe"), "RUSTC": RUSTC, "CARGO_HOME": str(tmp / "cargo-home")}
-    flows = [[]] + ([["--cargo"]] if os.access(CARGO, os.X_OK) else [])
-    if len(flows) == 1:
-        print(f"note: {CARGO} not found, only the rustc command is checked")
-    for flow in flows:
-        out = tmp / ("cargo" if flow else "rustc")
-        run([EXAMPLES / "rust" / "build.sh", *flow, out], env=env)
-        totals = json.loads((out / "main.json").read_text())["totals"]
-        expect(totals["diversified"] > 0, f"nothing diversified: {totals}")
-        expect_same(run_wasm(out / "main.wasm"), EXAMPLES / "rust" / "main.expected",
-                    f"the Rust wasm ({' '.join(flow) or 'rustc'})")
+    cargo_mewe = tool("CARGO_MEWE", "cargo-mewe")
+    env = {"MEWE": tool("MEWE", "mewe"), "MEWE_CC": tool("MEWE_CC", "mewe-cc"),
+           "CARGO_HOME": str(tmp / "cargo-home")}
+    target = tmp / "target"
+    report = tmp / "main.json"
+    run([cargo_mewe, "mewe", "build", "--release", "--offline",
+         "--manifest-path", EXAMPLES / "rust" / "Cargo.toml", "--target-dir", target,
+         "--", "--report", report, "--seed", "5"], env=env)
+    wasm = [p for p in target.glob("wasm32-wasi*/release/main.wasm")]
+    expect(len(wasm) == 1, f"no main.wasm next to cargo's output in {target}")
+    functions = json.loads(report.read_text())["functions"]
+    lib = [f["name"] for f in functions
+           if "textkit" in f["name"] and f["status"] == "diversified"]
+    expect(len(lib) >= 2, f"the library's functions were not diversified: {lib}")
+    print(f"ok: {len(lib)} functions of the library crate diversified")
+    expect_same(run_wasm(wasm[0]), EXAMPLES / "rust" / "main.expected", "the Rust wasm")
+
+
+def check_cpp(tmp, _exe):
+    """C++ in one command: mewe-cc compiles against libc++ for wasm32-wasi and links it; code
+    that needs exceptions fails with the construct and its place named, and no output."""
+    tool("CLANG", "clang-19")
+    tool("NODE", "node")
+    mewe_cc = tool("MEWE_CC", "mewe-cc")
+    env = {"MEWE": tool("MEWE", "mewe")}
+    wasm, report = tmp / "inventory.wasm", tmp / "inventory.json"
+    run([mewe_cc, EXAMPLES / "cpp" / "inventory.cpp", "-o", wasm, "--report", report],
+        env=env)
+    totals = json.loads(report.read_text())["totals"]
+    expect(totals["diversified"] > 10, f"too little diversified: {totals}")
+    expect_same(run_wasm(wasm), EXAMPLES / "cpp" / "inventory.expected", "the C++ wasm")
+    throwing = tmp / "throwing.cc"
+    throwing.write_text("#include <stdexcept>\nint f(int x)\n{\n"
+                        "    if (x < 0)\n        throw std::invalid_argument(\"x\");\n"
+                        "    return x;\n}\nint main() { return f(1) - 1; }\n")
+    err = run([mewe_cc, throwing, "-o", tmp / "throwing.wasm"], env=env, expect=1)
+    expect("uses C++ exceptions" in err and f"{throwing}:5:9: 'throw'" in err,
+           f"the error does not name the construct and its place: {err}")
+    expect(not (tmp / "throwing.wasm").exists(), "a failed build left its output")
 
 
 def check_per_file(tmp, _exe):
@@ -201,8 +233,7 @@ def check_per_file(tmp, _exe):
     into a program that prints what the whole-program build prints; the reports merge;
     objects of other settings are refused by name."""
     tool("NODE", "node")
-    mewe_cc = Path(tool("MEWE", "mewe")).parent / "mewe-cc"
-    expect(mewe_cc.exists(), f"no {mewe_cc}")
+    mewe_cc = tool("MEWE_CC", "mewe-cc")
     src = EXAMPLES / "per-file"
     expected = src / "expected.txt"
     whole = tmp / "whole"
@@ -264,6 +295,7 @@ CHECKS = {
     "meson-project": check_meson_project,
     "meson-subproject": check_meson_subproject,
     "rust": check_rust,
+    "cpp": check_cpp,
     "python": check_python,
     "per-file": check_per_file,
 }

@@ -224,6 +224,31 @@ int mewe_context_set_log_callback(mewe_context *ctx, mewe_log_fn fn, mewe_log_le
     return MEWE_OK;
 }
 
+int mewe_context_set_progress_callback(mewe_context *ctx, mewe_progress_fn fn, void *user_data)
+{
+    if (!ctx)
+        return MEWE_EINVAL;
+    ctx->progress_fn = fn;
+    ctx->progress_data = user_data;
+    return MEWE_OK;
+}
+
+void mewe__progress(mewe_context *ctx, const char *stage, size_t done, size_t total)
+{
+    if (ctx->progress_fn)
+        ctx->progress_fn(stage, done, total, ctx->progress_data);
+    /* The log gets a start, each tenth and the end: a line per function would drown it. */
+    if (done == 0)
+        ctx->progress_tenth = -1;
+    int tenth = total ? (int)(done * 10 / total) : 10;
+    if (tenth == ctx->progress_tenth && done != total)
+        return;
+    if (done == total && ctx->progress_tenth == 10)
+        return;
+    ctx->progress_tenth = tenth;
+    mewe__log(ctx, MEWE_LOG_INFO, "%s: %zu/%zu", stage, done, total);
+}
+
 int mewe_context_set_seed(mewe_context *ctx, uint64_t seed)
 {
     if (!ctx)

@@ -82,26 +82,44 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
     return rc;
 }
 
-/* Decides whether the module may be compiled for wasm32; see emit.h for why other targets
- * are refused rather than retargeted. *retarget: it has no triple, and is emitted as wasm32. */
-static int check_target(const mewe_module *m, bool *retarget)
+/* Whether a module of this triple and data layout may be compiled for wasm32; see emit.h for
+ * why other targets are refused rather than retargeted. */
+static int target_ok(const mewe_module *m, const char *triple, const char *layout)
 {
-    const char *triple = LLVMGetTarget(m->llvm);
-    *retarget = false;
-    if (strncmp(triple, "wasm32", 6) == 0)
+    /* wasm32's layouts all start so (LLVM 14 to 19); a wasm64 or native one does not. */
+    bool wasm_layout = layout[0] == '\0' || strncmp(layout, "e-m:e-p:32:32", 13) == 0;
+    if ((strncmp(triple, "wasm32", 6) == 0 || triple[0] == '\0') && wasm_layout)
         return MEWE_OK;
-    const char *layout = LLVMGetDataLayoutStr(m->llvm);
-    if (triple[0] == '\0' && (layout[0] == '\0' || strncmp(layout, "e-m:e-p:32:32", 13) == 0)) {
-        *retarget = true;
-        mewe__log(m->ctx, MEWE_LOG_WARN, "'%s' has no target triple; emitting it as %s", m->name,
-                  MEWE__WASM_TRIPLE);
-        return MEWE_OK;
-    }
+    if (strncmp(triple, "wasm32", 6) == 0 || triple[0] == '\0')
+        return mewe__error(m->ctx, MEWE_ETARGET,
+                           "'%s' has the target triple '%s' but the data layout '%s', which "
+                           "is not wasm32's: recompile it for wasm32-wasi (e.g. clang "
+                           "--target=wasm32-wasi -emit-llvm)",
+                           m->name, triple[0] ? triple : "(none)", layout);
     return mewe__error(m->ctx, MEWE_ETARGET,
                        "'%s' targets '%s', not wasm32: recompile it for wasm32-wasi (e.g. "
                        "clang --target=wasm32-wasi -emit-llvm); retargeting would change its "
                        "ABI",
-                       m->name, triple[0] ? triple : "(none)");
+                       m->name, triple);
+}
+
+int mewe_module_check_target(const mewe_module *module)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    return target_ok(module, LLVMGetTarget(module->llvm), LLVMGetDataLayoutStr(module->llvm));
+}
+
+/* *retarget: the module has no triple, and is emitted as wasm32. */
+static int check_target(const mewe_module *m, bool *retarget)
+{
+    const char *triple = LLVMGetTarget(m->llvm);
+    int rc = target_ok(m, triple, LLVMGetDataLayoutStr(m->llvm));
+    *retarget = rc == MEWE_OK && triple[0] == '\0';
+    if (*retarget)
+        mewe__log(m->ctx, MEWE_LOG_WARN, "'%s' has no target triple; emitting it as %s", m->name,
+                  MEWE__WASM_TRIPLE);
+    return rc;
 }
 
 static int check_exports(const mewe_module *m, const mewe_emit_options *o)
@@ -311,15 +329,20 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
         .export_count = o->export_count,
     };
     mewe__objects objs;
+    mewe__progress(m->ctx, "compiling to wasm", 0, 1);
     int rc = mewe__codegen(m->ctx, &in, &objs);
     if (rc != MEWE_OK)
         return rc;
+    mewe__progress(m->ctx, "compiling to wasm", 1, 1);
     if (o->kind == MEWE_EMIT_OBJECT && objs.count == 1) {
         *out = objs.data[0];
         *out_size = objs.size[0];
         objs.data[0] = NULL;
     } else {
+        mewe__progress(m->ctx, "linking wasm", 0, 1);
         rc = link_objects(m, o, &objs, out, out_size);
+        if (rc == MEWE_OK)
+            mewe__progress(m->ctx, "linking wasm", 1, 1);
     }
     mewe__objects_free(&objs);
     return rc;

@@ -55,6 +55,9 @@ struct mewe_context {
     mewe_log_fn log_fn;
     void *log_data;
     mewe_log_level log_max;
+    mewe_progress_fn progress_fn;
+    void *progress_data;
+    int progress_tenth; /* the last tenth of the current stage logged, -1 at a stage start */
     uint64_t seed;
     char *tools[MEWE_TOOL_COUNT_];
     bool untrusted_input; /* bitcode is loaded by the helper first (load_check.h) */
@@ -97,6 +100,9 @@ int mewe__options_read(mewe_context *ctx, void *dst, const void *opts, const siz
                        unsigned int current, const char *what);
 void mewe__log(mewe_context *ctx, mewe_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A stage's progress to the progress callback and, at each tenth, to the log (INFO). `stage`
+ * is static text (see mewe_progress_fn). */
+void mewe__progress(mewe_context *ctx, const char *stage, size_t done, size_t total);
 
 /* The diagnostic handler of every LLVM context libmewe makes (data: the mewe_context): it
  * records errors and warnings for mewe__diag_take instead of printing them. */

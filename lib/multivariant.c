@@ -29,6 +29,10 @@ typedef struct linking {
     LLVMValueRef trace_fn;
     mewe__run_estimate run; /* with a profile */
     size_t profile_unmatched;
+    /* The epoch clock (epoch_tick), made when a counted dispatcher first needs it. */
+    LLVMValueRef tick_fn, forget_fn;
+    unsigned epoch_length;
+    bool epochs; /* some dispatcher keeps its choice until the next epoch */
 } linking;
 
 /* One function with variants, once linked. */
@@ -278,9 +282,84 @@ static int build_kept_choice(linking *l, dispatch *d, LLVMValueRef *out)
     return MEWE_OK;
 }
 
-/* Every N calls: a countdown; when it reaches 0 the dispatcher chooses again and draws the
- * next countdown in [N/2, 3N/2), so that an observer cannot tell when the next choice
- * comes. In between, a call costs a predictable test and branch. */
+static LLVMValueRef epoch_global(linking *l, const char *name)
+{
+    LLVMValueRef g = LLVMAddGlobalInAddressSpace(l->llvm, l->i32, name, 1);
+    LLVMSetLinkage(g, LLVMInternalLinkage);
+    LLVMSetInitializer(g, k32(l, 0));
+    return g;
+}
+
+/* Redraws counted before the countdowns reach their full period. */
+#define RAMP_MAX (1u << 20)
+
+/* The epoch clock, shared by the module's dispatchers. Every counted redraw (every N calls)
+ * calls mewe.epoch.tick, which counts redraws. The count so far (the ramp) bounds the next
+ * countdown, so that a run chooses often from its start (a short run still makes many
+ * choices) and reaches the full period after about N redraws. Every epoch_length redraws
+ * (fewer at the start, by the same ramp) the tick calls mewe.epoch.forget, which clears the
+ * kept choice of every epoch dispatcher (finish_epochs), so that each chooses again at its
+ * next call: functions too small for a counter of their own re-randomize for the price of a
+ * test. Returns the ramp, for the caller's countdown. */
+static LLVMValueRef epoch_tick(linking *l)
+{
+    if (l->tick_fn)
+        return l->tick_fn;
+    LLVMTypeRef void_t = LLVMVoidTypeInContext(l->c);
+    l->forget_fn =
+        LLVMAddFunction(l->llvm, "mewe.epoch.forget", LLVMFunctionType(void_t, NULL, 0, 0));
+    l->tick_fn = LLVMAddFunction(l->llvm, "mewe.epoch.tick", LLVMFunctionType(l->i32, NULL, 0, 0));
+    LLVMValueRef fns[] = {l->forget_fn, l->tick_fn};
+    for (size_t i = 0; i < 2; i++) {
+        LLVMSetLinkage(fns[i], LLVMInternalLinkage);
+        mewe__fn_enum_attr_set(fns[i], "noinline", true);
+        mewe__fn_enum_attr_set(fns[i], "cold", true);
+    }
+    LLVMValueRef ramp = epoch_global(l, "mewe.epoch.ramp");
+    LLVMValueRef left = epoch_global(l, "mewe.epoch.left");
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(l->c);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(l->c, l->tick_fn, "entry");
+    LLVMBasicBlockRef count = LLVMAppendBasicBlockInContext(l->c, l->tick_fn, "count");
+    LLVMBasicBlockRef forget = LLVMAppendBasicBlockInContext(l->c, l->tick_fn, "forget");
+    LLVMPositionBuilderAtEnd(b, entry);
+    LLVMValueRef r = LLVMBuildLoad2(b, l->i32, ramp, "");
+    LLVMValueRef below = LLVMBuildICmp(b, LLVMIntULT, r, k32(l, RAMP_MAX), "");
+    r = LLVMBuildAdd(b, r, LLVMBuildZExt(b, below, l->i32, ""), "ramp");
+    LLVMBuildStore(b, r, ramp);
+    LLVMValueRef n = LLVMBuildLoad2(b, l->i32, left, "");
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, n, k32(l, 0), ""), forget, count);
+    LLVMPositionBuilderAtEnd(b, count);
+    LLVMBuildStore(b, LLVMBuildSub(b, n, k32(l, 1), ""), left);
+    LLVMBuildRet(b, r);
+    LLVMPositionBuilderAtEnd(b, forget);
+    LLVMBuildCall2(b, LLVMGlobalGetValueType(l->forget_fn), l->forget_fn, NULL, 0, "");
+    LLVMValueRef len = k32(l, l->epoch_length);
+    LLVMBuildStore(b, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, r, len, ""), r, len, ""),
+                   left);
+    LLVMBuildRet(b, r);
+    LLVMDisposeBuilder(b);
+    return l->tick_fn;
+}
+
+/* The body of mewe.epoch.forget, once every dispatcher exists. */
+static void finish_epochs(linking *l, const dispatch *ds, unsigned n)
+{
+    if (!l->forget_fn)
+        return;
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(l->c);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(l->c, l->forget_fn, "entry"));
+    for (unsigned i = 0; i < n; i++) {
+        if (ds[i].plan.epoch)
+            LLVMBuildStore(b, k32(l, 0), ds[i].choice);
+    }
+    LLVMBuildRetVoid(b);
+    LLVMDisposeBuilder(b);
+}
+
+/* Every N calls: a countdown; when it reaches 0 the dispatcher chooses again, ticks the
+ * epoch clock and draws the next countdown in [N/2, 3N/2) (bounded by the clock's ramp), so
+ * that an observer cannot tell when the next choice comes. In between, a call costs a
+ * predictable test and branch. */
 static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
 {
     unsigned period = d->plan.period;
@@ -301,9 +380,13 @@ static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
     if (rc != MEWE_OK)
         return rc;
     LLVMBuildStore(l->b, fresh, d->choice);
-    /* The countdown counts the calls after this one: period/2 - 1 + jitter of them. */
+    LLVMValueRef tick = epoch_tick(l);
+    LLVMValueRef ramp = LLVMBuildCall2(l->b, LLVMGlobalGetValueType(tick), tick, NULL, 0, "");
+    /* The countdown counts the calls after this one: period/2 - 1 + jitter of them, or the
+     * ramp early in the run. */
     LLVMValueRef next =
         period > 1 ? LLVMBuildAdd(l->b, jitter, k32(l, period / 2 - 1), "") : k32(l, 0);
+    next = LLVMBuildSelect(l->b, LLVMBuildICmp(l->b, LLVMIntULT, ramp, next, ""), ramp, next, "");
     LLVMBuildStore(l->b, next, d->count);
     LLVMBasicBlockRef drawn = LLVMGetInsertBlock(l->b);
     LLVMBuildBr(l->b, ready);
@@ -315,8 +398,15 @@ static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
 static int build_index(linking *l, dispatch *d, LLVMValueRef *out)
 {
     switch (d->plan.policy) {
-    case MEWE_GRANULARITY_CALL:
-        return build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, out);
+    case MEWE_GRANULARITY_CALL: {
+        int rc = build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, out);
+        /* A choice at every call is a redraw too: the epoch clock counts it. */
+        if (rc == MEWE_OK && l->epochs) {
+            LLVMValueRef tick = epoch_tick(l);
+            LLVMBuildCall2(l->b, LLVMGlobalGetValueType(tick), tick, NULL, 0, "");
+        }
+        return rc;
+    }
     case MEWE_GRANULARITY_EVERY: return build_periodic_choice(l, d, out);
     case MEWE_GRANULARITY_INSTANCE:
     case MEWE_GRANULARITY_INVOCATION: return build_kept_choice(l, d, out);
@@ -598,6 +688,32 @@ static int build_caller_choices(linking *l, dispatch *d)
     return rc;
 }
 
+/* Epoch dispatchers need a clock: counted dispatchers tick it, and large epoch dispatchers
+ * are made counted for that. Where no function can afford a counter, the largest epoch
+ * dispatcher is the clock anyway. */
+static void plan_epochs(linking *l, dispatch *ds, unsigned n)
+{
+    size_t kept = 0;
+    bool clock = false;
+    dispatch *largest = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        if (mewe__plan_clock_fits(&ds[i].plan, ds[i].all[0], &l->s))
+            mewe__plan_make_clock(&ds[i].plan, false);
+        if (ds[i].plan.epoch) {
+            kept++;
+            if (!largest || ds[i].plan.body > largest->plan.body)
+                largest = &ds[i];
+        }
+        clock |= ds[i].plan.policy == MEWE_GRANULARITY_EVERY;
+    }
+    if (largest && !clock) {
+        mewe__plan_make_clock(&largest->plan, true);
+        kept--;
+    }
+    l->epoch_length = mewe__epoch_length(kept);
+    l->epochs = kept > 0;
+}
+
 /* Dispatchers in module order, so that ids are stable for a given input. */
 static int build_all(linking *l, mewe__families *fams, unsigned *count)
 {
@@ -633,8 +749,16 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
             ds[i].plan = plans[i];
         free(plans);
     }
-    for (unsigned i = 0; rc == MEWE_OK && i < n; i++)
+    if (rc == MEWE_OK)
+        plan_epochs(l, ds, n);
+    mewe__progress(l->ctx, "making dispatchers", 0, n);
+    for (unsigned i = 0; rc == MEWE_OK && i < n; i++) {
         rc = build_dispatcher(l, &ds[i]);
+        if (rc == MEWE_OK)
+            mewe__progress(l->ctx, "making dispatchers", i + 1, n);
+    }
+    if (rc == MEWE_OK)
+        finish_epochs(l, ds, n);
     /* Once every dispatcher exists: callers' choices go before their own dispatch code. */
     for (unsigned i = 0; rc == MEWE_OK && i < n; i++) {
         if (ds[i].plan.policy == MEWE_GRANULARITY_INVOCATION)

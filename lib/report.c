@@ -14,7 +14,7 @@
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
-    size_t inlined, per_policy[4];
+    size_t inlined, per_policy[4], epoch;
     double log10_paths;
 } totals;
 
@@ -33,7 +33,7 @@ static bool dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
 static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
 {
     mewe__strbuf_add(s, ", \"policy\": ");
-    mewe__strbuf_json_str(s, mewe__granularity_name(p->policy));
+    mewe__strbuf_json_str(s, mewe__plan_policy_name(p));
     if (p->policy == MEWE_GRANULARITY_EVERY)
         mewe__strbuf_add(s, ", \"period\": %u", p->period);
     mewe__strbuf_add(s, ", \"layout\": ");
@@ -55,7 +55,10 @@ static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
         mewe__strbuf_json_number(s, p->calls, 0);
     }
     t->inlined += p->inlined;
-    t->per_policy[p->policy]++;
+    if (p->epoch)
+        t->epoch++;
+    else
+        t->per_policy[p->policy]++;
 }
 
 static long dispatcher_id(LLVMValueRef fn)
@@ -149,6 +152,24 @@ static int records_from_ir(LLVMModuleRef llvm, mewe__fnrec **out, size_t *count)
     return MEWE_OK;
 }
 
+/* The code of the dispatch machinery: the bodies of dispatchers that call their variants
+ * (a family whose variants are functions of their own) and of libmewe's helpers ("mewe.*":
+ * RNG refills, the epoch clock). A dispatcher that holds its variants inline is not
+ * counted: its few instructions of choice cannot be told apart from the bodies in it. */
+static size_t dispatch_bytes(const mewe__wasm_info *info, const mewe__wasm_family *fams, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < info->func_count; i++) {
+        const char *name = info->funcs[i].name;
+        bool counted = name && strncmp(name, "mewe.", 5) == 0;
+        for (size_t k = 0; name && !counted && k < n; k++)
+            counted = strcmp(name, fams[k].family) == 0;
+        if (counted)
+            bytes += info->funcs[i].body_len;
+    }
+    return bytes;
+}
+
 /* How many variants of each dispatcher stayed distinct in the emitted wasm: two variants
  * that compile to the same body are one variant. */
 static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
@@ -174,10 +195,12 @@ static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
         generated += fams[i].variants;
         distinct += fams[i].distinct;
     }
+    size_t dispatch = dispatch_bytes(&info, fams, n);
     mewe__strbuf_add(s,
                      "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
-                     "\"preservation\": %.4f",
-                     generated, distinct, generated ? (double)distinct / (double)generated : 0.0);
+                     "\"preservation\": %.4f, \"dispatch_bytes\": %zu, \"dispatch_share\": %.4f",
+                     generated, distinct, generated ? (double)distinct / (double)generated : 0.0,
+                     dispatch, info.code_size ? (double)dispatch / (double)info.code_size : 0.0);
     mewe__strbuf_add(s, "}");
     mewe__wasm_families_free(fams, n);
     mewe__wasm_info_free(&info);
@@ -196,14 +219,14 @@ static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *
                      "\"bitcode_bytes_before\": %zu, \"bitcode_bytes_after\": %zu, "
                      "\"time_budget_hit\": %s, \"inlined_dispatchers\": %zu, "
                      "\"policy_call\": %zu, \"policy_instance\": %zu, \"policy_every\": %zu, "
-                     "\"policy_invocation\": %zu}",
+                     "\"policy_invocation\": %zu, \"policy_epoch\": %zu}",
                      t->functions, t->eligible, t->diversified, t->dispatchers, t->variants,
                      t->eligible ? (double)t->diversified / (double)t->eligible : 0.0,
                      t->log10_paths, m->instructions_before, instr_after, m->bitcode_before,
                      bc_after, m->time_budget_hit ? "true" : "false", t->inlined,
                      t->per_policy[MEWE_GRANULARITY_CALL], t->per_policy[MEWE_GRANULARITY_INSTANCE],
                      t->per_policy[MEWE_GRANULARITY_EVERY],
-                     t->per_policy[MEWE_GRANULARITY_INVOCATION]);
+                     t->per_policy[MEWE_GRANULARITY_INVOCATION], t->epoch);
 }
 
 static int build(char **out, size_t *len, const mewe_module *m, const void *wasm, size_t wasm_size)

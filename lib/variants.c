@@ -347,6 +347,7 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     mewe__fnrec *recs = calloc(n ? n : 1, sizeof *recs);
     int rc = recs ? MEWE_OK : mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    mewe__progress(g->m->ctx, "generating variants", 0, n);
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
         size_t len;
         const char *name = LLVMGetValueName2(fns[i], &len);
@@ -362,6 +363,8 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
             rc = ask_policy(g, fns[i], &recs[i], &wanted);
         if (rc == MEWE_OK && !recs[i].reason)
             rc = make_variants(g, fns[i], &recs[i], wanted);
+        if (rc == MEWE_OK)
+            mewe__progress(g->m->ctx, "generating variants", i + 1, n);
     }
     free(fns);
     *out_recs = recs;

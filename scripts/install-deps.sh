@@ -6,8 +6,9 @@ set -eu
 PACKAGES="
   meson ninja-build pkg-config gcc g++ libc6-dev libtsan2
   llvm-19-dev clang-19 lld-19 libclang-rt-19-dev libclang-rt-19-dev-wasm32 wasi-libc
+  libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 man-db
   check libz3-dev doxygen wabt llvm-19 csmith libcsmith-dev creduce clang-format-19
-  nodejs python3 python3-pytest python3-setuptools python3-wheel python3-pip
+  nodejs python3 python3-pytest python3-setuptools python3-wheel python3-pip python3-venv
   rustc cargo libstd-rust-dev-wasm32
 "
 

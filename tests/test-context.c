@@ -223,6 +223,82 @@ START_TEST(every_failure_has_a_message)
 }
 END_TEST
 
+/* Every progress report, in order: stage, done, total. */
+typedef struct {
+    size_t count;
+    const char *stage[256];
+    size_t done[256], total[256];
+    int info_lines; /* INFO log lines about "generating variants" */
+    bool info_start, info_end;
+} progress_record;
+
+static void record_progress(const char *stage, size_t done, size_t total, void *user_data)
+{
+    progress_record *p = user_data;
+    if (p->count < 256) {
+        p->stage[p->count] = stage;
+        p->done[p->count] = done;
+        p->total[p->count] = total;
+    }
+    p->count++;
+}
+
+static void record_progress_log(mewe_log_level level, const char *message, void *user_data)
+{
+    progress_record *p = user_data;
+    if (level != MEWE_LOG_INFO || strncmp(message, "generating variants: ", 21) != 0)
+        return;
+    p->info_lines++;
+    size_t done, total;
+    ck_assert_int_eq(sscanf(message + 21, "%zu/%zu", &done, &total), 2);
+    p->info_start |= done == 0;
+    p->info_end |= done == total && total > 0;
+}
+
+/* The reports of one stage: from 0 to its total, one step at a time. */
+static size_t check_stage(const progress_record *p, const char *stage)
+{
+    size_t first = SIZE_MAX, last = 0, n = 0;
+    for (size_t i = 0; i < p->count && i < 256; i++) {
+        if (strcmp(p->stage[i], stage) != 0)
+            continue;
+        if (first == SIZE_MAX)
+            first = i;
+        ck_assert_uint_eq(p->done[i], n);
+        last = i;
+        n++;
+    }
+    ck_assert_msg(first != SIZE_MAX, "no progress for '%s'", stage);
+    ck_assert_uint_eq(p->done[last], p->total[first]);
+    return p->total[first];
+}
+
+START_TEST(progress_reaches_callback_and_log)
+{
+    progress_record p = {0};
+    ck_assert_int_eq(mewe_context_set_progress_callback(NULL, record_progress, &p), MEWE_EINVAL);
+    ck_assert_mewe_ok(mewe_context_set_progress_callback(tctx, record_progress, &p));
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, record_progress_log, MEWE_LOG_INFO, &p));
+    mewe_module *m = load_fixture("recursion.c");
+    size_t functions = mewe_module_function_count(m);
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("p.wasm")));
+    ck_assert_uint_eq(check_stage(&p, "generating variants"), functions);
+    ck_assert_uint_gt(check_stage(&p, "making dispatchers"), 0);
+    ck_assert_uint_eq(check_stage(&p, "compiling to wasm"), 1);
+    ck_assert_uint_eq(check_stage(&p, "linking wasm"), 1);
+    /* The log gets the start, the end and at most each tenth between. */
+    ck_assert(p.info_start && p.info_end);
+    ck_assert_int_le(p.info_lines, 12);
+    /* Removed, it is called no more. */
+    size_t before = p.count;
+    ck_assert_mewe_ok(mewe_context_set_progress_callback(tctx, NULL, NULL));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("q.wasm")));
+    ck_assert_uint_eq(p.count, before);
+}
+END_TEST
+
 START_TEST(contexts_are_independent)
 {
     mewe_context *other;
@@ -249,6 +325,7 @@ int main(void)
     tcase_add_test(tc, versions_agree);
     tcase_add_test(tc, every_failure_has_a_message);
     tcase_add_test(tc, contexts_are_independent);
+    tcase_add_test(tc, progress_reaches_callback_and_log);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

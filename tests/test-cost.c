@@ -81,13 +81,13 @@ START_TEST(default_plan_follows_the_costs)
     link_emit(m, NULL, tpath("c.wasm"));
     run_same_as_expected(tpath("c.wasm"), "costs.c", NULL);
     char *json = report(m), buf[160];
-    /* The tiny leaf cannot afford a choice per call: a period, within its budget or the
-     * longest one; the long function can, and its variants live inside its dispatcher only
-     * if it is small enough. */
+    /* The tiny leaf cannot afford a choice per call, nor a counter: it keeps its choice until
+     * the next epoch; the long function can, and its variants live inside its dispatcher
+     * only if it is small enough. */
     const char *tiny = function_json(json, "tiny");
-    ck_assert_str_eq(field(tiny, "policy", buf, sizeof buf), "\"every\"");
+    ck_assert_str_eq(field(tiny, "policy", buf, sizeof buf), "\"epoch\"");
     ck_assert_str_eq(field(tiny, "layout", buf, sizeof buf), "\"inline\"");
-    ck_assert_int_ge(atoi(field(tiny, "period", buf, sizeof buf)), 64);
+    ck_assert_ptr_nonnull(strstr(field(tiny, "policy_reason", buf, sizeof buf), "counter"));
     const char *heavy = function_json(json, "heavy");
     ck_assert_str_eq(field(heavy, "policy", buf, sizeof buf), "\"call\"");
     ck_assert(atof(field(heavy, "estimated_overhead", buf, sizeof buf)) <= 0.10 + 1e-9);
@@ -97,15 +97,17 @@ START_TEST(default_plan_follows_the_costs)
      * model chooses from. */
     const char *t = strstr(json, "\"policy_call\": ");
     ck_assert_ptr_nonnull(t);
-    unsigned call, instance, every, invocation;
+    unsigned call, instance, every, invocation, epoch;
     ck_assert_int_eq(sscanf(t,
                             "\"policy_call\": %u, \"policy_instance\": %u, \"policy_every\": "
-                            "%u, \"policy_invocation\": %u",
-                            &call, &instance, &every, &invocation),
-                     4);
+                            "%u, \"policy_invocation\": %u, \"policy_epoch\": %u",
+                            &call, &instance, &every, &invocation, &epoch),
+                     5);
     ck_assert_uint_ge(call, 1);
+    ck_assert_uint_ge(epoch, 1);
+    /* Epoch dispatchers need a clock: some dispatcher counts its calls. */
     ck_assert_uint_ge(every, 1);
-    ck_assert_uint_eq(call + every, 6);
+    ck_assert_uint_eq(call + every + epoch, 6);
     ck_assert_uint_eq(instance + invocation, 0);
     free(json);
 }
@@ -143,9 +145,9 @@ START_TEST(periodic_choice_lasts_about_n_calls)
         (unsigned)atoi(field(function_json(json, "tiny"), "dispatcher_id", buf, sizeof buf));
     ck_assert_str_eq(field(function_json(json, "tiny"), "period", buf, sizeof buf), "16");
     free(json);
-    static unsigned seq[20000];
-    size_t n = trace_of(tpath("e.trace"), id, seq, 20000);
-    ck_assert_uint_eq(n, 20000);
+    static unsigned seq[22000];
+    ck_assert_uint_eq(trace_of(tpath("e.trace"), id, seq, 22000), 22000);
+    size_t n = 20000; /* the first loop, where tiny runs alone */
     /* Changes of variant: a new choice repeats the old one with probability 1/4, so
      * 20000 calls at one choice per 16 give about 20000 / 16 * 3/4 = 937 changes. */
     size_t changes = 0, used[8] = {0};
@@ -157,6 +159,36 @@ START_TEST(periodic_choice_lasts_about_n_calls)
     ck_assert_msg(changes > 600 && changes < 1300, "%zu changes in %zu calls", changes, n);
     for (int v = 0; v < 4; v++)
         ck_assert_msg(used[v] > 20000 / 8, "variant %d ran %zu times", v, used[v]);
+}
+END_TEST
+
+/* By default the tiny leaf keeps its choice between epochs: its variant changes many times
+ * in a run (the clock's redraws start new epochs), but far less often than at every call.
+ * In its first loop nothing else runs, so nothing ticks: one choice lasts the loop. */
+START_TEST(epoch_choices_are_forgotten_and_drawn_again)
+{
+    mewe_module *m = load_fixture("costs.c");
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.trace = 1;
+    link_emit(m, &o, tpath("p.wasm"));
+    run_same_as_expected(tpath("p.wasm"), "costs.c", tpath("p.trace"));
+    char *json = report(m), buf[160];
+    const char *tiny = function_json(json, "tiny");
+    ck_assert_str_eq(field(tiny, "policy", buf, sizeof buf), "\"epoch\"");
+    unsigned id = (unsigned)atoi(field(tiny, "dispatcher_id", buf, sizeof buf));
+    free(json);
+    static unsigned seq[22000];
+    ck_assert_uint_eq(trace_of(tpath("p.trace"), id, seq, 22000), 22000);
+    /* The last 2,000 calls run between calls of heavy, which chooses at every call and so
+     * ticks the clock: epochs of 2 ticks (4 functions keep their choice), about 100 of them.
+     * A choice per call would change about 3/4 of the time (1,500 changes). */
+    size_t changes = 0, kept = 0;
+    for (size_t i = 20001; i < 22000; i++) {
+        changes += seq[i] != seq[i - 1];
+        kept += seq[i] == seq[i - 1];
+    }
+    ck_assert_msg(changes >= 20 && changes < 500, "%zu changes in 2000 calls", changes);
+    ck_assert_uint_gt(kept, 1000);
 }
 END_TEST
 
@@ -315,7 +347,7 @@ START_TEST(profile_counts_calls)
     static const struct {
         const char *name;
         unsigned long long calls;
-    } want[] = {{"tiny", 20000}, {"heavy", 200}, {"block", 20}, {"step", 1000}, {"rare", 0}};
+    } want[] = {{"tiny", 22000}, {"heavy", 400}, {"block", 20}, {"step", 1000}, {"rare", 0}};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         unsigned long long calls = 99;
         ck_assert_int_eq(mewe_profile_calls(&calls, p, want[i].name), MEWE_OK);
@@ -337,7 +369,7 @@ START_TEST(profile_counts_calls)
     write_file(tpath("p2.txt"), twice, 2 * len);
     ck_assert_mewe_ok(mewe_profile_load(&p, tctx, tpath("p2.txt")));
     ck_assert_int_eq(mewe_profile_calls(&calls, p, "tiny"), MEWE_OK);
-    ck_assert_uint_eq(calls, 40000);
+    ck_assert_uint_eq(calls, 44000);
     mewe_profile_free(p);
     free(twice);
     free(text);
@@ -361,14 +393,14 @@ START_TEST(profile_guides_the_plan)
     link_emit(m, &o, tpath("g.wasm"));
     run_same_as_expected(tpath("g.wasm"), "costs.c", NULL);
     char *json = report(m), buf[200];
-    /* Never called: a choice per call is free. Called 20000 times in a tiny body: the
+    /* Never called: a choice per call is free. Called 22000 times in a tiny body: the
      * whole run cannot afford it. */
     const char *rare = function_json(json, "rare");
     ck_assert_str_eq(field(rare, "policy", buf, sizeof buf), "\"call\"");
     ck_assert_str_eq(field(rare, "profile_calls", buf, sizeof buf), "0");
     ck_assert_ptr_nonnull(strstr(field(rare, "policy_reason", buf, sizeof buf), "never"));
     const char *tiny = function_json(json, "tiny");
-    ck_assert_str_eq(field(tiny, "profile_calls", buf, sizeof buf), "20000");
+    ck_assert_str_eq(field(tiny, "profile_calls", buf, sizeof buf), "22000");
     const char *prof = strstr(json, "\"profile\": {");
     ck_assert_ptr_nonnull(prof);
     double overhead = strtod(strstr(prof, "\"estimated_overhead\": ") + 22, NULL);
@@ -453,6 +485,7 @@ int main(void)
     tcase_add_test(tc, default_plan_follows_the_costs);
     tcase_add_test(tc, unlimited_budget_chooses_at_every_call);
     tcase_add_test(tc, periodic_choice_lasts_about_n_calls);
+    tcase_add_test(tc, epoch_choices_are_forgotten_and_drawn_again);
     tcase_add_test(tc, invocation_choice_is_kept_by_the_caller);
     tcase_add_loop_test(tc, policies_keep_the_output, 0, 4 * 8);
     tcase_add_test(tc, layouts);

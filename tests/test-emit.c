@@ -259,6 +259,44 @@ START_TEST(other_targets_are_refused)
 }
 END_TEST
 
+START_TEST(target_checked_before_any_work)
+{
+    static const char body[] = "define i32 @main() {\n  ret i32 0\n}\n";
+    static const struct {
+        const char *layout, *triple, *needle;
+    } cases[] = {
+        {"", "wasm32-unknown-wasi", NULL},
+        {"e-m:e-p:32:32-p10:8:8-p20:8:8-i64:64-n32:64-S128-ni:1:10:20", "wasm32-unknown-wasi",
+         NULL},
+        {"", "", NULL},
+        {"e-m:e-i64:64-f80:128-n8:16:32:64-S128", "x86_64-pc-linux-gnu", "x86_64-pc-linux-gnu"},
+        {"e-m:e-i64:64-f80:128-n8:16:32:64-S128", "wasm32-unknown-wasi", "data layout"},
+        {"e-m:e-i64:64-f80:128-n8:16:32:64-S128", "", "data layout"},
+        {"e-m:e-p:64:64-i64:64-n32:64-S128", "wasm64-unknown-unknown", "wasm64"},
+    };
+    ck_assert_int_eq(mewe_module_check_target(NULL), MEWE_EINVAL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char ll[512], name[32];
+        snprintf(ll, sizeof ll, "%s%s%s%s%s%s%s",
+                 cases[i].layout[0] ? "target datalayout = \"" : "", cases[i].layout,
+                 cases[i].layout[0] ? "\"\n" : "", cases[i].triple[0] ? "target triple = \"" : "",
+                 cases[i].triple, cases[i].triple[0] ? "\"\n" : "", body);
+        snprintf(name, sizeof name, "case%zu.ll", i);
+        mewe_module *m;
+        ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), name));
+        if (!cases[i].needle) {
+            ck_assert_mewe_ok(mewe_module_check_target(m));
+        } else {
+            ck_assert_mewe_fails(mewe_module_check_target(m), MEWE_ETARGET, cases[i].needle);
+            ck_assert_mewe_fails(mewe_module_check_target(m), MEWE_ETARGET, name);
+            /* What the check refuses, emitting refuses too. */
+            ck_assert_int_eq(mewe_emit_wasm(m, NULL, tpath("x.wasm")), MEWE_ETARGET);
+        }
+        mewe_module_free(m);
+    }
+}
+END_TEST
+
 START_TEST(no_triple_is_retargeted)
 {
     const char ll[] = "define i32 @main() {\n  ret i32 5\n}\n";
@@ -417,6 +455,12 @@ START_TEST(report_reads_the_module_and_the_wasm_given)
     ck_assert_msg(strstr(with, bytes) != NULL, "no '%s' in %s", bytes, with);
     ck_assert_ptr_nonnull(strstr(with, "\"distinct_in_wasm\""));
     ck_assert_ptr_nonnull(strstr(with, "{\"name\": \"fib\", \"variants\": "));
+    /* Every dispatcher calls its variants here: their bodies and libmewe's helpers are the
+     * dispatch machinery, a share of the code section well below the variants' own. */
+    const char *share = strstr(with, "\"dispatch_share\": ");
+    ck_assert_ptr_nonnull(share);
+    double d = strtod(share + strlen("\"dispatch_share\": "), NULL);
+    ck_assert_msg(d > 0.0 && d < 0.5, "dispatch share %g", d);
     /* The file form says the same. */
     ck_assert_mewe_ok(mewe_report_write_wasm(m, wasm, size, tpath("r.json")));
     char *file = read_file(tpath("r.json"), NULL);
@@ -570,6 +614,7 @@ int main(void)
     tcase_add_test(tc, missing_wasm_ld);
     tcase_add_test(tc, unwritable_output);
     tcase_add_test(tc, other_targets_are_refused);
+    tcase_add_test(tc, target_checked_before_any_work);
     tcase_add_test(tc, no_triple_is_retargeted);
     tcase_add_test(tc, emit_leaves_module_unchanged);
     tcase_add_test(tc, bad_options);

@@ -52,6 +52,7 @@ typedef struct cli {
     uint64_t seed;
     const char *tools[MEWE_TOOL_WASI_SDK + 1]; /* by mewe_tool; NULL when not given */
     bool sdk_from_env;                         /* tools[MEWE_TOOL_WASI_SDK] is $WASI_SDK_PATH */
+    int platform;                              /* a cli_platform (platform.h) */
     int verbose;
     bool quiet;
     const struct cli_option *section_opt[8]; /* per cli_sections entry, one option given */

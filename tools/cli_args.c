@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_options.h"
+#include "platform.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -178,6 +179,7 @@ static int apply(cli *c, int id, value v)
     case OPT_OUTPUT: c->output = v.text; break;
     case OPT_STAGE: c->stage = (cli_stage)v.choice; break;
     case OPT_EMIT: c->kind = v.choice; break;
+    case OPT_PLATFORM: c->platform = v.choice; break;
     case OPT_REPORT: c->report = v.text; break;
     case OPT_SEED: c->seed = v.u; break;
     case OPT_VARIANTS: c->gen.variants = (unsigned)v.u; break;
@@ -377,7 +379,7 @@ int cli_parse(cli *c, int argc, char **argv)
         c->sdk_from_env = true;
     }
     warn_unused(c);
-    return EXIT_OK;
+    return platform_check_options(c);
 }
 
 void cli_free(cli *c)

@@ -89,7 +89,9 @@ const cli_option cli_options[] = {
     {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0, "call|instance|every|invocation",
      "How often each dispatcher chooses a variant. call: as often as the overhead budget "
      "allows, at every call where the cost model finds that affordable, else every N calls "
-     "with the smallest N that fits (see --max-overhead). instance: once per instance, at "
+     "with the smallest N that fits, else (functions too small for a counter) once per "
+     "epoch, the epochs counted by the other functions' choices (see --max-overhead). instance: "
+     "once per instance, at "
      "the function's first call. every: every --period calls on average, for every "
      "function. invocation: whenever a direct caller starts, kept for the calls it makes.",
      S_LINK},
@@ -126,6 +128,13 @@ const cli_option cli_options[] = {
      "record execution traces.",
      S_LINK},
     {OPT_EXPORT, "export", 0, "NAME", CLI_TEXT, 1, 0, NULL, "Export the function NAME. Repeatable.",
+     S_EMIT},
+    {OPT_PLATFORM, "platform", 0, "HOST", CLI_CHOICE, 0, 0, "any|fastly|cloudflare|wasmtime|node",
+     "Check the output against what HOST runs, before any work and in the wasm written: "
+     "fastly (Fastly Compute: a WASI command importing only WASI and fastly_* host calls), "
+     "wasmtime (WASI only), node and cloudflare (WASI; their JavaScript must provide any "
+     "other import, which is a warning). An import the host does not provide is an error "
+     "naming the option that added it (--rng host, --trace) or the program.",
      S_EMIT},
     {OPT_LIB, NULL, 'l', "LIB", CLI_TEXT, 1, 0, NULL,
      "Link with libLIB.a of the sysroot (passed to wasm-ld as -lLIB); also written -lLIB. "
@@ -179,8 +188,8 @@ const char cli_description[] =
     "function becomes a dispatcher that picks one of them at random when called, and the "
     "result is compiled to WebAssembly and linked with wasi-libc. With no option, "
     "'mewe IN.bc -o OUT.wasm' diversifies every eligible function with per-call dispatch and "
-    "the wasi strategy and writes a WASI command. mewe-cc compiles C files and runs mewe in "
-    "one step.";
+    "the wasi strategy and writes a WASI command. mewe-cc compiles C, C++ and Rust files and "
+    "runs mewe in one step; cargo mewe build does it for a Rust crate.";
 
 const char cli_exit_status[] =
     "0 on success; 1 when the pipeline fails (the output file is then not written); 2 for a "
@@ -235,6 +244,7 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     static const mewe_emit_options emit = MEWE_EMIT_OPTIONS_INIT;
     switch (opt->id) {
     case OPT_STAGE: return "all";
+    case OPT_PLATFORM: return "any";
     case OPT_EMIT: return "from the extension of -o";
     case OPT_REPORT: return "none";
     case OPT_SEED: return "0";
@@ -428,7 +438,10 @@ void cli_print_man(FILE *out, const char *version)
     fputs("\n.SH SYNOPSIS\n.B mewe\n", out);
     troff(out, cli_usage);
     fputs("\n.br\n.B mewe\\-cc\n[\\fIMEWE\\-OPTION\\fR|\\fB\\-I\\fIDIR\\fR|\\fB\\-D\\fIMACRO\\fR|"
-          "\\fB\\-std=\\fISTD\\fR]... \\fIFILE.c\\fR... \\fB\\-o\\fR \\fIOUTPUT\\fR\n",
+          "\\fB\\-std=\\fISTD\\fR]... \\fIFILE.c\\fR|\\fIFILE.cpp\\fR|\\fIFILE.rs\\fR... "
+          "\\fB\\-o\\fR \\fIOUTPUT\\fR\n"
+          ".br\n.B cargo mewe build\n[\\fB\\-\\-release\\fR] [\\fICARGO\\-OPTION\\fR]... "
+          "[\\fB\\-\\-\\fR \\fIMEWE\\-OPTION\\fR...]\n",
           out);
     fputs(".SH DESCRIPTION\n", out);
     troff(out, cli_description);

@@ -39,6 +39,7 @@ enum cli_opt_id {
     OPT_RNG,
     OPT_TRACE,
     OPT_EXPORT,
+    OPT_PLATFORM,
     OPT_LINK_ARG,
     OPT_WASM_LD,
     OPT_WASI_SYSROOT,

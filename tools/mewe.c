@@ -1,10 +1,12 @@
 /* mewe: libmewe's pipeline as a command. It only parses flags (cli_args.c) and calls the
  * library; every decision about variants, dispatchers and wasm is the library's. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <llvm-c/ErrorHandling.h>
@@ -15,6 +17,7 @@
 
 #include "cli.h"
 #include "cli_options.h"
+#include "platform.h"
 
 typedef struct run {
     const cli *c;
@@ -24,7 +27,16 @@ typedef struct run {
     size_t wasm_size;
     bool progress; /* stderr is a terminal and -q was not given */
     bool shown;    /* a progress line is on the terminal */
+    double start;  /* when main started, for the summary */
+    double drawn;  /* when the progress line was last drawn */
 } run;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* ------------------------------------------------------------------ messages */
 
@@ -42,6 +54,20 @@ static void progress(run *r, const char *what)
     if (!r->progress)
         return;
     fprintf(stderr, "\r\033[Kmewe: %s...", what);
+    fflush(stderr);
+    r->shown = true;
+}
+
+/* The library's progress within a stage (functions, dispatchers), redrawn at most 20 times a
+ * second: a terminal that gets a line per function slows the run down. */
+static void library_progress(const char *stage, size_t done, size_t total, void *user_data)
+{
+    run *r = user_data;
+    double t = now();
+    if (!r->progress || (done != 0 && done != total && t - r->drawn < 0.05))
+        return;
+    r->drawn = t;
+    fprintf(stderr, "\r\033[Kmewe: %s %zu/%zu", stage, done, total);
     fflush(stderr);
     r->shown = true;
 }
@@ -178,6 +204,8 @@ static int set_up(run *r)
     }
     if (level >= 0)
         mewe_context_set_log_callback(r->ctx, log_message, (mewe_log_level)level, r);
+    if (r->progress)
+        mewe_context_set_progress_callback(r->ctx, library_progress, r);
     mewe_context_set_seed(r->ctx, c->seed);
     /* A command's inputs are whatever files it is given: load them through the helper. */
     mewe_context_set_untrusted_input(r->ctx, !c->trusted_input);
@@ -206,7 +234,34 @@ static int load_inputs(run *r)
         note(r, 1, "linked '%s' into it", in->items[i]);
     }
     note(r, 1, "%zu functions defined", mewe_module_function_count(r->module));
+    /* A module that cannot become wasm fails now, not after its variants were made. */
+    if (emits_wasm(r->c)) {
+        rc = mewe_module_check_target(r->module);
+        if (rc != MEWE_OK)
+            return failed(r, "loading", rc, NULL);
+    }
     return EXIT_OK;
+}
+
+/* An --allow or --deny pattern that names no function of the input does nothing: most likely
+ * a typo, or a mangled name (C++, Rust) given unmangled. */
+static void warn_unmatched(run *r, const strlist *patterns, const char *flag)
+{
+    size_t n = mewe_module_function_count(r->module);
+    for (size_t p = 0; p < patterns->count && !r->c->quiet; p++) {
+        bool hit = false;
+        for (size_t i = 0; i < n && !hit; i++) {
+            const char *name;
+            if (mewe_module_function_at(&name, r->module, i) == MEWE_OK)
+                hit = strcmp(patterns->items[p], name) == 0 ||
+                      fnmatch(patterns->items[p], name, 0) == 0;
+        }
+        if (!hit) {
+            progress_clear(r);
+            cli_error("warning: %s '%s' matches no function of '%s'", flag, patterns->items[p],
+                      r->c->inputs.items[0]);
+        }
+    }
 }
 
 static int generate(run *r)
@@ -219,6 +274,8 @@ static int generate(run *r)
     o.allow_count = c->allow.count;
     o.deny = c->deny.items;
     o.deny_count = c->deny.count;
+    warn_unmatched(r, &c->allow, "--allow");
+    warn_unmatched(r, &c->deny, "--deny");
     progress(r, "generating variants");
     int rc = mewe_generate_variants(r->module, &o);
     if (rc != MEWE_OK)
@@ -390,12 +447,8 @@ static int report(run *r)
         dest = "-";
     if (!dest)
         return EXIT_OK;
-    /* The report tells what stayed distinct in the wasm just written; an object's variants
-     * are only final once linked. */
-    const cli *c = r->c;
-    bool linked = c->kind == KIND_COMMAND || c->kind == KIND_REACTOR;
-    if (linked && c->stage != STAGE_REPORT && read_back(r, c->output) != EXIT_OK)
-        return EXIT_FAIL;
+    /* The report tells what stayed distinct in the wasm just written (read back by
+     * pipeline()); an object's variants are only final once linked. */
     if (strcmp(dest, "-") == 0)
         return report_to_stdout(r);
     int rc = mewe_report_write_wasm(r->module, r->wasm, r->wasm_size, dest);
@@ -481,6 +534,97 @@ static int link_objects(run *r)
     return EXIT_OK;
 }
 
+/* ------------------------------------------------------------------ summary */
+
+/* The number after "key": in json from `from` on, or -1. */
+static double json_number(const char *from, const char *key)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\": ", key);
+    const char *at = from ? strstr(from, pattern) : NULL;
+    return at ? strtod(at + strlen(pattern), NULL) : -1;
+}
+
+static void human_bytes(char *buf, size_t size, double bytes)
+{
+    if (bytes >= 1e6)
+        snprintf(buf, size, "%.1f MB", bytes / 1e6);
+    else if (bytes >= 1e3)
+        snprintf(buf, size, "%.1f kB", bytes / 1e3);
+    else
+        snprintf(buf, size, "%.0f bytes", bytes);
+}
+
+/* One line that says what the run did, from the report's totals and "wasm" section:
+ *   mewe: 1440/1509 eligible functions diversified, 4244 variants (4244 distinct in wasm),
+ *   code 7.2 MB (IR 5.3x the input's), 48.1 s
+ * and the warning for a --stage=link that had nothing to link. Not with -q. */
+static void summary(run *r)
+{
+    const cli *c = r->c;
+    char *json = NULL;
+    size_t size;
+    int rc = mewe_report_json_wasm(&json, &size, r->module, r->wasm, r->wasm_size);
+    if (rc == MEWE_EPARSE) /* names that are not UTF-8: the summary goes without the wasm */
+        rc = mewe_report_json(&json, &size, r->module);
+    if (rc != MEWE_OK)
+        return;
+    const char *totals = strstr(json, "\"totals\": {");
+    const char *wasm = strstr(json, "\"wasm\": {");
+    /* The dispatchers' list comes first in "wasm"; its totals follow the list. */
+    const char *wasm_totals = wasm ? strstr(wasm, "],") : NULL;
+    char line[512], bytes[32];
+    size_t n = 0;
+    progress_clear(r);
+    if (c->stage == STAGE_LINK) {
+        double dispatchers = json_number(totals, "dispatchers");
+        if (dispatchers == 0)
+            cli_error("warning: --stage=link: '%s' carries no variants (make them with "
+                      "--stage=generate or --variants-from): the output has no dispatchers",
+                      c->inputs.items[0]);
+        n += (size_t)snprintf(line + n, sizeof line - n, "%.0f dispatchers made", dispatchers);
+    } else if (!c->profile_gen && (c->stage == STAGE_ALL || c->stage == STAGE_GENERATE)) {
+        n += (size_t)snprintf(line + n, sizeof line - n,
+                              "%.0f/%.0f eligible functions diversified, %.0f variants",
+                              json_number(totals, "diversified"), json_number(totals, "eligible"),
+                              json_number(totals, "variants"));
+        /* The wasm counts each dispatcher's original body among its variants. */
+        size_t families = 0;
+        for (const char *p = wasm;
+             wasm_totals && (p = strstr(p, "\"distinct_in_wasm\": ")) && p < wasm_totals; p++)
+            families++;
+        /* Variants inlined into their dispatcher have no body of their own to compare: the
+         * count covers the others. */
+        double inlined = json_number(totals, "inlined_dispatchers");
+        double distinct = json_number(wasm_totals, "distinct_in_wasm") - (double)families;
+        double compared = json_number(wasm_totals, "variants") - (double)families;
+        if (families > 0 && inlined > 0)
+            n += (size_t)snprintf(line + n, sizeof line - n,
+                                  " (%.0f/%.0f distinct in wasm, the others inlined in %.0f "
+                                  "dispatchers)",
+                                  distinct, compared, inlined);
+        else if (families > 0)
+            n += (size_t)snprintf(line + n, sizeof line - n, " (%.0f distinct in wasm)", distinct);
+        else if (inlined > 0)
+            n += (size_t)snprintf(line + n, sizeof line - n, " (inlined in %.0f dispatchers)",
+                                  inlined);
+    } else if (c->profile_gen) {
+        n += (size_t)snprintf(line + n, sizeof line - n, "instrumented for --profile");
+    }
+    if (wasm) {
+        human_bytes(bytes, sizeof bytes, json_number(wasm, "code_bytes"));
+        n += (size_t)snprintf(line + n, sizeof line - n, "%scode %s", n ? ", " : "", bytes);
+        double before = json_number(totals, "instructions_before");
+        double after = json_number(totals, "instructions_after");
+        if (c->stage == STAGE_ALL && before > 0 && after > 0)
+            n += (size_t)snprintf(line + n, sizeof line - n, " (IR %.1fx the input's)",
+                                  after / before);
+    }
+    snprintf(line + n, sizeof line - n, "%s%.1f s", n ? ", " : "", now() - r->start);
+    fprintf(stderr, "mewe: %s\n", line);
+    mewe_free(json);
+}
+
 static int pipeline(run *r)
 {
     const cli *c = r->c;
@@ -500,6 +644,18 @@ static int pipeline(run *r)
         rc = link_variants(r);
     if (rc == EXIT_OK && c->stage != STAGE_REPORT)
         rc = write_output(r);
+    /* The linked wasm is read back for the platform check, the report and the summary. An
+     * output that its platform cannot run is not left behind. */
+    bool linked = (c->kind == KIND_COMMAND || c->kind == KIND_REACTOR) && c->stage != STAGE_REPORT;
+    if (rc == EXIT_OK && linked) {
+        rc = read_back(r, c->output);
+        if (rc == EXIT_OK) {
+            progress_clear(r);
+            rc = platform_check_wasm(c, (const unsigned char *)r->wasm, r->wasm_size);
+        }
+        if (rc != EXIT_OK)
+            unlink(c->output);
+    }
     /* After the output, whose wasm the report inspects. A report that cannot be written
      * fails the run, which then must not leave its output. */
     if (rc == EXIT_OK && report(r) != EXIT_OK) {
@@ -507,6 +663,8 @@ static int pipeline(run *r)
             unlink(c->output);
         rc = EXIT_FAIL;
     }
+    if (rc == EXIT_OK && !c->quiet && c->stage != STAGE_REPORT)
+        summary(r);
     progress_clear(r);
     return rc;
 }
@@ -526,7 +684,7 @@ int main(int argc, char **argv)
     LLVMInstallFatalErrorHandler(llvm_fatal);
     cli c;
     int rc = cli_parse(&c, argc, argv);
-    run r = {.c = &c, .progress = !c.quiet && isatty(STDERR_FILENO)};
+    run r = {.c = &c, .progress = !c.quiet && isatty(STDERR_FILENO), .start = now()};
     if (rc == EXIT_OK && c.action == ACT_HELP)
         cli_print_help(stdout, "mewe");
     else if (rc == EXIT_OK && c.action == ACT_VERSION)

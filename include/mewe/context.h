@@ -41,6 +41,18 @@ typedef enum mewe_log_level {
  */
 typedef void (*mewe_log_fn)(mewe_log_level level, const char *message, void *user_data);
 
+/**
+ * Progress callback: a long pipeline stage says how far it is.
+ * @param stage Static text naming the stage: "generating variants" (units: the module's
+ *        functions), "making dispatchers" (units: dispatchers), "compiling to wasm" and
+ *        "linking wasm" (one unit each). **Borrowed** for the duration of the call.
+ * @param done Units done so far: 0 when the stage starts, @p total when it ends.
+ * @param total Units in the stage.
+ * @param user_data The pointer given to mewe_context_set_progress_callback().
+ * @since 0.3
+ */
+typedef void (*mewe_progress_fn)(const char *stage, size_t done, size_t total, void *user_data);
+
 /** External tools and files used by mewe_emit_wasm(). @since 0.1 */
 typedef enum mewe_tool {
     MEWE_TOOL_WASM_LD = 0,      /**< The wasm-ld executable. */
@@ -91,6 +103,21 @@ MEWE_API const char *mewe_context_errmsg(const mewe_context *ctx);
  */
 MEWE_API int mewe_context_set_log_callback(mewe_context *ctx, mewe_log_fn fn,
                                            mewe_log_level max_level, void *user_data);
+
+/**
+ * Sets the progress callback, called from the calling thread during mewe_generate_variants()
+ * (after each function), mewe_link_multivariant() (after each dispatcher) and
+ * mewe_emit_wasm() (before and after code generation and linking). The same progress also
+ * reaches the log callback at #MEWE_LOG_INFO, as "STAGE: DONE/TOTAL" when a stage starts,
+ * at each tenth of it and when it ends, whether or not a progress callback is set.
+ * @param[in] ctx The context.
+ * @param[in] fn Callback, or NULL to stop.
+ * @param[in] user_data Passed back to @p fn, **borrowed** for as long as the callback is set.
+ * @return #MEWE_OK, #MEWE_EINVAL for a NULL @p ctx.
+ * @since 0.3
+ */
+MEWE_API int mewe_context_set_progress_callback(mewe_context *ctx, mewe_progress_fn fn,
+                                                void *user_data);
 
 /**
  * Sets the build seed. Every build-time random choice derives from it (and each function's

@@ -96,6 +96,19 @@ typedef struct mewe_emit_options {
 MEWE_API int mewe_emit_options_init(mewe_emit_options *opts, unsigned int version);
 
 /**
+ * Says, before any work, whether mewe_emit_wasm() will accept the module's target: its
+ * triple must be wasm32 (with a data layout that is empty or wasm32's), or it must have
+ * neither triple nor data layout (it is then emitted as `wasm32-unknown-wasi`). Call it
+ * right after loading, so that a module made for another target fails at once instead of
+ * after variants were generated for it.
+ * @param[in] module The module, **borrowed**; not changed.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL; #MEWE_ETARGET with a message naming the module,
+ *         its triple and data layout, and how to recompile it.
+ * @since 0.3
+ */
+MEWE_API int mewe_module_check_target(const mewe_module *module);
+
+/**
  * Emits the module as WebAssembly into a file, written under a temporary name and renamed:
  * a failure leaves no file behind and an existing file untouched.
  * @param[in] module The module, **borrowed**; not changed, and nothing is kept in it: pass

@@ -43,6 +43,9 @@ extern "C" {
  *   `"code_bytes"`, and per dispatcher the variants that stayed distinct in that wasm
  *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated). Only
  *   dispatchers of the `"call"` layout are listed: inlined variants are one wasm function.
+ *   `"dispatch_bytes"` and `"dispatch_share"` (of the code section, since 0.3): the bodies
+ *   of `"call"`-layout dispatchers and of libmewe's own helpers (RNG, epoch clock); the few
+ *   instructions of choice at the head of an inline dispatcher are not told apart.
  *   Pass a linked command or reactor: an object's variants are only final once linked.
  *
  * The report is computed from the module at each call and never stored in it: emitting or

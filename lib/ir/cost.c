@@ -9,8 +9,12 @@
  * counter test and branch (COST_COUNTER); variants kept as functions one more call
  * (COST_CALL). Under the budget B (max_overhead), a function gets a fresh choice at every
  * call when that fits in what is left of (B - 1) times its cost, else every N calls with the
- * smallest power of two N that fits, up to MEWE__PERIOD_MAX. Underestimating the work errs
- * towards cheaper dispatch, never towards a dispatch that costs more than its function. */
+ * smallest power of two N that fits, up to MEWE__PERIOD_MAX. A function too small even for a
+ * counter keeps its choice (COST_CACHED: a test and a predictable branch) until the next
+ * epoch: the counted functions' redraws are the module's clock, and every so many of them
+ * all kept choices are forgotten and drawn again when next needed. Underestimating the work
+ * errs towards cheaper dispatch, never towards a dispatch that costs more than its
+ * function. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +27,34 @@
 #define COST_DRAW        24.0
 #define COST_COUNTER     5.0
 #define COST_CACHED      3.0
+/* A counted redraw: the draws of the choice and of the next countdown, and the call that
+ * ticks the epoch clock (multivariant.c). */
+#define COST_REDRAW      (2.0 * COST_DRAW + COST_CALL)
+/* A fresh choice at every call also ticks the epoch clock, when there are epochs. */
+#define COST_FRESH       (COST_DRAW + COST_CALL + 4.0)
+/* Forgetting a kept choice, and drawing it again for the functions the program calls in the
+ * next epoch (a guess: a quarter of them). */
+#define COST_FORGET      (1.0 + COST_DRAW / 4.0)
+/* Iterations of a loop guessed for a typical call, when choosing epoch clocks: few, so that
+ * a function whose loop rarely runs is not made to pay much for its counter. */
+#define LOOP_TRIPS       8.0
 
 const char *const mewe__plan_reasons[] = {
     "policy set by the link options",
     "unlimited budget: a fresh choice at every call",
     "a fresh choice at every call fits the budget",
     "a fresh choice at every call exceeds the budget; every N calls fits",
-    "over the budget even at the longest period: the function is very small for a dispatch",
+    "too small for a counter of its own: keeps its choice, drawn again after every epoch",
     "profile: never called in the profile run, so a choice per call costs nothing",
     "profile: the whole run's budget affords a choice per call",
+    "an epoch clock: a large function, whose typical call affords a counter at the longest "
+    "period; its redraws start the epochs of the functions that keep their choice",
+    "the module's only epoch clock: no function could afford a counter, so the largest of "
+    "those that keep their choice counts its calls for all of them",
+    "recursive: a counter of its own at the longest period, since its recursion may run "
+    "with nothing else ticking the epoch clock (it ticks it too)",
+    "an epoch clock: its cheapest path is short, but its loop, taken a few times, affords a "
+    "counter; its redraws start the epochs of the functions that keep their choice",
 };
 const size_t mewe__plan_reason_count = sizeof mewe__plan_reasons / sizeof *mewe__plan_reasons;
 
@@ -42,7 +65,11 @@ enum {
     WHY_EVERY_FITS,
     WHY_OVER,
     WHY_UNCALLED,
-    WHY_RUN_BUDGET
+    WHY_RUN_BUDGET,
+    WHY_CLOCK,
+    WHY_CLOCK_ONLY,
+    WHY_RECURSIVE,
+    WHY_LOOP
 };
 
 const char *mewe__granularity_name(mewe_granularity g)
@@ -78,58 +105,160 @@ static double block_cost(LLVMBasicBlockRef bb)
     return c;
 }
 
-/* The cheapest path from the entry to a return, by Dijkstra over the blocks (small: a
- * linear scan for the next block is enough). A function that never returns costs its
- * whole body. */
-static double cheapest_path(LLVMValueRef fn)
+/* A function's blocks, their own costs and successors by index, for the path searches. */
+typedef struct cfg {
+    unsigned n;
+    LLVMBasicBlockRef *bbs;
+    double *own;
+    unsigned *succ_start, *succ; /* successors of block i: succ[succ_start[i] .. [i + 1]) */
+    bool *returns;
+} cfg;
+
+static unsigned block_index(const cfg *g, LLVMBasicBlockRef bb)
 {
-    unsigned n = LLVMCountBasicBlocks(fn);
-    LLVMBasicBlockRef *bbs = malloc((n ? n : 1) * sizeof *bbs);
-    double *dist = malloc((n ? n : 1) * sizeof *dist);
-    double *own = malloc((n ? n : 1) * sizeof *own);
-    char *done = calloc(n ? n : 1, 1);
-    double best = INFINITY, total = 0.0;
-    if (!bbs || !dist || !own || !done)
-        goto out;
-    LLVMGetBasicBlocks(fn, bbs);
-    for (unsigned i = 0; i < n; i++) {
-        own[i] = block_cost(bbs[i]);
-        total += own[i];
-        dist[i] = INFINITY;
+    for (unsigned j = 0; j < g->n; j++) {
+        if (g->bbs[j] == bb)
+            return j;
     }
-    if (n)
-        dist[0] = own[0];
-    for (;;) {
-        unsigned at = n;
-        for (unsigned i = 0; i < n; i++) {
-            if (!done[i] && dist[i] < INFINITY && (at == n || dist[i] < dist[at]))
-                at = i;
-        }
-        if (at == n)
-            break;
-        done[at] = 1;
-        LLVMValueRef term = LLVMGetBasicBlockTerminator(bbs[at]);
+    return g->n;
+}
+
+static void cfg_free(cfg *g)
+{
+    free(g->bbs);
+    free(g->own);
+    free(g->succ_start);
+    free(g->succ);
+    free(g->returns);
+}
+
+static bool cfg_build(cfg *g, LLVMValueRef fn)
+{
+    unsigned n = LLVMCountBasicBlocks(fn), edges = 0;
+    *g = (cfg){.n = n};
+    g->bbs = malloc((n ? n : 1) * sizeof *g->bbs);
+    g->own = malloc((n ? n : 1) * sizeof *g->own);
+    g->succ_start = malloc((n + 1) * sizeof *g->succ_start);
+    g->returns = calloc(n ? n : 1, sizeof *g->returns);
+    if (!g->bbs || !g->own || !g->succ_start || !g->returns)
+        return false;
+    LLVMGetBasicBlocks(fn, g->bbs);
+    for (unsigned i = 0; i < n; i++) {
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(g->bbs[i]);
+        edges += term ? LLVMGetNumSuccessors(term) : 0;
+    }
+    g->succ = malloc((edges ? edges : 1) * sizeof *g->succ);
+    if (!g->succ)
+        return false;
+    unsigned e = 0;
+    for (unsigned i = 0; i < n; i++) {
+        g->own[i] = block_cost(g->bbs[i]);
+        g->succ_start[i] = e;
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(g->bbs[i]);
         if (!term)
             continue;
-        if (LLVMGetInstructionOpcode(term) == LLVMRet) {
+        g->returns[i] = LLVMGetInstructionOpcode(term) == LLVMRet;
+        for (unsigned k = 0, ns = LLVMGetNumSuccessors(term); k < ns; k++) {
+            unsigned j = block_index(g, LLVMGetSuccessor(term, k));
+            if (j < n)
+                g->succ[e++] = j;
+        }
+    }
+    g->succ_start[n] = e;
+    return true;
+}
+
+/* The cheapest path from block `from` (its own cost included) to block `to`, or to any
+ * return when `to` is n, by Dijkstra (small graphs: a linear scan for the next block is
+ * enough); INFINITY when there is none. */
+static double cheapest(const cfg *g, unsigned from, unsigned to)
+{
+    double *dist = malloc((g->n ? g->n : 1) * sizeof *dist);
+    bool *done = calloc(g->n ? g->n : 1, sizeof *done);
+    double best = INFINITY;
+    if (!dist || !done || from >= g->n)
+        goto out;
+    for (unsigned i = 0; i < g->n; i++)
+        dist[i] = INFINITY;
+    dist[from] = g->own[from];
+    for (;;) {
+        unsigned at = g->n;
+        for (unsigned i = 0; i < g->n; i++) {
+            if (!done[i] && dist[i] < INFINITY && (at == g->n || dist[i] < dist[at]))
+                at = i;
+        }
+        if (at == g->n)
+            break;
+        done[at] = true;
+        if (to == g->n ? g->returns[at] : at == to) {
             best = dist[at];
             break;
         }
-        unsigned ns = LLVMGetNumSuccessors(term);
-        for (unsigned s = 0; s < ns; s++) {
-            LLVMBasicBlockRef succ = LLVMGetSuccessor(term, s);
-            for (unsigned j = 0; j < n; j++) {
-                if (bbs[j] == succ && dist[at] + own[j] < dist[j])
-                    dist[j] = dist[at] + own[j];
-            }
+        for (unsigned e = g->succ_start[at]; e < g->succ_start[at + 1]; e++) {
+            unsigned j = g->succ[e];
+            if (dist[at] + g->own[j] < dist[j])
+                dist[j] = dist[at] + g->own[j];
         }
     }
 out:
-    free(bbs);
     free(dist);
-    free(own);
     free(done);
+    return best;
+}
+
+/* The cheapest path from the entry to a return. A function that never returns costs its
+ * whole body. */
+static double cheapest_path(LLVMValueRef fn)
+{
+    cfg g;
+    double best = INFINITY, total = 0.0;
+    if (cfg_build(&g, fn) && g.n) {
+        best = cheapest(&g, 0, g.n);
+        for (unsigned i = 0; i < g.n; i++)
+            total += g.own[i];
+    }
+    cfg_free(&g);
     return isinf(best) ? total : best;
+}
+
+/* The costliest loop of fn: for each back edge u -> h found by a depth-first search from the
+ * entry, the cheapest way round (h to u, then the edge). 0 without loops. */
+static double costliest_loop(const cfg *g)
+{
+    unsigned n = g->n;
+    unsigned char *state = calloc(n ? n : 1, 1); /* 0 new, 1 on the stack, 2 done */
+    unsigned *stack = malloc((n ? n : 1) * sizeof *stack);
+    unsigned *next = malloc((n ? n : 1) * sizeof *next);
+    double worst = 0.0;
+    if (!state || !stack || !next || !n)
+        goto out;
+    unsigned depth = 0;
+    stack[depth++] = 0;
+    state[0] = 1;
+    next[0] = g->succ_start[0];
+    while (depth) {
+        unsigned at = stack[depth - 1];
+        if (next[at] == g->succ_start[at + 1]) {
+            state[at] = 2;
+            depth--;
+            continue;
+        }
+        unsigned j = g->succ[next[at]++];
+        if (state[j] == 1) {
+            double round = cheapest(g, j, at);
+            if (round < INFINITY && round > worst)
+                worst = round;
+        } else if (state[j] == 0) {
+            state[j] = 1;
+            next[j] = g->succ_start[j];
+            stack[depth++] = j;
+        }
+    }
+out:
+    free(state);
+    free(stack);
+    free(next);
+    return worst;
 }
 
 double mewe__function_code_cost(LLVMValueRef fn)
@@ -146,6 +275,69 @@ double mewe__function_cost(LLVMValueRef fn)
     return c < COST_INSTRUCTION ? COST_INSTRUCTION : c;
 }
 
+const char *mewe__plan_policy_name(const mewe__plan *p)
+{
+    return p->epoch ? "epoch" : mewe__granularity_name(p->policy);
+}
+
+unsigned mewe__epoch_length(size_t kept)
+{
+    double n = ceil((double)kept * COST_FORGET / COST_DRAW);
+    return n < 1.0 ? 1u : n > 1e6 ? 1000000u : (unsigned)n;
+}
+
+static bool calls_itself(LLVMValueRef fn)
+{
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+            if (LLVMIsACallInst(i) && LLVMGetCalledValue(i) == fn)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s)
+{
+    if (!p->epoch)
+        return false;
+    /* A recursive function can run for long with nothing else called in between: only a
+     * counter of its own re-randomizes it there. */
+    if (calls_itself(original)) {
+        p->why = WHY_RECURSIVE;
+        p->period = MEWE__PERIOD_MAX;
+        return true;
+    }
+    /* The cheapest path says little about a large function (an early return is enough to
+     * make it short) or one with a loop: a quarter of all its code, or its cheapest path
+     * with its costliest loop taken LOOP_TRIPS times, is the guess for a typical call. */
+    cfg g;
+    double loop = cfg_build(&g, original) ? costliest_loop(&g) : 0.0;
+    cfg_free(&g);
+    double typical = mewe__function_code_cost(original) / 4.0;
+    if (p->body + (LOOP_TRIPS - 1) * loop > typical)
+        typical = p->body + (LOOP_TRIPS - 1) * loop;
+    /* The longest period: a clock needs only to tick now and then (the ramp makes it tick
+     * often early in a run), and a guessed loop may run once. */
+    if (COST_COUNTER - COST_CACHED + COST_REDRAW / MEWE__PERIOD_MAX >
+        (s->max_overhead - 1.0) * typical)
+        return false;
+    p->why = loop > 0.0 ? WHY_LOOP : WHY_CLOCK;
+    p->period = MEWE__PERIOD_MAX;
+    return true;
+}
+
+void mewe__plan_make_clock(mewe__plan *p, bool only)
+{
+    p->policy = MEWE_GRANULARITY_EVERY;
+    p->epoch = false;
+    if (only || !p->period)
+        p->period = MEWE__PERIOD_MAX;
+    p->added = (p->inlined ? 0.0 : COST_CALL) + COST_COUNTER + COST_REDRAW / p->period;
+    if (only)
+        p->why = WHY_CLOCK_ONLY;
+}
+
 static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
 {
     double extra = p->inlined ? 0.0 : COST_CALL;
@@ -154,7 +346,7 @@ static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
     switch (s->granularity) {
     case MEWE_GRANULARITY_EVERY:
         p->period = s->period;
-        p->added = extra + COST_COUNTER + COST_DRAW / s->period;
+        p->added = extra + COST_COUNTER + COST_REDRAW / s->period;
         break;
     case MEWE_GRANULARITY_CALL: p->added = extra + COST_DRAW; break;
     default: p->added = extra + COST_CACHED; break;
@@ -190,24 +382,27 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
     }
     double extra = p.inlined ? 0.0 : COST_CALL;
     double allowed = (s->max_overhead - 1.0 - p.variant_extra) * p.body;
-    if (isinf(s->max_overhead) || extra + COST_DRAW <= allowed) {
+    if (isinf(s->max_overhead) || extra + COST_FRESH <= allowed) {
         p.policy = MEWE_GRANULARITY_CALL;
-        p.added = extra + COST_DRAW;
+        p.added = extra + COST_FRESH;
         p.why = isinf(s->max_overhead) ? WHY_UNLIMITED : WHY_CALL_FITS;
         *out = p;
         return;
     }
-    p.policy = MEWE_GRANULARITY_EVERY;
-    p.why = WHY_OVER;
     for (p.period = 2; p.period <= MEWE__PERIOD_MAX; p.period *= 2) {
-        if (extra + COST_COUNTER + COST_DRAW / p.period <= allowed) {
+        if (extra + COST_COUNTER + COST_REDRAW / p.period <= allowed) {
+            p.policy = MEWE_GRANULARITY_EVERY;
+            p.added = extra + COST_COUNTER + COST_REDRAW / p.period;
             p.why = WHY_EVERY_FITS;
-            break;
+            *out = p;
+            return;
         }
     }
-    if (p.period > MEWE__PERIOD_MAX)
-        p.period = MEWE__PERIOD_MAX;
-    p.added = extra + COST_COUNTER + COST_DRAW / p.period;
+    p.policy = MEWE_GRANULARITY_INSTANCE;
+    p.epoch = true;
+    p.period = 0;
+    p.added = extra + COST_CACHED;
+    p.why = WHY_OVER;
     *out = p;
 }
 
@@ -226,7 +421,7 @@ double mewe__run_cycles(LLVMModuleRef llvm, const mewe_profile *profile)
 
 static double per_call_cost(const mewe__plan *p)
 {
-    return (p->inlined ? 0.0 : COST_CALL) + COST_DRAW;
+    return (p->inlined ? 0.0 : COST_CALL) + COST_FRESH;
 }
 
 typedef struct upgrade {
@@ -249,7 +444,7 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
     upgrade *ups = malloc((n ? n : 1) * sizeof *ups);
     size_t m = 0;
     for (size_t i = 0; ups && s->granularity == MEWE_GRANULARITY_CALL && i < n; i++) {
-        if (plans[i].policy == MEWE_GRANULARITY_EVERY)
+        if (plans[i].policy == MEWE_GRANULARITY_EVERY || plans[i].epoch)
             ups[m++] = (upgrade){i, plans[i].calls * (per_call_cost(&plans[i]) - plans[i].added)};
     }
     if (ups)
@@ -259,6 +454,7 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
         mewe__plan *p = &plans[ups[k].plan];
         est->added += ups[k].extra;
         p->policy = MEWE_GRANULARITY_CALL;
+        p->epoch = false;
         p->period = 0;
         p->added = per_call_cost(p);
         p->why = p->calls == 0 ? WHY_UNCALLED : WHY_RUN_BUDGET;
@@ -276,9 +472,9 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
 
 void mewe__plan_format(const mewe__plan *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u %.0f %.4f", mewe__granularity_name(p->policy),
-             p->period, p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why,
-             p->calls, p->variant_extra);
+    snprintf(buf, size, "%s %u %s %zu %.2f %.2f %u %.0f %.4f", mewe__plan_policy_name(p), p->period,
+             p->inlined ? "inline" : "call", p->variants, p->body, p->added, p->why, p->calls,
+             p->variant_extra);
 }
 
 bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
@@ -301,6 +497,10 @@ bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len)
             p.policy = all[i];
             known = true;
         }
+    }
+    if (strcmp(policy, "epoch") == 0) {
+        p.policy = MEWE_GRANULARITY_INSTANCE;
+        p.epoch = known = true;
     }
     p.inlined = strcmp(layout, "inline") == 0;
     if (!known || (!p.inlined && strcmp(layout, "call") != 0))

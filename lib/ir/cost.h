@@ -32,6 +32,7 @@ typedef struct mewe__plan {
     mewe_granularity policy;
     unsigned period;      /* mean calls per choice with MEWE_GRANULARITY_EVERY, else 0 */
     bool inlined;         /* the variants' bodies are inside the dispatcher */
+    bool epoch;           /* MEWE_GRANULARITY_INSTANCE whose choice every epoch forgets */
     size_t variants;      /* bodies to choose from, the original's included */
     double body;          /* one call of the function, its cheapest path */
     double added;         /* what the dispatch adds to one call, on average */
@@ -80,5 +81,21 @@ bool mewe__plan_parse(mewe__plan *out, const char *text, size_t len);
 
 /* Name of a policy as the CLI and the report spell it. */
 const char *mewe__granularity_name(mewe_granularity g);
+/* The plan's policy as the report spells it: a granularity, or "epoch". */
+const char *mewe__plan_policy_name(const mewe__plan *p);
+
+/* What one epoch costs (forgetting `kept` choices and drawing them again as they are
+ * needed), and the epoch length in counted redraws that keeps it within a redraw's own
+ * cost: see multivariant.c. */
+unsigned mewe__epoch_length(size_t kept);
+
+/* True when an epoch dispatcher over `original` (body not yet moved) should also be one of
+ * the module's epoch clocks: a large function, whose typical call is taken as a quarter of
+ * all its code, can afford a counter with the longest period; a recursive one needs it
+ * (then the plan's reason says so). */
+bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s);
+/* Makes the plan an epoch clock: a counter with the longest period; `only` when no function
+ * fits (mewe__plan_clock_fits) and this is the largest. */
+void mewe__plan_make_clock(mewe__plan *p, bool only);
 
 #endif /* MEWE_COST_H */

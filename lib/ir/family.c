@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ir/fnshape.h"
+#include "ir/irutil.h"
 #include "ir/family.h"
 
 bool mewe__is_helper(LLVMValueRef fn)
@@ -32,17 +33,6 @@ static void add_string_attr(LLVMValueRef fn, const char *key, const char *value)
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
 }
 
-static void set_enum_attr(LLVMValueRef fn, const char *name, bool on)
-{
-    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
-    LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
-    if (on) {
-        LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
-        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                LLVMCreateEnumAttribute(c, kind, 0));
-    }
-}
-
 void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
 {
     char name[64];
@@ -59,8 +49,8 @@ void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
     LLVMSetDLLStorageClass(fn, LLVMDefaultStorageClass);
     LLVMSetUnnamedAddress(fn, LLVMNoUnnamedAddr);
     /* Variants must stay separate functions: an inlined variant is no longer a choice. */
-    set_enum_attr(fn, "alwaysinline", false);
-    set_enum_attr(fn, "noinline", true);
+    mewe__fn_enum_attr_set(fn, "alwaysinline", false);
+    mewe__fn_enum_attr_set(fn, "noinline", true);
     add_string_attr(fn, MEWE_ATTR_VARIANT_OF, original);
     add_string_attr(fn, MEWE_ATTR_VARIANT, name);
 }

@@ -5,6 +5,8 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 
+#include <string.h>
+
 #include "ir/irutil.h"
 
 /* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
@@ -95,4 +97,15 @@ LLVMModuleRef mewe__module_clone(LLVMModuleRef m)
         copy = NULL;
     LLVMDisposeMemoryBuffer(bc);
     return copy;
+}
+
+void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
+    if (on) {
+        LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                LLVMCreateEnumAttribute(c, kind, 0));
+    }
 }

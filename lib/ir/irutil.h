@@ -17,4 +17,7 @@ LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVM
  * take a block's address are therefore copied through bitcode, which has no such order. */
 LLVMModuleRef mewe__module_clone(LLVMModuleRef m);
 
+/* Sets (on) or removes the enum attribute `name` (e.g. "noinline") on function fn. */
+void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on);
+
 #endif /* MEWE_IRUTIL_H */

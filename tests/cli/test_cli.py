@@ -21,6 +21,7 @@ import pytest
 
 MEWE = os.environ.get("MEWE", "mewe")
 MEWE_CC = os.environ.get("MEWE_CC", "mewe-cc")
+CARGO_MEWE = os.environ.get("CARGO_MEWE", "cargo-mewe")
 MEWE_MAN = os.environ.get("MEWE_MAN", "")
 SRCDIR = pathlib.Path(os.environ.get("MEWE_TEST_SRCDIR", pathlib.Path(__file__).parents[1]))
 CLANG = os.environ.get("CLANG", "clang-19")
@@ -270,9 +271,37 @@ def test_default_diversifies_every_eligible_function(default_wasm):
     assert rep["seed"] == 0
 
 
-def test_quiet_when_stderr_is_not_a_terminal(bc, tmp_path):
+SUMMARY = re.compile(r"mewe: (\d+)/(\d+) eligible functions diversified, (\d+) variants "
+                     r"\((\d+) distinct in wasm\), code [\d.]+ (kB|MB|bytes) "
+                     r"\(IR [\d.]+x the input's\), [\d.]+ s\n")
+
+
+def test_summary_line_but_no_progress_when_stderr_is_not_a_terminal(bc, tmp_path):
+    p = mewe(bc["loops"], "-o", tmp_path / "x.wasm")
+    assert p.stdout == ""
+    m = SUMMARY.fullmatch(p.stderr)
+    assert m, p.stderr
+    rep = report_of(bc["loops"], "-q", "-o", tmp_path / "y.wasm")
+    assert (int(m[1]), int(m[2]), int(m[3])) == (rep["totals"]["diversified"],
+                                                  rep["totals"]["eligible"],
+                                                  rep["totals"]["variants"])
+    assert 0 < int(m[4]) <= int(m[3])
+    assert mewe("-q", bc["fnptr"], "-o", tmp_path / "x.wasm").stderr == ""
+    # Variants inlined into their dispatcher have no body of their own in the wasm.
     p = mewe(bc["fnptr"], "-o", tmp_path / "x.wasm")
-    assert p.stderr == "" and p.stdout == ""
+    assert re.fullmatch(r"mewe: \d+/\d+ eligible functions diversified, \d+ variants "
+                        r"\((inlined in \d+ dispatchers|\d+/\d+ distinct in wasm, the others "
+                        r"inlined in \d+ dispatchers)\), code .*, [\d.]+ s\n", p.stderr), p.stderr
+
+
+def test_summary_of_each_stage(bc, tmp_path):
+    p = mewe(bc["fnptr"], "--stage=generate", "-o", tmp_path / "v.bc")
+    assert re.fullmatch(r"mewe: \d+/\d+ eligible functions diversified, \d+ variants, "
+                        r"[\d.]+ s\n", p.stderr), p.stderr
+    p = mewe(tmp_path / "v.bc", "--stage=link", "-o", tmp_path / "m.bc")
+    assert re.fullmatch(r"mewe: [1-9]\d* dispatchers made, [\d.]+ s\n", p.stderr), p.stderr
+    p = mewe(tmp_path / "m.bc", "--stage=emit", "-o", tmp_path / "m.wasm")
+    assert re.fullmatch(r"mewe: code [\d.]+ kB, [\d.]+ s\n", p.stderr), p.stderr
 
 
 def _run_on_tty(args):
@@ -299,12 +328,149 @@ def test_progress_line_on_a_terminal(bc, tmp_path):
     assert status == 0
     assert "mewe: generating variants..." in text
     assert "mewe: emitting WebAssembly..." in text
+    # The library's own progress: functions done of total, then dispatchers.
+    done = re.findall(r"mewe: generating variants (\d+)/(\d+)", text)
+    assert done and done[-1][0] == done[-1][1], text
+    assert re.search(r"mewe: making dispatchers (\d+)/\1", text), text
+    assert "mewe: compiling to wasm 1/1" in text and "mewe: linking wasm 1/1" in text
+    # The line is cleared, and the summary stays.
+    assert text.endswith(" s\r\n") and "eligible functions diversified" in text.splitlines()[-1]
 
 
 def test_quiet_flag_silences_the_progress_line(bc, tmp_path):
     status, text = _run_on_tty(["-q", bc["fnptr"], "-o", tmp_path / "x.wasm"])
     assert status == 0
     assert "generating" not in text
+
+
+# ------------------------------------------------------------------ early checks and no-ops
+
+
+def test_other_target_is_refused_before_any_work(tmp_path):
+    x86 = tmp_path / "x86.bc"
+    p = run([CLANG, "--target=x86_64-linux-gnu", "-O2", "-emit-llvm", "-c", "-o", x86,
+             FIXTURES / "loops.c"])
+    assert p.returncode == 0, p.stderr
+    p = mewe(x86, "-v", "-o", tmp_path / "x.wasm", rc=1)
+    assert "x86.bc" in p.stderr and "x86_64" in p.stderr and "wasm32" in p.stderr
+    # Refused at load: no variant was generated first.
+    assert "generating variants" not in p.stderr, p.stderr
+    assert not (tmp_path / "x.wasm").exists()
+    # A module is still free to be diversified for another use than wasm.
+    mewe(x86, "--stage=generate", "-o", tmp_path / "x.bc")
+    # A wasm32 triple with another target's data layout is refused as well.
+    ll = tmp_path / "layout.ll"
+    ll.write_text('target datalayout = "e-m:e-i64:64-f80:128-n8:16:32:64-S128"\n'
+                  'target triple = "wasm32-unknown-wasi"\n'
+                  "define i32 @main() {\n  ret i32 0\n}\n")
+    p = mewe(ll, "-o", tmp_path / "l.wasm", rc=1)
+    assert "layout.ll" in p.stderr and "data layout" in p.stderr, p.stderr
+
+
+def test_allow_and_deny_that_match_nothing_are_flagged(bc, tmp_path):
+    p = mewe(bc["fnptr"], "--allow", "no_such_*", "--allow", "main", "--deny", "nope",
+             "-o", tmp_path / "x.wasm")
+    assert "warning: --allow 'no_such_*' matches no function of" in p.stderr
+    assert "warning: --deny 'nope' matches no function of" in p.stderr
+    assert "'main' matches" not in p.stderr
+    p = mewe("-q", bc["fnptr"], "--allow", "no_such_*", "-o", tmp_path / "x.wasm")
+    assert p.stderr == ""
+
+
+def test_stage_link_without_variants_is_flagged(bc, tmp_path):
+    p = mewe(bc["loops"], "--stage=link", "-o", tmp_path / "x.bc")
+    assert "warning: --stage=link:" in p.stderr and "carries no variants" in p.stderr
+    mewe(bc["loops"], "--stage=generate", "-o", tmp_path / "v.bc")
+    p = mewe(tmp_path / "v.bc", "--stage=link", "-o", tmp_path / "m.bc")
+    assert "warning" not in p.stderr
+
+
+def test_reactor_without_exports_is_flagged(bc, tmp_path):
+    p = mewe(bc["calc"], "--emit", "reactor", "-o", tmp_path / "r.wasm")
+    assert "warning: the reactor exports no function" in p.stderr
+    p = mewe(bc["calc"], "--emit", "reactor", "--export", "calc_mix", "-o", tmp_path / "r.wasm")
+    assert "warning" not in p.stderr
+
+
+# ------------------------------------------------------------------ --platform
+
+PLATFORM_IMPORTS = """\
+#include <stdio.h>
+__attribute__((import_module("fastly_abi"), import_name("init"))) int fastly_init(long long);
+__attribute__((import_module("myhost"), import_name("ping"))) int ping(int);
+int work(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * x ^ (s >> 1); return s; }
+int main(int argc, char **argv)
+{
+    if (argc > 5) {
+        fastly_init(1);
+        return ping(argc);
+    }
+    printf("%d\\n", work(argc + 9));
+    return 0;
+}
+"""
+
+
+def test_platform_any_and_plain_output_pass_everywhere(bc, tmp_path):
+    for platform in ("any", "fastly", "cloudflare", "wasmtime", "node"):
+        out = tmp_path / f"{platform}.wasm"
+        p = mewe(bc["loops"], f"--platform={platform}", "-o", out)
+        assert "warning" not in p.stderr and out.exists(), (platform, p.stderr)
+    mewe_fails(bc["loops"], "--platform=heroku", "-o", tmp_path / "x.wasm", rc=2,
+               says=["--platform", "heroku"])
+
+
+def test_platform_refuses_options_that_add_imports_before_any_work(bc, tmp_path):
+    out = tmp_path / "x.wasm"
+    for platform in ("fastly", "wasmtime"):
+        p = mewe(bc["loops"], f"--platform={platform}", "--rng", "host", "-o", out, rc=2)
+        assert f"--platform={platform}: --rng host adds the import env.discriminate" in p.stderr
+        p = mewe(bc["loops"], f"--platform={platform}", "--rng", "host:module=m,name=n",
+                 "--trace", "-o", out, rc=2)
+        assert "--rng host adds the import m.n" in p.stderr
+        assert "--trace adds the import mewe_trace.record" in p.stderr
+        assert not out.exists()
+    p = mewe(bc["loops"], "--platform=fastly", "--emit", "reactor", "--export", "main",
+             "-o", out, rc=2)
+    assert "--platform=fastly: --emit reactor" in p.stderr and "_start" in p.stderr
+    # wasmtime runs reactors (wasmtime run --invoke).
+    mewe(bc["calc"], "--platform=wasmtime", "--emit", "reactor", "--export", "calc_mix",
+         "-o", out)
+
+
+def test_platform_checks_the_programs_own_imports(tmp_path):
+    src = tmp_path / "imp.c"
+    src.write_text(PLATFORM_IMPORTS)
+    bcfile = tmp_path / "imp.bc"
+    p = run([CLANG, "--target=wasm32-wasi", "-O2", "-emit-llvm", "-c", "-o", bcfile, src])
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "imp.wasm"
+    # Fastly provides fastly_* but not myhost.
+    p = mewe(bcfile, "--platform=fastly", "-o", out, rc=1)
+    assert "the output imports myhost.ping (from the program" in p.stderr
+    assert "fastly_abi" not in p.stderr
+    assert not out.exists()
+    p = mewe(bcfile, "--platform=wasmtime", "-o", out, rc=1)
+    assert "imports myhost.ping" in p.stderr and "imports fastly_abi.init" in p.stderr
+    assert not out.exists()
+    # A JavaScript host may provide them: a warning, and the output stays.
+    for platform in ("node", "cloudflare"):
+        p = mewe(bcfile, f"--platform={platform}", "-o", out)
+        assert f"warning: --platform={platform}: the output imports myhost.ping" in p.stderr
+        assert out.exists()
+        out.unlink()
+
+
+def test_platform_js_hosts_warn_about_option_imports(bc, tmp_path):
+    out = tmp_path / "x.wasm"
+    p = mewe(bc["loops"], "--platform=node", "--rng", "host", "--trace", "-o", out)
+    assert "warning: --platform=node: the output imports env.discriminate (added by --rng " \
+           "host)" in p.stderr
+    assert "imports mewe_trace.record (added by --trace)" in p.stderr
+    p = wasm_run(out, trace=tmp_path / "t.trace", discriminate="env.discriminate")
+    assert p.returncode == 0 and p.stdout == expected("loops"), p.stderr
+    p = mewe("-q", bc["loops"], "--platform=cloudflare", "--trace", "-o", out)
+    assert p.stderr == ""
 
 
 def test_several_inputs_are_linked(tmp_path):
@@ -1149,6 +1315,116 @@ def test_mewe_cc_knows_which_mewe_options_take_a_value():
         if m:
             wanted.add(f"-{m.group(1)}")
     assert listed == wanted
+
+
+def test_mewe_cc_cxx_and_c_in_one_program(tmp_path, cc_env):
+    """C++ files (every extension) in C++ mode with libc++, linked with C: -std= reaches only
+    the language it names."""
+    env, tmp = cc_env
+    (tmp_path / "names.cc").write_text(
+        '#include <algorithm>\n#include <string>\n#include <vector>\n'
+        'static std::vector<std::string> names = {"pear", "fig", "apple"};\n'
+        'extern "C" const char *first_name(void)\n'
+        '{\n    std::sort(names.begin(), names.end());\n    return names[0].c_str();\n}\n')
+    (tmp_path / "Count.C").write_text(
+        '#include <map>\n#include <string>\nextern "C" int count_letters(const char *s)\n'
+        '{\n    std::map<char, int> m;\n    for (; *s; s++) m[*s]++;\n'
+        '    return (int)m.size();\n}\n')
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\nconst char *first_name(void);\nint count_letters(const char *);\n'
+        'int main(void) { const char *f = first_name();\n'
+        '  printf("%s %d %ld\\n", f, count_letters(f), (long)__STDC_VERSION__); return 0; }\n')
+    out = tmp_path / "mixed.wasm"
+    mewe_cc(tmp_path / "main.c", tmp_path / "names.cc", tmp_path / "Count.C", "-std=c99",
+            "-std=c++20", "-o", out, env=env)
+    assert wasm_run(out).stdout == "apple 4 199901\n"
+    assert not list(tmp.iterdir())
+
+
+def test_mewe_cc_cxx_exceptions_are_named(tmp_path, cc_env):
+    env, tmp = cc_env
+    src = tmp_path / "bad.cpp"
+    src.write_text("int f(int x)\n{\n    try {\n        if (x) throw 1;\n    } catch (int) {\n"
+                   "    }\n    return 0;\n}\nint main() { return f(0); }\n")
+    p = mewe_cc(src, "-o", tmp_path / "bad.wasm", env=env, rc=1)
+    assert "'bad.cpp' uses C++ exceptions" not in p.stderr  # the path is named as given
+    assert f"'{src}' uses C++ exceptions" in p.stderr
+    assert f"{src}:3:5: 'try'" in p.stderr and f"{src}:4:16: 'throw'" in p.stderr
+    assert not (tmp_path / "bad.wasm").exists()
+    assert not list(tmp.iterdir())
+
+
+RUST_FIXTURE = FIXTURES / "rust" / "hello.rs"
+
+
+def need_debian_rustc():
+    if not os.access("/usr/bin/rustc", os.X_OK):
+        pytest.skip("Debian's rustc is not installed (apt-get install rustc "
+                    "libstd-rust-dev-wasm32)")
+
+
+def fake_rustc(directory, llvm):
+    """A rustc that only answers -vV, as one built on LLVM `llvm` would."""
+    directory.mkdir(exist_ok=True)
+    path = directory / "rustc"
+    path.write_text(f"#!/bin/sh\necho 'rustc 9.99.0'\n"
+                    f"[ \"$1\" = -vV ] && echo 'LLVM version: {llvm}'\nexit 0\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_mewe_cc_rust_file(tmp_path, cc_env):
+    need_debian_rustc()
+    env, tmp = cc_env
+    out = tmp_path / "hello.wasm"
+    p = mewe_cc(RUST_FIXTURE, "--edition=2018", "-o", out, "--report", "-", env=env)
+    assert json.loads(p.stdout)["totals"]["diversified"] > 10
+    assert wasm_run(out).stdout == (FIXTURES / "rust" / "hello.expected").read_text()
+    assert not list(tmp.iterdir())
+
+
+def test_mewe_cc_skips_a_rustc_too_new_for_libmewe(tmp_path, cc_env):
+    """A rustup rustc first on PATH whose LLVM is newer than libmewe's is passed over for
+    Debian's; when it is the only one (RUSTC), the error says what to install."""
+    need_debian_rustc()
+    env, _ = cc_env
+    new = fake_rustc(tmp_path / "rustup", "99.1.0")
+    env = dict(env, PATH=f"{new.parent}:/usr/bin:/bin")
+    env.pop("RUSTC", None)
+    p = run([MEWE_CC, "--print-rust"], env=env)
+    assert p.returncode == 0 and p.stdout.split("\n")[0] == "/usr/bin/rustc", p.stderr
+    assert p.stdout.split("\n")[1] in ("wasm32-wasi", "wasm32-wasip1")
+    env["RUSTC"] = str(new)
+    out = tmp_path / "x.wasm"
+    p = mewe_cc(RUST_FIXTURE, "-o", out, env=env, rc=1)
+    assert f"{new}: rustc 9.99.0, LLVM 99.1.0" in p.stderr
+    assert "apt-get install rustc libstd-rust-dev-wasm32" in p.stderr
+    assert not out.exists()
+    # An LLVM as old as libmewe's is fine, but this one has no wasm std.
+    env["RUSTC"] = str(fake_rustc(tmp_path / "old", "14.0.6"))
+    p = mewe_cc(RUST_FIXTURE, "-o", out, env=env, rc=1)
+    assert "no standard library for wasm32-wasi" in p.stderr
+
+
+def test_cargo_mewe_usage_and_rustc_errors(tmp_path, cc_env):
+    """cargo mewe: unknown commands and target selections are usage errors; a crate built
+    with a rustc that is too new fails with what to install, before cargo runs."""
+    env, _ = cc_env
+    for args, says in ((["mewe"], "no command"), (["mewe", "frobnicate"], "'frobnicate'"),
+                       (["mewe", "build", "--lib"], "--lib"),
+                       (["mewe", "build", "--target", "x86_64-unknown-linux-gnu"], "--target")):
+        p = run([CARGO_MEWE, *args], env=env)
+        assert p.returncode == 2 and says in p.stderr, (args, p.stderr)
+    p = run([CARGO_MEWE, "mewe", "--help"], env=env)
+    assert p.returncode == 0 and "cargo mewe build" in p.stdout
+    env = dict(env, RUSTC=str(fake_rustc(tmp_path / "new", "99.1.0")))
+    crate = tmp_path / "crate"
+    shutil.copytree(SRCDIR.parent / "examples" / "rust", crate,
+                    ignore=shutil.ignore_patterns("target"))
+    p = run([CARGO_MEWE, "mewe", "build", "--manifest-path", crate / "Cargo.toml"], env=env)
+    assert p.returncode == 1, p.stderr
+    assert "LLVM 99.1.0" in p.stderr and "apt-get install rustc" in p.stderr
+    assert not (crate / "target").exists()
 
 
 def test_mewe_cc_help():

@@ -3,9 +3,13 @@
 Lookup order:
 
 1. ``MEWE_LIBRARY``: the full path of the library; when set, nothing else is tried.
-2. The installed library: ``libmewe.so.0`` through the dynamic loader's search path
+2. The libmewe of the package's own prefix, when ``meson install`` installed the package
+   (it generates ``mewe/_install.py``): found relative to the package's directory, so that a
+   prefix that was moved or staged with ``DESTDIR`` still finds its own library, then at the
+   absolute path it was installed to.
+3. The installed library: ``libmewe.so.0`` through the dynamic loader's search path
    (``LD_LIBRARY_PATH``, the ldconfig cache), then ``ctypes.util.find_library('mewe')``.
-3. A build tree: ``$MEWE_BUILD_DIR/lib/libmewe.so`` (or ``$MEWE_BUILD_DIR/libmewe.so``),
+4. A build tree: ``$MEWE_BUILD_DIR/lib/libmewe.so`` (or ``$MEWE_BUILD_DIR/libmewe.so``),
    then ``build/lib/libmewe.so`` in the package's directory or any directory above it.
 """
 
@@ -22,6 +26,18 @@ from ._errors import LibraryNotFoundError
 ENV_LIBRARY = "MEWE_LIBRARY"
 ENV_BUILD_DIR = "MEWE_BUILD_DIR"
 SONAME = "libmewe.so.0"
+
+
+def _own_prefix() -> Iterator[str]:
+    """The libmewe that was installed with this package by ``meson install``."""
+    try:
+        from . import _install  # generated at install time; absent in a source tree or wheel
+    except ImportError:
+        return
+    here = Path(__file__).resolve().parent.parent  # the site-packages directory
+    relative = os.path.relpath(_install.LIBDIR, _install.SITEDIR)
+    yield str(Path(os.path.normpath(here / relative)) / _install.SONAME)
+    yield str(Path(_install.LIBDIR) / _install.SONAME)
 
 
 def _installed() -> Iterator[str]:
@@ -48,6 +64,7 @@ def candidates() -> Iterator[str]:
     if explicit:
         yield explicit
         return
+    yield from _own_prefix()
     yield from _installed()
     yield from _build_tree()
 

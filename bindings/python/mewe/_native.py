@@ -52,6 +52,9 @@ class FunctionInfo(Structure):
 #: ``mewe_log_fn``: void (*)(mewe_log_level, const char *, void *).
 LogFn = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 
+#: ``mewe_progress_fn``: void (*)(const char *stage, size_t done, size_t total, void *).
+ProgressFn = CFUNCTYPE(None, c_char_p, c_size_t, c_size_t, c_void_p)
+
 #: ``mewe_select_fn``: int (*)(const mewe_function_info *, unsigned int *, void *).
 SelectFn = CFUNCTYPE(c_int, POINTER(FunctionInfo), POINTER(c_uint), c_void_p)
 
@@ -128,6 +131,7 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     ("mewe_context_free", (_ctx,), None),
     ("mewe_context_errmsg", (_ctx,), c_char_p),
     ("mewe_context_set_log_callback", (_ctx, LogFn, c_int, c_void_p), c_int),
+    ("mewe_context_set_progress_callback", (_ctx, ProgressFn, c_void_p), c_int),
     ("mewe_context_set_seed", (_ctx, c_uint64), c_int),
     ("mewe_context_get_seed", (POINTER(c_uint64), _ctx), c_int),
     ("mewe_context_set_tool_path", (_ctx, c_int, c_char_p), c_int),
@@ -153,6 +157,7 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     # emit.h
     ("mewe_emit_options_init", (POINTER(EmitOptions), c_uint), c_int),
     ("mewe_emit_wasm", (_mod, POINTER(EmitOptions), c_char_p), c_int),
+    ("mewe_module_check_target", (_mod,), c_int),
     ("mewe_emit_wasm_memory", (_out_ptr, _out_size, _mod, POINTER(EmitOptions)), c_int),
     # variants.h
     ("mewe_generate_options_init", (POINTER(GenerateOptions), c_uint), c_int),

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ._enums import LogLevel, Tool, parse
 from ._errors import MeweError, Status
-from ._native import ContextHandle, LogFn, ModuleHandle, ProfileHandle, api, decode
+from ._native import (ContextHandle, LogFn, ModuleHandle, ProfileHandle, ProgressFn, api,
+                      decode)
 from ._state import ContextState
 
 if TYPE_CHECKING:
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 #: A log callback: ``log(level, message)``.
 LogCallback = Callable[[LogLevel, str], Any]
+
+#: A progress callback: ``progress(stage, done, total)``.
+ProgressCallback = Callable[[str, int, int], Any]
 
 #: What :meth:`Context.load` accepts.
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
@@ -49,19 +53,24 @@ class Context:
             byte-identical output.
         log: a log callback, see :meth:`set_log_callback`.
         log_level: the most verbose level passed to ``log``.
+        progress: a progress callback, see :meth:`set_progress_callback`.
     """
 
     def __init__(self, seed: int | None = None, log: LogCallback | None = None,
-                 log_level: LogLevel | str | int = LogLevel.INFO) -> None:
+                 log_level: LogLevel | str | int = LogLevel.INFO,
+                 progress: ProgressCallback | None = None) -> None:
         handle = ContextHandle()
         api().mewe_context_new(byref(handle))
         self._state = ContextState(handle)
         self._finalizer = weakref.finalize(self, self._state.free)
         self._log_fn: Any = None  # the CFUNCTYPE object, alive while C may call it
+        self._progress_fn: Any = None
         if seed is not None:
             self.seed = seed
         if log is not None:
             self.set_log_callback(log, log_level)
+        if progress is not None:
+            self.set_progress_callback(progress)
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -69,6 +78,7 @@ class Context:
         """Frees the context and every module still open in it. Idempotent."""
         self._finalizer()
         self._log_fn = None
+        self._progress_fn = None
 
     @property
     def closed(self) -> bool:
@@ -146,6 +156,25 @@ class Context:
         trampoline = LogFn(_log_trampoline(log, self._state))
         self._call("mewe_context_set_log_callback", self._handle, trampoline, max_level, None)
         self._log_fn = trampoline
+
+    def set_progress_callback(self, progress: ProgressCallback | None) -> None:
+        """Sets (or, with ``None``, removes) the progress callback (libmewe 0.3).
+
+        ``progress(stage, done, total)`` is called as long stages advance: ``"generating
+        variants"`` after each function of the module, ``"making dispatchers"`` after each
+        dispatcher, ``"compiling to wasm"`` and ``"linking wasm"`` before (0 of 1) and after
+        (1 of 1). The same progress reaches the log callback at :attr:`LogLevel.INFO` at each
+        tenth of a stage. An exception it raises is re-raised once the libmewe call returns.
+        """
+        if progress is None:
+            self._call("mewe_context_set_progress_callback", self._handle, ProgressFn(), None)
+            self._progress_fn = None
+            return
+        if not callable(progress):
+            raise TypeError("progress must be callable")
+        trampoline = ProgressFn(_progress_trampoline(progress, self._state))
+        self._call("mewe_context_set_progress_callback", self._handle, trampoline, None)
+        self._progress_fn = trampoline
 
     # -- plugins --------------------------------------------------------------------
 
@@ -226,6 +255,19 @@ def _log_trampoline(log: LogCallback, state: ContextState) -> Callable[[int, byt
         try:
             log(LogLevel(level) if level in LogLevel._value2member_map_ else level,
                 decode(message))
+        except BaseException as exc:  # re-raised by ContextState.call
+            state.stash(exc)
+
+    return trampoline
+
+
+def _progress_trampoline(progress: ProgressCallback,
+                         state: ContextState) -> Callable[[bytes, int, int, Any], None]:
+    """The C-callable body of a progress callback; it never lets an exception reach C."""
+
+    def trampoline(stage: bytes | None, done: int, total: int, _user_data: Any) -> None:
+        try:
+            progress(decode(stage), done, total)
         except BaseException as exc:  # re-raised by ContextState.call
             state.stash(exc)
 

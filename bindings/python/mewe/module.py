@@ -350,6 +350,15 @@ class Module:
         self._wasm = None
         self._call("mewe_module_instrument_profile", self._handle)
 
+    def check_target(self) -> None:
+        """Checks, before any work, that :meth:`emit` will accept the module's target
+        triple and data layout (wasm32, or none) (libmewe 0.3).
+
+        Raises:
+            MeweError: ``ETARGET``, naming the module and its triple.
+        """
+        self._call("mewe_module_check_target", self._handle)
+
     def emit(self, path: str | os.PathLike[str] | None = None,
              kind: EmitKind | str = "command", opt_level: int = 2,
              exports: Iterable[str] = (), link_args: Iterable[str] = ()) -> bytes | None:

@@ -140,3 +140,50 @@ def test_log_callback_must_be_callable(ctx: mewe.Context) -> None:
         ctx.set_log_callback("print")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="log level"):
         ctx.set_log_callback(print, "loud")
+
+
+def test_progress_callback_follows_each_stage() -> None:
+    steps: list[tuple[str, int, int]] = []
+    info: list[str] = []
+    with mewe.Context(progress=lambda stage, done, total: steps.append((stage, done, total)),
+                      log=lambda level, text: info.append(text), log_level="info") as ctx:
+        module = ctx.load(DATA / "sample.ll")
+        functions = len(module.functions)
+        module.generate(variants=2)
+        module.link_multivariant()
+        module.emit(kind="object")
+        stages = [stage for stage, _, _ in steps]
+        assert stages[0] == "generating variants" and "making dispatchers" in stages
+        generated = [(done, total) for stage, done, total in steps
+                     if stage == "generating variants"]
+        assert generated == [(i, functions) for i in range(functions + 1)]
+        assert ("compiling to wasm", 1, 1) in steps
+        assert f"generating variants: {functions}/{functions}" in info
+        # Removed, it hears nothing more.
+        count = len(steps)
+        ctx.set_progress_callback(None)
+        module.emit(kind="object")
+        assert len(steps) == count
+
+
+def test_progress_callback_exception_is_reraised(ctx: mewe.Context) -> None:
+    def progress(stage: str, done: int, total: int) -> None:
+        raise KeyboardInterrupt(stage)
+
+    ctx.set_progress_callback(progress)
+    with pytest.raises(KeyboardInterrupt) as info:
+        ctx.load(DATA / "sample.ll").generate()
+    assert str(info.value) == "generating variants"
+    with pytest.raises(TypeError):
+        ctx.set_progress_callback(42)  # type: ignore[arg-type]
+
+
+def test_check_target_before_any_work(ctx: mewe.Context) -> None:
+    ctx.load(DATA / "sample.ll").check_target()
+    text = (DATA / "sample.ll").read_text().replace("wasm32-unknown-wasi", "x86_64-pc-linux-gnu")
+    text = text.replace("e-m:e-p:32:32-p10:8:8-p20:8:8-i64:64-n32:64-S128-ni:1:10:20",
+                        "e-m:e-i64:64-f80:128-n8:16:32:64-S128")
+    with pytest.raises(mewe.MeweError) as info:
+        ctx.load(text.encode(), name="x86.ll").check_target()
+    assert info.value.code is mewe.Status.ETARGET
+    assert "x86.ll" in info.value.message and "x86_64-pc-linux-gnu" in info.value.message
