@@ -13,8 +13,7 @@
  *   the linked module's name section is the same as without the split;
  * - functions whose labels are taken (blockaddress, the label tables of computed goto) stay
  *   with every function and variable that holds those labels;
- * - members of one comdat stay together; a variant stays with its original (no correctness
- *   reason: a dispatcher and its variants call each other, and it keeps them local);
+ * - members of one comdat stay together;
  * - llvm.used and llvm.compiler.used are split so that each partition lists what it defines;
  *   the constructor and destructor lists stay whole, in order, in partition 0, as does
  *   module-level asm;
@@ -27,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <llvm-c/BitReader.h>
@@ -35,7 +35,6 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
-#include "ir/family.h"
 #include "ir/ptrmap.h"
 #include "wasm/codegen.h"
 
@@ -65,6 +64,7 @@ typedef struct plan {
     uint32_t *var_part; /* the same for global variables */
     unsigned char *fn_flags, *var_flags;
     uint32_t *al_part; /* aliases: their aliasee's partition */
+    size_t *part_cost; /* estimated cost of each partition (cost_of) */
     unsigned char *al_flags;
     char suffix[32]; /* ".mewe.p<16 hex digits>" */
 } plan;
@@ -76,6 +76,7 @@ static void plan_free(plan *pl)
     free(pl->fn_flags);
     free(pl->var_flags);
     free(pl->al_part);
+    free(pl->part_cost);
     free(pl->al_flags);
 }
 
@@ -268,6 +269,14 @@ static size_t instruction_count(LLVMValueRef fn)
     return n;
 }
 
+/* What compiling a function of n instructions costs, in instructions: code generation
+ * grows faster than the size for large functions (a 10,000-instruction interpreter loop
+ * takes several times ten 1,000-instruction functions), so that one alone is a partition. */
+static size_t cost_of(size_t n)
+{
+    return n + 1 + n / 64 * n / 256;
+}
+
 /* Whether the appending globals are ones this file knows how to split. */
 static bool appending_known(LLVMModuleRef m)
 {
@@ -338,7 +347,7 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
     for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f), i++) {
         p.fns[i] = f;
         pl->fn_part[i] = LLVMIsDeclaration(f) ? NO_PART : 0;
-        weight[i] = LLVMIsDeclaration(f) ? 0 : instruction_count(f) + 1;
+        weight[i] = LLVMIsDeclaration(f) ? 0 : cost_of(instruction_count(f));
         total += weight[i];
         if (mewe__ptrmap_put(&p.index, f, (void *)(uintptr_t)(i + 1)) != 0)
             goto out;
@@ -384,16 +393,6 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
         }
         if (i >= pl->nfn)
             continue;
-        unsigned len;
-        const char *orig = mewe__variant_of(g, &len);
-        if (orig && len < 4096) {
-            char name[4097];
-            memcpy(name, orig, len);
-            name[len] = '\0';
-            size_t n = node_of(&p, LLVMGetNamedFunction(m, name));
-            if (n != SIZE_MAX && n < pl->nfn)
-                uf_join(p.uf, n, i);
-        }
         for (LLVMUseRef u = LLVMGetFirstUse(g); u; u = LLVMGetNextUse(u)) {
             LLVMValueRef user = LLVMGetUser(u);
             if (LLVMGetValueKind(user) == LLVMBlockAddressValueKind) {
@@ -427,6 +426,14 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
         done += weight[i];
     }
     pl->parts = part + 1;
+    pl->part_cost = calloc(pl->parts, sizeof *pl->part_cost);
+    if (!pl->part_cost) {
+        free(root_part);
+        goto out;
+    }
+    for (i = 0; i < pl->nfn; i++)
+        if (uf_find(p.uf, i) == i && root_part[i] != NO_PART)
+            pl->part_cost[root_part[i]] += weight[i];
     for (i = 0; i < pl->nfn; i++)
         if (pl->fn_part[i] != NO_PART)
             pl->fn_part[i] = root_part[uf_find(p.uf, i)];
@@ -494,12 +501,14 @@ typedef struct job {
     size_t bc_size;
     LLVMTargetRef target;
     pthread_mutex_t lock;
-    unsigned next; /* next partition to take */
-    bool failed;   /* a partition failed: take no more */
-    void **obj;    /* per partition */
+    unsigned next;   /* next entry of order to take */
+    unsigned *order; /* the partitions, costliest first: the longest start first */
+    bool failed;     /* a partition failed: take no more */
+    void **obj;      /* per partition */
     size_t *obj_size;
-    int *rc;    /* per partition */
-    char **msg; /* per partition: what went wrong */
+    int *rc;         /* per partition */
+    char **msg;      /* per partition: what went wrong */
+    double *seconds; /* per partition: the worker's CPU time, for the debug log */
 } job;
 
 typedef struct diag {
@@ -977,12 +986,16 @@ static void *worker(void *arg)
     job *j = arg;
     for (;;) {
         pthread_mutex_lock(&j->lock);
-        unsigned p = j->next < j->pl->parts && !j->failed ? j->next++ : UINT32_MAX;
+        unsigned p = j->next < j->pl->parts && !j->failed ? j->order[j->next++] : UINT32_MAX;
         pthread_mutex_unlock(&j->lock);
         if (p == UINT32_MAX)
             return NULL;
         char *why = NULL;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
         int rc = partition_compile(j, p, &why);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+        j->seconds[p] = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         pthread_mutex_lock(&j->lock);
         j->rc[p] = rc;
         j->msg[p] = why;
@@ -1041,9 +1054,20 @@ int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *
     j.obj_size = calloc(parts, sizeof *j.obj_size);
     j.rc = calloc(parts, sizeof *j.rc);
     j.msg = calloc(parts, sizeof *j.msg);
-    if (!j.obj || !j.obj_size || !j.rc || !j.msg) {
+    j.seconds = calloc(parts, sizeof *j.seconds);
+    j.order = calloc(parts, sizeof *j.order);
+    if (!j.obj || !j.obj_size || !j.rc || !j.msg || !j.seconds || !j.order) {
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", in->name);
         goto done;
+    }
+    /* Costliest first, so that no long partition starts last and keeps one thread busy
+     * alone (the order of the objects, and so the output, does not change). */
+    for (unsigned p = 0; p < parts; p++) {
+        unsigned k = p;
+        size_t cost = pl.part_cost ? pl.part_cost[p] : 0;
+        for (; k > 0 && pl.part_cost && pl.part_cost[j.order[k - 1]] < cost; k--)
+            j.order[k] = j.order[k - 1];
+        j.order[k] = p;
     }
     pthread_mutex_init(&j.lock, NULL);
     unsigned threads = in->threads ? in->threads : mewe__cpu_count();
@@ -1067,6 +1091,13 @@ int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *
         pthread_join(tids[t], NULL);
     free(tids);
     pthread_mutex_destroy(&j.lock);
+    for (unsigned p = 0; p < parts && parts > 1; p++) {
+        size_t fns = 0;
+        for (size_t i = 0; i < pl.nfn; i++)
+            fns += pl.fn_part[i] == p;
+        mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': partition %u: %zu functions, %.2f s of CPU", in->name,
+                  p + 1, fns, j.seconds[p]);
+    }
     /* The first failure in partition order, whatever the thread that met it. */
     for (unsigned p = 0; p < parts && rc == MEWE_OK; p++) {
         if (j.rc[p] == MEWE_OK)
@@ -1095,6 +1126,8 @@ done:
     free(j.obj_size);
     free(j.rc);
     free(j.msg);
+    free(j.seconds);
+    free(j.order);
     plan_free(&pl);
     LLVMDisposeMemoryBuffer(bc);
     return rc;
