@@ -16,6 +16,7 @@
 #include "util/process.h"
 #include "wasm/codegen.h"
 #include "wasm/limits.h"
+#include "wasm/names.h"
 #include "wasm/objects.h"
 
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
@@ -73,9 +74,9 @@ static int check_options(mewe_context *ctx, const mewe_emit_options *o)
     if (o->threads > MEWE_EMIT_MAX_THREADS)
         return mewe__error(ctx, MEWE_EINVAL, "emit option threads: %u out of range (0..%u)",
                            o->threads, MEWE_EMIT_MAX_THREADS);
-    if (o->opt_level < 0 || o->opt_level > 3)
-        return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..3)",
-                           o->opt_level);
+    if (o->opt_level < 0 || o->opt_level > MEWE__OPT_LEVEL_MAX)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..%d)",
+                           o->opt_level, MEWE__OPT_LEVEL_MAX);
     int rc = mewe__check_strings(ctx, o->exports, o->export_count, "emit option exports");
     if (rc == MEWE_OK)
         rc = mewe__check_strings(ctx, o->link_args, o->link_arg_count, "emit option link_args");

@@ -12,7 +12,9 @@
 #include "ir/clone.h"
 #include "ir/irutil.h"
 #include "ir/eligibility.h"
+#include "ir/labels.h"
 #include "ir/family.h"
+#include "util/array.h"
 
 #define EXT_PREFIX "mewe.ext."
 
@@ -23,16 +25,11 @@ typedef struct names {
 
 static int names_add(names *n, const char *s, size_t len)
 {
-    if (n->count == n->cap) {
-        size_t cap = n->cap ? n->cap * 2 : 32;
-        char **items = realloc(n->items, cap * sizeof *items);
-        if (!items)
-            return MEWE_ENOMEM;
-        n->items = items;
-        n->cap = cap;
-    }
-    n->items[n->count] = mewe__printf("%.*s", (int)len, s);
-    return n->items[n->count++] ? MEWE_OK : MEWE_ENOMEM;
+    char *copy = mewe__printf("%.*s", (int)len, s);
+    if (copy && MEWE__ARRAY_PUSH(n->items, n->count, n->cap, copy))
+        return MEWE_OK;
+    free(copy);
+    return MEWE_ENOMEM;
 }
 
 static void names_free(names *n)
@@ -131,11 +128,9 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
         }
         char tmp[64];
         snprintf(tmp, sizeof tmp, EXT_PREFIX "%zu", added->count);
-        char *err = NULL;
-        LLVMValueRef copy = mewe__function_clone(g, tmp, &err);
-        if (!copy) {
-            int rc = mewe__error(ctx, MEWE_ENOMEM, "cannot copy a variant: %s", err ? err : "");
-            free(err);
+        LLVMValueRef copy;
+        int rc = mewe__function_clone(&copy, ctx, g, tmp);
+        if (rc != MEWE_OK) {
             free(orig_name);
             return rc;
         }
@@ -147,11 +142,7 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
          * variant is made internal when adopted. */
         LLVMSetLinkage(copy, LLVMExternalLinkage);
         LLVMSetVisibility(copy, LLVMHiddenVisibility);
-        LLVMContextRef c = LLVMGetModuleContext(ext);
-        LLVMAddAttributeAtIndex(copy, LLVMAttributeFunctionIndex,
-                                LLVMCreateStringAttribute(c, MEWE_ATTR_VARIANT_OF,
-                                                          (unsigned)strlen(MEWE_ATTR_VARIANT_OF),
-                                                          orig_name, (unsigned)strlen(orig_name)));
+        mewe__fn_string_attr_set(copy, MEWE_ATTR_VARIANT_OF, orig_name);
         free(orig_name);
     }
     return MEWE_OK;
@@ -160,8 +151,9 @@ static int copy_candidates(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef 
 static void make_declaration(LLVMValueRef g, bool function)
 {
     if (function) {
-        while (LLVMGetFirstBasicBlock(g))
-            LLVMDeleteBasicBlock(LLVMGetFirstBasicBlock(g));
+        /* Not block by block: a block still branched to, or whose address is taken, must
+         * not go first. */
+        mewe__function_delete_body(g);
         if (LLVMHasPersonalityFn(g))
             LLVMSetPersonalityFn(g, NULL);
     } else {
@@ -185,8 +177,8 @@ static void reduce_functions(LLVMModuleRef orig, LLVMModuleRef ext)
         const char *name = LLVMGetValueName2(g, &len);
         if (LLVMIsDeclaration(g) || strncmp(name, EXT_PREFIX, strlen(EXT_PREFIX)) == 0)
             continue;
-        if (mewe__variant_of(g, &vlen) && !LLVMGetFirstUse(g)) {
-            LLVMDeleteFunction(g); /* copied above when it was a candidate */
+        if (mewe__variant_of(g, &vlen) && !mewe__function_has_users(g)) {
+            mewe__function_delete(g); /* copied above when it was a candidate */
             continue;
         }
         if (is_local(g) && !LLVMGetNamedFunction(orig, name))
@@ -282,31 +274,35 @@ static int reduce_globals(mewe_context *ctx, LLVMModuleRef orig, LLVMModuleRef e
 
 /* Local definitions of orig that ext now refers to by name are made visible to the linker
  * for the merge, and made local again afterwards. */
+/* Makes `mine`, orig's definition of what the declaration g of ext names, visible if it is
+ * local, and remembers its name. */
+static int promote_one(LLVMValueRef g, LLVMValueRef mine, names *promoted)
+{
+    if (!LLVMIsDeclaration(g) || !mine || !is_local(mine))
+        return MEWE_OK;
+    size_t len;
+    const char *name = LLVMGetValueName2(g, &len);
+    if (names_add(promoted, name, len) != MEWE_OK)
+        return MEWE_ENOMEM;
+    LLVMSetLinkage(mine, LLVMExternalLinkage);
+    LLVMSetVisibility(mine, LLVMHiddenVisibility);
+    return MEWE_OK;
+}
+
+static const char *name_of(LLVMValueRef g)
+{
+    size_t len;
+    return LLVMGetValueName2(g, &len);
+}
+
 static int promote(LLVMModuleRef orig, LLVMModuleRef ext, names *promoted)
 {
-    for (LLVMValueRef g = LLVMGetFirstFunction(ext); g; g = LLVMGetNextFunction(g)) {
-        size_t len;
-        const char *name = LLVMGetValueName2(g, &len);
-        LLVMValueRef mine = LLVMGetNamedFunction(orig, name);
-        if (LLVMIsDeclaration(g) && mine && is_local(mine)) {
-            if (names_add(promoted, name, len) != MEWE_OK)
-                return MEWE_ENOMEM;
-            LLVMSetLinkage(mine, LLVMExternalLinkage);
-            LLVMSetVisibility(mine, LLVMHiddenVisibility);
-        }
-    }
-    for (LLVMValueRef g = LLVMGetFirstGlobal(ext); g; g = LLVMGetNextGlobal(g)) {
-        size_t len;
-        const char *name = LLVMGetValueName2(g, &len);
-        LLVMValueRef mine = LLVMGetNamedGlobal(orig, name);
-        if (LLVMIsDeclaration(g) && mine && is_local(mine)) {
-            if (names_add(promoted, name, len) != MEWE_OK)
-                return MEWE_ENOMEM;
-            LLVMSetLinkage(mine, LLVMExternalLinkage);
-            LLVMSetVisibility(mine, LLVMHiddenVisibility);
-        }
-    }
-    return MEWE_OK;
+    int rc = MEWE_OK;
+    for (LLVMValueRef g = LLVMGetFirstFunction(ext); rc == MEWE_OK && g; g = LLVMGetNextFunction(g))
+        rc = promote_one(g, LLVMGetNamedFunction(orig, name_of(g)), promoted);
+    for (LLVMValueRef g = LLVMGetFirstGlobal(ext); rc == MEWE_OK && g; g = LLVMGetNextGlobal(g))
+        rc = promote_one(g, LLVMGetNamedGlobal(orig, name_of(g)), promoted);
+    return rc;
 }
 
 static void demote(LLVMModuleRef m, const names *promoted)
@@ -416,15 +412,10 @@ int mewe_module_add_variants(size_t *out_added, mewe_module *module, mewe_module
 {
     if (out_added)
         *out_added = 0;
-    if (!module || !variants || module == variants || module->ctx != variants->ctx) {
-        mewe_context *ctx = module ? module->ctx : NULL;
-        if (variants && variants != module)
-            mewe_module_free(variants);
-        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_add_variants: %s",
-                           !module || !variants ? "NULL module"
-                           : module == variants ? "a module cannot add its own variants"
-                                                : "modules belong to different contexts");
-    }
+    int rc = mewe__module_pair_check(module, variants, "mewe_module_add_variants",
+                                     "a module cannot add its own variants");
+    if (rc != MEWE_OK)
+        return rc;
     mewe_context *ctx = module->ctx;
     if (module->multivariant) {
         mewe_module_free(variants);
@@ -442,7 +433,7 @@ int mewe_module_add_variants(size_t *out_added, mewe_module *module, mewe_module
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     }
     size_t kept = 0;
-    int rc = merge(module, ext, ext_name, &kept);
+    rc = merge(module, ext, ext_name, &kept);
     free(ext_name);
     if (rc == MEWE_OK && out_added)
         *out_added = kept;

@@ -45,6 +45,20 @@ typedef struct mewe__fnrec {
     unsigned dropped_invalid;
 } mewe__fnrec;
 
+/* What the last mewe_link_multivariant was asked and what its cost model estimated, for the
+ * report (report.c writes it; nothing here is JSON). */
+typedef struct mewe__link_record {
+    mewe_dispatch_kind dispatch;
+    mewe_granularity granularity;
+    char *rng; /* the spec as given */
+    bool trace;
+    double max_overhead;
+    unsigned period, inline_limit, dispatchers;
+    bool profiled; /* the fields below were estimated from a profile */
+    size_t profile_functions, profile_unmatched;
+    double run_cycles, run_added, run_calls, run_choices;
+} mewe__link_record;
+
 struct mewe_context {
     LLVMContextRef llvm;
     char *errmsg;
@@ -78,9 +92,22 @@ struct mewe_module {
     mewe__fnrec *records; /* from the last mewe_generate_variants, or NULL */
     size_t record_count;
     bool time_budget_hit;
-    bool multivariant;  /* mewe_link_multivariant has run */
-    char *link_summary; /* JSON object describing the link options */
+    bool multivariant;       /* mewe_link_multivariant has run */
+    mewe__link_record *link; /* from mewe_link_multivariant, or NULL */
 };
+
+/* Limits of the options, enforced where each stage reads its options and published by
+ * mewe_option_describe (options.c), so that tools never repeat them. */
+#define MEWE__VARIANTS_MAX  64
+#define MEWE__ATTEMPTS_MAX  100
+#define MEWE__PERIOD_LIMIT  (1u << 24) /* a dispatcher's countdown is an i32 */
+#define MEWE__OPT_LEVEL_MAX 3
+/* Defaults that no public macro states. */
+#define MEWE__RNG_DEFAULT   "wasi"
+extern const char *const mewe__default_diversifiers[];
+extern const size_t mewe__default_diversifier_count;
+/* "switch" or "table", as the CLI and the report spell it. */
+const char *mewe__dispatch_name(mewe_dispatch_kind kind);
 
 /* Sets the context's message from a printf format and returns status, so that error paths
  * read `return mewe__error(ctx, MEWE_EIO, "...", ...)`. Logs it at MEWE_LOG_ERROR too. */
@@ -119,6 +146,9 @@ void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitc
 void mewe__module_records_clear(mewe_module *module);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);
+/* The arguments of a call that consumes `src` into `dst` (`fn` names the call, `same` says
+ * why a module cannot be both): MEWE_OK, or MEWE_EINVAL after freeing src. */
+int mewe__module_pair_check(mewe_module *dst, mewe_module *src, const char *fn, const char *same);
 /* Wraps an LLVM module (consumed) into a new mewe_module. */
 int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, const char *name);
 

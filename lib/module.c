@@ -11,6 +11,7 @@
 #include <llvm-c/Linker.h>
 
 #include "ir/bitcode_id.h"
+#include "ir/eligibility.h"
 #include "config.h"
 #include "util/fileio.h"
 #include "internal.h"
@@ -113,18 +114,28 @@ static int bitcode_error(mewe_context *ctx, const unsigned char *data, size_t si
     return rc;
 }
 
-static int parse_bitcode(LLVMModuleRef *out, mewe_context *ctx, const char *data, size_t size,
-                         const char *name)
+/* Parses bitcode into the context's LLVM context, from a copy of data or from data itself:
+ * MEWE_OK, MEWE_ENOMEM (with a message), or MEWE_EPARSE for the caller to explain. */
+static int parse_bitcode_buffer(LLVMModuleRef *out, mewe_context *ctx, const void *data,
+                                size_t size, const char *name, bool copy)
 {
-    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, size, name);
+    LLVMMemoryBufferRef buf = copy ? LLVMCreateMemoryBufferWithMemoryRangeCopy(data, size, name)
+                                   : LLVMCreateMemoryBufferWithMemoryRange(data, size, name, 0);
     if (!buf)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory loading '%s'", name);
     mewe__diag_clear(ctx);
     LLVMBool failed = LLVMParseBitcodeInContext2(ctx->llvm, buf, out);
     LLVMDisposeMemoryBuffer(buf);
-    if (failed)
+    return failed ? MEWE_EPARSE : MEWE_OK;
+}
+
+static int parse_bitcode(LLVMModuleRef *out, mewe_context *ctx, const char *data, size_t size,
+                         const char *name)
+{
+    int rc = parse_bitcode_buffer(out, ctx, data, size, name, true);
+    if (rc == MEWE_EPARSE)
         return bitcode_error(ctx, (const unsigned char *)data, size, name);
-    return MEWE_OK;
+    return rc;
 }
 
 /* Reads the bitcode that the helper wrote back. LLVM's writer and reader are not always
@@ -133,19 +144,14 @@ static int parse_bitcode(LLVMModuleRef *out, mewe_context *ctx, const char *data
 static int parse_checked(LLVMModuleRef *out, mewe_context *ctx, const void *data, size_t size,
                          const char *name)
 {
-    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRange(data, size, name, 0);
-    if (!buf)
-        return mewe__error(ctx, MEWE_ENOMEM, "out of memory loading '%s'", name);
-    mewe__diag_clear(ctx);
-    LLVMBool failed = LLVMParseBitcodeInContext2(ctx->llvm, buf, out);
-    LLVMDisposeMemoryBuffer(buf);
-    if (!failed)
-        return MEWE_OK;
+    int rc = parse_bitcode_buffer(out, ctx, data, size, name, false);
+    if (rc != MEWE_EPARSE)
+        return rc;
     char *diag = mewe__diag_take(ctx);
-    int rc = mewe__error(ctx, MEWE_EPARSE,
-                         "'%s': LLVM cannot read back the module it loaded from this input "
-                         "(%s): it is corrupt",
-                         name, diag ? diag : "unreadable");
+    rc = mewe__error(ctx, MEWE_EPARSE,
+                     "'%s': LLVM cannot read back the module it loaded from this input "
+                     "(%s): it is corrupt",
+                     name, diag ? diag : "unreadable");
     free(diag);
     return rc;
 }
@@ -211,14 +217,11 @@ static int load_buffer(mewe_module **out, mewe_context *ctx, const char *data, s
 
 int mewe_module_load(mewe_module **out, mewe_context *ctx, const char *path)
 {
-    if (!out || !ctx)
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_module_load: out is NULL") : MEWE_EINVAL;
-    *out = NULL;
-    if (!path)
-        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_load: path is NULL");
+    if (out)
+        *out = NULL;
     char *data;
     size_t size;
-    int rc = mewe__file_read(ctx, path, &data, &size);
+    int rc = mewe__file_read_input(ctx, out != NULL, path, "mewe_module_load", &data, &size);
     if (rc != MEWE_OK)
         return rc;
     rc = load_buffer(out, ctx, data, size, path);
@@ -240,14 +243,8 @@ int mewe_module_load_memory(mewe_module **out, mewe_context *ctx, const void *da
 
 void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes)
 {
-    size_t n = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
-        for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b)) {
-            for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i))
-                n++;
-        }
-    }
-    *instructions = n;
+    /* The count that the size budget and the report's per-function sizes use too. */
+    *instructions = mewe__module_instruction_count(llvm);
     LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(llvm);
     *bitcode_bytes = buf ? LLVMGetBufferSize(buf) : 0;
     if (buf)
@@ -272,17 +269,25 @@ void mewe__module_changed(mewe_module *module)
     module->fn_count = 0;
 }
 
+int mewe__module_pair_check(mewe_module *dst, mewe_module *src, const char *fn, const char *same)
+{
+    if (dst && src && dst != src && dst->ctx == src->ctx)
+        return MEWE_OK;
+    mewe_context *ctx = dst ? dst->ctx : NULL;
+    if (src && src != dst)
+        mewe_module_free(src);
+    return mewe__error(ctx, MEWE_EINVAL, "%s: %s", fn,
+                       !dst || !src ? "NULL module"
+                       : dst == src ? same
+                                    : "modules belong to different contexts");
+}
+
 int mewe_module_link(mewe_module *dst, mewe_module *src)
 {
-    if (!dst || !src || dst == src || dst->ctx != src->ctx) {
-        mewe_context *ctx = dst ? dst->ctx : NULL;
-        if (src && src != dst)
-            mewe_module_free(src);
-        return mewe__error(ctx, MEWE_EINVAL, "mewe_module_link: %s",
-                           !dst || !src ? "NULL module"
-                           : dst == src ? "a module cannot be linked into itself"
-                                        : "modules belong to different contexts");
-    }
+    int rc = mewe__module_pair_check(dst, src, "mewe_module_link",
+                                     "a module cannot be linked into itself");
+    if (rc != MEWE_OK)
+        return rc;
     mewe_context *ctx = dst->ctx;
     /* LLVM's linker may leave its destination half-merged on failure: link into a copy and
      * keep it only on success, so a failed link leaves dst unchanged. */
@@ -302,8 +307,8 @@ int mewe_module_link(mewe_module *dst, mewe_module *src)
     if (LLVMLinkModules2(merged, src_llvm)) { /* consumes src_llvm */
         char *diag = mewe__diag_take(ctx);
         LLVMDisposeModule(merged);
-        int rc = mewe__error(ctx, MEWE_ELINK, "cannot link '%s' into '%s': %s", src_name, dst->name,
-                             diag ? diag : "link error");
+        rc = mewe__error(ctx, MEWE_ELINK, "cannot link '%s' into '%s': %s", src_name, dst->name,
+                         diag ? diag : "link error");
         free(diag);
         free(src_name);
         return rc;
@@ -488,7 +493,9 @@ void mewe_module_free(mewe_module *module)
         module->next->prev = module->prev;
     mewe__module_changed(module);
     mewe__module_records_clear(module);
-    free(module->link_summary);
+    if (module->link)
+        free(module->link->rng);
+    free(module->link);
     if (module->llvm)
         LLVMDisposeModule(module->llvm);
     free(module->name);

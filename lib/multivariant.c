@@ -12,9 +12,10 @@
 #include "ir/clone.h"
 #include "ir/cost.h"
 #include "ir/irutil.h"
+#include "ir/labels.h"
 #include "plugin.h"
 #include "profile.h"
-#include "util/strbuf.h"
+#include "util/array.h"
 #include "ir/family.h"
 
 /* The state of one mewe_link_multivariant call. */
@@ -83,10 +84,13 @@ static int read_options(mewe_context *ctx, const mewe_link_options *opts, mewe__
                            "link option max_overhead: %g is not a factor "
                            ">= 1 (0 means the default, %.2f)",
                            o.max_overhead, MEWE_MAX_OVERHEAD_DEFAULT);
+    if (o.period > MEWE__PERIOD_LIMIT)
+        return mewe__error(ctx, MEWE_EINVAL, "link option period: %u is more than %u", o.period,
+                           MEWE__PERIOD_LIMIT);
     *s = (mewe__link_settings){
         .dispatch = o.dispatch,
         .granularity = o.granularity,
-        .rng = o.rng ? o.rng : "wasi",
+        .rng = o.rng ? o.rng : MEWE__RNG_DEFAULT,
         .trace = o.trace != 0,
         .max_overhead = o.max_overhead != 0.0 ? o.max_overhead : MEWE_MAX_OVERHEAD_DEFAULT,
         .period = o.period ? o.period : MEWE_PERIOD_DEFAULT,
@@ -157,6 +161,25 @@ static LLVMValueRef move_body(linking *l, LLVMValueRef f, const char *name)
     }
     mewe__variant_mark(v0, name, 0);
     return v0;
+}
+
+/* A body whose blocks' addresses are taken cannot move to another function: a blockaddress
+ * names its function as well as its block, and LLVM can neither re-point it nor make a new
+ * one for a moved block. Variant 0 is then a copy of f with label tables of its own, and
+ * f's body is deleted, with the tables only it used (generation checked that no address
+ * leaves f). The copy, like every variant, carries no debug info. */
+static int copy_body(linking *l, LLVMValueRef f, const char *name, LLVMValueRef *out)
+{
+    LLVMValueRef v0;
+    int rc = mewe__function_clone(&v0, l->ctx, f, "mewe.v0.tmp"); /* its message names f */
+    if (rc != MEWE_OK)
+        return rc;
+    mewe__function_delete_body(f);
+    if (LLVMGetSubprogram(f))
+        LLVMSetSubprogram(f, NULL);
+    mewe__variant_mark(v0, name, 0);
+    *out = v0;
+    return MEWE_OK;
 }
 
 static void copy_call_attrs(LLVMValueRef call, LLVMValueRef f)
@@ -421,14 +444,8 @@ static LLVMValueRef trace_function(linking *l)
     LLVMTypeRef args[] = {l->i32, l->i32};
     LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(l->c), args, 2, 0);
     l->trace_fn = LLVMAddFunction(l->llvm, "mewe.trace.record", fty);
-    const char *k1 = "wasm-import-module", *v1 = "mewe_trace";
-    const char *k2 = "wasm-import-name", *v2 = "record";
-    LLVMAddAttributeAtIndex(
-        l->trace_fn, LLVMAttributeFunctionIndex,
-        LLVMCreateStringAttribute(l->c, k1, (unsigned)strlen(k1), v1, (unsigned)strlen(v1)));
-    LLVMAddAttributeAtIndex(
-        l->trace_fn, LLVMAttributeFunctionIndex,
-        LLVMCreateStringAttribute(l->c, k2, (unsigned)strlen(k2), v2, (unsigned)strlen(v2)));
+    mewe__fn_string_attr_set(l->trace_fn, "wasm-import-module", "mewe_trace");
+    mewe__fn_string_attr_set(l->trace_fn, "wasm-import-name", "record");
     return l->trace_fn;
 }
 
@@ -455,9 +472,15 @@ static LLVMValueRef table_entry(linking *l, dispatch *d, LLVMValueRef index)
 /* Variants as functions: f calls the chosen one. */
 static int build_calling(linking *l, dispatch *d)
 {
-    d->all[0] = move_body(l, d->f, d->name);
-    if (!d->all[0])
-        return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    if (mewe__labels_taken(d->f)) {
+        int rc = copy_body(l, d->f, d->name, &d->all[0]);
+        if (rc != MEWE_OK)
+            return rc;
+    } else {
+        d->all[0] = move_body(l, d->f, d->name);
+        if (!d->all[0])
+            return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
+    }
     strip_effects_fn(d->all[0]);
     make_globals(l, d);
     LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.dispatch"));
@@ -555,29 +578,26 @@ static int build_inline(linking *l, dispatch *d)
     return MEWE_OK;
 }
 
-/* Variants can move into the dispatcher when nothing else refers to them. */
+/* Variants can move into the dispatcher when nothing else refers to them, and when their
+ * blocks' addresses are not taken (a moved block would keep naming its old function). */
 static bool inlinable(const mewe__family *fam)
 {
+    if (mewe__labels_taken(fam->original))
+        return false;
     for (size_t i = 0; i < fam->count; i++) {
-        if (LLVMGetFirstUse(fam->variants[i]))
+        if (LLVMGetFirstUse(fam->variants[i]) || mewe__labels_taken(fam->variants[i]))
             return false;
     }
     return true;
 }
 
-static void mark_dispatcher(linking *l, dispatch *d)
+static void mark_dispatcher(dispatch *d)
 {
     char text[160];
     snprintf(text, sizeof text, "%u", d->id);
-    LLVMAddAttributeAtIndex(d->f, LLVMAttributeFunctionIndex,
-                            LLVMCreateStringAttribute(l->c, MEWE_ATTR_DISPATCHER,
-                                                      (unsigned)strlen(MEWE_ATTR_DISPATCHER), text,
-                                                      (unsigned)strlen(text)));
+    mewe__fn_string_attr_set(d->f, MEWE_ATTR_DISPATCHER, text);
     mewe__plan_format(&d->plan, text, sizeof text);
-    LLVMAddAttributeAtIndex(d->f, LLVMAttributeFunctionIndex,
-                            LLVMCreateStringAttribute(l->c, MEWE_ATTR_PLAN,
-                                                      (unsigned)strlen(MEWE_ATTR_PLAN), text,
-                                                      (unsigned)strlen(text)));
+    mewe__fn_string_attr_set(d->f, MEWE_ATTR_PLAN, text);
 }
 
 /* What the cost model plans for one family, before anything is built. */
@@ -627,16 +647,16 @@ static int build_dispatcher(linking *l, dispatch *d)
     LLVMSetCurrentDebugLocation2(l->b, NULL);
     int rc = d->plan.inlined ? build_inline(l, d) : build_calling(l, d);
     if (rc == MEWE_OK)
-        mark_dispatcher(l, d);
+        mark_dispatcher(d);
     return rc;
 }
 
 /* Functions that call d's dispatcher directly, each once (the dispatcher itself aside). */
 static int direct_callers(dispatch *d, LLVMValueRef **out, size_t *count)
 {
-    size_t n = 0, cap = 8;
-    LLVMValueRef *fns = malloc(cap * sizeof *fns);
-    for (LLVMUseRef u = LLVMGetFirstUse(d->f); fns && u; u = LLVMGetNextUse(u)) {
+    LLVMValueRef *fns = NULL;
+    size_t n = 0, cap = 0;
+    for (LLVMUseRef u = LLVMGetFirstUse(d->f); u; u = LLVMGetNextUse(u)) {
         LLVMValueRef call = LLVMGetUser(u);
         if (!LLVMIsACallInst(call) || LLVMGetCalledValue(call) != d->f)
             continue;
@@ -644,20 +664,14 @@ static int direct_callers(dispatch *d, LLVMValueRef **out, size_t *count)
         bool seen = caller == d->f;
         for (size_t i = 0; !seen && i < n; i++)
             seen = fns[i] == caller;
-        if (seen)
-            continue;
-        if (n == cap) {
-            LLVMValueRef *bigger = realloc(fns, (cap *= 2) * sizeof *fns);
-            if (!bigger)
-                free(fns);
-            fns = bigger;
+        if (!seen && !MEWE__ARRAY_PUSH(fns, n, cap, caller)) {
+            free(fns);
+            return MEWE_ENOMEM;
         }
-        if (fns)
-            fns[n++] = caller;
     }
     *out = fns;
     *count = n;
-    return fns ? MEWE_OK : MEWE_ENOMEM;
+    return MEWE_OK;
 }
 
 /* Per invocation: each direct caller chooses for d when it starts (after its allocas). */
@@ -771,36 +785,35 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
     return rc;
 }
 
-static char *link_summary(const linking *l, const char *rng, unsigned dispatchers)
+/* What the report says of this call (report.c writes it). */
+static mewe__link_record *link_record(const linking *l, const char *rng, unsigned dispatchers)
 {
     const mewe__link_settings *s = &l->s;
-    mewe__strbuf b = {0};
-    mewe__strbuf_add(&b, "{\"dispatch\": \"%s\", \"granularity\": \"%s\", \"rng\": ",
-                     s->dispatch == MEWE_DISPATCH_TABLE ? "table" : "switch",
-                     mewe__granularity_name(s->granularity));
-    mewe__strbuf_json(&b, rng, strlen(rng));
-    mewe__strbuf_add(&b, ", \"trace\": %s, \"max_overhead\": ", s->trace ? "true" : "false");
-    if (isinf(s->max_overhead))
-        mewe__strbuf_add(&b, "null");
-    else
-        mewe__strbuf_add(&b, "%.4g", s->max_overhead);
-    mewe__strbuf_add(&b, ", \"period\": %u, \"inline_limit\": %u, \"dispatchers\": %u", s->period,
-                     s->inline_limit, dispatchers);
-    if (s->profile) {
-        const mewe__run_estimate *r = &l->run;
-        mewe__strbuf_add(&b,
-                         ", \"profile\": {\"functions\": %zu, \"unmatched\": %zu, "
-                         "\"estimated_cycles_per_run\": %.0f, "
-                         "\"estimated_added_cycles_per_run\": %.0f, "
-                         "\"estimated_overhead\": %.4f, \"calls_to_diversified_per_run\": %.0f, "
-                         "\"choices_per_run\": %.0f, \"redraw_share\": %.4f}",
-                         mewe_profile_function_count(s->profile), l->profile_unmatched, r->cycles,
-                         r->added, r->cycles > 0 ? r->added / r->cycles : 0.0, r->calls, r->choices,
-                         r->calls > 0 ? r->choices / r->calls : 0.0);
+    mewe__link_record *r = malloc(sizeof *r);
+    if (!r)
+        return NULL;
+    *r = (mewe__link_record){
+        .dispatch = s->dispatch,
+        .granularity = s->granularity,
+        .rng = mewe__strdup(rng),
+        .trace = s->trace,
+        .max_overhead = s->max_overhead,
+        .period = s->period,
+        .inline_limit = s->inline_limit,
+        .dispatchers = dispatchers,
+        .profiled = s->profile != NULL,
+        .profile_functions = s->profile ? mewe_profile_function_count(s->profile) : 0,
+        .profile_unmatched = l->profile_unmatched,
+        .run_cycles = l->run.cycles,
+        .run_added = l->run.added,
+        .run_calls = l->run.calls,
+        .run_choices = l->run.choices,
+    };
+    if (!r->rng) {
+        free(r);
+        return NULL;
     }
-    mewe__strbuf_add(&b, "}");
-    size_t len;
-    return mewe__strbuf_take(&b, &len);
+    return r;
 }
 
 static int verify_linked(linking *l, const char *module_name)
@@ -843,7 +856,7 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
         rc = build_all(&l, &fams, &dispatchers);
     if (rc == MEWE_OK)
         rc = verify_linked(&l, module->name);
-    char *summary = rc == MEWE_OK ? link_summary(&l, l.rng.text, dispatchers) : NULL;
+    mewe__link_record *summary = rc == MEWE_OK ? link_record(&l, l.rng.text, dispatchers) : NULL;
     if (rc == MEWE_OK && !summary)
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     if (rc == MEWE_OK && dispatchers > 0) {
@@ -851,11 +864,15 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
         module->llvm = l.llvm;
         l.llvm = NULL;
         module->multivariant = true;
-        free(module->link_summary);
-        module->link_summary = summary;
+        if (module->link)
+            free(module->link->rng);
+        free(module->link);
+        module->link = summary;
         summary = NULL;
         mewe__module_changed(module);
     }
+    if (summary)
+        free(summary->rng);
     free(summary);
     if (l.llvm)
         LLVMDisposeModule(l.llvm);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "util/array.h"
 
 uint64_t mewe__mix64(uint64_t x)
 {
@@ -102,22 +103,11 @@ int mewe__registry_add(mewe_context *ctx, mewe__registry *r, const char *kind, c
         if (!p.name || !p.description || oom)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
     }
-    if (rc == MEWE_OK && r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 8;
-        mewe__plugin *items = realloc(r->items, cap * sizeof *items);
-        if (!items)
-            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
-        else {
-            r->items = items;
-            r->cap = cap;
-        }
-    }
-    if (rc != MEWE_OK) {
+    if (rc == MEWE_OK && !MEWE__ARRAY_PUSH(r->items, r->count, r->cap, p))
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory registering %s '%s'", kind, name);
+    if (rc != MEWE_OK)
         plugin_fini(&p); /* calls destroy: the descriptor's owner hands it over either way */
-        return rc;
-    }
-    r->items[r->count++] = p;
-    return MEWE_OK;
+    return rc;
 }
 
 const mewe__plugin *mewe__registry_find(const mewe__registry *r, const char *name)
@@ -141,11 +131,10 @@ static bool accepts(const mewe__plugin *p, const char *key)
 void mewe__spec_fini(mewe__spec *spec)
 {
     for (size_t i = 0; i < spec->n_params; i++) {
-        free(spec->keys[i]);
-        free(spec->values[i]);
+        free(spec->params[i].key);
+        free(spec->params[i].value);
     }
-    free(spec->keys);
-    free(spec->values);
+    free(spec->params);
     free(spec->text);
     memset(spec, 0, sizeof *spec);
 }
@@ -157,24 +146,17 @@ static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, cons
     if (!eq || eq == item)
         return mewe__error(ctx, MEWE_EINVAL, "%s spec '%s': parameter '%.*s' is not key=value",
                            kind, spec->text, (int)len, item);
-    char *key = mewe__printf("%.*s", (int)(eq - item), item);
-    char *value = mewe__printf("%.*s", (int)(len - (size_t)(eq - item) - 1), eq + 1);
-    char **keys = realloc(spec->keys, (spec->n_params + 1) * sizeof *keys);
-    if (keys)
-        spec->keys = keys;
-    char **values = keys ? realloc(spec->values, (spec->n_params + 1) * sizeof *values) : NULL;
-    if (values)
-        spec->values = values;
-    if (!key || !value || !keys || !values) {
-        free(key);
-        free(value);
+    mewe__param p = {mewe__printf("%.*s", (int)(eq - item), item),
+                     mewe__printf("%.*s", (int)(len - (size_t)(eq - item) - 1), eq + 1)};
+    if (!p.key || !p.value ||
+        !MEWE__ARRAY_PUSH(spec->params, spec->n_params, spec->params_cap, p)) {
+        free(p.key);
+        free(p.value);
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory parsing '%s'", spec->text);
     }
-    spec->keys[spec->n_params] = key;
-    spec->values[spec->n_params++] = value;
-    if (!accepts(spec->plugin, key))
+    if (!accepts(spec->plugin, p.key))
         return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no parameter '%s'", kind,
-                           spec->plugin->name, key);
+                           spec->plugin->name, p.key);
     return MEWE_OK;
 }
 
@@ -259,8 +241,8 @@ const char *mewe_hook_param(mewe_hook *hook, const char *key)
     if (!hook || !key || !hook->spec)
         return NULL;
     for (size_t i = hook->spec->n_params; i-- > 0;) { /* the last setting wins */
-        if (strcmp(hook->spec->keys[i], key) == 0)
-            return hook->spec->values[i];
+        if (strcmp(hook->spec->params[i].key, key) == 0)
+            return hook->spec->params[i].value;
     }
     return NULL;
 }
@@ -329,56 +311,64 @@ int mewe_hook_log(mewe_hook *hook, mewe_log_level level, const char *message)
     return MEWE_OK;
 }
 
-static int check_descriptor(mewe_context *ctx, unsigned int version, unsigned int known,
-                            bool has_callback, const char *kind, const char *name)
-{
-    if (version != known)
-        return mewe__error(ctx, MEWE_EVERSION,
-                           "%s '%s': descriptor version %u unknown (this "
-                           "libmewe knows %u)",
-                           kind, name ? name : "(NULL)", version, known);
-    if (!has_callback)
-        return mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no callback", kind,
-                           name ? name : "(NULL)");
-    return MEWE_OK;
-}
+/* The fields that both descriptor kinds share, for checking and copying. */
+typedef struct descriptor {
+    unsigned int version, known; /* the descriptor's version, and this libmewe's */
+    const char *name, *description;
+    const char *const *param_names;
+    mewe__plugin_fn fn;
+    bool has_callback;
+    void *user_data;
+    void (*destroy)(void *user_data);
+} descriptor;
 
-int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
-{
-    if (!ctx || !d) {
-        if (d && d->destroy)
-            d->destroy(d->user_data);
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL") : MEWE_EINVAL;
+/* The shared fields of a mewe_diversifier or a mewe_rng_strategy (their names agree). */
+#define DESCRIPTOR(p, known, fn, has_callback)                                                     \
+    (descriptor)                                                                                   \
+    {                                                                                              \
+        (p)->version, (known), (p)->name, (p)->description, (p)->param_names, (mewe__plugin_fn)fn, \
+            (has_callback), (p)->user_data, (p)->destroy                                           \
     }
-    int rc = check_descriptor(ctx, d->version, MEWE_DIVERSIFIER_VERSION, d->diversify != NULL,
-                              "diversifier", d->name);
+
+/* Checks and copies a descriptor into a registry; `destroy` is called on failure, so that it
+ * runs exactly once whatever happens. */
+static int add_plugin(mewe_context *ctx, mewe__registry *r, const char *kind, const descriptor *d)
+{
+    const char *name = d->name ? d->name : "(NULL)";
+    int rc = MEWE_OK;
+    if (!ctx)
+        rc = MEWE_EINVAL;
+    else if (d->version != d->known)
+        rc = mewe__error(ctx, MEWE_EVERSION,
+                         "%s '%s': descriptor version %u unknown (this libmewe knows %u)", kind,
+                         name, d->version, d->known);
+    else if (!d->has_callback)
+        rc = mewe__error(ctx, MEWE_EINVAL, "%s '%s' has no callback", kind, name);
     if (rc != MEWE_OK) {
         if (d->destroy)
             d->destroy(d->user_data);
         return rc;
     }
-    mewe__plugin_fn fn = {.diversify = d->diversify};
-    return mewe__registry_add(ctx, &ctx->diversifiers, "diversifier", d->name, d->description,
-                              d->param_names, fn, d->user_data, d->destroy);
+    return mewe__registry_add(ctx, r, kind, d->name, d->description, d->param_names, d->fn,
+                              d->user_data, d->destroy);
+}
+
+int mewe_diversifier_register(mewe_context *ctx, const mewe_diversifier *d)
+{
+    if (!d)
+        return ctx ? mewe__error(ctx, MEWE_EINVAL, "diversifier descriptor is NULL") : MEWE_EINVAL;
+    descriptor desc =
+        DESCRIPTOR(d, MEWE_DIVERSIFIER_VERSION, {.diversify = d->diversify}, d->diversify != NULL);
+    return add_plugin(ctx, ctx ? &ctx->diversifiers : NULL, "diversifier", &desc);
 }
 
 int mewe_rng_strategy_register(mewe_context *ctx, const mewe_rng_strategy *s)
 {
-    if (!ctx || !s) {
-        if (s && s->destroy)
-            s->destroy(s->user_data);
+    if (!s)
         return ctx ? mewe__error(ctx, MEWE_EINVAL, "RNG strategy descriptor is NULL") : MEWE_EINVAL;
-    }
-    int rc = check_descriptor(ctx, s->version, MEWE_RNG_STRATEGY_VERSION, s->build != NULL,
-                              "RNG strategy", s->name);
-    if (rc != MEWE_OK) {
-        if (s->destroy)
-            s->destroy(s->user_data);
-        return rc;
-    }
-    mewe__plugin_fn fn = {.build = s->build};
-    return mewe__registry_add(ctx, &ctx->strategies, "RNG strategy", s->name, s->description,
-                              s->param_names, fn, s->user_data, s->destroy);
+    descriptor desc =
+        DESCRIPTOR(s, MEWE_RNG_STRATEGY_VERSION, {.build = s->build}, s->build != NULL);
+    return add_plugin(ctx, ctx ? &ctx->strategies : NULL, "RNG strategy", &desc);
 }
 
 /* The context is const for the caller, but its message is the error state that every

@@ -8,12 +8,17 @@
 
 #include "internal.h"
 
+/* One key=value setting of a spec. */
+typedef struct mewe__param {
+    char *key, *value;
+} mewe__param;
+
 /* A parsed spec: the plugin it names and its parameters. */
 typedef struct mewe__spec {
     const mewe__plugin *plugin;
     char *text; /* the spec as given, for messages */
-    char **keys, **values;
-    size_t n_params;
+    mewe__param *params;
+    size_t n_params, params_cap;
 } mewe__spec;
 
 struct mewe_hook {

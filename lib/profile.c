@@ -9,6 +9,7 @@
 #include "util/fileio.h"
 #include "profile.h"
 #include "ir/family.h"
+#include "util/array.h"
 
 #define CALLS  "mewe.profile.calls"
 #define PREFIX "mewe-profile "
@@ -35,7 +36,7 @@ typedef struct instrumenting {
     fn_slot *by_address; /* the same, sorted by address */
     size_t n_fns;
     site *sites;
-    size_t n_sites;
+    size_t n_sites, sites_cap;
 } instrumenting;
 
 static int by_address(const void *a, const void *b)
@@ -61,7 +62,7 @@ static int collect(instrumenting *in)
     in->by_address = calloc(in->n_fns ? in->n_fns : 1, sizeof *in->by_address);
     if (!in->fns || !in->by_address)
         return MEWE_ENOMEM;
-    size_t n = 0, cap = 64;
+    size_t n = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
         if (!LLVMIsDeclaration(f) && !mewe__is_helper(f)) {
             in->by_address[n] = (fn_slot){f, n};
@@ -69,8 +70,7 @@ static int collect(instrumenting *in)
         }
     }
     qsort(in->by_address, n, sizeof *in->by_address, by_address);
-    in->sites = malloc(cap * sizeof *in->sites);
-    for (size_t i = 0; in->sites && i < in->n_fns; i++) {
+    for (size_t i = 0; i < in->n_fns; i++) {
         unsigned *per_callee = calloc(in->n_fns, sizeof *per_callee);
         if (!per_callee)
             return MEWE_ENOMEM;
@@ -81,21 +81,16 @@ static int collect(instrumenting *in)
                 long callee = LLVMIsACallInst(inst) ? fn_index(in, LLVMGetCalledValue(inst)) : -1;
                 if (callee < 0)
                     continue;
-                if (in->n_sites == cap) {
-                    site *bigger = realloc(in->sites, (cap *= 2) * sizeof *bigger);
-                    if (!bigger) {
-                        free(per_callee);
-                        return MEWE_ENOMEM;
-                    }
-                    in->sites = bigger;
+                site s = {inst, (unsigned)i, (unsigned)callee, per_callee[callee]++};
+                if (!MEWE__ARRAY_PUSH(in->sites, in->n_sites, in->sites_cap, s)) {
+                    free(per_callee);
+                    return MEWE_ENOMEM;
                 }
-                in->sites[in->n_sites++] =
-                    (site){inst, (unsigned)i, (unsigned)callee, per_callee[callee]++};
             }
         }
         free(per_callee);
     }
-    return in->sites ? MEWE_OK : MEWE_ENOMEM;
+    return MEWE_OK;
 }
 
 static LLVMValueRef counters(instrumenting *in, const char *name, size_t n)
@@ -352,7 +347,8 @@ int mewe_module_instrument_profile(mewe_module *module)
 struct mewe_profile {
     char **names; /* sorted */
     unsigned long long *calls;
-    size_t count, cap;
+    size_t count;
+    size_t names_cap, calls_cap; /* two arrays of one length, each with its own room */
 };
 
 void mewe_profile_free(mewe_profile *p)
@@ -384,18 +380,9 @@ static long find(const mewe_profile *p, const char *name)
 
 static int add(mewe_profile *p, const char *name, unsigned long long calls)
 {
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        char **names = realloc(p->names, cap * sizeof *names);
-        if (names)
-            p->names = names;
-        unsigned long long *c = realloc(p->calls, cap * sizeof *c);
-        if (c)
-            p->calls = c;
-        if (!names || !c)
-            return MEWE_ENOMEM;
-        p->cap = cap;
-    }
+    if (!mewe__array_reserve(&p->names, &p->names_cap, p->count + 1, sizeof *p->names) ||
+        !mewe__array_reserve(&p->calls, &p->calls_cap, p->count + 1, sizeof *p->calls))
+        return MEWE_ENOMEM;
     p->names[p->count] = mewe__strdup(name);
     if (!p->names[p->count])
         return MEWE_ENOMEM;
@@ -483,14 +470,11 @@ static int parse_line(mewe_profile *p, char *line, int *state, size_t *run_fns)
 
 int mewe_profile_load(mewe_profile **out, mewe_context *ctx, const char *path)
 {
-    if (!out || !ctx)
-        return ctx ? mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: out is NULL") : MEWE_EINVAL;
-    *out = NULL;
-    if (!path)
-        return mewe__error(ctx, MEWE_EINVAL, "mewe_profile_load: path is NULL");
+    if (out)
+        *out = NULL;
     char *text;
     size_t size;
-    int rc = mewe__file_read(ctx, path, &text, &size);
+    int rc = mewe__file_read_input(ctx, out != NULL, path, "mewe_profile_load", &text, &size);
     if (rc != MEWE_OK)
         return rc;
     mewe_profile *p = calloc(1, sizeof *p);

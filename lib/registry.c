@@ -14,3 +14,18 @@ int mewe__register_builtins(mewe_context *ctx)
     }
     return MEWE_OK;
 }
+
+/* Positional: the descriptors' first five fields are the same in every version. */
+int mewe__builtin_diversifier(mewe_context *ctx, const char *name, const char *const *params,
+                              mewe_diversify_fn fn, const char *description)
+{
+    mewe_diversifier d = {MEWE_DIVERSIFIER_VERSION, name, description, params, fn, NULL, NULL};
+    return mewe_diversifier_register(ctx, &d);
+}
+
+int mewe__builtin_rng(mewe_context *ctx, const char *name, const char *const *params,
+                      mewe_rng_build_fn fn, const char *description)
+{
+    mewe_rng_strategy s = {MEWE_RNG_STRATEGY_VERSION, name, description, params, fn, NULL, NULL};
+    return mewe_rng_strategy_register(ctx, &s);
+}

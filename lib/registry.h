@@ -21,6 +21,13 @@ MEWE_BUILTIN_DIVERSIFIERS
 MEWE_BUILTIN_RNGS
 #undef MEWE_BUILTIN
 
+/* A built-in registers itself through the public hook API, as a user's plugin does; these
+ * fill in the descriptor (params: NULL-terminated, static). */
+int mewe__builtin_diversifier(mewe_context *ctx, const char *name, const char *const *params,
+                              mewe_diversify_fn fn, const char *description);
+int mewe__builtin_rng(mewe_context *ctx, const char *name, const char *const *params,
+                      mewe_rng_build_fn fn, const char *description);
+
 /* Registers every built-in on a new context, diversifiers first, in list order. */
 int mewe__register_builtins(mewe_context *ctx);
 

@@ -8,7 +8,7 @@
 #include "ir/cost.h"
 #include "ir/eligibility.h"
 #include "util/fileio.h"
-#include "util/strbuf.h"
+#include "util/json.h"
 #include "ir/family.h"
 #include "wasm/inspect.h"
 
@@ -18,42 +18,21 @@ typedef struct totals {
     double log10_paths;
 } totals;
 
-/* The cost model's plan of a dispatcher, read back from its attribute. */
-static bool dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
+static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
 {
-    LLVMAttributeRef a =
-        fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE_ATTR_PLAN,
-                                           (unsigned)strlen(MEWE_ATTR_PLAN))
-           : NULL;
-    unsigned len = 0;
-    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
-    return v && mewe__plan_parse(out, v, len);
-}
-
-static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
-{
-    mewe__strbuf_add(s, ", \"policy\": ");
-    mewe__strbuf_json_str(s, mewe__plan_policy_name(p));
+    mewe__json_string(j, "policy", mewe__plan_policy_name(p));
     if (p->policy == MEWE_GRANULARITY_EVERY)
-        mewe__strbuf_add(s, ", \"period\": %u", p->period);
-    mewe__strbuf_add(s, ", \"layout\": ");
-    mewe__strbuf_json_str(s, p->inlined ? "inline" : "call");
+        mewe__json_uint(j, "period", p->period);
+    mewe__json_string(j, "layout", p->inlined ? "inline" : "call");
     /* The plan is read back from an attribute that the IR may have brought in: its numbers
      * may be anything, but the report stays JSON. */
-    mewe__strbuf_add(s, ", \"estimated_cycles_per_call\": ");
-    mewe__strbuf_json_number(s, p->body, 2);
-    mewe__strbuf_add(s, ", \"estimated_dispatch_cycles\": ");
-    mewe__strbuf_json_number(s, p->added, 2);
-    mewe__strbuf_add(s, ", \"estimated_variant_overhead\": ");
-    mewe__strbuf_json_number(s, p->variant_extra, 4);
-    mewe__strbuf_add(s, ", \"estimated_overhead\": ");
-    mewe__strbuf_json_number(s, p->added / p->body + p->variant_extra, 4);
-    mewe__strbuf_add(s, ", \"policy_reason\": ");
-    mewe__strbuf_json_str(s, mewe__plan_reasons[p->why]);
-    if (p->calls >= 0) {
-        mewe__strbuf_add(s, ", \"profile_calls\": ");
-        mewe__strbuf_json_number(s, p->calls, 0);
-    }
+    mewe__json_fixed(j, "estimated_cycles_per_call", p->body, 2);
+    mewe__json_fixed(j, "estimated_dispatch_cycles", p->added, 2);
+    mewe__json_fixed(j, "estimated_variant_overhead", p->variant_extra, 4);
+    mewe__json_fixed(j, "estimated_overhead", p->added / p->body + p->variant_extra, 4);
+    mewe__json_string(j, "policy_reason", mewe__plan_reasons[p->why]);
+    if (p->calls >= 0)
+        mewe__json_fixed(j, "profile_calls", p->calls, 0);
     t->inlined += p->inlined;
     if (p->epoch)
         t->epoch++;
@@ -61,53 +40,32 @@ static void plan_entry(mewe__strbuf *s, const mewe__plan *p, totals *t)
         t->per_policy[p->policy]++;
 }
 
-static long dispatcher_id(LLVMValueRef fn)
-{
-    LLVMAttributeRef a =
-        fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE_ATTR_DISPATCHER,
-                                           (unsigned)strlen(MEWE_ATTR_DISPATCHER))
-           : NULL;
-    unsigned len = 0;
-    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
-    char buf[16];
-    if (!v || len == 0 || len >= sizeof buf)
-        return -1;
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    return strtol(buf, NULL, 10);
-}
-
-static void function_entry(mewe__strbuf *s, LLVMModuleRef llvm, const mewe__fnrec *r,
+static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
                            mewe__families *fams, totals *t)
 {
     mewe__family *fam = mewe__families_find(fams, r->name);
     LLVMValueRef fn = LLVMGetNamedFunction(llvm, r->name);
+    long id = mewe__dispatcher_id(fn);
     mewe__plan plan;
-    bool planned = dispatcher_plan(fn, &plan);
+    bool planned = mewe__dispatcher_plan(fn, &plan);
     /* Variants made by other tools count too (mewe_module_add_variants); variants inside
      * their dispatcher are counted by its plan. */
-    size_t variants = planned ? plan.variants - 1
-                      : fam   ? fam->count - (fn && dispatcher_id(fn) >= 0)
-                              : 0;
-    mewe__strbuf_add(s, "    {\"name\": ");
-    mewe__strbuf_json_str(s, r->name);
-    mewe__strbuf_add(s, ", \"instructions\": %u, \"status\": ", r->instructions);
-    mewe__strbuf_json_str(s, variants ? "diversified" : "skipped");
-    if (!variants) {
-        mewe__strbuf_add(s, ", \"reason\": ");
-        mewe__strbuf_json_str(s, r->reason ? r->reason : "no variants");
-    }
-    mewe__strbuf_add(s,
-                     ", \"eligible\": %s, \"variants\": %zu, \"dropped_duplicate\": %u, "
-                     "\"dropped_invalid\": %u",
-                     r->eligible ? "true" : "false", variants, r->dropped_duplicate,
-                     r->dropped_invalid);
-    long id = dispatcher_id(LLVMGetNamedFunction(llvm, r->name));
+    size_t variants = planned ? plan.variants - 1 : fam ? fam->count - (id >= 0) : 0;
+    mewe__json_object(j, NULL, false);
+    mewe__json_string(j, "name", r->name);
+    mewe__json_uint(j, "instructions", r->instructions);
+    mewe__json_string(j, "status", variants ? "diversified" : "skipped");
+    if (!variants)
+        mewe__json_string(j, "reason", r->reason ? r->reason : "no variants");
+    mewe__json_bool(j, "eligible", r->eligible);
+    mewe__json_uint(j, "variants", variants);
+    mewe__json_uint(j, "dropped_duplicate", r->dropped_duplicate);
+    mewe__json_uint(j, "dropped_invalid", r->dropped_invalid);
     if (id >= 0)
-        mewe__strbuf_add(s, ", \"dispatcher_id\": %ld", id);
+        mewe__json_int(j, "dispatcher_id", id);
     if (planned)
-        plan_entry(s, &plan, t);
-    mewe__strbuf_add(s, "}");
+        plan_entry(j, &plan, t);
+    mewe__json_end(j);
     t->functions++;
     t->eligible += r->eligible;
     t->diversified += variants > 0;
@@ -138,7 +96,7 @@ static int records_from_ir(LLVMModuleRef llvm, mewe__fnrec **out, size_t *count)
         const char *name = LLVMGetValueName2(f, &len);
         recs[i].name = mewe__printf("%.*s", (int)len, name);
         recs[i].instructions = mewe__function_instruction_count(f);
-        recs[i].reason = dispatcher_id(f) >= 0 ? NULL : mewe__function_ineligible_reason(f);
+        recs[i].reason = mewe__dispatcher_id(f) >= 0 ? NULL : mewe__function_ineligible_reason(f);
         recs[i].eligible = recs[i].reason == NULL;
         if (!recs[i].name) {
             *count = i;
@@ -172,61 +130,107 @@ static size_t dispatch_bytes(const mewe__wasm_info *info, const mewe__wasm_famil
 
 /* How many variants of each dispatcher stayed distinct in the emitted wasm: two variants
  * that compile to the same body are one variant. */
-static int wasm_section(mewe__strbuf *s, const void *wasm, size_t wasm_size)
+static int wasm_section(mewe__json *j, const void *wasm, size_t wasm_size)
 {
     mewe__wasm_info info;
     int rc = mewe__wasm_parse(&info, wasm, wasm_size);
-    if (rc != 0)
-        return rc == -2 ? MEWE_ENOMEM : MEWE_EPARSE;
+    if (rc != MEWE_OK)
+        return rc;
     mewe__wasm_family *fams = NULL;
     size_t n = 0;
-    if (mewe__wasm_families(&info, &fams, &n) != 0) {
+    if (mewe__wasm_families(&info, &fams, &n) != MEWE_OK) {
         mewe__wasm_info_free(&info);
         return MEWE_ENOMEM;
     }
     size_t generated = 0, distinct = 0;
-    mewe__strbuf_add(s, ",\n  \"wasm\": {\"bytes\": %zu, \"code_bytes\": %zu, \"dispatchers\": [",
-                     wasm_size, info.code_size);
+    mewe__json_object(j, "wasm", false);
+    mewe__json_uint(j, "bytes", wasm_size);
+    mewe__json_uint(j, "code_bytes", info.code_size);
+    mewe__json_array(j, "dispatchers", true);
     for (size_t i = 0; i < n; i++) {
-        mewe__strbuf_add(s, "%s\n    {\"name\": ", i ? "," : "");
-        mewe__strbuf_json_str(s, fams[i].family);
-        mewe__strbuf_add(s, ", \"variants\": %zu, \"distinct_in_wasm\": %zu}", fams[i].variants,
-                         fams[i].distinct);
+        mewe__json_object(j, NULL, false);
+        mewe__json_string(j, "name", fams[i].family);
+        mewe__json_uint(j, "variants", fams[i].variants);
+        mewe__json_uint(j, "distinct_in_wasm", fams[i].distinct);
+        mewe__json_end(j);
         generated += fams[i].variants;
         distinct += fams[i].distinct;
     }
+    mewe__json_end(j);
+    mewe__json_uint(j, "variants", generated);
+    mewe__json_uint(j, "distinct_in_wasm", distinct);
+    mewe__json_fixed(j, "preservation", generated ? (double)distinct / (double)generated : 0.0, 4);
     size_t dispatch = dispatch_bytes(&info, fams, n);
-    mewe__strbuf_add(s,
-                     "],\n    \"variants\": %zu, \"distinct_in_wasm\": %zu, "
-                     "\"preservation\": %.4f, \"dispatch_bytes\": %zu, \"dispatch_share\": %.4f",
-                     generated, distinct, generated ? (double)distinct / (double)generated : 0.0,
-                     dispatch, info.code_size ? (double)dispatch / (double)info.code_size : 0.0);
-    mewe__strbuf_add(s, "}");
+    mewe__json_uint(j, "dispatch_bytes", dispatch);
+    mewe__json_fixed(j, "dispatch_share",
+                     info.code_size ? (double)dispatch / (double)info.code_size : 0.0, 4);
+    mewe__json_end(j);
     mewe__wasm_families_free(fams, n);
     mewe__wasm_info_free(&info);
     return MEWE_OK;
 }
 
-static void totals_section(mewe__strbuf *s, const mewe_module *m, const totals *t)
+static void totals_section(mewe__json *j, const mewe_module *m, const totals *t)
 {
     size_t instr_after, bc_after;
     mewe__module_measure(m->llvm, &instr_after, &bc_after);
-    mewe__strbuf_add(s,
-                     "  \"totals\": {\"functions\": %zu, \"eligible\": %zu, "
-                     "\"diversified\": %zu, \"dispatchers\": %zu, \"variants\": %zu, "
-                     "\"coverage\": %.4f, \"log10_static_paths\": %.4f, "
-                     "\"instructions_before\": %zu, \"instructions_after\": %zu, "
-                     "\"bitcode_bytes_before\": %zu, \"bitcode_bytes_after\": %zu, "
-                     "\"time_budget_hit\": %s, \"inlined_dispatchers\": %zu, "
-                     "\"policy_call\": %zu, \"policy_instance\": %zu, \"policy_every\": %zu, "
-                     "\"policy_invocation\": %zu, \"policy_epoch\": %zu}",
-                     t->functions, t->eligible, t->diversified, t->dispatchers, t->variants,
-                     t->eligible ? (double)t->diversified / (double)t->eligible : 0.0,
-                     t->log10_paths, m->instructions_before, instr_after, m->bitcode_before,
-                     bc_after, m->time_budget_hit ? "true" : "false", t->inlined,
-                     t->per_policy[MEWE_GRANULARITY_CALL], t->per_policy[MEWE_GRANULARITY_INSTANCE],
-                     t->per_policy[MEWE_GRANULARITY_EVERY],
-                     t->per_policy[MEWE_GRANULARITY_INVOCATION], t->epoch);
+    mewe__json_object(j, "totals", false);
+    mewe__json_uint(j, "functions", t->functions);
+    mewe__json_uint(j, "eligible", t->eligible);
+    mewe__json_uint(j, "diversified", t->diversified);
+    mewe__json_uint(j, "dispatchers", t->dispatchers);
+    mewe__json_uint(j, "variants", t->variants);
+    mewe__json_fixed(j, "coverage",
+                     t->eligible ? (double)t->diversified / (double)t->eligible : 0.0, 4);
+    mewe__json_fixed(j, "log10_static_paths", t->log10_paths, 4);
+    mewe__json_uint(j, "instructions_before", m->instructions_before);
+    mewe__json_uint(j, "instructions_after", instr_after);
+    mewe__json_uint(j, "bitcode_bytes_before", m->bitcode_before);
+    mewe__json_uint(j, "bitcode_bytes_after", bc_after);
+    mewe__json_bool(j, "time_budget_hit", m->time_budget_hit);
+    mewe__json_uint(j, "inlined_dispatchers", t->inlined);
+    mewe__json_uint(j, "policy_call", t->per_policy[MEWE_GRANULARITY_CALL]);
+    mewe__json_uint(j, "policy_instance", t->per_policy[MEWE_GRANULARITY_INSTANCE]);
+    mewe__json_uint(j, "policy_every", t->per_policy[MEWE_GRANULARITY_EVERY]);
+    mewe__json_uint(j, "policy_invocation", t->per_policy[MEWE_GRANULARITY_INVOCATION]);
+    mewe__json_uint(j, "policy_epoch", t->epoch);
+    mewe__json_end(j);
+}
+
+/* What mewe_link_multivariant was asked and estimated. */
+static void link_section(mewe__json *j, const mewe__link_record *r)
+{
+    mewe__json_object(j, "link", false);
+    mewe__json_string(j, "dispatch", mewe__dispatch_name(r->dispatch));
+    mewe__json_string(j, "granularity", mewe__granularity_name(r->granularity));
+    mewe__json_string(j, "rng", r->rng);
+    mewe__json_bool(j, "trace", r->trace);
+    mewe__json_real(j, "max_overhead", r->max_overhead, 4); /* null: unlimited */
+    mewe__json_uint(j, "period", r->period);
+    mewe__json_uint(j, "inline_limit", r->inline_limit);
+    mewe__json_uint(j, "dispatchers", r->dispatchers);
+    if (r->profiled) {
+        mewe__json_object(j, "profile", false);
+        mewe__json_uint(j, "functions", r->profile_functions);
+        mewe__json_uint(j, "unmatched", r->profile_unmatched);
+        mewe__json_fixed(j, "estimated_cycles_per_run", r->run_cycles, 0);
+        mewe__json_fixed(j, "estimated_added_cycles_per_run", r->run_added, 0);
+        mewe__json_fixed(j, "estimated_overhead",
+                         r->run_cycles > 0 ? r->run_added / r->run_cycles : 0.0, 4);
+        mewe__json_fixed(j, "calls_to_diversified_per_run", r->run_calls, 0);
+        mewe__json_fixed(j, "choices_per_run", r->run_choices, 0);
+        mewe__json_fixed(j, "redraw_share", r->run_calls > 0 ? r->run_choices / r->run_calls : 0.0,
+                         4);
+        mewe__json_end(j);
+    }
+    mewe__json_end(j);
+}
+
+static void free_records(mewe__fnrec *recs, size_t n)
+{
+    for (size_t i = 0; recs && i < n; i++)
+        free(recs[i].name);
+    free(recs);
 }
 
 static int build(char **out, size_t *len, const mewe_module *m, const void *wasm, size_t wasm_size)
@@ -238,35 +242,29 @@ static int build(char **out, size_t *len, const mewe_module *m, const void *wasm
     mewe__fnrec *own = NULL;
     size_t n = m->record_count;
     if (!recs && records_from_ir(m->llvm, &own, &n) != MEWE_OK) {
-        for (size_t i = 0; own && i < n; i++)
-            free(own[i].name);
-        free(own);
+        free_records(own, n);
         mewe__families_free(&fams);
         return MEWE_ENOMEM;
     }
     if (!recs)
         recs = own;
-    mewe__strbuf s = {0};
+    mewe__json j = {0};
     totals t = {0};
-    mewe__strbuf_add(&s, "{\n  \"module\": ");
-    mewe__strbuf_json_str(&s, m->name);
-    mewe__strbuf_add(&s, ",\n  \"seed\": %llu,\n  \"functions\": [\n",
-                     (unsigned long long)m->ctx->seed);
-    for (size_t i = 0; i < n; i++) {
-        function_entry(&s, m->llvm, &recs[i], &fams, &t);
-        mewe__strbuf_add(&s, i + 1 < n ? ",\n" : "\n");
-    }
-    mewe__strbuf_add(&s, "  ],\n");
-    totals_section(&s, m, &t);
-    if (m->link_summary)
-        mewe__strbuf_add(&s, ",\n  \"link\": %s", m->link_summary);
-    int rc = wasm ? wasm_section(&s, wasm, wasm_size) : MEWE_OK;
-    mewe__strbuf_add(&s, "\n}\n");
-    for (size_t i = 0; own && i < n; i++)
-        free(own[i].name);
-    free(own);
+    mewe__json_object(&j, NULL, true);
+    mewe__json_string(&j, "module", m->name);
+    mewe__json_uint(&j, "seed", m->ctx->seed);
+    mewe__json_array(&j, "functions", true);
+    for (size_t i = 0; i < n; i++)
+        function_entry(&j, m->llvm, &recs[i], &fams, &t);
+    mewe__json_end(&j);
+    totals_section(&j, m, &t);
+    if (m->link)
+        link_section(&j, m->link);
+    int rc = wasm ? wasm_section(&j, wasm, wasm_size) : MEWE_OK;
+    mewe__json_end(&j);
+    free_records(own, n);
     mewe__families_free(&fams);
-    *out = mewe__strbuf_take(&s, len);
+    *out = mewe__json_take(&j, len);
     if (rc != MEWE_OK) {
         free(*out);
         *out = NULL;

@@ -11,15 +11,13 @@
 #include "ir/clone.h"
 #include "ir/eligibility.h"
 #include "ir/fnshape.h"
+#include "ir/labels.h"
 #include "plugin.h"
 #include "ir/family.h"
-
-#define MAX_VARIANTS 64
-
-static const char *const default_diversifiers[] = {"subst", "swap", "blocks"};
+#include "util/array.h"
 
 /* Every attempt at every variant of a function has its own salt (plugin.h). */
-_Static_assert((uint64_t)MAX_VARIANTS * 100 <= MEWE__SALT_ATTEMPT_LIMIT,
+_Static_assert((uint64_t)MEWE__VARIANTS_MAX *MEWE__ATTEMPTS_MAX <= MEWE__SALT_ATTEMPT_LIMIT,
                "attempt numbers fit their salt field");
 
 typedef struct generation {
@@ -67,14 +65,14 @@ static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
 
 static int check_options(mewe_context *ctx, const mewe_generate_options *o)
 {
-    if (o->variants > MAX_VARIANTS)
+    if (o->variants > MEWE__VARIANTS_MAX)
         return mewe__error(ctx, MEWE_EINVAL, "generate option variants: %u is more than %d",
-                           o->variants, MAX_VARIANTS);
-    if (o->attempts > 100)
+                           o->variants, MEWE__VARIANTS_MAX);
+    if (o->attempts > MEWE__ATTEMPTS_MAX)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option attempts: %u out of range "
-                           "(1..100, 0 for the default)",
-                           o->attempts);
+                           "(1..%d, 0 for the default)",
+                           o->attempts, MEWE__ATTEMPTS_MAX);
     if (o->diversifier_count > MEWE__SALT_PASS_LIMIT)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option diversifiers: %zu specs, at most "
@@ -118,9 +116,8 @@ static bool matches_any(const char *name, const char *const *globs, size_t n)
 static int parse_specs(generation *g)
 {
     const mewe_generate_options *o = g->o;
-    const char *const *list = o->diversifier_count ? o->diversifiers : default_diversifiers;
-    size_t n = o->diversifier_count ? o->diversifier_count
-                                    : sizeof default_diversifiers / sizeof *default_diversifiers;
+    const char *const *list = o->diversifier_count ? o->diversifiers : mewe__default_diversifiers;
+    size_t n = o->diversifier_count ? o->diversifier_count : mewe__default_diversifier_count;
     g->specs = calloc(n, sizeof *g->specs);
     if (!g->specs)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
@@ -131,20 +128,6 @@ static int parse_specs(generation *g)
             return rc;
         g->spec_count++;
     }
-    return MEWE_OK;
-}
-
-static int remember(generation *g, LLVMValueRef v)
-{
-    if (g->created_count == g->created_cap) {
-        size_t cap = g->created_cap ? g->created_cap * 2 : 64;
-        LLVMValueRef *c = realloc(g->created, cap * sizeof *c);
-        if (!c)
-            return MEWE_ENOMEM;
-        g->created = c;
-        g->created_cap = cap;
-    }
-    g->created[g->created_count++] = v;
     return MEWE_OK;
 }
 
@@ -173,17 +156,13 @@ typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID, ATTEMPT_TOO_BIG
 static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigned index,
                        unsigned attempt, attempt_result *result)
 {
-    char *err = NULL;
-    LLVMValueRef v = mewe__function_clone(fn, "mewe.tmp", &err);
-    if (!v) {
-        int rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "cannot clone '%s': %s", name,
-                             err ? err : "out of memory");
-        free(err);
+    LLVMValueRef v;
+    int rc = mewe__function_clone(&v, g->m->ctx, fn, "mewe.tmp");
+    if (rc != MEWE_OK)
         return rc;
-    }
-    int rc = diversify(g, v, name, index, attempt);
+    rc = diversify(g, v, name, index, attempt);
     if (rc != MEWE_OK) {
-        LLVMDeleteFunction(v);
+        mewe__function_delete(v);
         return rc;
     }
     mewe__family *fam = mewe__families_find(&g->families, name);
@@ -201,13 +180,14 @@ static int try_variant(generation *g, LLVMValueRef fn, const char *name, unsigne
         *result = ATTEMPT_KEPT;
     }
     if (*result != ATTEMPT_KEPT) {
-        LLVMDeleteFunction(v);
+        mewe__function_delete(v);
         return MEWE_OK;
     }
     mewe__variant_mark(v, name, index);
     g->added_instructions += mewe__function_instruction_count(v);
-    if (remember(g, v) != MEWE_OK || mewe__families_add(&g->families, fn, v) != MEWE_OK) {
-        LLVMDeleteFunction(v);
+    if (!MEWE__ARRAY_PUSH(g->created, g->created_count, g->created_cap, v) ||
+        mewe__families_add(&g->families, fn, v) != MEWE_OK) {
+        mewe__function_delete(v);
         if (g->created_count && g->created[g->created_count - 1] == v)
             g->created_count--;
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
@@ -288,7 +268,7 @@ static void count_uses(LLVMValueRef fn, size_t *calls, int *address_taken)
         LLVMValueRef user = LLVMGetUser(u);
         if (LLVMIsACallInst(user) && LLVMGetCalledValue(user) == fn)
             (*calls)++;
-        else
+        else if (LLVMGetValueKind(user) != LLVMBlockAddressValueKind) /* its own labels */
             *address_taken = 1;
     }
 }
@@ -304,11 +284,11 @@ static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned
     if (rc != MEWE_OK)
         return mewe__error(g->m->ctx, rc, "selection policy failed on function '%s': %s", rec->name,
                            mewe_status_str(rc));
-    if (n > MAX_VARIANTS)
+    if (n > MEWE__VARIANTS_MAX)
         return mewe__error(g->m->ctx, MEWE_EINVAL,
                            "selection policy asked for %u variants of "
                            "'%s' (at most %d)",
-                           n, rec->name, MAX_VARIANTS);
+                           n, rec->name, MEWE__VARIANTS_MAX);
     if (n == 0)
         rec->reason = "skipped by the selection policy";
     *wanted = n;
@@ -318,25 +298,20 @@ static int ask_policy(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned
 /* The functions to consider: the module's own, not variants or libmewe's helpers. */
 static int originals(LLVMModuleRef llvm, LLVMValueRef **out, size_t *count)
 {
-    size_t n = 0, cap = 64;
-    LLVMValueRef *fns = malloc(cap * sizeof *fns);
-    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); fns && f; f = LLVMGetNextFunction(f)) {
+    LLVMValueRef *fns = NULL;
+    size_t n = 0, cap = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
         unsigned len;
         if (LLVMIsDeclaration(f) || mewe__variant_of(f, &len) || mewe__is_helper(f))
             continue;
-        if (n == cap) {
-            LLVMValueRef *bigger = realloc(fns, (cap *= 2) * sizeof *fns);
-            if (!bigger) {
-                free(fns);
-                return MEWE_ENOMEM;
-            }
-            fns = bigger;
+        if (!MEWE__ARRAY_PUSH(fns, n, cap, f)) {
+            free(fns);
+            return MEWE_ENOMEM;
         }
-        fns[n++] = f;
     }
     *out = fns;
     *count = n;
-    return fns ? MEWE_OK : MEWE_ENOMEM;
+    return MEWE_OK;
 }
 
 static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
@@ -375,7 +350,7 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
 static void rollback(generation *g)
 {
     while (g->created_count > 0)
-        LLVMDeleteFunction(g->created[--g->created_count]);
+        mewe__function_delete(g->created[--g->created_count]);
 }
 
 static void free_records(mewe__fnrec *recs, size_t n)

@@ -21,8 +21,9 @@
 #include "ir/clone.h"
 #include "ir/eligibility.h"
 #include "ir/fnshape.h"
+#include "ir/labels.h"
 #include "ir/ptrmap.h"
-#include "test-skip.h"
+#include "test-util.h"
 
 /* The build passes the compilers it found; default to the usual ones. */
 #ifndef MEWE_CLANG
@@ -142,12 +143,11 @@ static void assert_no_debug(LLVMValueRef fn)
 /* Clone fn and check everything every clone must satisfy. */
 static LLVMValueRef clone_checked(LLVMValueRef fn, const char *name)
 {
-    char *err = NULL;
-    LLVMValueRef c = mewe__function_clone(fn, name, &err);
+    LLVMValueRef c;
     size_t len = 0;
 
-    ck_assert_msg(c != NULL, "clone failed: %s", err ? err : "(no message)");
-    ck_assert_ptr_null(err);
+    ck_assert_mewe_ok(mewe__function_clone(&c, tctx, fn, name));
+    ck_assert_ptr_nonnull(c);
     ck_assert_str_eq(LLVMGetValueName2(c, &len), name);
     ck_assert_ptr_eq(LLVMGlobalGetValueType(c), LLVMGlobalGetValueType(fn));
     ck_assert_int_eq(LLVMGetLinkage(c), LLVMGetLinkage(fn));
@@ -160,8 +160,9 @@ static LLVMValueRef clone_checked(LLVMValueRef fn, const char *name)
     ck_assert_int_eq(mewe__function_shape_equal(fn, c), 1);
     ck_assert_int_eq(mewe__function_shape_equal(c, fn), 1);
     ck_assert_uint_eq(mewe__function_shape_hash(fn), mewe__function_shape_hash(c));
-    /* A clone is used only by whoever the caller hands it to. */
-    ck_assert_ptr_null(LLVMGetFirstUse(c));
+    /* A clone is used only by whoever the caller hands it to (and by its own labels). */
+    for (LLVMUseRef u = LLVMGetFirstUse(c); u; u = LLVMGetNextUse(u))
+        ck_assert_int_eq(LLVMGetValueKind(LLVMGetUser(u)), LLVMBlockAddressValueKind);
     return c;
 }
 
@@ -191,18 +192,18 @@ START_TEST(test_ptrmap)
     mewe__ptrmap m;
     static char keys[5000];
 
-    ck_assert_int_eq(mewe__ptrmap_init(&m, 0), 0);
+    ck_assert_int_eq(mewe__ptrmap_init(&m, 0), MEWE_OK);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &keys[0]));
     for (int i = 0; i < 5000; i++)
-        ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[i], &keys[(i + 1) % 5000]), 0);
+        ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[i], &keys[(i + 1) % 5000]), MEWE_OK);
     for (int i = 0; i < 5000; i++)
         ck_assert_ptr_eq(mewe__ptrmap_get(&m, &keys[i]), &keys[(i + 1) % 5000]);
-    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], NULL), 0);
+    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], NULL), MEWE_OK);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &keys[7]));
-    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], &keys[3]), 0);
+    ck_assert_int_eq(mewe__ptrmap_put(&m, &keys[7], &keys[3]), MEWE_OK);
     ck_assert_ptr_eq(mewe__ptrmap_get(&m, &keys[7]), &keys[3]);
     ck_assert_uint_eq(m.len, 5000);
-    ck_assert_int_eq(mewe__ptrmap_put(&m, NULL, &keys[0]), -1);
+    ck_assert_int_eq(mewe__ptrmap_put(&m, NULL, &keys[0]), MEWE_EINVAL);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &m));
     mewe__ptrmap_fini(&m);
     ck_assert_ptr_null(mewe__ptrmap_get(&m, &keys[1]));
@@ -949,19 +950,16 @@ START_TEST(test_clone_errors)
     LLVMValueRef fib = fn_named(mod, "fib");
     LLVMValueRef decl = LLVMAddFunction(mod, "ext", LLVMGlobalGetValueType(fib));
     int before = count_functions(mod);
-    char *err = NULL;
+    LLVMValueRef c = fib;
 
-    ck_assert_ptr_null(mewe__function_clone(fib, "ind", &err));
-    ck_assert_ptr_nonnull(err);
-    ck_assert_msg(strstr(err, "'fib'") && strstr(err, "already in use"), "message: %s", err);
-    free(err);
-    ck_assert_ptr_null(mewe__function_clone(fib, "fptr", &err));
-    ck_assert_ptr_nonnull(err);
-    free(err);
-    ck_assert_ptr_null(mewe__function_clone(decl, "ext.v1", &err));
-    ck_assert_msg(err && strstr(err, "'ext'"), "message: %s", err ? err : "(null)");
-    free(err);
-    ck_assert_ptr_null(mewe__function_clone(fib, "", NULL));
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fib, "ind"), MEWE_EEXIST, "already in use");
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "'fib'"));
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fib, "fptr"), MEWE_EEXIST, "'fib'");
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, decl, "ext.v1"), MEWE_EINVAL, "'ext'");
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fib, ""), MEWE_EINVAL, "no new name");
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, LLVMGetFirstGlobal(mod), "g.v1"),
+                         MEWE_EINVAL, "not a function");
     ck_assert_int_eq(count_functions(mod), before);
     ck_assert_ptr_null(LLVMGetNamedFunction(mod, "ext.v1"));
     assert_module_valid(mod);
@@ -971,10 +969,10 @@ START_TEST(test_clone_errors)
      * broken clone, which must be reported and removed. */
     mod = parse_ir(ctx, ir_broken);
     before = count_functions(mod);
-    ck_assert_ptr_null(mewe__function_clone(fn_named(mod, "broken"), "broken.v1", &err));
-    ck_assert_msg(err && strstr(err, "'broken'") && strstr(err, "verification"), "message: %s",
-                  err ? err : "(null)");
-    free(err);
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fn_named(mod, "broken"), "broken.v1"),
+                         MEWE_EVERIFY, "verification");
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "'broken'"));
+    ck_assert_ptr_null(c);
     ck_assert_int_eq(count_functions(mod), before);
     ck_assert_ptr_null(LLVMGetNamedFunction(mod, "broken.v1"));
 
@@ -1126,8 +1124,9 @@ static const struct {
     {"nk", "naked"},
     {"asm", "inline asm"},
     {"va", "variadic"},
-    {"ib", "indirectbr or blockaddress"},
-    {"ba", "indirectbr or blockaddress"},
+    /* No block address of ib exists: whatever it jumps to is not one of its blocks. */
+    {"ib", NULL},
+    {"ba", "block address escapes the function"},
 };
 
 START_TEST(test_eligibility_reasons)
@@ -1153,8 +1152,305 @@ START_TEST(test_eligibility_reasons)
     ck_assert_uint_eq(mewe__function_instruction_count(fn_named(mod, "ext")), 0);
     /* The debug intrinsic call is not counted and not cloned. */
     ck_assert_uint_eq(mewe__function_instruction_count(fn_named(mod, "dbg")), 2);
-    ck_assert_int_eq(clone_all(mod), 2);
+    ck_assert_int_eq(clone_all(mod), 3);
 
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+}
+END_TEST
+
+/* ---- computed goto: block addresses and label tables -------------------- */
+
+static const char ir_labels[] =
+    "declare i32 @plain(ptr)\n"
+    "@tab = internal constant [2 x ptr] [ptr blockaddress(@lt_table, %a), "
+    "ptr blockaddress(@lt_table, %b)]\n"
+    "@offs = internal constant [2 x i32] [i32 0, i32 sub (i32 ptrtoint "
+    "(ptr blockaddress(@lt_offsets, %b) to i32), i32 ptrtoint (ptr blockaddress(@lt_offsets, %a) "
+    "to i32))]\n"
+    "@inner = internal constant [2 x ptr] [ptr blockaddress(@lt_nested, %a), "
+    "ptr blockaddress(@lt_nested, %b)]\n"
+    "@outer = internal constant [1 x ptr] [ptr @inner]\n"
+    "@shared = internal constant [1 x ptr] [ptr blockaddress(@lt_shared, %a)]\n"
+    "@rw = internal global [1 x ptr] [ptr blockaddress(@lt_written, %a)]\n"
+    "@ext_tab = global [1 x ptr] [ptr blockaddress(@lt_extern, %a)]\n"
+    "@tabtab = internal constant [1 x ptr] [ptr blockaddress(@lt_tab_escapes, %a)]\n"
+    "@sink = global ptr null\n"
+    /* A global table, read through an instruction and through a constant expression. */
+    "define i32 @lt_table(i32 %i) {\n"
+    "entry:\n"
+    "  %p = getelementptr inbounds [2 x ptr], ptr @tab, i32 0, i32 %i\n"
+    "  %t = load ptr, ptr %p\n"
+    "  indirectbr ptr %t, [label %a, label %b]\n"
+    "a:\n"
+    "  ret i32 1\n"
+    "b:\n"
+    "  %c = load ptr, ptr getelementptr inbounds ([2 x ptr], ptr @tab, i32 0, i32 1)\n"
+    "  %z = icmp eq ptr %c, blockaddress(@lt_table, %b)\n"
+    "  %r = zext i1 %z to i32\n"
+    "  ret i32 %r\n"
+    "}\n"
+    /* A table in the function's own stack. */
+    "define i32 @lt_local(i1 %f) {\n"
+    "entry:\n"
+    "  %slot = alloca [2 x ptr]\n"
+    "  store ptr blockaddress(@lt_local, %a), ptr %slot\n"
+    "  %s1 = getelementptr inbounds ptr, ptr %slot, i32 1\n"
+    "  store ptr blockaddress(@lt_local, %b), ptr %s1\n"
+    "  %q = select i1 %f, ptr %slot, ptr %s1\n"
+    "  %t = load ptr, ptr %q\n"
+    "  indirectbr ptr %t, [label %a, label %b]\n"
+    "a:\n"
+    "  ret i32 1\n"
+    "b:\n"
+    "  ret i32 2\n"
+    "}\n"
+    /* Offsets from a base label. */
+    "define i32 @lt_offsets(i32 %i) {\n"
+    "entry:\n"
+    "  %p = getelementptr inbounds [2 x i32], ptr @offs, i32 0, i32 %i\n"
+    "  %o = load i32, ptr %p\n"
+    "  %t = getelementptr inbounds i8, ptr blockaddress(@lt_offsets, %a), i32 %o\n"
+    "  indirectbr ptr %t, [label %a, label %b]\n"
+    "a:\n"
+    "  ret i32 1\n"
+    "b:\n"
+    "  ret i32 2\n"
+    "}\n"
+    /* A table of tables. */
+    "define i32 @lt_nested(i32 %i) {\n"
+    "entry:\n"
+    "  %tp = load ptr, ptr @outer\n"
+    "  %p = getelementptr inbounds [2 x ptr], ptr %tp, i32 0, i32 %i\n"
+    "  %t = load ptr, ptr %p\n"
+    "  indirectbr ptr %t, [label %a, label %b]\n"
+    "a:\n"
+    "  ret i32 1\n"
+    "b:\n"
+    "  ret i32 2\n"
+    "}\n"
+    /* Addresses that leave an invocation. */
+    "define ptr @lt_ret() {\n"
+    "entry:\n"
+    "  br label %a\n"
+    "a:\n"
+    "  ret ptr blockaddress(@lt_ret, %a)\n"
+    "}\n"
+    "define void @lt_call() {\n"
+    "entry:\n"
+    "  br label %a\n"
+    "a:\n"
+    "  %r = call i32 @plain(ptr blockaddress(@lt_call, %a))\n"
+    "  ret void\n"
+    "}\n"
+    "define void @lt_store() {\n"
+    "entry:\n"
+    "  br label %a\n"
+    "a:\n"
+    "  store ptr blockaddress(@lt_store, %a), ptr @sink\n"
+    "  ret void\n"
+    "}\n"
+    "define void @lt_slot_escapes() {\n"
+    "entry:\n"
+    "  %slot = alloca ptr\n"
+    "  store ptr blockaddress(@lt_slot_escapes, %a), ptr %slot\n"
+    "  %r = call i32 @plain(ptr %slot)\n"
+    "  %t = load ptr, ptr %slot\n"
+    "  indirectbr ptr %t, [label %a]\n"
+    "a:\n"
+    "  ret void\n"
+    "}\n"
+    "define void @lt_extern() {\n"
+    "entry:\n"
+    "  %t = load ptr, ptr @ext_tab\n"
+    "  indirectbr ptr %t, [label %a]\n"
+    "a:\n"
+    "  ret void\n"
+    "}\n"
+    "define void @lt_shared() {\n"
+    "entry:\n"
+    "  %t = load ptr, ptr @shared\n"
+    "  indirectbr ptr %t, [label %a]\n"
+    "a:\n"
+    "  ret void\n"
+    "}\n"
+    "define ptr @lt_shared_peek() {\n"
+    "  %t = load ptr, ptr @shared\n"
+    "  ret ptr %t\n"
+    "}\n"
+    "define void @lt_written() {\n"
+    "entry:\n"
+    "  store ptr null, ptr @rw\n"
+    "  %t = load ptr, ptr @rw\n"
+    "  indirectbr ptr %t, [label %a]\n"
+    "a:\n"
+    "  ret void\n"
+    "}\n"
+    "define void @lt_tab_escapes() {\n"
+    "entry:\n"
+    "  store ptr @tabtab, ptr @sink\n"
+    "  %t = load ptr, ptr @tabtab\n"
+    "  indirectbr ptr %t, [label %a]\n"
+    "a:\n"
+    "  ret void\n"
+    "}\n";
+
+static const struct {
+    const char *fn;
+    const char *reason;
+    size_t tables;
+} label_cases[] = {
+    {"lt_table", NULL, 1},
+    {"lt_local", NULL, 0},
+    {"lt_offsets", NULL, 1},
+    {"lt_nested", NULL, 2},
+    {"lt_shared_peek", NULL, 0},
+    {"lt_ret", "block address escapes the function", 0},
+    {"lt_call", "block address escapes the function", 0},
+    {"lt_store", "block address escapes the function", 0},
+    {"lt_slot_escapes", "block address escapes the function", 0},
+    {"lt_extern", "block address escapes the function", 0},
+    {"lt_shared", "block address escapes the function", 0},
+    {"lt_written", "label table written at run time", 0},
+    {"lt_tab_escapes", "block address escapes the function", 0},
+};
+
+static size_t global_count(LLVMModuleRef mod)
+{
+    size_t n = 0;
+    for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g))
+        n++;
+    return n;
+}
+
+/* Counts the block addresses reachable from constant k (through label tables too) that name
+ * `fn`; fails on one that names `banned`. */
+static unsigned labels_in(LLVMValueRef k, LLVMValueRef fn, LLVMValueRef banned, unsigned depth)
+{
+    unsigned n = 0;
+    ck_assert_uint_lt(depth, 8);
+    if (LLVMGetValueKind(k) == LLVMBlockAddressValueKind) {
+        LLVMValueRef of = LLVMGetBlockAddressFunction(k);
+        ck_assert_msg(of != banned, "a block address still names the source");
+        ck_assert_ptr_eq(LLVMGetBasicBlockParent(LLVMGetBlockAddressBasicBlock(k)), of);
+        return of == fn;
+    }
+    if (LLVMIsAGlobalVariable(k))
+        return LLVMGetInitializer(k) ? labels_in(LLVMGetInitializer(k), fn, banned, depth + 1) : 0;
+    if (!LLVMIsAConstant(k) || LLVMIsAGlobalValue(k))
+        return 0;
+    for (int i = 0; i < LLVMGetNumOperands(k); i++) {
+        LLVMValueRef op = LLVMGetOperand(k, (unsigned)i);
+        if (op && !LLVMValueIsBasicBlock(op))
+            n += labels_in(op, fn, banned, depth + 1);
+    }
+    return n;
+}
+
+/* Block addresses that fn's instructions reach, all of them fn's own (none of `banned`). */
+static unsigned own_labels(LLVMValueRef fn, LLVMValueRef banned)
+{
+    unsigned n = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+            for (int k = 0; k < LLVMGetNumOperands(i); k++) {
+                LLVMValueRef op = LLVMGetOperand(i, (unsigned)k);
+                if (op && !LLVMValueIsBasicBlock(op))
+                    n += labels_in(op, fn, banned, 0);
+            }
+        }
+    }
+    return n;
+}
+
+START_TEST(test_labels_eligibility)
+{
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = parse_ir(ctx, ir_labels);
+
+    assert_module_valid(mod);
+    for (size_t i = 0; i < sizeof label_cases / sizeof *label_cases; i++) {
+        LLVMValueRef fn = fn_named(mod, label_cases[i].fn);
+        const char *got = mewe__function_ineligible_reason(fn);
+        const char *want = label_cases[i].reason;
+        mewe__labels l = {0};
+
+        if (!want)
+            ck_assert_msg(!got, "%s: unexpected reason %s", label_cases[i].fn, got);
+        else
+            ck_assert_msg(got && strcmp(got, want) == 0, "%s: got %s, want %s", label_cases[i].fn,
+                          got ? got : "(eligible)", want);
+        if (want)
+            continue;
+        ck_assert_ptr_null(mewe__labels_check(fn, &l));
+        ck_assert_uint_eq(l.count, label_cases[i].tables);
+        mewe__labels_fini(&l);
+    }
+    /* A clone of an ineligible function would share its addresses: refused, with the why. */
+    LLVMValueRef c;
+    size_t before = global_count(mod);
+    ck_assert_mewe_fails(mewe__function_clone(&c, tctx, fn_named(mod, "lt_shared"), "c"),
+                         MEWE_EINVAL, "block address escapes the function");
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_null(LLVMGetNamedFunction(mod, "c"));
+    ck_assert_uint_eq(global_count(mod), before);
+    assert_module_valid(mod);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+}
+END_TEST
+
+/* A clone jumps to its own blocks: its block addresses, and its copies of the label tables,
+ * name it; the source keeps its own; deleting the clone deletes its copies; deleting the
+ * source's body deletes the tables only it used. */
+START_TEST(test_labels_clone)
+{
+    static const char *const fns[] = {"lt_table", "lt_local", "lt_offsets", "lt_nested"};
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = parse_ir(ctx, ir_labels);
+
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
+        LLVMValueRef fn = fn_named(mod, fns[i]);
+        mewe__labels l = {0};
+        size_t before = global_count(mod);
+        unsigned labels = own_labels(fn, NULL);
+
+        ck_assert_uint_gt(labels, 0);
+        ck_assert_ptr_null(mewe__labels_check(fn, &l));
+        LLVMValueRef c = clone_checked(fn, "lt.clone");
+        ck_assert_uint_eq(global_count(mod), before + l.count);
+        ck_assert_uint_eq(own_labels(c, fn), labels);
+        ck_assert_uint_eq(own_labels(fn, c), labels);
+        /* The clone passes the check in turn, with tables of its own. */
+        mewe__labels lc = {0};
+        ck_assert_ptr_null(mewe__labels_check(c, &lc));
+        ck_assert_uint_eq(lc.count, l.count);
+        for (size_t k = 0; k < l.count; k++)
+            for (size_t j = 0; j < lc.count; j++)
+                ck_assert_ptr_ne(l.tables[k], lc.tables[j]);
+        /* A clone of the clone is the same shape too. */
+        LLVMValueRef cc = clone_checked(c, "lt.clone2");
+        ck_assert_int_eq(mewe__function_shape_equal(cc, fn), 1);
+        mewe__function_delete(cc);
+        mewe__function_delete(c);
+        assert_module_valid(mod);
+        ck_assert_uint_eq(global_count(mod), before);
+        for (size_t k = 0; k < l.count; k++)
+            ck_assert_ptr_nonnull(LLVMGetInitializer(l.tables[k]));
+        mewe__labels_fini(&lc);
+        mewe__labels_fini(&l);
+    }
+    /* The calling layout's variant 0: a copy, then the source's body goes, tables too. */
+    LLVMValueRef nested = fn_named(mod, "lt_nested");
+    size_t before = global_count(mod);
+    LLVMValueRef keep = clone_checked(nested, "lt.keep");
+    mewe__function_delete_body(nested);
+    ck_assert(LLVMIsDeclaration(nested));
+    ck_assert_ptr_null(LLVMGetNamedGlobal(mod, "outer"));
+    ck_assert_ptr_null(LLVMGetNamedGlobal(mod, "inner"));
+    ck_assert_uint_eq(global_count(mod), before);
+    ck_assert_uint_eq(own_labels(keep, NULL), 2);
+    assert_module_valid(mod);
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
 }
@@ -1349,6 +1645,12 @@ static void check_compiled(const char *extra, int debug, int old_debug_format)
         ck_assert_int_eq(raw_instruction_count(fib) > mewe__function_instruction_count(fib),
                          old_debug_format);
     }
+    /* The module's size is the sum of its functions' sizes: the size budget compares them. */
+    size_t sum = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        sum += mewe__function_instruction_count(f);
+    ck_assert_uint_gt(sum, 0);
+    ck_assert_uint_eq(mewe__module_instruction_count(mod), sum);
     ck_assert_int_ge(clone_all(mod), 14);
     fibc = LLVMGetNamedFunction(mod, "fib.again");
     ck_assert_ptr_null(fibc);
@@ -1473,6 +1775,7 @@ static Suite *clone_suite(void)
     Suite *s = suite_create("clone");
     TCase *tc = tcase_create("core");
 
+    tcase_add_checked_fixture(tc, test_setup, test_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ptrmap);
     tcase_add_test(tc, test_clone_phi_and_forward_refs);
@@ -1489,6 +1792,8 @@ static Suite *clone_suite(void)
     tcase_add_test(tc, test_shape_equal);
     tcase_add_test(tc, test_clone_errors);
     tcase_add_test(tc, test_eligibility_reasons);
+    tcase_add_test(tc, test_labels_eligibility);
+    tcase_add_test(tc, test_labels_clone);
     if (have_program(MEWE_CLANG)) {
         tcase_add_test(tc, test_clone_compiled_c);
         tcase_add_test(tc, test_clone_compiled_c_debug);

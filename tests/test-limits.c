@@ -122,7 +122,7 @@ static bytes br_table_code(unsigned long long targets)
 static size_t check_bytes(const bytes *m, mewe__wasm_excess *first)
 {
     mewe__wasm_info info;
-    ck_assert_int_eq(mewe__wasm_parse(&info, m->p, m->len), 0);
+    ck_assert_int_eq(mewe__wasm_parse(&info, m->p, m->len), MEWE_OK);
     mewe__wasm_excess e[4];
     size_t unscanned;
     size_t n = mewe__wasm_limits_check(&info, e, 4, &unscanned);
@@ -262,12 +262,12 @@ START_TEST(body_scan_decodes_llvm_output)
     size_t size;
     char *wasm = read_file(out, &size);
     mewe__wasm_info info;
-    ck_assert_int_eq(mewe__wasm_parse(&info, wasm, size), 0);
+    ck_assert_int_eq(mewe__wasm_parse(&info, wasm, size), MEWE_OK);
     ck_assert_uint_ge(info.func_count, 6);
     bool saw_table = false;
     for (size_t i = 0; i < info.func_count; i++) {
         uint32_t br;
-        ck_assert_msg(mewe__wasm_body_scan(&info.funcs[i], &br) == 0, "function %zu (%s)", i,
+        ck_assert_msg(mewe__wasm_body_scan(&info.funcs[i], &br) == MEWE_OK, "function %zu (%s)", i,
                       info.funcs[i].name ? info.funcs[i].name : "?");
         saw_table |= br >= 6;
     }
@@ -291,9 +291,9 @@ START_TEST(body_scan_refuses_what_it_does_not_know)
     put(&code, 0x00);
     bytes m = module_with(0, 0, &code);
     mewe__wasm_info info;
-    ck_assert_int_eq(mewe__wasm_parse(&info, m.p, m.len), 0);
+    ck_assert_int_eq(mewe__wasm_parse(&info, m.p, m.len), MEWE_OK);
     uint32_t br;
-    ck_assert_int_eq(mewe__wasm_body_scan(&info.funcs[0], &br), -1);
+    ck_assert_int_eq(mewe__wasm_body_scan(&info.funcs[0], &br), MEWE_EPARSE);
     mewe__wasm_excess e;
     size_t unscanned;
     ck_assert_uint_eq(mewe__wasm_limits_check(&info, &e, 1, &unscanned), 0);
@@ -307,8 +307,8 @@ START_TEST(body_scan_refuses_what_it_does_not_know)
     put(&code, 0x05);
     put(&code, 0x00);
     m = module_with(0, 0, &code);
-    ck_assert_int_eq(mewe__wasm_parse(&info, m.p, m.len), 0);
-    ck_assert_int_eq(mewe__wasm_body_scan(&info.funcs[0], &br), -1);
+    ck_assert_int_eq(mewe__wasm_parse(&info, m.p, m.len), MEWE_OK);
+    ck_assert_int_eq(mewe__wasm_body_scan(&info.funcs[0], &br), MEWE_EPARSE);
     mewe__wasm_info_free(&info);
     free(m.p);
     free(code.p);
@@ -316,8 +316,8 @@ START_TEST(body_scan_refuses_what_it_does_not_know)
     put(&code, 0x0b);
     put(&code, 0x01);
     m = module_with(0, 0, &code);
-    ck_assert_int_eq(mewe__wasm_parse(&info, m.p, m.len), 0);
-    ck_assert_int_eq(mewe__wasm_body_scan(&info.funcs[0], &br), -1);
+    ck_assert_int_eq(mewe__wasm_parse(&info, m.p, m.len), MEWE_OK);
+    ck_assert_int_eq(mewe__wasm_body_scan(&info.funcs[0], &br), MEWE_EPARSE);
     mewe__wasm_info_free(&info);
     free(m.p);
     free(code.p);
@@ -434,7 +434,7 @@ START_TEST(too_many_locals_at_O0_falls_back_to_O1)
     size_t size;
     char *wasm = read_file(tpath("chain.wasm"), &size);
     mewe__wasm_info info;
-    ck_assert_int_eq(mewe__wasm_parse(&info, wasm, size), 0);
+    ck_assert_int_eq(mewe__wasm_parse(&info, wasm, size), MEWE_OK);
     for (size_t i = 0; i < info.func_count; i++)
         ck_assert_uint_le(info.funcs[i].locals, 50000);
     mewe__wasm_info_free(&info);

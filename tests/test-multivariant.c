@@ -196,6 +196,100 @@ START_TEST(per_call_uses_every_variant)
 }
 END_TEST
 
+/* The dispatcher id of function `name` in a report, after checking that it was diversified
+ * with `variants` variants and the given layout. */
+static unsigned dispatcher_of(const char *json, const char *name, int variants, const char *layout)
+{
+    char key[128], want[64];
+    snprintf(key, sizeof key, "{\"name\": \"%s\",", name);
+    const char *p = strstr(json, key);
+    ck_assert_msg(p != NULL, "no function %s in %s", name, json);
+    const char *end = strchr(p, '}');
+    snprintf(want, sizeof want, "\"variants\": %d,", variants);
+    const char *v = strstr(p, want);
+    ck_assert_msg(v && v < end, "%s: not %d variants: %.*s", name, variants, (int)(end - p), p);
+    snprintf(want, sizeof want, "\"layout\": \"%s\"", layout);
+    const char *l = strstr(p, want);
+    ck_assert_msg(l && l < end, "%s: not the %s layout: %.*s", name, layout, (int)(end - p), p);
+    const char *id = strstr(p, "\"dispatcher_id\": ");
+    ck_assert_msg(id && id < end, "%s: no dispatcher", name);
+    return (unsigned)atoi(id + strlen("\"dispatcher_id\": "));
+}
+
+/* The computed-goto fixture, from -O2 bitcode or (o0) from -O0 bitcode. */
+static mewe_module *load_computed_goto(bool o0)
+{
+    if (!o0)
+        return load_fixture("computed_goto.c");
+    const char *const argv[] = {
+        MEWE_CLANG, "--target=wasm32-wasi", "-O0",
+        "-c",       "-emit-llvm",           srcpath("fixtures/computed_goto.c"),
+        "-o",       tpath("cg0.bc"),        NULL};
+    char *log = NULL;
+    ck_assert_msg(run_compiler(argv, &log) == 0, "%s", log ? log : "");
+    free(log);
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath("cg0.bc")));
+    return m;
+}
+
+/* Computed goto: each interpreter loop gets variants that jump through label tables of their
+ * own, and every variant of each runs the program right. Its dispatcher calls the variants
+ * (a block whose address is taken cannot move into the dispatcher). From -O2 and -O0
+ * bitcode; a fresh choice at every call, runs repeated until every variant was seen. */
+START_TEST(computed_goto_every_variant_runs)
+{
+    static const char *const loops[] = {"leaf", "run", "local_table", "offsets"};
+    enum { LOOPS = 4, VARIANTS = 4 };
+    mewe_module *m = load_computed_goto(_i == 1);
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.max_overhead = INFINITY;
+    o.trace = 1;
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &o));
+    ck_assert_mewe_ok(mewe_module_verify(m));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("cg.wasm")));
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    unsigned ids[LOOPS];
+    for (int k = 0; k < LOOPS; k++)
+        ids[k] = dispatcher_of(json, loops[k], VARIANTS - 1, "call");
+    free(json);
+    char *expected = expected_output("computed_goto.c");
+    unsigned seen[LOOPS][VARIANTS] = {{0}};
+    int missing = LOOPS * VARIANTS;
+    /* Each loop runs once per run: 16 variants are all seen after about 40 runs, a miss
+     * after 120 is a chance of about 1e-14. */
+    for (int run = 0; run < 120 && missing > 0; run++) {
+        const char *opts[] = {"--trace", tpath("cg.trace"), NULL};
+        remove(tpath("cg.trace")); /* the runner appends */
+        wasm_run_result r;
+        ck_assert_int_eq(wasm_run(&r, tpath("cg.wasm"), opts, NULL, NULL, 0), 0);
+        ck_assert_msg(r.exit_code == 0, "run %d exited %d: %s", run, r.exit_code, r.err);
+        ck_assert_str_eq(r.out, expected);
+        wasm_run_result_free(&r);
+        FILE *f = fopen(tpath("cg.trace"), "r");
+        ck_assert_ptr_nonnull(f);
+        unsigned fn, v;
+        while (fscanf(f, "%u %u", &fn, &v) == 2) {
+            for (int k = 0; k < LOOPS; k++) {
+                if (fn != ids[k])
+                    continue;
+                ck_assert_uint_lt(v, VARIANTS);
+                if (seen[k][v]++ == 0)
+                    missing--;
+            }
+        }
+        fclose(f);
+    }
+    for (int k = 0; k < LOOPS; k++)
+        for (int v = 0; v < VARIANTS; v++)
+            ck_assert_msg(seen[k][v] > 0, "variant %d of %s never ran", v, loops[k]);
+    free(expected);
+    mewe_module_free(m);
+}
+END_TEST
+
 START_TEST(per_instance_keeps_one_variant)
 {
     mewe_module *m = load_fixture("recursion.c");
@@ -602,6 +696,30 @@ START_TEST(external_variants_join_the_dispatcher)
 }
 END_TEST
 
+/* Bodies of another build with computed goto join as variants: each jumps through label
+ * tables of its own (those of its copy, not those of the other module). */
+START_TEST(external_variants_with_computed_goto)
+{
+    mewe_module *a = load_computed_goto(_i == 1);
+    mewe_module *b = load_computed_goto(_i == 0);
+    size_t added = 0;
+    ck_assert_mewe_ok(mewe_module_add_variants(&added, a, b));
+    ck_assert_uint_ge(added, 4); /* the four loops at least: -O0 and -O2 bodies differ */
+    LLVMModuleRef llvm = mewe_module_get_llvm(a);
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(llvm, "run.mewe.v1"));
+    ck_assert_mewe_ok(mewe_generate_variants(a, NULL));
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.max_overhead = INFINITY;
+    ck_assert_mewe_ok(mewe_link_multivariant(a, &o));
+    ck_assert_mewe_ok(mewe_module_verify(a));
+    ck_assert_mewe_ok(mewe_emit_wasm(a, NULL, tpath("cgx.wasm")));
+    repeat_result r = repeat(tpath("cgx.wasm"), scaled(20), expected_path("computed_goto.c"), 0);
+    ck_assert_msg(r.mismatches == 0, "%s", r.raw);
+    free(r.raw);
+    mewe_module_free(a);
+}
+END_TEST
+
 START_TEST(external_variants_errors)
 {
     mewe_module *a = load_c(prog_a, "a.c");
@@ -696,6 +814,7 @@ int main(void)
     tcase_add_loop_test(tc, per_call_traces_are_diverse, 0, 3);
     tcase_add_loop_test(tc, per_call_uses_every_variant, 0, 2);
     tcase_add_test(tc, per_instance_keeps_one_variant);
+    tcase_add_loop_test(tc, computed_goto_every_variant_runs, 0, 2);
     tcase_add_loop_test(tc, fixed_strategy_is_reproducible, 0, 2);
     tcase_add_test(tc, host_strategy_calls_discriminate);
     tcase_add_test(tc, same_seed_same_bytes);
@@ -706,6 +825,7 @@ int main(void)
     tcase_add_test(tc, strategy_errors_leave_module_unchanged);
     tcase_add_test(tc, link_twice_and_link_without_variants);
     tcase_add_test(tc, external_variants_join_the_dispatcher);
+    tcase_add_loop_test(tc, external_variants_with_computed_goto, 0, 2);
     tcase_add_test(tc, external_variants_errors);
     tcase_add_test(tc, contexts_work_in_parallel_threads);
     suite_add_tcase(s, tc);

@@ -189,7 +189,7 @@ static void parse_ok(mewe__wasm_info *info, const wasm_blob *b)
 {
     int rc = mewe__wasm_parse(info, b->bytes, b->size);
 
-    ck_assert_msg(rc == 0, "mewe__wasm_parse returned %d", rc);
+    ck_assert_msg(rc == MEWE_OK, "mewe__wasm_parse returned %d", rc);
 }
 
 static const mewe__wasm_func *func_named(const mewe__wasm_info *info, const char *name)
@@ -216,7 +216,7 @@ static void assert_family(const mewe__wasm_info *info, const char *family, size_
 {
     size_t v = 99, d = 99;
 
-    ck_assert_int_eq(mewe__wasm_family_distinct(info, family, &v, &d), 0);
+    ck_assert_int_eq(mewe__wasm_family_distinct(info, family, &v, &d), MEWE_OK);
     ck_assert_msg(v == variants && d == distinct,
                   "family %s: %zu variants, %zu distinct; "
                   "expected %zu, %zu",
@@ -277,9 +277,9 @@ START_TEST(test_family_distinct)
     assert_family(&info, "nope", 0, 0);
     assert_family(&info, "", 0, 0);
     assert_family(&info, "f.mewe", 0, 0);
-    ck_assert_int_eq(mewe__wasm_family_distinct(NULL, "f", &v, &d), -1);
-    ck_assert_int_eq(mewe__wasm_family_distinct(&info, NULL, &v, &d), -1);
-    ck_assert_int_eq(mewe__wasm_family_distinct(&info, "f", NULL, &d), -1);
+    ck_assert_int_eq(mewe__wasm_family_distinct(NULL, "f", &v, &d), MEWE_EINVAL);
+    ck_assert_int_eq(mewe__wasm_family_distinct(&info, NULL, &v, &d), MEWE_EINVAL);
+    ck_assert_int_eq(mewe__wasm_family_distinct(&info, "f", NULL, &d), MEWE_EINVAL);
     mewe__wasm_info_free(&info);
     free(b.bytes);
 }
@@ -301,7 +301,7 @@ START_TEST(test_families_bulk)
     size_t n = 0;
 
     parse_ok(&info, &b);
-    ck_assert_int_eq(mewe__wasm_families(&info, &fam, &n), 0);
+    ck_assert_int_eq(mewe__wasm_families(&info, &fam, &n), MEWE_OK);
     ck_assert_uint_eq(n, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < n; i++) {
         size_t v, d;
@@ -310,13 +310,13 @@ START_TEST(test_families_bulk)
         ck_assert_uint_eq(fam[i].variants, want[i].variants);
         ck_assert_uint_eq(fam[i].distinct, want[i].distinct);
         /* The bulk form agrees with the per-family one. */
-        ck_assert_int_eq(mewe__wasm_family_distinct(&info, fam[i].family, &v, &d), 0);
+        ck_assert_int_eq(mewe__wasm_family_distinct(&info, fam[i].family, &v, &d), MEWE_OK);
         ck_assert_uint_eq(v, fam[i].variants);
         ck_assert_uint_eq(d, fam[i].distinct);
     }
     mewe__wasm_families_free(fam, n);
-    ck_assert_int_eq(mewe__wasm_families(&info, NULL, &n), -1);
-    ck_assert_int_eq(mewe__wasm_families(NULL, &fam, &n), -1);
+    ck_assert_int_eq(mewe__wasm_families(&info, NULL, &n), MEWE_EINVAL);
+    ck_assert_int_eq(mewe__wasm_families(NULL, &fam, &n), MEWE_EINVAL);
     ck_assert_ptr_null(fam);
     ck_assert_uint_eq(n, 0);
     mewe__wasm_families_free(NULL, 0);
@@ -349,7 +349,7 @@ START_TEST(test_imports_shift_indices)
     for (size_t i = 0; i < info.func_count; i++) /* the import is not a defined function */
         ck_assert(info.funcs[i].name == NULL || strcmp(info.funcs[i].name, "ext_get") != 0);
     assert_family(&info, "q", 2, 1);
-    ck_assert_int_eq(mewe__wasm_families(&info, &fam, &n), 0);
+    ck_assert_int_eq(mewe__wasm_families(&info, &fam, &n), MEWE_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(fam[0].family, "q");
     mewe__wasm_families_free(fam, n);
@@ -370,11 +370,11 @@ static int parse_copy(const unsigned char *data, size_t size, mewe__wasm_info *i
     if (size)
         memcpy(copy, data, size);
     rc = mewe__wasm_parse(info, copy, size);
-    if (rc == 0) {
+    if (rc == MEWE_OK) {
         mewe__wasm_family *fam;
         size_t n;
 
-        ck_assert_int_eq(mewe__wasm_families(info, &fam, &n), 0);
+        ck_assert_int_eq(mewe__wasm_families(info, &fam, &n), MEWE_OK);
         mewe__wasm_families_free(fam, n);
     }
     mewe__wasm_info_free(info);
@@ -387,7 +387,7 @@ static int parse_bytes(const unsigned char *data, size_t size)
     mewe__wasm_info info;
     int rc = parse_copy(data, size, &info);
 
-    ck_assert_msg(rc == 0 || rc == -1, "parse returned %d", rc);
+    ck_assert_msg(rc == MEWE_OK || rc == MEWE_EPARSE, "parse returned %d", rc);
     return rc;
 }
 
@@ -400,18 +400,21 @@ START_TEST(test_not_wasm)
     mewe__wasm_info info;
 
     memset(&info, 0xa5, sizeof info);
-    ck_assert_int_eq(mewe__wasm_parse(&info, "", 0), -1);
+    ck_assert_int_eq(mewe__wasm_parse(&info, "", 0), MEWE_EPARSE);
     ck_assert_ptr_null(info.funcs); /* zeroed on failure */
     ck_assert_uint_eq(info.func_count, 0);
-    ck_assert_int_eq(mewe__wasm_parse(&info, NULL, 0), -1);
-    ck_assert_int_eq(mewe__wasm_parse(NULL, "\0asm\1\0\0\0", 8), -1);
-    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00), -1); /* magic */
-    ck_assert_int_eq(PARSE(0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00), -1); /* ELF */
-    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00), -1); /* version */
-    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00), -1); /* component */
-    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d), -1);
+    ck_assert_int_eq(mewe__wasm_parse(&info, NULL, 0), MEWE_EINVAL);
+    ck_assert_int_eq(mewe__wasm_parse(NULL, "\0asm\1\0\0\0", 8), MEWE_EINVAL);
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00),
+                     MEWE_EPARSE); /* magic */
+    ck_assert_int_eq(PARSE(0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00), MEWE_EPARSE); /* ELF */
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00),
+                     MEWE_EPARSE); /* version */
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00),
+                     MEWE_EPARSE); /* component */
+    ck_assert_int_eq(PARSE(0x00, 0x61, 0x73, 0x6d), MEWE_EPARSE);
     /* The empty module is well-formed. */
-    ck_assert_int_eq(mewe__wasm_parse(&info, "\0asm\1\0\0\0", 8), 0);
+    ck_assert_int_eq(mewe__wasm_parse(&info, "\0asm\1\0\0\0", 8), MEWE_OK);
     ck_assert_uint_eq(info.func_count, 0);
     ck_assert_uint_eq(info.code_size, 0);
     mewe__wasm_info_free(&info);
@@ -472,8 +475,9 @@ START_TEST(test_truncated_everywhere)
         int rc = parse_copy(b.bytes, len, &info);
         int want_ok = is_bound(bounds, nb, len) && (len <= func_start || len >= code_end);
 
-        ck_assert_msg(rc == (want_ok ? 0 : -1), "prefix of %zu of %zu bytes: %d", len, b.size, rc);
-        ok_prefixes += rc == 0;
+        ck_assert_msg(rc == (want_ok ? MEWE_OK : MEWE_EPARSE), "prefix of %zu of %zu bytes: %d",
+                      len, b.size, rc);
+        ok_prefixes += rc == MEWE_OK;
     }
     ck_assert_uint_ge(ok_prefixes, 3); /* the empty module, up to code, the whole module */
     free(b.bytes);
@@ -495,13 +499,13 @@ START_TEST(test_corrupted_bytes)
             if (values[k] == saved)
                 continue;
             b.bytes[i] = values[k];
-            rejected += parse_bytes(b.bytes, b.size) != 0;
+            rejected += parse_bytes(b.bytes, b.size) != MEWE_OK;
             tried++;
         }
         b.bytes[i] = saved;
     }
     ck_assert_uint_gt(rejected, tried / 8);
-    ck_assert_int_eq(parse_bytes(b.bytes, b.size), 0);
+    ck_assert_int_eq(parse_bytes(b.bytes, b.size), MEWE_OK);
     free(b.bytes);
 }
 END_TEST
@@ -519,7 +523,7 @@ START_TEST(test_handmade_module)
     static const unsigned char mod[] = {HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC, NAME_SEC};
     mewe__wasm_info info;
 
-    ck_assert_int_eq(mewe__wasm_parse(&info, mod, sizeof mod), 0);
+    ck_assert_int_eq(mewe__wasm_parse(&info, mod, sizeof mod), MEWE_OK);
     ck_assert_uint_eq(info.func_count, 1);
     ck_assert_uint_eq(info.code_size, 4);
     ck_assert_str_eq(info.funcs[0].name, "a.mewe.v0");
@@ -528,65 +532,71 @@ START_TEST(test_handmade_module)
     assert_family(&info, "a", 1, 1);
     mewe__wasm_info_free(&info);
     /* No name section: unnamed but fine. */
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC), 0);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC), MEWE_OK);
     /* Padded (non-minimal) LEB128 within 5 bytes is valid, as wasm-ld writes it. */
     ck_assert_int_eq(PARSE(HEADER, 0x01, 0x84, 0x80, 0x80, 0x80, 0x00, 0x01, 0x60, 0x00, 0x00,
                            FUNC_SEC, CODE_SEC),
-                     0);
+                     MEWE_OK);
     /* Other custom sections are skipped; a second "name" section is ignored. */
     ck_assert_int_eq(PARSE(HEADER, 0x00, 0x03, 0x02, 'h', 'i', TYPE_SEC, FUNC_SEC, CODE_SEC,
                            NAME_SEC, 0x00, 0x07, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x00),
-                     0);
+                     MEWE_OK);
 }
 END_TEST
 
 START_TEST(test_bad_framing)
 {
     /* Section length pointing past the end. */
-    ck_assert_int_eq(PARSE(HEADER, 0x01, 0x10, 0x01, 0x60), -1);
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x05, 0x01, 0x02, 0x00, 0x0b), -1);
-    ck_assert_int_eq(PARSE(HEADER, 0x00, 0xff, 0xff, 0xff, 0xff, 0x0f), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x01, 0x10, 0x01, 0x60), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x05, 0x01, 0x02, 0x00, 0x0b),
+                     MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0xff, 0xff, 0xff, 0xff, 0x0f), MEWE_EPARSE);
     /* Code entry length past its section. */
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x04, 0x01, 0x03, 0x00, 0x0b), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x04, 0x01, 0x03, 0x00, 0x0b),
+                     MEWE_EPARSE);
     /* Overlong LEB128: six bytes, or bits beyond 32 in the fifth. */
-    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00), -1);
-    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x10, 0x00), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x81, 0x80, 0x80, 0x80, 0x10, 0x00), MEWE_EPARSE);
     ck_assert_int_eq(
-        PARSE(HEADER, TYPE_SEC, 0x03, 0x06, 0x81, 0x80, 0x80, 0x80, 0x70, 0x00, CODE_SEC), -1);
+        PARSE(HEADER, TYPE_SEC, 0x03, 0x06, 0x81, 0x80, 0x80, 0x80, 0x70, 0x00, CODE_SEC),
+        MEWE_EPARSE);
     /* Truncated LEB128 at the very end. */
-    ck_assert_int_eq(PARSE(HEADER, 0x01, 0x80), -1);
-    ck_assert_int_eq(PARSE(HEADER, 0x01), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x01, 0x80), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, 0x01), MEWE_EPARSE);
     /* Unknown section id, sections out of order, a section twice. */
-    ck_assert_int_eq(PARSE(HEADER, 0x0e, 0x00), -1);
-    ck_assert_int_eq(PARSE(HEADER, FUNC_SEC, TYPE_SEC, CODE_SEC), -1);
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, TYPE_SEC, FUNC_SEC, CODE_SEC), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x0e, 0x00), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, FUNC_SEC, TYPE_SEC, CODE_SEC), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, TYPE_SEC, FUNC_SEC, CODE_SEC), MEWE_EPARSE);
     /* A custom section whose name runs past the section. */
-    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x02, 0x05, 'n', 0x00, 0x00, 0x00, 0x00), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x00, 0x02, 0x05, 'n', 0x00, 0x00, 0x00, 0x00), MEWE_EPARSE);
 }
 END_TEST
 
 START_TEST(test_bad_contents)
 {
     /* Function and code counts disagree, or code is missing. */
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC), -1);
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x03, 0x02, 0x00, 0x00, CODE_SEC), -1);
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, CODE_SEC), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x03, 0x02, 0x00, 0x00, CODE_SEC), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, CODE_SEC), MEWE_EPARSE);
     /* Trailing bytes in the function section; a body without `end`; bad local type. */
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x03, 0x01, 0x00, 0x00, CODE_SEC), -1);
-    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x01), -1);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, 0x03, 0x03, 0x01, 0x00, 0x00, CODE_SEC), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x01),
+                     MEWE_EPARSE);
     ck_assert_int_eq(
-        PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x06, 0x01, 0x04, 0x01, 0x01, 0x40, 0x0b), -1);
+        PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x06, 0x01, 0x04, 0x01, 0x01, 0x40, 0x0b),
+        MEWE_EPARSE);
     /* More locals than 2^32 - 1 in all. */
     ck_assert_int_eq(PARSE(HEADER, TYPE_SEC, FUNC_SEC, 0x0a, 0x10, 0x01, 0x0e, 0x02, 0xff, 0xff,
                            0xff, 0xff, 0x0f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x0b),
-                     -1);
+                     MEWE_EPARSE);
     /* Import of an unknown kind; a data-count section that does not match. */
-    ck_assert_int_eq(PARSE(HEADER, 0x02, 0x05, 0x01, 0x00, 0x00, 0x05, 0x00), -1);
-    ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x01), -1);
+    ck_assert_int_eq(PARSE(HEADER, 0x02, 0x05, 0x01, 0x00, 0x00, 0x05, 0x00), MEWE_EPARSE);
+    ck_assert_int_eq(PARSE(HEADER, 0x0c, 0x01, 0x01), MEWE_EPARSE);
     ck_assert_int_eq(
-        PARSE(HEADER, 0x0c, 0x01, 0x02, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x00), -1);
+        PARSE(HEADER, 0x0c, 0x01, 0x02, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x00),
+        MEWE_EPARSE);
     ck_assert_int_eq(
-        PARSE(HEADER, 0x0c, 0x01, 0x01, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x00), 0);
+        PARSE(HEADER, 0x0c, 0x01, 0x01, 0x0b, 0x06, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x00), MEWE_OK);
 }
 END_TEST
 
@@ -617,35 +627,36 @@ START_TEST(test_bad_names)
     mewe__wasm_info info;
 
     /* Valid twins of the cases below. */
-    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x01, 'a'), 0);
-    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 0xc3, 0xa9), 0);
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x01, 'a'), MEWE_OK);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 0xc3, 0xa9), MEWE_OK);
     ck_assert_int_eq(
-        NAMES(0x00, 0x02, 0x01, 'm', 0x01, 0x04, 0x01, 0x00, 0x01, 'a', 0x02, 0x01, 0x00), 0);
+        NAMES(0x00, 0x02, 0x01, 'm', 0x01, 0x04, 0x01, 0x00, 0x01, 'a', 0x02, 0x01, 0x00), MEWE_OK);
     /* Function index past the functions; the same index twice. */
-    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x01, 0x01, 'a'), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x07, 0x02, 0x00, 0x01, 'a', 0x00, 0x01, 'b'), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x01, 0x01, 'a'), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x07, 0x02, 0x00, 0x01, 'a', 0x00, 0x01, 'b'), MEWE_EPARSE);
     /* Invalid UTF-8: a lone continuation byte, an overlong '/', a surrogate, past U+10FFFF,
      * a sequence cut short. */
-    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x01, 0x80), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 0xc0, 0xaf), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x06, 0x01, 0x00, 0x03, 0xed, 0xa0, 0x80), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x07, 0x01, 0x00, 0x04, 0xf4, 0x90, 0x80, 0x80), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 'a', 0xc3), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x01, 0x80), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 0xc0, 0xaf), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x06, 0x01, 0x00, 0x03, 0xed, 0xa0, 0x80), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x07, 0x01, 0x00, 0x04, 0xf4, 0x90, 0x80, 0x80), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x02, 'a', 0xc3), MEWE_EPARSE);
     /* Subsection length past the section; subsections out of order or repeated; name length
      * past the subsection; trailing bytes; an overlong count. */
-    ck_assert_int_eq(NAMES(0x01, 0x09, 0x01, 0x00, 0x01, 'a'), -1);
-    ck_assert_int_eq(NAMES(0x02, 0x01, 0x00, 0x01, 0x04, 0x01, 0x00, 0x01, 'a'), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x01, 0x00, 0x01, 0x01, 0x00), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x02, 'a'), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x01, 'a', 0x00), -1);
-    ck_assert_int_eq(NAMES(0x01, 0x09, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00, 0x01, 'a'), -1);
+    ck_assert_int_eq(NAMES(0x01, 0x09, 0x01, 0x00, 0x01, 'a'), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x02, 0x01, 0x00, 0x01, 0x04, 0x01, 0x00, 0x01, 'a'), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x01, 0x00, 0x01, 0x01, 0x00), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x04, 0x01, 0x00, 0x02, 'a'), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x05, 0x01, 0x00, 0x01, 'a', 0x00), MEWE_EPARSE);
+    ck_assert_int_eq(NAMES(0x01, 0x09, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00, 0x01, 'a'),
+                     MEWE_EPARSE);
     /* A name holding a NUL byte leaves the function unnamed rather than misnamed. */
     {
         static const unsigned char mod[] = {HEADER, TYPE_SEC, FUNC_SEC, CODE_SEC, 0x00, 0x0c,
                                             0x04,   'n',      'a',      'm',      'e',  0x01,
                                             0x05,   0x01,     0x00,     0x02,     'a',  0x00};
 
-        ck_assert_int_eq(mewe__wasm_parse(&info, mod, sizeof mod), 0);
+        ck_assert_int_eq(mewe__wasm_parse(&info, mod, sizeof mod), MEWE_OK);
         ck_assert_uint_eq(info.func_count, 1);
         ck_assert_ptr_null(info.funcs[0].name);
         mewe__wasm_info_free(&info);

@@ -88,9 +88,11 @@ static int check_uint(const cli_option *o, const char *name, const char *text, u
     int rc = parse_u64(text, out);
     if (rc == -1 || (o->value == CLI_UINT && (text[1] == 'x' || text[1] == 'X')))
         return usage_error("%s: '%s' is not a whole number", name, text);
-    if (rc == -2 || (o->value == CLI_UINT && (*out < o->min || *out > o->max)))
-        return usage_error("%s: %s is out of range (%.0f to %.0f)", name, text, o->min,
-                           o->value == CLI_UINT ? o->max : 18446744073709551615.0);
+    double min = 0, max = 18446744073709551615.0;
+    if (o->value == CLI_UINT)
+        cli_option_range(o, &min, &max);
+    if (rc == -2 || (double)*out < min || (double)*out > max)
+        return usage_error("%s: %s is out of range (%.0f to %.0f)", name, text, min, max);
     return EXIT_OK;
 }
 
@@ -101,8 +103,10 @@ static int check_double(const cli_option *o, const char *name, const char *text,
     *out = strtod(text, &end);
     if (end == text || *end != '\0' || text[0] == ' ' || isnan(*out))
         return usage_error("%s: '%s' is not a number", name, text);
-    if (errno == ERANGE || !isfinite(*out) || *out < o->min || *out > o->max)
-        return usage_error("%s: %s is out of range (a finite number >= %g)", name, text, o->min);
+    double min, max;
+    cli_option_range(o, &min, &max);
+    if (errno == ERANGE || !isfinite(*out) || *out < min || *out > max)
+        return usage_error("%s: %s is out of range (a finite number >= %g)", name, text, min);
     return EXIT_OK;
 }
 

@@ -1,9 +1,13 @@
 /* The option table of mewe and the two renderings of it: --help and the man page. */
 #include <float.h>
 #include <limits.h>
+#include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <mewe/mewe.h>
+#include <mewe/sys/diversifier.h>
+#include <mewe/sys/rng.h>
 
 #include "cli_options.h"
 
@@ -24,68 +28,69 @@ const cli_option cli_options[] = {
      "Write the result to FILE, atomically: a failed run leaves no file. Its extension "
      "chooses the kind: .wasm a WASI command, .o a relocatable wasm object, .bc bitcode and "
      ".ll textual IR of the multivariant module. Required except with --stage=report.",
-     S_PIPE},
+     S_PIPE, NULL},
     {OPT_STAGE, "stage", 0, "STAGE", CLI_CHOICE, 0, 0, "all|generate|link|emit|report",
      "Run only part of the pipeline. all: generate, link and emit. generate: only generate "
      "variants (output .bc or .ll). link: only make dispatchers, in an input that already "
      "carries variants (output .bc or .ll). emit: only compile the input to wasm, without "
      "diversifying. report: only print the input's report (to --report, else standard "
      "output; no -o).",
-     S_PIPE},
+     S_PIPE, NULL},
     {OPT_EMIT, "emit", 0, "KIND", CLI_CHOICE, 0, 0, "command|reactor|object|bc|ll",
      "Output kind, instead of the one -o's extension implies: command (a WASI command, "
      "_start calls main), reactor (a WASI reactor: _initialize and the exports), object (a "
      "relocatable wasm object), bc or ll (the module itself).",
-     S_PIPE},
+     S_PIPE, NULL},
     {OPT_REPORT, "report", 0, "FILE", CLI_TEXT, 1, 0, NULL,
      "Write the JSON report (each function diversified or why not, totals, dispatch "
      "settings) to FILE, or to standard output for '-'.",
-     S_PIPE},
+     S_PIPE, NULL},
     {OPT_SEED, "seed", 0, "N", CLI_U64, 0, 0, NULL,
      "Build seed, decimal or 0x-hex: the same inputs, options and seed give byte-identical "
      "output.",
-     S_PIPE},
+     S_PIPE, NULL},
     {OPT_VARIANTS_FROM, "variants-from", 0, "FILE", CLI_TEXT, 1, 0, NULL,
      "Add variants made by another tool: FILE (.bc or .ll) is the same program with other "
      "bodies for some functions, each of which becomes a variant of the function of the same "
      "name and type. Repeatable; stages all, generate and link.",
-     S_PIPE},
+     S_PIPE, NULL},
     {OPT_TRUSTED_INPUT, "trusted-input", 0, NULL, CLI_FLAG, 0, 0, NULL,
      "Load inputs in this process. Without it, each input (.bc or .ll) is first loaded by "
      "the helper mewe-load-check in a child process with memory and time limits, so that a "
      "corrupt or hostile file that crashes or aborts LLVM's reader fails with a message "
      "instead of ending mewe.",
-     S_PIPE},
-    {OPT_VARIANTS, "variants", 'n', "N", CLI_UINT, 0, 64, NULL,
-     "Variants per function besides the original, 0 to 64.", S_GEN},
+     S_PIPE, NULL},
+    {OPT_VARIANTS, "variants", 'n', "N", CLI_UINT, 0, 0, NULL,
+     "Variants per function besides the original.", S_GEN, "generate.variants"},
     {OPT_DIVERSIFIER, "diversifier", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
      "Diversifier to run on every variant, as NAME[:KEY=VALUE,...], e.g. subst:rate=0.8. "
      "Repeatable: they run in the order given. See --list-diversifiers.",
-     S_GEN},
+     S_GEN, "generate.diversifiers"},
     {OPT_ALLOW, "allow", 0, "PATTERN", CLI_TEXT, 1, 0, NULL,
      "Diversify only the functions whose name matches PATTERN, a name or a glob as in "
      "fnmatch(3) (*, ?, [...]). Repeatable.",
-     S_GEN},
+     S_GEN, NULL},
     {OPT_DENY, "deny", 0, "PATTERN", CLI_TEXT, 1, 0, NULL,
      "Never diversify the functions whose name matches PATTERN. Repeatable; wins over "
      "--allow.",
-     S_GEN},
-    {OPT_MIN_INSTRUCTIONS, "min-instructions", 0, "N", CLI_UINT, 0, UINT_MAX, NULL,
-     "Skip functions smaller than N LLVM instructions.", S_GEN},
-    {OPT_ATTEMPTS, "attempts", 0, "N", CLI_UINT, 1, 100, NULL,
-     "Tries per variant, 1 to 100, before giving up on one distinct from those kept.", S_GEN},
-    {OPT_TIME_BUDGET, "time-budget", 0, "SECONDS", CLI_DOUBLE, 0, DBL_MAX, NULL,
+     S_GEN, NULL},
+    {OPT_MIN_INSTRUCTIONS, "min-instructions", 0, "N", CLI_UINT, 0, 0, NULL,
+     "Skip functions smaller than N LLVM instructions.", S_GEN, "generate.min_instructions"},
+    {OPT_ATTEMPTS, "attempts", 0, "N", CLI_UINT, 0, 0, NULL,
+     "Tries per variant before giving up on one distinct from those kept.", S_GEN,
+     "generate.attempts"},
+    {OPT_TIME_BUDGET, "time-budget", 0, "SECONDS", CLI_DOUBLE, 0, 0, NULL,
      "Stop generating after SECONDS (0: no limit). A budget that runs out makes the output "
      "depend on the machine's speed; the report says so.",
-     S_GEN},
-    {OPT_SIZE_BUDGET, "size-budget", 0, "FACTOR", CLI_DOUBLE, 0, DBL_MAX, NULL,
+     S_GEN, "generate.time_budget"},
+    {OPT_SIZE_BUDGET, "size-budget", 0, "FACTOR", CLI_DOUBLE, 0, 0, NULL,
      "Most instructions the variants may add, as a multiple of the module's instruction "
      "count (0: no limit).",
-     S_GEN},
+     S_GEN, "generate.size_budget"},
     {OPT_DISPATCH, "dispatch", 0, "KIND", CLI_CHOICE, 0, 0, "switch|table",
      "How a dispatcher reaches the chosen variant: switch (a br_table over direct calls) or "
      "table (a call_indirect through a table).",
-     S_LINK},
+     S_LINK, "link.dispatch"},
     {OPT_GRANULARITY, "granularity", 0, "WHEN", CLI_CHOICE, 0, 0, "call|instance|every|invocation",
      "How often each dispatcher chooses a variant. call: as often as the overhead budget "
      "allows, at every call where the cost model finds that affordable, else every N calls "
@@ -94,85 +99,86 @@ const cli_option cli_options[] = {
      "once per instance, at "
      "the function's first call. every: every --period calls on average, for every "
      "function. invocation: whenever a direct caller starts, kept for the calls it makes.",
-     S_LINK},
-    {OPT_MAX_OVERHEAD, "max-overhead", 0, "FACTOR", CLI_DOUBLE, 1, DBL_MAX, NULL,
-     "Overhead budget of the cost model, at least 1: the run time a dispatch may add to one "
-     "call of its function, as a factor of the function's estimated cost (1.1: 10 percent more). "
-     "A huge value (1e9) makes every call choose, as MEWE does.",
-     S_LINK},
-    {OPT_PERIOD, "period", 0, "N", CLI_UINT, 1, 1u << 24, NULL,
-     "Mean number of calls per choice with --granularity=every.", S_LINK},
-    {OPT_INLINE_LIMIT, "inline-limit", 0, "N", CLI_UINT, 1, UINT_MAX, NULL,
+     S_LINK, "link.granularity"},
+    {OPT_MAX_OVERHEAD, "max-overhead", 0, "FACTOR", CLI_DOUBLE, 0, 0, NULL,
+     "Overhead budget of the cost model: the run time a dispatch may add to one call of its "
+     "function, as a factor of the function's estimated cost (1.1: 10 percent more). A huge "
+     "value (1e9) makes every call choose, as MEWE does.",
+     S_LINK, "link.max_overhead"},
+    {OPT_PERIOD, "period", 0, "N", CLI_UINT, 0, 0, NULL,
+     "Mean number of calls per choice with --granularity=every.", S_LINK, "link.period"},
+    {OPT_INLINE_LIMIT, "inline-limit", 0, "N", CLI_UINT, 0, 0, NULL,
      "Largest function, in LLVM instructions, whose variants live inside its dispatcher (a "
      "call then costs one call, also through a function pointer); 1 inlines none.",
-     S_LINK},
+     S_LINK, "link.inline_limit"},
     {OPT_PROFILE, "profile", 0, "FILE", CLI_TEXT, 1, 0, NULL,
      "Plan with the call counts of a profile run (the standard error of a --profile-gen "
      "build's run; lines without the 'mewe-profile ' prefix are ignored, several runs add "
      "up): the whole run's overhead budget goes first to the functions called least.",
-     S_LINK},
+     S_LINK, NULL},
     {OPT_PROFILE_GEN, "profile-gen", 0, NULL, CLI_FLAG, 0, 0, NULL,
      "Build an instrumented program instead of a multivariant one: it counts the calls of "
      "every function and call site and writes them to standard error when it ends, for "
      "--profile.",
-     S_PIPE},
+     S_PIPE, NULL},
     {OPT_RNG, "rng", 0, "SPEC", CLI_TEXT, 1, 0, NULL,
      "Run-time randomness, as NAME[:KEY=VALUE,...]: wasi (an in-module ChaCha8 generator "
      "seeded from WASI random_get), host:module=env,name=discriminate (the import "
      "discriminate(i32 n) -> i32, called at every choice) or fixed:seed=N (reproducible "
      "runs). wasi and fixed take gen=xorshift for xorshift64*: faster, but a few observed "
      "choices predict the rest. See --list-rng.",
-     S_LINK},
+     S_LINK, "link.rng"},
     {OPT_TRACE, "trace", 0, NULL, CLI_FLAG, 0, 0, NULL,
      "Make every dispatch call the import mewe_trace.record(i32 function, i32 variant), to "
      "record execution traces.",
-     S_LINK},
+     S_LINK, NULL},
     {OPT_EXPORT, "export", 0, "NAME", CLI_TEXT, 1, 0, NULL, "Export the function NAME. Repeatable.",
-     S_EMIT},
+     S_EMIT, NULL},
     {OPT_PLATFORM, "platform", 0, "HOST", CLI_CHOICE, 0, 0, "any|fastly|cloudflare|wasmtime|node",
      "Check the output against what HOST runs, before any work and in the wasm written: "
      "fastly (Fastly Compute: a WASI command importing only WASI and fastly_* host calls), "
      "wasmtime (WASI only), node and cloudflare (WASI; their JavaScript must provide any "
      "other import, which is a warning). An import the host does not provide is an error "
      "naming the option that added it (--rng host, --trace) or the program.",
-     S_EMIT},
+     S_EMIT, NULL},
     {OPT_LIB, NULL, 'l', "LIB", CLI_TEXT, 1, 0, NULL,
      "Link with libLIB.a of the sysroot (passed to wasm-ld as -lLIB); also written -lLIB. "
      "Repeatable.",
-     S_EMIT},
+     S_EMIT, NULL},
     {OPT_Z, NULL, 'z', "OPT", CLI_TEXT, 1, 0, NULL,
-     "Pass -z OPT to wasm-ld (e.g. stack-size=1048576). Repeatable.", S_EMIT},
+     "Pass -z OPT to wasm-ld (e.g. stack-size=1048576). Repeatable.", S_EMIT, NULL},
     {OPT_LINK_ARG, "link-arg", 0, "ARG", CLI_TEXT, 1, 0, NULL,
-     "Pass ARG to wasm-ld unchanged. Repeatable.", S_EMIT},
-    {OPT_OPT_LEVEL, "opt-level", 'O', "LEVEL", CLI_UINT, 0, 3, NULL,
-     "Code generation level of LLVM's wasm32 backend, 0 to 3, also written -O0 to -O3. No IR "
+     "Pass ARG to wasm-ld unchanged. Repeatable.", S_EMIT, NULL},
+    {OPT_OPT_LEVEL, "opt-level", 'O', "LEVEL", CLI_UINT, 0, 0, NULL,
+     "Code generation level of LLVM's wasm32 backend, also written -OLEVEL. No IR "
      "optimisation pass runs: it would undo diversification.",
-     S_EMIT},
+     S_EMIT, "emit.opt_level"},
     {OPT_JOBS, "jobs", 'j', "N", CLI_UINT, 1, MEWE_EMIT_MAX_THREADS, NULL,
      "Compile with N threads. A large module is split into partitions (groups of functions) "
      "that are compiled in parallel; the split does not depend on N, so the output is the "
      "same bytes for every N.",
-     S_EMIT},
-    {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL, "The wasm-ld to link with.", S_TOOL},
+     S_EMIT, NULL},
+    {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL, "The wasm-ld to link with.", S_TOOL,
+     NULL},
     {OPT_WASI_SYSROOT, "wasi-sysroot", 0, "DIR", CLI_TEXT, 1, 0, NULL,
-     "WASI sysroot holding lib/wasm32-wasi/libc.a and the crt1 files.", S_TOOL},
+     "WASI sysroot holding lib/wasm32-wasi/libc.a and the crt1 files.", S_TOOL, NULL},
     {OPT_BUILTINS, "builtins", 0, "FILE", CLI_TEXT, 0, 0, NULL,
-     "libclang_rt.builtins-wasm32.a to link, or '' for none.", S_TOOL},
+     "libclang_rt.builtins-wasm32.a to link, or '' for none.", S_TOOL, NULL},
     {OPT_WASI_SDK, "wasi-sdk", 0, "DIR", CLI_TEXT, 1, 0, NULL,
      "A wasi-sdk directory: sets wasm-ld, the sysroot and the builtins at once; --wasm-ld, "
      "--wasi-sysroot and --builtins override its parts.",
-     S_TOOL},
+     S_TOOL, NULL},
     {OPT_LIST_DIVERSIFIERS, "list-diversifiers", 0, NULL, CLI_FLAG, 0, 0, NULL,
-     "List the registered diversifiers with their descriptions and exit.", S_INFO},
+     "List the registered diversifiers with their descriptions and exit.", S_INFO, NULL},
     {OPT_LIST_RNG, "list-rng", 0, NULL, CLI_FLAG, 0, 0, NULL,
-     "List the registered RNG strategies with their descriptions and exit.", S_INFO},
+     "List the registered RNG strategies with their descriptions and exit.", S_INFO, NULL},
     {OPT_VERBOSE, "verbose", 'v', NULL, CLI_FLAG, 0, 0, NULL,
-     "Log the library's progress to standard error; twice for debugging detail.", S_INFO},
+     "Log the library's progress to standard error; twice for debugging detail.", S_INFO, NULL},
     {OPT_QUIET, "quiet", 'q', NULL, CLI_FLAG, 0, 0, NULL,
-     "Print only errors: no warnings and no progress line.", S_INFO},
-    {OPT_HELP, "help", 'h', NULL, CLI_FLAG, 0, 0, NULL, "Print this help and exit.", S_INFO},
+     "Print only errors: no warnings and no progress line.", S_INFO, NULL},
+    {OPT_HELP, "help", 'h', NULL, CLI_FLAG, 0, 0, NULL, "Print this help and exit.", S_INFO, NULL},
     {OPT_VERSION, "version", 0, NULL, CLI_FLAG, 0, 0, NULL,
-     "Print the versions of mewe, libmewe and LLVM and exit.", S_INFO},
+     "Print the versions of mewe, libmewe and LLVM and exit.", S_INFO, NULL},
 };
 
 const size_t cli_option_count = sizeof cli_options / sizeof cli_options[0];
@@ -222,34 +228,32 @@ int cli_choice_index(const char *choices, const char *word)
     return -1;
 }
 
-/* The index-th word of a choice list, into buf. */
-static const char *choice_word(const char *choices, int index, char *buf, size_t size)
+void cli_option_range(const cli_option *opt, double *min, double *max)
 {
-    const char *p = choices;
-    for (int i = 0; i < index && p; i++) {
-        p = strchr(p, '|');
-        p = p ? p + 1 : NULL;
-    }
-    if (!p)
-        return NULL;
-    size_t n = strcspn(p, "|");
-    snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), p);
-    return buf;
+    *min = opt->min;
+    *max = opt->max;
+    if (opt->setting)
+        mewe_option_describe(NULL, NULL, min, max, opt->setting);
+}
+
+/* The library's default of one of its options, as it prints it. */
+static const char *library_default(const char *setting)
+{
+    const char *text = NULL;
+    return mewe_option_describe(&text, NULL, NULL, NULL, setting) == MEWE_OK ? text : NULL;
 }
 
 const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
 {
-    static const mewe_generate_options gen = MEWE_GENERATE_OPTIONS_INIT;
-    static const mewe_link_options link = MEWE_LINK_OPTIONS_INIT;
-    static const mewe_emit_options emit = MEWE_EMIT_OPTIONS_INIT;
     switch (opt->id) {
     case OPT_STAGE: return "all";
     case OPT_PLATFORM: return "any";
     case OPT_EMIT: return "from the extension of -o";
     case OPT_REPORT: return "none";
     case OPT_SEED: return "0";
-    case OPT_VARIANTS: snprintf(buf, size, "%u", gen.variants); return buf;
-    case OPT_DIVERSIFIER: return "libmewe's default set (subst, swap, blocks)";
+    case OPT_DIVERSIFIER:
+        snprintf(buf, size, "libmewe's default set (%s)", library_default(opt->setting));
+        return buf;
     case OPT_ALLOW: return "every eligible function";
     case OPT_DENY:
     case OPT_VARIANTS_FROM:
@@ -259,30 +263,34 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_LINK_ARG: return "none";
     case OPT_VERBOSE:
     case OPT_QUIET: return "off";
-    case OPT_MIN_INSTRUCTIONS: snprintf(buf, size, "%u", gen.min_instructions); return buf;
-    case OPT_ATTEMPTS:
-        snprintf(buf, size, "%u", gen.attempts ? gen.attempts : MEWE_ATTEMPTS_DEFAULT);
-        return buf;
-    case OPT_TIME_BUDGET: snprintf(buf, size, "%g", gen.time_budget); return buf;
-    case OPT_SIZE_BUDGET: snprintf(buf, size, "%g", gen.size_budget); return buf;
-    case OPT_DISPATCH: return choice_word(opt->choices, (int)link.dispatch, buf, size);
-    case OPT_GRANULARITY: return choice_word(opt->choices, (int)link.granularity, buf, size);
-    case OPT_MAX_OVERHEAD: snprintf(buf, size, "%.2f", MEWE_MAX_OVERHEAD_DEFAULT); return buf;
-    case OPT_PERIOD: snprintf(buf, size, "%u", MEWE_PERIOD_DEFAULT); return buf;
-    case OPT_INLINE_LIMIT: snprintf(buf, size, "%u", MEWE_INLINE_LIMIT_DEFAULT); return buf;
     case OPT_PROFILE: return "none: static estimates";
     case OPT_PROFILE_GEN: return "off";
     case OPT_TRUSTED_INPUT: return "off: inputs are checked in the helper";
-    case OPT_RNG: return link.rng ? link.rng : "wasi";
-    case OPT_TRACE: return link.trace ? "on" : "off";
-    case OPT_OPT_LEVEL: snprintf(buf, size, "%d", emit.opt_level); return buf;
+    case OPT_TRACE: return "off";
     case OPT_JOBS: return "the number of processors mewe may run on";
     case OPT_WASM_LD:
     case OPT_WASI_SYSROOT:
     case OPT_BUILTINS: return "the one found when libmewe was built";
     case OPT_WASI_SDK: return "$WASI_SDK_PATH when set";
-    default: return NULL;
+    default: return opt->setting ? library_default(opt->setting) : NULL;
     }
+}
+
+/* "0 to 64", "at least 1", or NULL when the range says nothing (any whole number). */
+static const char *range_text(const cli_option *o, char *buf, size_t size)
+{
+    if (o->value != CLI_UINT && o->value != CLI_DOUBLE)
+        return NULL;
+    double min, max;
+    cli_option_range(o, &min, &max);
+    bool unbounded = o->value == CLI_UINT ? max >= UINT_MAX : max >= DBL_MAX;
+    if (unbounded && min <= 0)
+        return NULL;
+    if (unbounded)
+        snprintf(buf, size, "at least %.*g", DBL_DIG, min);
+    else
+        snprintf(buf, size, "%.*g to %.*g", DBL_DIG, min, DBL_DIG, max);
+    return buf;
 }
 
 /* ------------------------------------------------------------------ --help */
@@ -348,6 +356,11 @@ static void print_option_help(FILE *out, const cli_option *o)
     const char *def = cli_option_default(o, buf, sizeof buf);
     if (o->choices) {
         snprintf(text, sizeof text, "One of: %s.", o->choices);
+        col = wrap_phrase(out, text, col, HELP_COLUMN);
+    }
+    char range[64];
+    if (range_text(o, range, sizeof range)) {
+        snprintf(text, sizeof text, "Range: %s.", range);
         col = wrap_phrase(out, text, col, HELP_COLUMN);
     }
     if (def) {
@@ -421,6 +434,12 @@ static void man_option(FILE *out, const cli_option *o)
         troff(out, o->choices);
         fputs(".", out);
     }
+    char range[64];
+    if (range_text(o, range, sizeof range)) {
+        fputs(" Range: ", out);
+        troff(out, range);
+        fputs(".", out);
+    }
     if (def) {
         fputs(" Default: ", out);
         troff(out, def);
@@ -429,7 +448,24 @@ static void man_option(FILE *out, const cli_option *o)
     fputs("\n", out);
 }
 
-void cli_print_man(FILE *out, const char *version)
+/* The registered plugins of one kind, as a man page list. */
+static void man_plugins(FILE *out, mewe_context *ctx, bool rng)
+{
+    size_t n = rng ? mewe_rng_strategy_count(ctx) : mewe_diversifier_count(ctx);
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *description;
+        if ((rng ? mewe_rng_strategy_at(&name, &description, ctx, i)
+                 : mewe_diversifier_at(&name, &description, ctx, i)) != MEWE_OK)
+            continue;
+        fputs(".TP\n\\fB", out);
+        troff(out, name);
+        fputs("\\fR\n", out);
+        troff(out, description);
+        fputs("\n", out);
+    }
+}
+
+void cli_print_man(FILE *out, const char *version, mewe_context *ctx)
 {
     fprintf(out, ".\\\" Generated from tools/cli_options.c by mewe-mangen; do not edit.\n");
     fprintf(out, ".TH MEWE 1 \"\" \"mewe %s\" \"User Commands\"\n", version);
@@ -455,6 +491,11 @@ void cli_print_man(FILE *out, const char *version)
                 man_option(out, &cli_options[i]);
         }
     }
+    /* The built-ins as registered, so that a new one is listed without an edit here. */
+    fputs(".SH DIVERSIFIERS\n", out);
+    man_plugins(out, ctx, false);
+    fputs(".SH RNG STRATEGIES\n", out);
+    man_plugins(out, ctx, true);
     fputs(".SH EXIT STATUS\n", out);
     troff(out, cli_exit_status);
     fputs("\n.SH ENVIRONMENT\n", out);
@@ -468,4 +509,80 @@ void cli_print_man(FILE *out, const char *version)
           ".fi\n",
           out);
     fputs(".SH SEE ALSO\n\\fBclang\\fR(1), \\fBwasm\\-ld\\fR(1), \\fBfnmatch\\fR(3)\n", out);
+}
+
+/* ------------------------------------------------------------------ API reference page */
+
+/* Text in a markdown table cell: '|' would end the cell. */
+static void cell(FILE *out, const char *text)
+{
+    for (const char *p = text; *p; p++)
+        fputs(*p == '|' ? "\\|" : (char[]){*p, 0}, out);
+}
+
+static void markdown_plugins(FILE *out, mewe_context *ctx, bool rng)
+{
+    fputs("| name | what it does |\n|---|---|\n", out);
+    size_t n = rng ? mewe_rng_strategy_count(ctx) : mewe_diversifier_count(ctx);
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *description;
+        if ((rng ? mewe_rng_strategy_at(&name, &description, ctx, i)
+                 : mewe_diversifier_at(&name, &description, ctx, i)) != MEWE_OK)
+            continue;
+        fprintf(out, "| `%s` | ", name);
+        cell(out, description);
+        fputs(" |\n", out);
+    }
+}
+
+void cli_print_markdown(FILE *out, mewe_context *ctx)
+{
+    fputs("# Defaults, limits and built-ins {#defaults}\n\n"
+          "Generated from the library when the documentation is built (`mewe-mangen "
+          "--markdown`): mewe_option_describe() gives each option's default and range, and "
+          "the built-ins are listed as a new context registers them. `mewe --help` and "
+          "`man mewe` show the same numbers.\n\n"
+          "## Options\n\n"
+          "| option | mewe flag | default | accepted |\n|---|---|---|---|\n",
+          out);
+    size_t n = mewe_option_count();
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *text;
+        double def, min, max;
+        if (mewe_option_at(&name, i) != MEWE_OK ||
+            mewe_option_describe(&text, &def, &min, &max, name) != MEWE_OK)
+            continue;
+        const cli_option *flag = NULL;
+        for (size_t k = 0; k < cli_option_count && !flag; k++) {
+            if (cli_options[k].setting && strcmp(cli_options[k].setting, name) == 0)
+                flag = &cli_options[k];
+        }
+        fprintf(out, "| `%s` | ", name);
+        if (flag)
+            fprintf(out, "`--%s`", flag->long_name);
+        fputs(" | ", out);
+        cell(out, text);
+        fputs(" | ", out);
+        if (!isnan(min) && max >= DBL_MAX)
+            fprintf(out, "%.*g or more", DBL_DIG, min);
+        else if (!isnan(min))
+            fprintf(out, "%.*g to %.*g", DBL_DIG, min, DBL_DIG, max);
+        else if (flag && flag->choices)
+            cell(out, flag->choices);
+        else if (strcmp(name, "generate.diversifiers") == 0)
+            fputs("diversifier specs, of the diversifiers below", out);
+        else if (strcmp(name, "link.rng") == 0)
+            fputs("the spec of an RNG strategy below", out);
+        else
+            fputs("a ::mewe_emit_kind", out);
+        fputs(" |\n", out);
+    }
+    fputs("\nA field left at zero takes the default, except `generate.variants`, "
+          "`generate.min_instructions` and `emit.opt_level`, whose zero is a value of its own "
+          "(their `_INIT` macros set the default).\n\n"
+          "## Diversifiers\n\n",
+          out);
+    markdown_plugins(out, ctx, false);
+    fputs("\n## RNG strategies\n\n", out);
+    markdown_plugins(out, ctx, true);
 }

@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include <mewe/mewe.h>
+
 /* Option ids: the short letter where there is one, else a value above any char. */
 enum cli_opt_id {
     OPT_HELP = 'h',
@@ -68,8 +70,11 @@ typedef struct cli_option {
     cli_value value;
     double min, max;     /* CLI_UINT, CLI_DOUBLE */
     const char *choices; /* CLI_CHOICE: "a|b|c" */
-    const char *help;    /* sentences; "(default: ...)" is appended from cli_option_default */
+    const char *help;    /* sentences; "Default: ..." is appended from cli_option_default */
     int section;         /* index into cli_sections */
+    /* The library's name of the option ("generate.variants"): its default, and for numbers
+     * its range, come from mewe_option_describe instead of min and max. */
+    const char *setting;
 } cli_option;
 
 extern const cli_option cli_options[];
@@ -87,13 +92,19 @@ extern const char cli_environment[];
 const cli_option *cli_option_by_id(int id);
 
 /* The default of an option as text ("3", "switch", ...), or NULL when it has none worth
- * stating. Numbers come from the library's own option initialisers. */
+ * stating. The library's options have the library's defaults (mewe_option_describe). */
 const char *cli_option_default(const cli_option *opt, char *buf, size_t size);
+
+/* The accepted range of a CLI_UINT or CLI_DOUBLE option: the library's for its options. */
+void cli_option_range(const cli_option *opt, double *min, double *max);
 
 /* Index of word in a "a|b|c" list, or -1. */
 int cli_choice_index(const char *choices, const char *word);
 
 void cli_print_help(FILE *out, const char *program);
-void cli_print_man(FILE *out, const char *version);
+/* The man page; ctx lists the registered diversifiers and RNG strategies. */
+void cli_print_man(FILE *out, const char *version, mewe_context *ctx);
+/* The page of the API reference that lists the defaults, limits and built-ins. */
+void cli_print_markdown(FILE *out, mewe_context *ctx);
 
 #endif /* MEWE_CLI_OPTIONS_H */

@@ -161,21 +161,18 @@ static int set_tools(run *r)
     return EXIT_OK;
 }
 
-/* Unknown plugin names are caught here, before any work, as the usage errors they are. */
-static int check_name(run *r, const char *flag, const char *spec, bool rng)
+/* Specs are checked by the library before any work: an unknown name or parameter is a usage
+ * error of the flag that gave it. */
+static int check_spec(run *r, const char *flag, const char *spec, bool rng)
 {
-    size_t len = strcspn(spec, ":");
-    size_t n = rng ? mewe_rng_strategy_count(r->ctx) : mewe_diversifier_count(r->ctx);
-    for (size_t i = 0; i < n; i++) {
-        const char *name;
-        int rc = rng ? mewe_rng_strategy_at(&name, NULL, r->ctx, i)
-                     : mewe_diversifier_at(&name, NULL, r->ctx, i);
-        if (rc == MEWE_OK && strlen(name) == len && strncmp(name, spec, len) == 0)
-            return EXIT_OK;
-    }
-    cli_error("%s: unknown %s '%.*s' (see mewe %s)\nTry 'mewe --help' for more information.", flag,
-              rng ? "RNG strategy" : "diversifier", (int)len, spec,
-              rng ? "--list-rng" : "--list-diversifiers");
+    int rc = rng ? mewe_rng_strategy_spec_check(r->ctx, spec)
+                 : mewe_diversifier_spec_check(r->ctx, spec);
+    if (rc == MEWE_OK)
+        return EXIT_OK;
+    if (rc != MEWE_EINVAL && rc != MEWE_ENOTFOUND)
+        return failed(r, flag, rc, NULL);
+    cli_error("%s: %s (see mewe %s)\nTry 'mewe --help' for more information.", flag,
+              mewe_context_errmsg(r->ctx), rng ? "--list-rng" : "--list-diversifiers");
     return EXIT_USAGE;
 }
 
@@ -184,9 +181,9 @@ static int check_names(run *r)
     const cli *c = r->c;
     int rc = EXIT_OK;
     for (size_t i = 0; rc == EXIT_OK && i < c->diversifiers.count; i++)
-        rc = check_name(r, "--diversifier", c->diversifiers.items[i], false);
+        rc = check_spec(r, "--diversifier", c->diversifiers.items[i], false);
     if (rc == EXIT_OK && c->link.rng)
-        rc = check_name(r, "--rng", c->link.rng, true);
+        rc = check_spec(r, "--rng", c->link.rng, true);
     return rc;
 }
 

@@ -10,6 +10,10 @@ Needs mewe ($MEWE, else build/tools/mewe), clang ($CLANG, else clang-19) and nod
 meson's test bench-edge sets them. Serves base64 and the fault endpoint only: neither needs
 an npm package, and their builds are kept in OUT_DIR/work between runs. A benchmark is not
 a test: no timing is asserted. Exit 77 (skip) when a tool is missing.
+
+MEWE_EDGE_ALL=1 adds the default mix's regex endpoint (Oniguruma from the npm package
+`oniguruma`, fetched once; its first build through mewe takes from 10 s to a few minutes):
+its answers, its refusals of bad requests, and its traces.
 """
 
 import json
@@ -64,6 +68,10 @@ class Bundled(unittest.TestCase):
             self.assertGreaterEqual(where["trace_unique"], 0.0)
             self.assertLessEqual(where["trace_unique"], 1.0)
         self.assertEqual(set(d["endpoints"]), {"base64", "fault"})
+        # A body given as {"file": PATH} in services.json is that file's content.
+        by_file = d["endpoints"]["base64"]["trace_by_request"][-1]
+        self.assertEqual(by_file["body_bytes"],
+                         (REPO / "tests/corpus/programs/base64.c").stat().st_size)
         # The two sides are sent the same requests, pair by pair.
         self.assertEqual(d["original"]["requests"], d["multivariant"]["requests"])
         out = pathlib.Path(OUT)
@@ -120,6 +128,36 @@ class Custom(unittest.TestCase):
         self.assertIn("differ from the original", p.stderr)
         self.assertEqual(doc["mismatches"], doc["original"]["requests"])
         self.assertGreater(doc["mismatches"], 0)
+
+
+@unittest.skipUnless(os.environ.get("MEWE_EDGE_ALL") == "1", "MEWE_EDGE_ALL=1 adds it")
+class Regex(unittest.TestCase):
+    """The regex endpoint: its mix answered alike by every build with a trace of its own per
+    request, then bad requests refused (400), served as custom modules."""
+
+    def test_mix_then_bad_requests(self):
+        p, doc = run_edge("--endpoints", "regex", "--nodes", "1", "--seconds", "1",
+                          "--warmup", "0.5")
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        e = doc["endpoints"]["regex"]
+        self.assertEqual(e["original"]["status"], {"200": e["original"]["requests"]})
+        self.assertEqual(e["mismatches"] + e["traced_mismatches"], 0)
+        self.assertGreater(e["trace_length"]["min"], 1000)  # many functions per request
+        self.assertEqual(e["trace_unique"], 1.0)
+        work = pathlib.Path(OUT) / "work" / "regex"
+        with tempfile.TemporaryDirectory() as out:
+            latin1 = pathlib.Path(out) / "latin1.txt"
+            latin1.write_bytes("caf\u00e9".encode("latin-1"))
+            args = ["--original", str(work / "original.wasm"),
+                    "--multivariant", str(work / "multivariant.wasm"),
+                    "--request", "/search/(", "--request", "/search/a/x",
+                    "--request", "/highlight", "--body", os.devnull, "--body", os.devnull,
+                    "--body", str(latin1), "--nodes", "1", "--seconds", "0.5",
+                    "--warmup", "0"]
+            p, doc = run_edge(*args, out=out)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertEqual(doc["original"]["status"], {"400": doc["original"]["requests"]})
+        self.assertEqual(doc["mismatches"], 0)
 
 
 class Usage(unittest.TestCase):

@@ -56,7 +56,8 @@ typedef enum mewe_emit_kind {
  * Options of mewe_emit_wasm(). Fill with #MEWE_EMIT_OPTIONS_INIT or
  * mewe_emit_options_init(); fields are only ever appended. Every version from 1 to
  * #MEWE_EMIT_OPTIONS_VERSION is accepted (a struct of an older version is never read past its
- * last field, and the fields it lacks take their defaults).
+ * last field, and the fields it lacks take their defaults). mewe_option_describe() gives each
+ * field's default and range at run time.
  * @since 0.1
  */
 typedef struct mewe_emit_options {

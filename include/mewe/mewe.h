@@ -14,6 +14,7 @@
 #include <mewe/emit.h>
 #include <mewe/module.h>
 #include <mewe/multivariant.h>
+#include <mewe/options.h>
 #include <mewe/profile.h>
 #include <mewe/report.h>
 #include <mewe/variants.h>

@@ -81,7 +81,8 @@ typedef enum mewe_granularity {
 
 /**
  * Options of mewe_link_multivariant(). Fill with #MEWE_LINK_OPTIONS_INIT or
- * mewe_link_options_init(); fields are only ever appended.
+ * mewe_link_options_init(); fields are only ever appended. mewe_option_describe() gives each
+ * field's default and range at run time.
  *
  * The RNG spec names a registered strategy with optional parameters:
  * - `"wasi"` (default), `"wasi:gen=xorshift"`: an in-module generator seeded on the first
@@ -121,7 +122,8 @@ typedef struct mewe_link_options {
      *  are refused; `INFINITY` gives MEWE's every-call choice everywhere. Used with
      *  #MEWE_GRANULARITY_CALL. @since 0.2 */
     double max_overhead;
-    /** N of #MEWE_GRANULARITY_EVERY (version 2); 0 means #MEWE_PERIOD_DEFAULT. @since 0.2 */
+    /** N of #MEWE_GRANULARITY_EVERY (version 2); 0 means #MEWE_PERIOD_DEFAULT; at most 2^24
+     *  (refused above since 0.3). @since 0.2 */
     unsigned int period;
     /** Largest function, in IR instructions, whose variants are inlined into its dispatcher
      *  (version 2): a call then costs one call, also through a function pointer; larger

@@ -25,9 +25,19 @@ extern "C" {
  *
  * A function is skipped, with its reason kept for the report, when it is a declaration,
  * uses exception handling (invoke, landingpad, callbr, ...), calls something
- * `returns_twice`, holds a `musttail` call, is naked, holds inline asm, is variadic, takes a
- * block address, is smaller than @ref mewe_generate_options.min_instructions, is excluded by
- * the allow/deny lists, or a budget ran out.
+ * `returns_twice`, holds a `musttail` call, is naked, holds inline asm, is variadic, lets
+ * the address of one of its blocks escape (see below), is smaller than
+ * @ref mewe_generate_options.min_instructions, is excluded by the allow/deny lists, or a
+ * budget ran out.
+ *
+ * Computed goto (GCC's labels as values, `goto *tab[op]`, used by fast interpreters) is
+ * diversified: each variant jumps to its own blocks, through its own copies of the label
+ * tables. That needs every address of the function's blocks to stay inside one call of it:
+ * in label tables (internal globals that only the function reads), in its own stack, or
+ * compared and jumped to. An address that is returned, passed to a call, stored elsewhere,
+ * or a table that is written or used by other code keeps the function whole (reason "block
+ * address escapes the function" or "label table written at run time"). Such a function's
+ * dispatcher calls its variants: their bodies cannot move into it.
  *
  * Build-time randomness: each function's choices derive from the context's seed and the
  * function's name only, so the same input, options and seed give byte-identical output, and
@@ -69,7 +79,8 @@ typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *vari
  * Options of mewe_generate_variants(). Fill with #MEWE_GENERATE_OPTIONS_INIT or
  * mewe_generate_options_init(); fields are only ever appended. Every version from 1 to
  * #MEWE_GENERATE_OPTIONS_VERSION is accepted (a struct of an older version is never read past
- * its last field, and the fields it lacks take their defaults).
+ * its last field, and the fields it lacks take their defaults). mewe_option_describe() gives
+ * each field's default and range at run time.
  *
  * Names in @ref mewe_generate_options::allow and @ref mewe_generate_options::deny are
  * function names or globs (`*`, `?`, `[...]`, as fnmatch(3)). A function is selected when

@@ -90,14 +90,8 @@ static int blocks(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_diversifier_blocks(mewe_context *ctx)
 {
-    static const char *const params[] = {"split", "shuffle", NULL};
-    mewe_diversifier d = {
-        .version = MEWE_DIVERSIFIER_VERSION,
-        .name = "blocks",
-        .description = "basic-block splitting and layout shuffling "
-                       "(split=0.5: share of blocks split; shuffle=1: reorder blocks)",
-        .param_names = params,
-        .diversify = blocks,
-    };
-    return mewe_diversifier_register(ctx, &d);
+    return mewe__builtin_diversifier(
+        ctx, "blocks", (const char *const[]){"split", "shuffle", NULL}, blocks,
+        "basic-block splitting and layout shuffling "
+        "(split=0.5: share of blocks split; shuffle=1: reorder blocks)");
 }

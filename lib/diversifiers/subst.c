@@ -6,6 +6,7 @@
 
 #include "registry.h"
 #include "subst_rules.h"
+#include "util/array.h"
 
 static const char *opcode_name(LLVMOpcode op)
 {
@@ -150,26 +151,18 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     if (rc != MEWE_OK)
         return rc;
     /* Collect first: rewriting while walking would visit the replacements too. */
-    size_t n = 0, cap = 64;
-    LLVMValueRef *todo = malloc(cap * sizeof *todo);
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); todo && bb;
-         bb = LLVMGetNextBasicBlock(bb)) {
-        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); todo && i;
-             i = LLVMGetNextInstruction(i)) {
+    LLVMValueRef *todo = NULL;
+    size_t n = 0, cap = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
             if (!candidate(i) || (double)(mewe_hook_random(hook) >> 11) * 0x1.0p-53 >= rate)
                 continue;
-            if (n == cap) {
-                LLVMValueRef *bigger = realloc(todo, (cap *= 2) * sizeof *todo);
-                if (!bigger)
-                    free(todo);
-                todo = bigger;
+            if (!MEWE__ARRAY_PUSH(todo, n, cap, i)) {
+                free(todo);
+                return MEWE_ENOMEM;
             }
-            if (todo)
-                todo[n++] = i;
         }
     }
-    if (!todo)
-        return MEWE_ENOMEM;
     /* A rewrite costs two or three instructions each time it runs: a few per variant make it
      * distinct, while rewriting a share of a long hot body would slow it in proportion. */
     n = keep_at_most(hook, todo, n, (size_t)max);
@@ -183,15 +176,9 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_diversifier_subst(mewe_context *ctx)
 {
-    static const char *const params[] = {"rate", "max", NULL};
-    mewe_diversifier d = {
-        .version = MEWE_DIVERSIFIER_VERSION,
-        .name = "subst",
-        .description = "instruction substitution by arithmetic and boolean identities "
-                       "(rate=0.6: share of add/sub/xor/or/and considered; max=4: rewrites "
-                       "per variant at most)",
-        .param_names = params,
-        .diversify = subst,
-    };
-    return mewe_diversifier_register(ctx, &d);
+    return mewe__builtin_diversifier(
+        ctx, "subst", (const char *const[]){"rate", "max", NULL}, subst,
+        "instruction substitution by arithmetic and boolean identities "
+        "(rate=0.6: share of add/sub/xor/or/and considered; max=4: rewrites "
+        "per variant at most)");
 }

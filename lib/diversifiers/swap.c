@@ -89,14 +89,7 @@ static int swap(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 
 int mewe__register_diversifier_swap(mewe_context *ctx)
 {
-    static const char *const params[] = {"rate", NULL};
-    mewe_diversifier d = {
-        .version = MEWE_DIVERSIFIER_VERSION,
-        .name = "swap",
-        .description = "operand swaps of commutative integer operations and mirrored "
-                       "comparisons (rate=0.5), free at run time",
-        .param_names = params,
-        .diversify = swap,
-    };
-    return mewe_diversifier_register(ctx, &d);
+    return mewe__builtin_diversifier(ctx, "swap", (const char *const[]){"rate", NULL}, swap,
+                                     "operand swaps of commutative integer operations and mirrored "
+                                     "comparisons (rate=0.5), free at run time");
 }

@@ -1,45 +1,40 @@
-/*
- * eligibility.c - reasons a function must be left alone.
- */
-#include "ir/eligibility.h"
-
+/* Reasons a function must be left alone, and the one instruction count. */
 #include <string.h>
 
+#include "ir/eligibility.h"
 #include "ir/fnshape.h"
+#include "ir/labels.h"
 
-static int mewe__fn_has_attr(LLVMValueRef fn, const char *name)
+static bool fn_has_attr(LLVMValueRef fn, const char *name)
 {
     unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
-
     return kind != 0 && LLVMGetEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind) != NULL;
 }
 
-static int mewe__call_has_attr(LLVMValueRef call, const char *name)
+static bool call_has_attr(LLVMValueRef call, const char *name)
 {
     unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
-    LLVMValueRef callee = LLVMGetCalledValue(call);
-
     if (kind == 0)
-        return 0;
+        return false;
     if (LLVMGetCallSiteEnumAttribute(call, LLVMAttributeFunctionIndex, kind))
-        return 1;
-    return callee && LLVMIsAFunction(callee) && mewe__fn_has_attr(callee, name);
+        return true;
+    LLVMValueRef callee = LLVMGetCalledValue(call);
+    return callee && LLVMIsAFunction(callee) && fn_has_attr(callee, name);
 }
 
-static const char *mewe__call_reason(LLVMValueRef call)
+static const char *call_reason(LLVMValueRef call)
 {
     LLVMValueRef callee = LLVMGetCalledValue(call);
-
     if (callee && LLVMIsAInlineAsm(callee))
         return "inline asm";
-    if (mewe__call_has_attr(call, "returns_twice"))
+    if (call_has_attr(call, "returns_twice"))
         return "returns_twice call";
     if (LLVMGetTailCallKind(call) == LLVMTailCallKindMustTail)
         return "musttail call";
     return NULL;
 }
 
-static const char *mewe__inst_reason(LLVMValueRef inst)
+static const char *inst_reason(LLVMValueRef inst)
 {
     switch (LLVMGetInstructionOpcode(inst)) {
     case LLVMInvoke:
@@ -51,67 +46,61 @@ static const char *mewe__inst_reason(LLVMValueRef inst)
     case LLVMCatchRet:
     case LLVMCleanupRet:
     case LLVMCallBr: return "exception handling";
-    case LLVMIndirectBr: return "indirectbr or blockaddress";
-    case LLVMCall: return mewe__call_reason(inst);
+    case LLVMCall: return call_reason(inst);
     default: return NULL;
     }
 }
 
-/* A block used by anything but an instruction is used by a blockaddress
- * constant: its address escapes, and a copy would have different blocks. */
-static int mewe__block_address_taken(LLVMBasicBlockRef bb)
-{
-    for (LLVMUseRef u = LLVMGetFirstUse(LLVMBasicBlockAsValue(bb)); u; u = LLVMGetNextUse(u)) {
-        if (!LLVMIsAInstruction(LLVMGetUser(u)))
-            return 1;
-    }
-    return 0;
-}
-
-static const char *mewe__body_reason(LLVMValueRef fn)
+/* Computed goto (indirectbr, blockaddress) is fine as long as the blocks' addresses stay
+ * inside an invocation: a copy then gets addresses and label tables of its own (labels.h). */
+static const char *body_reason(LLVMValueRef fn)
 {
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
-        if (mewe__block_address_taken(bb))
-            return "indirectbr or blockaddress";
         for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
-            const char *why = mewe__inst_reason(i);
+            const char *why = inst_reason(i);
             if (why)
                 return why;
         }
     }
-    return NULL;
+    return mewe__labels_check(fn, NULL);
 }
 
-static int mewe__fn_is_intrinsic(LLVMValueRef fn)
+static bool is_intrinsic(LLVMValueRef fn)
 {
     size_t len = 0;
     const char *name = LLVMGetValueName2(fn, &len);
-
     return LLVMGetIntrinsicID(fn) != 0 || (len >= 5 && memcmp(name, "llvm.", 5) == 0);
 }
 
 const char *mewe__function_ineligible_reason(LLVMValueRef fn)
 {
-    if (mewe__fn_is_intrinsic(fn))
+    if (is_intrinsic(fn))
         return "intrinsic";
     if (LLVMIsDeclaration(fn))
         return "declaration";
     if (LLVMGetLinkage(fn) == LLVMAvailableExternallyLinkage)
         return "available_externally";
-    if (mewe__fn_has_attr(fn, "naked"))
+    if (fn_has_attr(fn, "naked"))
         return "naked";
     if (LLVMIsFunctionVarArg(LLVMGlobalGetValueType(fn)))
         return "variadic";
-    return mewe__body_reason(fn);
+    return body_reason(fn);
 }
 
 unsigned mewe__function_instruction_count(LLVMValueRef fn)
 {
     unsigned n = 0;
-
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
         for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
             n += !mewe__instruction_is_debug(i);
     }
+    return n;
+}
+
+size_t mewe__module_instruction_count(LLVMModuleRef m)
+{
+    size_t n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
+        n += mewe__function_instruction_count(f);
     return n;
 }

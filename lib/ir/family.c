@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ir/cost.h"
+#include "ir/family.h"
 #include "ir/fnshape.h"
 #include "ir/irutil.h"
-#include "ir/family.h"
+#include "util/array.h"
 
 bool mewe__is_helper(LLVMValueRef fn)
 {
@@ -17,20 +19,32 @@ bool mewe__is_helper(LLVMValueRef fn)
 
 const char *mewe__variant_of(LLVMValueRef fn, unsigned *len)
 {
-    LLVMAttributeRef a =
-        LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE_ATTR_VARIANT_OF,
-                                      (unsigned)strlen(MEWE_ATTR_VARIANT_OF));
-    if (!a)
-        return NULL;
-    return LLVMGetStringAttributeValue(a, len);
+    return mewe__fn_string_attr_get(fn, MEWE_ATTR_VARIANT_OF, len);
 }
 
-static void add_string_attr(LLVMValueRef fn, const char *key, const char *value)
+/* A small decimal number kept in a string attribute, or -1 when fn lacks it. */
+static long attr_number(LLVMValueRef fn, const char *key)
 {
-    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
-    LLVMAttributeRef a =
-        LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value, (unsigned)strlen(value));
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
+    unsigned len;
+    const char *v = mewe__fn_string_attr_get(fn, key, &len);
+    char buf[16];
+    if (!v || len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+long mewe__dispatcher_id(LLVMValueRef fn)
+{
+    return attr_number(fn, MEWE_ATTR_DISPATCHER);
+}
+
+bool mewe__dispatcher_plan(LLVMValueRef fn, mewe__plan *out)
+{
+    unsigned len;
+    const char *v = mewe__fn_string_attr_get(fn, MEWE_ATTR_PLAN, &len);
+    return v && mewe__plan_parse(out, v, len);
 }
 
 void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
@@ -51,22 +65,14 @@ void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
     /* Variants must stay separate functions: an inlined variant is no longer a choice. */
     mewe__fn_enum_attr_set(fn, "alwaysinline", false);
     mewe__fn_enum_attr_set(fn, "noinline", true);
-    add_string_attr(fn, MEWE_ATTR_VARIANT_OF, original);
-    add_string_attr(fn, MEWE_ATTR_VARIANT, name);
+    mewe__fn_string_attr_set(fn, MEWE_ATTR_VARIANT_OF, original);
+    mewe__fn_string_attr_set(fn, MEWE_ATTR_VARIANT, name);
 }
 
 static unsigned variant_index(LLVMValueRef fn)
 {
-    LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(
-        fn, LLVMAttributeFunctionIndex, MEWE_ATTR_VARIANT, (unsigned)strlen(MEWE_ATTR_VARIANT));
-    unsigned len = 0;
-    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
-    char buf[16];
-    if (!v || len == 0 || len >= sizeof buf)
-        return 0;
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    return (unsigned)strtoul(buf, NULL, 10);
+    long n = attr_number(fn, MEWE_ATTR_VARIANT);
+    return n > 0 ? (unsigned)n : 0;
 }
 
 mewe__family *mewe__families_find(mewe__families *f, const char *name)
@@ -84,37 +90,17 @@ static mewe__family *family_get(mewe__families *f, const char *name, size_t len)
         if (strlen(f->items[i].name) == len && memcmp(f->items[i].name, name, len) == 0)
             return &f->items[i];
     }
-    if (f->count == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 16;
-        mewe__family *items = realloc(f->items, cap * sizeof *items);
-        if (!items)
-            return NULL;
-        f->items = items;
-        f->cap = cap;
-    }
-    mewe__family *fam = &f->items[f->count];
-    memset(fam, 0, sizeof *fam);
-    fam->name = malloc(len + 1);
-    if (!fam->name)
+    mewe__family fam = {.name = mewe__printf("%.*s", (int)len, name)};
+    if (!fam.name || !MEWE__ARRAY_PUSH(f->items, f->count, f->cap, fam)) {
+        free(fam.name);
         return NULL;
-    memcpy(fam->name, name, len);
-    fam->name[len] = '\0';
-    f->count++;
-    return fam;
+    }
+    return &f->items[f->count - 1];
 }
 
 static int family_push(mewe__family *fam, LLVMValueRef v)
 {
-    if (fam->count == fam->cap) {
-        size_t cap = fam->cap ? fam->cap * 2 : 4;
-        LLVMValueRef *vs = realloc(fam->variants, cap * sizeof *vs);
-        if (!vs)
-            return MEWE_ENOMEM;
-        fam->variants = vs;
-        fam->cap = cap;
-    }
-    fam->variants[fam->count++] = v;
-    return MEWE_OK;
+    return MEWE__ARRAY_PUSH(fam->variants, fam->count, fam->cap, v) ? MEWE_OK : MEWE_ENOMEM;
 }
 
 int mewe__families_add(mewe__families *f, LLVMValueRef original, LLVMValueRef variant)

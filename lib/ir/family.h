@@ -12,6 +12,13 @@
 #define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
 #define MEWE_ATTR_PLAN       "mewe-plan"
 
+/* A dispatcher's id, or -1 when fn is not a dispatcher (or is NULL). */
+long mewe__dispatcher_id(LLVMValueRef fn);
+/* The cost model's plan of a dispatcher, read back from its attribute (the report describes
+ * the module it is given); false when fn has none. */
+struct mewe__plan;
+bool mewe__dispatcher_plan(LLVMValueRef fn, struct mewe__plan *out);
+
 /* Functions that libmewe or a plugin adds for its own use (RNG state seeding, ...) are named
  * "mewe.*"; they are neither diversified nor listed in the report. */
 bool mewe__is_helper(LLVMValueRef fn);

@@ -1,6 +1,7 @@
 /* IR surgery that LLVM-C lacks: splitting a block (with the successors' phis fixed), copying
  * a module that takes block addresses. */
 #include <stddef.h>
+#include <string.h>
 
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
@@ -97,6 +98,23 @@ LLVMModuleRef mewe__module_clone(LLVMModuleRef m)
         copy = NULL;
     LLVMDisposeMemoryBuffer(bc);
     return copy;
+}
+
+void mewe__fn_string_attr_set(LLVMValueRef fn, const char *key, const char *value)
+{
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+    LLVMAddAttributeAtIndex(
+        fn, LLVMAttributeFunctionIndex,
+        LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value, (unsigned)strlen(value)));
+}
+
+const char *mewe__fn_string_attr_get(LLVMValueRef fn, const char *key, unsigned *len)
+{
+    LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, key,
+                                                            (unsigned)strlen(key))
+                            : NULL;
+    *len = 0;
+    return a ? LLVMGetStringAttributeValue(a, len) : NULL;
 }
 
 void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on)

@@ -17,6 +17,12 @@ LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVM
  * take a block's address are therefore copied through bitcode, which has no such order. */
 LLVMModuleRef mewe__module_clone(LLVMModuleRef m);
 
+/* Sets fn's string attribute `key` (a function attribute) to value, replacing any. */
+void mewe__fn_string_attr_set(LLVMValueRef fn, const char *key, const char *value);
+/* The value of fn's string attribute `key` (borrowed from LLVM, not NUL-terminated: *len
+ * bytes), or NULL when fn is NULL or lacks it. */
+const char *mewe__fn_string_attr_get(LLVMValueRef fn, const char *key, unsigned *len);
+
 /* Sets (on) or removes the enum attribute `name` (e.g. "noinline") on function fn. */
 void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on);
 

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ir/bitcode_id.h"
 #include "ir/load_check.h"
+#include "util/array.h"
 
 extern char **environ;
 
@@ -83,16 +84,8 @@ static int sink_add(sink *s, const char *data, size_t n)
         s->overflow = true;
         n = s->max - s->len;
     }
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        char *bigger = realloc(s->buf, cap);
-        if (!bigger)
-            return MEWE_ENOMEM;
-        s->buf = bigger;
-        s->cap = cap;
-    }
+    if (!mewe__array_reserve(&s->buf, &s->cap, s->len + n + 1, 1))
+        return MEWE_ENOMEM;
     memcpy(s->buf + s->len, data, n);
     s->len += n;
     s->buf[s->len] = '\0';

@@ -1,14 +1,14 @@
-/*
- * ptrmap.h - small open-addressing hash map from pointer to pointer.
+/* A small open-addressing hash map from pointer to pointer.
  *
- * Used while cloning and comparing functions to translate values of one
- * function into values of another. The struct is public so a map can live
- * on the stack; treat its fields as private.
- */
+ * Used while cloning and comparing functions to translate values of one function into values
+ * of another. The struct is public so a map can live on the stack; treat its fields as
+ * private. */
 #ifndef MEWE_PTRMAP_H
 #define MEWE_PTRMAP_H
 
 #include <stddef.h>
+
+#include <mewe/common.h>
 
 typedef struct mewe__ptrmap_slot {
     const void *key;
@@ -21,18 +21,18 @@ typedef struct mewe__ptrmap {
     size_t len;
 } mewe__ptrmap;
 
-/* Prepare m for about hint entries. 0 on success, -1 when out of memory
- * (m is then still safe to pass to fini/get). */
+/* Prepares m for about `hint` entries: MEWE_OK or MEWE_ENOMEM (m is then still safe to pass
+ * to fini and get). */
 int mewe__ptrmap_init(mewe__ptrmap *m, size_t hint);
 
-/* Release the storage of m; m may then be initialised again. */
+/* Releases the storage of m; m may then be initialised again. */
 void mewe__ptrmap_fini(mewe__ptrmap *m);
 
-/* Map k (never NULL) to v, replacing any previous value.
- * 0 on success, -1 when out of memory or k is NULL. */
+/* Maps k to v, replacing any previous value: MEWE_OK, MEWE_EINVAL for a NULL k, or
+ * MEWE_ENOMEM. */
 int mewe__ptrmap_put(mewe__ptrmap *m, const void *k, void *v);
 
-/* Value mapped to k, or NULL when k is absent. */
+/* The value mapped to k, or NULL when k is absent. */
 void *mewe__ptrmap_get(const mewe__ptrmap *m, const void *k);
 
 #endif /* MEWE_PTRMAP_H */

@@ -103,19 +103,25 @@ static void get_globals(chacha_globals *g, LLVMModuleRef m, const char *prefix)
 
 /* define internal void @seed(): fills the key, with `key` or from random_get. Cold: it runs
  * once per instance. */
+/* Starts the helper `prefix.what`, a void function without arguments: see mewe__rng_helper. */
+static LLVMBuilderRef void_helper(LLVMValueRef *f, LLVMModuleRef m, const char *prefix,
+                                  const char *what, bool cold)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s.%s", prefix, what);
+    LLVMTypeRef type = LLVMFunctionType(LLVMVoidTypeInContext(LLVMGetModuleContext(m)), NULL, 0, 0);
+    return mewe__rng_helper(f, m, name, type, cold);
+}
+
 static LLVMValueRef seed_function(LLVMModuleRef m, const char *prefix, const chacha_globals *g,
                                   const uint32_t *key)
 {
+    LLVMValueRef f;
+    LLVMBuilderRef b = void_helper(&f, m, prefix, "seed", true);
+    if (!b)
+        return f;
     LLVMContextRef c = LLVMGetModuleContext(m);
     LLVMTypeRef i32 = LLVMInt32TypeInContext(c);
-    char name[256];
-    snprintf(name, sizeof name, "%s.seed", prefix);
-    LLVMValueRef f =
-        mewe__rng_helper(m, name, LLVMFunctionType(LLVMVoidTypeInContext(c), NULL, 0, 0), 1);
-    if (!f)
-        return LLVMGetNamedFunction(m, name);
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
-    LLVMPositionBuilderAtEnd(b, LLVMGetEntryBasicBlock(f));
     if (key) {
         for (int i = 0; i < 8; i++)
             LLVMBuildStore(b, LLVMConstInt(i32, key[i], 0), g->key[i]);
@@ -149,16 +155,12 @@ static LLVMValueRef seed_function(LLVMModuleRef m, const char *prefix, const cha
 static LLVMValueRef block_function(LLVMModuleRef m, const char *prefix, const chacha_globals *g,
                                    LLVMValueRef seed, unsigned rounds)
 {
+    LLVMValueRef f;
+    LLVMBuilderRef b = void_helper(&f, m, prefix, "block", false);
+    if (!b)
+        return f;
     LLVMContextRef c = LLVMGetModuleContext(m);
     LLVMTypeRef i32 = LLVMInt32TypeInContext(c), i64 = LLVMInt64TypeInContext(c);
-    char name[256];
-    snprintf(name, sizeof name, "%s.block", prefix);
-    LLVMValueRef f =
-        mewe__rng_helper(m, name, LLVMFunctionType(LLVMVoidTypeInContext(c), NULL, 0, 0), 0);
-    if (!f)
-        return LLVMGetNamedFunction(m, name);
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
-    LLVMPositionBuilderAtEnd(b, LLVMGetEntryBasicBlock(f));
     LLVMValueRef any = LLVMConstInt(i32, 0, 0);
     for (int i = 0; i < 8; i++)
         any = LLVMBuildOr(b, any, LLVMBuildLoad2(b, i32, g->key[i], ""), "");
@@ -200,14 +202,14 @@ LLVMValueRef mewe__rng_chacha_refill(LLVMModuleRef m, const char *prefix, const 
     LLVMTypeRef i32 = LLVMInt32TypeInContext(c), i64 = LLVMInt64TypeInContext(c);
     char name[256];
     snprintf(name, sizeof name, "%s.refill", prefix);
-    LLVMValueRef f = mewe__rng_helper(m, name, LLVMFunctionType(i64, NULL, 0, 0), 0);
-    if (!f)
-        return LLVMGetNamedFunction(m, name);
+    LLVMValueRef f;
+    LLVMBuilderRef b = mewe__rng_helper(&f, m, name, LLVMFunctionType(i64, NULL, 0, 0), false);
+    if (!b)
+        return f;
     chacha_globals g;
     get_globals(&g, m, prefix);
     LLVMValueRef block = block_function(m, prefix, &g, seed_function(m, prefix, &g, key), rounds);
     /* A small function, called once every 63 / k draws: the block is out of its line too. */
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
     LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(f);
     LLVMBasicBlockRef gen = LLVMAppendBasicBlockInContext(c, f, "block");
     LLVMBasicBlockRef take = LLVMAppendBasicBlockInContext(c, f, "take");

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "ir/irutil.h"
 
 #define CHUNK_BITS 16
 
@@ -29,20 +30,24 @@ static LLVMValueRef k64(LLVMTypeRef i64, uint64_t v)
     return LLVMConstInt(i64, v, 0);
 }
 
-LLVMValueRef mewe__rng_helper(LLVMModuleRef m, const char *name, LLVMTypeRef fn_type, int cold)
+LLVMBuilderRef mewe__rng_helper(LLVMValueRef *out, LLVMModuleRef m, const char *name,
+                                LLVMTypeRef fn_type, bool cold)
 {
-    if (LLVMGetNamedFunction(m, name))
+    *out = LLVMGetNamedFunction(m, name);
+    if (*out)
         return NULL;
     LLVMContextRef c = LLVMGetModuleContext(m);
     LLVMValueRef f = LLVMAddFunction(m, name, fn_type);
+    *out = f;
     LLVMSetLinkage(f, LLVMInternalLinkage);
     const char *attrs[] = {"noinline", cold ? "cold" : NULL};
     for (size_t i = 0; i < 2 && attrs[i]; i++) {
         unsigned kind = LLVMGetEnumAttributeKindForName(attrs[i], strlen(attrs[i]));
         LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c, kind, 0));
     }
-    LLVMAppendBasicBlockInContext(c, f, "entry");
-    return f;
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c, f, "entry"));
+    return b;
 }
 
 LLVMValueRef mewe__rng_random_get(LLVMModuleRef m)
@@ -85,6 +90,26 @@ static unsigned bits_per_draw(LLVMValueRef n)
 /* The refill is out of line: it runs once every 63 / k draws (48 / k with xorshift), and
  * keeping it out of the dispatch sites keeps them small (engines inline small functions, and
  * a variant with the refill inlined at each of its call sites is no longer small). */
+LLVMValueRef mewe__rng_call_if(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef cond,
+                               LLVMValueRef value, LLVMValueRef callee, const char *call_block,
+                               const char *join_block)
+{
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
+    LLVMBasicBlockRef calling = LLVMAppendBasicBlockInContext(c, fn, call_block);
+    LLVMBasicBlockRef joined = LLVMAppendBasicBlockInContext(c, fn, join_block);
+    LLVMBuildCondBr(b, cond, calling, joined);
+    LLVMPositionBuilderAtEnd(b, calling);
+    LLVMValueRef fresh = LLVMBuildCall2(b, LLVMGlobalGetValueType(callee), callee, NULL, 0, "");
+    LLVMBuildBr(b, joined);
+    LLVMPositionBuilderAtEnd(b, joined);
+    LLVMValueRef phi = LLVMBuildPhi(b, LLVMTypeOf(value), "");
+    LLVMValueRef vals[] = {value, fresh};
+    LLVMBasicBlockRef from[] = {here, calling};
+    LLVMAddIncoming(phi, vals, from, 2);
+    return phi;
+}
+
 LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef pool,
                             LLVMValueRef refill_fn, LLVMValueRef n)
 {
@@ -92,21 +117,9 @@ LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef pool
     LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
     unsigned k = bits_per_draw(n);
     LLVMValueRef p = LLVMBuildLoad2(b, i64, pool, "");
-    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
-    LLVMBasicBlockRef filling = LLVMAppendBasicBlockInContext(c, fn, "mewe.refill");
-    LLVMBasicBlockRef ready = LLVMAppendBasicBlockInContext(c, fn, "mewe.draw");
     /* Fewer than k bits above the marker (or nothing at all, at start). */
     LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntULT, p, k64(i64, 1ull << k), "");
-    LLVMBuildCondBr(b, empty, filling, ready);
-    LLVMPositionBuilderAtEnd(b, filling);
-    LLVMValueRef fresh =
-        LLVMBuildCall2(b, LLVMGlobalGetValueType(refill_fn), refill_fn, NULL, 0, "");
-    LLVMBuildBr(b, ready);
-    LLVMPositionBuilderAtEnd(b, ready);
-    LLVMValueRef bits = LLVMBuildPhi(b, i64, "");
-    LLVMValueRef vals[] = {p, fresh};
-    LLVMBasicBlockRef from[] = {here, filling};
-    LLVMAddIncoming(bits, vals, from, 2);
+    LLVMValueRef bits = mewe__rng_call_if(b, fn, empty, p, refill_fn, "mewe.refill", "mewe.draw");
     LLVMValueRef chunk = LLVMBuildAnd(b, bits, k64(i64, (1ull << k) - 1), "");
     LLVMBuildStore(b, LLVMBuildLShr(b, bits, k64(i64, k), ""), pool);
     if (k != CHUNK_BITS)
@@ -116,14 +129,6 @@ LLVMValueRef mewe__rng_draw(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef pool
                           "mewe.index");
 }
 
-static void add_string_attr(LLVMValueRef fn, const char *key, const char *value)
-{
-    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
-    LLVMAddAttributeAtIndex(
-        fn, LLVMAttributeFunctionIndex,
-        LLVMCreateStringAttribute(c, key, (unsigned)strlen(key), value, (unsigned)strlen(value)));
-}
-
 LLVMValueRef mewe__wasm_import(LLVMModuleRef m, const char *name, LLVMTypeRef fn_type,
                                const char *module, const char *field)
 {
@@ -131,7 +136,7 @@ LLVMValueRef mewe__wasm_import(LLVMModuleRef m, const char *name, LLVMTypeRef fn
     if (f)
         return f;
     f = LLVMAddFunction(m, name, fn_type);
-    add_string_attr(f, "wasm-import-module", module);
-    add_string_attr(f, "wasm-import-name", field);
+    mewe__fn_string_attr_set(f, "wasm-import-module", module);
+    mewe__fn_string_attr_set(f, "wasm-import-name", field);
     return f;
 }

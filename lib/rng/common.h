@@ -4,6 +4,8 @@
 #ifndef MEWE_RNG_COMMON_H
 #define MEWE_RNG_COMMON_H
 
+#include <stdbool.h>
+
 #include <mewe/sys/rng.h>
 
 /* Rounds of the default generator's ChaCha: see chacha.c for why 8. */
@@ -35,9 +37,19 @@ LLVMValueRef mewe__wasm_import(LLVMModuleRef m, const char *name, LLVMTypeRef fn
 /* wasi_snapshot_preview1.random_get(ptr buf, i32 len) -> i32 errno, declared once. */
 LLVMValueRef mewe__rng_random_get(LLVMModuleRef m);
 
-/* A new internal, never inlined function `name` of type `fn_type` (cold if asked), with an
- * empty entry block; NULL when the module already has it (the caller then looks it up). */
-LLVMValueRef mewe__rng_helper(LLVMModuleRef m, const char *name, LLVMTypeRef fn_type, int cold);
+/* The internal, never inlined function `name` of type `fn_type` (cold if asked), in *out.
+ * When the module lacks it, it is made with an empty entry block and the result is a builder
+ * at the end of that block, for the caller to fill and dispose; when the module has it
+ * already, the result is NULL. */
+LLVMBuilderRef mewe__rng_helper(LLVMValueRef *out, LLVMModuleRef m, const char *name,
+                                LLVMTypeRef fn_type, bool cold);
+
+/* At b's position in fn: `value`, or where `cond` holds what the call of `callee` (no
+ * arguments, returning value's type) gives instead. The call gets a block of its own,
+ * `call_block`; the builder is left in the join block, `join_block`. */
+LLVMValueRef mewe__rng_call_if(LLVMBuilderRef b, LLVMValueRef fn, LLVMValueRef cond,
+                               LLVMValueRef value, LLVMValueRef callee, const char *call_block,
+                               const char *join_block);
 
 /* The in-module generators, chosen by the parameter `gen` of `wasi` and `fixed`. */
 typedef enum mewe__rng_gen {

@@ -35,11 +35,11 @@ static LLVMValueRef xorshift_seed(LLVMModuleRef m, uint64_t seed)
 {
     LLVMContextRef c = LLVMGetModuleContext(m);
     LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
-    LLVMValueRef f = mewe__rng_helper(m, XORSHIFT_SEED_FN, LLVMFunctionType(i64, NULL, 0, 0), 1);
-    if (!f)
-        return LLVMGetNamedFunction(m, XORSHIFT_SEED_FN);
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
-    LLVMPositionBuilderAtEnd(b, LLVMGetEntryBasicBlock(f));
+    LLVMValueRef f;
+    LLVMBuilderRef b =
+        mewe__rng_helper(&f, m, XORSHIFT_SEED_FN, LLVMFunctionType(i64, NULL, 0, 0), true);
+    if (!b)
+        return f;
     LLVMBuildRet(b, LLVMConstInt(i64, seed, 0));
     LLVMDisposeBuilder(b);
     return f;
@@ -85,14 +85,7 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
 
 int mewe__register_rng_fixed(mewe_context *ctx)
 {
-    static const char *const params[] = {"seed", "gen", NULL};
-    mewe_rng_strategy s = {
-        .version = MEWE_RNG_STRATEGY_VERSION,
-        .name = "fixed",
-        .description = "in-module ChaCha8 keyed at build time (seed=N), reproducible "
-                       "(gen=xorshift: xorshift64*)",
-        .param_names = params,
-        .build = build,
-    };
-    return mewe_rng_strategy_register(ctx, &s);
+    return mewe__builtin_rng(ctx, "fixed", (const char *const[]){"seed", "gen", NULL}, build,
+                             "in-module ChaCha8 keyed at build time (seed=N), reproducible "
+                             "(gen=xorshift: xorshift64*)");
 }

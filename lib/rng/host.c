@@ -32,13 +32,6 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
 
 int mewe__register_rng_host(mewe_context *ctx)
 {
-    static const char *const params[] = {"module", "name", NULL};
-    mewe_rng_strategy s = {
-        .version = MEWE_RNG_STRATEGY_VERSION,
-        .name = "host",
-        .description = "imported discriminate(i32 n) -> i32 (module=env, name=discriminate)",
-        .param_names = params,
-        .build = build,
-    };
-    return mewe_rng_strategy_register(ctx, &s);
+    return mewe__builtin_rng(ctx, "host", (const char *const[]){"module", "name", NULL}, build,
+                             "imported discriminate(i32 n) -> i32 (module=env, name=discriminate)");
 }

@@ -15,12 +15,12 @@ static LLVMValueRef xorshift_seed(LLVMModuleRef m)
 {
     LLVMContextRef c = LLVMGetModuleContext(m);
     LLVMTypeRef i64 = LLVMInt64TypeInContext(c), i32 = LLVMInt32TypeInContext(c);
-    LLVMValueRef f = mewe__rng_helper(m, XORSHIFT_SEED_FN, LLVMFunctionType(i64, NULL, 0, 0), 1);
-    if (!f)
-        return LLVMGetNamedFunction(m, XORSHIFT_SEED_FN);
+    LLVMValueRef f;
+    LLVMBuilderRef b =
+        mewe__rng_helper(&f, m, XORSHIFT_SEED_FN, LLVMFunctionType(i64, NULL, 0, 0), true);
+    if (!b)
+        return f;
     LLVMValueRef random_get = mewe__rng_random_get(m);
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
-    LLVMPositionBuilderAtEnd(b, LLVMGetEntryBasicBlock(f));
     LLVMValueRef buf = LLVMBuildAlloca(b, i64, "buf");
     LLVMBuildStore(b, LLVMConstInt(i64, 0x9E3779B97F4A7C15ull, 0), buf);
     LLVMValueRef args[] = {buf, LLVMConstInt(i32, 8, 0)};
@@ -50,14 +50,7 @@ static int build(mewe_hook *hook, LLVMBuilderRef b, LLVMValueRef dispatcher, LLV
 
 int mewe__register_rng_wasi(mewe_context *ctx)
 {
-    static const char *const params[] = {"gen", NULL};
-    mewe_rng_strategy s = {
-        .version = MEWE_RNG_STRATEGY_VERSION,
-        .name = "wasi",
-        .description = "in-module ChaCha8 seeded once from WASI random_get (default; "
-                       "gen=xorshift: xorshift64*, faster, predictable)",
-        .param_names = params,
-        .build = build,
-    };
-    return mewe_rng_strategy_register(ctx, &s);
+    return mewe__builtin_rng(ctx, "wasi", (const char *const[]){"gen", NULL}, build,
+                             "in-module ChaCha8 seeded once from WASI random_get (default; "
+                             "gen=xorshift: xorshift64*, faster, predictable)");
 }

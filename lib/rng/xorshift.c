@@ -30,19 +30,8 @@ static LLVMValueRef load_state(LLVMBuilderRef b, LLVMValueRef f, LLVMValueRef st
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(f));
     LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
     LLVMValueRef s = LLVMBuildLoad2(b, i64, state, "");
-    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
-    LLVMBasicBlockRef seeding = LLVMAppendBasicBlockInContext(c, f, "mewe.seed");
-    LLVMBasicBlockRef seeded = LLVMAppendBasicBlockInContext(c, f, "mewe.seeded");
-    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, s, k64(i64, 0), ""), seeding, seeded);
-    LLVMPositionBuilderAtEnd(b, seeding);
-    LLVMValueRef fresh = LLVMBuildCall2(b, LLVMFunctionType(i64, NULL, 0, 0), seed, NULL, 0, "");
-    LLVMBuildBr(b, seeded);
-    LLVMPositionBuilderAtEnd(b, seeded);
-    LLVMValueRef phi = LLVMBuildPhi(b, i64, "");
-    LLVMValueRef vals[] = {s, fresh};
-    LLVMBasicBlockRef from[] = {here, seeding};
-    LLVMAddIncoming(phi, vals, from, 2);
-    return phi;
+    LLVMValueRef unseeded = LLVMBuildICmp(b, LLVMIntEQ, s, k64(i64, 0), "");
+    return mewe__rng_call_if(b, f, unseeded, s, seed, "mewe.seed", "mewe.seeded");
 }
 
 LLVMValueRef mewe__rng_xorshift_refill(LLVMModuleRef m, const char *prefix, LLVMValueRef seed)
@@ -51,13 +40,12 @@ LLVMValueRef mewe__rng_xorshift_refill(LLVMModuleRef m, const char *prefix, LLVM
     snprintf(name, sizeof name, "%s.state.refill", prefix);
     LLVMContextRef c = LLVMGetModuleContext(m);
     LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
-    LLVMValueRef f = mewe__rng_helper(m, name, LLVMFunctionType(i64, NULL, 0, 0), 0);
-    if (!f)
-        return LLVMGetNamedFunction(m, name);
+    LLVMValueRef f;
+    LLVMBuilderRef b = mewe__rng_helper(&f, m, name, LLVMFunctionType(i64, NULL, 0, 0), false);
+    if (!b)
+        return f;
     snprintf(name, sizeof name, "%s.state", prefix);
     LLVMValueRef state = mewe__rng_global(m, name);
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
-    LLVMPositionBuilderAtEnd(b, LLVMGetEntryBasicBlock(f));
     LLVMBuildRet(b, step(b, state, load_state(b, f, state, seed)));
     LLVMDisposeBuilder(b);
     return f;

@@ -140,3 +140,15 @@ void mewe__tempdir_remove(const char *dir)
     }
     rmdir(dir);
 }
+
+int mewe__file_read_input(mewe_context *ctx, bool has_out, const char *path, const char *fn,
+                          char **out, size_t *size)
+{
+    if (!ctx)
+        return MEWE_EINVAL;
+    if (!has_out)
+        return mewe__error(ctx, MEWE_EINVAL, "%s: out is NULL", fn);
+    if (!path)
+        return mewe__error(ctx, MEWE_EINVAL, "%s: path is NULL", fn);
+    return mewe__file_read(ctx, path, out, size);
+}

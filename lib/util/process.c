@@ -8,35 +8,25 @@
 #include <unistd.h>
 
 #include "util/process.h"
+#include "util/strbuf.h"
 
 extern char **environ;
 
 static int read_all(int fd, char **out)
 {
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return MEWE_ENOMEM;
+    mewe__strbuf all = {0};
+    mewe__strbuf_append(&all, "", 0); /* an empty output is "", not NULL */
+    char chunk[4096];
     for (;;) {
-        if (len + 1 == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                return MEWE_ENOMEM;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - len - 1);
+        ssize_t n = read(fd, chunk, sizeof chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
-        len += (size_t)n;
+        mewe__strbuf_append(&all, chunk, (size_t)n);
     }
-    buf[len] = '\0';
-    *out = buf;
-    return MEWE_OK;
+    *out = mewe__strbuf_take(&all, NULL);
+    return *out ? MEWE_OK : MEWE_ENOMEM;
 }
 
 static int wait_child(pid_t pid, int *exit_status)

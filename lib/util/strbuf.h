@@ -1,5 +1,5 @@
-/* A growable string, for JSON. Out of memory is sticky: later appends do nothing and
- * mewe__strbuf_take returns NULL. */
+/* A growable string, for messages and for JSON (util/json.h writes through it). Out of
+ * memory is sticky: later appends do nothing and mewe__strbuf_take returns NULL. */
 #ifndef MEWE_STRBUF_H
 #define MEWE_STRBUF_H
 
@@ -13,16 +13,8 @@ typedef struct mewe__strbuf {
 } mewe__strbuf;
 
 void mewe__strbuf_add(mewe__strbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends a JSON string literal, quotes included: the one place where libmewe writes JSON
- * text, so that any bytes (LLVM names may hold any) give valid JSON. '"', '\\' and control
- * characters are escaped; valid UTF-8 is kept; a byte that is not part of valid UTF-8 becomes
- * the code point of the same value (\u00XX), so that different names stay different. */
-void mewe__strbuf_json(mewe__strbuf *s, const char *text, size_t len);
-/* mewe__strbuf_json of a NUL-terminated string. */
-void mewe__strbuf_json_str(mewe__strbuf *s, const char *text);
-/* Appends v as a JSON number with that many decimals, or null when v is not finite (JSON
- * has no NaN or infinity). */
-void mewe__strbuf_json_number(mewe__strbuf *s, double v, int decimals);
+/* Appends n bytes as they are (NUL bytes included). */
+void mewe__strbuf_append(mewe__strbuf *s, const void *data, size_t n);
 /* The text (owned by the caller), or NULL after an allocation failure. */
 char *mewe__strbuf_take(mewe__strbuf *s, size_t *len);
 

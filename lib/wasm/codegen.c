@@ -37,6 +37,7 @@
 
 #include "ir/ptrmap.h"
 #include "wasm/codegen.h"
+#include "wasm/names.h"
 
 /* About this many LLVM instructions per partition: large enough that what every partition
  * repeats (parsing the module's declarations and constants, a target machine, an object's
@@ -56,6 +57,9 @@ enum {
 };
 
 #define NO_PART UINT32_MAX
+
+/* A worker's message that is the whole message starts with this byte. */
+#define RAW "\001"
 
 typedef struct plan {
     size_t nfn, nvar, nal;
@@ -530,12 +534,16 @@ static void diag_handler(LLVMDiagnosticInfoRef info, void *data)
     }
 }
 
-/* The global's name with the plan's suffix; unnamed globals are numbered. */
+/* The global's name with the plan's suffix; unnamed globals, and those whose names are not
+ * plain ASCII (a wasm symbol is UTF-8, see names.h), are numbered. */
 static char *alias_name(const plan *pl, LLVMValueRef g, char kind, size_t index)
 {
     size_t len;
     const char *name = LLVMGetValueName2(g, &len);
-    if (len == 0)
+    bool ascii = true;
+    for (size_t i = 0; i < len; i++)
+        ascii &= (unsigned char)name[i] < 0x80 && name[i] != '\0';
+    if (len == 0 || !ascii)
         return mewe__printf("mewe.anon.%c%zu%s", kind, index, pl->suffix);
     return mewe__printf("%.*s%s", (int)len, name, pl->suffix);
 }
@@ -936,6 +944,17 @@ static int partition_compile(job *j, unsigned p, char **why)
     }
     if (rc == MEWE_OK)
         rc = partition_prepare(j, p, mod, why);
+    if (rc == MEWE_OK) {
+        /* Names the wasm can carry (names.h). Its messages go to a context of this worker's
+         * own, since the caller's is not to be used from two threads. */
+        mewe_context local;
+        memset(&local, 0, sizeof local);
+        rc = mewe__wasm_names_fix(&local, j->in->name, mod);
+        /* RAW: the message is the whole message, as emitting unsplit would give it. */
+        if (rc != MEWE_OK)
+            *why = mewe__printf(RAW "%s", local.errmsg ? local.errmsg : mewe_status_str(rc));
+        free(local.errmsg);
+    }
     LLVMTargetMachineRef tm = NULL;
     if (rc == MEWE_OK) {
         tm = LLVMCreateTargetMachine(j->target, LLVMGetTarget(mod), "generic", "",
@@ -1105,6 +1124,8 @@ int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *
         char *where = parts > 1 ? partition_name(in, &pl, p) : NULL;
         if (j.rc[p] == MEWE_ENOMEM)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", in->name);
+        else if (j.msg[p] && j.msg[p][0] == RAW[0])
+            rc = mewe__error(ctx, j.rc[p], "%s", j.msg[p] + 1);
         else
             rc = mewe__error(ctx, j.rc[p], "code generation failed for '%s'%s%s: %s", in->name,
                              where ? ", " : "", where ? where : "", j.msg[p] ? j.msg[p] : "");

@@ -1,108 +1,104 @@
-/*
- * inspect.c - bounds-checked reader of WebAssembly binaries, just deep enough to find
- * each defined function's name and body, and to compare the bodies of variant families.
+/* A bounds-checked reader of WebAssembly binaries, just deep enough to find each defined
+ * function's name and body, and to compare the bodies of variant families.
  *
  * Every read goes through a cursor that knows where its region ends, so malformed input can
  * only make a read fail, never run past the buffer. The name section is located during the
  * section walk and decoded last, once the number of functions is known, because a name map
- * may name imported functions as well as defined ones.
- */
-#include "wasm/inspect.h"
-
+ * may name imported functions as well as defined ones. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MEWE__WASM_BAD   (-1)
-#define MEWE__WASM_NOMEM (-2)
+#include "wasm/inspect.h"
 
-#define MEWE__WASM_SEC_CUSTOM    0
-#define MEWE__WASM_SEC_TYPE      1
-#define MEWE__WASM_SEC_IMPORT    2
-#define MEWE__WASM_SEC_FUNCTION  3
-#define MEWE__WASM_SEC_TABLE     4
-#define MEWE__WASM_SEC_MEMORY    5
-#define MEWE__WASM_SEC_GLOBAL    6
-#define MEWE__WASM_SEC_EXPORT    7
-#define MEWE__WASM_SEC_START     8
-#define MEWE__WASM_SEC_ELEMENT   9
-#define MEWE__WASM_SEC_CODE      10
-#define MEWE__WASM_SEC_DATA      11
-#define MEWE__WASM_SEC_DATACOUNT 12
-#define MEWE__WASM_SEC_TAG       13
-#define MEWE__WASM_SEC_MAX       13 /* tag section of the exception-handling proposal */
+#define SEC_CUSTOM    0
+#define SEC_TYPE      1
+#define SEC_IMPORT    2
+#define SEC_FUNCTION  3
+#define SEC_TABLE     4
+#define SEC_MEMORY    5
+#define SEC_GLOBAL    6
+#define SEC_EXPORT    7
+#define SEC_START     8
+#define SEC_ELEMENT   9
+#define SEC_CODE      10
+#define SEC_DATA      11
+#define SEC_DATACOUNT 12
+#define SEC_TAG       13
+#define SEC_MAX       13 /* tag section of the exception-handling proposal */
 
-#define MEWE__WASM_SUB_FUNC_NAMES 1
-#define MEWE__WASM_OP_END         0x0b
-#define MEWE__WASM_FORM_FUNC      0x60
+#define SUB_FUNC_NAMES 1
+#define OP_END         0x0b
+#define FORM_FUNC      0x60
 
-static const char mewe__wasm_variant_tag[] = ".mewe.v";
-#define MEWE__WASM_TAG_LEN (sizeof mewe__wasm_variant_tag - 1)
+static const char variant_tag[] = ".mewe.v";
+#define TAG_LEN (sizeof variant_tag - 1)
 
 /* A region of the input still to be read: [p, end). */
-typedef struct mewe__wasm_cursor {
+typedef struct cursor {
     const unsigned char *p;
     const unsigned char *end;
-} mewe__wasm_cursor;
+} cursor;
 
 /* What the section walk gathers before functions are built. */
-typedef struct mewe__wasm_scan {
-    unsigned last_rank;      /* rank of the last non-custom section, to enforce order */
-    size_t import_funcs;     /* function imports */
-    size_t declared_funcs;   /* entries of the function section */
-    mewe__wasm_cursor types; /* type section payload (empty without one) */
-    mewe__wasm_cursor funcs; /* function section payload after its count */
+typedef struct section_scan {
+    unsigned last_rank;    /* rank of the last non-custom section, to enforce order */
+    size_t import_funcs;   /* function imports */
+    size_t declared_funcs; /* entries of the function section */
+    cursor types;          /* type section payload (empty without one) */
+    cursor funcs;          /* function section payload after its count */
     mewe__wasm_counts counts;
     const unsigned char *start, *end; /* the whole module */
-    int have_code;
-    mewe__wasm_cursor code; /* code section payload */
-    int have_names;
-    mewe__wasm_cursor names; /* "name" section payload after its name */
-    int have_datacount;
+    bool have_code;
+    cursor code; /* code section payload */
+    bool have_names;
+    cursor names; /* "name" section payload after its name */
+    bool have_datacount;
     uint32_t datacount;
     uint32_t data_segments;
-} mewe__wasm_scan;
+} section_scan;
 
 /* A variant function seen by the family counters. */
-typedef struct mewe__wasm_variant {
+typedef struct variant {
     const char *family; /* the function's name; the family is its first family_len bytes */
     size_t family_len;
     uint64_t hash; /* FNV-1a of the body, so most comparisons avoid memcmp */
     const unsigned char *body;
     size_t body_len;
-} mewe__wasm_variant;
+} variant;
 
 /* ---- primitive reads ---------------------------------------------------- */
 
-static size_t mewe__wasm_left(const mewe__wasm_cursor *c)
+static size_t bytes_left(const cursor *c)
 {
     return (size_t)(c->end - c->p);
 }
 
-static int mewe__wasm_byte(mewe__wasm_cursor *c, unsigned *out)
+static int read_byte(cursor *c, unsigned *out)
 {
     if (c->p == c->end)
-        return MEWE__WASM_BAD;
+        return MEWE_EPARSE;
     *out = *c->p++;
-    return 0;
+    return MEWE_OK;
 }
 
 /* Unsigned LEB128 of at most `bits` bits. Padded encodings are valid wasm (wasm-ld pads
  * relocatable indices to 5 bytes), but more than ceil(bits / 7) bytes, or set bits past
  * `bits` in the last byte, are overlong or overflowing and rejected. */
-static int mewe__wasm_uleb(mewe__wasm_cursor *c, unsigned bits, uint64_t *out)
+static int read_uleb(cursor *c, unsigned bits, uint64_t *out)
 {
     uint64_t v = 0;
     unsigned shift = 0;
     unsigned b;
 
     for (;;) {
-        if (mewe__wasm_byte(c, &b))
-            return MEWE__WASM_BAD;
+        if (read_byte(c, &b))
+            return MEWE_EPARSE;
         if (bits - shift <= 7) {
             /* Last byte allowed: no continuation, nothing above `bits`. */
             if (b >> (bits - shift))
-                return MEWE__WASM_BAD;
+                return MEWE_EPARSE;
             v |= (uint64_t)b << shift;
             break;
         }
@@ -112,44 +108,44 @@ static int mewe__wasm_uleb(mewe__wasm_cursor *c, unsigned bits, uint64_t *out)
         shift += 7;
     }
     *out = v;
-    return 0;
+    return MEWE_OK;
 }
 
-static int mewe__wasm_u32(mewe__wasm_cursor *c, uint32_t *out)
+static int read_u32(cursor *c, uint32_t *out)
 {
     uint64_t v;
 
-    if (mewe__wasm_uleb(c, 32, &v))
-        return MEWE__WASM_BAD;
+    if (read_uleb(c, 32, &v))
+        return MEWE_EPARSE;
     *out = (uint32_t)v;
-    return 0;
+    return MEWE_OK;
 }
 
 /* A vector length that cannot exceed the bytes left, since every element takes at least
  * one byte; this keeps allocations sized by hostile counts bounded by the input. */
-static int mewe__wasm_count(mewe__wasm_cursor *c, size_t *out)
+static int read_count(cursor *c, size_t *out)
 {
     uint32_t n;
 
-    if (mewe__wasm_u32(c, &n) || n > mewe__wasm_left(c))
-        return MEWE__WASM_BAD;
+    if (read_u32(c, &n) || n > bytes_left(c))
+        return MEWE_EPARSE;
     *out = n;
-    return 0;
+    return MEWE_OK;
 }
 
 /* Splits the next n bytes off into *sub. */
-static int mewe__wasm_take(mewe__wasm_cursor *c, size_t n, mewe__wasm_cursor *sub)
+static int take(cursor *c, size_t n, cursor *sub)
 {
-    if (n > mewe__wasm_left(c))
-        return MEWE__WASM_BAD;
+    if (n > bytes_left(c))
+        return MEWE_EPARSE;
     sub->p = c->p;
     sub->end = c->p + n;
     c->p += n;
-    return 0;
+    return MEWE_OK;
 }
 
 /* Length of the UTF-8 sequence that lead byte b starts, 0 if b cannot start one. */
-static size_t mewe__wasm_utf8_len(unsigned b)
+static size_t utf8_len(unsigned b)
 {
     if (b < 0x80)
         return 1;
@@ -164,47 +160,47 @@ static size_t mewe__wasm_utf8_len(unsigned b)
 
 /* 1 when s[0..n) is well-formed UTF-8: no overlong forms, surrogates or code points past
  * U+10FFFF, as the binary format requires of names. */
-static int mewe__wasm_utf8_ok(const unsigned char *s, size_t n)
+static bool utf8_ok(const unsigned char *s, size_t n)
 {
     static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
     size_t i = 0;
 
     while (i < n) {
         unsigned b = s[i];
-        size_t len = mewe__wasm_utf8_len(b);
+        size_t len = utf8_len(b);
         uint32_t cp = b & (0x7fu >> len); /* payload bits of the lead byte */
 
         if (len == 0 || n - i < len)
-            return 0;
+            return false;
         if (len == 1) {
             i++;
             continue;
         }
         for (size_t k = 1; k < len; k++) {
             if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
+                return false;
             cp = cp << 6 | (s[i + k] & 0x3f);
         }
         if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
+            return false;
         i += len;
     }
-    return 1;
+    return true;
 }
 
 /* A name: length-prefixed UTF-8 bytes. */
-static int mewe__wasm_name(mewe__wasm_cursor *c, mewe__wasm_cursor *name)
+static int read_name(cursor *c, cursor *name)
 {
     uint32_t len;
 
-    if (mewe__wasm_u32(c, &len) || mewe__wasm_take(c, len, name))
-        return MEWE__WASM_BAD;
-    return mewe__wasm_utf8_ok(name->p, len) ? 0 : MEWE__WASM_BAD;
+    if (read_u32(c, &len) || take(c, len, name))
+        return MEWE_EPARSE;
+    return utf8_ok(name->p, len) ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* Value types of the MVP, SIMD, reference-types and exception-handling (exnref) proposals,
  * all one byte; the GC proposal's multi-byte reference types are not supported. */
-static int mewe__wasm_valtype_ok(unsigned t)
+static bool valtype_ok(unsigned t)
 {
     return (t >= 0x7b && t <= 0x7f) || t == 0x70 || t == 0x6f || t == 0x69;
 }
@@ -213,214 +209,213 @@ static int mewe__wasm_valtype_ok(unsigned t)
 
 /* Table or memory limits; flag bit 0 = has max, bit 1 = shared, bit 2 = 64-bit. *largest
  * receives the larger of the initial size and, when `with_max`, the maximum. */
-static int mewe__wasm_limits(mewe__wasm_cursor *c, int with_max, uint64_t *largest)
+static int read_limits(cursor *c, bool with_max, uint64_t *largest)
 {
     unsigned flags;
     uint64_t v;
     unsigned bits;
 
-    if (mewe__wasm_byte(c, &flags) || flags > 7)
-        return MEWE__WASM_BAD;
+    if (read_byte(c, &flags) || flags > 7)
+        return MEWE_EPARSE;
     bits = (flags & 4) ? 64 : 32;
-    if (mewe__wasm_uleb(c, bits, &v))
-        return MEWE__WASM_BAD;
+    if (read_uleb(c, bits, &v))
+        return MEWE_EPARSE;
     if (v > *largest)
         *largest = v;
-    if ((flags & 1) && mewe__wasm_uleb(c, bits, &v))
-        return MEWE__WASM_BAD;
+    if ((flags & 1) && read_uleb(c, bits, &v))
+        return MEWE_EPARSE;
     if ((flags & 1) && with_max && v > *largest)
         *largest = v;
-    return 0;
+    return MEWE_OK;
 }
 
-static int mewe__wasm_reftype_ok(unsigned t)
+static bool reftype_ok(unsigned t)
 {
     return t == 0x70 || t == 0x6f || t == 0x69;
 }
 
 /* A table type: reference type, limits (the initial size is what engines limit). */
-static int mewe__wasm_table_type(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+static int read_table_type(cursor *c, mewe__wasm_counts *n)
 {
     unsigned b;
 
-    if (mewe__wasm_byte(c, &b) || !mewe__wasm_reftype_ok(b))
-        return MEWE__WASM_BAD;
+    if (read_byte(c, &b) || !reftype_ok(b))
+        return MEWE_EPARSE;
     n->tables++;
-    return mewe__wasm_limits(c, 0, &n->table_initial_max);
+    return read_limits(c, false, &n->table_initial_max);
 }
 
-static int mewe__wasm_memory_type(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+static int read_memory_type(cursor *c, mewe__wasm_counts *n)
 {
     n->memories++;
-    return mewe__wasm_limits(c, 1, &n->memory_pages_max);
+    return read_limits(c, true, &n->memory_pages_max);
 }
 
 /* Reads one import descriptor and counts it by kind. */
-static int mewe__wasm_import_desc(mewe__wasm_cursor *c, mewe__wasm_scan *s)
+static int read_import_desc(cursor *c, section_scan *s)
 {
     unsigned kind, b;
     uint32_t idx;
 
-    if (mewe__wasm_byte(c, &kind))
-        return MEWE__WASM_BAD;
+    if (read_byte(c, &kind))
+        return MEWE_EPARSE;
     switch (kind) {
-    case 0: /* function: type index */ s->import_funcs++; return mewe__wasm_u32(c, &idx);
-    case 1: /* table: reference type, limits */ return mewe__wasm_table_type(c, &s->counts);
-    case 2: /* memory */ return mewe__wasm_memory_type(c, &s->counts);
+    case 0: /* function: type index */ s->import_funcs++; return read_u32(c, &idx);
+    case 1: /* table: reference type, limits */ return read_table_type(c, &s->counts);
+    case 2: /* memory */ return read_memory_type(c, &s->counts);
     case 3: /* global: value type, mutability */
         s->counts.globals++;
-        if (mewe__wasm_byte(c, &b) || !mewe__wasm_valtype_ok(b))
-            return MEWE__WASM_BAD;
-        return mewe__wasm_byte(c, &b) || b > 1 ? MEWE__WASM_BAD : 0;
+        if (read_byte(c, &b) || !valtype_ok(b))
+            return MEWE_EPARSE;
+        return read_byte(c, &b) || b > 1 ? MEWE_EPARSE : MEWE_OK;
     case 4: /* tag: attribute (0 = exception), type index */
         s->counts.tags++;
-        if (mewe__wasm_byte(c, &b) || b != 0)
-            return MEWE__WASM_BAD;
-        return mewe__wasm_u32(c, &idx);
-    default: return MEWE__WASM_BAD;
+        if (read_byte(c, &b) || b != 0)
+            return MEWE_EPARSE;
+        return read_u32(c, &idx);
+    default: return MEWE_EPARSE;
     }
 }
 
-static int mewe__wasm_imports(mewe__wasm_cursor c, mewe__wasm_scan *s)
+static int read_imports(cursor c, section_scan *s)
 {
     size_t n;
-    mewe__wasm_cursor module, field;
+    cursor module, field;
 
-    if (mewe__wasm_count(&c, &n))
-        return MEWE__WASM_BAD;
+    if (read_count(&c, &n))
+        return MEWE_EPARSE;
     s->counts.imports = n;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_name(&c, &module) || mewe__wasm_name(&c, &field) ||
-            mewe__wasm_import_desc(&c, s))
-            return MEWE__WASM_BAD;
+        if (read_name(&c, &module) || read_name(&c, &field) || read_import_desc(&c, s))
+            return MEWE_EPARSE;
     }
-    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+    return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* ---- instructions ------------------------------------------------------- */
 
 /* Skips a LEB128 number of at most max_bytes bytes (signed or unsigned: only its length
  * matters here). */
-static int mewe__wasm_skip_leb(mewe__wasm_cursor *c, unsigned max_bytes)
+static int skip_leb(cursor *c, unsigned max_bytes)
 {
     unsigned b;
 
     for (unsigned i = 0; i < max_bytes; i++) {
-        if (mewe__wasm_byte(c, &b))
-            return MEWE__WASM_BAD;
+        if (read_byte(c, &b))
+            return MEWE_EPARSE;
         if (!(b & 0x80))
-            return 0;
+            return MEWE_OK;
     }
-    return MEWE__WASM_BAD;
+    return MEWE_EPARSE;
 }
 
-static int mewe__wasm_skip(mewe__wasm_cursor *c, size_t n)
+static int skip_bytes(cursor *c, size_t n)
 {
-    mewe__wasm_cursor unused;
+    cursor unused;
 
-    return mewe__wasm_take(c, n, &unused);
+    return take(c, n, &unused);
 }
 
 /* Reads `n` u32 immediates (indices), discarding them. */
-static int mewe__wasm_indices(mewe__wasm_cursor *c, unsigned n)
+static int read_indices(cursor *c, unsigned n)
 {
     uint32_t v;
 
     for (unsigned i = 0; i < n; i++) {
-        if (mewe__wasm_u32(c, &v))
-            return MEWE__WASM_BAD;
+        if (read_u32(c, &v))
+            return MEWE_EPARSE;
     }
-    return 0;
+    return MEWE_OK;
 }
 
 /* A memory argument: alignment (bit 6 announces a memory index, multi-memory), then the
  * offset (64 bits wide for memory64). */
-static int mewe__wasm_memarg(mewe__wasm_cursor *c)
+static int read_memarg(cursor *c)
 {
     uint32_t align;
     uint64_t offset;
 
-    if (mewe__wasm_u32(c, &align) || ((align & 0x40) && mewe__wasm_indices(c, 1)))
-        return MEWE__WASM_BAD;
-    return mewe__wasm_uleb(c, 64, &offset);
+    if (read_u32(c, &align) || ((align & 0x40) && read_indices(c, 1)))
+        return MEWE_EPARSE;
+    return read_uleb(c, 64, &offset);
 }
 
 /* Immediates of the 0xfc prefix: saturating conversions, bulk memory, table operations. */
-static int mewe__wasm_op_fc(mewe__wasm_cursor *c)
+static int read_op_fc(cursor *c)
 {
     /* Index immediates of sub-opcodes 0..17. */
     static const unsigned char indices[18] = {0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1};
     uint32_t sub;
 
-    if (mewe__wasm_u32(c, &sub) || sub >= sizeof indices)
-        return MEWE__WASM_BAD;
-    return mewe__wasm_indices(c, indices[sub]);
+    if (read_u32(c, &sub) || sub >= sizeof indices)
+        return MEWE_EPARSE;
+    return read_indices(c, indices[sub]);
 }
 
 /* Immediates of the 0xfd prefix: SIMD and relaxed SIMD. */
-static int mewe__wasm_op_simd(mewe__wasm_cursor *c)
+static int read_op_simd(cursor *c)
 {
     uint32_t sub;
 
-    if (mewe__wasm_u32(c, &sub))
-        return MEWE__WASM_BAD;
+    if (read_u32(c, &sub))
+        return MEWE_EPARSE;
     if (sub <= 11 || sub == 92 || sub == 93) /* loads, splat loads, store, zero loads */
-        return mewe__wasm_memarg(c);
+        return read_memarg(c);
     if (sub == 12 || sub == 13) /* v128.const, i8x16.shuffle */
-        return mewe__wasm_skip(c, 16);
+        return skip_bytes(c, 16);
     if (sub >= 21 && sub <= 34) /* extract and replace lane */
-        return mewe__wasm_skip(c, 1);
+        return skip_bytes(c, 1);
     if (sub >= 84 && sub <= 91) /* load and store lane */
-        return mewe__wasm_memarg(c) || mewe__wasm_skip(c, 1) ? MEWE__WASM_BAD : 0;
-    return sub <= 0x113 ? 0 : MEWE__WASM_BAD;
+        return read_memarg(c) || skip_bytes(c, 1) ? MEWE_EPARSE : MEWE_OK;
+    return sub <= 0x113 ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* Immediates of the 0xfe prefix: atomics. */
-static int mewe__wasm_op_atomic(mewe__wasm_cursor *c)
+static int read_op_atomic(cursor *c)
 {
     uint32_t sub;
 
-    if (mewe__wasm_u32(c, &sub))
-        return MEWE__WASM_BAD;
+    if (read_u32(c, &sub))
+        return MEWE_EPARSE;
     if (sub == 0x03) /* atomic.fence: a zero byte */
-        return mewe__wasm_skip(c, 1);
+        return skip_bytes(c, 1);
     if (sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e))
-        return mewe__wasm_memarg(c);
-    return MEWE__WASM_BAD;
+        return read_memarg(c);
+    return MEWE_EPARSE;
 }
 
 /* try_table's catch clauses: kind, then a tag index (kinds 0 and 1) and a label. */
-static int mewe__wasm_catches(mewe__wasm_cursor *c)
+static int read_catches(cursor *c)
 {
     size_t n;
     unsigned kind;
 
-    if (mewe__wasm_count(c, &n))
-        return MEWE__WASM_BAD;
+    if (read_count(c, &n))
+        return MEWE_EPARSE;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_byte(c, &kind) || kind > 3 || mewe__wasm_indices(c, kind < 2 ? 2 : 1))
-            return MEWE__WASM_BAD;
+        if (read_byte(c, &kind) || kind > 3 || read_indices(c, kind < 2 ? 2 : 1))
+            return MEWE_EPARSE;
     }
-    return 0;
+    return MEWE_OK;
 }
 
-static int mewe__wasm_br_table(mewe__wasm_cursor *c, uint32_t *max_br_table)
+static int read_br_table(cursor *c, uint32_t *max_br_table)
 {
     size_t n;
 
-    if (mewe__wasm_count(c, &n) || mewe__wasm_indices(c, 1)) /* ... and the default */
-        return MEWE__WASM_BAD;
+    if (read_count(c, &n) || read_indices(c, 1)) /* ... and the default */
+        return MEWE_EPARSE;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_indices(c, 1))
-            return MEWE__WASM_BAD;
+        if (read_indices(c, 1))
+            return MEWE_EPARSE;
     }
     if (n > *max_br_table)
         *max_br_table = (uint32_t)n;
-    return 0;
+    return MEWE_OK;
 }
 
 /* 1 for the opcodes without immediates. */
-static int mewe__wasm_plain_op(unsigned op)
+static bool is_plain_op(unsigned op)
 {
     switch (op) {
     case 0x00:
@@ -433,13 +428,13 @@ static int mewe__wasm_plain_op(unsigned op)
     case 0x1b:
     case 0xd1:
     case 0xd3:
-    case 0xd5: return 1;
+    case 0xd5: return true;
     default: return op >= 0x45 && op <= 0xc4; /* numeric, sign extension */
     }
 }
 
 /* Reads the immediates of one instruction and follows the nesting of blocks in *depth. */
-static int mewe__wasm_instr(mewe__wasm_cursor *c, unsigned op, long *depth, uint32_t *max_br_table)
+static int read_instr(cursor *c, unsigned op, long *depth, uint32_t *max_br_table)
 {
     size_t n;
 
@@ -447,12 +442,12 @@ static int mewe__wasm_instr(mewe__wasm_cursor *c, unsigned op, long *depth, uint
     case 0x02:
     case 0x03:
     case 0x04:
-    case 0x06: /* block, loop, if, try: a block type */ ++*depth; return mewe__wasm_skip_leb(c, 5);
+    case 0x06: /* block, loop, if, try: a block type */ ++*depth; return skip_leb(c, 5);
     case 0x1f: /* try_table */
         ++*depth;
-        return mewe__wasm_skip_leb(c, 5) || mewe__wasm_catches(c) ? MEWE__WASM_BAD : 0;
-    case 0x0b: /* end */ --*depth; return 0;
-    case 0x18: /* delegate ends a try */ --*depth; return mewe__wasm_indices(c, 1);
+        return skip_leb(c, 5) || read_catches(c) ? MEWE_EPARSE : MEWE_OK;
+    case 0x0b: /* end */ --*depth; return MEWE_OK;
+    case 0x18: /* delegate ends a try */ --*depth; return read_indices(c, 1);
     case 0x07:
     case 0x08:
     case 0x09:
@@ -473,245 +468,238 @@ static int mewe__wasm_instr(mewe__wasm_cursor *c, unsigned op, long *depth, uint
     case 0x40:
     case 0xd2:
     case 0xd4:
-    case 0xd6: return mewe__wasm_indices(c, 1);
+    case 0xd6: return read_indices(c, 1);
     case 0x11:
-    case 0x13: /* call_indirect, return_call_indirect: type, table */
-        return mewe__wasm_indices(c, 2);
-    case 0x0e: return mewe__wasm_br_table(c, max_br_table);
+    case 0x13: /* call_indirect, return_call_indirect: type, table */ return read_indices(c, 2);
+    case 0x0e: return read_br_table(c, max_br_table);
     case 0x1c: /* select with value types */
-        return mewe__wasm_count(c, &n) || mewe__wasm_skip(c, n) ? MEWE__WASM_BAD : 0;
-    case 0x41: return mewe__wasm_skip_leb(c, 5);
-    case 0x42: return mewe__wasm_skip_leb(c, 10);
-    case 0x43: return mewe__wasm_skip(c, 4);
-    case 0x44: return mewe__wasm_skip(c, 8);
-    case 0xd0: /* ref.null: a heap type */ return mewe__wasm_skip_leb(c, 5);
-    case 0xfc: return mewe__wasm_op_fc(c);
-    case 0xfd: return mewe__wasm_op_simd(c);
-    case 0xfe: return mewe__wasm_op_atomic(c);
+        return read_count(c, &n) || skip_bytes(c, n) ? MEWE_EPARSE : MEWE_OK;
+    case 0x41: return skip_leb(c, 5);
+    case 0x42: return skip_leb(c, 10);
+    case 0x43: return skip_bytes(c, 4);
+    case 0x44: return skip_bytes(c, 8);
+    case 0xd0: /* ref.null: a heap type */ return skip_leb(c, 5);
+    case 0xfc: return read_op_fc(c);
+    case 0xfd: return read_op_simd(c);
+    case 0xfe: return read_op_atomic(c);
     default:
         if (op >= 0x28 && op <= 0x3e) /* loads and stores */
-            return mewe__wasm_memarg(c);
-        return mewe__wasm_plain_op(op) ? 0 : MEWE__WASM_BAD;
+            return read_memarg(c);
+        return is_plain_op(op) ? MEWE_OK : MEWE_EPARSE;
     }
 }
 
 /* Reads instructions up to the `end` that closes the expression. */
-static int mewe__wasm_expr(mewe__wasm_cursor *c, uint32_t *max_br_table)
+static int read_expr(cursor *c, uint32_t *max_br_table)
 {
     long depth = 0;
     unsigned op;
 
     while (depth >= 0) {
-        if (mewe__wasm_byte(c, &op) || mewe__wasm_instr(c, op, &depth, max_br_table))
-            return MEWE__WASM_BAD;
+        if (read_byte(c, &op) || read_instr(c, op, &depth, max_br_table))
+            return MEWE_EPARSE;
     }
-    return 0;
+    return MEWE_OK;
 }
 
 /* ---- section walk ------------------------------------------------------- */
 
-/* Type indices are checked against the type section later, in mewe__wasm_code. */
-static int mewe__wasm_functions(mewe__wasm_cursor c, mewe__wasm_scan *s)
+/* Type indices are checked against the type section later, in read_code. */
+static int read_functions(cursor c, section_scan *s)
 {
     uint32_t type;
 
-    if (mewe__wasm_count(&c, &s->declared_funcs))
-        return MEWE__WASM_BAD;
+    if (read_count(&c, &s->declared_funcs))
+        return MEWE_EPARSE;
     s->funcs = c;
     for (size_t i = 0; i < s->declared_funcs; i++) {
-        if (mewe__wasm_u32(&c, &type))
-            return MEWE__WASM_BAD;
+        if (read_u32(&c, &type))
+            return MEWE_EPARSE;
     }
-    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+    return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* A vector of value types; *n receives its length. */
-static int mewe__wasm_valtypes(mewe__wasm_cursor *c, uint32_t *n)
+static int read_valtypes(cursor *c, uint32_t *n)
 {
     size_t len;
     unsigned t;
 
-    if (mewe__wasm_count(c, &len))
-        return MEWE__WASM_BAD;
+    if (read_count(c, &len))
+        return MEWE_EPARSE;
     for (size_t i = 0; i < len; i++) {
-        if (mewe__wasm_byte(c, &t) || !mewe__wasm_valtype_ok(t))
-            return MEWE__WASM_BAD;
+        if (read_byte(c, &t) || !valtype_ok(t))
+            return MEWE_EPARSE;
     }
     *n = (uint32_t)len;
-    return 0;
+    return MEWE_OK;
 }
 
 /* The type section: function types only (the GC proposal's forms are not supported). With
  * `out` NULL it is only checked; otherwise out[i] receives type i. */
-static int mewe__wasm_types(mewe__wasm_cursor c, mewe__wasm_functype *out, size_t *count)
+static int read_types(cursor c, mewe__wasm_functype *out, size_t *count)
 {
     size_t n;
     unsigned form;
     mewe__wasm_functype t;
 
-    if (mewe__wasm_count(&c, &n))
-        return MEWE__WASM_BAD;
+    if (read_count(&c, &n))
+        return MEWE_EPARSE;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_byte(&c, &form) || form != MEWE__WASM_FORM_FUNC ||
-            mewe__wasm_valtypes(&c, &t.params) || mewe__wasm_valtypes(&c, &t.results))
-            return MEWE__WASM_BAD;
+        if (read_byte(&c, &form) || form != FORM_FUNC || read_valtypes(&c, &t.params) ||
+            read_valtypes(&c, &t.results))
+            return MEWE_EPARSE;
         if (out)
             out[i] = t;
     }
     *count = n;
-    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+    return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* A section that is a vector of items read by `item`. */
-static int mewe__wasm_vector(mewe__wasm_cursor c, size_t *count,
-                             int (*item)(mewe__wasm_cursor *c, mewe__wasm_counts *n),
-                             mewe__wasm_counts *n)
+static int read_vector(cursor c, size_t *count, int (*item)(cursor *c, mewe__wasm_counts *n),
+                       mewe__wasm_counts *n)
 {
-    if (mewe__wasm_count(&c, count))
-        return MEWE__WASM_BAD;
+    if (read_count(&c, count))
+        return MEWE_EPARSE;
     for (size_t i = 0; i < *count; i++) {
         if (item(&c, n))
-            return MEWE__WASM_BAD;
+            return MEWE_EPARSE;
     }
-    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+    return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
-static int mewe__wasm_export(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+static int read_export(cursor *c, mewe__wasm_counts *n)
 {
-    mewe__wasm_cursor name;
+    cursor name;
     unsigned kind;
 
     (void)n;
-    if (mewe__wasm_name(c, &name) || mewe__wasm_byte(c, &kind) || kind > 4)
-        return MEWE__WASM_BAD;
-    return mewe__wasm_indices(c, 1);
+    if (read_name(c, &name) || read_byte(c, &kind) || kind > 4)
+        return MEWE_EPARSE;
+    return read_indices(c, 1);
 }
 
 /* An element segment, in any of its eight forms (flags bit 0: passive or declarative, bit 1:
  * explicit table index or declarative, bit 2: expressions rather than function indices). */
-static int mewe__wasm_element(mewe__wasm_cursor *c, mewe__wasm_counts *n)
+static int read_element(cursor *c, mewe__wasm_counts *n)
 {
     uint32_t flags, unused = 0;
     size_t entries;
     unsigned kind;
 
-    if (mewe__wasm_u32(c, &flags) || flags > 7)
-        return MEWE__WASM_BAD;
-    if ((flags & 3) == 2 && mewe__wasm_indices(c, 1)) /* table index */
-        return MEWE__WASM_BAD;
-    if (!(flags & 1) && mewe__wasm_expr(c, &unused)) /* active: the offset */
-        return MEWE__WASM_BAD;
+    if (read_u32(c, &flags) || flags > 7)
+        return MEWE_EPARSE;
+    if ((flags & 3) == 2 && read_indices(c, 1)) /* table index */
+        return MEWE_EPARSE;
+    if (!(flags & 1) && read_expr(c, &unused)) /* active: the offset */
+        return MEWE_EPARSE;
     /* Forms other than 0 and 4 give the element kind (0x00) or reference type. */
-    if ((flags & 3) &&
-        (mewe__wasm_byte(c, &kind) || ((flags & 4) ? !mewe__wasm_reftype_ok(kind) : kind != 0)))
-        return MEWE__WASM_BAD;
-    if (mewe__wasm_count(c, &entries))
-        return MEWE__WASM_BAD;
+    if ((flags & 3) && (read_byte(c, &kind) || ((flags & 4) ? !reftype_ok(kind) : kind != 0)))
+        return MEWE_EPARSE;
+    if (read_count(c, &entries))
+        return MEWE_EPARSE;
     for (size_t i = 0; i < entries; i++) {
-        if ((flags & 4) ? mewe__wasm_expr(c, &unused) : mewe__wasm_indices(c, 1))
-            return MEWE__WASM_BAD;
+        if ((flags & 4) ? read_expr(c, &unused) : read_indices(c, 1))
+            return MEWE_EPARSE;
     }
     if (entries > n->elem_entries_max)
         n->elem_entries_max = entries;
-    return 0;
+    return MEWE_OK;
 }
 
 /* A section that holds exactly one u32 (start, data count). */
-static int mewe__wasm_single_u32(mewe__wasm_cursor c, uint32_t *out)
+static int read_single_u32(cursor c, uint32_t *out)
 {
-    if (mewe__wasm_u32(&c, out))
-        return MEWE__WASM_BAD;
-    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+    if (read_u32(&c, out))
+        return MEWE_EPARSE;
+    return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
-static int mewe__wasm_custom(mewe__wasm_cursor c, mewe__wasm_scan *s)
+static int read_custom(cursor c, section_scan *s)
 {
-    mewe__wasm_cursor name;
+    cursor name;
 
-    if (mewe__wasm_name(&c, &name))
-        return MEWE__WASM_BAD;
+    if (read_name(&c, &name))
+        return MEWE_EPARSE;
     /* Only the first "name" section counts, as tools that read names do. */
-    if (!s->have_names && mewe__wasm_left(&name) == 4 && memcmp(name.p, "name", 4) == 0) {
-        s->have_names = 1;
+    if (!s->have_names && bytes_left(&name) == 4 && memcmp(name.p, "name", 4) == 0) {
+        s->have_names = true;
         s->names = c;
     }
-    return 0;
+    return MEWE_OK;
 }
 
 /* Position of a section id in the required order, 0 for unknown ids. The data-count section
  * (12) sits between element (9) and code (10); the tag section (13) between memory (5) and
  * global (6). */
-static unsigned mewe__wasm_rank(unsigned id)
+static unsigned section_rank(unsigned id)
 {
-    static const unsigned char rank[MEWE__WASM_SEC_MAX + 1] = {
+    static const unsigned char rank[SEC_MAX + 1] = {
         0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6,
     };
-    return id <= MEWE__WASM_SEC_MAX ? rank[id] : 0;
+    return id <= SEC_MAX ? rank[id] : 0;
 }
 
-static int mewe__wasm_section(unsigned id, mewe__wasm_cursor c, mewe__wasm_scan *s)
+static int read_section(unsigned id, cursor c, section_scan *s)
 {
     uint32_t v;
     size_t n;
-    unsigned rank = mewe__wasm_rank(id);
+    unsigned rank = section_rank(id);
 
-    if (id == MEWE__WASM_SEC_CUSTOM)
-        return mewe__wasm_custom(c, s);
+    if (id == SEC_CUSTOM)
+        return read_custom(c, s);
     if (rank == 0 || rank <= s->last_rank) /* unknown, out of order or repeated */
-        return MEWE__WASM_BAD;
+        return MEWE_EPARSE;
     s->last_rank = rank;
     switch (id) {
-    case MEWE__WASM_SEC_TYPE: s->types = c; return mewe__wasm_types(c, NULL, &s->counts.types);
-    case MEWE__WASM_SEC_IMPORT: return mewe__wasm_imports(c, s);
-    case MEWE__WASM_SEC_FUNCTION: return mewe__wasm_functions(c, s);
-    case MEWE__WASM_SEC_TABLE: return mewe__wasm_vector(c, &n, mewe__wasm_table_type, &s->counts);
-    case MEWE__WASM_SEC_MEMORY: return mewe__wasm_vector(c, &n, mewe__wasm_memory_type, &s->counts);
-    case MEWE__WASM_SEC_GLOBAL:
-        if (mewe__wasm_u32(&c, &v))
-            return MEWE__WASM_BAD;
+    case SEC_TYPE: s->types = c; return read_types(c, NULL, &s->counts.types);
+    case SEC_IMPORT: return read_imports(c, s);
+    case SEC_FUNCTION: return read_functions(c, s);
+    case SEC_TABLE: return read_vector(c, &n, read_table_type, &s->counts);
+    case SEC_MEMORY: return read_vector(c, &n, read_memory_type, &s->counts);
+    case SEC_GLOBAL:
+        if (read_u32(&c, &v))
+            return MEWE_EPARSE;
         s->counts.globals += v;
-        return 0;
-    case MEWE__WASM_SEC_EXPORT:
-        return mewe__wasm_vector(c, &s->counts.exports, mewe__wasm_export, &s->counts);
-    case MEWE__WASM_SEC_START: return mewe__wasm_single_u32(c, &v);
-    case MEWE__WASM_SEC_ELEMENT:
-        return mewe__wasm_vector(c, &s->counts.elem_segments, mewe__wasm_element, &s->counts);
-    case MEWE__WASM_SEC_DATACOUNT:
-        s->have_datacount = 1;
-        return mewe__wasm_single_u32(c, &s->datacount);
-    case MEWE__WASM_SEC_DATA: return mewe__wasm_u32(&c, &s->data_segments);
-    case MEWE__WASM_SEC_TAG:
-        if (mewe__wasm_u32(&c, &v))
-            return MEWE__WASM_BAD;
+        return MEWE_OK;
+    case SEC_EXPORT: return read_vector(c, &s->counts.exports, read_export, &s->counts);
+    case SEC_START: return read_single_u32(c, &v);
+    case SEC_ELEMENT: return read_vector(c, &s->counts.elem_segments, read_element, &s->counts);
+    case SEC_DATACOUNT: s->have_datacount = true; return read_single_u32(c, &s->datacount);
+    case SEC_DATA: return read_u32(&c, &s->data_segments);
+    case SEC_TAG:
+        if (read_u32(&c, &v))
+            return MEWE_EPARSE;
         s->counts.tags += v;
-        return 0;
-    case MEWE__WASM_SEC_CODE:
-        s->have_code = 1;
+        return MEWE_OK;
+    case SEC_CODE:
+        s->have_code = true;
         s->code = c;
-        return 0;
-    default: return 0; /* framed only */
+        return MEWE_OK;
+    default: return MEWE_OK; /* framed only */
     }
 }
 
-static int mewe__wasm_walk(mewe__wasm_cursor c, mewe__wasm_scan *s)
+static int walk_sections(cursor c, section_scan *s)
 {
     static const unsigned char header[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-    mewe__wasm_cursor sec;
+    cursor sec;
     unsigned id;
     uint32_t size;
 
-    if (mewe__wasm_left(&c) < sizeof header || memcmp(c.p, header, sizeof header) != 0)
-        return MEWE__WASM_BAD;
+    if (bytes_left(&c) < sizeof header || memcmp(c.p, header, sizeof header) != 0)
+        return MEWE_EPARSE;
     c.p += sizeof header;
     while (c.p != c.end) {
-        if (mewe__wasm_byte(&c, &id) || mewe__wasm_u32(&c, &size) ||
-            mewe__wasm_take(&c, size, &sec) || mewe__wasm_section(id, sec, s))
-            return MEWE__WASM_BAD;
+        if (read_byte(&c, &id) || read_u32(&c, &size) || take(&c, size, &sec) ||
+            read_section(id, sec, s))
+            return MEWE_EPARSE;
     }
     /* A data-count section promises the number of data segments. */
     if (s->have_datacount && s->datacount != s->data_segments)
-        return MEWE__WASM_BAD;
-    return 0;
+        return MEWE_EPARSE;
+    return MEWE_OK;
 }
 
 /* ---- code and name sections --------------------------------------------- */
@@ -719,76 +707,74 @@ static int mewe__wasm_walk(mewe__wasm_cursor c, mewe__wasm_scan *s)
 /* A body is local declarations (at most 2^32 - 1 locals in all) then an expression, which
  * always ends with `end`. *count receives the number of locals; *code, when not NULL, the
  * expression. */
-static int mewe__wasm_body_locals(const unsigned char *body, size_t len, uint32_t *count,
-                                  mewe__wasm_cursor *code)
+static int body_locals(const unsigned char *body, size_t len, uint32_t *count, cursor *code)
 {
-    mewe__wasm_cursor c = {body, body + len};
+    cursor c = {body, body + len};
     uint32_t groups, n;
     uint64_t locals = 0;
     unsigned type;
 
-    if (mewe__wasm_u32(&c, &groups))
-        return MEWE__WASM_BAD;
+    if (read_u32(&c, &groups))
+        return MEWE_EPARSE;
     for (uint32_t i = 0; i < groups; i++) {
-        if (mewe__wasm_u32(&c, &n) || mewe__wasm_byte(&c, &type) || !mewe__wasm_valtype_ok(type))
-            return MEWE__WASM_BAD;
+        if (read_u32(&c, &n) || read_byte(&c, &type) || !valtype_ok(type))
+            return MEWE_EPARSE;
         locals += n;
         if (locals > UINT32_MAX)
-            return MEWE__WASM_BAD;
+            return MEWE_EPARSE;
     }
     *count = (uint32_t)locals;
     if (code)
         *code = c;
-    return c.p != c.end && c.end[-1] == MEWE__WASM_OP_END ? 0 : MEWE__WASM_BAD;
+    return c.p != c.end && c.end[-1] == OP_END ? MEWE_OK : MEWE_EPARSE;
 }
 
 int mewe__wasm_body_scan(const mewe__wasm_func *f, uint32_t *max_br_table)
 {
-    mewe__wasm_cursor code;
+    cursor code;
     uint32_t locals;
 
     if (!f || !max_br_table)
-        return MEWE__WASM_BAD;
+        return MEWE_EINVAL;
     *max_br_table = 0;
-    if (mewe__wasm_body_locals(f->body, f->body_len, &locals, &code) ||
-        mewe__wasm_expr(&code, max_br_table))
-        return MEWE__WASM_BAD;
-    return code.p == code.end ? 0 : MEWE__WASM_BAD;
+    if (body_locals(f->body, f->body_len, &locals, &code) || read_expr(&code, max_br_table))
+        return MEWE_EPARSE;
+    return code.p == code.end ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* Fills info->funcs from the code section; its entry count must match the function
  * section's, and their types must exist. */
-static int mewe__wasm_code(const mewe__wasm_scan *s, mewe__wasm_info *info)
+static int read_code(const section_scan *s, mewe__wasm_info *info)
 {
-    mewe__wasm_cursor c = s->code, body, types = s->funcs;
+    cursor c = s->code, body, types = s->funcs;
     size_t n = 0;
     uint32_t len;
 
-    if (s->have_code && mewe__wasm_count(&c, &n))
-        return MEWE__WASM_BAD;
+    if (s->have_code && read_count(&c, &n))
+        return MEWE_EPARSE;
     if (n != s->declared_funcs)
-        return MEWE__WASM_BAD;
+        return MEWE_EPARSE;
     info->import_func_count = s->import_funcs;
-    info->code_size = s->have_code ? mewe__wasm_left(&s->code) : 0;
+    info->code_size = s->have_code ? bytes_left(&s->code) : 0;
     if (n == 0)
-        return 0;
+        return MEWE_OK;
     info->funcs = calloc(n, sizeof *info->funcs);
     if (!info->funcs)
-        return MEWE__WASM_NOMEM;
+        return MEWE_ENOMEM;
     info->func_count = n;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_u32(&c, &len) || mewe__wasm_take(&c, len, &body) ||
-            mewe__wasm_body_locals(body.p, len, &info->funcs[i].locals, NULL) ||
-            mewe__wasm_u32(&types, &info->funcs[i].type) || info->funcs[i].type >= info->type_count)
-            return MEWE__WASM_BAD;
+        if (read_u32(&c, &len) || take(&c, len, &body) ||
+            body_locals(body.p, len, &info->funcs[i].locals, NULL) ||
+            read_u32(&types, &info->funcs[i].type) || info->funcs[i].type >= info->type_count)
+            return MEWE_EPARSE;
         info->funcs[i].body = body.p;
         info->funcs[i].body_len = len;
     }
-    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+    return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* Copies the function types (checked by the walk) and the counts into info. */
-static int mewe__wasm_types_fill(const mewe__wasm_scan *s, mewe__wasm_info *info)
+static int fill_types(const section_scan *s, mewe__wasm_info *info)
 {
     size_t n = s->counts.types;
 
@@ -797,106 +783,105 @@ static int mewe__wasm_types_fill(const mewe__wasm_scan *s, mewe__wasm_info *info
     info->counts.data_segments = s->data_segments;
     info->counts.bytes = (size_t)(s->end - s->start);
     if (n == 0)
-        return 0;
+        return MEWE_OK;
     info->types = calloc(n, sizeof *info->types);
     if (!info->types)
-        return MEWE__WASM_NOMEM;
+        return MEWE_ENOMEM;
     info->type_count = n;
-    return mewe__wasm_types(s->types, info->types, &n);
+    return read_types(s->types, info->types, &n);
 }
 
 /* Gives the defined function `f` a NUL-terminated copy of name. A name holding a NUL byte
  * cannot be a C string, so that function stays unnamed rather than misnamed. */
-static int mewe__wasm_set_name(mewe__wasm_func *f, mewe__wasm_cursor name)
+static int set_name(mewe__wasm_func *f, cursor name)
 {
-    size_t len = mewe__wasm_left(&name);
+    size_t len = bytes_left(&name);
     char *copy;
 
     if (memchr(name.p, '\0', len))
-        return 0;
+        return MEWE_OK;
     copy = malloc(len + 1);
     if (!copy)
-        return MEWE__WASM_NOMEM;
+        return MEWE_ENOMEM;
     memcpy(copy, name.p, len);
     copy[len] = '\0';
     f->name = copy;
-    return 0;
+    return MEWE_OK;
 }
 
 /* The function-names subsection: a name map whose indices must strictly increase (so no
  * function is named twice) and refer to existing functions. */
-static int mewe__wasm_func_names(mewe__wasm_cursor c, mewe__wasm_info *info)
+static int read_func_names(cursor c, mewe__wasm_info *info)
 {
     size_t n, total = info->import_func_count + info->func_count;
     uint32_t idx;
     uint64_t prev = UINT64_MAX; /* stands for "none yet" */
-    mewe__wasm_cursor name;
+    cursor name;
     int rc;
 
-    if (mewe__wasm_count(&c, &n))
-        return MEWE__WASM_BAD;
+    if (read_count(&c, &n))
+        return MEWE_EPARSE;
     for (size_t i = 0; i < n; i++) {
-        if (mewe__wasm_u32(&c, &idx) || mewe__wasm_name(&c, &name))
-            return MEWE__WASM_BAD;
+        if (read_u32(&c, &idx) || read_name(&c, &name))
+            return MEWE_EPARSE;
         if (idx >= total || (prev != UINT64_MAX && idx <= prev))
-            return MEWE__WASM_BAD;
+            return MEWE_EPARSE;
         prev = idx;
         if (idx < info->import_func_count)
             continue;
-        rc = mewe__wasm_set_name(&info->funcs[idx - info->import_func_count], name);
-        if (rc)
+        rc = set_name(&info->funcs[idx - info->import_func_count], name);
+        if (rc != MEWE_OK)
             return rc;
     }
-    return c.p == c.end ? 0 : MEWE__WASM_BAD;
+    return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
 /* Subsections come once each in increasing id order; all but function names are skipped. */
-static int mewe__wasm_names(mewe__wasm_cursor c, mewe__wasm_info *info)
+static int read_names(cursor c, mewe__wasm_info *info)
 {
     unsigned id;
     int last = -1;
     uint32_t size;
-    mewe__wasm_cursor sub;
+    cursor sub;
     int rc;
 
     while (c.p != c.end) {
-        if (mewe__wasm_byte(&c, &id) || (int)id <= last || mewe__wasm_u32(&c, &size) ||
-            mewe__wasm_take(&c, size, &sub))
-            return MEWE__WASM_BAD;
+        if (read_byte(&c, &id) || (int)id <= last || read_u32(&c, &size) || take(&c, size, &sub))
+            return MEWE_EPARSE;
         last = (int)id;
-        if (id == MEWE__WASM_SUB_FUNC_NAMES) {
-            rc = mewe__wasm_func_names(sub, info);
-            if (rc)
+        if (id == SUB_FUNC_NAMES) {
+            rc = read_func_names(sub, info);
+            if (rc != MEWE_OK)
                 return rc;
         }
     }
-    return 0;
+    return MEWE_OK;
 }
 
 int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size)
 {
-    mewe__wasm_scan s;
-    mewe__wasm_cursor c;
+    section_scan s;
+    cursor c;
     int rc;
 
     if (!out)
-        return MEWE__WASM_BAD;
+        return MEWE_EINVAL;
     memset(out, 0, sizeof *out);
     if (!data)
-        return MEWE__WASM_BAD;
+        return MEWE_EINVAL;
     memset(&s, 0, sizeof s);
     c.p = data;
     c.end = c.p + size;
     s.start = c.p;
     s.end = c.end;
-    rc = mewe__wasm_walk(c, &s);
-    if (rc == 0)
-        rc = mewe__wasm_types_fill(&s, out);
-    if (rc == 0)
-        rc = mewe__wasm_code(&s, out);
-    if (rc == 0 && s.have_names)
-        rc = mewe__wasm_names(s.names, out);
-    if (rc)
+    rc = walk_sections(c, &s);
+    if (rc == MEWE_OK)
+        rc = fill_types(&s, out);
+    if (rc == MEWE_OK)
+        rc = read_code(&s, out);
+    if (rc == MEWE_OK && s.have_names)
+        rc = read_names(s.names, out);
+    if (rc != MEWE_OK)
         mewe__wasm_info_free(out);
     return rc;
 }
@@ -917,22 +902,22 @@ void mewe__wasm_info_free(mewe__wasm_info *info)
 /* 1 when name is "X.mewe.v<digits>", with *family_len = strlen(X). Scanning the digits
  * from the end finds the only ".mewe.v" that can match: any earlier one is followed by
  * non-digits. */
-static int mewe__wasm_variant_family(const char *name, size_t *family_len)
+static bool variant_family(const char *name, size_t *family_len)
 {
     size_t end = strlen(name), i = end;
 
     while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
         i--;
-    if (i == end || i < MEWE__WASM_TAG_LEN)
-        return 0;
-    i -= MEWE__WASM_TAG_LEN;
-    if (memcmp(name + i, mewe__wasm_variant_tag, MEWE__WASM_TAG_LEN) != 0)
-        return 0;
+    if (i == end || i < TAG_LEN)
+        return false;
+    i -= TAG_LEN;
+    if (memcmp(name + i, variant_tag, TAG_LEN) != 0)
+        return false;
     *family_len = i;
-    return 1;
+    return true;
 }
 
-static uint64_t mewe__wasm_fnv1a(const unsigned char *p, size_t n)
+static uint64_t fnv1a(const unsigned char *p, size_t n)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325);
 
@@ -945,7 +930,7 @@ static uint64_t mewe__wasm_fnv1a(const unsigned char *p, size_t n)
 
 /* Total order on bodies: hash first (cheap), then length and bytes, so equal bodies sort
  * next to each other even when different bodies collide. */
-static int mewe__wasm_body_cmp(const mewe__wasm_variant *a, const mewe__wasm_variant *b)
+static int body_cmp(const variant *a, const variant *b)
 {
     if (a->hash != b->hash)
         return a->hash < b->hash ? -1 : 1;
@@ -954,7 +939,7 @@ static int mewe__wasm_body_cmp(const mewe__wasm_variant *a, const mewe__wasm_var
     return a->body_len ? memcmp(a->body, b->body, a->body_len) : 0;
 }
 
-static int mewe__wasm_family_cmp(const mewe__wasm_variant *a, const mewe__wasm_variant *b)
+static int family_cmp(const variant *a, const variant *b)
 {
     size_t n = a->family_len < b->family_len ? a->family_len : b->family_len;
     int d = n ? memcmp(a->family, b->family, n) : 0;
@@ -966,142 +951,141 @@ static int mewe__wasm_family_cmp(const mewe__wasm_variant *a, const mewe__wasm_v
     return 0;
 }
 
-static int mewe__wasm_qsort_body(const void *a, const void *b)
+static int qsort_body(const void *a, const void *b)
 {
-    return mewe__wasm_body_cmp(a, b);
+    return body_cmp(a, b);
 }
 
-static int mewe__wasm_qsort_variant(const void *a, const void *b)
+static int qsort_variant(const void *a, const void *b)
 {
-    int d = mewe__wasm_family_cmp(a, b);
+    int d = family_cmp(a, b);
 
-    return d ? d : mewe__wasm_body_cmp(a, b);
+    return d ? d : body_cmp(a, b);
 }
 
 /* Collects the variant functions of `family` (every family when NULL) into a malloc'd
  * array; *out is NULL when there are none. */
-static int mewe__wasm_collect(const mewe__wasm_info *info, const char *family,
-                              mewe__wasm_variant **out, size_t *count)
+static int collect_variants(const mewe__wasm_info *info, const char *family, variant **out,
+                            size_t *count)
 {
     size_t want = family ? strlen(family) : 0, n = 0, flen;
-    mewe__wasm_variant *v;
+    variant *v;
 
     *out = NULL;
     *count = 0;
     if (info->func_count == 0)
-        return 0;
+        return MEWE_OK;
     v = malloc(info->func_count * sizeof *v);
     if (!v)
-        return MEWE__WASM_NOMEM;
+        return MEWE_ENOMEM;
     for (size_t i = 0; i < info->func_count; i++) {
         const mewe__wasm_func *f = &info->funcs[i];
 
-        if (!f->name || !mewe__wasm_variant_family(f->name, &flen))
+        if (!f->name || !variant_family(f->name, &flen))
             continue;
         if (family && (flen != want || memcmp(f->name, family, want) != 0))
             continue;
-        v[n] = (mewe__wasm_variant){f->name, flen, mewe__wasm_fnv1a(f->body, f->body_len), f->body,
-                                    f->body_len};
+        v[n] = (variant){f->name, flen, fnv1a(f->body, f->body_len), f->body, f->body_len};
         n++;
     }
     if (n == 0) {
         free(v);
-        return 0;
+        return MEWE_OK;
     }
     *out = v;
     *count = n;
-    return 0;
+    return MEWE_OK;
 }
 
-/* Distinct bodies in a run sorted by mewe__wasm_body_cmp. */
-static size_t mewe__wasm_count_distinct(const mewe__wasm_variant *v, size_t n)
+/* Distinct bodies in a run sorted by body_cmp. */
+static size_t count_distinct(const variant *v, size_t n)
 {
     size_t distinct = n ? 1 : 0;
 
     for (size_t i = 1; i < n; i++)
-        distinct += mewe__wasm_body_cmp(&v[i - 1], &v[i]) != 0;
+        distinct += body_cmp(&v[i - 1], &v[i]) != 0;
     return distinct;
 }
 
 int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, size_t *variants,
                                size_t *distinct)
 {
-    mewe__wasm_variant *v;
+    variant *v;
     size_t n;
     int rc;
 
     if (!info || !family || !variants || !distinct)
-        return MEWE__WASM_BAD;
+        return MEWE_EINVAL;
     *variants = 0;
     *distinct = 0;
-    rc = mewe__wasm_collect(info, family, &v, &n);
-    if (rc)
+    rc = collect_variants(info, family, &v, &n);
+    if (rc != MEWE_OK)
         return rc;
     if (n > 1)
-        qsort(v, n, sizeof *v, mewe__wasm_qsort_body);
+        qsort(v, n, sizeof *v, qsort_body);
     *variants = n;
-    *distinct = mewe__wasm_count_distinct(v, n);
+    *distinct = count_distinct(v, n);
     free(v);
-    return 0;
+    return MEWE_OK;
 }
 
 /* Length of the run of variants sharing v[0]'s family. */
-static size_t mewe__wasm_run(const mewe__wasm_variant *v, size_t n)
+static size_t family_run(const variant *v, size_t n)
 {
     size_t k = 1;
 
-    while (k < n && mewe__wasm_family_cmp(&v[0], &v[k]) == 0)
+    while (k < n && family_cmp(&v[0], &v[k]) == 0)
         k++;
     return k;
 }
 
-static size_t mewe__wasm_count_runs(const mewe__wasm_variant *v, size_t n)
+static size_t count_runs(const variant *v, size_t n)
 {
     size_t runs = 0;
 
-    for (size_t i = 0; i < n; i += mewe__wasm_run(v + i, n - i))
+    for (size_t i = 0; i < n; i += family_run(v + i, n - i))
         runs++;
     return runs;
 }
 
 /* Fills fam[0..] from the sorted variants, one entry per family. */
-static int mewe__wasm_fill_families(const mewe__wasm_variant *v, size_t n, mewe__wasm_family *fam)
+static int fill_families(const variant *v, size_t n, mewe__wasm_family *fam)
 {
     size_t j = 0;
 
     for (size_t i = 0, k; i < n; i += k, j++) {
-        k = mewe__wasm_run(v + i, n - i);
+        k = family_run(v + i, n - i);
         fam[j].family = malloc(v[i].family_len + 1);
         if (!fam[j].family)
-            return MEWE__WASM_NOMEM;
+            return MEWE_ENOMEM;
         memcpy(fam[j].family, v[i].family, v[i].family_len);
         fam[j].family[v[i].family_len] = '\0';
         fam[j].variants = k;
-        fam[j].distinct = mewe__wasm_count_distinct(v + i, k);
+        fam[j].distinct = count_distinct(v + i, k);
     }
-    return 0;
+    return MEWE_OK;
 }
 
 int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, size_t *count)
 {
-    mewe__wasm_variant *v;
+    variant *v;
     mewe__wasm_family *fam;
     size_t n, groups;
     int rc;
 
     if (!out || !count)
-        return MEWE__WASM_BAD;
+        return MEWE_EINVAL;
     *out = NULL;
     *count = 0;
     if (!info)
-        return MEWE__WASM_BAD;
-    rc = mewe__wasm_collect(info, NULL, &v, &n);
-    if (rc || n == 0)
+        return MEWE_EINVAL;
+    rc = collect_variants(info, NULL, &v, &n);
+    if (rc != MEWE_OK || n == 0)
         return rc;
-    qsort(v, n, sizeof *v, mewe__wasm_qsort_variant);
-    groups = mewe__wasm_count_runs(v, n);
+    qsort(v, n, sizeof *v, qsort_variant);
+    groups = count_runs(v, n);
     fam = calloc(groups, sizeof *fam);
-    rc = fam ? mewe__wasm_fill_families(v, n, fam) : MEWE__WASM_NOMEM;
+    rc = fam ? fill_families(v, n, fam) : MEWE_ENOMEM;
     free(v);
     if (rc) {
         mewe__wasm_families_free(fam, fam ? groups : 0);
@@ -1109,7 +1093,7 @@ int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, si
     }
     *out = fam;
     *count = groups;
-    return 0;
+    return MEWE_OK;
 }
 
 void mewe__wasm_families_free(mewe__wasm_family *families, size_t count)

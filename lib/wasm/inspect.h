@@ -1,5 +1,4 @@
-/*
- * inspect.h - a read-only look into a linked WebAssembly module: its defined functions,
+/* A read-only look into a linked WebAssembly module: its defined functions,
  * their names from the "name" custom section, their types, locals and body bytes, how many of
  * each kind of entity the module declares (for the engines' implementation limits,
  * limits.c), and how many byte-wise distinct bodies each multivariant family has after
@@ -11,13 +10,16 @@
  * the backend folds away.
  *
  * The parser trusts nothing: every read is bounds-checked, it never aborts, prints or keeps
- * global state, so it is safe on arbitrary input and from several threads.
- */
+ * global state, so it is safe on arbitrary input and from several threads. It takes no
+ * context: it is a function of the bytes alone, and returns libmewe statuses (MEWE_EPARSE for
+ * malformed input) that its callers turn into a message naming the module. */
 #ifndef MEWE_WASM_INSPECT_H
 #define MEWE_WASM_INSPECT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <mewe/common.h>
 
 typedef struct mewe__wasm_func {
     /* From the function-names subsection (id 1) of the "name" section: a NUL-terminated
@@ -87,16 +89,16 @@ typedef struct mewe__wasm_family {
  * of bodies are left to mewe__wasm_body_scan. Only function types (form 0x60) and
  * one-byte value types are supported, as LLVM emits them.
  * A malformed name section also makes the module malformed, as its names are the point.
- * Returns 0 on success, -1 when data is not a well-formed module, -2 when out of memory;
- * on failure *out is zeroed and nothing is left allocated. */
+ * Returns MEWE_OK; MEWE_EINVAL for a NULL out or data, MEWE_EPARSE when data is not a
+ * well-formed module, MEWE_ENOMEM; on failure *out is zeroed and nothing is left allocated. */
 int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size);
 
 /* Walks the instructions of a defined function's body (the MVP's and those of the
  * sign-extension, saturating conversion, bulk memory, reference types, SIMD, relaxed SIMD,
  * threads, tail call, multi-value and exception handling proposals) and gives the most
- * targets of one br_table (its default not counted; 0 without br_table). Returns 0, or -1
- * when the body does not decode: an opcode outside those proposals, a truncated immediate,
- * or an `end` before the body's last byte. */
+ * targets of one br_table (its default not counted; 0 without br_table). Returns MEWE_OK,
+ * MEWE_EINVAL for a NULL argument, or MEWE_EPARSE when the body does not decode: an opcode
+ * outside those proposals, a truncated immediate, or an `end` before the body's last byte. */
 int mewe__wasm_body_scan(const mewe__wasm_func *f, uint32_t *max_br_table);
 
 /* Frees what mewe__wasm_parse allocated and zeroes *info; NULL and zeroed infos are fine. */
@@ -104,13 +106,14 @@ void mewe__wasm_info_free(mewe__wasm_info *info);
 
 /* For family "f": *variants = number of defined functions named exactly "f.mewe.v<N>",
  * *distinct = number of byte-wise distinct bodies among them (0/0 when there are none).
- * Returns 0, -1 for a NULL argument, -2 when out of memory. */
+ * Returns MEWE_OK, MEWE_EINVAL for a NULL argument, MEWE_ENOMEM. */
 int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, size_t *variants,
                                size_t *distinct);
 
 /* Groups every "X.mewe.v<N>" function by family X in one O(n log n) pass. *out (NULL when
  * *count is 0) is sorted byte-wise by family name; free it with mewe__wasm_families_free.
- * Returns 0, -1 for a NULL argument, -2 when out of memory (then *out = NULL, *count = 0). */
+ * Returns MEWE_OK, MEWE_EINVAL for a NULL argument, MEWE_ENOMEM (then *out = NULL,
+ * *count = 0). */
 int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, size_t *count);
 
 void mewe__wasm_families_free(mewe__wasm_family *families, size_t count);

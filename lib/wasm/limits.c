@@ -66,7 +66,7 @@ size_t mewe__wasm_limits_check(const mewe__wasm_info *info, mewe__wasm_excess *o
         over(out, max, &n, "locals", (uint64_t)t->params + f->locals, LIMIT_LOCALS, true, i);
         over(out, max, &n, "body bytes", f->body_len, LIMIT_BODY_BYTES, true, i);
         uint32_t br_table;
-        if (mewe__wasm_body_scan(f, &br_table) == 0)
+        if (mewe__wasm_body_scan(f, &br_table) == MEWE_OK)
             over(out, max, &n, "br_table targets", br_table, LIMIT_BR_TABLE, true, i);
         else
             ++*unscanned;
@@ -224,15 +224,10 @@ static void hint(mewe__strbuf *s, const mewe__wasm_info *info, const mewe__wasm_
 {
     const char *name = e->per_function ? info->funcs[e->func].name : NULL;
     LLVMValueRef fn = name && llvm ? LLVMGetNamedFunction(llvm, name) : NULL;
-    LLVMAttributeRef a = fn ? LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                                            MEWE_ATTR_PLAN, strlen(MEWE_ATTR_PLAN))
-                            : NULL;
     mewe__plan plan;
-    unsigned len = 0;
-    const char *text = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
     bool sized = strcmp(e->what, "locals") == 0 || strcmp(e->what, "body bytes") == 0 ||
                  strcmp(e->what, "br_table targets") == 0;
-    if (sized && text && mewe__plan_parse(&plan, text, len) && plan.inlined) {
+    if (sized && mewe__dispatcher_plan(fn, &plan) && plan.inlined) {
         mewe__strbuf_add(s,
                          "; it is a dispatcher that carries its %zu variants inside it: a "
                          "lower link option inline_limit (mewe --inline-limit) keeps them as "
@@ -281,9 +276,9 @@ static int check(mewe_context *ctx, const char *name, const void *wasm, size_t s
 {
     memset(c, 0, sizeof *c);
     int rc = mewe__wasm_parse(&c->info, wasm, size);
-    if (rc == -2)
+    if (rc == MEWE_ENOMEM)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory checking the wasm of '%s'", name);
-    if (rc != 0) {
+    if (rc != MEWE_OK) {
         mewe__log(ctx, MEWE_LOG_WARN,
                   "cannot read the emitted wasm of '%s': its sizes are "
                   "not checked against the engines' limits",

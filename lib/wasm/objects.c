@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "util/fileio.h"
+#include "ir/cost.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 #include "wasm/objects.h"
 
@@ -104,15 +106,43 @@ int mewe__wasm_custom_section(const unsigned char *wasm, size_t size, const char
     return r == 1;
 }
 
-/* The link settings that objects must share: the module's link summary without what
- * describes this module alone (its dispatcher count, its profile's match). */
+/* Appends text as a JSON string literal (util/json.h escapes it). */
+static void add_json_str(mewe__strbuf *s, const char *text)
+{
+    mewe__json j = {0};
+    mewe__json_string(&j, NULL, text);
+    size_t len;
+    char *lit = mewe__json_take(&j, &len);
+    if (!lit) {
+        s->failed = true;
+        return;
+    }
+    mewe__strbuf_append(s, lit, len && lit[len - 1] == '\n' ? len - 1 : len);
+    free(lit);
+}
+
+/* The link settings that objects must share: what mewe_link_multivariant was asked, not
+ * what it found in this module (its dispatcher count, its profile's match). */
 static char *settings_of(const mewe_module *m)
 {
-    if (!m->multivariant || !m->link_summary)
+    const mewe__link_record *r = m->link;
+    if (!m->multivariant || !r)
         return NULL;
-    const char *cut = strstr(m->link_summary, ", \"dispatchers\"");
-    size_t len = cut ? (size_t)(cut - m->link_summary) : strlen(m->link_summary) - 1;
-    return mewe__printf("%.*s}", (int)len, m->link_summary);
+    mewe__json j = {0};
+    mewe__json_object(&j, NULL, false);
+    mewe__json_string(&j, "dispatch", mewe__dispatch_name(r->dispatch));
+    mewe__json_string(&j, "granularity", mewe__granularity_name(r->granularity));
+    mewe__json_string(&j, "rng", r->rng ? r->rng : "");
+    mewe__json_bool(&j, "trace", r->trace);
+    mewe__json_real(&j, "max_overhead", r->max_overhead, 4);
+    mewe__json_uint(&j, "period", r->period);
+    mewe__json_uint(&j, "inline_limit", r->inline_limit);
+    mewe__json_end(&j);
+    size_t len;
+    char *text = mewe__json_take(&j, &len);
+    if (text && len && text[len - 1] == '\n')
+        text[len - 1] = '\0';
+    return text;
 }
 
 int mewe__object_note_add(const mewe_module *m, void **wasm, size_t *size)
@@ -124,7 +154,7 @@ int mewe__object_note_add(const mewe_module *m, void **wasm, size_t *size)
     mewe__strbuf s = {0};
     if (rc == MEWE_OK) {
         mewe__strbuf_add(&s, "{\"libmewe\": ");
-        mewe__strbuf_json_str(&s, mewe_version());
+        add_json_str(&s, mewe_version());
         mewe__strbuf_add(&s, ", \"settings\": %s, \"report\": %s}", settings ? settings : "null",
                          report);
     }
@@ -344,7 +374,7 @@ static char *merged_report(const char *const *paths, const object_in *objs, size
     mewe__strbuf_add(&s, "{\n  \"objects\": [");
     for (size_t i = 0; i < count; i++) {
         mewe__strbuf_add(&s, "%s\n    {\"object\": ", i ? "," : "");
-        mewe__strbuf_json_str(&s, paths[i]);
+        add_json_str(&s, paths[i]);
         mewe__strbuf_add(&s, ", \"multivariant\": %s", objs[i].note ? "true" : "false");
         const char *mend,
             *module =
@@ -379,7 +409,7 @@ static char *merged_report(const char *const *paths, const object_in *objs, size
     mewe__strbuf_add(&s, "\n  ],\n  \"totals\": {");
     for (size_t k = 0; k < nt; k++) {
         mewe__strbuf_add(&s, "%s", k ? ", " : "");
-        mewe__strbuf_json_str(&s, t[k].key);
+        add_json_str(&s, t[k].key);
         if (t[k].boolean)
             mewe__strbuf_add(&s, ": %s", t[k].any ? "true" : "false");
         else if (strcmp(t[k].key, "coverage") == 0) {

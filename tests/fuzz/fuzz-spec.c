@@ -2,7 +2,6 @@
  * the parameters: the input is "DIVERSIFIER-SPEC\nRNG-SPEC", run on a small module through
  * generation and dispatch. */
 #include "fuzz-util.h"
-#include "plugin.h"
 
 static const char module_ir[] =
     "target datalayout = \"e-m:e-p:32:32-p10:8:8-p20:8:8-i64:64-n32:64-S128-ni:1:10:20\"\n"
@@ -33,12 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The module is fixed and known good: no helper needed to load it. */
     if (mewe_context_set_untrusted_input(ctx, 0) != MEWE_OK)
         abort();
-    /* The parser alone, against both registries. */
-    mewe__spec spec;
-    if (mewe__spec_parse(ctx, &spec, &ctx->diversifiers, "diversifier", text) == MEWE_OK)
-        mewe__spec_fini(&spec);
-    if (rng && mewe__spec_parse(ctx, &spec, &ctx->strategies, "RNG strategy", rng) == MEWE_OK)
-        mewe__spec_fini(&spec);
+    /* The parser alone, against both registries, as tools call it before any work; what it
+     * accepts must be what generation and linking accept (checked below). */
+    int div_ok = mewe_diversifier_spec_check(ctx, text);
+    fuzz_check(ctx, div_ok, "mewe_diversifier_spec_check");
+    int rng_ok = rng ? mewe_rng_strategy_spec_check(ctx, rng) : MEWE_OK;
+    fuzz_check(ctx, rng_ok, "mewe_rng_strategy_spec_check");
     /* Then what the plugins make of the parameters. */
     mewe_module *m;
     int rc = mewe_module_load_memory(&m, ctx, module_ir, sizeof module_ir - 1, "spec.ll");
@@ -52,6 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.diversifier_count = 1;
     rc = mewe_generate_variants(m, &g);
     fuzz_check(ctx, rc, "mewe_generate_variants");
+    /* A spec the check refused is refused by generation too, with the same status. */
+    if (div_ok != MEWE_OK && rc != div_ok)
+        abort();
     if (rc == MEWE_OK) {
         mewe_link_options l = MEWE_LINK_OPTIONS_INIT;
         l.rng = rng;

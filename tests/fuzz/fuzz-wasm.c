@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     mewe__wasm_info info;
     int rc = mewe__wasm_parse(&info, data, size);
-    if (rc != 0) {
-        if ((rc != -1 && rc != -2) || info.funcs || info.func_count)
+    if (rc != MEWE_OK) {
+        if ((rc != MEWE_EPARSE && rc != MEWE_ENOMEM) || info.funcs || info.func_count)
             abort();
         return 0;
     }
@@ -27,10 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     mewe__wasm_family *fams;
     size_t count;
-    if (mewe__wasm_families(&info, &fams, &count) == 0) {
+    if (mewe__wasm_families(&info, &fams, &count) == MEWE_OK) {
         for (size_t i = 0; i < count; i++) {
             size_t variants, distinct;
-            if (mewe__wasm_family_distinct(&info, fams[i].family, &variants, &distinct) != 0)
+            if (mewe__wasm_family_distinct(&info, fams[i].family, &variants, &distinct) != MEWE_OK)
                 continue;
             if (variants != fams[i].variants || distinct != fams[i].distinct ||
                 distinct > variants || variants == 0)

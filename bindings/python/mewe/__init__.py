@@ -7,7 +7,7 @@ A minimal pipeline::
     with mewe.Context(seed=42) as ctx:
         module = ctx.load("program.bc")
         module.generate(variants=3)
-        module.link_multivariant(dispatch="switch", rng="wasi")
+        module.link_multivariant(dispatch="switch", rng="wasi")  # the defaults: mewe.options()
         module.emit("program.wasm")
         print(module.report()["totals"])
 
@@ -23,8 +23,9 @@ from ._native import api as _api
 from ._native import decode as _decode
 from .context import Context, Plugin, Profile
 from .module import FunctionInfo, Module
+from .options import Option, option, option_names, options
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "ClosedError",
@@ -38,12 +39,16 @@ __all__ = [
     "LogLevel",
     "MeweError",
     "Module",
+    "Option",
     "Plugin",
     "Profile",
     "Status",
     "Tool",
     "library_path",
     "llvm_version",
+    "option",
+    "option_names",
+    "options",
     "status_str",
     "version",
     "version_number",

@@ -16,12 +16,14 @@ class LogLevel(enum.IntEnum):
 
 
 class Tool(enum.IntEnum):
-    """``mewe_tool`` (context.h): external tools and files used by emit."""
+    """``mewe_tool`` (context.h): external tools and files used by emit, and the helper
+    that loads untrusted input (:attr:`Context.untrusted_input`)."""
 
     WASM_LD = 0
     WASI_SYSROOT = 1
     BUILTINS = 2
     WASI_SDK = 3
+    LOAD_CHECK = 4
 
 
 class EmitKind(enum.IntEnum):
@@ -62,7 +64,7 @@ _ALIASES: dict[type[enum.IntEnum], dict[str, str]] = {
     Format: {"bc": "BITCODE", "ll": "TEXT"},
     LogLevel: {"warning": "WARN"},
     Tool: {"wasm-ld": "WASM_LD", "sysroot": "WASI_SYSROOT", "wasi-sysroot": "WASI_SYSROOT",
-           "wasi-sdk": "WASI_SDK"},
+           "wasi-sdk": "WASI_SDK", "mewe-load-check": "LOAD_CHECK"},
 }
 
 

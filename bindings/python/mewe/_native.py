@@ -136,11 +136,20 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     ("mewe_context_get_seed", (POINTER(c_uint64), _ctx), c_int),
     ("mewe_context_set_tool_path", (_ctx, c_int, c_char_p), c_int),
     ("mewe_context_get_tool_path", (_out_str, _ctx, c_int), c_int),
+    ("mewe_context_set_untrusted_input", (_ctx, c_int), c_int),
+    ("mewe_context_get_untrusted_input", (POINTER(c_int), _ctx), c_int),
     # sys/diversifier.h, sys/rng.h (listing only: registration needs LLVM-C)
     ("mewe_diversifier_count", (_ctx,), c_size_t),
     ("mewe_diversifier_at", (_out_str, _out_str, _ctx, c_size_t), c_int),
     ("mewe_rng_strategy_count", (_ctx,), c_size_t),
     ("mewe_rng_strategy_at", (_out_str, _out_str, _ctx, c_size_t), c_int),
+    # options.h
+    ("mewe_option_count", (), c_size_t),
+    ("mewe_option_at", (_out_str, c_size_t), c_int),
+    ("mewe_option_describe",
+     (_out_str, POINTER(c_double), POINTER(c_double), POINTER(c_double), c_char_p), c_int),
+    ("mewe_diversifier_spec_check", (_ctx, c_char_p), c_int),
+    ("mewe_rng_strategy_spec_check", (_ctx, c_char_p), c_int),
     # module.h
     ("mewe_module_load", (POINTER(ModuleHandle), _ctx, c_char_p), c_int),
     ("mewe_module_load_memory",

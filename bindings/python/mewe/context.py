@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from ctypes import byref, c_char_p, c_uint64, c_ulonglong
+from ctypes import byref, c_char_p, c_int, c_uint64, c_ulonglong
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -54,11 +54,14 @@ class Context:
         log: a log callback, see :meth:`set_log_callback`.
         log_level: the most verbose level passed to ``log``.
         progress: a progress callback, see :meth:`set_progress_callback`.
+        untrusted_input: load inputs through the helper first, see
+            :attr:`untrusted_input` (default off).
     """
 
     def __init__(self, seed: int | None = None, log: LogCallback | None = None,
                  log_level: LogLevel | str | int = LogLevel.INFO,
-                 progress: ProgressCallback | None = None) -> None:
+                 progress: ProgressCallback | None = None,
+                 untrusted_input: bool | None = None) -> None:
         handle = ContextHandle()
         api().mewe_context_new(byref(handle))
         self._state = ContextState(handle)
@@ -71,6 +74,8 @@ class Context:
             self.set_log_callback(log, log_level)
         if progress is not None:
             self.set_progress_callback(progress)
+        if untrusted_input is not None:
+            self.untrusted_input = untrusted_input
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -118,12 +123,38 @@ class Context:
             raise ValueError(f"seed {value} is outside 0..2**64-1")
         self._call("mewe_context_set_seed", self._handle, value)
 
+    @property
+    def untrusted_input(self) -> bool:
+        """Whether the modules this context loads may be corrupt or hostile (libmewe 0.2).
+
+        LLVM's bitcode reader and IR parser are not hardened against such input: they can
+        crash, abort or run for minutes inside this process. When True, :meth:`load` and
+        :meth:`Module.link` first load each input (bitcode or textual IR) in a child
+        process, the helper ``mewe-load-check`` (:attr:`Tool.LOAD_CHECK`), under memory
+        and CPU limits: a crash, an abort or a limit there raises :class:`MeweError`
+        ``EPARSE`` naming the input, and a helper that cannot run raises ``ETOOL``. Each
+        load then costs a process start and a second parse. Off by default (the ``mewe``
+        command turns it on).
+        """
+        out = c_int()
+        self._call("mewe_context_get_untrusted_input", byref(out), self._handle)
+        return bool(out.value)
+
+    @untrusted_input.setter
+    def untrusted_input(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"untrusted_input must be a bool, not {type(value).__name__}")
+        self._call("mewe_context_set_untrusted_input", self._handle, int(value))
+
     def set_tool_path(self, tool: Tool | str | int, path: str | os.PathLike[str]) -> None:
-        """Sets the path of an external tool used by :meth:`Module.emit`.
+        """Sets the path of an external tool used by :meth:`Module.emit`, or of the helper
+        that loads untrusted input.
 
         Args:
             tool: ``"wasm_ld"``, ``"wasi_sysroot"``, ``"builtins"`` or ``"wasi_sdk"`` (a
-                wasi-sdk directory, which sets the other three), or a :class:`Tool`.
+                wasi-sdk directory, which sets the other three), ``"load_check"`` (the
+                helper ``mewe-load-check``; ``""`` finds the one installed with libmewe),
+                or a :class:`Tool`.
             path: the file or directory; ``""`` for builtins links without them.
         """
         which = parse(Tool, tool, "tool")
@@ -187,6 +218,21 @@ class Context:
     def rng_strategies(self) -> list[Plugin]:
         """Registered RNG strategies (the built-ins included), in registration order."""
         return self._plugins("mewe_rng_strategy_count", "mewe_rng_strategy_at")
+
+    def check_diversifier_spec(self, spec: str) -> None:
+        """Checks a diversifier spec (``"subst:rate=0.8"``) against the registered
+        diversifiers, without running anything.
+
+        Raises:
+            MeweError: ``ENOTFOUND`` (unknown name), ``EINVAL`` (a parameter it does not
+                take, or not ``KEY=VALUE``); the message names the spec.
+        """
+        self._call("mewe_diversifier_spec_check", self._handle, _spec(spec))
+
+    def check_rng_strategy_spec(self, spec: str) -> None:
+        """Checks an RNG strategy spec (``"fixed:seed=3"``) as
+        :meth:`check_diversifier_spec` does."""
+        self._call("mewe_rng_strategy_spec_check", self._handle, _spec(spec))
 
     def _plugins(self, count_fn: str, at_fn: str) -> list[Plugin]:
         handle = self._handle
@@ -316,3 +362,9 @@ class Profile:
                 return None
             raise
         return out.value
+
+
+def _spec(spec: str) -> bytes:
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a str, not {type(spec).__name__}")
+    return spec.encode()

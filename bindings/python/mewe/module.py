@@ -256,21 +256,24 @@ class Module:
                 src._state.forget()
         return added.value
 
-    def generate(self, variants: int = 3, diversifiers: Iterable[str] = (),
+    def generate(self, variants: int | None = None, diversifiers: Iterable[str] = (),
                  allow: Iterable[str] = (), deny: Iterable[str] = (),
-                 min_instructions: int = 3, attempts: int = 4, time_budget: float = 0.0,
-                 size_budget: float = 0.0, select: SelectPolicy | None = None) -> None:
+                 min_instructions: int | None = None, attempts: int | None = None,
+                 time_budget: float | None = None, size_budget: float | None = None,
+                 select: SelectPolicy | None = None) -> None:
         """Generates variants of the module's eligible functions.
 
+        An argument left at ``None`` takes the library's default; :func:`mewe.option` gives
+        each default and accepted range (``mewe.option("generate.variants")``).
+
         Args:
-            variants: variants per function besides the original (at most 64).
+            variants: variants per function besides the original.
             diversifiers: diversifier specs such as ``"subst:rate=0.8"``; empty means the
-                built-in default set.
+                library's default set (``mewe.option("generate.diversifiers")``).
             allow: names or globs to diversify (empty: all).
             deny: names or globs never to diversify.
             min_instructions: skip functions with fewer instructions.
-            attempts: tries per variant before giving up on a distinct one (1..100; 0:
-                the default, 4).
+            attempts: tries per variant before giving up on a distinct one (0: the default).
             time_budget: seconds for the whole call; 0 means no limit.
             size_budget: most instructions the variants may add, as a multiple of the
                 module's instruction count; 0 means no limit.
@@ -282,11 +285,16 @@ class Module:
         """
         opts = GenerateOptions()
         api().mewe_generate_options_init(byref(opts), GENERATE_OPTIONS_VERSION)
-        opts.variants = _uint(variants, "variants")
-        opts.min_instructions = _uint(min_instructions, "min_instructions")
-        opts.attempts = _uint(attempts, "attempts")
-        opts.time_budget = float(time_budget)
-        opts.size_budget = float(size_budget)
+        if variants is not None:
+            opts.variants = _uint(variants, "variants")
+        if min_instructions is not None:
+            opts.min_instructions = _uint(min_instructions, "min_instructions")
+        if attempts is not None:
+            opts.attempts = _uint(attempts, "attempts")
+        if time_budget is not None:
+            opts.time_budget = float(time_budget)
+        if size_budget is not None:
+            opts.size_budget = float(size_budget)
         opts.diversifiers, opts.diversifier_count = string_array(
             _strings(diversifiers, "diversifiers"))
         opts.allow, opts.allow_count = string_array(_strings(allow, "allow"))
@@ -302,37 +310,46 @@ class Module:
         finally:
             self._select_fn = None
 
-    def link_multivariant(self, dispatch: Dispatch | str = "switch",
-                          granularity: Granularity | str = "call", rng: str | None = "wasi",
-                          trace: bool = False, max_overhead: float = 0.0, period: int = 0,
-                          inline_limit: int = 0, profile: Profile | None = None) -> None:
+    def link_multivariant(self, dispatch: Dispatch | str | None = None,
+                          granularity: Granularity | str | None = None, rng: str | None = None,
+                          trace: bool = False, max_overhead: float | None = None,
+                          period: int | None = None, inline_limit: int | None = None,
+                          profile: Profile | None = None) -> None:
         """Turns every function that has variants into a dispatcher.
+
+        An argument left at ``None`` takes the library's default (:func:`mewe.option`, e.g.
+        ``mewe.option("link.max_overhead")``).
 
         Args:
             dispatch: ``"switch"`` (a ``br_table``) or ``"table"`` (``call_indirect``).
             granularity: ``"call"`` (as often as the overhead budget allows),
                 ``"instance"``, ``"every"`` (every ``period`` calls) or ``"invocation"``
                 (whenever a direct caller starts).
-            max_overhead: the cost model's budget, a factor >= 1 (0: the default;
-                ``math.inf``: a fresh choice at every call).
-            period: mean calls per choice with ``"every"`` (0: the default).
+            max_overhead: the cost model's budget, a factor >= 1 (``math.inf``: a fresh
+                choice at every call).
+            period: mean calls per choice with ``"every"``.
             inline_limit: largest function, in IR instructions, whose variants live inside
-                its dispatcher (0: the default; 1: none).
+                its dispatcher (1: none).
             profile: call counts of a profile run (:meth:`Context.load_profile`): the
                 cost model spends the budget over the whole run.
             rng: an RNG strategy spec: ``"wasi"``, ``"host:module=env,name=f"``,
-                ``"fixed:seed=42"``, ...; None means ``"wasi"``.
+                ``"fixed:seed=42"``, ...
             trace: dispatchers call the import ``mewe_trace.record(id, variant)``.
         """
         opts = LinkOptions()
         api().mewe_link_options_init(byref(opts), LINK_OPTIONS_VERSION)
-        opts.dispatch = parse(Dispatch, dispatch, "dispatch")
-        opts.granularity = parse(Granularity, granularity, "granularity")
+        if dispatch is not None:
+            opts.dispatch = parse(Dispatch, dispatch, "dispatch")
+        if granularity is not None:
+            opts.granularity = parse(Granularity, granularity, "granularity")
         opts.rng = rng.encode() if rng is not None else None
         opts.trace = 1 if trace else 0
-        opts.max_overhead = max_overhead
-        opts.period = period
-        opts.inline_limit = inline_limit
+        if max_overhead is not None:
+            opts.max_overhead = max_overhead
+        if period is not None:
+            opts.period = _uint(period, "period")
+        if inline_limit is not None:
+            opts.inline_limit = _uint(inline_limit, "inline_limit")
         if profile is not None:
             opts.profile = profile.handle
         self._wasm = None
@@ -360,14 +377,17 @@ class Module:
         self._call("mewe_module_check_target", self._handle)
 
     def emit(self, path: str | os.PathLike[str] | None = None,
-             kind: EmitKind | str = "command", opt_level: int = 2,
+             kind: EmitKind | str | None = None, opt_level: int | None = None,
              exports: Iterable[str] = (), link_args: Iterable[str] = ()) -> bytes | None:
         """Emits the module as WebAssembly (the module itself is not changed).
+
+        An argument left at ``None`` takes the library's default (:func:`mewe.option`, e.g.
+        ``mewe.option("emit.opt_level")``).
 
         Args:
             path: the file to write; None returns the bytes instead.
             kind: ``"command"`` (WASI command), ``"reactor"`` or ``"object"``.
-            opt_level: code generation level 0..3.
+            opt_level: code generation level.
             exports: functions to export.
             link_args: extra wasm-ld arguments (ignored for objects).
 
@@ -378,11 +398,13 @@ class Module:
         """
         opts = EmitOptions()
         api().mewe_emit_options_init(byref(opts), EMIT_OPTIONS_VERSION)
-        opts.kind = parse(EmitKind, kind, "kind")
+        if kind is not None:
+            opts.kind = parse(EmitKind, kind, "kind")
         linked = opts.kind != EmitKind.OBJECT
-        if isinstance(opt_level, bool) or not isinstance(opt_level, int):
-            raise TypeError(f"opt_level must be an int, not {type(opt_level).__name__}")
-        opts.opt_level = opt_level
+        if opt_level is not None:
+            if isinstance(opt_level, bool) or not isinstance(opt_level, int):
+                raise TypeError(f"opt_level must be an int, not {type(opt_level).__name__}")
+            opts.opt_level = opt_level
         opts.exports, opts.export_count = string_array(_strings(exports, "exports"))
         opts.link_args, opts.link_arg_count = string_array(_strings(link_args, "link_args"))
         if path is not None:

@@ -202,21 +202,22 @@ ODD_NAMES = {
 }
 
 
-def _odd_module_ir(names: list[str]) -> bytes:
+def _odd_module_ir(names: list[str], linkage: str = "") -> bytes:
     body = ("(i32 %a) {\n  %b = add i32 %a, 7\n  %c = xor i32 %b, %a\n  %d = mul i32 %c, 3\n"
             "  %e = sub i32 %d, %b\n  ret i32 %e\n}\n")
     ir = 'target triple = "wasm32-unknown-wasi"\n'
     calls = ""
     for i, raw in enumerate(names):
-        ir += f'define i32 @"{raw}"{body}'
+        ir += f'define {linkage} i32 @"{raw}"{body}'
         calls += f'  %r{i} = call i32 @"{raw}"(i32 %x{i})\n  %x{i + 1} = add i32 %r{i}, 1\n'
     ir += (f"define i32 @entry(i32 %x0) {{\n{calls}"
            f"  ret i32 %x{len(names)}\n}}\n")
     return ir.encode()
 
 
-def _multivariant_odd(ctx: mewe.Context, names: list[str], name: str) -> mewe.Module:
-    module = ctx.load(_odd_module_ir(names), name=name)
+def _multivariant_odd(ctx: mewe.Context, names: list[str], name: str,
+                      linkage: str = "") -> mewe.Module:
+    module = ctx.load(_odd_module_ir(names, linkage), name=name)
     module.generate(variants=2, min_instructions=1)
     module.link_multivariant(inline_limit=1)
     return module
@@ -233,14 +234,16 @@ def test_report_is_json_whatever_the_names(ctx: mewe.Context) -> None:
     report = module.report()
     assert [f["name"] for f in report["functions"]] == expected
     assert report["totals"]["dispatchers"] == len(expected)
-    # Names that are not UTF-8 make the wasm's name section malformed, which the report
-    # cannot read: it says so, and goes without its "wasm" section.
-    module.emit(kind="reactor", exports=["entry"])
-    with pytest.warns(UserWarning, match="not a well-formed WebAssembly module"):
-        assert "wasm" not in module.report()
-    # Without them, the variants are found in the wasm under their odd names.
-    utf8 = [raw for raw, text in ODD_NAMES.items() if not text.startswith("bad-")]
-    module = _multivariant_odd(ctx, utf8, "utf8")
+    # A wasm name must be UTF-8, and an external function keeps its name (other code links
+    # against it): emitting refuses, naming the function with \xNN for the odd bytes.
+    with pytest.raises(mewe.MeweError) as info:
+        module.emit(kind="reactor", exports=["entry"])
+    assert info.value.code == mewe.Status.ETARGET
+    assert "'bad-\\xFF\\x80\\xC0\\xAF\\xED\\xA0\\x80'" in info.value.message
+    assert "not valid UTF-8" in info.value.message
+    # Internal ones are renamed in the wasm, each odd byte as the character of its value:
+    # the variants are found there under the names the report gives.
+    module = _multivariant_odd(ctx, list(ODD_NAMES), "internal", linkage="internal")
     module.emit(kind="reactor", exports=["entry"])
     families = {d["name"] for d in module.report()["wasm"]["dispatchers"]}
-    assert families == {ODD_NAMES[raw] for raw in utf8} | {"entry"}
+    assert families == set(ODD_NAMES.values()) | {"entry"}
