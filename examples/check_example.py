@@ -3,10 +3,11 @@
 
     check_example.py NAME [EXECUTABLE]
 
-NAME is minimal, custom-diversifier, custom-rng, meson-project, meson-subproject, rust, cpp
-or python. Used by examples/meson.build (suite 'examples'), which sets the environment:
-MEWE_SOURCE_ROOT, MEWE_BUILD_ROOT, MEWE (the CLI), MEWE_CC, CARGO_MEWE, MEWE_LIBRARY, CLANG,
-NODE, MESON, NINJA (empty when not found). Every check runs the emitted wasm under node and compares its output
+NAME is minimal, custom-diversifier, custom-rng, meson-project, meson-subproject, rust, cpp,
+python or per-file. Used by examples/meson.build (suite 'examples'), which sets the
+environment: MEWE_SOURCE_ROOT, MEWE_BUILD_ROOT, MEWE (the CLI), MEWE_CC, CARGO_MEWE,
+MEWE_LIBRARY, CLANG, NODE, MESON, NINJA (empty when not found). Every check runs the emitted
+wasm under node and compares its output
 with the program's expected output. Exit status 77 (a skip, for meson) only when a tool the
 example needs is missing.
 """
@@ -227,6 +228,52 @@ def check_cpp(tmp, _exe):
     expect(not (tmp / "throwing.wasm").exists(), "a failed build left its output")
 
 
+def check_per_file(tmp, _exe):
+    """examples/per-file: objects made one source at a time, by make and by meson, link
+    into a program that prints what the whole-program build prints; the reports merge;
+    objects of other settings are refused by name."""
+    tool("NODE", "node")
+    mewe_cc = tool("MEWE_CC", "mewe-cc")
+    src = EXAMPLES / "per-file"
+    expected = src / "expected.txt"
+    whole = tmp / "whole"
+    whole.mkdir()
+    run([mewe_cc, "--seed", "7", *(src / f for f in ("main.c", "stats.c", "text.c")), "-o",
+         whole / "app.wasm"])
+    expect_same(run_wasm(whole / "app.wasm"), expected, "the whole-program build")
+    flows = 0
+    make = shutil.which("make")
+    if make:
+        shutil.copytree(src, tmp / "make")
+        run([make, "-j2", f"MEWE_CC={mewe_cc}"], cwd=tmp / "make")
+        expect_same(run_wasm(tmp / "make" / "app.wasm"), expected, "the make build")
+        report = json.loads((tmp / "make" / "report.json").read_text())
+        expect([o["object"] for o in report["objects"]] == ["main.o", "stats.o", "text.o"],
+               f"objects in the report: {report['objects']}")
+        names = {f["name"] for f in report["functions"]}
+        expect({"main", "stats_add", "stats_mean", "text_hash", "text_words"} <= names,
+               f"functions: {names}")
+        expect(report["totals"]["diversified"] >= 4, f"totals: {report['totals']}")
+        # An object made with other settings is refused, by name.
+        run([mewe_cc, "--seed", "7", "--granularity=instance", "-c", src / "text.c", "-o",
+             tmp / "make" / "text.o"])
+        out = run([mewe_cc, *(tmp / "make" / f for f in ("main.o", "stats.o", "text.o")),
+                   "-o", tmp / "bad.wasm"], expect=1)
+        expect("text.o' was made with other settings" in out, f"no refusal: {out}")
+        expect(not (tmp / "bad.wasm").exists(), "a refused link left its output")
+        flows += 1
+    else:
+        print("note: make not found, the Makefile is not checked")
+    if os.environ.get("MESON") and os.environ.get("NINJA"):
+        build = tmp / "meson-build"
+        run([os.environ["MESON"], "setup", build, src, f"-Dmewe_cc={mewe_cc}"])
+        run([os.environ["NINJA"], "-C", build])
+        expect_same(run_wasm(build / "app.wasm"), expected, "the meson build")
+        flows += 1
+    if not flows:
+        skip("neither make nor meson and ninja found")
+
+
 def check_python(tmp, _exe):
     if sys.version_info < (3, 11):
         skip(f"the bindings need Python >= 3.11, this is {sys.version.split()[0]}")
@@ -250,6 +297,7 @@ CHECKS = {
     "rust": check_rust,
     "cpp": check_cpp,
     "python": check_python,
+    "per-file": check_per_file,
 }
 
 

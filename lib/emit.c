@@ -1,5 +1,6 @@
 /* mewe_emit_wasm: LLVM's wasm32 backend to an object, then wasm-ld with wasi-libc. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,10 @@
 #include "util/fileio.h"
 #include "internal.h"
 #include "util/process.h"
+#include "wasm/codegen.h"
 #include "wasm/limits.h"
 #include "wasm/names.h"
-
-#define WASM_TRIPLE "wasm32-unknown-wasi"
+#include "wasm/objects.h"
 
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
 
@@ -33,7 +34,8 @@ static void init_targets(void)
 /* Sizes of each version of mewe_emit_options: a caller built against an older header passes
  * a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
-    0, sizeof(mewe_emit_options), /* version 1 */
+    0, offsetof(mewe_emit_options, threads), /* version 1 */
+    sizeof(mewe_emit_options),               /* version 2: threads */
 };
 _Static_assert(sizeof options_size / sizeof *options_size == MEWE_EMIT_OPTIONS_VERSION + 1,
                "one size per version of mewe_emit_options");
@@ -52,11 +54,27 @@ static int read_options(mewe_context *ctx, const mewe_emit_options *opts, mewe_e
     return mewe__options_read(ctx, o, opts, options_size, MEWE_EMIT_OPTIONS_VERSION, "emit");
 }
 
+static int check_options(mewe_context *ctx, const mewe_emit_options *o);
+
+/* Reads and checks options for another entry point (objects.c). */
+int mewe__emit_options_get(mewe_context *ctx, const mewe_emit_options *opts, mewe_emit_options *o)
+{
+    int rc = read_options(ctx, opts, o);
+    if (rc == MEWE_OK)
+        rc = check_options(ctx, o);
+    if (rc == MEWE_OK)
+        pthread_once(&targets_once, init_targets);
+    return rc;
+}
+
 static int check_options(mewe_context *ctx, const mewe_emit_options *o)
 {
     if ((int)o->kind < MEWE_EMIT_COMMAND || o->kind > MEWE_EMIT_OBJECT)
         return mewe__error(ctx, MEWE_EINVAL, "emit option kind: %d is not a mewe_emit_kind",
                            (int)o->kind);
+    if (o->threads > MEWE_EMIT_MAX_THREADS)
+        return mewe__error(ctx, MEWE_EINVAL, "emit option threads: %u out of range (0..%u)",
+                           o->threads, MEWE_EMIT_MAX_THREADS);
     if (o->opt_level < 0 || o->opt_level > MEWE__OPT_LEVEL_MAX)
         return mewe__error(ctx, MEWE_EINVAL, "emit option opt_level: %d out of range (0..%d)",
                            o->opt_level, MEWE__OPT_LEVEL_MAX);
@@ -94,103 +112,58 @@ int mewe_module_check_target(const mewe_module *module)
     return target_ok(module, LLVMGetTarget(module->llvm), LLVMGetDataLayoutStr(module->llvm));
 }
 
-static int check_target(const mewe_module *m, LLVMModuleRef copy)
+/* *retarget: the module has no triple, and is emitted as wasm32. */
+static int check_target(const mewe_module *m, bool *retarget)
 {
-    const char *triple = LLVMGetTarget(copy);
-    int rc = target_ok(m, triple, LLVMGetDataLayoutStr(copy));
-    if (rc == MEWE_OK && triple[0] == '\0') {
-        LLVMSetTarget(copy, WASM_TRIPLE);
+    const char *triple = LLVMGetTarget(m->llvm);
+    int rc = target_ok(m, triple, LLVMGetDataLayoutStr(m->llvm));
+    *retarget = rc == MEWE_OK && triple[0] == '\0';
+    if (*retarget)
         mewe__log(m->ctx, MEWE_LOG_WARN, "'%s' has no target triple; emitting it as %s", m->name,
-                  WASM_TRIPLE);
-    }
+                  MEWE__WASM_TRIPLE);
     return rc;
 }
 
-static int mark_exports(const mewe_module *m, LLVMModuleRef copy, const mewe_emit_options *o)
+static int check_exports(const mewe_module *m, const mewe_emit_options *o)
 {
     for (size_t i = 0; i < o->export_count; i++) {
-        LLVMValueRef fn = LLVMGetNamedFunction(copy, o->exports[i]);
+        LLVMValueRef fn = LLVMGetNamedFunction(m->llvm, o->exports[i]);
         if (!fn || LLVMIsDeclaration(fn))
             return mewe__error(m->ctx, MEWE_ENOTFOUND,
                                "export '%s': no such function defined "
                                "in '%s'",
                                o->exports[i], m->name);
-        LLVMSetLinkage(fn, LLVMExternalLinkage);
-        LLVMSetVisibility(fn, LLVMDefaultVisibility);
-        LLVMAttributeRef a =
-            LLVMCreateStringAttribute(LLVMGetModuleContext(copy), "wasm-export-name", 16,
-                                      o->exports[i], (unsigned)strlen(o->exports[i]));
-        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
     }
     return MEWE_OK;
 }
 
-static LLVMCodeGenOptLevel codegen_level(int level)
-{
-    static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
-                                                 LLVMCodeGenLevelDefault,
-                                                 LLVMCodeGenLevelAggressive};
-    return levels[level];
-}
-
-static int codegen(const mewe_module *m, LLVMModuleRef copy, int level, void **out, size_t *size)
-{
-    mewe_context *ctx = m->ctx;
-    char *err = NULL;
-    LLVMTargetRef target;
-    if (LLVMGetTargetFromTriple(LLVMGetTarget(copy), &target, &err)) {
-        int rc = mewe__error(ctx, MEWE_ETARGET, "'%s': no backend for '%s': %s", m->name,
-                             LLVMGetTarget(copy), err ? err : "");
-        LLVMDisposeMessage(err);
-        return rc;
-    }
-    LLVMTargetMachineRef tm =
-        LLVMCreateTargetMachine(target, LLVMGetTarget(copy), "generic", "", codegen_level(level),
-                                LLVMRelocStatic, LLVMCodeModelDefault);
-    if (!tm)
-        return mewe__error(ctx, MEWE_ETARGET, "'%s': cannot create a wasm32 target machine",
-                           m->name);
-    if (LLVMGetDataLayoutStr(copy)[0] == '\0') {
-        LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
-        LLVMSetModuleDataLayout(copy, dl);
-        LLVMDisposeTargetData(dl);
-    }
-    LLVMMemoryBufferRef buf = NULL;
-    mewe__diag_clear(ctx);
-    int rc = MEWE_OK;
-    if (LLVMTargetMachineEmitToMemoryBuffer(tm, copy, LLVMObjectFile, &err, &buf)) {
-        char *diag = mewe__diag_take(ctx);
-        rc = mewe__error(ctx, MEWE_ETARGET, "code generation failed for '%s': %s%s%s", m->name,
-                         err ? err : "", diag ? "; " : "", diag ? diag : "");
-        free(diag);
-        LLVMDisposeMessage(err);
-    } else {
-        *size = LLVMGetBufferSize(buf);
-        *out = malloc(*size ? *size : 1);
-        if (*out)
-            memcpy(*out, LLVMGetBufferStart(buf), *size);
-        else
-            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
-        LLVMDisposeMemoryBuffer(buf);
-    }
-    LLVMDisposeTargetMachine(tm);
-    return rc;
-}
-
-/* Builds the wasm-ld command line the way clang's WebAssembly driver does. */
+/* Builds the wasm-ld command line the way clang's WebAssembly driver does; a relocatable
+ * link (-r) only joins the objects of a split module into one. */
 static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
-                              char *const *export_flags, const char *obj, const char *out,
-                              char **owned, size_t *n_owned)
+                              char *const *export_flags, char *const *objs, size_t n_objs,
+                              const char *out, char **owned, size_t *n_owned)
 {
-    size_t max = 16 + o->export_count + o->link_arg_count;
+    size_t max = 16 + n_objs + o->export_count + o->link_arg_count;
     const char **argv = calloc(max, sizeof *argv);
     if (!argv)
         return NULL;
+    size_t n = 0;
+    *n_owned = 0;
+    argv[n++] = ctx->tools[MEWE_TOOL_WASM_LD];
+    argv[n++] = "-m";
+    argv[n++] = "wasm32";
+    if (o->kind == MEWE_EMIT_OBJECT) {
+        argv[n++] = "-r";
+        for (size_t i = 0; i < n_objs; i++)
+            argv[n++] = objs[i];
+        argv[n++] = "-o";
+        argv[n++] = out;
+        argv[n] = NULL;
+        return argv;
+    }
     const char *sysroot = ctx->tools[MEWE_TOOL_WASI_SYSROOT];
     const char *builtins = ctx->tools[MEWE_TOOL_BUILTINS];
     bool reactor = o->kind == MEWE_EMIT_REACTOR;
-    size_t n = 0;
-    *n_owned = 0;
     owned[(*n_owned)++] = mewe__printf("-L%s/lib/wasm32-wasi", sysroot);
     owned[(*n_owned)++] = mewe__printf("%s/lib/wasm32-wasi/%s", sysroot,
                                        reactor ? "crt1-reactor.o" : "crt1-command.o");
@@ -198,16 +171,14 @@ static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
         if (!owned[i])
             return free(argv), NULL;
     }
-    argv[n++] = ctx->tools[MEWE_TOOL_WASM_LD];
-    argv[n++] = "-m";
-    argv[n++] = "wasm32";
     argv[n++] = owned[0];
     argv[n++] = owned[1];
     if (reactor) {
         argv[n++] = "--entry";
         argv[n++] = "_initialize";
     }
-    argv[n++] = obj;
+    for (size_t i = 0; i < n_objs; i++)
+        argv[n++] = objs[i];
     for (size_t i = 0; i < o->export_count; i++)
         argv[n++] = export_flags[i];
     for (size_t i = 0; i < o->link_arg_count; i++)
@@ -221,10 +192,11 @@ static const char **link_argv(mewe_context *ctx, const mewe_emit_options *o,
     return argv;
 }
 
-/* Replaces the temporary object's path with the module's name in wasm-ld's complaints. */
-static char *describe_link_failure(const char *output, const char *obj, const char *name)
+/* Replaces the temporary objects' paths (DIR/part-N.o) with the module's name in wasm-ld's
+ * complaints. */
+static char *describe_link_failure(const char *output, const char *dir, const char *name)
 {
-    size_t olen = strlen(obj);
+    size_t dlen = dir ? strlen(dir) : 0;
     size_t cap = strlen(output) * 2 + strlen(name) * 8 + 1;
     char *msg = malloc(cap);
     if (!msg)
@@ -232,9 +204,11 @@ static char *describe_link_failure(const char *output, const char *obj, const ch
     size_t len = 0;
     int lines = 0;
     for (const char *p = output; *p && lines < 6 && len + strlen(name) + 2 < cap;) {
-        if (strncmp(p, obj, olen) == 0) {
+        if (dlen && strncmp(p, dir, dlen) == 0 && p[dlen] == '/') {
             len += (size_t)snprintf(msg + len, cap - len, "%s", name);
-            p += olen;
+            p += dlen;
+            while (*p && *p != ':' && *p != ' ' && *p != '\n' && *p != ')')
+                p++;
             continue;
         }
         if (*p == '\n') {
@@ -252,10 +226,9 @@ static char *describe_link_failure(const char *output, const char *obj, const ch
     return msg;
 }
 
-static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const char *obj,
-                       const char *out)
+int mewe__wasm_ld(mewe_context *ctx, const char *name, const mewe_emit_options *o, const char *dir,
+                  char *const *objs, size_t n_objs, const char *out)
 {
-    mewe_context *ctx = m->ctx;
     char *owned[4] = {NULL};
     size_t n_owned = 0;
     char **exports = calloc(o->export_count + 1, sizeof *exports);
@@ -266,11 +239,11 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
     }
     const char **argv = NULL;
     if (rc == MEWE_OK) {
-        argv = link_argv(ctx, o, exports, obj, out, owned, &n_owned);
+        argv = link_argv(ctx, o, exports, objs, n_objs, out, owned, &n_owned);
         rc = argv ? MEWE_OK : MEWE_ENOMEM;
     }
     if (rc == MEWE_ENOMEM)
-        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", name);
     int status = 0;
     char *output = NULL;
     if (rc == MEWE_OK)
@@ -282,9 +255,9 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
                          "wasm_ld",
                          ctx->tools[MEWE_TOOL_WASM_LD], mewe_context_errmsg(ctx));
     } else if (rc == MEWE_OK && status != 0) {
-        char *why = describe_link_failure(output ? output : "", obj, m->name);
+        char *why = describe_link_failure(output ? output : "", dir, name);
         rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld failed (status %d) linking '%s': %s", status,
-                         m->name, why ? why : "");
+                         name, why ? why : "");
         free(why);
     }
     free(output);
@@ -297,25 +270,36 @@ static int run_wasm_ld(const mewe_module *m, const mewe_emit_options *o, const c
     return rc;
 }
 
-static int link_object(const mewe_module *m, const mewe_emit_options *o, const void *obj,
-                       size_t obj_size, void **out, size_t *out_size)
+/* Links the objects (for the linked kinds), or joins those of a split module into one
+ * relocatable object; each object's memory is freed once it is written out. */
+static int link_objects(const mewe_module *m, const mewe_emit_options *o, mewe__objects *objs,
+                        void **out, size_t *out_size)
 {
     mewe_context *ctx = m->ctx;
     char *dir = NULL;
     int rc = mewe__tempdir_make(ctx, &dir);
     if (rc != MEWE_OK)
         return rc;
-    char *obj_path = mewe__printf("%s/module.o", dir);
+    char **paths = calloc(objs->count + 1, sizeof *paths);
     char *wasm_path = mewe__printf("%s/linked.wasm", dir);
-    if (!obj_path || !wasm_path)
+    if (!paths || !wasm_path)
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+    for (size_t i = 0; rc == MEWE_OK && i < objs->count; i++) {
+        paths[i] = mewe__printf("%s/part-%zu.o", dir, i);
+        if (!paths[i])
+            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", m->name);
+        if (rc == MEWE_OK)
+            rc = mewe__file_write_atomic(ctx, paths[i], objs->data[i], objs->size[i]);
+        free(objs->data[i]);
+        objs->data[i] = NULL;
+    }
     if (rc == MEWE_OK)
-        rc = mewe__file_write_atomic(ctx, obj_path, obj, obj_size);
-    if (rc == MEWE_OK)
-        rc = run_wasm_ld(m, o, obj_path, wasm_path);
+        rc = mewe__wasm_ld(ctx, m->name, o, dir, paths, objs->count, wasm_path);
     if (rc == MEWE_OK)
         rc = mewe__file_read(ctx, wasm_path, (char **)out, out_size);
-    free(obj_path);
+    for (size_t i = 0; paths && i < objs->count; i++)
+        free(paths[i]);
+    free(paths);
     free(wasm_path);
     mewe__tempdir_remove(dir);
     free(dir);
@@ -398,19 +382,22 @@ static void keep_only(LLVMModuleRef copy, bool (*keep)(const char *name, void *d
 }
 
 int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *name, void *data),
-                      void *keep_data, void **out, size_t *out_size)
+                      void *keep_data, mewe__objects *out)
 {
     pthread_once(&targets_once, init_targets);
+    bool retarget;
+    int rc = check_target(m, &retarget);
+    if (rc != MEWE_OK)
+        return rc;
     LLVMContextRef cg_ctx = NULL;
     LLVMModuleRef copy = NULL;
-    int rc = isolated_copy(m, &cg_ctx, &copy);
+    rc = isolated_copy(m, &cg_ctx, &copy);
     if (rc != MEWE_OK)
         return rc;
     if (keep)
         keep_only(copy, keep, keep_data);
-    rc = check_target(m, copy);
-    if (rc == MEWE_OK)
-        rc = codegen(m, copy, level, out, out_size);
+    mewe__codegen_in in = {.llvm = copy, .name = m->name, .level = level, .retarget = retarget};
+    rc = mewe__codegen(m->ctx, &in, out);
     LLVMDisposeModule(copy);
     LLVMContextDispose(cg_ctx);
     return rc;
@@ -419,46 +406,44 @@ int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *
 typedef struct emit_job {
     const mewe_module *m;
     const mewe_emit_options *o;
+    bool retarget;
 } emit_job;
 
-/* Code generation at `level`, then linking (for the linked kinds). */
+/* Code generation at `level`, then linking (for the linked kinds, and for an object made
+ * of several partitions). */
 static int emit_at(void *user, int level, void **out, size_t *out_size)
 {
     emit_job *job = user;
     const mewe_module *m = job->m;
     const mewe_emit_options *o = job->o;
-    LLVMContextRef cg_ctx = NULL;
-    LLVMModuleRef copy = NULL;
-    int rc = isolated_copy(m, &cg_ctx, &copy);
-    if (rc != MEWE_OK)
-        return rc;
-    rc = check_target(m, copy);
-    /* Marked for every kind: an exported static function must become visible to wasm-ld. */
-    if (rc == MEWE_OK)
-        rc = mark_exports(m, copy, o);
-    if (rc == MEWE_OK)
-        rc = mewe__wasm_names_fix(m->ctx, m->name, copy);
-    void *obj = NULL;
-    size_t obj_size = 0;
-    if (rc == MEWE_OK) {
-        mewe__progress(m->ctx, "compiling to wasm", 0, 1);
-        rc = codegen(m, copy, level, &obj, &obj_size);
-    }
-    LLVMDisposeModule(copy);
-    LLVMContextDispose(cg_ctx);
+    /* Exports are marked for every kind: an exported static function must become visible
+     * to wasm-ld. */
+    mewe__codegen_in in = {
+        .llvm = m->llvm,
+        .name = m->name,
+        .level = level,
+        .threads = o->threads,
+        .retarget = job->retarget,
+        .exports = o->exports,
+        .export_count = o->export_count,
+    };
+    mewe__objects objs;
+    mewe__progress(m->ctx, "compiling to wasm", 0, 1);
+    int rc = mewe__codegen(m->ctx, &in, &objs);
     if (rc != MEWE_OK)
         return rc;
     mewe__progress(m->ctx, "compiling to wasm", 1, 1);
-    if (o->kind == MEWE_EMIT_OBJECT) {
-        *out = obj;
-        *out_size = obj_size;
-        return MEWE_OK;
+    if (o->kind == MEWE_EMIT_OBJECT && objs.count == 1) {
+        *out = objs.data[0];
+        *out_size = objs.size[0];
+        objs.data[0] = NULL;
+    } else {
+        mewe__progress(m->ctx, "linking wasm", 0, 1);
+        rc = link_objects(m, o, &objs, out, out_size);
+        if (rc == MEWE_OK)
+            mewe__progress(m->ctx, "linking wasm", 1, 1);
     }
-    mewe__progress(m->ctx, "linking wasm", 0, 1);
-    rc = link_object(m, o, obj, obj_size, out, out_size);
-    free(obj);
-    if (rc == MEWE_OK)
-        mewe__progress(m->ctx, "linking wasm", 1, 1);
+    mewe__objects_free(&objs);
     return rc;
 }
 
@@ -472,11 +457,19 @@ static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_e
     if (rc != MEWE_OK)
         return rc;
     pthread_once(&targets_once, init_targets);
-    emit_job job = {m, o};
+    emit_job job = {m, o, false};
+    rc = check_target(m, &job.retarget);
+    if (rc == MEWE_OK)
+        rc = check_exports(m, o);
+    if (rc != MEWE_OK)
+        return rc;
     /* What was done to stay within the engines' limits is logged as a warning. */
     char limits[640] = "";
     rc = mewe__wasm_limits_emit(m->ctx, m->name, m->llvm, o->opt_level, emit_at, &job, out,
                                 out_size, limits, sizeof limits);
+    /* An object says what made it, for a per-file build's link (objects.h). */
+    if (rc == MEWE_OK && o->kind == MEWE_EMIT_OBJECT)
+        rc = mewe__object_note_add(m, out, out_size);
     return rc;
 }
 

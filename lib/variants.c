@@ -17,6 +17,7 @@
 #include "plugin.h"
 #include "ir/family.h"
 #include "util/array.h"
+#include "wasm/codegen.h"
 #include "wasm/inspect.h"
 
 /* With the default mix, a function whose variants compiled to the same wasm as others gets
@@ -496,6 +497,52 @@ static bool in_check(const char *name, void *data)
     return found;
 }
 
+/* Checks the pending families against the bodies code generation made for them, in one or
+ * more objects (a large module is compiled in partitions). */
+static int check_objects(generation *g, mewe__fnrec *recs, size_t n, bool *pending,
+                         unsigned *dropped, const mewe__objects *objs)
+{
+    mewe__wasm_info *infos = calloc(objs->count ? objs->count : 1, sizeof *infos);
+    size_t total = 0;
+    int prc = infos ? MEWE_OK : MEWE_ENOMEM;
+    for (size_t k = 0; prc == MEWE_OK && k < objs->count; k++) {
+        prc = mewe__wasm_parse(&infos[k], objs->data[k], objs->size[k]);
+        total += infos[k].func_count; /* zeroed on failure */
+    }
+    named_body *bodies = prc == 0 ? malloc((total ? total : 1) * sizeof *bodies) : NULL;
+    size_t nb = 0;
+    for (size_t k = 0; bodies && k < objs->count; k++) {
+        for (size_t i = 0; i < infos[k].func_count; i++) {
+            const mewe__wasm_func *fn = &infos[k].funcs[i];
+            if (fn->name)
+                bodies[nb++] = (named_body){fn->name, fn->body, fn->body_len};
+        }
+    }
+    if (bodies) {
+        qsort(bodies, nb, sizeof *bodies, by_name);
+        for (size_t i = 0; i < n; i++) {
+            if (!pending[i])
+                continue;
+            unsigned d = check_family(g, &recs[i], bodies, nb);
+            *dropped += d;
+            pending[i] = d > 0;
+        }
+    } else if (prc != MEWE_ENOMEM) {
+        mewe__log(g->m->ctx, MEWE_LOG_WARN,
+                  "variants of '%s' not checked in wasm: the object "
+                  "code generation made does not parse",
+                  g->m->name);
+        g->wasm_unchecked = true;
+    }
+    free(bodies);
+    for (size_t k = 0; infos && k < objs->count; k++)
+        mewe__wasm_info_free(&infos[k]);
+    free(infos);
+    return prc == MEWE_ENOMEM || (prc == MEWE_OK && !bodies)
+               ? mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory")
+               : MEWE_OK;
+}
+
 /* Compiles the families marked pending (only those: every other function is left out of
  * the compilation) and checks them; *dropped receives how many variants went, and a family
  * that lost none is no longer pending. A module that cannot be compiled for wasm is left
@@ -523,9 +570,8 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, bool *pending,
         else
             refs[i] = NULL; /* compared with the original itself (reference_body) */
     }
-    void *obj = NULL;
-    size_t size = 0;
-    int rc = refs ? mewe__emit_object(g->m, 2, in_check, &cs, &obj, &size) : MEWE_ENOMEM;
+    mewe__objects objs = {0};
+    int rc = refs ? mewe__emit_object(g->m, 2, in_check, &cs, &objs) : MEWE_ENOMEM;
     for (size_t i = 0; refs && i < n; i++) {
         if (refs[i])
             mewe__function_delete(refs[i]);
@@ -540,38 +586,9 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, bool *pending,
         g->wasm_unchecked = true;
         return MEWE_OK;
     }
-    mewe__wasm_info info;
-    int prc = mewe__wasm_parse(&info, obj, size);
-    named_body *bodies =
-        prc == 0 ? malloc((info.func_count ? info.func_count : 1) * sizeof *bodies) : NULL;
-    size_t nb = 0;
-    for (size_t i = 0; bodies && i < info.func_count; i++) {
-        if (info.funcs[i].name)
-            bodies[nb++] =
-                (named_body){info.funcs[i].name, info.funcs[i].body, info.funcs[i].body_len};
-    }
-    if (bodies) {
-        qsort(bodies, nb, sizeof *bodies, by_name);
-        for (size_t i = 0; i < n; i++) {
-            if (!pending[i])
-                continue;
-            unsigned d = check_family(g, &recs[i], bodies, nb);
-            *dropped += d;
-            pending[i] = d > 0;
-        }
-    } else if (prc != -2) {
-        mewe__log(g->m->ctx, MEWE_LOG_WARN,
-                  "variants of '%s' not checked in wasm: the object "
-                  "code generation made does not parse",
-                  g->m->name);
-        g->wasm_unchecked = true;
-    }
-    free(bodies);
-    if (prc == 0)
-        mewe__wasm_info_free(&info);
-    free(obj);
-    return prc == -2 || (prc == 0 && !bodies) ? mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory")
-                                              : MEWE_OK;
+    rc = check_objects(g, recs, n, pending, dropped, &objs);
+    mewe__objects_free(&objs);
+    return rc;
 }
 
 /* Makes again the variants that a round dropped, for the functions still pending. */

@@ -380,7 +380,8 @@ END_TEST
  * where an inaccessible page begins), for emitting and, through the same pipeline, linking. */
 START_TEST(options_are_read_within_their_version)
 {
-    static const size_t emit_sizes[] = {0, sizeof(mewe_emit_options)};
+    static const size_t emit_sizes[] = {0, offsetof(mewe_emit_options, threads),
+                                        sizeof(mewe_emit_options)};
     _Static_assert(sizeof emit_sizes / sizeof *emit_sizes == MEWE_EMIT_OPTIONS_VERSION + 1,
                    "a size for every version");
     static const size_t link_sizes[] = {0, offsetof(mewe_link_options, max_overhead),
@@ -491,6 +492,113 @@ START_TEST(report_reads_the_module_and_the_wasm_given)
 }
 END_TEST
 
+/* Per-file builds: two translation units emitted as multivariant objects on their own,
+ * linked into one program that runs, with one report; other settings and other libmewe
+ * versions are refused, naming the object. The units load from tables that another unit
+ * may change, so that the optimizer cannot fold their loops into closed forms that every
+ * variant would compile to (such functions keep no variant). */
+static const char unit_a[] = "#include <stdio.h>\n"
+                             "int twice(int);\n"
+                             "int one[4] = {1, 1, 1, 1};\n"
+                             "static int sq(int x) { int r = one[x & 3];"
+                             " for (int k = 0; k < x; k++) r += x * one[k & 3]; return r; }\n"
+                             "int main(void) { for (int i = 0; i < 4; i++)\n"
+                             "  printf(\"%d %d\\n\", sq(i), twice(i)); return 0; }\n";
+static const char unit_b[] = "int steps[8] = {2, 2, 2, 2, 2, 2, 2, 2};\n"
+                             "int twice(int x) { int y = 0;"
+                             " for (int i = 0; i < x; i++) y += steps[i & 7]; return y; }\n";
+
+static const char *unit_object(const char *name, const char *text, mewe_granularity g)
+{
+    char src[64], bc[64], obj[64];
+    snprintf(src, sizeof src, "%s.c", name);
+    snprintf(bc, sizeof bc, "%s.bc", name);
+    snprintf(obj, sizeof obj, "%s.o", name);
+    write_file(tpath(src), text, strlen(text));
+    char *log = NULL;
+    ck_assert_msg(compile_c_to_bc(tpath(src), tpath(bc), &log) == 0, "%s", log ? log : "");
+    free(log);
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath(bc)));
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.granularity = g;
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    mewe_emit_options eo = MEWE_EMIT_OPTIONS_INIT;
+    eo.kind = MEWE_EMIT_OBJECT;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &eo, tpath(obj)));
+    mewe_module_free(m);
+    return tpath(obj);
+}
+
+START_TEST(objects_link_into_one_program)
+{
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s", unit_object("a", unit_a, MEWE_GRANULARITY_CALL));
+    snprintf(b, sizeof b, "%s", unit_object("b", unit_b, MEWE_GRANULARITY_CALL));
+    const char *objs[] = {a, b};
+    char *report = NULL;
+    size_t size = 0;
+    ck_assert_mewe_ok(
+        mewe_emit_link_objects(&report, &size, tctx, objs, 2, NULL, tpath("ab.wasm")));
+    ck_assert_uint_eq(strlen(report), size);
+    ck_assert_ptr_nonnull(strstr(report, "\"name\": \"twice\""));
+    ck_assert_ptr_nonnull(strstr(report, "\"name\": \"main\""));
+    ck_assert_ptr_nonnull(strstr(report, "\"granularity\": \"call\""));
+    mewe_free(report);
+    wasm_run_result r;
+    run_ok(&r, tpath("ab.wasm"), NULL, NULL, NULL);
+    ck_assert_str_eq(r.out, "1 0\n2 2\n5 4\n10 6\n");
+    wasm_run_result_free(&r);
+    /* The notes are for the link only. */
+    size_t wsize;
+    char *wasm = read_file(tpath("ab.wasm"), &wsize);
+    ck_assert_ptr_null(memmem(wasm, wsize, "mewe.object", 11));
+    free(wasm);
+    /* No report asked for: still linked. */
+    ck_assert_mewe_ok(mewe_emit_link_objects(NULL, NULL, tctx, objs, 2, NULL, tpath("c.wasm")));
+}
+END_TEST
+
+START_TEST(objects_of_other_settings_or_versions_are_refused)
+{
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s", unit_object("a", unit_a, MEWE_GRANULARITY_CALL));
+    snprintf(b, sizeof b, "%s", unit_object("b", unit_b, MEWE_GRANULARITY_INSTANCE));
+    const char *objs[] = {a, b};
+    ck_assert_mewe_fails(mewe_emit_link_objects(NULL, NULL, tctx, objs, 2, NULL, tpath("x.wasm")),
+                         MEWE_ELINK, "b.o' was made with other settings than");
+    ck_assert(!file_exists(tpath("x.wasm")));
+    /* An object of another libmewe: its note names another version. */
+    snprintf(b, sizeof b, "%s", unit_object("b", unit_b, MEWE_GRANULARITY_CALL));
+    size_t size;
+    char *data = read_file(b, &size);
+    char want[64];
+    snprintf(want, sizeof want, "\"libmewe\": \"%s\"", mewe_version());
+    char *at = memmem(data, size, want, strlen(want));
+    ck_assert_ptr_nonnull(at);
+    at[strlen("\"libmewe\": \"")] = '9';
+    write_file(b, data, size);
+    free(data);
+    ck_assert_mewe_fails(mewe_emit_link_objects(NULL, NULL, tctx, objs, 2, NULL, tpath("x.wasm")),
+                         MEWE_ELINK, "b.o' was made by libmewe 9");
+    /* Not objects at all, and bad arguments. */
+    write_file(tpath("junk.o"), "junk", 4);
+    const char *junk[] = {a, tpath("junk.o")};
+    ck_assert_mewe_fails(mewe_emit_link_objects(NULL, NULL, tctx, junk, 2, NULL, tpath("x.wasm")),
+                         MEWE_EPARSE, "junk.o' is not a WebAssembly object");
+    ck_assert_int_eq(mewe_emit_link_objects(NULL, NULL, NULL, objs, 2, NULL, tpath("x.wasm")),
+                     MEWE_EINVAL);
+    ck_assert_mewe_fails(mewe_emit_link_objects(NULL, NULL, tctx, objs, 0, NULL, tpath("x.wasm")),
+                         MEWE_EINVAL, "no objects");
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.kind = MEWE_EMIT_OBJECT;
+    ck_assert_mewe_fails(mewe_emit_link_objects(NULL, NULL, tctx, objs, 1, &o, tpath("x.wasm")),
+                         MEWE_EINVAL, "kind object");
+    ck_assert(!file_exists(tpath("x.wasm")));
+}
+END_TEST
+
 int main(void)
 {
     if (!wasm_run_available()) {
@@ -518,6 +626,8 @@ int main(void)
     tcase_add_test(tc, opt_levels_all_work);
     tcase_add_test(tc, options_are_read_within_their_version);
     tcase_add_test(tc, report_reads_the_module_and_the_wasm_given);
+    tcase_add_test(tc, objects_link_into_one_program);
+    tcase_add_test(tc, objects_of_other_settings_or_versions_are_refused);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

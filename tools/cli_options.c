@@ -158,6 +158,11 @@ const cli_option cli_options[] = {
      "Code generation level of LLVM's wasm32 backend, also written -OLEVEL. No IR "
      "optimisation pass runs: it would undo diversification.",
      S_EMIT, "emit.opt_level"},
+    {OPT_JOBS, "jobs", 'j', "N", CLI_UINT, 1, MEWE_EMIT_MAX_THREADS, NULL,
+     "Compile with N threads. A large module is split into partitions (groups of functions) "
+     "that are compiled in parallel; the split does not depend on N, so the output is the "
+     "same bytes for every N.",
+     S_EMIT, NULL},
     {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL, "The wasm-ld to link with.", S_TOOL,
      NULL},
     {OPT_WASI_SYSROOT, "wasi-sysroot", 0, "DIR", CLI_TEXT, 1, 0, NULL,
@@ -269,6 +274,7 @@ const char *cli_option_default(const cli_option *opt, char *buf, size_t size)
     case OPT_PROFILE_GEN: return "off";
     case OPT_TRUSTED_INPUT: return "off: inputs are checked in the helper";
     case OPT_TRACE: return "off";
+    case OPT_JOBS: return "the number of processors mewe may run on";
     case OPT_WASM_LD:
     case OPT_WASI_SYSROOT:
     case OPT_BUILTINS: return "the one found when libmewe was built";

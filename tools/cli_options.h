@@ -10,6 +10,7 @@
 /* Option ids: the short letter where there is one, else a value above any char. */
 enum cli_opt_id {
     OPT_HELP = 'h',
+    OPT_JOBS = 'j',
     OPT_LIB = 'l',
     OPT_VARIANTS = 'n',
     OPT_OUTPUT = 'o',

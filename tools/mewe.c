@@ -476,6 +476,80 @@ static int report(run *r)
     return EXIT_OK;
 }
 
+/* Whether a file is a WebAssembly binary (a per-file build's object) rather than IR. */
+static bool is_wasm_file(const char *path)
+{
+    unsigned char magic[4] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f)
+        fclose(f);
+    return n == 4 && memcmp(magic, "\0asm", 4) == 0;
+}
+
+/* The second half of a per-file build: objects that mewe made, one per translation unit,
+ * linked into one program with one report. */
+static int link_objects(run *r)
+{
+    const cli *c = r->c;
+    for (size_t i = 0; i < c->inputs.count; i++) {
+        if (!is_wasm_file(c->inputs.items[i])) {
+            cli_error("'%s' is not a WebAssembly object, but '%s' is: give either objects "
+                      "(mewe -o FILE.o) to link, or bitcode and IR to diversify\n"
+                      "Try 'mewe --help' for more information.",
+                      c->inputs.items[i], c->inputs.items[0]);
+            return EXIT_USAGE;
+        }
+    }
+    if (c->stage != STAGE_ALL || c->kind == KIND_OBJECT || c->kind == KIND_BC ||
+        c->kind == KIND_LL) {
+        cli_error("objects link into a WASI command or reactor: give -o FILE.wasm (and no "
+                  "--stage)\nTry 'mewe --help' for more information.");
+        return EXIT_USAGE;
+    }
+    mewe_emit_options o = c->emit;
+    o.kind = (mewe_emit_kind)c->kind;
+    o.exports = c->exports.items;
+    o.export_count = c->exports.count;
+    o.link_args = c->link_args.items;
+    o.link_arg_count = c->link_args.count;
+    note_tools(r);
+    progress(r, "linking objects");
+    char *json = NULL;
+    size_t size = 0;
+    int rc = mewe_emit_link_objects(c->report ? &json : NULL, &size, r->ctx,
+                                    (const char *const *)c->inputs.items, c->inputs.count, &o,
+                                    c->output);
+    progress_clear(r);
+    if (rc != MEWE_OK)
+        return failed(r, "linking objects", rc, NULL);
+    note(r, 1, "linked %zu objects into '%s'", c->inputs.count, c->output);
+    if (json && strcmp(c->report, "-") == 0) {
+        bool ok = fwrite(json, 1, size, stdout) == size;
+        mewe_free(json);
+        if (!ok) {
+            cli_error("report: standard output: %s", strerror(errno));
+            unlink(c->output);
+            return EXIT_FAIL;
+        }
+        return EXIT_OK;
+    }
+    if (json) {
+        FILE *f = fopen(c->report, "wb");
+        bool ok = f && fwrite(json, 1, size, f) == size;
+        if (f && fclose(f) != 0)
+            ok = false;
+        mewe_free(json);
+        if (!ok) {
+            cli_error("report: cannot write '%s': %s", c->report, strerror(errno));
+            unlink(c->output);
+            return EXIT_FAIL;
+        }
+        note(r, 1, "wrote the report to '%s'", c->report);
+    }
+    return EXIT_OK;
+}
+
 /* ------------------------------------------------------------------ summary */
 
 /* The number after "key": in json from `from` on, or -1. */
@@ -570,6 +644,8 @@ static void summary(run *r)
 static int pipeline(run *r)
 {
     const cli *c = r->c;
+    if (c->inputs.count > 0 && is_wasm_file(c->inputs.items[0]))
+        return link_objects(r);
     int rc = load_inputs(r);
     bool gen = !c->profile_gen && (c->stage == STAGE_ALL || c->stage == STAGE_GENERATE);
     bool add = gen || c->stage == STAGE_LINK;

@@ -47,7 +47,10 @@ typedef enum mewe_emit_kind {
 } mewe_emit_kind;
 
 /** Current version of #mewe_emit_options. @since 0.1 */
-#define MEWE_EMIT_OPTIONS_VERSION 1
+#define MEWE_EMIT_OPTIONS_VERSION 2
+
+/** Most code generation threads that #mewe_emit_options.threads may ask for. @since 0.3 */
+#define MEWE_EMIT_MAX_THREADS 1024
 
 /**
  * Options of mewe_emit_wasm(). Fill with #MEWE_EMIT_OPTIONS_INIT or
@@ -69,11 +72,19 @@ typedef struct mewe_emit_options {
                                        "-z", "stack-size=1048576". Borrowed for the call.
                                        Ignored for #MEWE_EMIT_OBJECT. */
     size_t link_arg_count;        /**< Entries in @ref link_args. */
+    unsigned int threads;         /**< Code generation threads, 1 to #MEWE_EMIT_MAX_THREADS;
+                                       0 (the default) for as many as the processors this
+                                       process may run on. A large module is split into
+                                       partitions (groups of functions) compiled in
+                                       parallel and linked by wasm-ld; the split depends on
+                                       the module only, so the output is the same bytes for
+                                       every thread count. @since 0.3 (version 2) */
 } mewe_emit_options;
 
 /** Initializer with the defaults of #MEWE_EMIT_OPTIONS_VERSION: zero for every field whose
  *  zero means its default; opt_level is set, because 0 is a level of its own. @since 0.1 */
-#define MEWE_EMIT_OPTIONS_INIT {MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0}
+#define MEWE_EMIT_OPTIONS_INIT \
+    {MEWE_EMIT_OPTIONS_VERSION, MEWE_EMIT_COMMAND, 2, NULL, 0, NULL, 0, 0}
 
 /**
  * Fills @p opts with the defaults of @p version: the fields of that version only, so that a
@@ -128,6 +139,37 @@ MEWE_API int mewe_emit_wasm(const mewe_module *module, const mewe_emit_options *
  */
 MEWE_API int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *module,
                                    const mewe_emit_options *opts);
+
+/**
+ * Links relocatable objects into one WASI command or reactor, as mewe_emit_wasm() links
+ * one module: the second half of a per-file build. Each translation unit is emitted on its
+ * own as an object (#MEWE_EMIT_OBJECT: its functions get variants and dispatchers inside
+ * it, and calls from other units reach its dispatchers by name), by as many processes or
+ * machines as the build system likes; this call links them. A multivariant object records
+ * the libmewe version and the link settings (dispatch kind, re-randomization, RNG strategy,
+ * tracing, budget) that made it, and its report: objects of another libmewe version, or
+ * made with other settings than the first one, are refused with a message naming the
+ * object. Objects that libmewe did not make (clang's, a library's) link as they are.
+ * @param[out] out_report NULL, or receives the objects' reports merged into one JSON
+ *             report (their functions, summed totals, the shared settings), **owned** (free
+ *             with mewe_free()); NULL on failure.
+ * @param[out] out_report_size NULL, or receives the report's length.
+ * @param[in] ctx The context (toolchain paths, error message).
+ * @param[in] objects Paths of the objects, in link order, **borrowed**.
+ * @param[in] count Entries in @p objects, at least 1.
+ * @param[in] opts Options, or NULL for the defaults; kind must be #MEWE_EMIT_COMMAND or
+ *            #MEWE_EMIT_REACTOR; opt_level and threads do not apply.
+ * @param[in] path Destination, **borrowed**, written atomically.
+ * @return #MEWE_OK; #MEWE_EINVAL for NULL arguments, no objects or the object kind;
+ *         #MEWE_EVERSION for an unknown options version; #MEWE_EIO; #MEWE_EPARSE for a file
+ *         that is not a relocatable wasm object; #MEWE_ELINK for an object of another
+ *         libmewe version or other settings, or when wasm-ld fails; #MEWE_ETOOL;
+ *         #MEWE_ENOMEM.
+ * @since 0.3
+ */
+MEWE_API int mewe_emit_link_objects(char **out_report, size_t *out_report_size, mewe_context *ctx,
+                                    const char *const *objects, size_t count,
+                                    const mewe_emit_options *opts, const char *path);
 
 /** @} */
 

@@ -1529,3 +1529,40 @@ def test_profile_errors(bc, tmp_path):
                says=("--profile-gen", "--stage=all"))
     mewe_fails(bc["fnptr"], "--profile-gen", "--profile", other, "-o", tmp_path / "x.wasm",
                rc=2, says=("--profile",))
+
+
+# ------------------------------------------------------------------ threads and per-file builds
+
+
+def test_jobs(tmp_path, bc):
+    """-j N: the same bytes for every N (a small module is one partition; tests/test-codegen.c
+    splits modules); 0 and non-numbers are usage errors that leave no output."""
+    outs = []
+    for n in ("1", "2", "8"):
+        out = tmp_path / f"j{n}.wasm"
+        mewe(bc["fnptr"], "-o", out, "-j", n, "--seed", "3")
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]
+    assert wasm_run(tmp_path / "j2.wasm").stdout == expected("fnptr")
+    for bad, says in (("0", "--jobs: 0 is out of range"), ("x", "--jobs: 'x' is not a whole")):
+        mewe_fails(bc["fnptr"], "-o", tmp_path / "bad.wasm", "-j", bad, rc=2, says=[says])
+        assert not (tmp_path / "bad.wasm").exists()
+
+
+def test_objects_link(tmp_path, bc):
+    """mewe given objects links them: a per-file build's second half. Objects of other
+    settings, files that are not objects, and an object output are refused by name."""
+    a, b = tmp_path / "a.o", tmp_path / "b.o"
+    mewe(bc["fnptr"], "-o", a, "--seed", "1")
+    mewe(bc["loops"], "-o", b, "--seed", "1", "--granularity=instance")
+    out = tmp_path / "a.wasm"
+    doc = json.loads(mewe(a, "-o", out, "--report", "-").stdout)
+    assert [o["object"] for o in doc["objects"]] == [str(a)]
+    assert doc["totals"]["dispatchers"] > 0
+    assert wasm_run(out).stdout == expected("fnptr")
+    mewe_fails(a, b, "-o", tmp_path / "x.wasm", rc=1,
+               says=["b.o' was made with other settings than", "a.o'"])
+    mewe_fails(a, bc["loops"], "-o", tmp_path / "x.wasm", rc=2,
+               says=["is not a WebAssembly object, but"])
+    mewe_fails(a, "-o", tmp_path / "x.o", rc=2, says=["objects link into a WASI command"])
+    assert not (tmp_path / "x.wasm").exists() and not (tmp_path / "x.o").exists()

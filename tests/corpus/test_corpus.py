@@ -268,6 +268,30 @@ def test_multivariant(name, seed, dispatch, workloads, builds, tmp_path):
         f"{json.dumps(summary['first_mismatch'], indent=1)}\nstderr: {p.stderr[-1500:]}")
 
 
+# ---------------------------------------------------------------- per-file builds
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_per_file(name, workloads, builds, tmp_path):
+    """Each source a multivariant object of its own (mewe -o FILE.o), then the objects
+    linked (mewe A.o B.o -o app.wasm), as a build system would: it prints what the
+    original prints, and the merged report covers every object."""
+    w = workloads[name]
+    expected = builds.original_output(name)
+    objects = []
+    for bc in builds.bitcode(w):
+        obj = tmp_path / (pathlib.Path(bc).stem + ".o")
+        must(recipes.mewe_command(MEWE, w, [bc], obj, seed=1), f"mewe {bc} -o {obj.name}")
+        objects.append(obj)
+    wasm, report = tmp_path / "per-file.wasm", tmp_path / "per-file.json"
+    must(recipes.mewe_command(MEWE, w, objects, wasm, report=report), "mewe (link objects)")
+    doc = json.loads(report.read_text())
+    assert [o["object"] for o in doc["objects"]] == [str(o) for o in objects]
+    assert doc["totals"]["dispatchers"] > 0, doc["totals"]
+    p = run_wasm(validate(wasm), w.args)
+    assert p.returncode == 0 and p.stdout == expected, describe(p)
+
+
 # ---------------------------------------------------------------- a second engine
 
 

@@ -1,0 +1,256 @@
+/* Partitioned, parallel code generation (lib/wasm/codegen.c). The fixtures are far smaller
+ * than a partition, so the tests lower the partition size to split them into many: static
+ * functions and variables used across partitions, label tables (computed goto), variants
+ * and their dispatchers, constructors, debug information. The output must run as the
+ * unsplit one does, keep its function names, and be the same bytes for 1, 2 and 8 threads.
+ * White-box: links the uninstalled static library. */
+#include <mewe/sys/llvm.h>
+
+#include "test-util.h"
+#include "wasm/codegen.h"
+#include "wasm/inspect.h"
+
+/* The partition count of the last emit, from the library's debug log. */
+static unsigned last_parts;
+
+static void log_parts(mewe_log_level level, const char *msg, void *data)
+{
+    (void)level;
+    (void)data;
+    const char *p = strstr(msg, "code generation in ");
+    if (p)
+        last_parts = (unsigned)strtoul(p + strlen("code generation in "), NULL, 10);
+}
+
+/* Runs after test_case's fixture, which made the context. */
+static void split_setup(void)
+{
+    mewe_context_set_log_callback(tctx, log_parts, MEWE_LOG_DEBUG, NULL);
+    last_parts = 0;
+    mewe__codegen_partition_instructions = 0;
+}
+
+static void split_teardown(void)
+{
+    mewe__codegen_partition_instructions = 0;
+}
+
+static void *emit_mem(mewe_module *m, mewe_emit_kind kind, unsigned threads, size_t *size)
+{
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.kind = kind;
+    o.threads = threads;
+    void *data = NULL;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&data, size, m, &o));
+    return data;
+}
+
+static void run_expect(const void *wasm, size_t size, const char *expected)
+{
+    write_file(tpath("run.wasm"), wasm, size);
+    wasm_run_result r;
+    ck_assert_msg(wasm_run(&r, tpath("run.wasm"), NULL, NULL, NULL, 0) == 0, "node did not run");
+    ck_assert_int_eq(r.exit_code, 0);
+    ck_assert_str_eq(r.out, expected);
+    wasm_run_result_free(&r);
+}
+
+/* Function names of a linked module, sorted, one per line. */
+static char *function_names(const void *wasm, size_t size)
+{
+    mewe__wasm_info info;
+    ck_assert_int_eq(mewe__wasm_parse(&info, wasm, size), 0);
+    size_t cap = 1, n = 0;
+    for (size_t i = 0; i < info.func_count; i++)
+        cap += info.funcs[i].name ? strlen(info.funcs[i].name) + 1 : 0;
+    char **names = calloc(info.func_count + 1, sizeof *names);
+    for (size_t i = 0; i < info.func_count; i++)
+        if (info.funcs[i].name)
+            names[n++] = (char *)info.funcs[i].name;
+    for (size_t i = 1; i < n; i++) /* insertion sort: a few hundred names */
+        for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
+            char *t = names[k];
+            names[k] = names[k - 1];
+            names[k - 1] = t;
+        }
+    char *out = calloc(cap, 1), *w = out;
+    for (size_t i = 0; i < n; i++)
+        w += sprintf(w, "%s\n", names[i]);
+    free(names);
+    mewe__wasm_info_free(&info);
+    return out;
+}
+
+static const char *const fixtures[] = {"computed_goto.c", "fnptr.c", "globals.c", "recursion.c",
+                                       "structs.c",       "loops.c", "costs.c",   "rust/hello.rs"};
+
+/* Every fixture, multivariant, split into many partitions: it runs, has the unsplit
+ * module's function names, and is the same for 1, 2 and 8 threads. */
+START_TEST(split_runs_and_is_the_same_for_any_thread_count)
+{
+    const char *fixture = fixtures[_i];
+    char *expected = expected_output(fixture);
+    mewe_module *m = load_fixture(fixture);
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    size_t whole_size;
+    mewe__codegen_partition_instructions = SIZE_MAX / 4;
+    void *whole = emit_mem(m, MEWE_EMIT_COMMAND, 1, &whole_size);
+    ck_assert_uint_eq(last_parts, 1);
+    mewe__codegen_partition_instructions = 40;
+    size_t size1, size2, size8;
+    void *one = emit_mem(m, MEWE_EMIT_COMMAND, 1, &size1);
+    ck_assert_msg(last_parts > 2, "%s: %u partitions", fixture, last_parts);
+    void *two = emit_mem(m, MEWE_EMIT_COMMAND, 2, &size2);
+    void *eight = emit_mem(m, MEWE_EMIT_COMMAND, 8, &size8);
+    ck_assert_uint_eq(size1, size2);
+    ck_assert_uint_eq(size1, size8);
+    ck_assert(memcmp(one, two, size1) == 0);
+    ck_assert(memcmp(one, eight, size1) == 0);
+    run_expect(one, size1, expected);
+    run_expect(whole, whole_size, expected);
+    char *a = function_names(whole, whole_size), *b = function_names(one, size1);
+    ck_assert_str_eq(b, a);
+    free(a);
+    free(b);
+    free(one);
+    free(two);
+    free(eight);
+    free(whole);
+    free(expected);
+}
+END_TEST
+
+/* A split relocatable object is one object (wasm-ld -r), the same for any thread count,
+ * and links into a program that runs. */
+START_TEST(split_object_links)
+{
+    char *expected = expected_output("computed_goto.c");
+    mewe_module *m = load_fixture("computed_goto.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    mewe__codegen_partition_instructions = 40;
+    size_t s1, s8;
+    void *o1 = emit_mem(m, MEWE_EMIT_OBJECT, 1, &s1);
+    ck_assert_uint_gt(last_parts, 2);
+    void *o8 = emit_mem(m, MEWE_EMIT_OBJECT, 8, &s8);
+    ck_assert_uint_eq(s1, s8);
+    ck_assert(memcmp(o1, o8, s1) == 0);
+    write_file(tpath("split.o"), o1, s1);
+    /* The object links like any other, with clang's driver. */
+    const char *argv[] = {MEWE_CLANG, "--target=wasm32-wasi", tpath("split.o"),
+                          "-o",       tpath("split.wasm"),    NULL};
+    char *log = NULL;
+    ck_assert_msg(run_compiler(argv, &log) == 0, "linking the split object: %s", log ? log : "");
+    free(log);
+    size_t size;
+    char *wasm = read_file(tpath("split.wasm"), &size);
+    run_expect(wasm, size, expected);
+    free(wasm);
+    free(o1);
+    free(o8);
+    free(expected);
+}
+END_TEST
+
+/* Debug information survives the split: every partition carries what its functions need. */
+START_TEST(split_with_debug_info)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%s/fixtures/structs.c", MEWE_TEST_SRCDIR);
+    const char *argv[] = {MEWE_CLANG, "--target=wasm32-wasi", "-O1", "-g", "-c", "-emit-llvm", src,
+                          "-o",       tpath("g.bc"),          NULL};
+    char *log = NULL;
+    ck_assert_msg(run_compiler(argv, &log) == 0, "%s", log ? log : "");
+    free(log);
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath("g.bc")));
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    mewe__codegen_partition_instructions = 40;
+    size_t s1, s2;
+    void *one = emit_mem(m, MEWE_EMIT_COMMAND, 1, &s1);
+    ck_assert_uint_gt(last_parts, 2);
+    void *two = emit_mem(m, MEWE_EMIT_COMMAND, 2, &s2);
+    ck_assert_uint_eq(s1, s2);
+    ck_assert(memcmp(one, two, s1) == 0);
+    char *expected = expected_output("structs.c");
+    run_expect(one, s1, expected);
+    free(expected);
+    free(one);
+    free(two);
+}
+END_TEST
+
+/* Constructors, llvm.used and static functions called only through a pointer table held
+ * in another partition. */
+static const char ctor_ir[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@llvm.global_ctors = appending global [2 x { i32, ptr, ptr }] [{ i32, ptr, ptr } { i32 "
+    "65535, ptr @init_a, ptr null }, { i32, ptr, ptr } { i32 65535, ptr @init_b, ptr null }]\n"
+    "@llvm.used = appending global [1 x ptr] [ptr @kept], section \"llvm.metadata\"\n"
+    "@counter = internal global i32 0\n"
+    "@table = internal constant [2 x ptr] [ptr @inc, ptr @dbl]\n"
+    "@.str = private unnamed_addr constant [4 x i8] c\"%d\\0A\\00\"\n"
+    "declare i32 @printf(ptr, ...)\n"
+    "define internal void @init_a() { %v = load i32, ptr @counter\n"
+    "  %w = add i32 %v, 10\n store i32 %w, ptr @counter\n ret void }\n"
+    "define internal void @init_b() { %v = load i32, ptr @counter\n"
+    "  %w = mul i32 %v, 3\n store i32 %w, ptr @counter\n ret void }\n"
+    "define internal i32 @inc(i32 %x) { %y = add i32 %x, 1\n ret i32 %y }\n"
+    "define internal i32 @dbl(i32 %x) { %y = shl i32 %x, 1\n ret i32 %y }\n"
+    "define internal void @kept() { ret void }\n"
+    "define i32 @main() {\n"
+    "  %p0 = load ptr, ptr @table\n"
+    "  %q = getelementptr [2 x ptr], ptr @table, i32 0, i32 1\n"
+    "  %p1 = load ptr, ptr %q\n"
+    "  %c = load i32, ptr @counter\n"
+    "  %a = call i32 %p0(i32 %c)\n"
+    "  %b = call i32 %p1(i32 %a)\n"
+    "  %r = call i32 (ptr, ...) @printf(ptr @.str, i32 %b)\n"
+    "  ret i32 0 }\n";
+
+START_TEST(split_keeps_constructors_and_tables)
+{
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ctor_ir, strlen(ctor_ir), "ctors.ll"));
+    size_t s0, s1;
+    void *whole = emit_mem(m, MEWE_EMIT_COMMAND, 1, &s0);
+    mewe__codegen_partition_instructions = 2;
+    void *split = emit_mem(m, MEWE_EMIT_COMMAND, 2, &s1);
+    ck_assert_uint_gt(last_parts, 3);
+    /* The constructors run in the same order: wasm-ld runs those of one priority in reverse
+     * (init_b, then init_a: 10), then inc and dbl make 22. */
+    run_expect(whole, s0, "22\n");
+    run_expect(split, s1, "22\n");
+    free(whole);
+    free(split);
+}
+END_TEST
+
+START_TEST(threads_out_of_range)
+{
+    mewe_module *m = load_fixture("fnptr.c");
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.threads = MEWE_EMIT_MAX_THREADS + 1;
+    ck_assert_mewe_fails(mewe_emit_wasm(m, &o, tpath("x.wasm")), MEWE_EINVAL, "threads");
+    ck_assert(!file_exists(tpath("x.wasm")));
+    o.threads = MEWE_EMIT_MAX_THREADS;
+    ck_assert_mewe_ok(mewe_emit_wasm(m, &o, tpath("x.wasm")));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("codegen");
+    TCase *tc = test_case("split");
+    tcase_add_checked_fixture(tc, split_setup, split_teardown);
+    tcase_add_loop_test(tc, split_runs_and_is_the_same_for_any_thread_count, 0,
+                        (int)(sizeof fixtures / sizeof *fixtures));
+    tcase_add_test(tc, split_object_links);
+    tcase_add_test(tc, split_with_debug_info);
+    tcase_add_test(tc, split_keeps_constructors_and_tables);
+    tcase_add_test(tc, threads_out_of_range);
+    suite_add_tcase(s, tc);
+    return test_run(s);
+}
