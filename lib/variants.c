@@ -8,12 +8,15 @@
 #include <time.h>
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/Error.h>
 
 #include "ir/clone.h"
 #include "ir/cost.h"
 #include "ir/eligibility.h"
 #include "ir/fnshape.h"
 #include "ir/labels.h"
+#include "ir/outline.h"
+#include "ir/irutil.h"
 #include "plugin.h"
 #include "ir/family.h"
 #include "util/array.h"
@@ -77,6 +80,8 @@ static int read_options(mewe_context *ctx, const mewe_generate_options *opts,
         o->attempts = MEWE_ATTEMPTS_DEFAULT;
     if (o->wasm_rounds == 0)
         o->wasm_rounds = MEWE_WASM_ROUNDS_DEFAULT;
+    if (o->outline_loops == 0)
+        o->outline_loops = MEWE_OUTLINE_LOOPS_DEFAULT;
     return MEWE_OK;
 }
 
@@ -674,13 +679,19 @@ static const char *selection_reason(generation *g, LLVMValueRef fn, mewe__fnrec 
     if (why)
         return why;
     rec->eligible = true;
-    if (g->o->allow_count && !matches_any(rec->name, g->o->allow, g->o->allow_count))
-        return "not in the allow list";
-    if (matches_any(rec->name, g->o->deny, g->o->deny_count))
-        return "in the deny list";
-    if (rec->instructions < g->o->min_instructions)
-        return "too small";
-    return NULL;
+    /* A loop body outlined from f is selected as f is. */
+    unsigned len;
+    const char *of = mewe__fn_string_attr_get(fn, MEWE__ATTR_PART_OF, &len);
+    char *owner = of ? mewe__printf("%.*s", (int)len, of) : NULL;
+    const char *name = owner ? owner : rec->name;
+    if (g->o->allow_count && !matches_any(name, g->o->allow, g->o->allow_count))
+        why = "not in the allow list";
+    else if (matches_any(name, g->o->deny, g->o->deny_count))
+        why = "in the deny list";
+    else if (rec->instructions < g->o->min_instructions)
+        why = "too small";
+    free(owner);
+    return why;
 }
 
 static void count_uses(LLVMValueRef fn, size_t *calls, int *address_taken)
@@ -737,10 +748,54 @@ static int originals(LLVMModuleRef llvm, LLVMValueRef **out, size_t *count)
     return MEWE_OK;
 }
 
+/* Outlines the costly loop bodies (outline.h) of the functions that generation would
+ * diversify and that have no variants yet. */
+static int outline_loops(generation *g)
+{
+    if (g->o->outline_loops == MEWE_OUTLINE_LOOPS_OFF)
+        return MEWE_OK;
+    LLVMValueRef *fns;
+    size_t n;
+    if (originals(g->m->llvm, &fns, &n) != MEWE_OK)
+        return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    int rc = MEWE_OK;
+    for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        size_t len;
+        const char *name = LLVMGetValueName2(fns[i], &len);
+        mewe__fnrec rec = {.name = mewe__printf("%.*s", (int)len, name),
+                           .instructions = mewe__function_instruction_count(fns[i])};
+        if (!rec.name) {
+            rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+            break;
+        }
+        LLVMValueRef body = NULL;
+        char *msg = NULL;
+        int orc = 0;
+        if (!selection_reason(g, fns[i], &rec) && !mewe__families_find(&g->families, rec.name))
+            orc = mewe__loop_body_outline(fns[i], g->o->outline_loops, &body, &msg);
+        if (orc < 0)
+            rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+        else if (orc > 0)
+            rc = mewe__error(g->m->ctx, MEWE_EVERIFY, "outlining a loop body of '%s': %s", rec.name,
+                             msg);
+        else if (body)
+            mewe__log(g->m->ctx, MEWE_LOG_INFO, "'%s': its costliest loop's body is now '%s'",
+                      rec.name, LLVMGetValueName2(body, &len));
+        if (msg)
+            LLVMDisposeErrorMessage(msg);
+        free(rec.name);
+    }
+    free(fns);
+    return rc;
+}
+
 static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
 {
     LLVMValueRef *fns;
     size_t n;
+    int orc = outline_loops(g);
+    if (orc != MEWE_OK)
+        return orc;
     if (originals(g->m->llvm, &fns, &n) != MEWE_OK)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     mewe__fnrec *recs = calloc(n ? n : 1, sizeof *recs);

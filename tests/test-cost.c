@@ -245,6 +245,95 @@ START_TEST(policies_keep_the_output)
 }
 END_TEST
 
+/* The first function of the report outlined as "<owner>.loop.body": its owner's name in
+ * owner (empty when there is none). */
+static void outlined_owner(const char *json, char *owner, size_t size)
+{
+    const char *p = strstr(json, ".loop.body\"");
+    owner[0] = '\0';
+    if (!p)
+        return;
+    const char *start = p;
+    while (start > json && start[-1] != '"')
+        start--;
+    ck_assert_uint_lt((size_t)(p - start), size);
+    memcpy(owner, start, (size_t)(p - start));
+    owner[p - start] = '\0';
+}
+
+static mewe_module *generate_with(const char *fixture, unsigned outline, const char *allow,
+                                  const char *deny)
+{
+    mewe_module *m = load_fixture(fixture);
+    mewe_generate_options go = MEWE_GENERATE_OPTIONS_INIT;
+    go.outline_loops = outline;
+    go.allow = &allow;
+    go.allow_count = allow ? 1 : 0;
+    go.deny = &deny;
+    go.deny_count = deny ? 1 : 0;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &go));
+    return m;
+}
+
+/* A costly loop's body becomes a function called once per iteration and chosen per
+ * iteration (a low threshold here, so that the fixture's loops qualify); the output stays
+ * the original's over seeds and both dispatch kinds; the lists select the body by its
+ * owner's name; off outlines nothing. */
+START_TEST(loop_bodies_are_chosen_per_iteration)
+{
+    static const char *const fixtures[] = {"loops.c", "fnptr.c"};
+    const char *fixture = fixtures[_i];
+    char owner[128], name[160], buf[160];
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        mewe_context_set_seed(tctx, seed * 104729 + (uint64_t)_i);
+        mewe_module *m = generate_with(fixture, 30, NULL, NULL);
+        mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+        o.trace = 1;
+        o.dispatch = seed == 1 ? MEWE_DISPATCH_SWITCH : MEWE_DISPATCH_TABLE;
+        ck_assert_mewe_ok(mewe_link_multivariant(m, &o));
+        ck_assert_mewe_ok(mewe_module_verify(m));
+        ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("p.wasm")));
+        run_same_as_expected(tpath("p.wasm"), fixture, tpath("p.trace"));
+        char *json = report(m);
+        outlined_owner(json, owner, sizeof owner);
+        ck_assert_msg(owner[0], "no loop body outlined in %s", fixture);
+        snprintf(name, sizeof name, "%s.loop.body", owner);
+        const char *body = function_json(json, name);
+        ck_assert_str_eq(field(body, "status", buf, sizeof buf), "\"diversified\"");
+        unsigned id = (unsigned)atoi(field(body, "dispatcher_id", buf, sizeof buf));
+        free(json);
+        /* Called once per iteration, and not always the same variant. */
+        static unsigned seq[4096];
+        size_t n = trace_of(tpath("p.trace"), id, seq, 4096);
+        ck_assert_uint_gt(n, 1);
+        size_t changes = 0;
+        for (size_t k = 1; k < n; k++)
+            changes += seq[k] != seq[k - 1];
+        ck_assert_msg(n < 8 || changes > 0, "%zu calls of %s, always variant %u", n, name, seq[0]);
+        mewe_module_free(m);
+    }
+    /* Off: nothing outlined. */
+    mewe_module *m = generate_with(fixture, MEWE_OUTLINE_LOOPS_OFF, NULL, NULL);
+    char *json = report(m);
+    ck_assert_ptr_null(strstr(json, ".loop.body"));
+    free(json);
+    mewe_module_free(m);
+    /* Allowed by its owner's name: outlined and diversified. */
+    m = generate_with(fixture, 30, owner, NULL);
+    json = report(m);
+    ck_assert_str_eq(field(function_json(json, name), "status", buf, sizeof buf),
+                     "\"diversified\"");
+    free(json);
+    mewe_module_free(m);
+    /* The owner denied: left as it is. */
+    m = generate_with(fixture, 30, NULL, owner);
+    json = report(m);
+    ck_assert_ptr_null(strstr(json, name));
+    free(json);
+    mewe_module_free(m);
+}
+END_TEST
+
 /* Small functions carry their variants inside the dispatcher; with inline_limit 1 they
  * stay functions, the original body as variant 0. */
 START_TEST(layouts)
@@ -494,6 +583,7 @@ int main(void)
     tcase_add_test(tc, epoch_choices_are_forgotten_and_drawn_again);
     tcase_add_test(tc, invocation_choice_is_kept_by_the_caller);
     tcase_add_loop_test(tc, policies_keep_the_output, 0, 4 * 8);
+    tcase_add_loop_test(tc, loop_bodies_are_chosen_per_iteration, 0, 2);
     tcase_add_test(tc, layouts);
     tcase_add_test(tc, layouts_with_debug_info);
     tcase_add_test(tc, link_options_versions_and_values);

@@ -190,6 +190,9 @@ static int apply(cli *c, int id, value v)
     case OPT_MIN_INSTRUCTIONS: c->gen.min_instructions = (unsigned)v.u; break;
     case OPT_ATTEMPTS: c->gen.attempts = (unsigned)v.u; break;
     case OPT_WASM_ROUNDS: c->gen.wasm_rounds = v.u ? (unsigned)v.u : MEWE_WASM_ROUNDS_OFF; break;
+    case OPT_OUTLINE_LOOPS:
+        c->gen.outline_loops = v.u ? (unsigned)v.u : MEWE_OUTLINE_LOOPS_OFF;
+        break;
     case OPT_TIME_BUDGET: c->gen.time_budget = v.d; break;
     case OPT_SIZE_BUDGET: c->gen.size_budget = v.d; break;
     case OPT_DISPATCH: c->link.dispatch = (mewe_dispatch_kind)v.choice; break;

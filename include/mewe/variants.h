@@ -122,12 +122,27 @@ typedef struct mewe_generate_options {
      *  checks nothing (no code generation at this stage). Modules whose target is not wasm32
      *  are not checked. At most 16. */
     unsigned int wasm_rounds;
+    /** Loop bodies (version 2, since 0.3): a function whose work is one long loop is called
+     *  rarely, and chooses a variant rarely. When one iteration of a function's costliest
+     *  top-level loop costs at least this many cycles (the cost model's estimate from below:
+     *  its cheapest way round), the loop's body becomes a function of its own,
+     *  "<f>.loop.body", called once per iteration and diversified like any other, so the
+     *  choice is made per iteration. The allow and deny lists select such functions by the
+     *  original's name. 0 means #MEWE_OUTLINE_LOOPS_DEFAULT; #MEWE_OUTLINE_LOOPS_OFF
+     *  outlines nothing. */
+    unsigned int outline_loops;
 } mewe_generate_options;
 
 /** Default of @ref mewe_generate_options.wasm_rounds. @since 0.3 */
 #define MEWE_WASM_ROUNDS_DEFAULT 3
 /** @ref mewe_generate_options.wasm_rounds that turns the check off. @since 0.3 */
 #define MEWE_WASM_ROUNDS_OFF     0xFFFFFFFFu
+
+/** Default of @ref mewe_generate_options.outline_loops, in estimated cycles per iteration
+ *  (about 2,500 wasm instructions). @since 0.3 */
+#define MEWE_OUTLINE_LOOPS_DEFAULT 1000
+/** @ref mewe_generate_options.outline_loops that outlines nothing. @since 0.3 */
+#define MEWE_OUTLINE_LOOPS_OFF     0xFFFFFFFFu
 
 /** Default of @ref mewe_generate_options.attempts. @since 0.2 */
 #define MEWE_ATTEMPTS_DEFAULT 4
@@ -136,7 +151,7 @@ typedef struct mewe_generate_options {
  *  whose zero means its default; variants and min_instructions are set, because 0 is a value
  *  of its own for them (no variants, no minimum). @since 0.1 */
 #define MEWE_GENERATE_OPTIONS_INIT \
-    {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL, 0}
+    {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL, 0, 0}
 
 /**
  * Fills @p opts with the defaults of @p version: the fields of that version only, so that a
@@ -150,7 +165,9 @@ MEWE_API int mewe_generate_options_init(mewe_generate_options *opts, unsigned in
 
 /**
  * Generates variants of the module's eligible functions.
- * @param[in] module The module; on failure it is left as it was.
+ * @param[in] module The module; on failure it is left as it was, except that loop bodies
+ *            outlined by @ref mewe_generate_options.outline_loops stay outlined (the module
+ *            computes the same; its functions "<f>.loop.body" remain).
  * @param[in] opts Options, or NULL for the defaults.
  * @return #MEWE_OK; #MEWE_EINVAL for NULL or a bad option or parameter (named in the
  *         message); #MEWE_EVERSION for an options version newer than this libmewe's (or 0);

@@ -224,15 +224,14 @@ static double cheapest_path(LLVMValueRef fn)
     return isinf(best) ? total : best;
 }
 
-/* The costliest loop of fn: for each back edge u -> h found by a depth-first search from the
- * entry, the cheapest way round (h to u, then the edge). 0 without loops. */
-static double costliest_loop(const cfg *g)
+/* The back edges u -> h that a depth-first search from the entry finds (from[k] -> to[k]);
+ * the arrays hold as many entries as the graph has edges. */
+static unsigned back_edges(const cfg *g, unsigned *from, unsigned *to)
 {
-    unsigned n = g->n;
+    unsigned n = g->n, found = 0;
     unsigned char *state = calloc(n ? n : 1, 1); /* 0 new, 1 on the stack, 2 done */
     unsigned *stack = malloc((n ? n : 1) * sizeof *stack);
     unsigned *next = malloc((n ? n : 1) * sizeof *next);
-    double worst = 0.0;
     if (!state || !stack || !next || !n)
         goto out;
     unsigned depth = 0;
@@ -248,9 +247,8 @@ static double costliest_loop(const cfg *g)
         }
         unsigned j = g->succ[next[at]++];
         if (state[j] == 1) {
-            double round = cheapest(g, j, at);
-            if (round < INFINITY && round > worst)
-                worst = round;
+            from[found] = at;
+            to[found++] = j;
         } else if (state[j] == 0) {
             state[j] = 1;
             next[j] = g->succ_start[j];
@@ -261,7 +259,144 @@ out:
     free(state);
     free(stack);
     free(next);
+    return found;
+}
+
+/* The costliest loop of fn: for each back edge u -> h, the cheapest way round (h to u,
+ * then the edge). 0 without loops. */
+static double costliest_loop(const cfg *g)
+{
+    unsigned m = g->succ_start[g->n];
+    unsigned *from = malloc((m ? m : 1) * sizeof *from);
+    unsigned *to = malloc((m ? m : 1) * sizeof *to);
+    double worst = 0.0;
+    unsigned edges = from && to ? back_edges(g, from, to) : 0;
+    for (unsigned k = 0; k < edges; k++) {
+        double round = cheapest(g, to[k], from[k]);
+        if (round < INFINITY && round > worst)
+            worst = round;
+    }
+    free(from);
+    free(to);
     return worst;
+}
+
+/* Marks in `in` the natural loop of back edge latch -> header: the header and every block
+ * that reaches the latch without passing the header (a search backwards over `pred`).
+ * False when some block of it other than the header is entered from outside: the header
+ * does not dominate the loop (an irreducible cycle). */
+static bool natural_loop(const cfg *g, const unsigned *pred_start, const unsigned *pred,
+                         unsigned header, unsigned latch, bool *in, unsigned *work)
+{
+    memset(in, 0, g->n * sizeof *in);
+    in[header] = true;
+    unsigned top = 0;
+    if (!in[latch])
+        in[latch] = true, work[top++] = latch;
+    while (top) {
+        unsigned b = work[--top];
+        for (unsigned e = pred_start[b]; e < pred_start[b + 1]; e++) {
+            if (!in[pred[e]])
+                in[pred[e]] = true, work[top++] = pred[e];
+        }
+    }
+    for (unsigned b = 0; b < g->n; b++) {
+        if (!in[b] || b == header)
+            continue;
+        for (unsigned e = pred_start[b]; e < pred_start[b + 1]; e++) {
+            if (!in[pred[e]])
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Whether back edge k is the only one into its header, its loop is natural, and no other
+ * loop contains its header (a top-level loop). */
+static bool top_level_loop(const cfg *g, const unsigned *pred_start, const unsigned *pred,
+                           const unsigned *from, const unsigned *to, unsigned edges, unsigned k,
+                           bool *in, unsigned *work)
+{
+    for (unsigned e = 0; e < edges; e++) {
+        if (e != k && to[e] == to[k])
+            return false;
+    }
+    for (unsigned e = 0; e < edges; e++) {
+        if (to[e] == to[k])
+            continue;
+        natural_loop(g, pred_start, pred, to[e], from[e], in, work);
+        if (in[to[k]])
+            return false;
+    }
+    return natural_loop(g, pred_start, pred, to[k], from[k], in, work);
+}
+
+double mewe__loop_costliest(LLVMValueRef fn)
+{
+    cfg g;
+    double loop = cfg_build(&g, fn) ? costliest_loop(&g) : 0.0;
+    cfg_free(&g);
+    return loop;
+}
+
+bool mewe__loop_heaviest(LLVMValueRef fn, double min_cycles, LLVMBasicBlockRef *header,
+                         LLVMBasicBlockRef *latch, double *cycles)
+{
+    cfg g;
+    bool found = false;
+    unsigned *from = NULL, *to = NULL, *pred_start = NULL, *pred = NULL, *work = NULL;
+    unsigned *fill = NULL;
+    bool *in = NULL;
+    if (!cfg_build(&g, fn) || !g.n)
+        goto out;
+    unsigned m = g.succ_start[g.n];
+    from = malloc((m ? m : 1) * sizeof *from);
+    to = malloc((m ? m : 1) * sizeof *to);
+    unsigned edges = from && to ? back_edges(&g, from, to) : 0;
+    /* Each loop's blocks are searched for every other loop: a function with very many
+     * loops is left as it is. */
+    if (edges == 0 || edges > 256)
+        goto out;
+    /* Predecessors by index, from the successor lists. */
+    pred_start = calloc(g.n + 1, sizeof *pred_start);
+    pred = malloc((m ? m : 1) * sizeof *pred);
+    fill = calloc(g.n + 1, sizeof *fill);
+    work = malloc(g.n * sizeof *work);
+    in = malloc(g.n * sizeof *in);
+    if (!pred_start || !pred || !fill || !work || !in)
+        goto out;
+    for (unsigned e = 0; e < m; e++)
+        pred_start[g.succ[e] + 1]++;
+    for (unsigned b = 0; b < g.n; b++)
+        pred_start[b + 1] += pred_start[b];
+    for (unsigned b = 0; b < g.n; b++) {
+        for (unsigned e = g.succ_start[b]; e < g.succ_start[b + 1]; e++) {
+            unsigned s = g.succ[e];
+            pred[pred_start[s] + fill[s]++] = b;
+        }
+    }
+    double best = 0.0;
+    for (unsigned k = 0; k < edges; k++) {
+        double round = cheapest(&g, to[k], from[k]);
+        if (isinf(round) || round < min_cycles || round <= best ||
+            !top_level_loop(&g, pred_start, pred, from, to, edges, k, in, work))
+            continue;
+        best = round;
+        *header = g.bbs[to[k]];
+        *latch = g.bbs[from[k]];
+        *cycles = round;
+        found = true;
+    }
+out:
+    free(from);
+    free(to);
+    free(pred_start);
+    free(pred);
+    free(fill);
+    free(work);
+    free(in);
+    cfg_free(&g);
+    return found;
 }
 
 double mewe__function_code_cost(LLVMValueRef fn)
@@ -330,9 +465,7 @@ bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__lin
     /* The cheapest path says little about a large function (an early return is enough to
      * make it short) or one with a loop: a quarter of all its code, or its cheapest path
      * with its costliest loop taken LOOP_TRIPS times, is the guess for a typical call. */
-    cfg g;
-    double loop = cfg_build(&g, original) ? costliest_loop(&g) : 0.0;
-    cfg_free(&g);
+    double loop = mewe__loop_costliest(original);
     double typical = mewe__function_code_cost(original) / 4.0;
     if (p->body + (LOOP_TRIPS - 1) * loop > typical)
         typical = p->body + (LOOP_TRIPS - 1) * loop;

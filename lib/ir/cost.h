@@ -88,6 +88,17 @@ const char *mewe__granularity_name(mewe_granularity g);
 /* The plan's policy as the report spells it: a granularity, or "epoch". */
 const char *mewe__plan_policy_name(const mewe__plan *p);
 
+/* The cheapest way round fn's costliest loop (any loop, any back edge), in the model's
+ * cycles; 0 without loops. */
+double mewe__loop_costliest(LLVMValueRef fn);
+
+/* The top-level loop of fn whose cheapest way round (header to latch, cost of one
+ * iteration from below, in the model's cycles) costs most, if that is at least min_cycles:
+ * its header and its only latch. Only natural loops (the header dominates them) with one
+ * back edge count, as after LLVM's loop-simplify. False when there is none. */
+bool mewe__loop_heaviest(LLVMValueRef fn, double min_cycles, LLVMBasicBlockRef *header,
+                         LLVMBasicBlockRef *latch, double *cycles);
+
 /* What one epoch costs (forgetting `kept` choices and drawing them again as they are
  * needed), and the epoch length in counted redraws that keeps it within a redraw's own
  * cost: see multivariant.c. */

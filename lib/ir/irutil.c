@@ -1,19 +1,20 @@
 /* IR surgery that LLVM-C lacks: splitting a block (with the successors' phis fixed), copying
  * a module that takes block addresses. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/Transforms/PassBuilder.h>
 
 #include <string.h>
 
 #include "ir/irutil.h"
 
-/* The C API cannot retarget a phi's incoming block, so a phi that names `from` is rebuilt
- * with `to` in its place. */
-static void retarget_phi(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef from,
-                         LLVMBasicBlockRef to)
+void mewe__phi_retarget(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef from,
+                        LLVMBasicBlockRef to)
 {
     unsigned n = LLVMCountIncoming(phi);
     bool names_from = false;
@@ -47,7 +48,7 @@ static void retarget_successor_phis(LLVMBuilderRef b, LLVMValueRef term, LLVMBas
         LLVMValueRef i = LLVMGetFirstInstruction(succ);
         while (i && LLVMIsAPHINode(i)) {
             LLVMValueRef next = LLVMGetNextInstruction(i);
-            retarget_phi(b, i, from, to);
+            mewe__phi_retarget(b, i, from, to);
             i = next;
         }
     }
@@ -273,4 +274,90 @@ void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on)
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
                                 LLVMCreateEnumAttribute(c, kind, 0));
     }
+}
+
+static bool has_enum_attr(LLVMValueRef f, unsigned kind)
+{
+    return LLVMGetEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, kind) != NULL;
+}
+
+/* A function fenced off from a pass run, and what fencing changed on it. */
+typedef struct fenced {
+    LLVMValueRef fn;
+    unsigned char added; /* 1 optnone, 2 noinline added; 4 alwaysinline removed */
+} fenced;
+
+/* Marks every defined function but `keep` optnone + noinline (optnone excludes
+ * alwaysinline, which is kept aside); *out lists them with what was changed. */
+static size_t fence(LLVMValueRef keep, fenced *out)
+{
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(keep));
+    unsigned optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    unsigned alwaysinline = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+    size_t n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(keep)); f;
+         f = LLVMGetNextFunction(f)) {
+        if (f == keep || LLVMIsDeclaration(f))
+            continue;
+        fenced *e = &out[n++];
+        *e = (fenced){f, 0};
+        if (!has_enum_attr(f, optnone)) {
+            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                    LLVMCreateEnumAttribute(c, optnone, 0));
+            e->added |= 1;
+        }
+        if (!has_enum_attr(f, noinline)) {
+            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                    LLVMCreateEnumAttribute(c, noinline, 0));
+            e->added |= 2;
+        }
+        if (has_enum_attr(f, alwaysinline)) {
+            LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, alwaysinline);
+            e->added |= 4;
+        }
+    }
+    return n;
+}
+
+static void unfence(const fenced *list, size_t n)
+{
+    unsigned optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    unsigned alwaysinline = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+    for (size_t i = 0; i < n; i++) {
+        LLVMValueRef f = list[i].fn;
+        if (list[i].added & 1)
+            LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, optnone);
+        if (list[i].added & 2)
+            LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, noinline);
+        if (list[i].added & 4)
+            LLVMAddAttributeAtIndex(
+                f, LLVMAttributeFunctionIndex,
+                LLVMCreateEnumAttribute(LLVMGetTypeContext(LLVMTypeOf(f)), alwaysinline, 0));
+    }
+}
+
+int mewe__run_passes_on(LLVMValueRef fn, const char *pipeline, char **msg)
+{
+    *msg = NULL;
+    size_t count = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(fn)); f;
+         f = LLVMGetNextFunction(f))
+        count++;
+    fenced *list = malloc((count ? count : 1) * sizeof *list);
+    if (!list)
+        return -1;
+    /* Functions the passes add (extracted code, declarations) are not in the list: never
+     * fenced, never unfenced. */
+    size_t n = fence(fn, list);
+    LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+    LLVMErrorRef err = LLVMRunPasses(LLVMGetGlobalParent(fn), pipeline, NULL, opts);
+    LLVMDisposePassBuilderOptions(opts);
+    unfence(list, n);
+    free(list);
+    if (!err)
+        return 0;
+    *msg = LLVMGetErrorMessage(err);
+    return 1;
 }

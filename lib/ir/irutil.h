@@ -11,6 +11,18 @@
  * with a branch to it, and makes the successors' phis name the new block. Returns it. */
 LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMValueRef at);
 
+/* Rebuilds `phi` with incoming block `to` wherever it names `from` (the C API cannot set a
+ * phi's incoming block); the builder is left before the new phi. */
+void mewe__phi_retarget(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef from,
+                        LLVMBasicBlockRef to);
+
+/* Runs the new pass manager's `pipeline` (LLVMRunPasses syntax, module passes allowed) on
+ * function fn alone: LLVM 19's C API runs passes on a whole module only, so every other
+ * defined function is marked optnone + noinline for the run (the passes skip optnone
+ * functions) and given back exactly its attributes afterwards. Returns 0; -1 when out of
+ * memory; 1 when LLVM fails, with its message in *msg (free with LLVMDisposeErrorMessage). */
+int mewe__run_passes_on(LLVMValueRef fn, const char *pipeline, char **msg);
+
 /* A copy of `m` in the same LLVM context, or NULL when out of memory. LLVMCloneModule cannot be
  * used alone: it maps global initializers before function bodies, so a `blockaddress` in a
  * global (the label table of a computed goto) keeps naming the ORIGINAL function's block,

@@ -18,7 +18,7 @@ from ._errors import LibraryNotFoundError, MeweError, Status
 from ._loader import open_library
 
 # Versions of the options structs: MEWE_*_OPTIONS_VERSION in the headers.
-EMIT_OPTIONS_VERSION = 1  # emit.h
+EMIT_OPTIONS_VERSION = 2  # emit.h
 GENERATE_OPTIONS_VERSION = 2  # variants.h
 LINK_OPTIONS_VERSION = 2  # multivariant.h
 
@@ -72,6 +72,7 @@ class EmitOptions(Structure):
         ("export_count", c_size_t),
         ("link_args", StringArray),
         ("link_arg_count", c_size_t),
+        ("threads", c_uint),  # version 2
     ]
 
 
@@ -94,6 +95,7 @@ class GenerateOptions(Structure):
         ("select", SelectFn),
         ("select_data", c_void_p),
         ("wasm_rounds", c_uint),  # version 2
+        ("outline_loops", c_uint),  # version 2
     ]
 
 

@@ -260,7 +260,8 @@ class Module:
                  allow: Iterable[str] = (), deny: Iterable[str] = (),
                  min_instructions: int | None = None, attempts: int | None = None,
                  time_budget: float | None = None, size_budget: float | None = None,
-                 select: SelectPolicy | None = None) -> None:
+                 select: SelectPolicy | None = None, wasm_rounds: int | None = None,
+                 outline_loops: int | None = None) -> None:
         """Generates variants of the module's eligible functions.
 
         An argument left at ``None`` takes the library's default; :func:`mewe.option` gives
@@ -282,6 +283,10 @@ class Module:
                 variants (0 skips), ``False`` skips, ``None``/``True`` keeps ``variants``.
                 An exception it raises stops generation, leaves the module unchanged
                 and propagates from this call.
+            wasm_rounds: times the variants are compiled to wasm to drop those whose body
+                equals another's (0: no check).
+            outline_loops: estimated cycles per iteration from which a function's costliest
+                loop body becomes a function of its own, chosen per iteration (0: never).
         """
         opts = GenerateOptions()
         api().mewe_generate_options_init(byref(opts), GENERATE_OPTIONS_VERSION)
@@ -295,6 +300,11 @@ class Module:
             opts.time_budget = float(time_budget)
         if size_budget is not None:
             opts.size_budget = float(size_budget)
+        # 0 means "off" here, as on the command line; the struct's 0 is the default.
+        if wasm_rounds is not None:
+            opts.wasm_rounds = _uint(wasm_rounds, "wasm_rounds") or 0xFFFFFFFF
+        if outline_loops is not None:
+            opts.outline_loops = _uint(outline_loops, "outline_loops") or 0xFFFFFFFF
         opts.diversifiers, opts.diversifier_count = string_array(
             _strings(diversifiers, "diversifiers"))
         opts.allow, opts.allow_count = string_array(_strings(allow, "allow"))
@@ -378,7 +388,8 @@ class Module:
 
     def emit(self, path: str | os.PathLike[str] | None = None,
              kind: EmitKind | str | None = None, opt_level: int | None = None,
-             exports: Iterable[str] = (), link_args: Iterable[str] = ()) -> bytes | None:
+             exports: Iterable[str] = (), link_args: Iterable[str] = (),
+             threads: int | None = None) -> bytes | None:
         """Emits the module as WebAssembly (the module itself is not changed).
 
         An argument left at ``None`` takes the library's default (:func:`mewe.option`, e.g.
@@ -390,6 +401,8 @@ class Module:
             opt_level: code generation level.
             exports: functions to export.
             link_args: extra wasm-ld arguments (ignored for objects).
+            threads: code generation threads (0 or None: one per processor); the output
+                is the same bytes for any number.
 
         Returns:
             The wasm bytes when ``path`` is None, else None.
@@ -407,6 +420,8 @@ class Module:
             opts.opt_level = opt_level
         opts.exports, opts.export_count = string_array(_strings(exports, "exports"))
         opts.link_args, opts.link_arg_count = string_array(_strings(link_args, "link_args"))
+        if threads is not None:
+            opts.threads = _uint(threads, "threads")
         if path is not None:
             self._call("mewe_emit_wasm", self._handle, byref(opts), fspath_bytes(path))
             if linked:

@@ -32,6 +32,16 @@ def test_generate_allow_deny(sample: mewe.Module) -> None:
     assert rows["main"]["reason"] == "in the deny list"
 
 
+def test_generate_outline_loops(ctx: mewe.Context, fixture_bitcode) -> None:
+    outlined = ctx.load(fixture_bitcode["loops"])
+    outlined.generate(outline_loops=30, wasm_rounds=0)
+    bodies = [n for n in functions_by_name(outlined) if n.endswith(".loop.body")]
+    assert bodies and functions_by_name(outlined)[bodies[0]]["status"] == "diversified"
+    kept = ctx.load(fixture_bitcode["loops"])
+    kept.generate(outline_loops=0)
+    assert not [n for n in functions_by_name(kept) if n.endswith(".loop.body")]
+
+
 def test_generate_with_diversifier_specs(sample: mewe.Module) -> None:
     sample.generate(diversifiers=["subst:rate=1.0", "blocks:split=1,shuffle=1"], attempts=8)
     assert sample.report()["totals"]["diversified"] >= 1

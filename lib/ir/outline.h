@@ -1,0 +1,32 @@
+/* Loop bodies as functions of their own, so that a long call re-randomizes inside.
+ *
+ * A function that does all its work in one loop (a hash's block loop, a codec's main loop)
+ * is called rarely, and a dispatch per call chooses a variant rarely too: few choices per
+ * run. When one iteration of such a loop costs much more than a call, its body becomes a
+ * function called once per iteration, diversified and dispatched like any other.
+ *
+ * LLVM's CodeExtractor does the work (live values in as arguments, out through pointers,
+ * exits as a returned index), reached through the loop-extract pass, which outlines whole
+ * loops, not bodies: the body is first made a loop of its own, nested in the original, by a
+ * back edge that is never taken (a volatile load of a flag that stays 0), so that
+ * loop-extract outlines it; that edge is then removed again. */
+#ifndef MEWE_OUTLINE_H
+#define MEWE_OUTLINE_H
+
+#include <llvm-c/Core.h>
+
+/* String attribute on the functions outlined from a function: the original's name, by
+ * which the allow and deny lists select them. */
+#define MEWE__ATTR_PART_OF "mewe-part-of"
+
+/* Outlines the body of fn's costliest top-level loop when one iteration costs at least
+ * min_cycles (cost.h's estimate, mewe__loop_heaviest); fn is first put in loop-simplify
+ * form. *body receives the body's function, named "<fn>.loop.body", or NULL when nothing
+ * was outlined (no such loop, or LLVM declined to extract it: then fn is left as
+ * equivalent code). Functions made on the way (the loop around the body, other loops of fn
+ * that loop-extract outlines with it) are named "<fn>.loop"; all carry MEWE__ATTR_PART_OF.
+ * Returns 0; -1 when out of memory; 1 when LLVM fails, its message in *msg (free with
+ * LLVMDisposeErrorMessage). */
+int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *body, char **msg);
+
+#endif /* MEWE_OUTLINE_H */
