@@ -306,81 +306,6 @@ static int link_objects(const mewe_module *m, const mewe_emit_options *o, mewe__
     return rc;
 }
 
-/* Code generation works on a copy in an LLVM context of its own: it rewrites IR in place
- * (CodeGenPrepare and friends) and registers names in its context (metadata kinds such as
- * "wasm.index", which every later bitcode of that context would carry). Neither the caller's
- * module nor its context may change. */
-static int isolated_copy(const mewe_module *m, LLVMContextRef *out_ctx, LLVMModuleRef *out)
-{
-    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(m->llvm);
-    LLVMContextRef c = bc ? LLVMContextCreate() : NULL;
-    if (!c) {
-        if (bc)
-            LLVMDisposeMemoryBuffer(bc);
-        return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
-    }
-    LLVMContextSetDiagnosticHandler(c, mewe__diag_handler, m->ctx);
-    mewe__diag_clear(m->ctx);
-    LLVMModuleRef copy = NULL;
-    bool failed = LLVMParseBitcodeInContext2(c, bc, &copy);
-    LLVMDisposeMemoryBuffer(bc);
-    if (failed) {
-        char *diag = mewe__diag_take(m->ctx);
-        int rc = mewe__error(m->ctx, MEWE_ENOMEM, "cannot copy '%s' for code generation%s%s",
-                             m->name, diag ? ": " : "", diag ? diag : "");
-        free(diag);
-        LLVMContextDispose(c);
-        return rc;
-    }
-    *out_ctx = c;
-    *out = copy;
-    return MEWE_OK;
-}
-
-/* Turns every defined function that `keep` does not name into a declaration, so that code
- * generation spends nothing on it. Alias targets keep their bodies (an alias must name a
- * definition). A deleted block whose address was taken becomes `inttoptr 1` in LLVM. */
-static void keep_only(LLVMModuleRef copy, bool (*keep)(const char *name, void *data), void *data)
-{
-    for (LLVMValueRef f = LLVMGetFirstFunction(copy); f; f = LLVMGetNextFunction(f)) {
-        if (LLVMIsDeclaration(f))
-            continue;
-        size_t len;
-        const char *name = LLVMGetValueName2(f, &len);
-        if (keep(name, data))
-            continue;
-        bool aliased = false;
-        for (LLVMValueRef a = LLVMGetFirstGlobalAlias(copy); a && !aliased;
-             a = LLVMGetNextGlobalAlias(a))
-            aliased = LLVMAliasGetAliasee(a) == f;
-        if (aliased)
-            continue;
-        /* LLVM-C has no Function::deleteBody: drop every use between instructions first
-         * (tokens take `none`, the rest poison), then the instructions, then the blocks. */
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
-            for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
-                LLVMTypeRef t = LLVMTypeOf(i);
-                LLVMTypeKind k = LLVMGetTypeKind(t);
-                if (k != LLVMVoidTypeKind)
-                    LLVMReplaceAllUsesWith(i, k == LLVMTokenTypeKind ? LLVMConstNull(t)
-                                                                     : LLVMGetPoison(t));
-            }
-        }
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
-            LLVMValueRef i;
-            while ((i = LLVMGetLastInstruction(bb)) != NULL)
-                LLVMInstructionEraseFromParent(i);
-        }
-        LLVMBasicBlockRef bb;
-        while ((bb = LLVMGetFirstBasicBlock(f)) != NULL)
-            LLVMDeleteBasicBlock(bb);
-        LLVMSetPersonalityFn(f, NULL);
-        LLVMSetComdat(f, NULL);
-        LLVMSetLinkage(f, LLVMExternalLinkage);
-        LLVMSetVisibility(f, LLVMDefaultVisibility);
-    }
-}
-
 int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *name, void *data),
                       void *keep_data, mewe__objects *out)
 {
@@ -389,18 +314,14 @@ int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *
     int rc = check_target(m, &retarget);
     if (rc != MEWE_OK)
         return rc;
-    LLVMContextRef cg_ctx = NULL;
-    LLVMModuleRef copy = NULL;
-    rc = isolated_copy(m, &cg_ctx, &copy);
-    if (rc != MEWE_OK)
-        return rc;
-    if (keep)
-        keep_only(copy, keep, keep_data);
-    mewe__codegen_in in = {.llvm = copy, .name = m->name, .level = level, .retarget = retarget};
-    rc = mewe__codegen(m->ctx, &in, out);
-    LLVMDisposeModule(copy);
-    LLVMContextDispose(cg_ctx);
-    return rc;
+    /* The code generation reads the module through bitcode: it is never changed. */
+    mewe__codegen_in in = {.llvm = m->llvm,
+                           .name = m->name,
+                           .level = level,
+                           .retarget = retarget,
+                           .keep = keep,
+                           .keep_data = keep_data};
+    return mewe__codegen(m->ctx, &in, out);
 }
 
 typedef struct emit_job {

@@ -44,6 +44,7 @@ typedef struct mewe__fnrec {
     char *name;
     const char *reason; /* static text, or own_reason; NULL when diversified */
     char *own_reason;   /* a message of a failing diversifier, owned */
+    char *part_of;      /* the function whose loop body this is (outline.h), owned, or NULL */
     bool eligible;      /* passed the structural checks (eligibility.h) */
     unsigned instructions;
     unsigned variants;

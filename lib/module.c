@@ -256,6 +256,7 @@ void mewe__module_records_clear(mewe_module *module)
     for (size_t i = 0; i < module->record_count; i++) {
         free(module->records[i].name);
         free(module->records[i].own_reason);
+        free(module->records[i].part_of);
     }
     free(module->records);
     module->records = NULL;

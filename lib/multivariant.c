@@ -316,6 +316,12 @@ static LLVMValueRef epoch_global(linking *l, const char *name)
 /* Redraws counted before the countdowns reach their full period. */
 #define RAMP_MAX (1u << 20)
 
+/* The smaller of two unsigned values. */
+static LLVMValueRef build_umin(LLVMBuilderRef b, LLVMValueRef x, LLVMValueRef y)
+{
+    return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, x, y, ""), x, y, "");
+}
+
 /* The epoch clock, shared by the module's dispatchers. Every counted redraw (every N calls)
  * calls mewe.epoch.tick, which counts redraws. The count so far (the ramp) bounds the next
  * countdown, so that a run chooses often from its start (a short run still makes many
@@ -357,8 +363,7 @@ static LLVMValueRef epoch_tick(linking *l)
     LLVMPositionBuilderAtEnd(b, forget);
     LLVMBuildCall2(b, LLVMGlobalGetValueType(l->forget_fn), l->forget_fn, NULL, 0, "");
     LLVMValueRef len = k32(l, l->epoch_length);
-    LLVMBuildStore(b, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, r, len, ""), r, len, ""),
-                   left);
+    LLVMBuildStore(b, build_umin(b, r, len), left);
     LLVMBuildRet(b, r);
     LLVMDisposeBuilder(b);
     return l->tick_fn;
@@ -409,7 +414,7 @@ static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
      * ramp early in the run. */
     LLVMValueRef next =
         period > 1 ? LLVMBuildAdd(l->b, jitter, k32(l, period / 2 - 1), "") : k32(l, 0);
-    next = LLVMBuildSelect(l->b, LLVMBuildICmp(l->b, LLVMIntULT, ramp, next, ""), ramp, next, "");
+    next = build_umin(l->b, ramp, next);
     LLVMBuildStore(l->b, next, d->count);
     LLVMBasicBlockRef drawn = LLVMGetInsertBlock(l->b);
     LLVMBuildBr(l->b, ready);

@@ -56,6 +56,8 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     size_t variants = planned ? plan.variants - 1 : fam ? fam->count - (id >= 0) : 0;
     mewe__json_object(j, NULL, false);
     mewe__json_string(j, "name", r->name);
+    if (r->part_of)
+        mewe__json_string(j, "loop_body_of", r->part_of);
     mewe__json_uint(j, "instructions", r->instructions);
     mewe__json_string(j, "status", variants ? "diversified" : "skipped");
     if (!variants)

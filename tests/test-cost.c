@@ -300,6 +300,9 @@ START_TEST(loop_bodies_are_chosen_per_iteration)
         snprintf(name, sizeof name, "%s.loop.body", owner);
         const char *body = function_json(json, name);
         ck_assert_str_eq(field(body, "status", buf, sizeof buf), "\"diversified\"");
+        char quoted[140];
+        snprintf(quoted, sizeof quoted, "\"%s\"", owner);
+        ck_assert_str_eq(field(body, "loop_body_of", buf, sizeof buf), quoted);
         unsigned id = (unsigned)atoi(field(body, "dispatcher_id", buf, sizeof buf));
         free(json);
         /* Called once per iteration, and not always the same variant. */

@@ -113,12 +113,14 @@ typedef struct mewe_generate_options {
     mewe_select_fn select;           /**< Selection policy, or NULL. */
     void *select_data;               /**< Passed to @ref select. */
     /** Preservation (version 2, since 0.3): two variants that compile to the same wasm body
-     *  are one variant. Generation compiles the module to a wasm object (code generation at
-     *  -O2, no link), drops every variant whose body equals the original's or another
-     *  variant's, makes new ones in their place, and checks again, up to this many times;
-     *  the last check only drops. Every variant kept is then distinct in wasm, and the report
-     *  gives per function what was generated, distinct in IR, distinct in wasm and how
-     *  different the bodies are. 0 means #MEWE_WASM_ROUNDS_DEFAULT; #MEWE_WASM_ROUNDS_OFF
+     *  are one variant. Generation compiles the diversified functions under 200
+     *  instructions (where code generation can erase all a variant changes; see the guide's
+     *  "Preservation") to a wasm object (code generation at -O2, no link), drops every
+     *  variant whose body equals the original's or another variant's, makes new ones in
+     *  their place, and checks again, up to this many times; the last check only drops.
+     *  Every variant kept of a checked function is then distinct in wasm, and the report
+     *  gives per checked function what was generated, distinct in IR, distinct in wasm and
+     *  how different the bodies are. 0 means #MEWE_WASM_ROUNDS_DEFAULT; #MEWE_WASM_ROUNDS_OFF
      *  checks nothing (no code generation at this stage). Modules whose target is not wasm32
      *  are not checked. At most 16. */
     unsigned int wasm_rounds;

@@ -23,6 +23,7 @@
 #include <mewe/sys/diversifier.h>
 
 #include "ir/cost.h"
+#include "ir/eligibility.h"
 #include "ir/family.h"
 
 #define COST_INSTRUCTION 0.4
@@ -510,12 +511,7 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
 {
     LLVMValueRef original = bodies[0];
     mewe__plan p = {.variants = variants, .calls = -1.0};
-    unsigned size = 0;
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(original); bb;
-         bb = LLVMGetNextBasicBlock(bb)) {
-        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
-            size++;
-    }
+    unsigned size = mewe__function_instruction_count(original);
     p.inlined = inlinable && s->dispatch == MEWE_DISPATCH_SWITCH && size <= s->inline_limit;
     p.body = mewe__function_cost(original) + COST_CALL;
     /* The variants run as often as the original: what they cost more on average is spent

@@ -54,6 +54,7 @@ enum {
     F_ALIAS = 1,  /* local, used from another partition: reached through an alias */
     F_LABELS = 2, /* a function whose labels are taken: parsed in every partition */
     F_EXPORT = 4, /* exported: external under its own name */
+    F_SKIP = 8,   /* not to be compiled (mewe__codegen_in.keep): a declaration everywhere */
 };
 
 #define NO_PART UINT32_MAX
@@ -351,10 +352,24 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
     for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f), i++) {
         p.fns[i] = f;
         pl->fn_part[i] = LLVMIsDeclaration(f) ? NO_PART : 0;
-        weight[i] = LLVMIsDeclaration(f) ? 0 : cost_of(instruction_count(f));
+        if (pl->fn_part[i] != NO_PART && in->keep &&
+            !in->keep(LLVMGetValueName2(f, &(size_t){0}), in->keep_data))
+            pl->fn_flags[i] |= F_SKIP;
+        weight[i] =
+            LLVMIsDeclaration(f) || (pl->fn_flags[i] & F_SKIP) ? 0 : cost_of(instruction_count(f));
         total += weight[i];
         if (mewe__ptrmap_put(&p.index, f, (void *)(uintptr_t)(i + 1)) != 0)
             goto out;
+    }
+    /* An alias must name a definition: what one stands for is compiled. */
+    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(m); in->keep && a;
+         a = LLVMGetNextGlobalAlias(a)) {
+        size_t n = node_of(&p, alias_base(a));
+        if (n < pl->nfn && (pl->fn_flags[n] & F_SKIP)) {
+            pl->fn_flags[n] &= (unsigned char)~F_SKIP;
+            weight[n] = cost_of(instruction_count(p.fns[n]));
+            total += weight[n];
+        }
     }
     i = 0;
     for (LLVMValueRef g = LLVMGetFirstGlobal(m); g; g = LLVMGetNextGlobal(g), i++) {
@@ -739,7 +754,8 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
         goto out;
     LLVMInitializeFunctionPassManager(fpm);
     for (i = 0; i < nfn; i++)
-        if (pl->fn_part[i] == p || (pl->fn_part[i] != NO_PART && (pl->fn_flags[i] & F_LABELS)))
+        if ((pl->fn_part[i] == p && !(pl->fn_flags[i] & F_SKIP)) ||
+            (pl->fn_part[i] != NO_PART && (pl->fn_flags[i] & F_LABELS)))
             LLVMRunFunctionPassManager(fpm, fns[i]);
     LLVMFinalizeFunctionPassManager(fpm);
     LLVMDisposePassManager(fpm);
@@ -804,19 +820,25 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
         }
         LLVMSetLinkage(g, LLVMExternalLinkage);
     }
-    /* Other partitions' functions become declarations. A static function that no one here
-     * uses goes: its declaration is made too, so that what still points at it (the label
-     * tables dropped above, as dead constants) is redirected before the body goes. */
+    /* Other partitions' functions, and those not to be compiled, become declarations. A
+     * static function that no one here uses goes: its declaration is made too, so that what
+     * still points at it (the label tables dropped above, as dead constants) is redirected
+     * before the body goes. A static function left out by `keep` but used here stays as an
+     * external declaration (such objects are for inspection, never linked). */
     for (i = 0; i < nfn; i++) {
         LLVMValueRef f = fns[i];
-        if (pl->fn_part[i] == NO_PART || pl->fn_part[i] == p)
-            continue;
         unsigned char flags = pl->fn_flags[i];
+        if (pl->fn_part[i] == NO_PART || (pl->fn_part[i] == p && !(flags & F_SKIP)))
+            continue;
         bool drop = is_local(f) && !(flags & (F_ALIAS | F_EXPORT));
         for (LLVMUseRef u = drop ? LLVMGetFirstUse(f) : NULL; u; u = LLVMGetNextUse(u)) {
             LLVMValueRef user = LLVMGetUser(u);
             if (LLVMIsAInstruction(user) &&
                 LLVMGetBasicBlockParent(LLVMGetInstructionParent(user)) != f) {
+                if (flags & F_SKIP) {
+                    drop = false;
+                    break;
+                }
                 *why = mewe__printf("a static function of partition %u is used in "
                                     "partition %u",
                                     pl->fn_part[i] + 1, p + 1);
@@ -858,7 +880,7 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
         LLVMValueRef g = fn ? fns[k] : vars[k];
         uint32_t home = fn ? pl->fn_part[k] : pl->var_part[k];
         unsigned char flags = fn ? pl->fn_flags[k] : pl->var_flags[k];
-        if (!g || home != p || !(flags & F_ALIAS))
+        if (!g || home != p || !(flags & F_ALIAS) || (flags & F_SKIP))
             continue;
         char *name = alias_name(pl, g, fn ? 'f' : 'v', k);
         if (!name)
@@ -892,7 +914,8 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
     }
     /* Exports: an exported static function must become visible to wasm-ld. */
     for (i = 0; i < nfn; i++) {
-        if (!fns[i] || pl->fn_part[i] != p || !(pl->fn_flags[i] & F_EXPORT))
+        if (!fns[i] || pl->fn_part[i] != p || !(pl->fn_flags[i] & F_EXPORT) ||
+            (pl->fn_flags[i] & F_SKIP))
             continue;
         LLVMSetLinkage(fns[i], LLVMExternalLinkage);
         LLVMSetVisibility(fns[i], LLVMDefaultVisibility);

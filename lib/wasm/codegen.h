@@ -21,6 +21,11 @@ typedef struct mewe__codegen_in {
     bool retarget;              /* the module has no triple: emit it as MEWE__WASM_TRIPLE */
     const char *const *exports; /* functions to export, checked to be defined */
     size_t export_count;
+    /* When set, only the defined functions it names (and those an alias stands for) are
+     * compiled; the others become declarations. Such objects are for reading bodies (the
+     * preservation check), not for linking. */
+    bool (*keep)(const char *name, void *data);
+    void *keep_data;
 } mewe__codegen_in;
 
 /* Instructions per partition aimed at; 0 for the default. Only the white-box tests set it,
