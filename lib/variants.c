@@ -635,17 +635,63 @@ static void renumber(generation *g, mewe__fnrec *rec)
     rec->next_index = (unsigned)fam->count + 1;
 }
 
+/* Which functions the check compiles. Code generation erases small differences, and only
+ * in small functions are they all a variant has: in libxml2 (2,243 functions), 2,244 of the
+ * 2,253 variants dropped as duplicates in wasm came from functions under 100 instructions,
+ * 7 from 100 to 199, 2 from 200 to 399 and none from the 89 larger ones, which hold half of
+ * the code. So the functions under CHECK_ALWAYS instructions are always compiled, and larger
+ * ones, smallest first, while the code compiled (a function and its variants) stays within
+ * CHECK_BUDGET instructions or CHECK_SHARE of the diversified code, whichever is more: a
+ * small or middle-sized program is checked whole, a large one mostly where duplicates are,
+ * at a fraction of the cost of compiling it twice. Functions left out have no wasm counts in
+ * the report. */
+#define CHECK_ALWAYS 100
+#define CHECK_BUDGET 150000
+#define CHECK_SHARE  0.3
+
+static size_t check_volume(const mewe__fnrec *r)
+{
+    return (size_t)r->instructions * (1 + r->variants);
+}
+
+static int by_instructions(const void *a, const void *b)
+{
+    const mewe__fnrec *x = *(const mewe__fnrec *const *)a, *y = *(const mewe__fnrec *const *)b;
+    return (x->instructions > y->instructions) - (x->instructions < y->instructions);
+}
+
+/* Marks pending the diversified functions that the check compiles; returns how many. */
+static size_t choose_checked(mewe__fnrec *recs, size_t n, bool *pending)
+{
+    const mewe__fnrec **order = malloc((n ? n : 1) * sizeof *order);
+    size_t m = 0, total = 0, todo = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!recs[i].reason && recs[i].variants > 0) {
+            total += check_volume(&recs[i]);
+            if (order)
+                order[m++] = &recs[i];
+        }
+    }
+    size_t budget = (size_t)(CHECK_SHARE * (double)total);
+    if (budget < CHECK_BUDGET)
+        budget = CHECK_BUDGET;
+    if (order)
+        qsort(order, m, sizeof *order, by_instructions);
+    size_t used = 0;
+    for (size_t k = 0; k < m; k++) {
+        size_t v = check_volume(order[k]);
+        if (order[k]->instructions >= CHECK_ALWAYS && used + v > budget)
+            break;
+        used += v;
+        pending[order[k] - recs] = true;
+        todo++;
+    }
+    free(order);
+    return todo;
+}
+
 /* Up to wasm_rounds checks; after each but the last, the functions that lost variants get
  * new ones, and only they are checked again. */
-/* Up to how many instructions a function's variants are compiled for the check. Code
- * generation erases small differences, and only in small functions are they all there is:
- * in libxml2 (2,243 functions), 2,244 of the 2,253 variants dropped as duplicates in wasm
- * came from functions under 100 instructions, 7 from 100 to 199, 2 from 200 to 399 and none
- * from the 89 larger ones, which make half of the code to compile. Larger functions are
- * left unchecked (their report has no wasm counts): the check would double the pipeline's
- * time for them. */
-#define MEWE__WASM_CHECK_INSTRUCTIONS 100
-
 static int preserve(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t n,
                     const unsigned *wanted)
 {
@@ -657,10 +703,7 @@ static int preserve(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t 
     bool *pending = calloc(n ? n : 1, sizeof *pending);
     if (!pending)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
-    size_t todo = 0;
-    for (size_t i = 0; i < n; i++)
-        todo += pending[i] = !recs[i].reason && recs[i].variants > 0 &&
-                             recs[i].instructions < MEWE__WASM_CHECK_INSTRUCTIONS;
+    size_t todo = choose_checked(recs, n, pending);
     int rc = MEWE_OK;
     for (unsigned round = 0; rc == MEWE_OK && todo && round < g->o->wasm_rounds; round++) {
         bool last = round + 1 == g->o->wasm_rounds;
