@@ -834,7 +834,9 @@ static int outline_loops(generation *g)
         else if (body)
             mewe__log(g->m->ctx, MEWE_LOG_INFO, "'%s': its costliest loop's body is now '%s'",
                       rec.name, LLVMGetValueName2(body, &len));
-        if (msg)
+        if (msg && orc == 2)
+            LLVMDisposeMessage(msg);
+        else if (msg)
             LLVMDisposeErrorMessage(msg);
         free(rec.name);
     }

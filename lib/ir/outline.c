@@ -88,6 +88,17 @@ static void unnest(LLVMBuilderRef b, LLVMValueRef load)
     LLVMInstructionEraseFromParent(load);
 }
 
+/* How many of block from's terminator's successors are `to` (a switch may list it twice:
+ * then the never-taken edge could not stand for them with one phi entry). */
+static unsigned edges_between(LLVMBasicBlockRef from, LLVMBasicBlockRef to)
+{
+    LLVMValueRef term = LLVMGetBasicBlockTerminator(from);
+    unsigned n = 0;
+    for (unsigned s = 0, ns = term ? LLVMGetNumSuccessors(term) : 0; s < ns; s++)
+        n += LLVMGetSuccessor(term, s) == to;
+    return n;
+}
+
 static bool takes_labels(LLVMValueRef fn)
 {
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
@@ -147,7 +158,8 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
     int rc = mewe__run_passes_on(fn, "function(loop-simplify)", msg);
     LLVMBasicBlockRef h, latch;
     double cycles;
-    if (rc != 0 || !mewe__loop_heaviest(fn, min_cycles, &h, &latch, &cycles))
+    if (rc != 0 || !mewe__loop_heaviest(fn, min_cycles, &h, &latch, &cycles) ||
+        edges_between(latch, h) != 1)
         return rc;
     mewe__ptrmap known = {0};
     if (remember_functions(LLVMGetGlobalParent(fn), &known) != 0) {
@@ -176,5 +188,11 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
     if (rc == 0 && name_new_functions(fn, &known, *body) != 0)
         rc = -1;
     mewe__ptrmap_fini(&known);
+    /* The surgery above is ours, not LLVM's: checked before anything builds on it. */
+    if (rc == 0 && (LLVMVerifyFunction(fn, LLVMReturnStatusAction) ||
+                    (*body && LLVMVerifyFunction(*body, LLVMReturnStatusAction)))) {
+        *msg = LLVMCreateMessage("the function with its loop body outlined fails verification");
+        rc = 2;
+    }
     return rc;
 }

@@ -26,7 +26,8 @@
  * equivalent code). Functions made on the way (the loop around the body, other loops of fn
  * that loop-extract outlines with it) are named "<fn>.loop"; all carry MEWE__ATTR_PART_OF.
  * Returns 0; -1 when out of memory; 1 when LLVM fails, its message in *msg (free with
- * LLVMDisposeErrorMessage). */
+ * LLVMDisposeErrorMessage); 2 when the result fails verification (a defect of libmewe),
+ * with a message in *msg (free with LLVMDisposeMessage). */
 int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *body, char **msg);
 
 #endif /* MEWE_OUTLINE_H */
