@@ -20,10 +20,10 @@
 #define MEWE__ATTR_PART_OF "mewe-part-of"
 
 /* Outlines the body of fn's costliest top-level loop when one iteration costs at least
- * min_cycles (cost.h's estimate, mewe__loop_heaviest); fn is first put in loop-simplify
- * form. *body receives the body's function, named "<fn>.loop.body", or NULL when nothing
- * was outlined (no such loop, or LLVM declined to extract it: then fn is left as
- * equivalent code). Functions made on the way (the loop around the body, other loops of fn
+ * min_cycles (cost.h's estimate, mewe__loop_heaviest); a function with a loop that costly
+ * is first put in loop-simplify form, one without is not touched. *body receives the
+ * body's function, named "<fn>.loop.body", or NULL when nothing was outlined (no such loop,
+ * or LLVM declined to extract it: then fn is left as equivalent code). Functions made on the way (the loop around the body, other loops of fn
  * that loop-extract outlines with it) are named "<fn>.loop"; all carry MEWE__ATTR_PART_OF.
  * Returns 0; -1 when out of memory; 1 when LLVM fails, its message in *msg (free with
  * LLVMDisposeErrorMessage); 2 when the result fails verification (a defect of libmewe),
