@@ -303,6 +303,9 @@ START_TEST(loop_bodies_are_chosen_per_iteration)
         char quoted[140];
         snprintf(quoted, sizeof quoted, "\"%s\"", owner);
         ck_assert_str_eq(field(body, "loop_body_of", buf, sizeof buf), quoted);
+        /* The loop around the body, outlined on the way, was inlined back. */
+        snprintf(quoted, sizeof quoted, "\"name\": \"%s.loop\"", owner);
+        ck_assert_ptr_null(strstr(json, quoted));
         unsigned id = (unsigned)atoi(field(body, "dispatcher_id", buf, sizeof buf));
         free(json);
         /* Called once per iteration, and not always the same variant. */

@@ -124,6 +124,55 @@ static int remember_functions(LLVMModuleRef m, mewe__ptrmap *known)
     return 0;
 }
 
+/* Inlines back every function the extraction made but the body: loop-extract outlines the
+ * original loop (and any other top-level loop of fn) on its way to the body, and such a
+ * function would be plumbing of no use, one call more per run of the loop and a function
+ * whose variants all compile alike. LLVM's always-inliner does it, on that function alone;
+ * it inlines into callers fenced as optnone, as at -O0. */
+static int inline_wrappers(LLVMValueRef fn, const mewe__ptrmap *known, LLVMValueRef body,
+                           char **msg)
+{
+    LLVMModuleRef m = LLVMGetGlobalParent(fn);
+    mewe__ptrmap stays = {0};
+    if (mewe__ptrmap_init(&stays, 4) != 0)
+        return -1;
+    int rc = 0;
+    while (rc == 0) {
+        LLVMValueRef f = LLVMGetFirstFunction(m);
+        while (f && (f == body || LLVMIsDeclaration(f) || mewe__ptrmap_get(known, f) ||
+                     mewe__ptrmap_get(&stays, f)))
+            f = LLVMGetNextFunction(f);
+        if (!f)
+            break;
+        size_t len;
+        const char *own = LLVMGetValueName2(f, &len);
+        char *name = mewe__printf("%.*s", (int)len, own);
+        if (!name) {
+            rc = -1;
+            break;
+        }
+        mewe__fn_enum_attr_set(f, "noinline", false);
+        mewe__fn_enum_attr_set(f, "optnone", false);
+        mewe__fn_enum_attr_set(f, "alwaysinline", true);
+        rc = mewe__run_passes_on(f, "always-inline", msg);
+        /* The inliner may have deleted it: looked up again by name. */
+        LLVMValueRef left = LLVMGetNamedFunction(m, name);
+        free(name);
+        if (!left || rc != 0)
+            continue;
+        if (!LLVMGetFirstUse(left)) {
+            LLVMDeleteFunction(left);
+            continue;
+        }
+        /* Not inlined: it stays, as plumbing. */
+        mewe__fn_enum_attr_set(left, "alwaysinline", false);
+        if (mewe__ptrmap_put(&stays, left, left) != 0)
+            rc = -1;
+    }
+    mewe__ptrmap_fini(&stays);
+    return rc;
+}
+
 /* Names and marks the functions the extraction made. */
 static int name_new_functions(LLVMValueRef fn, const mewe__ptrmap *known, LLVMValueRef body)
 {
@@ -185,6 +234,8 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
     LLVMValueRef flag = LLVMGetNamedGlobal(LLVMGetGlobalParent(fn), NEVER_FLAG);
     if (flag && !LLVMGetFirstUse(flag))
         LLVMDeleteGlobal(flag);
+    if (rc == 0)
+        rc = inline_wrappers(fn, &known, *body, msg);
     if (rc == 0 && name_new_functions(fn, &known, *body) != 0)
         rc = -1;
     mewe__ptrmap_fini(&known);

@@ -9,7 +9,8 @@
  * exits as a returned index), reached through the loop-extract pass, which outlines whole
  * loops, not bodies: the body is first made a loop of its own, nested in the original, by a
  * back edge that is never taken (a volatile load of a flag that stays 0), so that
- * loop-extract outlines it; that edge is then removed again. */
+ * loop-extract outlines it; that edge is then removed again, and what loop-extract outlined
+ * on the way is inlined back. */
 #ifndef MEWE_OUTLINE_H
 #define MEWE_OUTLINE_H
 
@@ -23,8 +24,10 @@
  * min_cycles (cost.h's estimate, mewe__loop_heaviest); a function with a loop that costly
  * is first put in loop-simplify form, one without is not touched. *body receives the
  * body's function, named "<fn>.loop.body", or NULL when nothing was outlined (no such loop,
- * or LLVM declined to extract it: then fn is left as equivalent code). Functions made on the way (the loop around the body, other loops of fn
- * that loop-extract outlines with it) are named "<fn>.loop"; all carry MEWE__ATTR_PART_OF.
+ * or LLVM declined to extract it: then fn is left as equivalent code). Functions made on
+ * the way (the original loop, other loops of fn that loop-extract outlines with it) are
+ * inlined back into fn; one that LLVM cannot inline stays as "<fn>.loop". The body and such
+ * functions carry MEWE__ATTR_PART_OF.
  * Returns 0; -1 when out of memory; 1 when LLVM fails, its message in *msg (free with
  * LLVMDisposeErrorMessage); 2 when the result fails verification (a defect of libmewe),
  * with a message in *msg (free with LLVMDisposeMessage). */
