@@ -130,7 +130,8 @@ typedef struct mewe_generate_options {
      *  its cheapest way round), the loop's body becomes a function of its own,
      *  "<f>.loop.body", called once per iteration and diversified like any other, so the
      *  choice is made per iteration. The allow and deny lists select such functions by the
-     *  original's name. 0 means #MEWE_OUTLINE_LOOPS_DEFAULT; #MEWE_OUTLINE_LOOPS_OFF
+     *  original's name; a selection policy (@ref select) is asked about the body under its
+     *  own name. 0 means #MEWE_OUTLINE_LOOPS_DEFAULT; #MEWE_OUTLINE_LOOPS_OFF
      *  outlines nothing. */
     unsigned int outline_loops;
 } mewe_generate_options;
