@@ -72,7 +72,8 @@ typedef struct mewe_function_info {
 typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *variants,
                               void *user_data);
 
-/** Current version of #mewe_generate_options: 2 since 0.3 (wasm_rounds). @since 0.1 */
+/** Current version of #mewe_generate_options: 2 since 0.3 (wasm_rounds, outline_loops).
+ *  @since 0.1 */
 #define MEWE_GENERATE_OPTIONS_VERSION 2
 
 /**

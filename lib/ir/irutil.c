@@ -1,5 +1,5 @@
 /* IR surgery that LLVM-C lacks: splitting a block (with the successors' phis fixed), copying
- * a module that takes block addresses. */
+ * a module that takes block addresses, running passes on one function. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +8,6 @@
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/Transforms/PassBuilder.h>
-
-#include <string.h>
 
 #include "ir/irutil.h"
 
@@ -29,7 +27,8 @@ void mewe__phi_retarget(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef fr
         LLVMBasicBlockRef bb = LLVMGetIncomingBlock(phi, i);
         if (bb == from)
             bb = to;
-        LLVMAddIncoming(fresh, &v, &bb, 1);
+        if (bb)
+            LLVMAddIncoming(fresh, &v, &bb, 1);
     }
     size_t len;
     const char *name = LLVMGetValueName2(phi, &len);
@@ -276,8 +275,9 @@ void mewe__fn_enum_attr_set(LLVMValueRef fn, const char *name, bool on)
     }
 }
 
-static bool has_enum_attr(LLVMValueRef f, unsigned kind)
+static bool has_enum_attr(LLVMValueRef f, const char *name)
 {
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
     return LLVMGetEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, kind) != NULL;
 }
 
@@ -291,50 +291,31 @@ typedef struct fenced {
  * alwaysinline, which is kept aside); *out lists them with what was changed. */
 static size_t fence(LLVMValueRef keep, fenced *out)
 {
-    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(keep));
-    unsigned optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
-    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
-    unsigned alwaysinline = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
     size_t n = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(keep)); f;
          f = LLVMGetNextFunction(f)) {
         if (f == keep || LLVMIsDeclaration(f))
             continue;
-        fenced *e = &out[n++];
-        *e = (fenced){f, 0};
-        if (!has_enum_attr(f, optnone)) {
-            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
-                                    LLVMCreateEnumAttribute(c, optnone, 0));
-            e->added |= 1;
-        }
-        if (!has_enum_attr(f, noinline)) {
-            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
-                                    LLVMCreateEnumAttribute(c, noinline, 0));
-            e->added |= 2;
-        }
-        if (has_enum_attr(f, alwaysinline)) {
-            LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, alwaysinline);
-            e->added |= 4;
-        }
+        unsigned char added = (has_enum_attr(f, "optnone") ? 0 : 1) |
+                              (has_enum_attr(f, "noinline") ? 0 : 2) |
+                              (has_enum_attr(f, "alwaysinline") ? 4 : 0);
+        mewe__fn_enum_attr_set(f, "optnone", true);
+        mewe__fn_enum_attr_set(f, "noinline", true);
+        mewe__fn_enum_attr_set(f, "alwaysinline", false);
+        out[n++] = (fenced){f, added};
     }
     return n;
 }
 
 static void unfence(const fenced *list, size_t n)
 {
-    unsigned optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
-    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
-    unsigned alwaysinline = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
     for (size_t i = 0; i < n; i++) {
-        LLVMValueRef f = list[i].fn;
         if (list[i].added & 1)
-            LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, optnone);
+            mewe__fn_enum_attr_set(list[i].fn, "optnone", false);
         if (list[i].added & 2)
-            LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, noinline);
+            mewe__fn_enum_attr_set(list[i].fn, "noinline", false);
         if (list[i].added & 4)
-            LLVMAddAttributeAtIndex(
-                f, LLVMAttributeFunctionIndex,
-                LLVMCreateEnumAttribute(LLVMGetTypeContext(LLVMTypeOf(f)), alwaysinline, 0));
+            mewe__fn_enum_attr_set(list[i].fn, "alwaysinline", true);
     }
 }
 

@@ -12,7 +12,8 @@
 LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMValueRef at);
 
 /* Rebuilds `phi` with incoming block `to` wherever it names `from` (the C API cannot set a
- * phi's incoming block); the builder is left before the new phi. */
+ * phi's incoming block), or without those entries when `to` is NULL; the builder is left
+ * before the new phi. */
 void mewe__phi_retarget(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef from,
                         LLVMBasicBlockRef to);
 

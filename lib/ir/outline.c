@@ -69,16 +69,7 @@ static void unnest(LLVMBuilderRef b, LLVMValueRef load)
     LLVMBasicBlockRef back = LLVMGetSuccessor(term, 0), on = LLVMGetSuccessor(term, 1);
     for (LLVMValueRef i = LLVMGetFirstInstruction(back); i && LLVMIsAPHINode(i);) {
         LLVMValueRef next = LLVMGetNextInstruction(i);
-        LLVMPositionBuilderBefore(b, i);
-        LLVMValueRef fresh = LLVMBuildPhi(b, LLVMTypeOf(i), "");
-        for (unsigned k = 0, n = LLVMCountIncoming(i); k < n; k++) {
-            LLVMValueRef v = LLVMGetIncomingValue(i, k);
-            LLVMBasicBlockRef from = LLVMGetIncomingBlock(i, k);
-            if (from != fake)
-                LLVMAddIncoming(fresh, &v, &from, 1);
-        }
-        LLVMReplaceAllUsesWith(i, fresh);
-        LLVMInstructionEraseFromParent(i);
+        mewe__phi_retarget(b, i, fake, NULL);
         i = next;
     }
     LLVMPositionBuilderBefore(b, term);
