@@ -178,7 +178,8 @@ MEWE_API int mewe_generate_options_init(mewe_generate_options *opts, unsigned in
  *         #MEWE_ENOTFOUND for an unknown diversifier name; #MEWE_ESTATE if the module is
  *         already multivariant; the error code of a diversifier or selection callback,
  *         passed back unchanged; #MEWE_EVERIFY if the module fails verification after
- *         diversification (a diversifier changed code outside its variant); #MEWE_ENOMEM.
+ *         diversification (a diversifier changed code outside its variant) or a function
+ *         with its loop body outlined does (naming the function); #MEWE_ENOMEM.
  * @since 0.1
  */
 MEWE_API int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opts);
