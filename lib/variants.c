@@ -172,9 +172,12 @@ static bool fatal(int rc)
 #define DIVERSIFY_SKIP 1 /* a diversifier failed on this function: skip it (g->skip_reason) */
 
 /* Runs every diversifier on a fresh clone, each pass with a stream of its own; costly ones
- * only when `costly` is set. *cls receives the highest class among those run. */
+ * only when `costly` is set. `all_loop`: fn is a chunk of a loop (outline.h), nearly all
+ * of its code runs at every iteration, so that cheap diversifiers cost as much as costly
+ * ones elsewhere and count as such. *cls receives the highest class among those run. */
 static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
-                     unsigned attempt, bool costly, mewe_cost_class *cls, bool *ran_costly)
+                     unsigned attempt, bool costly, bool all_loop, mewe_cost_class *cls,
+                     bool *ran_costly)
 {
     *cls = MEWE_COST_FREE;
     *ran_costly = false;
@@ -186,7 +189,7 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned i
         /* The fallback runs where the default mix alone made nothing distinct, often small
          * functions: it counts as costly, so the cost model keeps it to variants whose extra
          * code stays within MEWE_COSTLY_SHARE of a call. */
-        if (s >= g->spec_count)
+        if (s >= g->spec_count || (all_loop && c == MEWE_COST_CHEAP))
             c = MEWE_COST_COSTLY;
         if (c == MEWE_COST_COSTLY && !costly)
             continue;
@@ -223,6 +226,8 @@ static int make_clone(generation *g, LLVMValueRef fn, const char *name, unsigned
 {
     *out = NULL;
     *declined = false;
+    unsigned len;
+    bool all_loop = mewe__fn_string_attr_get(fn, MEWE__ATTR_TYPICAL_CYCLES, &len) != NULL;
     for (int round = 0; round < 2; round++) {
         LLVMValueRef v;
         int rc = mewe__function_clone(&v, g->m->ctx, fn, "mewe.tmp");
@@ -230,7 +235,7 @@ static int make_clone(generation *g, LLVMValueRef fn, const char *name, unsigned
             return rc;
         mewe_cost_class cls;
         bool ran_costly;
-        rc = diversify(g, v, name, index, attempt, round == 0, &cls, &ran_costly);
+        rc = diversify(g, v, name, index, attempt, round == 0, all_loop, &cls, &ran_costly);
         if (rc != MEWE_OK) {
             mewe__function_delete(v);
             return rc;
@@ -801,8 +806,83 @@ static int originals(LLVMModuleRef llvm, LLVMValueRef **out, size_t *count)
     return MEWE_OK;
 }
 
-/* Outlines the costly loop bodies (outline.h) of the functions that generation would
- * diversify and that have no variants yet. */
+/* At most this many light loops of one function are split in chunks, and this many in a
+ * module: each makes its loop's code twice as large and costs a few LLVM pass runs over
+ * the module, while few loops of a program run long. */
+#define CHUNKS_PER_FUNCTION 4
+#define CHUNKS_PER_MODULE   16
+
+/* Reports the outcome of one outlining step on `name` (orc as outline.h returns it). */
+static int outlined(generation *g, const char *name, int orc, char *msg, LLVMValueRef made,
+                    const char *what)
+{
+    int rc = MEWE_OK;
+    size_t len;
+    if (orc < 0)
+        rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    else if (orc > 0)
+        rc = mewe__error(g->m->ctx, MEWE_EVERIFY, "outlining a loop of '%s': %s", name, msg);
+    else if (made)
+        mewe__log(g->m->ctx, MEWE_LOG_INFO, "'%s': %s '%s'", name, what,
+                  LLVMGetValueName2(made, &len));
+    if (msg && orc == 2)
+        LLVMDisposeMessage(msg);
+    else if (msg)
+        LLVMDisposeErrorMessage(msg);
+    return rc;
+}
+
+/* Outlines the loops (outline.h) of one function: the body of a costly one, then chunks of
+ * light ones when `chunks` (counted in *chunked). */
+static int outline_function(generation *g, LLVMValueRef fn, const char *name, bool chunks,
+                            unsigned *chunked)
+{
+    LLVMValueRef made = NULL;
+    char *msg = NULL;
+    int orc = mewe__loop_body_outline(fn, g->o->outline_loops, &made, &msg);
+    int rc = outlined(g, name, orc, msg, made, "its costliest loop's body is now");
+    for (int n = 0; chunks && rc == MEWE_OK && n < CHUNKS_PER_FUNCTION &&
+                    *chunked < CHUNKS_PER_MODULE; n++) {
+        msg = NULL;
+        made = NULL;
+        orc = mewe__loop_chunk(fn, g->o->outline_loops, &made, &msg);
+        rc = outlined(g, name, orc, msg, made, "a light loop now runs in chunks of");
+        if (!made)
+            break;
+        (*chunked)++;
+    }
+    return rc;
+}
+
+static int by_cycles_down(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The iteration cost from which a function's light loops are split in chunks: that of
+ * the CHUNKS_PER_MODULE-th costliest candidate over the selected functions (heavier
+ * iterations first: the counter costs them least), 0 when there are fewer. */
+static double chunk_threshold(generation *g, LLVMValueRef *fns, const bool *selected, size_t n)
+{
+    double *c = malloc((n ? n : 1) * sizeof *c);
+    size_t k = 0;
+    for (size_t i = 0; c && i < n; i++) {
+        double cycles = selected[i] ? mewe__loop_chunk_candidate(fns[i], g->o->outline_loops) : 0;
+        if (cycles > 0.0)
+            c[k++] = cycles;
+    }
+    double at = 0.0;
+    if (c && k > CHUNKS_PER_MODULE) {
+        qsort(c, k, sizeof *c, by_cycles_down);
+        at = c[CHUNKS_PER_MODULE - 1];
+    }
+    free(c);
+    return at;
+}
+
+/* Outlines the loops (outline.h) of the functions that generation would diversify and
+ * that have no variants yet. */
 static int outline_loops(generation *g)
 {
     if (g->o->outline_loops == MEWE_OUTLINE_LOOPS_OFF)
@@ -811,7 +891,10 @@ static int outline_loops(generation *g)
     size_t n;
     if (originals(g->m->llvm, &fns, &n) != MEWE_OK)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
-    int rc = MEWE_OK;
+    /* Who is selected, asked once per function (a selection policy may keep state). */
+    bool *selected = calloc(n ? n : 1, sizeof *selected);
+    char **names = calloc(n ? n : 1, sizeof *names);
+    int rc = selected && names ? MEWE_OK : mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
         size_t len;
         const char *name = LLVMGetValueName2(fns[i], &len);
@@ -821,25 +904,23 @@ static int outline_loops(generation *g)
             rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
             break;
         }
-        LLVMValueRef body = NULL;
-        char *msg = NULL;
-        int orc = 0;
-        if (!selection_reason(g, fns[i], &rec) && !mewe__families_find(&g->families, rec.name))
-            orc = mewe__loop_body_outline(fns[i], g->o->outline_loops, &body, &msg);
-        if (orc < 0)
-            rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
-        else if (orc > 0)
-            rc = mewe__error(g->m->ctx, MEWE_EVERIFY, "outlining a loop body of '%s': %s", rec.name,
-                             msg);
-        else if (body)
-            mewe__log(g->m->ctx, MEWE_LOG_INFO, "'%s': its costliest loop's body is now '%s'",
-                      rec.name, LLVMGetValueName2(body, &len));
-        if (msg && orc == 2)
-            LLVMDisposeMessage(msg);
-        else if (msg)
-            LLVMDisposeErrorMessage(msg);
-        free(rec.name);
+        names[i] = rec.name;
+        selected[i] =
+            !selection_reason(g, fns[i], &rec) && !mewe__families_find(&g->families, rec.name);
     }
+    double threshold = rc == MEWE_OK ? chunk_threshold(g, fns, selected, n) : 0.0;
+    unsigned chunked = 0;
+    for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        if (!selected[i])
+            continue;
+        bool chunks = threshold <= 0.0 ||
+                      mewe__loop_chunk_candidate(fns[i], g->o->outline_loops) >= threshold;
+        rc = outline_function(g, fns[i], names[i], chunks, &chunked);
+    }
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+    free(selected);
     free(fns);
     return rc;
 }

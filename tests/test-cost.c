@@ -245,11 +245,13 @@ START_TEST(policies_keep_the_output)
 }
 END_TEST
 
-/* The first function of the report outlined as "<owner>.loop.body": its owner's name in
- * owner (empty when there is none). */
-static void outlined_owner(const char *json, char *owner, size_t size)
+/* The first function of the report outlined as "<owner><suffix>" (suffix ".loop.body" or
+ * ".loop.chunk"): its owner's name in owner (empty when there is none). */
+static void outlined_owner(const char *json, const char *suffix, char *owner, size_t size)
 {
-    const char *p = strstr(json, ".loop.body\"");
+    char quoted[32];
+    snprintf(quoted, sizeof quoted, "%s\"", suffix);
+    const char *p = strstr(json, quoted);
     owner[0] = '\0';
     if (!p)
         return;
@@ -259,6 +261,25 @@ static void outlined_owner(const char *json, char *owner, size_t size)
     ck_assert_uint_lt((size_t)(p - start), size);
     memcpy(owner, start, (size_t)(p - start));
     owner[p - start] = '\0';
+}
+
+/* The first function of the report named "<owner>.loop.chunk..." and diversified: its
+ * object, its name in name; NULL when there is none. */
+static const char *diversified_chunk(const char *json, char *name, size_t size)
+{
+    static const char key[] = "{\"name\": \"";
+    char buf[64];
+    for (const char *p = strstr(json, key); p; p = strstr(p + 1, key)) {
+        const char *start = p + strlen(key), *end = strchr(start, '"');
+        if (!end || (size_t)(end - start) >= size)
+            continue;
+        memcpy(name, start, (size_t)(end - start));
+        name[end - start] = '\0';
+        if (strstr(name, ".loop.chunk") &&
+            strcmp(field(p, "status", buf, sizeof buf), "\"diversified\"") == 0)
+            return p;
+    }
+    return NULL;
 }
 
 static mewe_module *generate_with(const char *fixture, unsigned outline, const char *allow,
@@ -295,12 +316,12 @@ START_TEST(loop_bodies_are_chosen_per_iteration)
         ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("p.wasm")));
         run_same_as_expected(tpath("p.wasm"), fixture, tpath("p.trace"));
         char *json = report(m);
-        outlined_owner(json, owner, sizeof owner);
+        outlined_owner(json, ".loop.body", owner, sizeof owner);
         ck_assert_msg(owner[0], "no loop body outlined in %s", fixture);
         snprintf(name, sizeof name, "%s.loop.body", owner);
         const char *body = function_json(json, name);
         ck_assert_str_eq(field(body, "status", buf, sizeof buf), "\"diversified\"");
-        char quoted[140];
+        char quoted[200];
         snprintf(quoted, sizeof quoted, "\"%s\"", owner);
         ck_assert_str_eq(field(body, "loop_body_of", buf, sizeof buf), quoted);
         /* The loop around the body, outlined on the way, was inlined back. */
@@ -335,6 +356,60 @@ START_TEST(loop_bodies_are_chosen_per_iteration)
     m = generate_with(fixture, 30, NULL, owner);
     json = report(m);
     ck_assert_ptr_null(strstr(json, name));
+    free(json);
+    mewe_module_free(m);
+}
+END_TEST
+
+/* A light loop (an iteration cheaper than the threshold, over a length known at run time)
+ * runs its first chunk in place and the rest in a function called once per chunk of
+ * iterations, chosen per chunk; the output stays the original's over seeds and both
+ * dispatch kinds, with loops shorter and longer than a chunk and one left early. A lower
+ * threshold here (200 cycles: chunks of a few dozen iterations), so that more runs of the
+ * fixture's loops go past their first chunk. */
+START_TEST(light_loops_run_in_chunks)
+{
+    static const char *const fixtures[] = {"chunks.c"};
+    const char *fixture = fixtures[_i];
+    char owner[128], name[160], buf[160], quoted[200];
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        mewe_context_set_seed(tctx, seed * 7919 + (uint64_t)_i);
+        mewe_module *m = generate_with(fixture, 200, NULL, NULL);
+        mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+        o.trace = 1;
+        o.dispatch = seed == 1 ? MEWE_DISPATCH_SWITCH : MEWE_DISPATCH_TABLE;
+        ck_assert_mewe_ok(mewe_link_multivariant(m, &o));
+        ck_assert_mewe_ok(mewe_module_verify(m));
+        ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("c.wasm")));
+        run_same_as_expected(tpath("c.wasm"), fixture, tpath("c.trace"));
+        char *json = report(m);
+        /* A chunk whose variants all compile alike is left out (only free diversifiers
+         * run on it): the fixture's heavier loop always has some. */
+        const char *chunk = diversified_chunk(json, name, sizeof name);
+        ck_assert_msg(chunk != NULL, "no light loop of %s in chunks and diversified", fixture);
+        snprintf(owner, sizeof owner, "%.*s", (int)(strstr(name, ".loop.chunk") - name), name);
+        snprintf(quoted, sizeof quoted, "\"%s\"", owner);
+        ck_assert_str_eq(field(chunk, "loop_body_of", buf, sizeof buf), quoted);
+        /* Planned by what a chunk costs, not by its cheapest path (one iteration). */
+        ck_assert_double_ge(atof(field(chunk, "estimated_cycles_per_call", buf, sizeof buf)), 200.0);
+        /* What the extraction made on the way was inlined back. */
+        snprintf(quoted, sizeof quoted, "\"name\": \"%s.loop\"", owner);
+        ck_assert_ptr_null(strstr(json, quoted));
+        unsigned id = (unsigned)atoi(field(chunk, "dispatcher_id", buf, sizeof buf));
+        free(json);
+        static unsigned seq[4096];
+        size_t n = trace_of(tpath("c.trace"), id, seq, 4096);
+        ck_assert_msg(n > 8, "%s called %zu times", name, n);
+        size_t changes = 0;
+        for (size_t k = 1; k < n; k++)
+            changes += seq[k] != seq[k - 1];
+        ck_assert_msg(changes > 0, "%zu calls of %s, always variant %u", n, name, seq[0]);
+        mewe_module_free(m);
+    }
+    /* Off: no chunks either. */
+    mewe_module *m = generate_with(fixture, MEWE_OUTLINE_LOOPS_OFF, NULL, NULL);
+    char *json = report(m);
+    ck_assert_ptr_null(strstr(json, ".loop.chunk"));
     free(json);
     mewe_module_free(m);
 }
@@ -590,6 +665,7 @@ int main(void)
     tcase_add_test(tc, invocation_choice_is_kept_by_the_caller);
     tcase_add_loop_test(tc, policies_keep_the_output, 0, 4 * 8);
     tcase_add_loop_test(tc, loop_bodies_are_chosen_per_iteration, 0, 2);
+    tcase_add_loop_test(tc, light_loops_run_in_chunks, 0, 1);
     tcase_add_test(tc, layouts);
     tcase_add_test(tc, layouts_with_debug_info);
     tcase_add_test(tc, link_options_versions_and_values);

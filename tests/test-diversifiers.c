@@ -8,7 +8,7 @@
 /* The Rust fixture (a 1.4 MB module with its standard library) runs with the default mix
  * only, in its own test: it takes as long as all the C ones. */
 static const char *const fixtures[] = {"loops.c",   "recursion.c",     "fnptr.c", "structs.c",
-                                       "globals.c", "computed_goto.c", "costs.c"};
+                                       "globals.c", "computed_goto.c", "costs.c", "chunks.c"};
 #define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
 
 /* NULL: the default mix. */

@@ -87,8 +87,9 @@ const cli_option cli_options[] = {
     {OPT_OUTLINE_LOOPS, "outline-loops", 0, "CYCLES", CLI_UINT, 0, 0, NULL,
      "Make the body of a function's costliest loop a function of its own (f.loop.body, "
      "chosen per iteration) when one iteration costs at least CYCLES by the cost model's "
-     "estimate: a function that does all its work in one loop then re-randomizes inside. 0 "
-     "turns it off.",
+     "estimate: a function that does all its work in one loop then re-randomizes inside. "
+     "Cheaper innermost loops run in chunks of about CYCLES (f.loop.chunk, chosen per "
+     "chunk). 0 turns both off.",
      S_GEN, "generate.outline_loops"},
     {OPT_TIME_BUDGET, "time-budget", 0, "SECONDS", CLI_DOUBLE, 0, 0, NULL,
      "Stop generating after SECONDS (0: no limit). A budget that runs out makes the output "

@@ -130,10 +130,16 @@ typedef struct mewe_generate_options {
      *  top-level loop costs at least this many cycles (the cost model's estimate from below:
      *  its cheapest way round), the loop's body becomes a function of its own,
      *  "<f>.loop.body", called once per iteration and diversified like any other, so the
-     *  choice is made per iteration. The allow and deny lists select such functions by the
-     *  original's name; a selection policy (@ref select) is asked about the body under its
-     *  own name. 0 means #MEWE_OUTLINE_LOOPS_DEFAULT; #MEWE_OUTLINE_LOOPS_OFF
-     *  outlines nothing. */
+     *  choice is made per iteration. Cheaper innermost loops (one iteration from about 10
+     *  cycles up, at most 400 instructions, up to 4 per function) run in chunks of about this
+     *  many cycles: the loop counts its iterations, runs its first chunk in place as before
+     *  (a short run pays only the counter), then goes on in a copy outlined as
+     *  "<f>.loop.chunk", called once per chunk of ceil(outline_loops / iteration)
+     *  iterations, diversified with free diversifiers (cheaper ones run at every
+     *  iteration there: they count as costly) and chosen per chunk. The allow and deny
+     *  lists select such functions by the original's name; a selection policy (@ref select)
+     *  is asked about them under their own names. 0 means #MEWE_OUTLINE_LOOPS_DEFAULT;
+     *  #MEWE_OUTLINE_LOOPS_OFF outlines nothing. */
     unsigned int outline_loops;
 } mewe_generate_options;
 
@@ -171,7 +177,8 @@ MEWE_API int mewe_generate_options_init(mewe_generate_options *opts, unsigned in
  * Generates variants of the module's eligible functions.
  * @param[in] module The module; on failure it is left as it was, except that loop bodies
  *            outlined by @ref mewe_generate_options.outline_loops stay outlined (the module
- *            computes the same; its functions "<f>.loop.body" remain).
+ *            computes the same; its functions "<f>.loop.body" and "<f>.loop.chunk"
+ *            remain).
  * @param[in] opts Options, or NULL for the defaults.
  * @return #MEWE_OK; #MEWE_EINVAL for NULL or a bad option or parameter (named in the
  *         message); #MEWE_EVERSION for an options version newer than this libmewe's (or 0);

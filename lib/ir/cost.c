@@ -340,63 +340,191 @@ double mewe__loop_costliest(LLVMValueRef fn)
     return loop;
 }
 
+/* A function's back edges and what finding their natural loops needs. */
+typedef struct loops {
+    cfg g;
+    unsigned edges, *from, *to;      /* back edge k: from[k] -> to[k] */
+    unsigned *pred_start, *pred;     /* predecessors by index, like cfg's successors */
+    unsigned *work;
+    bool *in;                        /* the blocks of the loop natural_loop marked last */
+} loops;
+
+static void loops_free(loops *l)
+{
+    free(l->from);
+    free(l->to);
+    free(l->pred_start);
+    free(l->pred);
+    free(l->work);
+    free(l->in);
+    cfg_free(&l->g);
+}
+
+/* False when out of memory, or when fn has no loops or too many to search: each loop's
+ * blocks are searched for every other loop, so a function with very many is left as it is. */
+static bool loops_find(loops *l, LLVMValueRef fn)
+{
+    *l = (loops){0};
+    if (!cfg_build(&l->g, fn) || !l->g.n)
+        return false;
+    unsigned n = l->g.n, m = l->g.succ_start[n];
+    l->from = malloc((m ? m : 1) * sizeof *l->from);
+    l->to = malloc((m ? m : 1) * sizeof *l->to);
+    l->edges = l->from && l->to ? back_edges(&l->g, l->from, l->to) : 0;
+    if (l->edges == 0 || l->edges > 256)
+        return false;
+    l->pred_start = calloc(n + 1, sizeof *l->pred_start);
+    l->pred = malloc((m ? m : 1) * sizeof *l->pred);
+    unsigned *fill = calloc(n + 1, sizeof *fill);
+    l->work = malloc(n * sizeof *l->work);
+    l->in = malloc(n * sizeof *l->in);
+    if (!l->pred_start || !l->pred || !fill || !l->work || !l->in) {
+        free(fill);
+        return false;
+    }
+    for (unsigned e = 0; e < m; e++)
+        l->pred_start[l->g.succ[e] + 1]++;
+    for (unsigned b = 0; b < n; b++)
+        l->pred_start[b + 1] += l->pred_start[b];
+    for (unsigned b = 0; b < n; b++) {
+        for (unsigned e = l->g.succ_start[b]; e < l->g.succ_start[b + 1]; e++) {
+            unsigned s = l->g.succ[e];
+            l->pred[l->pred_start[s] + fill[s]++] = b;
+        }
+    }
+    free(fill);
+    return true;
+}
+
 bool mewe__loop_heaviest(LLVMValueRef fn, double min_cycles, LLVMBasicBlockRef *header,
                          LLVMBasicBlockRef *latch, double *cycles)
 {
-    cfg g;
+    loops l;
     bool found = false;
-    unsigned *from = NULL, *to = NULL, *pred_start = NULL, *pred = NULL, *work = NULL;
-    unsigned *fill = NULL;
-    bool *in = NULL;
-    if (!cfg_build(&g, fn) || !g.n)
-        goto out;
-    unsigned m = g.succ_start[g.n];
-    from = malloc((m ? m : 1) * sizeof *from);
-    to = malloc((m ? m : 1) * sizeof *to);
-    unsigned edges = from && to ? back_edges(&g, from, to) : 0;
-    /* Each loop's blocks are searched for every other loop: a function with very many
-     * loops is left as it is. */
-    if (edges == 0 || edges > 256)
-        goto out;
-    /* Predecessors by index, from the successor lists. */
-    pred_start = calloc(g.n + 1, sizeof *pred_start);
-    pred = malloc((m ? m : 1) * sizeof *pred);
-    fill = calloc(g.n + 1, sizeof *fill);
-    work = malloc(g.n * sizeof *work);
-    in = malloc(g.n * sizeof *in);
-    if (!pred_start || !pred || !fill || !work || !in)
-        goto out;
-    for (unsigned e = 0; e < m; e++)
-        pred_start[g.succ[e] + 1]++;
-    for (unsigned b = 0; b < g.n; b++)
-        pred_start[b + 1] += pred_start[b];
-    for (unsigned b = 0; b < g.n; b++) {
-        for (unsigned e = g.succ_start[b]; e < g.succ_start[b + 1]; e++) {
-            unsigned s = g.succ[e];
-            pred[pred_start[s] + fill[s]++] = b;
-        }
-    }
     double best = 0.0;
-    for (unsigned k = 0; k < edges; k++) {
-        double round = cheapest(&g, to[k], from[k]);
+    bool any = loops_find(&l, fn);
+    for (unsigned k = 0; any && k < l.edges; k++) {
+        double round = cheapest(&l.g, l.to[k], l.from[k]);
         if (isinf(round) || round < min_cycles || round <= best ||
-            !top_level_loop(&g, pred_start, pred, from, to, edges, k, in, work))
+            !top_level_loop(&l.g, l.pred_start, l.pred, l.from, l.to, l.edges, k, l.in, l.work))
             continue;
         best = round;
-        *header = g.bbs[to[k]];
-        *latch = g.bbs[from[k]];
+        *header = l.g.bbs[l.to[k]];
+        *latch = l.g.bbs[l.from[k]];
         *cycles = round;
         found = true;
     }
-out:
-    free(from);
-    free(to);
-    free(pred_start);
-    free(pred);
-    free(fill);
-    free(work);
-    free(in);
-    cfg_free(&g);
+    loops_free(&l);
+    return found;
+}
+
+/* Whether back edge k is the only one into its header, its loop is natural and contains
+ * no other loop's header (an innermost loop); its blocks are then marked in l->in. */
+static bool innermost_loop(loops *l, unsigned k)
+{
+    for (unsigned e = 0; e < l->edges; e++) {
+        if (e != k && l->to[e] == l->to[k])
+            return false;
+    }
+    if (!natural_loop(&l->g, l->pred_start, l->pred, l->to[k], l->from[k], l->in, l->work))
+        return false;
+    for (unsigned e = 0; e < l->edges; e++) {
+        if (l->to[e] != l->to[k] && l->in[l->to[e]])
+            return false;
+    }
+    return true;
+}
+
+static bool named_with(LLVMBasicBlockRef bb, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    const char *name = LLVMGetBasicBlockName(bb);
+    return name && strncmp(name, prefix, len) == 0;
+}
+
+static bool calls_something(LLVMBasicBlockRef bb)
+{
+    for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+        if (LLVMIsACallInst(i) || LLVMIsAInvokeInst(i)) {
+            LLVMValueRef callee = LLVMGetCalledValue(i);
+            if (!(callee && LLVMIsAFunction(callee) && LLVMGetIntrinsicID(callee)))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Whether block b of the marked loop leaves it on a test against a constant (a loop of a
+ * fixed count), or does not leave it at all. */
+static bool exit_is_fixed(const loops *l, unsigned b)
+{
+    LLVMValueRef term = LLVMGetBasicBlockTerminator(l->g.bbs[b]);
+    bool leaves = false;
+    for (unsigned e = l->g.succ_start[b]; e < l->g.succ_start[b + 1]; e++)
+        leaves |= !l->in[l->g.succ[e]];
+    if (!leaves)
+        return true;
+    if (!term || LLVMGetInstructionOpcode(term) != LLVMBr || !LLVMIsConditional(term))
+        return false;
+    LLVMValueRef cond = LLVMGetCondition(term);
+    return LLVMIsAICmpInst(cond) && (LLVMIsAConstantInt(LLVMGetOperand(cond, 0)) ||
+                                     LLVMIsAConstantInt(LLVMGetOperand(cond, 1)));
+}
+
+/* Whether the marked loop may run long with no choice made: it calls nothing (a callee
+ * that is diversified chooses on its own; one that is not, a library function, is work of
+ * its own) and some exit does not test against a constant (a loop over the input's length,
+ * not a fixed count). */
+static bool may_run_long(const loops *l)
+{
+    bool fixed = true;
+    for (unsigned b = 0; b < l->g.n; b++) {
+        if (!l->in[b])
+            continue;
+        if (calls_something(l->g.bbs[b]))
+            return false;
+        fixed &= exit_is_fixed(l, b);
+    }
+    return !fixed;
+}
+
+bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe__light_loop *out)
+{
+    loops l;
+    bool found = false;
+    double best = 0.0;
+    bool any = loops_find(&l, fn);
+    for (unsigned k = 0; any && k < l.edges; k++) {
+        double round = cheapest(&l.g, l.to[k], l.from[k]);
+        if (isinf(round) || round < lim->min_cycles || round >= lim->max_cycles ||
+            round <= best || named_with(l.g.bbs[l.to[k]], lim->skip_prefix) ||
+            !innermost_loop(&l, k) || !may_run_long(&l))
+            continue;
+        unsigned size = 0, blocks = 0;
+        for (unsigned b = 0; b < l.g.n; b++) {
+            if (!l.in[b])
+                continue;
+            blocks++;
+            for (LLVMValueRef i = LLVMGetFirstInstruction(l.g.bbs[b]); i;
+                 i = LLVMGetNextInstruction(i))
+                size++;
+        }
+        if (size > lim->max_instructions)
+            continue;
+        LLVMBasicBlockRef *bbs = malloc(blocks * sizeof *bbs);
+        if (!bbs)
+            break;
+        for (unsigned b = 0, j = 0; b < l.g.n; b++) {
+            if (l.in[b])
+                bbs[j++] = l.g.bbs[b];
+        }
+        free(out->blocks);
+        *out = (mewe__light_loop){.header = l.g.bbs[l.to[k]], .latch = l.g.bbs[l.from[k]],
+                                  .cycles = round, .blocks = bbs, .count = blocks};
+        best = round;
+        found = true;
+    }
+    loops_free(&l);
     return found;
 }
 
@@ -506,6 +634,26 @@ static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
     }
 }
 
+/* One call's cost: its cheapest path, or what the function says a typical call costs. */
+static double typical_cost(LLVMValueRef fn)
+{
+    double c = mewe__function_cost(fn);
+    LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                                       MEWE__ATTR_TYPICAL_CYCLES,
+                                                       (unsigned)strlen(MEWE__ATTR_TYPICAL_CYCLES));
+    unsigned len = 0;
+    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
+    char buf[32];
+    if (v && len > 0 && len < sizeof buf) {
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+        double typical = strtod(buf, NULL);
+        if (typical > c)
+            c = typical;
+    }
+    return c;
+}
+
 void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t variants,
                            bool inlinable, const mewe__link_settings *s)
 {
@@ -513,7 +661,7 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
     mewe__plan p = {.variants = variants, .calls = -1.0};
     unsigned size = mewe__function_instruction_count(original);
     p.inlined = inlinable && s->dispatch == MEWE_DISPATCH_SWITCH && size <= s->inline_limit;
-    p.body = mewe__function_cost(original) + COST_CALL;
+    p.body = typical_cost(original) + COST_CALL;
     /* The variants run as often as the original: what they cost more on average is spent
      * before the dispatch gets its share. Compared over their whole code, not the cheapest
      * path, which an early return can make much shorter than the usual one. */

@@ -11,6 +11,11 @@
 
 #include <mewe/multivariant.h>
 
+/* String attribute: what one call of a function costs typically, in the model's cycles,
+ * where its cheapest path says too little (a chunk of a loop returns early only at the
+ * loop's end). The plan takes the larger of the two. */
+#define MEWE__ATTR_TYPICAL_CYCLES "mewe-typical-cycles"
+
 /* Link options with every default filled in (any options version). */
 typedef struct mewe__link_settings {
     mewe_dispatch_kind dispatch;
@@ -98,6 +103,28 @@ double mewe__loop_costliest(LLVMValueRef fn);
  * back edge count, as after LLVM's loop-simplify. False when there is none. */
 bool mewe__loop_heaviest(LLVMValueRef fn, double min_cycles, LLVMBasicBlockRef *header,
                          LLVMBasicBlockRef *latch, double *cycles);
+
+/* Which light loops mewe__loop_light considers. */
+typedef struct mewe__light_loop_limits {
+    double min_cycles, max_cycles; /* one iteration's cheapest way round, in [min, max) */
+    unsigned max_instructions;     /* of all the loop's blocks */
+    const char *skip_prefix;       /* loops whose header's name starts so are left out */
+} mewe__light_loop_limits;
+
+/* An innermost loop: header, only latch, one iteration's cost and its blocks (malloc'd,
+ * the header among them). */
+typedef struct mewe__light_loop {
+    LLVMBasicBlockRef header, latch;
+    double cycles;
+    LLVMBasicBlockRef *blocks;
+    unsigned count;
+} mewe__light_loop;
+
+/* The innermost natural loop of fn with one back edge whose cheapest way round costs most
+ * within the limits, among those that may run long with no choice made: that call nothing
+ * (but intrinsics) and do not only leave on tests against constants; false when there is none (or out of memory). Frees out->blocks before
+ * replacing it: *out starts zeroed, and its blocks are the caller's to free. */
+bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe__light_loop *out);
 
 /* What one epoch costs (forgetting `kept` choices and drawing them again as they are
  * needed), and the epoch length in counted redraws that keeps it within a redraw's own

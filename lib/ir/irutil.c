@@ -287,14 +287,23 @@ typedef struct fenced {
     unsigned char added; /* 1 optnone, 2 noinline added; 4 alwaysinline removed */
 } fenced;
 
-/* Marks every defined function but `keep` optnone + noinline (optnone excludes
+static bool kept(LLVMValueRef f, LLVMValueRef const *keep, size_t nkeep)
+{
+    for (size_t i = 0; i < nkeep; i++) {
+        if (keep[i] == f)
+            return true;
+    }
+    return false;
+}
+
+/* Marks every defined function but those in `keep` optnone + noinline (optnone excludes
  * alwaysinline, which is kept aside); *out lists them with what was changed. */
-static size_t fence(LLVMValueRef keep, fenced *out)
+static size_t fence(LLVMValueRef const *keep, size_t nkeep, fenced *out)
 {
     size_t n = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(keep)); f;
+    for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(keep[0])); f;
          f = LLVMGetNextFunction(f)) {
-        if (f == keep || LLVMIsDeclaration(f))
+        if (LLVMIsDeclaration(f) || kept(f, keep, nkeep))
             continue;
         unsigned char added = (has_enum_attr(f, "optnone") ? 0 : 1) |
                               (has_enum_attr(f, "noinline") ? 0 : 2) |
@@ -321,7 +330,14 @@ static void unfence(const fenced *list, size_t n)
 
 int mewe__run_passes_on(LLVMValueRef fn, const char *pipeline, char **msg)
 {
+    return mewe__run_passes_on_all(&fn, 1, pipeline, msg);
+}
+
+int mewe__run_passes_on_all(LLVMValueRef const *fns, size_t nfns, const char *pipeline,
+                            char **msg)
+{
     *msg = NULL;
+    LLVMValueRef fn = fns[0];
     size_t count = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(fn)); f;
          f = LLVMGetNextFunction(f))
@@ -331,7 +347,7 @@ int mewe__run_passes_on(LLVMValueRef fn, const char *pipeline, char **msg)
         return -1;
     /* Functions the passes add (extracted code, declarations) are not in the list: never
      * fenced, never unfenced. */
-    size_t n = fence(fn, list);
+    size_t n = fence(fns, nfns, list);
     LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
     LLVMErrorRef err = LLVMRunPasses(LLVMGetGlobalParent(fn), pipeline, NULL, opts);
     LLVMDisposePassBuilderOptions(opts);

@@ -23,6 +23,8 @@ void mewe__phi_retarget(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef fr
  * functions) and given back exactly its attributes afterwards. Returns 0; -1 when out of
  * memory; 1 when LLVM fails, with its message in *msg (free with LLVMDisposeErrorMessage). */
 int mewe__run_passes_on(LLVMValueRef fn, const char *pipeline, char **msg);
+/* The same on the functions fns[0 .. n) (n >= 1, all of one module) together. */
+int mewe__run_passes_on_all(LLVMValueRef const *fns, size_t n, const char *pipeline, char **msg);
 
 /* A copy of `m` in the same LLVM context, or NULL when out of memory. LLVMCloneModule cannot be
  * used alone: it maps global initializers before function bodies, so a `blockaddress` in a

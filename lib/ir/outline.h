@@ -33,4 +33,21 @@
  * with a message in *msg (free with LLVMDisposeMessage). */
 int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *body, char **msg);
 
+/* Splits fn's costliest light loop (an innermost loop whose iteration costs less than
+ * min_cycles, but enough that counting iterations is cheap: mewe__loop_light) in chunks of
+ * about min_cycles: the loop counts its iterations, runs its first chunk as before (a short
+ * run of the loop pays one counter), and continues in a copy that loop-extract outlines,
+ * "<fn>.loop.chunk", called once per chunk of ceil(min_cycles / iteration) iterations and
+ * diversified and dispatched like any other function. The chunk carries
+ * MEWE__ATTR_TYPICAL_CYCLES (what one call costs: a chunk's iterations) and
+ * MEWE__ATTR_PART_OF. Without such a loop fn is not touched; when LLVM declines to
+ * extract the copy, *chunk is NULL and fn is left as equivalent code. A loop split so is
+ * never chosen again: call this repeatedly for fn's other light loops.
+ * Returns like mewe__loop_body_outline. */
+int mewe__loop_chunk(LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk, char **msg);
+
+/* One iteration's cost of the loop mewe__loop_chunk would split first (before fn is put
+ * in loop-simplify form: an estimate), or 0 when there is none. fn is not changed. */
+double mewe__loop_chunk_candidate(LLVMValueRef fn, double min_cycles);
+
 #endif /* MEWE_OUTLINE_H */

@@ -286,7 +286,9 @@ class Module:
             wasm_rounds: times the variants are compiled to wasm to drop those whose body
                 equals another's (0: no check).
             outline_loops: estimated cycles per iteration from which a function's costliest
-                loop body becomes a function of its own, chosen per iteration (0: never).
+                loop body becomes a function of its own, chosen per iteration; cheaper
+                innermost loops run in chunks of about as many cycles, chosen per chunk
+                (0: neither).
         """
         opts = GenerateOptions()
         api().mewe_generate_options_init(byref(opts), GENERATE_OPTIONS_VERSION)

@@ -28,7 +28,7 @@ import mewe  # noqa: E402
 
 DATA = HERE / "data"
 SAMPLE_OUTPUT = "mix=40 scale=122\n"
-FIXTURES = ("fnptr", "globals", "loops", "recursion", "structs")
+FIXTURES = ("chunks", "fnptr", "globals", "loops", "recursion", "structs")
 
 
 def tests_srcdir() -> Path:

@@ -40,6 +40,13 @@ def test_generate_outline_loops(ctx: mewe.Context, fixture_bitcode) -> None:
     kept = ctx.load(fixture_bitcode["loops"])
     kept.generate(outline_loops=0)
     assert not [n for n in functions_by_name(kept) if n.endswith(".loop.body")]
+    chunked = ctx.load(fixture_bitcode["chunks"])
+    chunked.generate(outline_loops=200, wasm_rounds=0)
+    chunks = [n for n in functions_by_name(chunked) if n.endswith(".loop.chunk")]
+    assert chunks and functions_by_name(chunked)[chunks[0]]["status"] == "diversified"
+    whole = ctx.load(fixture_bitcode["chunks"])
+    whole.generate(outline_loops=0)
+    assert not [n for n in functions_by_name(whole) if ".loop." in n]
 
 
 def test_generate_with_diversifier_specs(sample: mewe.Module) -> None:
