@@ -834,18 +834,18 @@ static int outlined(generation *g, const char *name, int orc, char *msg, LLVMVal
 
 /* Outlines the loops (outline.h) of one function: the body of a costly one, then chunks of
  * light ones when `chunks` (counted in *chunked). */
-static int outline_function(generation *g, LLVMValueRef fn, const char *name, bool chunks,
-                            unsigned *chunked)
+static int outline_function(generation *g, mewe__fence *fence, LLVMValueRef fn, const char *name,
+                            bool chunks, unsigned *chunked)
 {
     LLVMValueRef made = NULL;
     char *msg = NULL;
-    int orc = mewe__loop_body_outline(fn, g->o->outline_loops, &made, &msg);
+    int orc = mewe__loop_body_outline(fence, fn, g->o->outline_loops, &made, &msg);
     int rc = outlined(g, name, orc, msg, made, "its costliest loop's body is now");
-    for (int n = 0; chunks && rc == MEWE_OK && n < CHUNKS_PER_FUNCTION &&
-                    *chunked < CHUNKS_PER_MODULE; n++) {
+    for (int n = 0;
+         chunks && rc == MEWE_OK && n < CHUNKS_PER_FUNCTION && *chunked < CHUNKS_PER_MODULE; n++) {
         msg = NULL;
         made = NULL;
-        orc = mewe__loop_chunk(fn, g->o->outline_loops, &made, &msg);
+        orc = mewe__loop_chunk(fence, fn, g->o->outline_loops, &made, &msg);
         rc = outlined(g, name, orc, msg, made, "a light loop now runs in chunks of");
         if (!made)
             break;
@@ -910,13 +910,18 @@ static int outline_loops(generation *g)
     }
     double threshold = rc == MEWE_OK ? chunk_threshold(g, fns, selected, n) : 0.0;
     unsigned chunked = 0;
+    /* Every function is fenced off from the pass runs once for all of them (irutil.h). */
+    mewe__fence *fence = rc == MEWE_OK && n ? mewe__fence_new(g->m->llvm) : NULL;
+    if (rc == MEWE_OK && n && !fence)
+        rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
         if (!selected[i])
             continue;
         bool chunks = threshold <= 0.0 ||
                       mewe__loop_chunk_candidate(fns[i], g->o->outline_loops) >= threshold;
-        rc = outline_function(g, fns[i], names[i], chunks, &chunked);
+        rc = outline_function(g, fence, fns[i], names[i], chunks, &chunked);
     }
+    mewe__fence_free(fence);
     for (size_t i = 0; names && i < n; i++)
         free(names[i]);
     free(names);

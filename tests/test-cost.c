@@ -391,7 +391,8 @@ START_TEST(light_loops_run_in_chunks)
         snprintf(quoted, sizeof quoted, "\"%s\"", owner);
         ck_assert_str_eq(field(chunk, "loop_body_of", buf, sizeof buf), quoted);
         /* Planned by what a chunk costs, not by its cheapest path (one iteration). */
-        ck_assert_double_ge(atof(field(chunk, "estimated_cycles_per_call", buf, sizeof buf)), 200.0);
+        ck_assert_double_ge(atof(field(chunk, "estimated_cycles_per_call", buf, sizeof buf)),
+                            200.0);
         /* What the extraction made on the way was inlined back. */
         snprintf(quoted, sizeof quoted, "\"name\": \"%s.loop\"", owner);
         ck_assert_ptr_null(strstr(json, quoted));

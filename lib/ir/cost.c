@@ -343,10 +343,10 @@ double mewe__loop_costliest(LLVMValueRef fn)
 /* A function's back edges and what finding their natural loops needs. */
 typedef struct loops {
     cfg g;
-    unsigned edges, *from, *to;      /* back edge k: from[k] -> to[k] */
-    unsigned *pred_start, *pred;     /* predecessors by index, like cfg's successors */
+    unsigned edges, *from, *to;  /* back edge k: from[k] -> to[k] */
+    unsigned *pred_start, *pred; /* predecessors by index, like cfg's successors */
     unsigned *work;
-    bool *in;                        /* the blocks of the loop natural_loop marked last */
+    bool *in; /* the blocks of the loop natural_loop marked last */
 } loops;
 
 static void loops_free(loops *l)
@@ -496,9 +496,9 @@ bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe_
     bool any = loops_find(&l, fn);
     for (unsigned k = 0; any && k < l.edges; k++) {
         double round = cheapest(&l.g, l.to[k], l.from[k]);
-        if (isinf(round) || round < lim->min_cycles || round >= lim->max_cycles ||
-            round <= best || named_with(l.g.bbs[l.to[k]], lim->skip_prefix) ||
-            !innermost_loop(&l, k) || !may_run_long(&l))
+        if (isinf(round) || round < lim->min_cycles || round >= lim->max_cycles || round <= best ||
+            named_with(l.g.bbs[l.to[k]], lim->skip_prefix) || !innermost_loop(&l, k) ||
+            !may_run_long(&l))
             continue;
         unsigned size = 0, blocks = 0;
         for (unsigned b = 0; b < l.g.n; b++) {
@@ -519,8 +519,11 @@ bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe_
                 bbs[j++] = l.g.bbs[b];
         }
         free(out->blocks);
-        *out = (mewe__light_loop){.header = l.g.bbs[l.to[k]], .latch = l.g.bbs[l.from[k]],
-                                  .cycles = round, .blocks = bbs, .count = blocks};
+        *out = (mewe__light_loop){.header = l.g.bbs[l.to[k]],
+                                  .latch = l.g.bbs[l.from[k]],
+                                  .cycles = round,
+                                  .blocks = bbs,
+                                  .count = blocks};
         best = round;
         found = true;
     }
@@ -638,9 +641,9 @@ static void plan_forced(mewe__plan *p, const mewe__link_settings *s)
 static double typical_cost(LLVMValueRef fn)
 {
     double c = mewe__function_cost(fn);
-    LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                                       MEWE__ATTR_TYPICAL_CYCLES,
-                                                       (unsigned)strlen(MEWE__ATTR_TYPICAL_CYCLES));
+    LLVMAttributeRef a =
+        LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE__ATTR_TYPICAL_CYCLES,
+                                      (unsigned)strlen(MEWE__ATTR_TYPICAL_CYCLES));
     unsigned len = 0;
     const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
     char buf[32];

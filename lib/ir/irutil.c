@@ -10,6 +10,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "ir/irutil.h"
+#include "ir/ptrmap.h"
 
 void mewe__phi_retarget(LLVMBuilderRef b, LLVMValueRef phi, LLVMBasicBlockRef from,
                         LLVMBasicBlockRef to)
@@ -287,74 +288,173 @@ typedef struct fenced {
     unsigned char added; /* 1 optnone, 2 noinline added; 4 alwaysinline removed */
 } fenced;
 
-static bool kept(LLVMValueRef f, LLVMValueRef const *keep, size_t nkeep)
-{
-    for (size_t i = 0; i < nkeep; i++) {
-        if (keep[i] == f)
-            return true;
-    }
-    return false;
-}
-
-/* Marks every defined function but those in `keep` optnone + noinline (optnone excludes
- * alwaysinline, which is kept aside); *out lists them with what was changed. */
-static size_t fence(LLVMValueRef const *keep, size_t nkeep, fenced *out)
-{
-    size_t n = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(keep[0])); f;
-         f = LLVMGetNextFunction(f)) {
-        if (LLVMIsDeclaration(f) || kept(f, keep, nkeep))
-            continue;
-        unsigned char added = (has_enum_attr(f, "optnone") ? 0 : 1) |
-                              (has_enum_attr(f, "noinline") ? 0 : 2) |
-                              (has_enum_attr(f, "alwaysinline") ? 4 : 0);
-        mewe__fn_enum_attr_set(f, "optnone", true);
-        mewe__fn_enum_attr_set(f, "noinline", true);
-        mewe__fn_enum_attr_set(f, "alwaysinline", false);
-        out[n++] = (fenced){f, added};
-    }
-    return n;
-}
-
-static void unfence(const fenced *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (list[i].added & 1)
-            mewe__fn_enum_attr_set(list[i].fn, "optnone", false);
-        if (list[i].added & 2)
-            mewe__fn_enum_attr_set(list[i].fn, "noinline", false);
-        if (list[i].added & 4)
-            mewe__fn_enum_attr_set(list[i].fn, "alwaysinline", true);
-    }
-}
-
 int mewe__run_passes_on(LLVMValueRef fn, const char *pipeline, char **msg)
 {
     return mewe__run_passes_on_all(&fn, 1, pipeline, msg);
 }
 
-int mewe__run_passes_on_all(LLVMValueRef const *fns, size_t nfns, const char *pipeline,
-                            char **msg)
+static int run_pipeline(LLVMModuleRef m, const char *pipeline, char **msg)
 {
-    *msg = NULL;
-    LLVMValueRef fn = fns[0];
-    size_t count = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(LLVMGetGlobalParent(fn)); f;
-         f = LLVMGetNextFunction(f))
-        count++;
-    fenced *list = malloc((count ? count : 1) * sizeof *list);
-    if (!list)
-        return -1;
-    /* Functions the passes add (extracted code, declarations) are not in the list: never
-     * fenced, never unfenced. */
-    size_t n = fence(fns, nfns, list);
     LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef err = LLVMRunPasses(LLVMGetGlobalParent(fn), pipeline, NULL, opts);
+    LLVMErrorRef err = LLVMRunPasses(m, pipeline, NULL, opts);
     LLVMDisposePassBuilderOptions(opts);
-    unfence(list, n);
-    free(list);
     if (!err)
         return 0;
     *msg = LLVMGetErrorMessage(err);
     return 1;
+}
+
+int mewe__run_passes_on_all(LLVMValueRef const *fns, size_t nfns, const char *pipeline, char **msg)
+{
+    *msg = NULL;
+    mewe__fence *f = mewe__fence_new(LLVMGetGlobalParent(fns[0]));
+    if (!f)
+        return -1;
+    int rc = mewe__run_passes_in(f, fns, nfns, pipeline, msg);
+    mewe__fence_free(f);
+    return rc;
+}
+
+struct mewe__fence {
+    LLVMModuleRef m;
+    fenced *list;
+    size_t n, cap;
+    mewe__ptrmap index; /* fenced function -> its entry's index + 1 */
+    LLVMValueRef tail;  /* the module's last function when fenced: later ones are new */
+};
+
+/* Adds fn to list `f->list` (grown as needed) and fences it. */
+static int fence_one(mewe__fence *f, LLVMValueRef fn)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 64;
+        fenced *list = realloc(f->list, cap * sizeof *list);
+        if (!list)
+            return -1;
+        f->list = list;
+        f->cap = cap;
+    }
+    if (mewe__ptrmap_put(&f->index, fn, (void *)(uintptr_t)(f->n + 1)) != 0)
+        return -1;
+    unsigned char added = (has_enum_attr(fn, "optnone") ? 0 : 1) |
+                          (has_enum_attr(fn, "noinline") ? 0 : 2) |
+                          (has_enum_attr(fn, "alwaysinline") ? 4 : 0);
+    f->list[f->n++] = (fenced){fn, added};
+    mewe__fn_enum_attr_set(fn, "optnone", true);
+    mewe__fn_enum_attr_set(fn, "noinline", true);
+    mewe__fn_enum_attr_set(fn, "alwaysinline", false);
+    return 0;
+}
+
+static void unfence_one(const fenced *e)
+{
+    if (e->added & 1)
+        mewe__fn_enum_attr_set(e->fn, "optnone", false);
+    if (e->added & 2)
+        mewe__fn_enum_attr_set(e->fn, "noinline", false);
+    if (e->added & 4)
+        mewe__fn_enum_attr_set(e->fn, "alwaysinline", true);
+}
+
+static void refence_one(const fenced *e)
+{
+    mewe__fn_enum_attr_set(e->fn, "optnone", true);
+    mewe__fn_enum_attr_set(e->fn, "noinline", true);
+    mewe__fn_enum_attr_set(e->fn, "alwaysinline", false);
+}
+
+mewe__fence *mewe__fence_new(LLVMModuleRef m)
+{
+    mewe__fence *f = calloc(1, sizeof *f);
+    if (!f || mewe__ptrmap_init(&f->index, 64) != 0) {
+        free(f);
+        return NULL;
+    }
+    f->m = m;
+    if (mewe__fence_add_new(f) != 0) {
+        mewe__fence_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* Functions are appended to a module (LLVM's extractor and LLVMAddFunction both do): the
+ * new ones follow the tail, which is never deleted (fenced functions are not). */
+static LLVMValueRef first_new(const mewe__fence *f)
+{
+    return f->tail ? LLVMGetNextFunction(f->tail) : LLVMGetFirstFunction(f->m);
+}
+
+int mewe__fence_add_new(mewe__fence *f)
+{
+    for (LLVMValueRef fn = first_new(f); fn; fn = LLVMGetNextFunction(fn)) {
+        if (!LLVMIsDeclaration(fn) && !mewe__ptrmap_get(&f->index, fn) && fence_one(f, fn) != 0)
+            return -1;
+    }
+    f->tail = LLVMGetLastFunction(f->m);
+    return 0;
+}
+
+void mewe__fence_free(mewe__fence *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->list[i].fn)
+            unfence_one(&f->list[i]);
+    }
+    free(f->list);
+    mewe__ptrmap_fini(&f->index);
+    free(f);
+}
+
+/* The entry of a fenced function, or NULL. */
+static fenced *entry_of(const mewe__fence *f, LLVMValueRef fn)
+{
+    uintptr_t i = (uintptr_t)mewe__ptrmap_get(&f->index, fn);
+    return i ? &f->list[i - 1] : NULL;
+}
+
+static bool among(LLVMValueRef fn, LLVMValueRef const *fns, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fns[i] == fn)
+            return true;
+    }
+    return false;
+}
+
+int mewe__run_passes_in(mewe__fence *f, LLVMValueRef const *fns, size_t nfns,
+                        const char *pipeline, char **msg)
+{
+    *msg = NULL;
+    /* Functions made since the last mewe__fence_add_new are fenced for this run only, as
+     * mewe__run_passes_on would: there are few. */
+    mewe__fence *extra = calloc(1, sizeof *extra);
+    if (!extra || mewe__ptrmap_init(&extra->index, 8) != 0) {
+        free(extra);
+        return -1;
+    }
+    extra->m = f->m;
+    int rc = 0;
+    for (LLVMValueRef fn = first_new(f); rc == 0 && fn; fn = LLVMGetNextFunction(fn)) {
+        if (!LLVMIsDeclaration(fn) && !among(fn, fns, nfns) && !mewe__ptrmap_get(&f->index, fn))
+            rc = fence_one(extra, fn);
+    }
+    for (size_t i = 0; i < nfns; i++) {
+        fenced *e = entry_of(f, fns[i]);
+        if (e)
+            unfence_one(e);
+    }
+    if (rc == 0)
+        rc = run_pipeline(f->m, pipeline, msg);
+    /* A pass never deletes a function that was there before it ran, but those it inlined:
+     * here new ones, never fenced for good. */
+    for (size_t i = 0; i < nfns; i++) {
+        fenced *e = entry_of(f, fns[i]);
+        if (e)
+            refence_one(e);
+    }
+    mewe__fence_free(extra);
+    return rc;
 }

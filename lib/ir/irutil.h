@@ -26,6 +26,21 @@ int mewe__run_passes_on(LLVMValueRef fn, const char *pipeline, char **msg);
 /* The same on the functions fns[0 .. n) (n >= 1, all of one module) together. */
 int mewe__run_passes_on_all(LLVMValueRef const *fns, size_t n, const char *pipeline, char **msg);
 
+/* The functions of a module fenced off from pass runs for a while, as mewe__run_passes_on
+ * fences them for one: many runs on one function at a time then pay for fencing every
+ * function once, not at every run (in a module of thousands of functions, most of a run's
+ * time). Functions made while it lasts are not fenced until mewe__fence_add_new. */
+typedef struct mewe__fence mewe__fence;
+/* Fences every defined function of m; NULL when out of memory. */
+mewe__fence *mewe__fence_new(LLVMModuleRef m);
+/* Fences the defined functions made since (0, or -1 when out of memory). */
+int mewe__fence_add_new(mewe__fence *f);
+/* Gives every fenced function back exactly its attributes; f may be NULL. */
+void mewe__fence_free(mewe__fence *f);
+/* mewe__run_passes_on_all within the fence: fns are let through for the run. */
+int mewe__run_passes_in(mewe__fence *f, LLVMValueRef const *fns, size_t n, const char *pipeline,
+                        char **msg);
+
 /* A copy of `m` in the same LLVM context, or NULL when out of memory. LLVMCloneModule cannot be
  * used alone: it maps global initializers before function bodies, so a `blockaddress` in a
  * global (the label table of a computed goto) keeps naming the ORIGINAL function's block,

@@ -125,8 +125,8 @@ static int remember_functions(LLVMModuleRef m, mewe__ptrmap *known)
  * what it cannot inline stays, as plumbing. The values they passed through stack slots
  * (CodeExtractor stores an output where it is defined, in a loop at every iteration) are
  * then put back in registers. */
-static int inline_wrappers(LLVMValueRef fn, const mewe__ptrmap *known, LLVMValueRef body,
-                           char **msg)
+static int inline_wrappers(mewe__fence *fence, LLVMValueRef fn, const mewe__ptrmap *known,
+                           LLVMValueRef body, char **msg)
 {
     LLVMModuleRef m = LLVMGetGlobalParent(fn);
     size_t n = 1;
@@ -152,7 +152,7 @@ static int inline_wrappers(LLVMValueRef fn, const mewe__ptrmap *known, LLVMValue
         set[k++] = f;
     }
     if (rc == 0 && k > 1)
-        rc = mewe__run_passes_on_all(set, k, "always-inline", msg);
+        rc = mewe__run_passes_in(fence, set, k, "always-inline", msg);
     /* The inliner may have deleted them: looked up again by name. */
     for (size_t i = 1; names && i < k; i++) {
         LLVMValueRef left = names[i] ? LLVMGetNamedFunction(m, names[i]) : NULL;
@@ -167,7 +167,7 @@ static int inline_wrappers(LLVMValueRef fn, const mewe__ptrmap *known, LLVMValue
     free(set);
     free(names);
     if (rc == 0)
-        rc = mewe__run_passes_on(fn, "function(mem2reg)", msg);
+        rc = mewe__run_passes_in(fence, &fn, 1, "function(mem2reg)", msg);
     return rc;
 }
 
@@ -196,7 +196,8 @@ static int name_new_functions(LLVMValueRef fn, const mewe__ptrmap *known, LLVMVa
     return rc;
 }
 
-int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *body, char **msg)
+int mewe__loop_body_outline(mewe__fence *fence, LLVMValueRef fn, double min_cycles,
+                            LLVMValueRef *body, char **msg)
 {
     *body = NULL;
     *msg = NULL;
@@ -204,7 +205,7 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
      * take their blocks' addresses (CodeExtractor keeps such blocks where they are). */
     if (mewe__loop_costliest(fn) < min_cycles || takes_labels(fn))
         return 0;
-    int rc = mewe__run_passes_on(fn, "function(loop-simplify)", msg);
+    int rc = mewe__run_passes_in(fence, &fn, 1, "function(loop-simplify)", msg);
     LLVMBasicBlockRef h, latch;
     double cycles;
     if (rc != 0 || !mewe__loop_heaviest(fn, min_cycles, &h, &latch, &cycles) ||
@@ -224,7 +225,7 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
         LLVMValueRef holder = LLVMGetBasicBlockParent(LLVMGetInstructionParent(load));
         if (holder != LLVMGetBasicBlockParent(h))
             break;
-        rc = mewe__run_passes_on(holder, "function(loop-simplify),loop-extract", msg);
+        rc = mewe__run_passes_in(fence, &holder, 1, "function(loop-simplify),loop-extract", msg);
     }
     LLVMValueRef holder = LLVMGetBasicBlockParent(LLVMGetInstructionParent(load));
     if (holder != LLVMGetBasicBlockParent(h))
@@ -235,10 +236,12 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
     if (flag && !LLVMGetFirstUse(flag))
         LLVMDeleteGlobal(flag);
     if (rc == 0)
-        rc = inline_wrappers(fn, &known, *body, msg);
+        rc = inline_wrappers(fence, fn, &known, *body, msg);
     if (rc == 0 && name_new_functions(fn, &known, *body, "loop.body") != 0)
         rc = -1;
     mewe__ptrmap_fini(&known);
+    if (rc == 0 && mewe__fence_add_new(fence) != 0)
+        rc = -1;
     /* The surgery above is ours, not LLVM's: checked before anything builds on it. */
     if (rc == 0 && (LLVMVerifyFunction(fn, LLVMReturnStatusAction) ||
                     (*body && LLVMVerifyFunction(*body, LLVMReturnStatusAction)))) {
@@ -252,9 +255,9 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
 
 /* Names of the blocks chunking makes in fn: a loop whose header is so named is chunked
  * already (the inline copy and the loop of chunk calls). */
-#define CHUNKED "mewe.chunked"
+#define CHUNKED                "mewe.chunked"
 /* Iterations cheaper than this are not chunked: the counter would cost too much of them. */
-#define CHUNK_MIN_CYCLES 10.0
+#define CHUNK_MIN_CYCLES       10.0
 /* Loops larger than this are not chunked: their code would be there twice. */
 #define CHUNK_MAX_INSTRUCTIONS 400u
 
@@ -292,15 +295,20 @@ static bool extractable(const mewe__light_loop *l)
         for (LLVMValueRef in = LLVMGetFirstInstruction(l->blocks[i]); in;
              in = LLVMGetNextInstruction(in)) {
             switch (LLVMGetInstructionOpcode(in)) {
-            case LLVMInvoke: case LLVMCallBr: case LLVMIndirectBr: case LLVMLandingPad:
-            case LLVMCatchPad: case LLVMCleanupPad: case LLVMCatchSwitch: case LLVMResume:
-            case LLVMVAArg:
-                return false;
+            case LLVMInvoke:
+            case LLVMCallBr:
+            case LLVMIndirectBr:
+            case LLVMLandingPad:
+            case LLVMCatchPad:
+            case LLVMCleanupPad:
+            case LLVMCatchSwitch:
+            case LLVMResume:
+            case LLVMVAArg: return false;
             case LLVMCall: {
                 LLVMValueRef callee = LLVMGetCalledValue(in);
                 size_t len = 0;
-                const char *name = callee && LLVMIsAFunction(callee)
-                                       ? LLVMGetValueName2(callee, &len) : "";
+                const char *name =
+                    callee && LLVMIsAFunction(callee) ? LLVMGetValueName2(callee, &len) : "";
                 if (len >= 13 && strncmp(name, "llvm.va_start", 13) == 0)
                     return false;
                 break;
@@ -353,7 +361,8 @@ static void add_counter(chunking *k, unsigned per_chunk)
     k->counter = n;
     LLVMPositionBuilderAtEnd(k->b, k->count);
     LLVMValueRef next = LLVMBuildNUWAdd(k->b, n, LLVMConstInt(i32, 1, false), "");
-    LLVMValueRef more = LLVMBuildICmp(k->b, LLVMIntULT, next, LLVMConstInt(i32, per_chunk, false), "");
+    LLVMValueRef more =
+        LLVMBuildICmp(k->b, LLVMIntULT, next, LLVMConstInt(i32, per_chunk, false), "");
     LLVMBuildCondBr(k->b, more, h, k->outer);
     LLVMValueRef zero = LLVMConstInt(i32, 0, false);
     LLVMAddIncoming(n, &zero, &k->preheader, 1);
@@ -523,7 +532,8 @@ static int route_exits(chunking *k, LLVMBasicBlockRef *bbs, unsigned n)
                     x++;
                 if (x == nx)
                     exits[nx++] = to;
-                LLVMBasicBlockRef via = LLVMAppendBasicBlockInContext(k->c, k->fn, "mewe.chunk.out");
+                LLVMBasicBlockRef via =
+                    LLVMAppendBasicBlockInContext(k->c, k->fn, "mewe.chunk.out");
                 edges[ne++] = (exit_edge){from, to, via, x};
             }
             LLVMSetSuccessor(term, s, edges[e].via);
@@ -550,7 +560,8 @@ static int route_exits(chunking *k, LLVMBasicBlockRef *bbs, unsigned n)
             LLVMValueRef carry = LLVMBuildPhi(k->b, LLVMTypeOf(phi), "");
             for (unsigned e = 0; e < ne; e++) {
                 LLVMValueRef v = LLVMGetPoison(LLVMTypeOf(phi));
-                for (unsigned j = 0, nj = LLVMCountIncoming(phi); edges[e].exit == x && j < nj; j++) {
+                for (unsigned j = 0, nj = LLVMCountIncoming(phi); edges[e].exit == x && j < nj;
+                     j++) {
                     if (LLVMGetIncomingBlock(phi, j) == edges[e].from)
                         v = LLVMGetIncomingValue(phi, j);
                 }
@@ -641,7 +652,8 @@ static unsigned count_functions(LLVMModuleRef m)
 
 /* Runs loop-extract on whatever function holds `inner` until it is outlined away from
  * `outer` (each run outlines one level of loops around it), or LLVM declines. */
-static int extract_inner(LLVMBasicBlockRef inner, LLVMBasicBlockRef outer, char **msg)
+static int extract_inner(mewe__fence *fence, LLVMBasicBlockRef inner, LLVMBasicBlockRef outer,
+                         char **msg)
 {
     int rc = 0;
     for (int run = 0; rc == 0 && run < 16; run++) {
@@ -650,7 +662,7 @@ static int extract_inner(LLVMBasicBlockRef inner, LLVMBasicBlockRef outer, char 
             break;
         LLVMModuleRef m = LLVMGetGlobalParent(holder);
         unsigned before = count_functions(m);
-        rc = mewe__run_passes_on(holder, "function(loop-simplify),loop-extract", msg);
+        rc = mewe__run_passes_in(fence, &holder, 1, "function(loop-simplify),loop-extract", msg);
         if (rc == 0 && count_functions(m) == before)
             break;
     }
@@ -669,7 +681,8 @@ double mewe__loop_chunk_candidate(LLVMValueRef fn, double min_cycles)
     return cycles;
 }
 
-int mewe__loop_chunk(LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk, char **msg)
+int mewe__loop_chunk(mewe__fence *fence, LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk,
+                     char **msg)
 {
     *chunk = NULL;
     *msg = NULL;
@@ -678,7 +691,7 @@ int mewe__loop_chunk(LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk, ch
     if (mewe__loop_costliest(fn) < CHUNK_MIN_CYCLES || takes_labels(fn) ||
         !mewe__loop_light(fn, &lim, &k.loop))
         goto out_free;
-    int rc = mewe__run_passes_on(fn, "function(loop-simplify,lcssa)", msg);
+    int rc = mewe__run_passes_in(fence, &fn, 1, "function(loop-simplify,lcssa)", msg);
     if (rc != 0)
         goto out_rc;
     free(k.loop.blocks);
@@ -712,7 +725,7 @@ int mewe__loop_chunk(LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk, ch
         rc = 2;
     }
     if (rc == 0)
-        rc = extract_inner(head, k.outer, msg);
+        rc = extract_inner(fence, head, k.outer, msg);
     if (rc == 0 && LLVMGetBasicBlockParent(head) != LLVMGetBasicBlockParent(k.outer))
         *chunk = LLVMGetBasicBlockParent(head);
     if (k.never) {
@@ -724,7 +737,7 @@ int mewe__loop_chunk(LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk, ch
             LLVMDeleteGlobal(flag);
     }
     if (rc == 0)
-        rc = inline_wrappers(fn, &known, *chunk, msg);
+        rc = inline_wrappers(fence, fn, &known, *chunk, msg);
     if (rc == 0 && name_new_functions(fn, &known, *chunk, "loop.chunk") != 0)
         rc = -1;
     if (rc == 0 && *chunk) {
@@ -732,6 +745,8 @@ int mewe__loop_chunk(LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk, ch
         snprintf(cycles, sizeof cycles, "%.0f", per_chunk * k.loop.cycles);
         mewe__fn_string_attr_set(*chunk, MEWE__ATTR_TYPICAL_CYCLES, cycles);
     }
+    if (rc == 0 && mewe__fence_add_new(fence) != 0)
+        rc = -1;
     if (rc == 0 && (LLVMVerifyFunction(fn, LLVMReturnStatusAction) ||
                     (*chunk && LLVMVerifyFunction(*chunk, LLVMReturnStatusAction)))) {
         *msg = LLVMCreateMessage("the function with a loop in chunks fails verification");

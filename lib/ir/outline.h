@@ -16,9 +16,15 @@
 
 #include <llvm-c/Core.h>
 
+#include "ir/irutil.h"
+
 /* String attribute on the functions outlined from a function: the original's name, by
  * which the allow and deny lists select them. */
 #define MEWE__ATTR_PART_OF "mewe-part-of"
+
+/* The passes these functions run on fn (and on what they make) run within `fence`
+ * (irutil.h), which must hold every other function of the module; what they make is in
+ * it when they return. */
 
 /* Outlines the body of fn's costliest top-level loop when one iteration costs at least
  * min_cycles (cost.h's estimate, mewe__loop_heaviest); a function with a loop that costly
@@ -31,7 +37,8 @@
  * Returns 0; -1 when out of memory; 1 when LLVM fails, its message in *msg (free with
  * LLVMDisposeErrorMessage); 2 when the result fails verification (a defect of libmewe),
  * with a message in *msg (free with LLVMDisposeMessage). */
-int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *body, char **msg);
+int mewe__loop_body_outline(mewe__fence *fence, LLVMValueRef fn, double min_cycles,
+                            LLVMValueRef *body, char **msg);
 
 /* Splits fn's costliest light loop (an innermost loop whose iteration costs less than
  * min_cycles, but enough that counting iterations is cheap: mewe__loop_light) in chunks of
@@ -44,7 +51,8 @@ int mewe__loop_body_outline(LLVMValueRef fn, double min_cycles, LLVMValueRef *bo
  * extract the copy, *chunk is NULL and fn is left as equivalent code. A loop split so is
  * never chosen again: call this repeatedly for fn's other light loops.
  * Returns like mewe__loop_body_outline. */
-int mewe__loop_chunk(LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk, char **msg);
+int mewe__loop_chunk(mewe__fence *fence, LLVMValueRef fn, double min_cycles, LLVMValueRef *chunk,
+                     char **msg);
 
 /* One iteration's cost of the loop mewe__loop_chunk would split first (before fn is put
  * in loop-simplify form: an estimate), or 0 when there is none. fn is not changed. */
