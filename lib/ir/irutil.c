@@ -424,8 +424,8 @@ static bool among(LLVMValueRef fn, LLVMValueRef const *fns, size_t n)
     return false;
 }
 
-int mewe__run_passes_in(mewe__fence *f, LLVMValueRef const *fns, size_t nfns,
-                        const char *pipeline, char **msg)
+int mewe__run_passes_in(mewe__fence *f, LLVMValueRef const *fns, size_t nfns, const char *pipeline,
+                        char **msg)
 {
     *msg = NULL;
     /* Functions made since the last mewe__fence_add_new are fenced for this run only, as
