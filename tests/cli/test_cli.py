@@ -1401,6 +1401,26 @@ def test_mewe_cc_cxx_and_c_in_one_program(tmp_path, cc_env):
     assert not list(tmp.iterdir())
 
 
+def test_mewe_cc_cxx_objects_link_their_runtime(tmp_path, cc_env):
+    """Objects compiled from C++ one by one (mewe-cc -c) link with libc++ and libc++abi
+    without being told: their undefined symbols say they need them."""
+    env, tmp = cc_env
+    (tmp_path / "greet.cc").write_text(
+        '#include <string>\nstd::string greet(const std::string &who)\n'
+        '{\n    return "hello, " + who + "!";\n}\n')
+    (tmp_path / "main.cc").write_text(
+        '#include <cstdio>\n#include <string>\n#include <vector>\n'
+        'std::string greet(const std::string &who);\n'
+        'int main()\n{\n    std::vector<std::string> names{"edge", "wasm"};\n'
+        '    for (auto &n : names)\n        std::puts(greet(n).c_str());\n    return 0;\n}\n')
+    for name in ("greet", "main"):
+        mewe_cc("-c", tmp_path / f"{name}.cc", "-o", tmp_path / f"{name}.o", env=env)
+    out = tmp_path / "app.wasm"
+    mewe_cc(tmp_path / "main.o", tmp_path / "greet.o", "-o", out, env=env)
+    assert wasm_run(out).stdout == "hello, edge!\nhello, wasm!\n"
+    assert not list(tmp.iterdir())
+
+
 def test_mewe_cc_cxx_exceptions_are_named(tmp_path, cc_env):
     env, tmp = cc_env
     src = tmp_path / "bad.cpp"
