@@ -862,15 +862,17 @@ static int by_cycles_down(const void *a, const void *b)
 
 /* The iteration cost from which a function's light loops are split in chunks: that of
  * the CHUNKS_PER_MODULE-th costliest candidate over the selected functions (heavier
- * iterations first: the counter costs them least), 0 when there are fewer. */
-static double chunk_threshold(generation *g, LLVMValueRef *fns, const bool *selected, size_t n)
+ * iterations first: the counter costs them least), 0 when there are fewer. cand[i]
+ * receives function i's candidate (0: none). */
+static double chunk_threshold(generation *g, LLVMValueRef *fns, const bool *selected, size_t n,
+                              double *cand)
 {
     double *c = malloc((n ? n : 1) * sizeof *c);
     size_t k = 0;
-    for (size_t i = 0; c && i < n; i++) {
-        double cycles = selected[i] ? mewe__loop_chunk_candidate(fns[i], g->o->outline_loops) : 0;
-        if (cycles > 0.0)
-            c[k++] = cycles;
+    for (size_t i = 0; i < n; i++) {
+        cand[i] = selected[i] ? mewe__loop_chunk_candidate(fns[i], g->o->outline_loops) : 0.0;
+        if (c && cand[i] > 0.0)
+            c[k++] = cand[i];
     }
     double at = 0.0;
     if (c && k > CHUNKS_PER_MODULE) {
@@ -908,7 +910,10 @@ static int outline_loops(generation *g)
         selected[i] =
             !selection_reason(g, fns[i], &rec) && !mewe__families_find(&g->families, rec.name);
     }
-    double threshold = rc == MEWE_OK ? chunk_threshold(g, fns, selected, n) : 0.0;
+    double *cand = calloc(n ? n : 1, sizeof *cand);
+    if (rc == MEWE_OK && !cand)
+        rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    double threshold = rc == MEWE_OK ? chunk_threshold(g, fns, selected, n, cand) : 0.0;
     unsigned chunked = 0;
     /* Every function is fenced off from the pass runs once for all of them (irutil.h). */
     mewe__fence *fence = rc == MEWE_OK && n ? mewe__fence_new(g->m->llvm) : NULL;
@@ -917,8 +922,7 @@ static int outline_loops(generation *g)
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
         if (!selected[i])
             continue;
-        bool chunks = threshold <= 0.0 ||
-                      mewe__loop_chunk_candidate(fns[i], g->o->outline_loops) >= threshold;
+        bool chunks = cand[i] > 0.0 && cand[i] >= threshold;
         rc = outline_function(g, fence, fns[i], names[i], chunks, &chunked);
     }
     mewe__fence_free(fence);
@@ -926,6 +930,7 @@ static int outline_loops(generation *g)
         free(names[i]);
     free(names);
     free(selected);
+    free(cand);
     free(fns);
     return rc;
 }

@@ -16,6 +16,7 @@
  * errs towards cheaper dispatch, never towards a dispatch that costs more than its
  * function. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "ir/cost.h"
 #include "ir/eligibility.h"
 #include "ir/family.h"
+#include "ir/ptrmap.h"
 
 #define COST_INSTRUCTION 0.4
 #define COST_CALL        8.0
@@ -118,15 +120,6 @@ typedef struct cfg {
     bool *returns;
 } cfg;
 
-static unsigned block_index(const cfg *g, LLVMBasicBlockRef bb)
-{
-    for (unsigned j = 0; j < g->n; j++) {
-        if (g->bbs[j] == bb)
-            return j;
-    }
-    return g->n;
-}
-
 static void cfg_free(cfg *g)
 {
     free(g->bbs);
@@ -147,13 +140,23 @@ static bool cfg_build(cfg *g, LLVMValueRef fn)
     if (!g->bbs || !g->own || !g->succ_start || !g->returns)
         return false;
     LLVMGetBasicBlocks(fn, g->bbs);
+    /* Block -> index + 1: a search per edge would make large functions quadratic. */
+    mewe__ptrmap index = {0};
+    if (mewe__ptrmap_init(&index, n) != 0)
+        return false;
     for (unsigned i = 0; i < n; i++) {
         LLVMValueRef term = LLVMGetBasicBlockTerminator(g->bbs[i]);
         edges += term ? LLVMGetNumSuccessors(term) : 0;
+        if (mewe__ptrmap_put(&index, g->bbs[i], (void *)(uintptr_t)(i + 1)) != 0) {
+            mewe__ptrmap_fini(&index);
+            return false;
+        }
     }
     g->succ = malloc((edges ? edges : 1) * sizeof *g->succ);
-    if (!g->succ)
+    if (!g->succ) {
+        mewe__ptrmap_fini(&index);
         return false;
+    }
     unsigned e = 0;
     for (unsigned i = 0; i < n; i++) {
         g->own[i] = block_cost(g->bbs[i]);
@@ -163,12 +166,13 @@ static bool cfg_build(cfg *g, LLVMValueRef fn)
             continue;
         g->returns[i] = LLVMGetInstructionOpcode(term) == LLVMRet;
         for (unsigned k = 0, ns = LLVMGetNumSuccessors(term); k < ns; k++) {
-            unsigned j = block_index(g, LLVMGetSuccessor(term, k));
-            if (j < n)
-                g->succ[e++] = j;
+            uintptr_t j = (uintptr_t)mewe__ptrmap_get(&index, LLVMGetSuccessor(term, k));
+            if (j)
+                g->succ[e++] = (unsigned)(j - 1);
         }
     }
     g->succ_start[n] = e;
+    mewe__ptrmap_fini(&index);
     return true;
 }
 
