@@ -720,7 +720,7 @@ int mewe__loop_chunk(mewe__fence *fence, LLVMValueRef fn, double min_cycles, LLV
     unsigned per_chunk = per < 2.0 ? 2u : per > 65536.0 ? 65536u : (unsigned)per;
     LLVMBasicBlockRef head = split_in_chunks(&k, per_chunk, &rc);
     LLVMDisposeBuilder(k.b);
-    if (rc == 0 && LLVMVerifyFunction(fn, LLVMPrintMessageAction)) {
+    if (rc == 0 && LLVMVerifyFunction(fn, LLVMReturnStatusAction)) {
         *msg = LLVMCreateMessage("the function with a loop split in chunks fails verification");
         rc = 2;
     }
