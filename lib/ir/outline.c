@@ -500,7 +500,7 @@ static bool is_copy(const chunking *k, LLVMBasicBlockRef bb)
 
 /* Sends every edge out of the copy through one block inside it, `hub`, whose phis carry
  * what the exits need and which is part of the loop through a never-taken edge to the
- * counter's copy: CodeExtractor stores a value the code after the loop needs right where it
+ * copy's header: CodeExtractor stores a value the code after the loop needs right where it
  * is defined, so that a value of the loop's own would be stored at every iteration; the
  * hub's phis are stored once per chunk. After the hub, a switch goes on to the exit taken. */
 static int route_exits(chunking *k, LLVMBasicBlockRef *bbs, unsigned n)
