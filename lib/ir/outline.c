@@ -62,10 +62,12 @@ static LLVMValueRef nest_body(LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockR
 }
 
 /* Replaces the never-taken branch by a plain branch to where it goes, wherever it is now;
- * the block it no longer enters loses its phis' entries for it. */
+ * the block it no longer enters loses its phis' entries for it, and the flag goes once
+ * nothing tests it. */
 static void unnest(LLVMBuilderRef b, LLVMValueRef load)
 {
     LLVMBasicBlockRef fake = LLVMGetInstructionParent(load);
+    LLVMModuleRef m = LLVMGetGlobalParent(LLVMGetBasicBlockParent(fake));
     LLVMValueRef term = LLVMGetBasicBlockTerminator(fake);
     LLVMValueRef set = LLVMGetCondition(term);
     LLVMBasicBlockRef back = LLVMGetSuccessor(term, 0), on = LLVMGetSuccessor(term, 1);
@@ -79,6 +81,9 @@ static void unnest(LLVMBuilderRef b, LLVMValueRef load)
     LLVMInstructionEraseFromParent(term);
     LLVMInstructionEraseFromParent(set);
     LLVMInstructionEraseFromParent(load);
+    LLVMValueRef flag = LLVMGetNamedGlobal(m, NEVER_FLAG);
+    if (flag && !LLVMGetFirstUse(flag))
+        LLVMDeleteGlobal(flag);
 }
 
 /* How many of block from's terminator's successors are `to` (a switch may list it twice:
@@ -232,9 +237,6 @@ int mewe__loop_body_outline(mewe__fence *fence, LLVMValueRef fn, double min_cycl
         *body = holder;
     unnest(b, load);
     LLVMDisposeBuilder(b);
-    LLVMValueRef flag = LLVMGetNamedGlobal(LLVMGetGlobalParent(fn), NEVER_FLAG);
-    if (flag && !LLVMGetFirstUse(flag))
-        LLVMDeleteGlobal(flag);
     if (rc == 0)
         rc = inline_wrappers(fence, fn, &known, *body, msg);
     if (rc == 0 && name_new_functions(fn, &known, *body, "loop.body") != 0)
@@ -732,9 +734,6 @@ int mewe__loop_chunk(mewe__fence *fence, LLVMValueRef fn, double min_cycles, LLV
         LLVMBuilderRef b = LLVMCreateBuilderInContext(k.c);
         unnest(b, k.never);
         LLVMDisposeBuilder(b);
-        LLVMValueRef flag = LLVMGetNamedGlobal(LLVMGetGlobalParent(fn), NEVER_FLAG);
-        if (flag && !LLVMGetFirstUse(flag))
-            LLVMDeleteGlobal(flag);
     }
     if (rc == 0)
         rc = inline_wrappers(fence, fn, &known, *chunk, msg);
