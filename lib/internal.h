@@ -51,6 +51,7 @@ typedef struct mewe__fnrec {
     unsigned dropped_duplicate;
     unsigned dropped_invalid;
     unsigned costly_declined; /* variants made without their costly diversifiers (cost.h) */
+    unsigned cheap_declined;  /* variants made with free diversifiers only (cost.h) */
     /* Filled by emission checks of generation (preservation): variants whose wasm body was
      * the same as another's, dropped; and how many kept variants were compared in wasm. */
     unsigned dropped_wasm_duplicate;

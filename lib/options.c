@@ -46,7 +46,7 @@ static const option options[] = {
     {"link.dispatch", NULL, NAN, NAN},
     {"link.granularity", NULL, NAN, NAN},
     {"link.rng", MEWE__RNG_DEFAULT, NAN, NAN},
-    {"link.max_overhead", "1.10", 1, INFINITY},
+    {"link.max_overhead", "1.05", 1, INFINITY},
     {"link.period", "64", 1, MEWE__PERIOD_LIMIT},
     {"link.inline_limit", "400", 1, UINT_MAX},
     {"emit.kind", NULL, NAN, NAN},

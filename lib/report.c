@@ -68,6 +68,8 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     mewe__json_uint(j, "dropped_invalid", r->dropped_invalid);
     if (r->costly_declined)
         mewe__json_uint(j, "costly_declined", r->costly_declined);
+    if (r->cheap_declined)
+        mewe__json_uint(j, "cheap_declined", r->cheap_declined);
     if (r->escalated)
         mewe__json_bool(j, "fallback", true);
     if (r->wasm_checked) {

@@ -40,6 +40,7 @@ typedef struct generation {
     size_t spec_count;     /* the mix's; the fallback's follow them in specs */
     size_t fallback_count; /* 0 unless the mix is the default one */
     bool escalate;         /* the function at hand gets the fallback too */
+    bool pay_cheap;        /* free diversifiers made a duplicate: cheap ones may cost now */
     mewe__families families;
     LLVMValueRef *created; /* kept variants, deleted again if the call fails */
     size_t created_count, created_cap;
@@ -171,16 +172,14 @@ static bool fatal(int rc)
 
 #define DIVERSIFY_SKIP 1 /* a diversifier failed on this function: skip it (g->skip_reason) */
 
-/* Runs every diversifier on a fresh clone, each pass with a stream of its own; costly ones
- * only when `costly` is set. `all_loop`: fn is a chunk of a loop (outline.h), nearly all
+/* Runs every diversifier on a fresh clone, each pass with a stream of its own, those of a
+ * class above `top` left out. `all_loop`: fn is a chunk of a loop (outline.h), nearly all
  * of its code runs at every iteration, so that cheap diversifiers cost as much as costly
  * ones elsewhere and count as such. *cls receives the highest class among those run. */
 static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned index,
-                     unsigned attempt, bool costly, bool all_loop, mewe_cost_class *cls,
-                     bool *ran_costly)
+                     unsigned attempt, mewe_cost_class top, bool all_loop, mewe_cost_class *cls)
 {
     *cls = MEWE_COST_FREE;
-    *ran_costly = false;
     size_t passes = g->spec_count + (g->escalate ? g->fallback_count : 0);
     for (size_t s = 0; s < passes; s++) {
         const mewe__plugin *p = g->specs[s].plugin;
@@ -191,7 +190,7 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned i
          * code stays within MEWE_COSTLY_SHARE of a call. */
         if (s >= g->spec_count || (all_loop && c == MEWE_COST_CHEAP))
             c = MEWE_COST_COSTLY;
-        if (c == MEWE_COST_COSTLY && !costly)
+        if (c > top)
             continue;
         mewe_hook hook;
         mewe__hook_init(
@@ -214,35 +213,49 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned i
             return rc;
         if (c > *cls)
             *cls = c;
-        *ran_costly |= c == MEWE_COST_COSTLY;
     }
     return MEWE_OK;
 }
 
-/* A clone of fn diversified, costly diversifiers included only where the cost model affords
- * them (cost.h): otherwise the variant is made again without them, from the same streams. */
+/* Whether the cost model affords a variant whose costliest diversifier was of class cls
+ * (cost.h): costly ones within MEWE_COSTLY_SHARE of a call; with the default mix, cheap ones
+ * (and costly ones too) within MEWE__CHEAP_SHARE of the original's loop-weighted cost, as
+ * long as free diversifiers alone still make new variants: once they made a duplicate, a
+ * variant is worth what cheap ones cost. A mix named in the options is the user's choice of
+ * diversity over speed: its cheap diversifiers run as asked. */
+static bool affordable(const generation *g, LLVMValueRef fn, LLVMValueRef v, mewe_cost_class cls)
+{
+    if (cls == MEWE_COST_COSTLY && !mewe__costly_affordable(fn, v))
+        return false;
+    return cls == MEWE_COST_FREE || g->o->diversifier_count || g->pay_cheap ||
+           mewe__cheap_affordable(fn, v);
+}
+
+/* A clone of fn diversified, costly and cheap diversifiers included only where the cost
+ * model affords them: otherwise the variant is made again without the costliest class,
+ * from the same streams. *declined tells which classes were left out. */
 static int make_clone(generation *g, LLVMValueRef fn, const char *name, unsigned index,
-                      unsigned attempt, bool *declined, LLVMValueRef *out)
+                      unsigned attempt, unsigned *declined, LLVMValueRef *out)
 {
     *out = NULL;
-    *declined = false;
+    *declined = 0;
     unsigned len;
     bool all_loop = mewe__fn_string_attr_get(fn, MEWE__ATTR_TYPICAL_CYCLES, &len) != NULL;
-    for (int round = 0; round < 2; round++) {
+    for (mewe_cost_class top = MEWE_COST_COSTLY;; top--) {
         LLVMValueRef v;
         int rc = mewe__function_clone(&v, g->m->ctx, fn, "mewe.tmp");
         if (rc != MEWE_OK)
             return rc;
         mewe_cost_class cls;
-        bool ran_costly;
-        rc = diversify(g, v, name, index, attempt, round == 0, all_loop, &cls, &ran_costly);
+        rc = diversify(g, v, name, index, attempt, top, all_loop, &cls);
         if (rc != MEWE_OK) {
             mewe__function_delete(v);
             return rc;
         }
-        if (round == 0 && ran_costly && !mewe__costly_affordable(fn, v)) {
+        if (top > MEWE_COST_FREE && !affordable(g, fn, v, cls)) {
             mewe__function_delete(v);
-            *declined = true;
+            *declined |= 1u << cls;
+            top = cls; /* the loop's decrement leaves out this class */
             continue;
         }
         const char *cname = mewe_cost_class_str(cls);
@@ -253,7 +266,6 @@ static int make_clone(generation *g, LLVMValueRef fn, const char *name, unsigned
         *out = v;
         return MEWE_OK;
     }
-    return MEWE_OK; /* not reached: round 1 never declines */
 }
 
 typedef enum { ATTEMPT_KEPT, ATTEMPT_DUPLICATE, ATTEMPT_INVALID, ATTEMPT_TOO_BIG } attempt_result;
@@ -263,11 +275,12 @@ static int try_variant(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigne
 {
     const char *name = rec->name;
     LLVMValueRef v;
-    bool declined;
+    unsigned declined;
     int rc = make_clone(g, fn, name, index, attempt, &declined, &v);
     if (rc != MEWE_OK)
         return rc;
-    rec->costly_declined += declined;
+    rec->costly_declined += (declined >> MEWE_COST_COSTLY) & 1u;
+    rec->cheap_declined += (declined >> MEWE_COST_CHEAP) & 1u;
     mewe__family *fam = mewe__families_find(&g->families, name);
     if (LLVMVerifyFunction(v, LLVMReturnStatusAction)) {
         mewe__log(g->m->ctx, MEWE_LOG_WARN, "variant %u of '%s' fails verification: dropped", index,
@@ -367,7 +380,9 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
                                rec->name, index - 1);
         attempt_result r = ATTEMPT_DUPLICATE;
         for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG; a++) {
+            g->pay_cheap = a > 0;
             int rc = try_variant(g, fn, rec, index, k * g->o->attempts + a, &r);
+            g->pay_cheap = false;
             if (rc == DIVERSIFY_SKIP)
                 return skip_function(g, rec);
             if (rc != MEWE_OK)

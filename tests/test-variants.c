@@ -550,6 +550,101 @@ START_TEST(costly_diversifiers_are_limited_by_the_cost_model)
 }
 END_TEST
 
+/* A hot loop of cheap arithmetic (@loopy: nothing to rewrite outside it) and one with work
+ * on both sides (@both: two adds before the loop, eight in it). */
+static const char loops_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "define i32 @loopy(i32 %n, i32 %a) {\n"
+    "entry:\n  br label %loop\n"
+    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i1, %loop ]\n"
+    "  %h = phi i32 [ %a, %entry ], [ %h3, %loop ]\n"
+    "  %h1 = xor i32 %h, %i\n  %h2 = add i32 %h1, %a\n  %h3 = or i32 %h2, %n\n"
+    "  %i1 = add i32 %i, 1\n  %c = icmp ult i32 %i1, %n\n"
+    "  br i1 %c, label %loop, label %done\n"
+    "done:\n  ret i32 %h3\n}\n"
+    "define i32 @both(i32 %n, i32 %a, i32 %b) {\n"
+    "entry:\n  %s = add i32 %a, %b\n  %t = add i32 %s, %n\n  br label %loop\n"
+    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i1, %loop ]\n"
+    "  %h = phi i32 [ %t, %entry ], [ %h8, %loop ]\n"
+    "  %h1 = add i32 %h, %i\n  %h2 = add i32 %h1, %a\n  %h3 = add i32 %h2, %b\n"
+    "  %h4 = add i32 %h3, %s\n  %h5 = add i32 %h4, %t\n  %h6 = add i32 %h5, %n\n"
+    "  %h7 = add i32 %h6, %i\n  %h8 = add i32 %h7, %h\n"
+    "  %i1 = add i32 %i, 1\n  %c = icmp ult i32 %i1, %n\n"
+    "  br i1 %c, label %loop, label %done\n"
+    "done:\n  ret i32 %h8\n}\n";
+
+static unsigned json_uint_after(const char *from, const char *key);
+
+/* Lines of block `label` in a function's text (its label line to the next blank line). */
+static int block_lines(const char *fn_text, const char *label)
+{
+    const char *p = strstr(fn_text, label);
+    ck_assert_msg(p != NULL, "no block %s in %s", label, fn_text);
+    int lines = 0;
+    for (const char *e = strstr(p, "\n\n"); p && (!e || p < e); p = strchr(p + 1, '\n'))
+        lines++;
+    return lines;
+}
+
+/* The default mix's cheap rewrites stay out of a hot loop: a variant whose loop-weighted
+ * extra cost is over MEWE__CHEAP_SHARE is made with free diversifiers only, and counted,
+ * while those make new variants. A mix named in the options runs as asked. */
+START_TEST(cheap_diversifiers_stay_out_of_hot_loops)
+{
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, loops_ll, strlen(loops_ll), "loops"));
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    char *json = report_of(m);
+    char *e = entry_of(json, "loopy");
+    ck_assert_msg(json_uint_after(e, "\"cheap_declined\": ") > 0, "%s", e);
+    free(e);
+    free(json);
+    /* The first variant is what free diversifiers made: no rewrite (subst pins its operands
+     * with freeze). Later ones may pay for rewrites once free ones repeat themselves. */
+    char *text = text_of(m);
+    char *f = function_text(text, "@loopy.mewe.v1(");
+    ck_assert_msg(strstr(f, "freeze") == NULL, "a rewrite in the loop: %s", f);
+    free(f);
+    mewe_free(text);
+
+    static const char *const named[] = {"subst:rate=1", "swap", "blocks"};
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.diversifiers = named;
+    o.diversifier_count = 3;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, loops_ll, strlen(loops_ll), "loops2"));
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    json = report_of(m);
+    e = entry_of(json, "loopy");
+    ck_assert_msg(strstr(e, "cheap_declined") == NULL, "%s", e);
+    free(e);
+    free(json);
+}
+END_TEST
+
+/* subst rewrites out of loops first: with two rewrites and two candidates before the loop,
+ * the loop's block is left as it was. */
+START_TEST(subst_prefers_code_out_of_loops)
+{
+    static const char *const named[] = {"subst:rate=1,max=2"};
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        char *text = generate_text(loops_ll, seed, named, 1);
+        char *orig = function_text(text, "@both(");
+        int loop = block_lines(orig, "\nloop:");
+        int outside = block_lines(orig, "\nentry:");
+        for (int k = 1; k <= 3; k++) {
+            char header[64];
+            snprintf(header, sizeof header, "@both.mewe.v%d(", k);
+            char *f = function_text(text, header);
+            ck_assert_int_eq(block_lines(f, "\nloop:"), loop);
+            ck_assert_int_gt(block_lines(f, "\nentry:"), outside);
+            free(f);
+        }
+        free(orig);
+        mewe_free(text);
+    }
+}
+END_TEST
+
 /* With a cheap costly diversifier (no extra code) the variants keep it and say so; a mix of
  * free diversifiers marks its variants free. */
 START_TEST(variants_carry_their_cost_class)
@@ -1050,6 +1145,8 @@ int main(void)
     tcase_add_test(tc, descriptor_versions_and_cost_classes);
     tcase_add_test(tc, costly_diversifiers_are_limited_by_the_cost_model);
     tcase_add_test(tc, variants_carry_their_cost_class);
+    tcase_add_test(tc, cheap_diversifiers_stay_out_of_hot_loops);
+    tcase_add_test(tc, subst_prefers_code_out_of_loops);
     tcase_add_test(tc, invalid_variants_are_dropped_and_reported);
     tcase_add_test(tc, registration_errors_call_destroy);
     tcase_add_test(tc, listing_plugins);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "ir/cost.h"
 #include "ir/irutil.h"
 #include "rules.h"
 #include "util/array.h"
@@ -78,17 +79,35 @@ static bool candidate(LLVMValueRef inst)
     return opcode_name(LLVMGetInstructionOpcode(inst)) && proven_width(LLVMTypeOf(inst));
 }
 
-/* Keeps `max` of the n candidates, chosen at random (a partial Fisher-Yates shuffle). */
-static size_t keep_at_most(mewe_hook *hook, LLVMValueRef *todo, size_t n, size_t max)
+/* A candidate instruction and the loop depth of its block. */
+typedef struct candidate_at {
+    LLVMValueRef inst;
+    unsigned depth;
+} candidate_at;
+
+static int by_depth(const void *a, const void *b)
+{
+    const candidate_at *x = a, *y = b;
+    return (x->depth > y->depth) - (x->depth < y->depth);
+}
+
+/* Keeps `max` of the n candidates, the least deep in loops first and at random among
+ * equals: a shuffle, then a sort by depth that keeps ties in shuffled order (qsort is not
+ * stable, so the shuffle's order is made part of the key). */
+static size_t keep_at_most(mewe_hook *hook, candidate_at *todo, size_t n, size_t max)
 {
     if (n <= max)
         return n;
-    for (size_t i = 0; i < max; i++) {
+    for (size_t i = 0; i + 1 < n; i++) {
         size_t j = i + mewe_hook_random_below(hook, (uint32_t)(n - i));
-        LLVMValueRef t = todo[i];
+        candidate_at t = todo[i];
         todo[i] = todo[j];
         todo[j] = t;
     }
+    /* Depths are small: the shuffled position below it keeps the order among equals. */
+    for (size_t i = 0; i < n; i++)
+        todo[i].depth = todo[i].depth * (unsigned)n + (unsigned)i;
+    qsort(todo, n, sizeof *todo, by_depth);
     return max;
 }
 
@@ -101,26 +120,34 @@ static int subst(mewe_hook *hook, LLVMValueRef fn, void *user_data)
         rc = mewe_hook_param_double(&max, hook, "max", 4, 0, 1e9);
     if (rc != MEWE_OK)
         return rc;
+    unsigned *depths = mewe__loop_depths(fn);
+    if (!depths)
+        return MEWE_ENOMEM;
     /* Collect first: rewriting while walking would visit the replacements too. */
-    LLVMValueRef *todo = NULL;
+    candidate_at *todo = NULL;
     size_t n = 0, cap = 0;
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+    unsigned b = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb;
+         bb = LLVMGetNextBasicBlock(bb), b++) {
         for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
             if (!candidate(i) || (double)(mewe_hook_random(hook) >> 11) * 0x1.0p-53 >= rate)
                 continue;
-            if (!MEWE__ARRAY_PUSH(todo, n, cap, i)) {
+            if (!MEWE__ARRAY_PUSH(todo, n, cap, ((candidate_at){i, depths[b]}))) {
                 free(todo);
+                free(depths);
                 return MEWE_ENOMEM;
             }
         }
     }
+    free(depths);
     /* A rewrite costs two or three instructions each time it runs: a few per variant make it
-     * distinct, while rewriting a share of a long hot body would slow it in proportion. */
+     * distinct, while rewriting a share of a long hot body would slow it in proportion. Out
+     * of loops, it runs once per call. */
     n = keep_at_most(hook, todo, n, (size_t)max);
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetTypeContext(LLVMTypeOf(fn)));
+    LLVMBuilderRef bld = LLVMCreateBuilderInContext(LLVMGetTypeContext(LLVMTypeOf(fn)));
     for (size_t k = 0; rc == MEWE_OK && k < n; k++)
-        rc = rewrite(hook, b, todo[k]);
-    LLVMDisposeBuilder(b);
+        rc = rewrite(hook, bld, todo[k].inst);
+    LLVMDisposeBuilder(bld);
     free(todo);
     return rc;
 }
@@ -130,7 +157,8 @@ int mewe__register_diversifier_subst(mewe_context *ctx)
     static const char *const params[] = {"rate", "max", NULL};
     static const char *const docs[] = {
         "in [0,1], default 0.6: share of add/sub/xor/or/and considered",
-        "in [0,1e9], default 4: rewrites per variant at most (each costs 2-3 instructions)",
+        "in [0,1e9], default 4: rewrites per variant at most (each costs 2-3 instructions; "
+        "those outside loops are taken first)",
     };
     mewe_diversifier d = {
         .version = MEWE_DIVERSIFIER_VERSION,

@@ -44,6 +44,9 @@
 /* Iterations of a loop guessed for a typical call, when choosing epoch clocks: few, so that
  * a function whose loop rarely runs is not made to pay much for its counter. */
 #define LOOP_TRIPS       8.0
+/* Loops deeper than this weigh as much as this deep when variants are compared: the guess
+ * of LOOP_TRIPS iterations compounds its error at every level. */
+#define WEIGHT_DEPTH_MAX 3u
 
 const char *const mewe__plan_reasons[] = {
     "policy set by the link options",
@@ -533,6 +536,74 @@ bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe_
     }
     loops_free(&l);
     return found;
+}
+
+unsigned *mewe__loop_depths(LLVMValueRef fn)
+{
+    unsigned n = LLVMCountBasicBlocks(fn);
+    unsigned *depth = calloc(n ? n : 1, sizeof *depth);
+    bool *loop = malloc((n ? n : 1) * sizeof *loop);
+    loops l;
+    if (depth && loop && loops_find(&l, fn)) {
+        /* The loop of a header is the union of its back edges' natural loops. */
+        for (unsigned k = 0; k < l.edges; k++) {
+            bool seen = false;
+            for (unsigned e = 0; e < k && !seen; e++)
+                seen = l.to[e] == l.to[k];
+            if (seen)
+                continue;
+            memset(loop, 0, n * sizeof *loop);
+            for (unsigned e = k; e < l.edges; e++) {
+                if (l.to[e] != l.to[k])
+                    continue;
+                natural_loop(&l.g, l.pred_start, l.pred, l.to[e], l.from[e], l.in, l.work);
+                for (unsigned b = 0; b < n; b++)
+                    loop[b] |= l.in[b];
+            }
+            for (unsigned b = 0; b < n; b++)
+                depth[b] += loop[b];
+        }
+    }
+    if (depth && loop)
+        loops_free(&l);
+    free(loop);
+    return depth;
+}
+
+/* What an instruction costs each time it runs, as variants are compared: a freeze emits
+ * nothing and an unconditional branch becomes a fall-through once code generation lays
+ * out the blocks (what block splitting adds). */
+static double run_cost(LLVMValueRef inst)
+{
+    switch (LLVMGetInstructionOpcode(inst)) {
+    case LLVMFreeze: return 0.0;
+    case LLVMBr: return LLVMIsConditional(inst) ? COST_INSTRUCTION : 0.0;
+    default: return instruction_cost(inst);
+    }
+}
+
+double mewe__function_weighted_cost(LLVMValueRef fn)
+{
+    unsigned *depth = mewe__loop_depths(fn);
+    double c = 0.0;
+    unsigned b = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        unsigned d = depth ? depth[b++] : 0;
+        double weight = pow(LOOP_TRIPS, d < WEIGHT_DEPTH_MAX ? d : WEIGHT_DEPTH_MAX);
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
+            c += weight * run_cost(i);
+    }
+    free(depth);
+    return c;
+}
+
+bool mewe__cheap_affordable(LLVMValueRef original, LLVMValueRef variant)
+{
+    double base = mewe__function_weighted_cost(original);
+    double extra = mewe__function_weighted_cost(variant) - base;
+    /* A few cycles per call are allowed anyway: out of loops, the few rewrites a cheap
+     * diversifier makes cost about what a kept choice's counter costs. */
+    return extra <= MEWE__CHEAP_SHARE * (base + COST_CALL) || extra <= COST_COUNTER;
 }
 
 double mewe__function_code_cost(LLVMValueRef fn)

@@ -68,6 +68,23 @@ double mewe__function_cost(LLVMValueRef fn);
  * one function are compared by. */
 double mewe__function_code_cost(LLVMValueRef fn);
 
+/* The most a cheap diversifier may add to a variant, as a share of the original's
+ * loop-weighted cost (mewe__function_weighted_cost) and the call: a few instructions are
+ * nothing in cold code and a measurable slowdown in a hot loop. */
+#define MEWE__CHEAP_SHARE 0.03
+
+/* The loop nesting depth of each of fn's blocks, in function order (malloc'd, one entry per
+ * block, all 0 without loops); NULL when out of memory. */
+unsigned *mewe__loop_depths(LLVMValueRef fn);
+/* What one call of fn costs if each loop runs a few times (every instruction weighs
+ * LOOP_TRIPS to the power of its loop depth, freezes and unconditional branches nothing):
+ * what a variant's extra run time is estimated against. */
+double mewe__function_weighted_cost(LLVMValueRef fn);
+/* Whether a variant made with cheap diversifiers stays within MEWE__CHEAP_SHARE of its
+ * original, loop-weighted, or adds no more than a counter would (a few rewrites out of
+ * loops). */
+bool mewe__cheap_affordable(LLVMValueRef original, LLVMValueRef variant);
+
 /* Whether a variant made with a costly diversifier stays within MEWE_COSTLY_SHARE of one
  * call of its original: its extra code against the original's cheapest path and the call. */
 bool mewe__costly_affordable(LLVMValueRef original, LLVMValueRef variant);

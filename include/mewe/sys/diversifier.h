@@ -68,7 +68,10 @@ typedef enum mewe_cost_class {
      * counts no extra cost for a variant made by free diversifiers only. */
     MEWE_COST_FREE = 1,
     /** A few instructions more per variant, bounded whatever the function's size: the cost
-     * model estimates the variant's extra code and takes it from the overhead budget. */
+     * model estimates the variant's extra code and takes it from the overhead budget. Since
+     * 0.3, with the default mix, a variant whose extra code, weighted by how often its loops run it, costs more
+     * than 3 % of a call of the original (and more than a few cycles) is made again with free
+     * diversifiers only. */
     MEWE_COST_CHEAP = 2,
     /** May slow the code in proportion to its size: applied to a variant only when its
      * estimated extra cost stays within #MEWE_COSTLY_SHARE of one call of the function (cold
