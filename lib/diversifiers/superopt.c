@@ -41,11 +41,12 @@
 #define VECTORS        32  /* test vectors */
 #define TOKENS         32  /* tokens of an expression, at most (3 instructions: 7) */
 #define SURVIVORS      512 /* candidates kept from a search before ordering */
-#define PROOFS         8   /* Z3 queries per shape: its alternatives, at most */
-/* Resource units per query. The proofs the search asks for take well under 100,000 (the
- * largest, 64-bit ones with three leaves, about 30,000); a query that needs more is a
- * candidate not worth the time. */
-#define RLIMIT_DEFAULT 2000000u
+#define PROOFS         6   /* Z3 queries per shape, at most */
+#define ALTERNATIVES   4   /* proven alternatives per shape, at most: enough to draw from */
+/* Resource units per query. A proof of (a & b) + (a | b) = a + b at 32 bits takes about
+ * 35,000 (6 ms here); a query that needs more than ten times the largest the search asks for
+ * is a candidate not worth the time (about 100 ms). */
+#define RLIMIT_DEFAULT 500000u
 #define BUCKETS        4096
 /* Text of an expression: 7 tokens of at most 20 characters and their spaces fit. */
 #define TEXT           160
@@ -384,39 +385,58 @@ static Z3_ast z3_expr(Z3_context z, const expr *e, Z3_ast *leaves)
     return st[0];
 }
 
-/* One query in a context of its own: the verdict depends on the query alone, never on what
- * an earlier query left in a shared context. */
-static int z3_equal(mewe__so_verdict *out, const mewe__superopt *so, const expr *s, const expr *c)
+/* A Z3 context, made per search (the queries of one window shape) or per lone query: its
+ * answers depend on its own queries alone, never on what other searches left in it. Made
+ * once per search, not per query: making one costs as much as a query. */
+static Z3_context z3_open(void)
 {
-    char limit[24];
-    snprintf(limit, sizeof limit, "%u", so->rlimit);
     Z3_config cfg = Z3_mk_config();
     if (!cfg)
-        return MEWE_ENOMEM;
+        return NULL;
     Z3_set_param_value(cfg, "model", "false");
-    Z3_set_param_value(cfg, "rlimit", limit);
     Z3_context z = Z3_mk_context(cfg);
     Z3_del_config(cfg);
-    if (!z)
-        return MEWE_ENOMEM;
-    Z3_set_error_handler(z, z3_quiet);
+    if (z)
+        Z3_set_error_handler(z, z3_quiet);
+    return z;
+}
+
+/* Is `s != c` unsatisfiable? Under the state's resource limit, counted per query (a solver
+ * parameter), deterministic, unlike a timeout. */
+static int z3_equal(mewe__so_verdict *out, Z3_context z, unsigned rlimit, const expr *s,
+                    const expr *c)
+{
     Z3_sort bv = Z3_mk_bv_sort(z, s->width);
     Z3_ast leaves[LEAVES];
     for (int i = 0; i < LEAVES; i++)
         leaves[i] = Z3_mk_const(z, Z3_mk_int_symbol(z, i), bv);
     Z3_solver sol = Z3_mk_solver_for_logic(z, Z3_mk_string_symbol(z, "QF_BV"));
     Z3_solver_inc_ref(z, sol);
+    Z3_params p = Z3_mk_params(z);
+    Z3_params_inc_ref(z, p);
+    Z3_params_set_uint(z, p, Z3_mk_string_symbol(z, "rlimit"), rlimit);
+    Z3_solver_set_params(z, sol, p);
+    Z3_params_dec_ref(z, p);
     Z3_solver_assert(z, sol,
                      Z3_mk_not(z, Z3_mk_eq(z, z3_expr(z, s, leaves), z3_expr(z, c, leaves))));
     Z3_lbool r = Z3_solver_check(z, sol);
     Z3_error_code err = Z3_get_error_code(z);
     Z3_solver_dec_ref(z, sol);
-    Z3_del_context(z);
     if (err != Z3_OK && err != Z3_EXCEPTION)
         return err == Z3_MEMOUT_FAIL ? MEWE_ENOMEM : MEWE_EUSER;
-    /* A resource limit reached is an exception with an undefined answer: not proven. */
+    /* The resource limit reached gives an undefined answer: not proven. */
     *out = r == Z3_L_FALSE ? MEWE__SO_PROVEN : r == Z3_L_TRUE ? MEWE__SO_REFUTED : MEWE__SO_UNKNOWN;
     return MEWE_OK;
+}
+
+static int z3_equal_alone(mewe__so_verdict *out, unsigned rlimit, const expr *s, const expr *c)
+{
+    Z3_context z = z3_open();
+    if (!z)
+        return MEWE_ENOMEM;
+    int rc = z3_equal(out, z, rlimit, s, c);
+    Z3_del_context(z);
+    return rc;
 }
 
 int mewe__superopt_prove(mewe__so_verdict *out, mewe__superopt *so, unsigned width, const char *src,
@@ -427,7 +447,7 @@ int mewe__superopt_prove(mewe__so_verdict *out, mewe__superopt *so, unsigned wid
         !parse(&c, cand, width))
         return MEWE_EINVAL;
     so->stats.queries++;
-    return z3_equal(out, so, &s, &c);
+    return z3_equal_alone(out, so->rlimit, &s, &c);
 }
 
 static bool equal_on_vectors(const mewe__superopt *so, const expr *s, const expr *c)
@@ -439,7 +459,8 @@ static bool equal_on_vectors(const mewe__superopt *so, const expr *s, const expr
     return true;
 }
 
-static int check_parsed(mewe__so_verdict *out, mewe__superopt *so, const char *src,
+/* z: the search's Z3 context, or NULL for one of the query's own. */
+static int check_parsed(mewe__so_verdict *out, mewe__superopt *so, Z3_context z, const char *src,
                         const char *cand, const expr *s, const expr *c)
 {
     char *key = mewe__printf("%u:%s|%s", s->width, src, cand);
@@ -453,7 +474,7 @@ static int check_parsed(mewe__so_verdict *out, mewe__superopt *so, const char *s
     int rc = MEWE_OK;
     if (equal_on_vectors(so, s, c)) {
         so->stats.queries++;
-        rc = z3_equal(&v, so, s, c);
+        rc = z ? z3_equal(&v, z, so->rlimit, s, c) : z3_equal_alone(&v, so->rlimit, s, c);
     }
     if (rc == MEWE_OK) {
         so->stats.proven += v == MEWE__SO_PROVEN;
@@ -477,7 +498,7 @@ int mewe__superopt_check(mewe__so_verdict *out, mewe__superopt *so, unsigned wid
     if (!out || !so || !src || !cand || !valid_width(width) || !parse(&s, src, width) ||
         !parse(&c, cand, width))
         return MEWE_EINVAL;
-    return check_parsed(out, so, src, cand, &s, &c);
+    return check_parsed(out, so, NULL, src, cand, &s, &c);
 }
 
 /* ---- the bank and the search ----------------------------------------------------------- */
@@ -933,7 +954,9 @@ int mewe__superopt_alternatives(const char *const **out, size_t *count, mewe__su
         free(cands);
         return MEWE_ENOMEM;
     }
-    for (size_t i = 0, tried = 0; rc == MEWE_OK && i < n && tried < PROOFS; i++) {
+    Z3_context z = NULL;
+    for (size_t i = 0, tried = 0;
+         rc == MEWE_OK && i < n && tried < PROOFS && e->n_alts < ALTERNATIVES; i++) {
         char text[TEXT];
         cand_text(b, &cands[i], text, sizeof text);
         expr c;
@@ -941,7 +964,11 @@ int mewe__superopt_alternatives(const char *const **out, size_t *count, mewe__su
             continue; /* the window itself */
         tried++;
         mewe__so_verdict v;
-        rc = check_parsed(&v, so, src, text, &s, &c);
+        if (!z && !(z = z3_open())) {
+            rc = MEWE_ENOMEM;
+            break;
+        }
+        rc = check_parsed(&v, so, z, src, text, &s, &c);
         if (rc != MEWE_OK || v != MEWE__SO_PROVEN)
             continue;
         char *copy = mewe__strdup(text);
@@ -954,6 +981,8 @@ int mewe__superopt_alternatives(const char *const **out, size_t *count, mewe__su
         e->alts = alts;
         e->alts[e->n_alts++] = copy;
     }
+    if (z)
+        Z3_del_context(z);
     free(cands);
     *out = (const char *const *)e->alts;
     *count = e->n_alts;
