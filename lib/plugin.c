@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtins.h"
 #include "plugin.h"
 #include "util/array.h"
 
@@ -180,6 +181,20 @@ static int add_param(mewe_context *ctx, mewe__spec *spec, const char *kind, cons
     return MEWE_OK;
 }
 
+/* A built-in left out of this build for a missing dependency (lib/diversifiers/meson.build):
+ * asking for it deserves more than "unknown". */
+static bool missing_builtin(const char *kind, const char *name)
+{
+#define MEWE_MISSING(n) #n,
+    static const char *const missing[] = {MEWE_MISSING_DIVERSIFIERS NULL};
+#undef MEWE_MISSING
+    for (size_t i = 0; missing[i]; i++) {
+        if (strcmp(kind, "diversifier") == 0 && strcmp(name, missing[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r, const char *kind,
                      const char *text)
 {
@@ -196,7 +211,13 @@ int mewe__spec_parse(mewe_context *ctx, mewe__spec *out, const mewe__registry *r
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory parsing '%s'", text);
     out->plugin = mewe__registry_find(r, name);
     int rc = MEWE_OK;
-    if (!out->plugin)
+    if (!out->plugin && missing_builtin(kind, name))
+        rc = mewe__error(ctx, MEWE_ENOTFOUND,
+                         "%s '%s' is not built in this libmewe: it needs Z3, which was not "
+                         "found when libmewe was configured (install libz3-dev and "
+                         "reconfigure)",
+                         kind, name);
+    else if (!out->plugin)
         rc = mewe__error(ctx, MEWE_ENOTFOUND, "unknown %s '%s'", kind, name);
     free(name);
     for (const char *p = colon ? colon + 1 : NULL; rc == MEWE_OK && p;) {
