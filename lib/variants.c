@@ -41,6 +41,7 @@ typedef struct generation {
     size_t fallback_count; /* 0 unless the mix is the default one */
     bool escalate;         /* the function at hand gets the fallback too */
     bool pay_cheap;        /* free diversifiers made a duplicate: cheap ones may cost now */
+    bool refilling;        /* making again what compiled alike in wasm: likewise */
     mewe__families families;
     LLVMValueRef *created; /* kept variants, deleted again if the call fails */
     size_t created_count, created_cap;
@@ -220,8 +221,8 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned i
 /* Whether the cost model affords a variant whose costliest diversifier was of class cls
  * (cost.h): costly ones within MEWE_COSTLY_SHARE of a call; with the default mix, cheap ones
  * (and costly ones too) within MEWE__CHEAP_SHARE of the original's loop-weighted cost, as
- * long as free diversifiers alone still make new variants: once they made a duplicate, a
- * variant is worth what cheap ones cost. A mix named in the options is the user's choice of
+ * long as free diversifiers alone still make new variants: once they made a duplicate (in IR,
+ * or in wasm: the refill after the wasm check), a variant is worth what cheap ones cost. A mix named in the options is the user's choice of
  * diversity over speed: its cheap diversifiers run as asked. */
 static bool affordable(const generation *g, LLVMValueRef fn, LLVMValueRef v, mewe_cost_class cls)
 {
@@ -380,7 +381,7 @@ static int make_variants(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsig
                                rec->name, index - 1);
         attempt_result r = ATTEMPT_DUPLICATE;
         for (unsigned a = 0; a < g->o->attempts && r != ATTEMPT_KEPT && r != ATTEMPT_TOO_BIG; a++) {
-            g->pay_cheap = a > 0;
+            g->pay_cheap = a > 0 || g->refilling;
             int rc = try_variant(g, fn, rec, index, k * g->o->attempts + a, &r);
             g->pay_cheap = false;
             if (rc == DIVERSIFY_SKIP)
@@ -625,9 +626,11 @@ static int refill(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t n,
             continue;
         recs[i].reason = NULL; /* set again by make_variants if it makes none */
         g->escalate = g->fallback_count > 0;
+        g->refilling = true;
         recs[i].escalated |= g->escalate;
         int rc = make_variants(g, fns[i], &recs[i], wanted[i] - recs[i].variants);
         g->escalate = false;
+        g->refilling = false;
         if (rc != MEWE_OK)
             return rc;
         pending[i] = recs[i].variants > 0;
