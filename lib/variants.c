@@ -221,9 +221,10 @@ static int diversify(generation *g, LLVMValueRef v, const char *name, unsigned i
 /* Whether the cost model affords a variant whose costliest diversifier was of class cls
  * (cost.h): costly ones within MEWE_COSTLY_SHARE of a call; with the default mix, cheap ones
  * (and costly ones too) within MEWE__CHEAP_SHARE of the original's loop-weighted cost, as
- * long as free diversifiers alone still make new variants: once they made a duplicate (in IR,
- * or in wasm: the refill after the wasm check), a variant is worth what cheap ones cost. A mix named in the options is the user's choice of
- * diversity over speed: its cheap diversifiers run as asked. */
+ * long as free diversifiers alone still make new variants: once they made a duplicate (in
+ * IR, or in wasm: the refill after the wasm check), a variant is worth what cheap ones cost.
+ * A mix named in the options is the user's choice of diversity over speed: its cheap
+ * diversifiers run as asked. */
 static bool affordable(const generation *g, LLVMValueRef fn, LLVMValueRef v, mewe_cost_class cls)
 {
     if (cls == MEWE_COST_COSTLY && !mewe__costly_affordable(fn, v))
