@@ -139,8 +139,9 @@ typedef struct mewe__light_loop {
 
 /* The innermost natural loop of fn with one back edge whose cheapest way round costs most
  * within the limits, among those that may run long with no choice made: that call nothing
- * (but intrinsics) and do not only leave on tests against constants; false when there is none (or out of memory). Frees out->blocks before
- * replacing it: *out starts zeroed, and its blocks are the caller's to free. */
+ * (but intrinsics) and do not only leave on tests against constants; false when there is
+ * none (or out of memory). Frees out->blocks before replacing it: *out starts zeroed, and its
+ * blocks are the caller's to free. */
 bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe__light_loop *out);
 
 /* What one epoch costs (forgetting `kept` choices and drawing them again as they are
