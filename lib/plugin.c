@@ -10,6 +10,7 @@
 #include "builtins.h"
 #include "plugin.h"
 #include "util/array.h"
+#include "util/hash.h"
 
 uint64_t mewe__mix64(uint64_t x)
 {
@@ -22,9 +23,7 @@ uint64_t mewe__mix64(uint64_t x)
 
 uint64_t mewe__seed_for(uint64_t seed, const char *name, uint64_t salt)
 {
-    uint64_t h = 0xCBF29CE484222325ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 0x100000001B3ull;
+    uint64_t h = mewe__fnv1a(name, strlen(name));
     /* A chain of bijections: with the seed fixed, injective in the name's hash (salt fixed)
      * and in the salt (name fixed). */
     uint64_t key = mewe__mix64(mewe__mix64(seed) ^ h);

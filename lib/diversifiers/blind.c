@@ -16,6 +16,7 @@
 #include "ir/irutil.h"
 #include "registry.h"
 #include "rules.h"
+#include "util/hash.h"
 
 #define KEY_WORDS 8
 
@@ -68,9 +69,7 @@ static LLVMValueRef key_table(mewe_hook *hook, LLVMModuleRef mod, uint64_t *word
     const char *id = LLVMGetModuleIdentifier(mod, &idlen);
     uint64_t seed = 0;
     mewe_context_get_seed(&seed, mewe_hook_context(hook));
-    uint64_t h = 0xCBF29CE484222325ull ^ seed;
-    for (size_t i = 0; i < idlen; i++)
-        h = (h ^ (unsigned char)id[i]) * 0x100000001B3ull;
+    uint64_t h = mewe__fnv1a_more(MEWE__FNV_OFFSET ^ seed, id, idlen);
     char name[40];
     snprintf(name, sizeof name, "mewe.keys.%016llx", (unsigned long long)h);
     LLVMValueRef g = LLVMGetNamedGlobal(mod, name);

@@ -35,6 +35,7 @@
 #include "registry.h"
 #include "superopt.h"
 #include "util/array.h"
+#include "util/hash.h"
 
 #define LEAVES         3   /* leaves of a window, at most */
 #define MAX_OPS        3   /* instructions of a window or an alternative, at most */
@@ -271,18 +272,9 @@ static size_t width_index(unsigned w)
     return w == 8 ? 0 : w == 16 ? 1 : w == 32 ? 2 : 3;
 }
 
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 0x100000001B3ull;
-    return h;
-}
-
 static entry *cache_find(mewe__superopt *so, const char *key, bool create)
 {
-    entry **b = &so->buckets[hash_bytes(key, strlen(key)) % BUCKETS];
+    entry **b = &so->buckets[mewe__fnv1a(key, strlen(key)) % BUCKETS];
     for (entry *e = *b; e; e = e->next) {
         if (strcmp(e->key, key) == 0)
             return e;
@@ -439,12 +431,19 @@ static int z3_equal_alone(mewe__so_verdict *out, unsigned rlimit, const expr *s,
     return rc;
 }
 
+/* The two expressions of a query from outside, checked and parsed. */
+static bool parse_query(expr *s, expr *c, const mewe__so_verdict *out, const mewe__superopt *so,
+                        unsigned width, const char *src, const char *cand)
+{
+    return out && so && src && cand && valid_width(width) && parse(s, src, width) &&
+           parse(c, cand, width);
+}
+
 int mewe__superopt_prove(mewe__so_verdict *out, mewe__superopt *so, unsigned width, const char *src,
                          const char *cand)
 {
     expr s, c;
-    if (!out || !so || !src || !cand || !valid_width(width) || !parse(&s, src, width) ||
-        !parse(&c, cand, width))
+    if (!parse_query(&s, &c, out, so, width, src, cand))
         return MEWE_EINVAL;
     so->stats.queries++;
     return z3_equal_alone(out, so->rlimit, &s, &c);
@@ -495,8 +494,7 @@ int mewe__superopt_check(mewe__so_verdict *out, mewe__superopt *so, unsigned wid
                          const char *cand)
 {
     expr s, c;
-    if (!out || !so || !src || !cand || !valid_width(width) || !parse(&s, src, width) ||
-        !parse(&c, cand, width))
+    if (!parse_query(&s, &c, out, so, width, src, cand))
         return MEWE_EINVAL;
     return check_parsed(out, so, NULL, src, cand, &s, &c);
 }
@@ -513,7 +511,7 @@ typedef struct seen {
 
 static uint64_t fp_hash(const uint64_t *v)
 {
-    return hash_bytes(v, VECTORS * sizeof *v);
+    return mewe__fnv1a(v, VECTORS * sizeof *v);
 }
 
 static bool seen_has(const seen *t, const bank *b, const uint64_t *v)

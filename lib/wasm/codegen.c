@@ -37,6 +37,7 @@
 
 #include "ir/ptrmap.h"
 #include "wasm/codegen.h"
+#include "util/hash.h"
 #include "wasm/names.h"
 
 /* About this many LLVM instructions per partition: large enough that what every partition
@@ -302,15 +303,6 @@ static bool is_export(const mewe__codegen_in *in, LLVMValueRef fn)
     return false;
 }
 
-static uint64_t fnv1a(const void *data, size_t size)
-{
-    const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < size; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* Splits the functions into groups that must stay together, then cuts the groups, in
  * module order (which keeps a source file's functions together), into partitions of about
  * the same number of instructions. */
@@ -319,7 +311,7 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
     LLVMModuleRef m = in->llvm;
     memset(pl, 0, sizeof *pl);
     snprintf(pl->suffix, sizeof pl->suffix, ".mewe.p%016llx",
-             (unsigned long long)fnv1a(bc, bc_size));
+             (unsigned long long)mewe__fnv1a(bc, bc_size));
     for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
         pl->nfn++;
     for (LLVMValueRef g = LLVMGetFirstGlobal(m); g; g = LLVMGetNextGlobal(g))

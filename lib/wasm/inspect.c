@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "wasm/inspect.h"
+#include "util/hash.h"
 
 #define SEC_CUSTOM    0
 #define SEC_TYPE      1
@@ -990,17 +991,6 @@ static bool variant_family(const char *name, size_t *family_len)
     return true;
 }
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
-
 /* Total order on bodies: hash first (cheap), then length and bytes, so equal bodies sort
  * next to each other even when different bodies collide. */
 static int body_cmp(const variant *a, const variant *b)
@@ -1058,7 +1048,7 @@ static int collect_variants(const mewe__wasm_info *info, const char *family, var
             continue;
         if (family && (flen != want || memcmp(f->name, family, want) != 0))
             continue;
-        v[n] = (variant){f->name, flen, fnv1a(f->body, f->body_len), f->body, f->body_len};
+        v[n] = (variant){f->name, flen, mewe__fnv1a(f->body, f->body_len), f->body, f->body_len};
         n++;
     }
     if (n == 0) {
