@@ -35,6 +35,7 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
+#include "ir/family.h"
 #include "ir/ptrmap.h"
 #include "wasm/codegen.h"
 #include "util/hash.h"
@@ -303,6 +304,29 @@ static bool is_export(const mewe__codegen_in *in, LLVMValueRef fn)
     return false;
 }
 
+/* A check of variants (mewe__codegen_in.keep) compares a family's bodies byte for byte, and
+ * the indices a relocation leaves in a body are its object's own: a call compiles to other
+ * bytes in another partition. So there, variants ("mewe-variant-of") stay with their
+ * original. Returns -1 when out of memory. */
+static int join_families(planner *p, LLVMModuleRef m)
+{
+    for (size_t i = 0; i < p->pl->nfn; i++) {
+        unsigned len;
+        const char *of = mewe__variant_of(p->fns[i], &len);
+        if (!of || LLVMIsDeclaration(p->fns[i]))
+            continue;
+        char *name = mewe__printf("%.*s", (int)len, of);
+        if (!name)
+            return -1;
+        LLVMValueRef original = LLVMGetNamedFunction(m, name);
+        free(name);
+        size_t n = original ? node_of(p, original) : SIZE_MAX;
+        if (n < p->pl->nfn)
+            uf_join(p->uf, n, i);
+    }
+    return 0;
+}
+
 /* Splits the functions into groups that must stay together, then cuts the groups, in
  * module order (which keeps a source file's functions together), into partitions of about
  * the same number of instructions. */
@@ -384,7 +408,9 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
     }
     for (i = 0; i < nodes; i++)
         p.uf[i] = i;
-    /* What must stay together, and variants with their original. */
+    /* What must stay together. */
+    if (in->keep && join_families(&p, m) != 0)
+        goto out;
     mewe__ptrmap comdats = {0};
     if (mewe__ptrmap_init(&comdats, 64) != 0)
         goto out;
