@@ -424,6 +424,7 @@ int mewe_module_add_variants(size_t *out_added, mewe_module *module, mewe_module
                            "before mewe_link_multivariant",
                            module->name);
     }
+    mewe__module_measure_before(module);
     char *ext_name = mewe__strdup(variants->name);
     LLVMModuleRef ext = variants->llvm;
     variants->llvm = NULL;

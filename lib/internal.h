@@ -104,8 +104,10 @@ struct mewe_module {
     char **fn_names; /* cache of defined function names; NULL when stale */
     size_t fn_count;
     mewe_module *prev, *next; /* in ctx->modules */
-    /* Measures of the module as loaded, for the report's before/after. */
+    /* Measures of the module as loaded, for the report's before/after; taken when first
+     * needed (mewe__module_measure_before) while before_pending. */
     size_t instructions_before, bitcode_before;
+    bool before_pending;
     mewe__fnrec *records; /* from the last mewe_generate_variants, or NULL */
     size_t record_count;
     bool time_budget_hit;
@@ -163,6 +165,11 @@ void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitc
 void mewe__module_records_clear(mewe_module *module);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);
+/* Takes the "before" measures if they are pending. Measuring writes the module's bitcode:
+ * loading or linking only marks them pending (linking fifty files must not write the growing
+ * module fifty times), and every function that changes the module, or reads the measures,
+ * calls this first. */
+void mewe__module_measure_before(mewe_module *module);
 /* The arguments of a call that consumes `src` into `dst` (`fn` names the call, `same` says
  * why a module cannot be both): MEWE_OK, or MEWE_EINVAL after freeing src. */
 int mewe__module_pair_check(mewe_module *dst, mewe_module *src, const char *fn, const char *same);

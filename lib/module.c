@@ -47,7 +47,7 @@ int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, 
     m->ctx = ctx;
     m->llvm = llvm;
     m->name = copy;
-    mewe__module_measure(llvm, &m->instructions_before, &m->bitcode_before);
+    m->before_pending = true;
     m->next = ctx->modules;
     if (ctx->modules)
         ctx->modules->prev = m;
@@ -285,56 +285,106 @@ int mewe__module_pair_check(mewe_module *dst, mewe_module *src, const char *fn, 
                                     : "modules belong to different contexts");
 }
 
+/* Links src into `into`, which is dst's working copy; consumes src. On failure `into` may be
+ * half-merged: the caller drops it. */
+static int link_into(mewe_module *dst, LLVMModuleRef into, mewe_module *src)
+{
+    mewe_context *ctx = dst->ctx;
+    char *src_name = mewe__strdup(src->name);
+    LLVMModuleRef src_llvm = src->llvm;
+    src->llvm = NULL;
+    mewe_module_free(src);
+    if (!src_name) {
+        LLVMDisposeModule(src_llvm);
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory linking into '%s'", dst->name);
+    }
+    mewe__diag_clear(ctx);
+    int rc = MEWE_OK;
+    if (LLVMLinkModules2(into, src_llvm)) { /* consumes src_llvm */
+        char *diag = mewe__diag_take(ctx);
+        rc = mewe__error(ctx, MEWE_ELINK, "cannot link '%s' into '%s': %s", src_name, dst->name,
+                         diag ? diag : "link error");
+        free(diag);
+    }
+    free(src_name);
+    return rc;
+}
+
+/* Makes `merged` dst's module. */
+static void link_done(mewe_module *dst, LLVMModuleRef merged)
+{
+    LLVMDisposeModule(dst->llvm);
+    dst->llvm = merged;
+    mewe__module_changed(dst);
+    /* The program is the linked whole: the report's "before" measures all of it. */
+    if (!dst->records && !dst->multivariant)
+        dst->before_pending = true;
+}
+
 int mewe_module_link(mewe_module *dst, mewe_module *src)
 {
     int rc = mewe__module_pair_check(dst, src, "mewe_module_link",
                                      "a module cannot be linked into itself");
     if (rc != MEWE_OK)
         return rc;
-    mewe_context *ctx = dst->ctx;
     /* LLVM's linker may leave its destination half-merged on failure: link into a copy and
      * keep it only on success, so a failed link leaves dst unchanged. */
     LLVMModuleRef merged = mewe__module_clone(dst->llvm);
-    char *src_name = mewe__strdup(src->name);
-    LLVMModuleRef src_llvm = src->llvm;
-    src->llvm = NULL;
-    mewe_module_free(src);
-    if (!merged || !src_name) {
-        if (merged)
-            LLVMDisposeModule(merged);
-        LLVMDisposeModule(src_llvm);
-        free(src_name);
-        return mewe__error(ctx, MEWE_ENOMEM, "out of memory linking into '%s'", dst->name);
+    if (!merged) {
+        mewe_module_free(src);
+        return mewe__error(dst->ctx, MEWE_ENOMEM, "out of memory linking into '%s'", dst->name);
     }
-    mewe__diag_clear(ctx);
-    if (LLVMLinkModules2(merged, src_llvm)) { /* consumes src_llvm */
-        char *diag = mewe__diag_take(ctx);
+    rc = link_into(dst, merged, src);
+    if (rc != MEWE_OK) {
         LLVMDisposeModule(merged);
-        rc = mewe__error(ctx, MEWE_ELINK, "cannot link '%s' into '%s': %s", src_name, dst->name,
-                         diag ? diag : "link error");
-        free(diag);
-        free(src_name);
         return rc;
     }
-    free(src_name);
-    LLVMDisposeModule(dst->llvm);
-    dst->llvm = merged;
-    mewe__module_changed(dst);
-    /* The program is the linked whole: the report's "before" measures all of it. */
-    if (!dst->records && !dst->multivariant)
-        mewe__module_measure(dst->llvm, &dst->instructions_before, &dst->bitcode_before);
+    link_done(dst, merged);
     return MEWE_OK;
 }
 
 int mewe_module_link_file(mewe_module *dst, const char *path)
 {
-    if (!dst)
+    return mewe_module_link_files(dst, &path, 1);
+}
+
+int mewe_module_link_files(mewe_module *dst, const char *const *paths, size_t count)
+{
+    if (!dst || (count && !paths))
         return MEWE_EINVAL;
-    mewe_module *src;
-    int rc = mewe_module_load(&src, dst->ctx, path);
-    if (rc != MEWE_OK)
+    for (size_t i = 0; i < count; i++) {
+        if (!paths[i])
+            return mewe__error(dst->ctx, MEWE_EINVAL, "mewe_module_link_files: path %zu is NULL",
+                               i);
+    }
+    if (count == 0)
+        return MEWE_OK;
+    /* One working copy for all the files: a copy per file would copy the growing module
+     * again for each (quadratic in the number of files). */
+    LLVMModuleRef merged = mewe__module_clone(dst->llvm);
+    if (!merged)
+        return mewe__error(dst->ctx, MEWE_ENOMEM, "out of memory linking into '%s'", dst->name);
+    int rc = MEWE_OK;
+    for (size_t i = 0; rc == MEWE_OK && i < count; i++) {
+        mewe_module *src;
+        rc = mewe_module_load(&src, dst->ctx, paths[i]);
+        if (rc == MEWE_OK)
+            rc = link_into(dst, merged, src);
+    }
+    if (rc != MEWE_OK) {
+        LLVMDisposeModule(merged);
         return rc;
-    return mewe_module_link(dst, src);
+    }
+    link_done(dst, merged);
+    return MEWE_OK;
+}
+
+void mewe__module_measure_before(mewe_module *module)
+{
+    if (!module->before_pending)
+        return;
+    module->before_pending = false;
+    mewe__module_measure(module->llvm, &module->instructions_before, &module->bitcode_before);
 }
 
 int mewe_module_verify(mewe_module *module)
@@ -479,6 +529,7 @@ LLVMModuleRef mewe_module_get_llvm(mewe_module *module)
     if (!module)
         return NULL;
     /* The caller may change the module through this handle. */
+    mewe__module_measure_before(module);
     mewe__module_changed(module);
     return module->llvm;
 }

@@ -845,6 +845,7 @@ int mewe_link_multivariant(mewe_module *module, const mewe_link_options *opts)
     rc = mewe__spec_parse(ctx, &l.rng, &ctx->strategies, "RNG strategy", l.s.rng);
     if (rc != MEWE_OK)
         return rc;
+    mewe__module_measure_before(module);
     /* All the work happens on a copy, swapped in only on success: a failing strategy leaves
      * the module as it was. */
     l.llvm = mewe__module_clone(module->llvm);

@@ -300,6 +300,7 @@ int mewe_module_instrument_profile(mewe_module *module)
     int rc = check_instrumentable(module, &main_fn);
     if (rc != MEWE_OK)
         return rc;
+    mewe__module_measure_before(module);
     instrumenting in = {.m = module, .c = module->ctx->llvm};
     in.i32 = LLVMInt32TypeInContext(in.c);
     in.i64 = LLVMInt64TypeInContext(in.c);

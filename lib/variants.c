@@ -1033,6 +1033,7 @@ int mewe_generate_variants(mewe_module *module, const mewe_generate_options *opt
                            "'%s' is already multivariant: generate variants "
                            "before mewe_link_multivariant",
                            module->name);
+    mewe__module_measure_before(module);
     generation g = {.m = module, .o = o};
     g.deadline = now() + o->time_budget;
     g.size_limit = (size_t)(o->size_budget * (double)module->instructions_before);

@@ -227,6 +227,59 @@ START_TEST(links_modules)
 }
 END_TEST
 
+/* The number after `"key": ` in a report. */
+static unsigned long report_number(const char *json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    ck_assert_msg(p != NULL, "no %s in the report", key);
+    return strtoul(p + strlen(pat), NULL, 10);
+}
+
+/* Many files in one step, as the CLI links its inputs: in order, and all or nothing. */
+START_TEST(links_many_files_at_once)
+{
+    mewe_module *a = load_text(add_ll, "add.ll");
+    const char *files[4] = {tpath("use.ll"), tpath("third.ll"), tpath("third-again.ll"), NULL};
+    const char third[] = "define i32 @third() {\n  ret i32 3\n}\n";
+    write_file(files[0], use_ll, strlen(use_ll));
+    write_file(files[1], third, strlen(third));
+    write_file(files[2], third, strlen(third)); /* defines @third a second time */
+    ck_assert_mewe_ok(mewe_module_link_files(a, files, 0));
+    ck_assert_mewe_ok(mewe_module_link_files(a, files, 2));
+    ck_assert_uint_eq(mewe_module_function_count(a), 4);
+    const char *last;
+    ck_assert_mewe_ok(mewe_module_function_at(&last, a, 3));
+    ck_assert_str_eq(last, "third");
+    /* The report's "before" is the linked program, measured once it is needed. */
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, a));
+    ck_assert_uint_eq(report_number(json, "instructions_before"), 7);
+    ck_assert_uint_eq(report_number(json, "instructions_after"), 7);
+    mewe_free(json);
+    /* A failure on the third file leaves a as it was, and names the file. */
+    const char solo[] = "define i32 @solo() {\n  ret i32 0\n}\n";
+    mewe_module *b = load_text(solo, "solo.ll");
+    void *t0, *t1;
+    size_t n0, n1;
+    ck_assert_mewe_ok(mewe_module_write_memory(&t0, &n0, b, MEWE_FORMAT_TEXT));
+    ck_assert_mewe_fails(mewe_module_link_files(b, files, 3), MEWE_ELINK, "third-again.ll");
+    ck_assert_mewe_ok(mewe_module_write_memory(&t1, &n1, b, MEWE_FORMAT_TEXT));
+    ck_assert_str_eq(t0, t1);
+    mewe_free(t1);
+    const char *missing[2] = {files[1], tpath("missing.ll")};
+    ck_assert_mewe_fails(mewe_module_link_files(b, missing, 2), MEWE_EIO, "missing.ll");
+    ck_assert_mewe_ok(mewe_module_write_memory(&t1, &n1, b, MEWE_FORMAT_TEXT));
+    ck_assert_str_eq(t0, t1);
+    mewe_free(t0);
+    mewe_free(t1);
+    ck_assert_mewe_fails(mewe_module_link_files(b, files + 2, 2), MEWE_EINVAL, "path 1 is NULL");
+    ck_assert_int_eq(mewe_module_link_files(b, NULL, 1), MEWE_EINVAL);
+    ck_assert_int_eq(mewe_module_link_files(NULL, files, 1), MEWE_EINVAL);
+}
+END_TEST
+
 START_TEST(link_conflict_leaves_destination_unchanged)
 {
     mewe_module *a = load_text(add_ll, "add.ll");
@@ -363,6 +416,7 @@ int main(void)
     tcase_add_test(tc, foreign_binaries_are_named);
     tcase_add_test(tc, inputs_are_never_modified);
     tcase_add_test(tc, links_modules);
+    tcase_add_test(tc, links_many_files_at_once);
     tcase_add_test(tc, link_conflict_leaves_destination_unchanged);
     tcase_add_test(tc, link_rejects_bad_arguments);
     tcase_add_test(tc, unwritable_output_leaves_nothing);

@@ -243,11 +243,11 @@ static int load_inputs(run *r)
     if (rc != MEWE_OK)
         return failed(r, "loading", rc, NULL);
     note(r, 1, "loaded '%s'", in->items[0]);
-    for (size_t i = 1; i < in->count; i++) {
-        rc = mewe_module_link_file(r->module, in->items[i]);
+    if (in->count > 1) {
+        rc = mewe_module_link_files(r->module, (const char *const *)in->items + 1, in->count - 1);
         if (rc != MEWE_OK)
             return failed(r, "linking inputs", rc, NULL);
-        note(r, 1, "linked '%s' into it", in->items[i]);
+        note(r, 1, "linked %zu more files into it", in->count - 1);
     }
     note(r, 1, "%zu functions defined", mewe_module_function_count(r->module));
     /* A module that cannot become wasm fails now, not after its variants were made. */

@@ -79,6 +79,19 @@ MEWE_API int mewe_module_link(mewe_module *dst, mewe_module *src);
 MEWE_API int mewe_module_link_file(mewe_module *dst, const char *path);
 
 /**
+ * Loads files and links them into @p dst in order, as mewe_module_link_file() does for each,
+ * in one step: a program of many bitcode files links in time linear in its size (linking
+ * file by file copies the growing module once per file, to keep it unchanged on failure).
+ * @param[in] dst The module linked into; unchanged on failure.
+ * @param[in] paths @p count files to read, **borrowed**; may be NULL when @p count is 0.
+ * @param[in] count How many.
+ * @return #MEWE_OK; #MEWE_EINVAL for a NULL @p dst, @p paths or path; the codes of
+ *         mewe_module_load() and mewe_module_link(), the message naming the file.
+ * @since 0.3
+ */
+MEWE_API int mewe_module_link_files(mewe_module *dst, const char *const *paths, size_t count);
+
+/**
  * Runs LLVM's verifier on the module.
  * @param[in] module The module.
  * @return #MEWE_OK, #MEWE_EINVAL for NULL, #MEWE_EVERIFY with the verifier's first
