@@ -52,7 +52,8 @@ import recipes  # noqa: E402
 NODE_FLAGS = ["--no-warnings", "--no-turbo-fast-api-calls"]
 FIXTURES = ["loops", "recursion", "fnptr", "structs", "globals", "computed_goto", "costs"]
 PROGRAMS = ["base64-bench", "aead-bench", "qr-bench", "keccak64-sha3-256"]
-SPECS = ["default", "subst", "swap", "blocks", "blind", "opaque", "pad", "pipeline", "superopt"]
+SPECS = ["default", "subst", "swap", "blocks", "layout", "blind", "opaque", "pad", "pipeline",
+         "superopt"]
 
 
 def run(cmd, what, **kw):

@@ -11,7 +11,7 @@
 #include "ir/cost.h"
 #include "plugin.h"
 
-const char *const mewe__default_diversifiers[] = {"subst", "swap", "blocks"};
+const char *const mewe__default_diversifiers[] = {"subst", "swap", "blocks", "layout"};
 const size_t mewe__default_diversifier_count =
     sizeof mewe__default_diversifiers / sizeof *mewe__default_diversifiers;
 
@@ -36,7 +36,7 @@ typedef struct option {
  * them from the initialisers, and the test suite checks that `text` agrees with them. */
 static const option options[] = {
     {"generate.variants", "3", 0, MEWE__VARIANTS_MAX},
-    {"generate.diversifiers", "subst, swap, blocks", NAN, NAN},
+    {"generate.diversifiers", "subst, swap, blocks, layout", NAN, NAN},
     {"generate.min_instructions", "3", 0, UINT_MAX},
     {"generate.attempts", "4", 1, MEWE__ATTEMPTS_MAX},
     {"generate.time_budget", "0", 0, DBL_MAX},

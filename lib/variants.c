@@ -445,10 +445,21 @@ static const named_body *reference_body(const named_body *bodies, size_t n, cons
     return b ? b : body_of(bodies, n, original);
 }
 
+/* Drops the newest of this call's variants of a function beyond `wanted` (a refill makes
+ * more than were lost: REFILL_FACTOR). */
+static void trim(generation *g, mewe__fnrec *rec, unsigned wanted)
+{
+    mewe__family *fam = mewe__families_find(&g->families, rec->name);
+    for (; fam && rec->variants > wanted; rec->variants--)
+        drop_variant(g, fam, fam->count - 1);
+}
+
 /* Drops this call's variants of one function whose body equals the original's or an earlier
- * variant's, and measures how different the bodies kept are. Returns how many it dropped. A
- * body the object lacks (never expected) counts as distinct. */
-static unsigned check_family(generation *g, mewe__fnrec *rec, const named_body *bodies, size_t n)
+ * variant's, then those beyond `wanted`, and measures how different the bodies kept are.
+ * Returns how many duplicates it dropped. A body the object lacks (never expected) counts as
+ * distinct. */
+static unsigned check_family(generation *g, mewe__fnrec *rec, const named_body *bodies, size_t n,
+                             unsigned wanted)
 {
     mewe__family *fam = mewe__families_find(&g->families, rec->name);
     if (!fam || rec->variants == 0)
@@ -472,6 +483,7 @@ static unsigned check_family(generation *g, mewe__fnrec *rec, const named_body *
             k++;
         }
     }
+    trim(g, rec, wanted);
     rec->wasm_checked = true;
     rec->distinct_in_wasm = rec->variants;
     {
@@ -525,9 +537,10 @@ static bool in_check(const char *name, void *data)
 }
 
 /* Checks the pending families against the bodies code generation made for them, in one or
- * more objects (a large module is compiled in partitions). */
-static int check_objects(generation *g, mewe__fnrec *recs, size_t n, bool *pending,
-                         unsigned *dropped, const mewe__objects *objs)
+ * more objects (a large module is compiled in partitions); a family that still has fewer
+ * variants than wanted stays pending. */
+static int check_objects(generation *g, mewe__fnrec *recs, size_t n, const unsigned *wanted,
+                         bool *pending, unsigned *dropped, const mewe__objects *objs)
 {
     mewe__wasm_info *infos = calloc(objs->count ? objs->count : 1, sizeof *infos);
     size_t total = 0;
@@ -550,9 +563,8 @@ static int check_objects(generation *g, mewe__fnrec *recs, size_t n, bool *pendi
         for (size_t i = 0; i < n; i++) {
             if (!pending[i])
                 continue;
-            unsigned d = check_family(g, &recs[i], bodies, nb);
-            *dropped += d;
-            pending[i] = d > 0;
+            *dropped += check_family(g, &recs[i], bodies, nb, wanted[i]);
+            pending[i] = recs[i].variants < wanted[i];
         }
     } else if (prc != MEWE_ENOMEM) {
         mewe__log(g->m->ctx, MEWE_LOG_WARN,
@@ -574,7 +586,8 @@ static int check_objects(generation *g, mewe__fnrec *recs, size_t n, bool *pendi
  * the compilation) and checks them; *dropped receives how many variants went, and a family
  * that lost none is no longer pending. A module that cannot be compiled for wasm is left
  * unchecked. */
-static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, bool *pending, unsigned *dropped)
+static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, const unsigned *wanted,
+                      bool *pending, unsigned *dropped)
 {
     *dropped = 0;
     check_set cs = {malloc((n ? n : 1) * sizeof *cs.names), 0};
@@ -613,10 +626,16 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, bool *pending,
         g->wasm_unchecked = true;
         return MEWE_OK;
     }
-    rc = check_objects(g, recs, n, pending, dropped, &objs);
+    rc = check_objects(g, recs, n, wanted, pending, dropped, &objs);
     mewe__objects_free(&objs);
     return rc;
 }
+
+/* A refill makes this many times the variants a function lost: they are mostly small
+ * functions, whose new variants often compile alike again, and each round compiles the whole
+ * family again (keccak64's KeccakP1600_AddBytesInLane still had 7 of 8 after three rounds
+ * when a refill made only what was lost). The check keeps the first distinct ones (trim). */
+#define REFILL_FACTOR 2
 
 /* Makes again the variants that a round dropped, for the functions still pending. */
 static int refill(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t n,
@@ -629,7 +648,7 @@ static int refill(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t n,
         g->escalate = g->fallback_count > 0;
         g->refilling = true;
         recs[i].escalated |= g->escalate;
-        int rc = make_variants(g, fns[i], &recs[i], wanted[i] - recs[i].variants);
+        int rc = make_variants(g, fns[i], &recs[i], REFILL_FACTOR * (wanted[i] - recs[i].variants));
         g->escalate = false;
         g->refilling = false;
         if (rc != MEWE_OK)
@@ -732,7 +751,7 @@ static int preserve(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t 
     for (unsigned round = 0; rc == MEWE_OK && todo && round < g->o->wasm_rounds; round++) {
         bool last = round + 1 == g->o->wasm_rounds;
         unsigned dropped;
-        rc = wasm_round(g, recs, n, pending, &dropped);
+        rc = wasm_round(g, recs, n, wanted, pending, &dropped);
         if (rc != MEWE_OK || g->wasm_unchecked || dropped == 0 || last)
             break;
         rc = refill(g, fns, recs, n, wanted, pending);
@@ -742,9 +761,10 @@ static int preserve(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t 
     }
     free(pending);
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        trim(g, &recs[i], wanted[i]); /* a refill that was not checked */
         if (recs[i].variants == 0 && recs[i].dropped_wasm_duplicate)
             recs[i].reason = "every variant compiled to the same wasm as another";
-        if (recs[i].dropped_wasm_duplicate)
+        if (recs[i].wasm_checked)
             renumber(g, &recs[i]);
     }
     return rc;

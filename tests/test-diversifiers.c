@@ -12,8 +12,8 @@ static const char *const fixtures[] = {"loops.c",   "recursion.c",     "fnptr.c"
 #define N_FIXTURES (int)(sizeof fixtures / sizeof fixtures[0])
 
 /* NULL: the default mix. */
-static const char *const specs[] = {NULL,     "subst", "swap",     "blocks",  "blind",
-                                    "opaque", "pad",   "pipeline", "superopt"};
+static const char *const specs[] = {NULL,    "subst",  "swap", "blocks",   "layout",
+                                    "blind", "opaque", "pad",  "pipeline", "superopt"};
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 #define N_SEEDS 2
 

@@ -259,10 +259,10 @@ START_TEST(computed_goto_every_variant_runs)
     mewe_module *m = load_computed_goto(_i == 1);
     /* The default mix named: the default one leaves the loops of these small functions the
      * variants that free diversifiers make (cost.h), and this test wants all four bodies. */
-    static const char *const mix[] = {"subst", "swap", "blocks"};
+    static const char *const mix[] = {"subst", "swap", "blocks", "layout"};
     mewe_generate_options g = MEWE_GENERATE_OPTIONS_INIT;
     g.diversifiers = mix;
-    g.diversifier_count = 3;
+    g.diversifier_count = 4;
     ck_assert_mewe_ok(mewe_generate_variants(m, &g));
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
     o.max_overhead = INFINITY;

@@ -222,7 +222,7 @@ START_TEST(each_builtin_alone_makes_variants)
      * blocks without shuffling, for one, makes none that do. */
     const char *const specs[] = {"subst", "subst:rate=1", "blocks", "blocks:split=1",
                                  "blind", "opaque",       "pad",    "pipeline",
-                                 "swap",  "superopt"};
+                                 "swap",  "superopt",     "layout"};
     mewe_module *m = load_fixture("recursion.c");
     mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
     o.diversifiers = &specs[_i];
@@ -1137,7 +1137,7 @@ int main(void)
     tcase_add_test(tc, min_instructions_option);
     tcase_add_loop_test(tc, deterministic_for_a_seed, 0, 5);
     tcase_add_test(tc, adding_a_function_changes_no_other);
-    tcase_add_loop_test(tc, each_builtin_alone_makes_variants, 0, 10);
+    tcase_add_loop_test(tc, each_builtin_alone_makes_variants, 0, 11);
     tcase_add_test(tc, variants_survive_write_and_load);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, plugin_error_is_passed_back_and_module_restored);

@@ -1,5 +1,6 @@
 /* Built-in diversifier `blocks`: splits basic blocks at random points and shuffles the
- * layout of all blocks but the entry. Registered through the public hook API. */
+ * layout of all blocks but the entry (the shuffle alone is `layout`). Registered through the
+ * public hook API. */
 #include <stdlib.h>
 
 #include "registry.h"
@@ -55,25 +56,6 @@ static int split_blocks(mewe_hook *hook, LLVMValueRef fn, double rate)
     return MEWE_OK;
 }
 
-/* Fisher-Yates over every block but the entry, then lays them out in that order. */
-static int shuffle_blocks(mewe_hook *hook, LLVMValueRef fn)
-{
-    LLVMBasicBlockRef *bbs;
-    unsigned n;
-    if (collect_blocks(fn, &bbs, &n) != MEWE_OK)
-        return MEWE_ENOMEM;
-    for (unsigned i = n - 1; i > 1; i--) {
-        unsigned j = 1 + mewe_hook_random_below(hook, i);
-        LLVMBasicBlockRef t = bbs[i];
-        bbs[i] = bbs[j];
-        bbs[j] = t;
-    }
-    for (unsigned i = 1; i < n; i++)
-        LLVMMoveBasicBlockAfter(bbs[i], bbs[i - 1]);
-    free(bbs);
-    return MEWE_OK;
-}
-
 static int blocks(mewe_hook *hook, LLVMValueRef fn, void *user_data)
 {
     (void)user_data;
@@ -84,7 +66,7 @@ static int blocks(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     if (rc == MEWE_OK && split > 0)
         rc = split_blocks(hook, fn, split);
     if (rc == MEWE_OK && shuffle >= 0.5 && LLVMCountBasicBlocks(fn) > 2)
-        rc = shuffle_blocks(hook, fn);
+        rc = mewe__blocks_shuffle(hook, fn);
     return rc;
 }
 

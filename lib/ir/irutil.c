@@ -9,6 +9,8 @@
 #include <llvm-c/Error.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include <mewe/sys/hook.h>
+
 #include "ir/irutil.h"
 #include "ir/ptrmap.h"
 
@@ -70,6 +72,27 @@ LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVM
     LLVMBuildBr(b, tail);
     retarget_successor_phis(b, LLVMGetBasicBlockTerminator(tail), bb, tail);
     return tail;
+}
+
+int mewe__blocks_shuffle(mewe_hook *hook, LLVMValueRef fn)
+{
+    unsigned n = LLVMCountBasicBlocks(fn);
+    if (n < 3)
+        return MEWE_OK;
+    LLVMBasicBlockRef *bbs = malloc(n * sizeof *bbs);
+    if (!bbs)
+        return MEWE_ENOMEM;
+    LLVMGetBasicBlocks(fn, bbs);
+    for (unsigned i = n - 1; i > 1; i--) {
+        unsigned j = 1 + mewe_hook_random_below(hook, i);
+        LLVMBasicBlockRef t = bbs[i];
+        bbs[i] = bbs[j];
+        bbs[j] = t;
+    }
+    for (unsigned i = 1; i < n; i++)
+        LLVMMoveBasicBlockAfter(bbs[i], bbs[i - 1]);
+    free(bbs);
+    return MEWE_OK;
 }
 
 /* Whether some block of `m` has its address taken: a BlockAddress constant uses the block. */

@@ -22,7 +22,7 @@ class Option:
     """One option of the library's options structs, named ``"STRUCT.FIELD"``."""
 
     name: str
-    #: The default as a tool prints it ("3", "1.05", "switch", "subst, swap, blocks").
+    #: The default as a tool prints it ("3", "1.05", "switch", "subst, swap, blocks, layout").
     default_text: str
     #: The default as a number; NaN for options whose value is a name or a list.
     default: float
