@@ -41,7 +41,7 @@ static const option options[] = {
     {"generate.attempts", "4", 1, MEWE__ATTEMPTS_MAX},
     {"generate.time_budget", "0", 0, DBL_MAX},
     {"generate.size_budget", "0", 0, DBL_MAX},
-    {"generate.wasm_rounds", "3", 0, 16},
+    {"generate.wasm_rounds", "2", 0, 16},
     {"generate.outline_loops", "1000", 0, UINT_MAX},
     {"link.dispatch", NULL, NAN, NAN},
     {"link.granularity", NULL, NAN, NAN},

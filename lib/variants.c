@@ -510,6 +510,11 @@ static unsigned check_family(generation *g, mewe__fnrec *rec, const named_body *
 typedef struct check_set {
     const char **names; /* originals of the families to check, sorted */
     size_t count;
+    /* Of those, the originals compiled themselves, sorted: those whose reference copy
+     * (reference_body) could not be made. The others are left out: a quarter of the
+     * check's code with two variants per function. */
+    const char **bare;
+    size_t bare_count;
 } check_set;
 
 static int by_str(const void *a, const void *b)
@@ -517,21 +522,19 @@ static int by_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Whether a function belongs to a family being checked: its original or one of its
- * variants ("f.mewe.v<N>"). */
+/* Whether a function is compiled for the check: a variant ("f.mewe.v<N>", the reference
+ * copy "f.mewe.v0" included) of a family being checked, or an original in cs->bare. */
 static bool in_check(const char *name, void *data)
 {
     const check_set *cs = data;
-    const char *key = name;
-    char *family = NULL;
     const char *tag = strstr(name, ".mewe.v");
     while (tag && strstr(tag + 1, ".mewe.v"))
         tag = strstr(tag + 1, ".mewe.v");
-    if (tag && tag[7] && strspn(tag + 7, "0123456789") == strlen(tag + 7)) {
-        family = mewe__printf("%.*s", (int)(tag - name), name);
-        key = family ? family : name;
-    }
-    bool found = bsearch(&key, cs->names, cs->count, sizeof *cs->names, by_str) != NULL;
+    if (!tag || !tag[7] || strspn(tag + 7, "0123456789") != strlen(tag + 7))
+        return bsearch(&name, cs->bare, cs->bare_count, sizeof *cs->bare, by_str) != NULL;
+    char *family = mewe__printf("%.*s", (int)(tag - name), name);
+    const char *key = family;
+    bool found = family && bsearch(&key, cs->names, cs->count, sizeof *cs->names, by_str);
     free(family);
     return found;
 }
@@ -590,9 +593,13 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, const unsigned
                       bool *pending, unsigned *dropped)
 {
     *dropped = 0;
-    check_set cs = {malloc((n ? n : 1) * sizeof *cs.names), 0};
-    if (!cs.names)
+    check_set cs = {malloc((n ? n : 1) * sizeof *cs.names), 0,
+                    malloc((n ? n : 1) * sizeof *cs.bare), 0};
+    if (!cs.names || !cs.bare) {
+        free(cs.names);
+        free(cs.bare);
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         if (pending[i])
             cs.names[cs.count++] = recs[i].name;
@@ -605,11 +612,14 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, const unsigned
         if (!fam)
             continue;
         /* Named as variant 0 at once, so that the next copy may take the temporary name. */
-        if (mewe__function_clone(&refs[i], g->m->ctx, fam->original, "mewe.ref") == MEWE_OK)
+        if (mewe__function_clone(&refs[i], g->m->ctx, fam->original, "mewe.ref") == MEWE_OK) {
             mewe__variant_mark(refs[i], recs[i].name, 0);
-        else
+        } else {
             refs[i] = NULL; /* compared with the original itself (reference_body) */
+            cs.bare[cs.bare_count++] = recs[i].name;
+        }
     }
+    qsort(cs.bare, cs.bare_count, sizeof *cs.bare, by_str);
     mewe__objects objs = {0};
     int rc = refs ? mewe__emit_object(g->m, 2, in_check, &cs, &objs) : MEWE_ENOMEM;
     for (size_t i = 0; refs && i < n; i++) {
@@ -618,6 +628,7 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, const unsigned
     }
     free(refs);
     free(cs.names);
+    free(cs.bare);
     if (rc == MEWE_ENOMEM)
         return rc;
     if (rc != MEWE_OK) {

@@ -144,7 +144,7 @@ typedef struct mewe_generate_options {
 } mewe_generate_options;
 
 /** Default of @ref mewe_generate_options.wasm_rounds. @since 0.3 */
-#define MEWE_WASM_ROUNDS_DEFAULT 3
+#define MEWE_WASM_ROUNDS_DEFAULT 2
 /** @ref mewe_generate_options.wasm_rounds that turns the check off. @since 0.3 */
 #define MEWE_WASM_ROUNDS_OFF     0xFFFFFFFFu
 

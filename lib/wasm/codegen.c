@@ -777,8 +777,19 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
             LLVMRunFunctionPassManager(fpm, fns[i]);
     LLVMFinalizeFunctionPassManager(fpm);
     LLVMDisposePassManager(fpm);
+    /* Objects for inspection (in->keep) are never linked: no constructor, destructor or
+     * used list, which could name functions left out (a constructor list that names one
+     * is a fatal error in the wasm backend). */
+    for (i = 0; in->keep && i < nvar; i++) {
+        if (vars[i] && LLVMGetLinkage(vars[i]) == LLVMAppendingLinkage) {
+            LLVMDeleteGlobal(vars[i]);
+            vars[i] = NULL;
+        }
+    }
     if (pl->parts > 1) {
         for (i = 0; i < nvar; i++) {
+            if (!vars[i])
+                continue;
             if (is_used_list(vars[i])) {
                 split_appending(mod, vars[i], p, &part_of);
                 vars[i] = NULL;
