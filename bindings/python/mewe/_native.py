@@ -159,6 +159,7 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
      (POINTER(ModuleHandle), _ctx, c_void_p, c_size_t, c_char_p), c_int),
     ("mewe_module_link", (_mod, _mod), c_int),
     ("mewe_module_link_file", (_mod, c_char_p), c_int),
+    ("mewe_module_link_files", (_mod, POINTER(c_char_p), c_size_t), c_int),
     ("mewe_module_verify", (_mod,), c_int),
     ("mewe_module_function_count", (_mod,), c_size_t),
     ("mewe_module_function_at", (_out_str, _mod, c_size_t), c_int),

@@ -237,6 +237,15 @@ class Module:
             if src is not self:  # C refuses, and keeps, a module linked into itself
                 src._state.forget()
 
+    def link_files(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        """Links files into this one, in order, in one step (linking many files one by one
+        copies the growing module each time). On failure this module is unchanged and the
+        error names the file."""
+        names = [fspath_bytes(p) for p in paths]
+        self._wasm = None
+        self._call("mewe_module_link_files", self._handle, (c_char_p * max(1, len(names)))(*names),
+                   len(names))
+
     def add_variants(self, other: Module | Source) -> int:
         """Adds variants made by another tool: ``other`` is the same program with some
         functions' bodies changed (a module, file or bytes; a module is consumed, as by

@@ -132,6 +132,22 @@ def test_link_path_and_bytes(ctx: mewe.Context) -> None:
     assert sorted(other.functions) == sorted(SAMPLE_FUNCTIONS)
 
 
+def test_link_files_in_one_step(ctx: mewe.Context) -> None:
+    main = ctx.load(DATA / "main.ll")
+    main.link_files([DATA / "helpers.ll"])
+    assert sorted(main.functions) == sorted(SAMPLE_FUNCTIONS)
+    main.link_files([])
+    dst = ctx.load(DATA / "sample.ll")
+    before = dst.write()
+    with pytest.raises(mewe.MeweError) as info:
+        dst.link_files([DATA / "helpers.ll"])  # defines mix, scale, tiny again
+    assert info.value.code is mewe.Status.ELINK and "helpers.ll" in str(info.value)
+    with pytest.raises(mewe.MeweError) as info:
+        dst.link_files([DATA / "missing.ll"])
+    assert info.value.code is mewe.Status.EIO
+    assert dst.write() == before
+
+
 def test_link_failure_leaves_destination_unchanged(ctx: mewe.Context) -> None:
     dst = ctx.load(DATA / "sample.ll")
     before = dst.write()
