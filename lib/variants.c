@@ -587,8 +587,8 @@ static int check_objects(generation *g, mewe__fnrec *recs, size_t n, const unsig
 
 /* Compiles the families marked pending (only those: every other function is left out of
  * the compilation) and checks them; *dropped receives how many variants went, and a family
- * that lost none is no longer pending. A module that cannot be compiled for wasm is left
- * unchecked. */
+ * that has the variants it wants is no longer pending. A module that cannot be compiled for
+ * wasm is left unchecked. */
 static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, const unsigned *wanted,
                       bool *pending, unsigned *dropped)
 {
