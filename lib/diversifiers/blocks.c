@@ -66,7 +66,7 @@ static int blocks(mewe_hook *hook, LLVMValueRef fn, void *user_data)
     if (rc == MEWE_OK && split > 0)
         rc = split_blocks(hook, fn, split);
     if (rc == MEWE_OK && shuffle >= 0.5 && LLVMCountBasicBlocks(fn) > 2)
-        rc = mewe__blocks_shuffle(hook, fn);
+        rc = mewe__blocks_shuffle(hook, fn, true);
     return rc;
 }
 

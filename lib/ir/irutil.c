@@ -11,6 +11,7 @@
 
 #include <mewe/sys/hook.h>
 
+#include "ir/cost.h"
 #include "ir/irutil.h"
 #include "ir/ptrmap.h"
 
@@ -74,24 +75,38 @@ LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVM
     return tail;
 }
 
-int mewe__blocks_shuffle(mewe_hook *hook, LLVMValueRef fn)
+int mewe__blocks_shuffle(mewe_hook *hook, LLVMValueRef fn, bool loops_too)
 {
     unsigned n = LLVMCountBasicBlocks(fn);
     if (n < 3)
         return MEWE_OK;
     LLVMBasicBlockRef *bbs = malloc(n * sizeof *bbs);
-    if (!bbs)
+    unsigned *slot = malloc(n * sizeof *slot);
+    unsigned *depth = loops_too ? calloc(n, sizeof *depth) : mewe__loop_depths(fn);
+    if (!bbs || !slot || !depth) {
+        free(bbs);
+        free(slot);
+        free(depth);
         return MEWE_ENOMEM;
+    }
     LLVMGetBasicBlocks(fn, bbs);
-    for (unsigned i = n - 1; i > 1; i--) {
-        unsigned j = 1 + mewe_hook_random_below(hook, i);
-        LLVMBasicBlockRef t = bbs[i];
-        bbs[i] = bbs[j];
-        bbs[j] = t;
+    /* The positions of the blocks to lay out anew, the entry's excepted. */
+    unsigned m = 0;
+    for (unsigned i = 1; i < n; i++) {
+        if (depth[i] == 0)
+            slot[m++] = i;
+    }
+    for (unsigned i = m; i > 1; i--) {
+        unsigned j = mewe_hook_random_below(hook, i);
+        LLVMBasicBlockRef t = bbs[slot[i - 1]];
+        bbs[slot[i - 1]] = bbs[slot[j]];
+        bbs[slot[j]] = t;
     }
     for (unsigned i = 1; i < n; i++)
         LLVMMoveBasicBlockAfter(bbs[i], bbs[i - 1]);
     free(bbs);
+    free(slot);
+    free(depth);
     return MEWE_OK;
 }
 

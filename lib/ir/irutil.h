@@ -11,10 +11,11 @@
  * with a branch to it, and makes the successors' phis name the new block. Returns it. */
 LLVMBasicBlockRef mewe__block_split(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMValueRef at);
 
-/* Lays out every block of fn but the entry in an order drawn from the hook's stream
- * (Fisher-Yates). The code is unchanged; only its order is. MEWE_OK or MEWE_ENOMEM. */
+/* Lays out fn's blocks (all but the entry; with !loops_too, only those outside loops) in an
+ * order drawn from the hook's stream (Fisher-Yates over their positions); the others keep
+ * theirs. The code is unchanged; only its order is. MEWE_OK or MEWE_ENOMEM. */
 struct mewe_hook;
-int mewe__blocks_shuffle(struct mewe_hook *hook, LLVMValueRef fn);
+int mewe__blocks_shuffle(struct mewe_hook *hook, LLVMValueRef fn, bool loops_too);
 
 /* Rebuilds `phi` with incoming block `to` wherever it names `from` (the C API cannot set a
  * phi's incoming block), or without those entries when `to` is NULL; the builder is left
