@@ -253,7 +253,7 @@ START_TEST(check_is_the_same_when_split)
     for (int k = 0; k < 2; k++) {
         mewe_module *m = load_fixture(fixture);
         mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
-        o.variants = 6;
+        o.variants = 4;
         mewe__codegen_partition_instructions = part[k];
         ck_assert_mewe_ok(mewe_generate_variants(m, &o));
         ck_assert_mewe_ok(mewe_report_json(&report[k], &size[k], m));
@@ -300,7 +300,7 @@ int main(void)
     tcase_add_test(tc, split_object_links);
     tcase_add_test(tc, split_with_debug_info);
     tcase_add_test(tc, split_keeps_constructors_and_tables);
-    tcase_add_loop_test(tc, check_is_the_same_when_split, 0, 3);
+    tcase_add_loop_test(tc, check_is_the_same_when_split, 0, 2);
     tcase_add_test(tc, threads_out_of_range);
     suite_add_tcase(s, tc);
     return test_run(s);
