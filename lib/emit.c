@@ -354,6 +354,7 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
     if (rc != MEWE_OK)
         return rc;
     mewe__progress(m->ctx, "compiling to wasm", 1, 1);
+    mewe__module_bitcode_seen(m, objs.bitcode_size); /* for the report */
     if (o->kind == MEWE_EMIT_OBJECT && objs.count == 1) {
         *out = objs.data[0];
         *out_size = objs.size[0];

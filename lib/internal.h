@@ -32,6 +32,7 @@ typedef struct mewe__plugin {
     mewe__plugin_fn fn;
     void *user_data;
     void (*destroy)(void *user_data);
+    bool builtin; /* registered by libmewe itself (mewe__register_builtins) */
 } mewe__plugin;
 
 typedef struct mewe__registry {
@@ -108,6 +109,12 @@ struct mewe_module {
      * needed (mewe__module_measure_before) while before_pending. */
     size_t instructions_before, bitcode_before;
     bool before_pending;
+    /* The module's size in bitcode as it is now, when code generation has just written it
+     * (bitcode_now_known): the report needs it, and writing a large module again takes
+     * most of a second. Forgotten by mewe__module_changed, and never kept for a module lent
+     * out by mewe_module_get_llvm(), whose borrower may change it at any time. */
+    size_t bitcode_now;
+    bool bitcode_now_known, lent;
     mewe__fnrec *records; /* from the last mewe_generate_variants, or NULL */
     size_t record_count;
     bool time_budget_hit;
@@ -162,6 +169,10 @@ void mewe__diag_clear(mewe_context *ctx);
 int mewe__verify(mewe_context *ctx, LLVMModuleRef llvm, const char *what);
 /* Counts instructions and bitcode bytes, for the report's before/after. */
 void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes);
+/* The module's size in bitcode now: known from code generation, else measured. */
+size_t mewe__module_bitcode_now(const mewe_module *module);
+/* Code generation wrote the module, unchanged, in `bytes` of bitcode. */
+void mewe__module_bitcode_seen(const mewe_module *module, size_t bytes);
 void mewe__module_records_clear(mewe_module *module);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);

@@ -251,6 +251,25 @@ void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitc
         LLVMDisposeMemoryBuffer(buf);
 }
 
+size_t mewe__module_bitcode_now(const mewe_module *module)
+{
+    if (module->bitcode_now_known && !module->lent)
+        return module->bitcode_now;
+    LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(module->llvm);
+    size_t bytes = buf ? LLVMGetBufferSize(buf) : 0;
+    if (buf)
+        LLVMDisposeMemoryBuffer(buf);
+    return bytes;
+}
+
+void mewe__module_bitcode_seen(const mewe_module *module, size_t bytes)
+{
+    /* A cache: the module itself does not change. */
+    mewe_module *m = (mewe_module *)module;
+    m->bitcode_now = bytes;
+    m->bitcode_now_known = !m->lent;
+}
+
 void mewe__module_records_clear(mewe_module *module)
 {
     for (size_t i = 0; i < module->record_count; i++) {
@@ -265,6 +284,7 @@ void mewe__module_records_clear(mewe_module *module)
 
 void mewe__module_changed(mewe_module *module)
 {
+    module->bitcode_now_known = false;
     for (size_t i = 0; i < module->fn_count; i++)
         free(module->fn_names[i]);
     free(module->fn_names);
@@ -531,6 +551,7 @@ LLVMModuleRef mewe_module_get_llvm(mewe_module *module)
     /* The caller may change the module through this handle. */
     mewe__module_measure_before(module);
     mewe__module_changed(module);
+    module->lent = true;
     return module->llvm;
 }
 

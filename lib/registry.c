@@ -12,6 +12,11 @@ int mewe__register_builtins(mewe_context *ctx)
         if (rc != MEWE_OK)
             return rc;
     }
+    /* Registered first, before any of the user's: every plugin so far is ours. */
+    for (size_t i = 0; i < ctx->diversifiers.count; i++)
+        ctx->diversifiers.items[i].builtin = true;
+    for (size_t i = 0; i < ctx->strategies.count; i++)
+        ctx->strategies.items[i].builtin = true;
     return MEWE_OK;
 }
 

@@ -454,6 +454,37 @@ static void trim(generation *g, mewe__fnrec *rec, unsigned wanted)
         drop_variant(g, fam, fam->count - 1);
 }
 
+/* The mean difference over every pair of a family's bodies, the original's included; -1 when
+ * none could be measured. Each body's 4-grams are made once. */
+static double mean_difference(const mewe__fnrec *rec, const mewe__family *fam,
+                              const named_body *bodies, size_t n)
+{
+    size_t count = fam->count + 1;
+    mewe__wasm_grams *gr = calloc(count, sizeof *gr);
+    if (!gr)
+        return -1.0;
+    for (size_t i = 0; i < count; i++) {
+        const named_body *x = i == 0 ? reference_body(bodies, n, rec->name, fam->original)
+                                     : body_of(bodies, n, fam->variants[i - 1]);
+        if (x)
+            mewe__wasm_grams_make(&gr[i], x->body, x->len); /* g NULL: not measured */
+    }
+    double sum = 0.0;
+    size_t pairs = 0;
+    for (size_t i = 0; i < count; i++) {
+        for (size_t j = i + 1; gr[i].g && j < count; j++) {
+            if (gr[j].g) {
+                sum += mewe__wasm_grams_difference(&gr[i], &gr[j]);
+                pairs++;
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        mewe__wasm_grams_free(&gr[i]);
+    free(gr);
+    return pairs ? sum / (double)pairs : -1.0;
+}
+
 /* Drops this call's variants of one function whose body equals the original's or an earlier
  * variant's, then those beyond `wanted`, and measures how different the bodies kept are.
  * Returns how many duplicates it dropped. A body the object lacks (never expected) counts as
@@ -486,24 +517,7 @@ static unsigned check_family(generation *g, mewe__fnrec *rec, const named_body *
     trim(g, rec, wanted);
     rec->wasm_checked = true;
     rec->distinct_in_wasm = rec->variants;
-    {
-        /* Mean over every pair of bodies, the original's included. */
-        double sum = 0.0;
-        size_t pairs = 0;
-        for (size_t i = 0; i <= fam->count; i++) {
-            const named_body *x = i == 0 ? reference_body(bodies, n, rec->name, fam->original)
-                                         : body_of(bodies, n, fam->variants[i - 1]);
-            for (size_t j = i + 1; x && j <= fam->count; j++) {
-                const named_body *y = body_of(bodies, n, fam->variants[j - 1]);
-                double d = y ? mewe__wasm_body_difference(x->body, x->len, y->body, y->len) : -1;
-                if (d >= 0) {
-                    sum += d;
-                    pairs++;
-                }
-            }
-        }
-        rec->wasm_difference = pairs ? sum / (double)pairs : -1.0;
-    }
+    rec->wasm_difference = mean_difference(rec, fam, bodies, n);
     return dropped;
 }
 

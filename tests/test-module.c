@@ -280,6 +280,44 @@ START_TEST(links_many_files_at_once)
 }
 END_TEST
 
+/* The report's size in bitcode after emission is the module's (code generation measured it
+ * on its way), and it is measured again once the module was lent out and changed. */
+START_TEST(report_size_is_the_module_s)
+{
+    mewe_module *m = load_fixture("loops.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    void *wasm, *bc;
+    size_t wasm_size, bc_size;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &wasm_size, m, NULL));
+    mewe_free(wasm);
+    ck_assert_mewe_ok(mewe_module_write_memory(&bc, &bc_size, m, MEWE_FORMAT_BITCODE));
+    mewe_free(bc);
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    ck_assert_uint_eq(report_number(json, "bitcode_bytes_after"), bc_size);
+    mewe_free(json);
+    /* Lent out, then emitted, then changed behind the library's back. */
+    LLVMModuleRef llvm = mewe_module_get_llvm(m);
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &wasm_size, m, NULL));
+    mewe_free(wasm);
+    LLVMContextRef c = mewe_context_get_llvm(tctx);
+    LLVMValueRef f = LLVMAddFunction(llvm, "added_later",
+                                     LLVMFunctionType(LLVMInt32TypeInContext(c), NULL, 0, 0));
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c, f, "entry"));
+    LLVMBuildRet(b, LLVMConstInt(LLVMInt32TypeInContext(c), 7, 0));
+    LLVMDisposeBuilder(b);
+    size_t grown;
+    ck_assert_mewe_ok(mewe_module_write_memory(&bc, &grown, m, MEWE_FORMAT_BITCODE));
+    mewe_free(bc);
+    ck_assert_uint_gt(grown, bc_size);
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    ck_assert_uint_eq(report_number(json, "bitcode_bytes_after"), grown);
+    mewe_free(json);
+}
+END_TEST
+
 START_TEST(link_conflict_leaves_destination_unchanged)
 {
     mewe_module *a = load_text(add_ll, "add.ll");
@@ -417,6 +455,7 @@ int main(void)
     tcase_add_test(tc, inputs_are_never_modified);
     tcase_add_test(tc, links_modules);
     tcase_add_test(tc, links_many_files_at_once);
+    tcase_add_test(tc, report_size_is_the_module_s);
     tcase_add_test(tc, link_conflict_leaves_destination_unchanged);
     tcase_add_test(tc, link_rejects_bad_arguments);
     tcase_add_test(tc, unwritable_output_leaves_nothing);

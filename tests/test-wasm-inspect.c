@@ -664,11 +664,98 @@ START_TEST(test_bad_names)
 }
 END_TEST
 
+/* ---- difference ---------------------------------------------------------- */
+
+static int cmp_word(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The Jaccard distance of two bodies' 4-gram sets, the plain way: the reference that the
+ * library's sorted sets must agree with. */
+static double naive_difference(const unsigned char *a, size_t na, const unsigned char *b, size_t nb)
+{
+    if (na == nb && memcmp(a, b, na) == 0)
+        return 0.0;
+    const unsigned char *body[2] = {a, b};
+    size_t len[2] = {na, nb}, count[2];
+    uint32_t *set[2];
+    for (int k = 0; k < 2; k++) {
+        set[k] = malloc((len[k] + 1) * sizeof **set);
+        size_t m = 0;
+        for (size_t i = 0; i + 4 <= len[k]; i++)
+            set[k][m++] = (uint32_t)body[k][i] | (uint32_t)body[k][i + 1] << 8 |
+                          (uint32_t)body[k][i + 2] << 16 | (uint32_t)body[k][i + 3] << 24;
+        qsort(set[k], m, sizeof **set, cmp_word);
+        size_t u = 0;
+        for (size_t i = 0; i < m; i++)
+            if (u == 0 || set[k][u - 1] != set[k][i])
+                set[k][u++] = set[k][i];
+        count[k] = u;
+    }
+    size_t common = 0;
+    for (size_t i = 0; i < count[0]; i++)
+        common += bsearch(&set[0][i], set[1], count[1], sizeof **set, cmp_word) != NULL;
+    free(set[0]);
+    free(set[1]);
+    double d = 1.0 - (double)common / (double)(count[0] + count[1] - common);
+    return d > 0.0 ? d : 1e-6;
+}
+
+START_TEST(test_body_difference)
+{
+    const unsigned char *abcdef = (const unsigned char *)"abcdef";
+    const unsigned char *abcdeX = (const unsigned char *)"abcdeX";
+    ck_assert(mewe__wasm_body_difference(abcdef, 6, abcdef, 6) == 0.0);
+    /* {abcd, bcde, cdef} against {abcd, bcde, cdeX}: 2 shared of 4. */
+    ck_assert_double_eq_tol(mewe__wasm_body_difference(abcdef, 6, abcdeX, 6), 0.5, 1e-12);
+    ck_assert_double_eq_tol(mewe__wasm_body_difference(abcdef, 6, (const unsigned char *)"wxyz", 4),
+                            1.0, 1e-12);
+    /* The same 4-grams in different bytes still differ, a little. */
+    double d = mewe__wasm_body_difference((const unsigned char *)"aaaaa", 5,
+                                          (const unsigned char *)"aaaaaa", 6);
+    ck_assert(d > 0.0 && d < 1e-3);
+    /* Short bodies are one gram each. */
+    ck_assert_double_eq_tol(
+        mewe__wasm_body_difference((const unsigned char *)"ab", 2, (const unsigned char *)"ac", 2),
+        1.0, 1e-12);
+    /* Large bodies of few byte values (many shared grams, every byte position of the words
+     * sorted on), made once and compared many times, as the check does. */
+    enum { N = 6, LEN = 5000 };
+    unsigned char *bodies[N];
+    mewe__wasm_grams grams[N];
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < N; k++) {
+        bodies[k] = malloc(LEN);
+        for (size_t i = 0; i < LEN; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            bodies[k][i] = (unsigned char)(k < 3 ? x % 7 : x >> 56);
+        }
+        ck_assert_int_eq(mewe__wasm_grams_make(&grams[k], bodies[k], LEN - (size_t)k), MEWE_OK);
+    }
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < N; j++) {
+            double want = naive_difference(bodies[i], LEN - (size_t)i, bodies[j], LEN - (size_t)j);
+            ck_assert_double_eq_tol(mewe__wasm_grams_difference(&grams[i], &grams[j]), want, 1e-12);
+            ck_assert_double_eq_tol(
+                mewe__wasm_body_difference(bodies[i], LEN - (size_t)i, bodies[j], LEN - (size_t)j),
+                want, 1e-12);
+        }
+    }
+    for (int k = 0; k < N; k++) {
+        mewe__wasm_grams_free(&grams[k]);
+        free(bodies[k]);
+    }
+}
+END_TEST
+
 static Suite *wasm_inspect_suite(void)
 {
     Suite *s = suite_create("wasm_inspect");
     TCase *real = tcase_create("real");
     TCase *bad = tcase_create("malformed");
+    TCase *diff = tcase_create("difference");
 
     /* Each real test runs clang and wasm-ld, under sanitizers. */
     tcase_set_timeout(real, 300);
@@ -686,6 +773,8 @@ static Suite *wasm_inspect_suite(void)
     tcase_add_test(bad, test_bad_names);
     suite_add_tcase(s, real);
     suite_add_tcase(s, bad);
+    tcase_add_test(diff, test_body_difference);
+    suite_add_tcase(s, diff);
     return s;
 }
 

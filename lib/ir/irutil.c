@@ -125,16 +125,27 @@ static bool takes_block_address(LLVMModuleRef m)
     return false;
 }
 
+LLVMMemoryBufferRef mewe__module_backup(LLVMModuleRef m)
+{
+    return LLVMWriteBitcodeToMemoryBuffer(m);
+}
+
+LLVMModuleRef mewe__module_restore(LLVMContextRef c, LLVMMemoryBufferRef backup)
+{
+    LLVMModuleRef copy = NULL;
+    if (LLVMParseBitcodeInContext2(c, backup, &copy))
+        copy = NULL;
+    return copy;
+}
+
 LLVMModuleRef mewe__module_clone(LLVMModuleRef m)
 {
     if (!takes_block_address(m))
         return LLVMCloneModule(m);
-    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(m);
+    LLVMMemoryBufferRef bc = mewe__module_backup(m);
     if (!bc)
         return NULL;
-    LLVMModuleRef copy = NULL;
-    if (LLVMParseBitcodeInContext2(LLVMGetModuleContext(m), bc, &copy))
-        copy = NULL;
+    LLVMModuleRef copy = mewe__module_restore(LLVMGetModuleContext(m), bc);
     LLVMDisposeMemoryBuffer(bc);
     return copy;
 }

@@ -980,6 +980,7 @@ static int partition_compile(job *j, unsigned p, char **why)
         return MEWE_ENOMEM;
     diag d = {NULL};
     LLVMContextSetDiagnosticHandler(c, diag_handler, &d);
+    LLVMContextSetDiscardValueNames(c, 1);
     int rc = MEWE_OK;
     LLVMModuleRef mod = NULL;
     LLVMMemoryBufferRef buf =
@@ -1187,6 +1188,7 @@ int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *
         out->data = j.obj;
         out->size = j.obj_size;
         out->count = parts;
+        out->bitcode_size = j.bc_size;
         j.obj = NULL;
         j.obj_size = NULL;
     }

@@ -38,6 +38,7 @@ typedef struct mewe__objects {
     void **data; /* each malloc'd */
     size_t *size;
     size_t count;
+    size_t bitcode_size; /* the module's size in bitcode, which code generation reads */
 } mewe__objects;
 
 /* Compiles the module to count >= 1 objects. Errors are set on ctx, naming the module (and

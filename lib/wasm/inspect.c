@@ -1170,19 +1170,37 @@ void mewe__wasm_families_free(mewe__wasm_family *families, size_t count)
 
 /* ---- difference ----------------------------------------------------------- */
 
-static int mewe__wasm_cmp_u32(const void *a, const void *b)
+/* Sorts words in place by their bytes, lowest first (LSD radix: bodies have thousands of
+ * 4-grams, and a comparison callback per step made this the check's slowest part). */
+static int sort_u32(uint32_t *g, size_t m)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    uint32_t *tmp = malloc((m ? m : 1) * sizeof *tmp);
+    if (!tmp)
+        return MEWE_ENOMEM;
+    uint32_t *from = g, *to = tmp;
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < m; i++)
+            count[((from[i] >> shift) & 0xff) + 1]++;
+        for (size_t b = 1; b < 257; b++)
+            count[b] += count[b - 1];
+        for (size_t i = 0; i < m; i++)
+            to[count[(from[i] >> shift) & 0xff]++] = from[i];
+        uint32_t *t = from;
+        from = to;
+        to = t;
+    }
+    free(tmp); /* four passes: the sorted words are back in g */
+    return MEWE_OK;
 }
 
-/* The body's distinct 4-grams, as sorted 32-bit words; *n receives their count. */
-static uint32_t *mewe__wasm_grams(const unsigned char *p, size_t len, size_t *n)
+int mewe__wasm_grams_make(mewe__wasm_grams *out, const unsigned char *p, size_t len)
 {
+    *out = (mewe__wasm_grams){p, len, NULL, 0};
     size_t m = len >= 4 ? len - 3 : (len ? 1 : 0);
     uint32_t *g = malloc((m ? m : 1) * sizeof *g);
     if (!g)
-        return NULL;
+        return MEWE_ENOMEM;
     if (len < 4 && len) {
         uint32_t w = 0;
         memcpy(&w, p, len);
@@ -1191,14 +1209,47 @@ static uint32_t *mewe__wasm_grams(const unsigned char *p, size_t len, size_t *n)
     for (size_t i = 0; len >= 4 && i < m; i++)
         g[i] = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
                (uint32_t)p[i + 3] << 24;
-    qsort(g, m, sizeof *g, mewe__wasm_cmp_u32);
+    if (sort_u32(g, m) != MEWE_OK) {
+        free(g);
+        return MEWE_ENOMEM;
+    }
     size_t k = 0;
     for (size_t i = 0; i < m; i++) {
         if (k == 0 || g[k - 1] != g[i])
             g[k++] = g[i];
     }
-    *n = k;
-    return g;
+    out->g = g;
+    out->n = k;
+    return MEWE_OK;
+}
+
+void mewe__wasm_grams_free(mewe__wasm_grams *g)
+{
+    free(g->g);
+    g->g = NULL;
+    g->n = 0;
+}
+
+double mewe__wasm_grams_difference(const mewe__wasm_grams *a, const mewe__wasm_grams *b)
+{
+    if (a->len == b->len && (a->len == 0 || memcmp(a->body, b->body, a->len) == 0))
+        return 0.0;
+    size_t i = 0, j = 0, common = 0;
+    while (i < a->n && j < b->n) {
+        if (a->g[i] == b->g[j]) {
+            common++;
+            i++;
+            j++;
+        } else if (a->g[i] < b->g[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    size_t all = a->n + b->n - common;
+    double d = all ? 1.0 - (double)common / (double)all : 0.0;
+    /* Different bytes that happen to have the same 4-grams still differ. */
+    return d > 0.0 ? d : 1e-6;
 }
 
 double mewe__wasm_body_difference(const unsigned char *a, size_t a_len, const unsigned char *b,
@@ -1206,29 +1257,15 @@ double mewe__wasm_body_difference(const unsigned char *a, size_t a_len, const un
 {
     if (a_len == b_len && (a_len == 0 || memcmp(a, b, a_len) == 0))
         return 0.0;
-    size_t na, nb;
-    uint32_t *ga = mewe__wasm_grams(a, a_len, &na);
-    uint32_t *gb = ga ? mewe__wasm_grams(b, b_len, &nb) : NULL;
-    if (!gb) {
-        free(ga);
+    mewe__wasm_grams ga, gb;
+    if (mewe__wasm_grams_make(&ga, a, a_len) != MEWE_OK)
+        return -1.0;
+    if (mewe__wasm_grams_make(&gb, b, b_len) != MEWE_OK) {
+        mewe__wasm_grams_free(&ga);
         return -1.0;
     }
-    size_t i = 0, j = 0, common = 0;
-    while (i < na && j < nb) {
-        if (ga[i] == gb[j]) {
-            common++;
-            i++;
-            j++;
-        } else if (ga[i] < gb[j]) {
-            i++;
-        } else {
-            j++;
-        }
-    }
-    free(ga);
-    free(gb);
-    size_t all = na + nb - common;
-    double d = all ? 1.0 - (double)common / (double)all : 0.0;
-    /* Different bytes that happen to have the same 4-grams still differ. */
-    return d > 0.0 ? d : 1e-6;
+    double d = mewe__wasm_grams_difference(&ga, &gb);
+    mewe__wasm_grams_free(&ga);
+    mewe__wasm_grams_free(&gb);
+    return d;
 }

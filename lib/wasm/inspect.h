@@ -126,4 +126,19 @@ void mewe__wasm_families_free(mewe__wasm_family *families, size_t count);
 double mewe__wasm_body_difference(const unsigned char *a, size_t a_len, const unsigned char *b,
                                   size_t b_len);
 
+/* One body with its distinct 4-grams, sorted: what mewe__wasm_body_difference compares, made
+ * once for a body compared with many (a family's bodies are compared pairwise). */
+typedef struct mewe__wasm_grams {
+    const unsigned char *body; /* borrowed */
+    size_t len;
+    uint32_t *g; /* malloc'd */
+    size_t n;
+} mewe__wasm_grams;
+
+/* Returns MEWE_OK or MEWE_ENOMEM (then out->g is NULL). */
+int mewe__wasm_grams_make(mewe__wasm_grams *out, const unsigned char *body, size_t len);
+void mewe__wasm_grams_free(mewe__wasm_grams *g);
+/* mewe__wasm_body_difference of the two bodies. */
+double mewe__wasm_grams_difference(const mewe__wasm_grams *a, const mewe__wasm_grams *b);
+
 #endif /* MEWE_WASM_INSPECT_H */
