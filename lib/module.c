@@ -241,25 +241,26 @@ int mewe_module_load_memory(mewe_module **out, mewe_context *ctx, const void *da
     return load_buffer(out, ctx, data ? data : "", size, name ? name : "<memory>");
 }
 
-void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes)
+static size_t bitcode_size(LLVMModuleRef llvm)
 {
-    /* The count that the size budget and the report's per-function sizes use too. */
-    *instructions = mewe__module_instruction_count(llvm);
     LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(llvm);
-    *bitcode_bytes = buf ? LLVMGetBufferSize(buf) : 0;
-    if (buf)
-        LLVMDisposeMemoryBuffer(buf);
-}
-
-size_t mewe__module_bitcode_now(const mewe_module *module)
-{
-    if (module->bitcode_now_known && !module->lent)
-        return module->bitcode_now;
-    LLVMMemoryBufferRef buf = LLVMWriteBitcodeToMemoryBuffer(module->llvm);
     size_t bytes = buf ? LLVMGetBufferSize(buf) : 0;
     if (buf)
         LLVMDisposeMemoryBuffer(buf);
     return bytes;
+}
+
+void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitcode_bytes)
+{
+    /* The count that the size budget and the report's per-function sizes use too. */
+    *instructions = mewe__module_instruction_count(llvm);
+    *bitcode_bytes = bitcode_size(llvm);
+}
+
+size_t mewe__module_bitcode_now(const mewe_module *module)
+{
+    /* Never known for a lent module: mewe__module_bitcode_seen does not keep it. */
+    return module->bitcode_now_known ? module->bitcode_now : bitcode_size(module->llvm);
 }
 
 void mewe__module_bitcode_seen(const mewe_module *module, size_t bytes)
