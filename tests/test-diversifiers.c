@@ -29,8 +29,7 @@ static void check(const char *fixture, const char *spec, int seed, int _i);
  * memory errors in the library, not for seeds that break a program. */
 static int seeds(void)
 {
-    const char *quick = getenv("MEWE_TEST_QUICK");
-    return quick && *quick && strcmp(quick, "0") != 0 ? 1 : N_SEEDS;
+    return test_quick() ? 1 : N_SEEDS;
 }
 
 START_TEST(output_is_the_original)

@@ -59,6 +59,12 @@ TCase *test_case(const char *name)
     return tc;
 }
 
+int test_quick(void)
+{
+    const char *quick = getenv("MEWE_TEST_QUICK");
+    return quick && *quick && strcmp(quick, "0") != 0;
+}
+
 int test_run(Suite *s)
 {
     const char *base = getenv("TMPDIR");

@@ -43,6 +43,10 @@ void test_teardown(void);
 TCase *test_case(const char *name);
 /* Runs the suite and returns main's exit status (see test_exit_status). */
 int test_run(Suite *s);
+/* Whether this is the sanitizer pass (MEWE_TEST_QUICK set and not "0"): it looks for memory
+ * errors in the library, which repeating a wasm run or a build on more seeds does not
+ * exercise, so the costliest differential tests do less there. */
+int test_quick(void);
 
 /* Path in the test's temporary directory; returns a static buffer rotating over 8 slots. */
 const char *tpath(const char *name);
