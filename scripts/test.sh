@@ -44,7 +44,7 @@ fi
 # harness fails its test when it finds a crash, an abort, a leak or a hang.
 if MEWE_FUZZ_BUILD="$fuzz" MEWE_FUZZ_SECONDS=${MEWE_FUZZ_SECONDS:-10} \
         ./scripts/fuzz.sh --build-only; then
-    meson test -C "$fuzz" --suite fuzz --num-processes 1 --print-errorlogs || status=1
+    meson test -C "$fuzz" --suite fuzz --num-processes 2 --print-errorlogs || status=1
 else
     status=1
 fi
