@@ -707,15 +707,17 @@ static void renumber(generation *g, mewe__fnrec *rec)
  * in small functions are they all a variant has: in libxml2 (2,243 functions), 2,244 of the
  * 2,253 variants dropped as duplicates in wasm came from functions under 100 instructions,
  * 7 from 100 to 199, 2 from 200 to 399 and none from the 89 larger ones, which hold half of
- * the code (keccak's five functions of 400 to 4,100 instructions: none either). So the
- * functions under CHECK_ALWAYS instructions are always compiled, those of CHECK_NEVER or
- * more never (in a program of large unrolled functions they were two thirds of the
- * pipeline's time, for nothing), and the ones between, smallest first, while the code
- * compiled (a function and its variants) stays within CHECK_BUDGET instructions or
- * CHECK_SHARE of the diversified code, whichever is more: a small or middle-sized program is
- * checked whole but for its largest functions, a large one mostly where duplicates are, at a
- * fraction of the cost of compiling it twice. Functions left out have no wasm counts in the
- * report. */
+ * the code (the default mix; keccak's five functions of 400 to 4,100 instructions: none
+ * either). So the functions under CHECK_ALWAYS instructions are always compiled; with the
+ * default mix, those of CHECK_NEVER or more never (in a program of large unrolled functions
+ * they were two thirds of the pipeline's time, for nothing); and the others, smallest
+ * first, while the code compiled (a function and its variants) stays within CHECK_BUDGET
+ * instructions or CHECK_SHARE of the diversified code, whichever is more: a small or
+ * middle-sized program is checked whole (but for its largest functions, with the default
+ * mix), a large one mostly where duplicates are, at a fraction of the cost of compiling it
+ * twice. Diversifiers chosen by the caller keep the large functions in the check: alone, a
+ * weak one leaves even them alike in wasm (`blocks` on keccak's unrolled rounds, one block:
+ * 6 variants, 1 body). Functions left out have no wasm counts in the report. */
 #define CHECK_ALWAYS 100
 #define CHECK_NEVER  400
 #define CHECK_BUDGET 150000
@@ -732,8 +734,9 @@ static int by_instructions(const void *a, const void *b)
     return (x->instructions > y->instructions) - (x->instructions < y->instructions);
 }
 
-/* Marks pending the diversified functions that the check compiles; returns how many. */
-static size_t choose_checked(mewe__fnrec *recs, size_t n, bool *pending)
+/* Marks pending the diversified functions that the check compiles; returns how many.
+ * skip_large: leave out the functions of CHECK_NEVER instructions or more. */
+static size_t choose_checked(mewe__fnrec *recs, size_t n, bool *pending, bool skip_large)
 {
     const mewe__fnrec **order = malloc((n ? n : 1) * sizeof *order);
     size_t m = 0, total = 0, todo = 0;
@@ -752,7 +755,7 @@ static size_t choose_checked(mewe__fnrec *recs, size_t n, bool *pending)
     size_t used = 0;
     for (size_t k = 0; k < m; k++) {
         size_t v = check_volume(order[k]);
-        if (order[k]->instructions >= CHECK_NEVER ||
+        if ((skip_large && order[k]->instructions >= CHECK_NEVER) ||
             (order[k]->instructions >= CHECK_ALWAYS && used + v > budget))
             break;
         used += v;
@@ -776,7 +779,7 @@ static int preserve(generation *g, LLVMValueRef *fns, mewe__fnrec *recs, size_t 
     bool *pending = calloc(n ? n : 1, sizeof *pending);
     if (!pending)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
-    size_t todo = choose_checked(recs, n, pending);
+    size_t todo = choose_checked(recs, n, pending, g->o->diversifier_count == 0);
     int rc = MEWE_OK;
     for (unsigned round = 0; rc == MEWE_OK && todo && round < g->o->wasm_rounds; round++) {
         bool last = round + 1 == g->o->wasm_rounds;

@@ -114,9 +114,10 @@ typedef struct mewe_generate_options {
     mewe_select_fn select;           /**< Selection policy, or NULL. */
     void *select_data;               /**< Passed to @ref select. */
     /** Preservation (version 2, since 0.3): two variants that compile to the same wasm body
-     *  are one variant. Generation compiles the diversified functions (those under 400
-     *  instructions, and in a large module the smaller ones, where code generation can erase
-     *  all a variant changes; see the guide's "Preservation") to a wasm object (code generation at -O2, no link), drops every
+     *  are one variant. Generation compiles the diversified functions (with the default mix
+     *  those under 400 instructions; in a large module the smaller ones, where code
+     *  generation can erase all a variant changes; see the guide's "Preservation") to a wasm
+     *  object (code generation at -O2, no link), drops every
      *  variant whose body equals the original's or another variant's, makes new ones in
      *  their place, and checks again, up to this many times; the last check only drops.
      *  Every variant kept of a checked function is then distinct in wasm, and the report
