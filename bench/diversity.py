@@ -11,13 +11,13 @@ whole pipeline (generate with its wasm check, link, emit) with --report, -n N (8
 seed, and this reports:
 
 - distinct: variants kept, each distinct in the wasm that generation compiled (the report's
-  distinct_in_wasm) for functions under 100 instructions, and distinct in IR for larger ones
-  (which the check does not compile: see doc/guide.md, "Preservation");
+  distinct_in_wasm) for the functions that the check compiled, and distinct in IR for the
+  others (see doc/guide.md, "Preservation");
 - per_s, per_cpu_s: distinct variants per second of the pipeline's wall time, and per
   second of its CPU time (user + system of mewe, its load-check helper and wasm-ld: per
   core); per_extra_cpu_s ("/extra cpu-s"): per second of the CPU time that the pipeline
   takes beyond `mewe --stage=emit` of the same bitcode (load, code generation of the
-  original, wasm-ld, three process starts: about 0.3 s for the smallest program), what
+  original, wasm-ld, three process starts: about 0.25 s for a fixture), what
   the variants themselves cost;
 - preservation: distinct in wasm over distinct in IR (what generation's wasm check kept of
   the variants that differed in IR), and the emitted module's own preservation for the
