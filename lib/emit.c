@@ -306,8 +306,9 @@ static int link_objects(const mewe_module *m, const mewe_emit_options *o, mewe__
     return rc;
 }
 
-int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *name, void *data),
-                      void *keep_data, mewe__objects *out)
+int mewe__emit_object(const mewe_module *m, int level, unsigned threads,
+                      bool (*keep)(const char *name, void *data), void *keep_data,
+                      mewe__objects *out)
 {
     pthread_once(&targets_once, init_targets);
     bool retarget;
@@ -318,6 +319,7 @@ int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *
     mewe__codegen_in in = {.llvm = m->llvm,
                            .name = m->name,
                            .level = level,
+                           .threads = threads,
                            .retarget = retarget,
                            .keep = keep,
                            .keep_data = keep_data};

@@ -187,14 +187,16 @@ int mewe__module_pair_check(mewe_module *dst, mewe_module *src, const char *fn, 
 /* Wraps an LLVM module (consumed) into a new mewe_module. */
 int mewe__module_wrap(mewe_module **out, mewe_context *ctx, LLVMModuleRef llvm, const char *name);
 
-/* Code generation of the module as it is, at `level` (0..3), into relocatable wasm objects
+/* Code generation of the module as it is, at `level` (0..3) on `threads` threads (0: every
+ * processor), into relocatable wasm objects
  * (wasm/codegen.h: one per partition, no linking): what generation compares variants'
  * bodies by. With `keep`, only the functions it names keep their bodies (the others become
  * declarations in a copy), so only they are compiled. Errors as mewe_emit_wasm's; the
  * module and its context are unchanged. */
 struct mewe__objects;
-int mewe__emit_object(const mewe_module *m, int level, bool (*keep)(const char *name, void *data),
-                      void *keep_data, struct mewe__objects *out);
+int mewe__emit_object(const mewe_module *m, int level, unsigned threads,
+                      bool (*keep)(const char *name, void *data), void *keep_data,
+                      struct mewe__objects *out);
 
 char *mewe__strdup(const char *s);
 char *mewe__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -56,7 +56,8 @@ typedef struct generation {
  * passes a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
     0, offsetof(mewe_generate_options, wasm_rounds), /* version 1 */
-    sizeof(mewe_generate_options),                   /* version 2 */
+    offsetof(mewe_generate_options, threads),        /* version 2 */
+    sizeof(mewe_generate_options),                   /* version 3: threads */
 };
 _Static_assert(sizeof options_size / sizeof *options_size == MEWE_GENERATE_OPTIONS_VERSION + 1,
                "one size per version of mewe_generate_options");
@@ -102,6 +103,11 @@ static int check_options(mewe_context *ctx, const mewe_generate_options *o)
                            "generate option wasm_rounds: %u out of range (1..16, 0 for the "
                            "default, MEWE_WASM_ROUNDS_OFF for none)",
                            o->wasm_rounds);
+    if (o->threads > MEWE_EMIT_MAX_THREADS)
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "generate option threads: %u out of range (0..%u, 0 for every "
+                           "processor)",
+                           o->threads, MEWE_EMIT_MAX_THREADS);
     if (o->diversifier_count > MEWE__SALT_PASS_LIMIT)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option diversifiers: %zu specs, at most "
@@ -635,7 +641,7 @@ static int wasm_round(generation *g, mewe__fnrec *recs, size_t n, const unsigned
     }
     qsort(cs.bare, cs.bare_count, sizeof *cs.bare, by_str);
     mewe__objects objs = {0};
-    int rc = refs ? mewe__emit_object(g->m, 2, in_check, &cs, &objs) : MEWE_ENOMEM;
+    int rc = refs ? mewe__emit_object(g->m, 2, g->o->threads, in_check, &cs, &objs) : MEWE_ENOMEM;
     for (size_t i = 0; refs && i < n; i++) {
         if (refs[i])
             mewe__function_delete(refs[i]);

@@ -904,6 +904,7 @@ END_TEST
 START_TEST(options_are_read_within_their_version)
 {
     static const size_t sizes[] = {0, offsetof(mewe_generate_options, wasm_rounds),
+                                   offsetof(mewe_generate_options, threads),
                                    sizeof(mewe_generate_options)};
     _Static_assert(sizeof sizes / sizeof *sizes == MEWE_GENERATE_OPTIONS_VERSION + 1,
                    "a size for every version");
@@ -975,6 +976,15 @@ START_TEST(variants_are_distinct_in_wasm)
     ck_assert_uint_eq(in_wasm, kept_checked);
     ck_assert_msg(in_ir > in_wasm, "swap alone should make IR-only differences: %s", totals);
     ck_assert_ptr_nonnull(strstr(totals, "\"wasm_difference_min\": "));
+
+    /* The check on one thread keeps the same variants as on every processor. */
+    mewe_module *m1 = load_fixture("recursion.c");
+    o.threads = 1;
+    ck_assert_mewe_ok(mewe_generate_variants(m1, &o));
+    char *json1 = report_of(m1);
+    ck_assert_str_eq(json1, json);
+    free(json1);
+    o.threads = 0;
     free(json);
 
     /* The same with the check off: more variants, no wasm fields. */
@@ -989,6 +999,9 @@ START_TEST(variants_are_distinct_in_wasm)
 
     o.wasm_rounds = 17;
     ck_assert_mewe_fails(mewe_generate_variants(m2, &o), MEWE_EINVAL, "wasm_rounds: 17");
+    o.wasm_rounds = 0;
+    o.threads = MEWE_EMIT_MAX_THREADS + 1;
+    ck_assert_mewe_fails(mewe_generate_variants(m2, &o), MEWE_EINVAL, "threads: 1025");
 }
 END_TEST
 

@@ -206,7 +206,7 @@ static int apply(cli *c, int id, value v)
     case OPT_RNG: c->link.rng = v.text; break;
     case OPT_TRACE: c->link.trace = 1; break;
     case OPT_OPT_LEVEL: c->emit.opt_level = (int)v.u; break;
-    case OPT_JOBS: c->emit.threads = (unsigned)v.u; break;
+    case OPT_JOBS: c->emit.threads = c->gen.threads = (unsigned)v.u; break;
     case OPT_WASM_LD: c->tools[MEWE_TOOL_WASM_LD] = v.text; break;
     case OPT_WASI_SYSROOT: c->tools[MEWE_TOOL_WASI_SYSROOT] = v.text; break;
     case OPT_BUILTINS: c->tools[MEWE_TOOL_BUILTINS] = v.text; break;

@@ -166,10 +166,11 @@ const cli_option cli_options[] = {
      "optimisation pass runs: it would undo diversification.",
      S_EMIT, "emit.opt_level"},
     {OPT_JOBS, "jobs", 'j', "N", CLI_UINT, 1, MEWE_EMIT_MAX_THREADS, NULL,
-     "Compile with N threads. A large module is split into partitions (groups of functions) "
-     "that are compiled in parallel; the split does not depend on N, so the output is the "
-     "same bytes for every N.",
-     S_EMIT, NULL},
+     "Compile with N threads, both the variants' check in wasm (stages all and generate) and "
+     "the output (stages all and emit). A large module is split into partitions (groups of "
+     "functions) that are compiled in parallel; the split does not depend on N, so the "
+     "output is the same bytes for every N.",
+     S_PIPE, NULL},
     {OPT_WASM_LD, "wasm-ld", 0, "PATH", CLI_TEXT, 1, 0, NULL, "The wasm-ld to link with.", S_TOOL,
      NULL},
     {OPT_WASI_SYSROOT, "wasi-sysroot", 0, "DIR", CLI_TEXT, 1, 0, NULL,

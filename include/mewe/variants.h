@@ -72,9 +72,9 @@ typedef struct mewe_function_info {
 typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *variants,
                               void *user_data);
 
-/** Current version of #mewe_generate_options: 2 since 0.3 (wasm_rounds, outline_loops).
- *  @since 0.1 */
-#define MEWE_GENERATE_OPTIONS_VERSION 2
+/** Current version of #mewe_generate_options: 3 since 0.3 (wasm_rounds, outline_loops in
+ *  version 2; threads in 3). @since 0.1 */
+#define MEWE_GENERATE_OPTIONS_VERSION 3
 
 /**
  * Options of mewe_generate_variants(). Fill with #MEWE_GENERATE_OPTIONS_INIT or
@@ -142,6 +142,11 @@ typedef struct mewe_generate_options {
      *  is asked about them under their own names. 0 means #MEWE_OUTLINE_LOOPS_DEFAULT;
      *  #MEWE_OUTLINE_LOOPS_OFF outlines nothing. */
     unsigned int outline_loops;
+    /** Threads (version 3, since 0.3) of the preservation check's code generation (see
+     *  @ref wasm_rounds), 1 to #MEWE_EMIT_MAX_THREADS; 0 (the default) for as many as the
+     *  processors this process may run on, as #mewe_emit_options.threads. The variants
+     *  kept do not depend on it. */
+    unsigned int threads;
 } mewe_generate_options;
 
 /** Default of @ref mewe_generate_options.wasm_rounds. @since 0.3 */
@@ -161,8 +166,11 @@ typedef struct mewe_generate_options {
 /** Initializer with the defaults of #MEWE_GENERATE_OPTIONS_VERSION: zero for every field
  *  whose zero means its default; variants and min_instructions are set, because 0 is a value
  *  of its own for them (no variants, no minimum). @since 0.1 */
+/* clang-format off */
 #define MEWE_GENERATE_OPTIONS_INIT \
-    {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL, 0, 0}
+    {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL, \
+     0, 0, 0}
+/* clang-format on */
 
 /**
  * Fills @p opts with the defaults of @p version: the fields of that version only, so that a

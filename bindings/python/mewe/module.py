@@ -270,7 +270,7 @@ class Module:
                  min_instructions: int | None = None, attempts: int | None = None,
                  time_budget: float | None = None, size_budget: float | None = None,
                  select: SelectPolicy | None = None, wasm_rounds: int | None = None,
-                 outline_loops: int | None = None) -> None:
+                 outline_loops: int | None = None, threads: int | None = None) -> None:
         """Generates variants of the module's eligible functions.
 
         An argument left at ``None`` takes the library's default; :func:`mewe.option` gives
@@ -298,6 +298,8 @@ class Module:
                 loop body becomes a function of its own, chosen per iteration; cheaper
                 innermost loops run in chunks of about as many cycles, chosen per chunk
                 (0: neither).
+            threads: threads of the wasm check's code generation (0 or None: one per
+                processor); the variants kept do not depend on it.
         """
         opts = GenerateOptions()
         api().mewe_generate_options_init(byref(opts), GENERATE_OPTIONS_VERSION)
@@ -316,6 +318,8 @@ class Module:
             opts.wasm_rounds = _uint(wasm_rounds, "wasm_rounds") or 0xFFFFFFFF
         if outline_loops is not None:
             opts.outline_loops = _uint(outline_loops, "outline_loops") or 0xFFFFFFFF
+        if threads is not None:
+            opts.threads = _uint(threads, "threads")
         opts.diversifiers, opts.diversifier_count = string_array(
             _strings(diversifiers, "diversifiers"))
         opts.allow, opts.allow_count = string_array(_strings(allow, "allow"))
