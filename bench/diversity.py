@@ -12,7 +12,8 @@ seed, and this reports:
 
 - distinct: variants kept, each distinct in the wasm that generation compiled (the report's
   distinct_in_wasm) for the functions that the check compiled, and distinct in IR for the
-  others (see doc/guide.md, "Preservation");
+  others (see doc/guide.md, "Preservation"), but not those of dispatchers that the link
+  dropped because nothing calls them (the report's "in_output": false);
 - per_s, per_cpu_s: distinct variants per second of the pipeline's wall time, and per
   second of its CPU time (user + system of mewe, its load-check helper and wasm-ld: per
   core); per_extra_cpu_s ("/extra cpu-s"): per second of the CPU time that the pipeline
@@ -171,9 +172,10 @@ def measure(cfg, prog, spec, work):
         raise RuntimeError(f"{prog.name} with {spec}: exit {rc}, output differs")
     r = json.loads(report.read_text())
     t = r["totals"]
-    # Functions of 100 instructions or more are not compiled for the check: their variants
-    # count as they are kept (distinct in IR).
-    distinct = sum(f.get("distinct_in_wasm", f.get("variants", 0)) for f in r["functions"])
+    # Functions the check did not compile count their variants as kept (distinct in IR);
+    # those of a dispatcher that wasm-ld dropped (nothing calls it) do not count.
+    distinct = sum(f.get("distinct_in_wasm", f.get("variants", 0)) for f in r["functions"]
+                   if f.get("in_output", True))
     big = [f for f in r["functions"] if f["eligible"] and f["instructions"] >= 10]
     full = [f for f in big if f.get("variants", 0) >= cfg.variants]
     res = {

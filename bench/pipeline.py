@@ -117,9 +117,12 @@ def measure_workload(cfg, w, work):
     most = max(threads)
     per_core = None
     if distinct is not None:
-        # distinct_in_wasm counts the variants that are functions of their own; those
-        # carried inside their dispatcher are all distinct by construction.
-        survived = doc["totals"]["variants"] - (wasm.get("variants", 0) - distinct)
+        # Survivors: the variants of the dispatchers that wasm-ld kept (it drops those
+        # nothing calls: most of a library's API in a command), less the duplicates among
+        # the variants that are functions of their own (distinct_in_wasm counts those; the
+        # ones carried inside their dispatcher count as generation kept them: distinct in
+        # wasm where its check compiled them, else in IR).
+        survived = wasm["variants_in_output"] - (wasm.get("variants", 0) - distinct)
         per_core = survived / med[most][0] / most
     return {"workload": w.name, "lines": lines_of(w), "threads": threads, "median": med,
             "same_bytes": same, "variants_per_s_per_core": per_core,

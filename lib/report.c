@@ -19,7 +19,44 @@ typedef struct totals {
     size_t generated, distinct_in_ir, distinct_in_wasm, wasm_checked;
     double difference_sum, difference_min;
     size_t difference_count;
+    /* With the emitted wasm: the dispatchers found in it, and their variants. */
+    size_t live_dispatchers, live_variants;
 } totals;
+
+/* The names of the functions a wasm module defines, sorted: what its link kept. */
+typedef struct wasm_names {
+    const char **names;
+    size_t count;
+} wasm_names;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int wasm_names_make(wasm_names *out, const mewe__wasm_info *info)
+{
+    out->count = 0;
+    out->names = malloc((info->func_count ? info->func_count : 1) * sizeof *out->names);
+    if (!out->names)
+        return MEWE_ENOMEM;
+    for (size_t i = 0; i < info->func_count; i++) {
+        if (info->funcs[i].name)
+            out->names[out->count++] = info->funcs[i].name;
+    }
+    qsort(out->names, out->count, sizeof *out->names, by_name);
+    return MEWE_OK;
+}
+
+/* Whether a function of the module is in the wasm. C's main, which the link always keeps,
+ * is named otherwise there ("main" or "__main_argc_argv" in the IR; "__original_main",
+ * "__main_void" or "main" in the wasm, after the backend's and wasi-libc's wrappers). */
+static bool wasm_names_has(const wasm_names *w, const char *name)
+{
+    if (strcmp(name, "main") == 0 || strcmp(name, "__main_argc_argv") == 0)
+        return true;
+    return bsearch(&name, w->names, w->count, sizeof *w->names, by_name) != NULL;
+}
 
 static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
 {
@@ -43,8 +80,9 @@ static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
         t->per_policy[p->policy]++;
 }
 
+/* live: the functions of the emitted wasm, or NULL without one. */
 static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
-                           mewe__families *fams, totals *t)
+                           mewe__families *fams, const wasm_names *live, totals *t)
 {
     mewe__family *fam = mewe__families_find(fams, r->name);
     LLVMValueRef fn = LLVMGetNamedFunction(llvm, r->name);
@@ -98,7 +136,14 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
         mewe__json_int(j, "dispatcher_id", id);
     if (planned)
         plan_entry(j, &plan, t);
+    /* A dispatcher nothing calls is dropped by wasm-ld with its variants (an unused function
+     * of a library linked into a command). */
+    bool in_output = id >= 0 && live && wasm_names_has(live, r->name);
+    if (id >= 0 && live && !in_output)
+        mewe__json_bool(j, "in_output", false);
     mewe__json_end(j);
+    t->live_dispatchers += in_output;
+    t->live_variants += in_output ? variants : 0;
     t->functions++;
     t->eligible += r->eligible;
     t->diversified += variants > 0;
@@ -163,22 +208,17 @@ static size_t dispatch_bytes(const mewe__wasm_info *info, const mewe__wasm_famil
 
 /* How many variants of each dispatcher stayed distinct in the emitted wasm: two variants
  * that compile to the same body are one variant. */
-static int wasm_section(mewe__json *j, const void *wasm, size_t wasm_size)
+static int wasm_section(mewe__json *j, const mewe__wasm_info *info, const totals *t,
+                        size_t wasm_size)
 {
-    mewe__wasm_info info;
-    int rc = mewe__wasm_parse(&info, wasm, wasm_size);
-    if (rc != MEWE_OK)
-        return rc;
     mewe__wasm_family *fams = NULL;
     size_t n = 0;
-    if (mewe__wasm_families(&info, &fams, &n) != MEWE_OK) {
-        mewe__wasm_info_free(&info);
+    if (mewe__wasm_families(info, &fams, &n) != MEWE_OK)
         return MEWE_ENOMEM;
-    }
     size_t generated = 0, distinct = 0;
     mewe__json_object(j, "wasm", false);
     mewe__json_uint(j, "bytes", wasm_size);
-    mewe__json_uint(j, "code_bytes", info.code_size);
+    mewe__json_uint(j, "code_bytes", info->code_size);
     mewe__json_array(j, "dispatchers", true);
     for (size_t i = 0; i < n; i++) {
         mewe__json_object(j, NULL, false);
@@ -193,13 +233,16 @@ static int wasm_section(mewe__json *j, const void *wasm, size_t wasm_size)
     mewe__json_uint(j, "variants", generated);
     mewe__json_uint(j, "distinct_in_wasm", distinct);
     mewe__json_fixed(j, "preservation", generated ? (double)distinct / (double)generated : 0.0, 4);
-    size_t dispatch = dispatch_bytes(&info, fams, n);
+    size_t dispatch = dispatch_bytes(info, fams, n);
     mewe__json_uint(j, "dispatch_bytes", dispatch);
     mewe__json_fixed(j, "dispatch_share",
-                     info.code_size ? (double)dispatch / (double)info.code_size : 0.0, 4);
+                     info->code_size ? (double)dispatch / (double)info->code_size : 0.0, 4);
+    /* The totals' dispatchers and variants that the wasm holds: those of dispatchers the
+     * link kept. */
+    mewe__json_uint(j, "dispatchers_in_output", t->live_dispatchers);
+    mewe__json_uint(j, "variants_in_output", t->live_variants);
     mewe__json_end(j);
     mewe__wasm_families_free(fams, n);
-    mewe__wasm_info_free(&info);
     return MEWE_OK;
 }
 
@@ -284,16 +327,32 @@ static void free_records(mewe__fnrec *recs, size_t n)
 
 static int build(char **out, size_t *len, const mewe_module *m, const void *wasm, size_t wasm_size)
 {
+    mewe__wasm_info info;
+    wasm_names live = {NULL, 0};
+    if (wasm) {
+        int prc = mewe__wasm_parse(&info, wasm, wasm_size);
+        if (prc != MEWE_OK)
+            return prc;
+        if (wasm_names_make(&live, &info) != MEWE_OK) {
+            mewe__wasm_info_free(&info);
+            return MEWE_ENOMEM;
+        }
+    }
     mewe__families fams;
-    if (mewe__families_collect(&fams, m->llvm) != MEWE_OK)
-        return MEWE_ENOMEM;
+    int rc = mewe__families_collect(&fams, m->llvm) == MEWE_OK ? MEWE_OK : MEWE_ENOMEM;
     const mewe__fnrec *recs = m->records;
     mewe__fnrec *own = NULL;
     size_t n = m->record_count;
-    if (!recs && records_from_ir(m->llvm, &own, &n) != MEWE_OK) {
+    if (rc == MEWE_OK && !recs && records_from_ir(m->llvm, &own, &n) != MEWE_OK) {
         free_records(own, n);
         mewe__families_free(&fams);
-        return MEWE_ENOMEM;
+        rc = MEWE_ENOMEM;
+    }
+    if (rc != MEWE_OK) {
+        free(live.names);
+        if (wasm)
+            mewe__wasm_info_free(&info);
+        return rc;
     }
     if (!recs)
         recs = own;
@@ -304,12 +363,16 @@ static int build(char **out, size_t *len, const mewe_module *m, const void *wasm
     mewe__json_uint(&j, "seed", m->ctx->seed);
     mewe__json_array(&j, "functions", true);
     for (size_t i = 0; i < n; i++)
-        function_entry(&j, m->llvm, &recs[i], &fams, &t);
+        function_entry(&j, m->llvm, &recs[i], &fams, wasm ? &live : NULL, &t);
     mewe__json_end(&j);
     totals_section(&j, m, &t);
     if (m->link)
         link_section(&j, m->link);
-    int rc = wasm ? wasm_section(&j, wasm, wasm_size) : MEWE_OK;
+    if (wasm) {
+        rc = wasm_section(&j, &info, &t, wasm_size);
+        free(live.names);
+        mewe__wasm_info_free(&info);
+    }
     mewe__json_end(&j);
     free_records(own, n);
     mewe__families_free(&fams);

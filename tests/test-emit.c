@@ -531,6 +531,78 @@ static const char *unit_object(const char *name, const char *text, mewe_granular
     return tpath(obj);
 }
 
+/* A dispatcher that nothing calls is dropped by wasm-ld with its variants, as a library's
+ * unused functions are in a command: the report says which, and counts only the others as
+ * in the output. An object keeps every function. */
+static const char unit_unused[] = "#include <stdio.h>\n"
+                                  "int one[4] = {1, 1, 1, 1};\n"
+                                  "__attribute__((noinline)) int sq(int x) {"
+                                  " int r = one[x & 3];"
+                                  " for (int k = 0; k < x; k++) r += x * one[k & 3]; return r; }\n"
+                                  "__attribute__((noinline)) int unused(int x) {"
+                                  " int r = one[(x + 1) & 3];"
+                                  " for (int k = 1; k < x; k++) r ^= x * one[k & 3]; return r; }\n"
+                                  "int main(void) { for (int i = 0; i < 4; i++)\n"
+                                  "  printf(\"%d\\n\", sq(i)); return 0; }\n";
+
+static double json_after(const char *from, const char *key)
+{
+    const char *p = strstr(from, key);
+    ck_assert_msg(p != NULL, "no %s in %s", key, from);
+    return strtod(p + strlen(key), NULL);
+}
+
+START_TEST(report_counts_what_the_link_kept)
+{
+    write_file(tpath("u.c"), unit_unused, strlen(unit_unused));
+    char *log = NULL;
+    ck_assert_msg(compile_c_to_bc(tpath("u.c"), tpath("u.bc"), &log) == 0, "%s", log ? log : "");
+    free(log);
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath("u.bc")));
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    void *wasm;
+    size_t size;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
+    char *json = report_text(m, wasm, size);
+    const char *unused = strstr(json, "{\"name\": \"unused\"");
+    const char *sq = strstr(json, "{\"name\": \"sq\"");
+    ck_assert_ptr_nonnull(unused);
+    ck_assert_ptr_nonnull(sq);
+    const char *dropped = strstr(unused, "\"in_output\": false");
+    ck_assert_msg(dropped && dropped < strchr(unused, '}'), "unused is not dropped: %s", unused);
+    const char *sq_end = strchr(sq, '}');
+    const char *sq_out = strstr(sq, "\"in_output\"");
+    ck_assert_msg(!sq_out || sq_out > sq_end, "sq is called: %.*s", (int)(sq_end - sq), sq);
+    double unused_variants = json_after(unused, "\"variants\": ");
+    ck_assert_double_gt(unused_variants, 0);
+    const char *totals = strstr(json, "\"totals\": {");
+    const char *w = strstr(json, "\"wasm\": {");
+    ck_assert_ptr_nonnull(totals);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_double_eq(json_after(w, "\"dispatchers_in_output\": "),
+                        json_after(totals, "\"dispatchers\": ") - 1);
+    ck_assert_double_eq(json_after(w, "\"variants_in_output\": "),
+                        json_after(totals, "\"variants\": ") - unused_variants);
+    free(json);
+    mewe_free(wasm);
+    /* An object keeps every function: all are in it. */
+    mewe_emit_options eo = MEWE_EMIT_OPTIONS_INIT;
+    eo.kind = MEWE_EMIT_OBJECT;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, &eo));
+    json = report_text(m, wasm, size);
+    ck_assert_ptr_null(strstr(json, "\"in_output\""));
+    totals = strstr(json, "\"totals\": {");
+    w = strstr(json, "\"wasm\": {");
+    ck_assert_double_eq(json_after(w, "\"variants_in_output\": "),
+                        json_after(totals, "\"variants\": "));
+    free(json);
+    mewe_free(wasm);
+    mewe_module_free(m);
+}
+END_TEST
+
 START_TEST(objects_link_into_one_program)
 {
     char a[4096], b[4096];
@@ -626,6 +698,7 @@ int main(void)
     tcase_add_test(tc, opt_levels_all_work);
     tcase_add_test(tc, options_are_read_within_their_version);
     tcase_add_test(tc, report_reads_the_module_and_the_wasm_given);
+    tcase_add_test(tc, report_counts_what_the_link_kept);
     tcase_add_test(tc, objects_link_into_one_program);
     tcase_add_test(tc, objects_of_other_settings_or_versions_are_refused);
     suite_add_tcase(s, tc);

@@ -624,6 +624,15 @@ static void summary(run *r)
         else if (inlined > 0)
             n += (size_t)snprintf(line + n, sizeof line - n, " (inlined in %.0f dispatchers)",
                                   inlined);
+        /* wasm-ld drops the dispatchers nothing calls, with their variants. */
+        double live = json_number(wasm_totals, "variants_in_output");
+        double dropped =
+            json_number(totals, "dispatchers") - json_number(wasm_totals, "dispatchers_in_output");
+        if (wasm_totals && dropped > 0)
+            n += (size_t)snprintf(line + n, sizeof line - n,
+                                  ", %.0f in the output (%.0f unused functions dropped by the "
+                                  "link)",
+                                  live, dropped);
     } else if (c->profile_gen) {
         n += (size_t)snprintf(line + n, sizeof line - n, "instrumented for --profile");
     }

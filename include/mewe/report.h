@@ -46,6 +46,10 @@ extern "C" {
  *   `"dispatch_bytes"` and `"dispatch_share"` (of the code section, since 0.3): the bodies
  *   of `"call"`-layout dispatchers and of libmewe's own helpers (RNG, epoch clock); the few
  *   instructions of choice at the head of an inline dispatcher are not told apart.
+ *   `"dispatchers_in_output"` and `"variants_in_output"` (since 0.3): the totals'
+ *   dispatchers that the wasm holds, and their variants; wasm-ld drops a function that
+ *   nothing calls (in a command, most of a library's unused API), and then its function
+ *   entry says `"in_output": false`.
  *   Pass a linked command or reactor: an object's variants are only final once linked.
  *
  * The report is computed from the module at each call and never stored in it: emitting or
