@@ -50,10 +50,13 @@ static int wasm_names_make(wasm_names *out, const mewe__wasm_info *info)
 
 /* Whether a function of the module is in the wasm. C's main, which the link always keeps,
  * is named otherwise there ("main" or "__main_argc_argv" in the IR; "__original_main",
- * "__main_void" or "main" in the wasm, after the backend's and wasi-libc's wrappers). */
+ * "__main_void" or "main" in the wasm, after the backend's and wasi-libc's wrappers), and so
+ * are C++ and Rust functions, whose names wasm-ld demangles ("_ZN1n1fEi" is "n::f(int)"):
+ * those are counted as kept. */
 static bool wasm_names_has(const wasm_names *w, const char *name)
 {
-    if (strcmp(name, "main") == 0 || strcmp(name, "__main_argc_argv") == 0)
+    if (strcmp(name, "main") == 0 || strcmp(name, "__main_argc_argv") == 0 ||
+        strncmp(name, "_Z", 2) == 0 || strncmp(name, "_R", 2) == 0)
         return true;
     return bsearch(&name, w->names, w->count, sizeof *w->names, by_name) != NULL;
 }

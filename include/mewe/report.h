@@ -49,7 +49,8 @@ extern "C" {
  *   `"dispatchers_in_output"` and `"variants_in_output"` (since 0.3): the totals'
  *   dispatchers that the wasm holds, and their variants; wasm-ld drops a function that
  *   nothing calls (in a command, most of a library's unused API), and then its function
- *   entry says `"in_output": false`.
+ *   entry says `"in_output": false` (C++ and Rust functions, whose names wasm-ld
+ *   demangles in the wasm, always count as kept).
  *   Pass a linked command or reactor: an object's variants are only final once linked.
  *
  * The report is computed from the module at each call and never stored in it: emitting or
