@@ -14,8 +14,11 @@
 
 #include "util/fileio.h"
 #include "internal.h"
+#include "ir/eligibility.h"
+#include "ir/skeleton.h"
 #include "util/process.h"
 #include "wasm/codegen.h"
+#include "wasm/inspect.h"
 #include "wasm/limits.h"
 #include "wasm/names.h"
 #include "wasm/objects.h"
@@ -330,7 +333,10 @@ typedef struct emit_job {
     const mewe_module *m;
     const mewe_emit_options *o;
     bool retarget;
+    const char *const *stages; /* progress: compiling, then linking */
 } emit_job;
+
+static const char *const output_stages[] = {"compiling to wasm", "linking wasm"};
 
 /* Code generation at `level`, then linking (for the linked kinds, and for an object made
  * of several partitions). */
@@ -351,38 +357,33 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
         .export_count = o->export_count,
     };
     mewe__objects objs;
-    mewe__progress(m->ctx, "compiling to wasm", 0, 1);
+    mewe__progress(m->ctx, job->stages[0], 0, 1);
     int rc = mewe__codegen(m->ctx, &in, &objs);
     if (rc != MEWE_OK)
         return rc;
-    mewe__progress(m->ctx, "compiling to wasm", 1, 1);
+    mewe__progress(m->ctx, job->stages[0], 1, 1);
     mewe__module_bitcode_seen(m, objs.bitcode_size); /* for the report */
     if (o->kind == MEWE_EMIT_OBJECT && objs.count == 1) {
         *out = objs.data[0];
         *out_size = objs.size[0];
         objs.data[0] = NULL;
     } else {
-        mewe__progress(m->ctx, "linking wasm", 0, 1);
+        mewe__progress(m->ctx, job->stages[1], 0, 1);
         rc = link_objects(m, o, &objs, out, out_size);
         if (rc == MEWE_OK)
-            mewe__progress(m->ctx, "linking wasm", 1, 1);
+            mewe__progress(m->ctx, job->stages[1], 1, 1);
     }
     mewe__objects_free(&objs);
     return rc;
 }
 
-static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_emit_options *opts)
+/* Emits m with options o, already read and checked, reporting progress as `stages`. */
+static int emit_checked(void **out, size_t *out_size, const mewe_module *m,
+                        const mewe_emit_options *o, const char *const *stages)
 {
-    mewe_emit_options options;
-    const mewe_emit_options *o = &options;
-    int rc = read_options(m->ctx, opts, &options);
-    if (rc == MEWE_OK)
-        rc = check_options(m->ctx, o);
-    if (rc != MEWE_OK)
-        return rc;
     pthread_once(&targets_once, init_targets);
-    emit_job job = {m, o, false};
-    rc = check_target(m, &job.retarget);
+    emit_job job = {m, o, false, stages};
+    int rc = check_target(m, &job.retarget);
     if (rc == MEWE_OK)
         rc = check_exports(m, o);
     if (rc != MEWE_OK)
@@ -395,6 +396,15 @@ static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_e
     if (rc == MEWE_OK && o->kind == MEWE_EMIT_OBJECT)
         rc = mewe__object_note_add(m, out, out_size);
     return rc;
+}
+
+static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_emit_options *opts)
+{
+    mewe_emit_options o;
+    int rc = read_options(m->ctx, opts, &o);
+    if (rc == MEWE_OK)
+        rc = check_options(m->ctx, &o);
+    return rc == MEWE_OK ? emit_checked(out, out_size, m, &o, output_stages) : rc;
 }
 
 int mewe_emit_wasm(const mewe_module *module, const mewe_emit_options *opts, const char *path)
@@ -422,4 +432,107 @@ int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *
     *out_data = NULL;
     *out_size = 0;
     return emit(out_data, out_size, module, opts);
+}
+
+/* The functions a linked wasm defines, by name, sorted. */
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Marks the module's functions that `names` (the skeleton's link) lacks; returns how many. C's
+ * main, which the link always keeps, has other names in the wasm (the backend's and
+ * wasi-libc's wrappers: "__original_main", "__main_void"). */
+static size_t mark_unlinked(LLVMModuleRef llvm, const char **names, size_t n)
+{
+    static const char attr[] = "mewe-unlinked";
+    LLVMContextRef c = LLVMGetModuleContext(llvm);
+    size_t marked = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f) != 0)
+            continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        if (strcmp(name, "main") == 0 || strcmp(name, "__main_argc_argv") == 0 ||
+            bsearch(&name, names, n, sizeof *names, by_name))
+            continue;
+        if (!LLVMGetStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, attr, sizeof attr - 1)) {
+            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                    LLVMCreateStringAttribute(c, attr, sizeof attr - 1, "", 0));
+            marked++;
+        }
+    }
+    return marked;
+}
+
+int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *opts,
+                                 size_t *out_excluded)
+{
+    if (!module)
+        return MEWE_EINVAL;
+    if (out_excluded)
+        *out_excluded = 0;
+    mewe_context *ctx = module->ctx;
+    mewe_emit_options o;
+    int rc = read_options(ctx, opts, &o);
+    if (rc == MEWE_OK)
+        rc = check_options(ctx, &o);
+    if (rc != MEWE_OK || o.kind == MEWE_EMIT_OBJECT) /* an object keeps every function */
+        return rc;
+    LLVMModuleRef skeleton = mewe__module_skeleton(module->llvm);
+    if (!skeleton)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory reading '%s' for its link",
+                           module->name);
+    mewe_module *tmp;
+    rc = mewe__module_wrap(&tmp, ctx, skeleton, module->name);
+    if (rc != MEWE_OK)
+        return rc;
+    /* The wasm's names as in the module: wasm-ld would demangle C++'s and Rust's. */
+    const char **args = malloc((o.link_arg_count + 1) * sizeof *args);
+    void *wasm = NULL;
+    size_t size = 0;
+    if (!args) {
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
+    } else {
+        for (size_t i = 0; i < o.link_arg_count; i++)
+            args[i] = o.link_args[i];
+        args[o.link_arg_count] = "--no-demangle";
+        o.link_args = args;
+        o.link_arg_count++;
+        static const char *const stages[] = {"finding what the link keeps: compiling",
+                                             "finding what the link keeps: linking"};
+        rc = emit_checked(&wasm, &size, tmp, &o, stages);
+    }
+    free(args);
+    mewe_module_free(tmp);
+    mewe__wasm_info info;
+    if (rc == MEWE_OK && mewe__wasm_parse(&info, wasm, size) != MEWE_OK)
+        rc = mewe__error(ctx, MEWE_ETARGET, "'%s': the link of its skeleton does not parse",
+                         module->name);
+    free(wasm);
+    if (rc != MEWE_OK)
+        return rc;
+    const char **names = malloc((info.func_count ? info.func_count : 1) * sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; names && i < info.func_count; i++) {
+        if (info.funcs[i].name)
+            names[n++] = info.funcs[i].name;
+    }
+    size_t marked = 0;
+    if (names) {
+        qsort(names, n, sizeof *names, by_name);
+        marked = mark_unlinked(module->llvm, names, n);
+    } else {
+        rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
+    }
+    free(names);
+    mewe__wasm_info_free(&info);
+    if (marked) {
+        mewe__module_changed(module);
+        mewe__log(ctx, MEWE_LOG_INFO, "'%s': %zu functions the link drops are left out",
+                  module->name, marked);
+    }
+    if (out_excluded)
+        *out_excluded = marked;
+    return rc;
 }

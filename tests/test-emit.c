@@ -603,6 +603,95 @@ START_TEST(report_counts_what_the_link_kept)
 }
 END_TEST
 
+/* Functions the link drops are left out of diversification when the caller says which
+ * output the module is for: they keep no variants and say why, the program runs as before;
+ * an object keeps every function, and an export keeps the function it names. */
+/* The report entry of one function, as text up to its closing brace. */
+static char *entry_text(const char *json, const char *fn)
+{
+    char key[128];
+    snprintf(key, sizeof key, "{\"name\": \"%s\"", fn);
+    const char *p = strstr(json, key);
+    ck_assert_msg(p != NULL, "no entry for %s in %s", fn, json);
+    const char *end = strchr(p, '}');
+    ck_assert_ptr_nonnull(end);
+    char *out = malloc((size_t)(end - p) + 2);
+    ck_assert_ptr_nonnull(out);
+    memcpy(out, p, (size_t)(end - p) + 1);
+    out[end - p + 1] = '\0';
+    return out;
+}
+
+static mewe_module *load_unused(void)
+{
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load(&m, tctx, tpath("u.bc")));
+    return m;
+}
+
+START_TEST(unlinked_functions_are_left_out)
+{
+    write_file(tpath("u.c"), unit_unused, strlen(unit_unused));
+    char *log = NULL;
+    ck_assert_msg(compile_c_to_bc(tpath("u.c"), tpath("u.bc"), &log) == 0, "%s", log ? log : "");
+    free(log);
+    mewe_module *m = load_unused();
+    size_t n = 99;
+    ck_assert_mewe_ok(mewe_module_exclude_unlinked(m, NULL, &n));
+    ck_assert_uint_eq(n, 1);
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("u.wasm")));
+    void *wasm;
+    size_t size;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
+    char *json = report_text(m, wasm, size);
+    mewe_free(wasm);
+    char *unused = entry_text(json, "unused");
+    ck_assert_ptr_nonnull(strstr(unused, "\"reason\": \"dropped by the link\""));
+    ck_assert_ptr_nonnull(strstr(unused, "\"eligible\": false"));
+    free(unused);
+    char *sq = entry_text(json, "sq");
+    ck_assert_ptr_nonnull(strstr(sq, "\"status\": \"diversified\""));
+    free(sq);
+    ck_assert_ptr_null(strstr(json, "\"in_output\": false"));
+    free(json);
+    wasm_run_result r;
+    run_ok(&r, tpath("u.wasm"), NULL, NULL, NULL);
+    ck_assert_str_eq(r.out, "1\n2\n5\n10\n");
+    wasm_run_result_free(&r);
+    /* Marked once: a second call finds nothing more. */
+    ck_assert_mewe_ok(mewe_module_exclude_unlinked(m, NULL, &n));
+    ck_assert_uint_eq(n, 0);
+    mewe_module_free(m);
+
+    /* An object keeps every function. */
+    m = load_unused();
+    mewe_emit_options eo = MEWE_EMIT_OPTIONS_INIT;
+    eo.kind = MEWE_EMIT_OBJECT;
+    ck_assert_mewe_ok(mewe_module_exclude_unlinked(m, &eo, &n));
+    ck_assert_uint_eq(n, 0);
+    /* A reactor keeps what it exports. */
+    const char *exports[] = {"unused"};
+    eo.kind = MEWE_EMIT_REACTOR;
+    eo.exports = exports;
+    eo.export_count = 1;
+    ck_assert_mewe_ok(mewe_module_exclude_unlinked(m, &eo, &n));
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    char *plain;
+    ck_assert_mewe_ok(mewe_report_json(&plain, NULL, m));
+    unused = entry_text(plain, "unused");
+    ck_assert_ptr_nonnull(strstr(unused, "\"status\": \"diversified\""));
+    free(unused);
+    mewe_free(plain);
+    /* Bad options: refused, nothing marked. */
+    eo.kind = (mewe_emit_kind)7;
+    ck_assert_mewe_fails(mewe_module_exclude_unlinked(m, &eo, &n), MEWE_EINVAL, "kind");
+    ck_assert_int_eq(mewe_module_exclude_unlinked(NULL, NULL, &n), MEWE_EINVAL);
+    mewe_module_free(m);
+}
+END_TEST
+
 START_TEST(objects_link_into_one_program)
 {
     char a[4096], b[4096];
@@ -699,6 +788,7 @@ int main(void)
     tcase_add_test(tc, options_are_read_within_their_version);
     tcase_add_test(tc, report_reads_the_module_and_the_wasm_given);
     tcase_add_test(tc, report_counts_what_the_link_kept);
+    tcase_add_test(tc, unlinked_functions_are_left_out);
     tcase_add_test(tc, objects_link_into_one_program);
     tcase_add_test(tc, objects_of_other_settings_or_versions_are_refused);
     suite_add_tcase(s, tc);

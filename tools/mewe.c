@@ -365,6 +365,27 @@ static void note_tools(run *r)
     }
 }
 
+static mewe_emit_options emit_options(const cli *c)
+{
+    mewe_emit_options o = c->emit;
+    o.kind = (mewe_emit_kind)c->kind;
+    o.exports = c->exports.items;
+    o.export_count = c->exports.count;
+    o.link_args = c->link_args.items;
+    o.link_arg_count = c->link_args.count;
+    return o;
+}
+
+/* A command or a reactor holds only what its link keeps: the functions wasm-ld would drop
+ * get no variants. */
+static int exclude_unlinked(run *r)
+{
+    mewe_emit_options o = emit_options(r->c);
+    progress(r, "finding what the link keeps");
+    int rc = mewe_module_exclude_unlinked(r->module, &o, NULL);
+    return rc == MEWE_OK ? EXIT_OK : failed(r, "emitting", rc, NULL);
+}
+
 static int read_back(run *r, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -408,12 +429,7 @@ static int write_output(run *r)
         note(r, 1, "wrote '%s'", c->output);
         return EXIT_OK;
     }
-    mewe_emit_options o = c->emit;
-    o.kind = (mewe_emit_kind)c->kind;
-    o.exports = c->exports.items;
-    o.export_count = c->exports.count;
-    o.link_args = c->link_args.items;
-    o.link_arg_count = c->link_args.count;
+    mewe_emit_options o = emit_options(c);
     note_tools(r);
     progress(r, "emitting WebAssembly");
     rc = mewe_emit_wasm(r->module, &o, c->output);
@@ -507,12 +523,7 @@ static int link_objects(run *r)
                   "--stage)\nTry 'mewe --help' for more information.");
         return EXIT_USAGE;
     }
-    mewe_emit_options o = c->emit;
-    o.kind = (mewe_emit_kind)c->kind;
-    o.exports = c->exports.items;
-    o.export_count = c->exports.count;
-    o.link_args = c->link_args.items;
-    o.link_arg_count = c->link_args.count;
+    mewe_emit_options o = emit_options(c);
     note_tools(r);
     progress(r, "linking objects");
     char *json = NULL;
@@ -661,6 +672,9 @@ static int pipeline(run *r)
     bool link = !c->profile_gen && (c->stage == STAGE_ALL || c->stage == STAGE_LINK);
     if (rc == EXIT_OK && c->profile_gen)
         rc = instrument(r);
+    if (rc == EXIT_OK && gen && c->stage == STAGE_ALL &&
+        (c->kind == KIND_COMMAND || c->kind == KIND_REACTOR))
+        rc = exclude_unlinked(r);
     if (rc == EXIT_OK && gen)
         rc = generate(r);
     if (rc == EXIT_OK && add)

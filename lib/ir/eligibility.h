@@ -11,7 +11,7 @@
 #include <llvm-c/Core.h>
 
 /* NULL when fn can be cloned and diversified, else a static reason, one of: "intrinsic",
- * "declaration", "available_externally", "naked", "variadic", "exception handling",
+ * "declaration", "dropped by the link" (mewe_module_exclude_unlinked), "available_externally", "naked", "variadic", "exception handling",
  * "returns_twice call", "musttail call", "inline asm", or one of mewe__labels_check's (a
  * block address that escapes the function, labels.h). When several apply, the first in that
  * order wins (body checks report the first offending instruction). */

@@ -172,6 +172,7 @@ FUNCTIONS: tuple[tuple[str, tuple[Any, ...], Any], ...] = (
     ("mewe_emit_options_init", (POINTER(EmitOptions), c_uint), c_int),
     ("mewe_emit_wasm", (_mod, POINTER(EmitOptions), c_char_p), c_int),
     ("mewe_module_check_target", (_mod,), c_int),
+    ("mewe_module_exclude_unlinked", (_mod, POINTER(EmitOptions), POINTER(c_size_t)), c_int),
     ("mewe_emit_wasm_memory", (_out_ptr, _out_size, _mod, POINTER(EmitOptions)), c_int),
     # variants.h
     ("mewe_generate_options_init", (POINTER(GenerateOptions), c_uint), c_int),

@@ -401,6 +401,27 @@ class Module:
         """
         self._call("mewe_module_check_target", self._handle)
 
+    def exclude_unlinked(self, kind: EmitKind | str | None = None,
+                         exports: Iterable[str] = (), link_args: Iterable[str] = ()) -> int:
+        """Leaves out of diversification the functions that the link of the output would
+        drop (a library's functions that the program never reaches): call it before
+        :meth:`generate` with the ``kind``, ``exports`` and ``link_args`` that
+        :meth:`emit` will get. They keep no variants; the report gives the reason
+        ``"dropped by the link"``. Nothing is left out of an ``"object"``.
+
+        Returns:
+            How many functions were left out.
+        """
+        opts = EmitOptions()
+        api().mewe_emit_options_init(byref(opts), EMIT_OPTIONS_VERSION)
+        if kind is not None:
+            opts.kind = parse(EmitKind, kind, "kind")
+        opts.exports, opts.export_count = string_array(_strings(exports, "exports"))
+        opts.link_args, opts.link_arg_count = string_array(_strings(link_args, "link_args"))
+        count = c_size_t(0)
+        self._call("mewe_module_exclude_unlinked", self._handle, byref(opts), byref(count))
+        return count.value
+
     def emit(self, path: str | os.PathLike[str] | None = None,
              kind: EmitKind | str | None = None, opt_level: int | None = None,
              exports: Iterable[str] = (), link_args: Iterable[str] = (),

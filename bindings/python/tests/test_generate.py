@@ -32,6 +32,19 @@ def test_generate_allow_deny(sample: mewe.Module) -> None:
     assert rows["main"]["reason"] == "in the deny list"
 
 
+def test_exclude_unlinked(sample: mewe.Module) -> None:
+    assert sample.exclude_unlinked(kind="object") == 0  # an object keeps every function
+    assert sample.exclude_unlinked() == 0  # main calls every function of the command
+    # A reactor that exports only scale: mix and tiny go (main is always kept).
+    assert sample.exclude_unlinked(kind="reactor", exports=["scale"]) == 2
+    sample.generate(min_instructions=1)
+    rows = functions_by_name(sample)
+    assert rows["mix"]["reason"] == rows["tiny"]["reason"] == "dropped by the link"
+    assert rows["scale"]["status"] == "diversified"
+    with pytest.raises(mewe.MeweError):
+        sample.exclude_unlinked(exports=["nothere"])
+
+
 def test_generate_outline_loops(ctx: mewe.Context, fixture_bitcode) -> None:
     outlined = ctx.load(fixture_bitcode["loops"])
     outlined.generate(outline_loops=30, wasm_rounds=0)

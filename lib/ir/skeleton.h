@@ -1,0 +1,18 @@
+/* What a linker's garbage collection sees of a module, at a fraction of its code: a copy in
+ * which every function body only refers to what the original body refers to. Compiled and
+ * linked like the module itself, it tells which functions the link keeps (emit.c,
+ * mewe_exclude_unlinked) in a small part of the time the module would take. */
+#ifndef MEWE_SKELETON_H
+#define MEWE_SKELETON_H
+
+#include <llvm-c/Core.h>
+
+/* A copy of m, in m's context, whose defined functions call each function (with poison
+ * arguments) and load from each variable that their original bodies name, directly or in a
+ * constant, then end in `unreachable`. Variables, their initialisers, aliases, the
+ * constructor lists and llvm.used are copied as they are; a naked function keeps its body.
+ * References that only code generation makes (an intrinsic lowered to a call of memcpy or
+ * of a math function) are not seen. NULL when out of memory. */
+LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m);
+
+#endif /* MEWE_SKELETON_H */
