@@ -8,17 +8,19 @@ For each workload of bench/workloads/workloads.json (default: libxml2-catalog, t
 program, 173,000 lines), this compiles its sources to bitcode, joins them with llvm-link
 into one module, and then, REPEATS times, alternately runs
 
-    clang-19 --target=wasm32-wasi -O2 -c ALL.bc -o clang.o
-    mewe -j N ALL.bc -o mewe.o           (default settings: the whole pipeline, load check
-                                          included, to a relocatable object)
+    clang-19 --target=wasm32-wasi -O2 ALL.bc -o clang.wasm       (with the workload's link
+                                                                  arguments)
+    mewe -j N ALL.bc -o mewe.wasm        (default settings: the whole pipeline, load check
+                                          included, to the WASI command)
 
 for every N asked (--threads, default 1,2,all). Both commands start from the same bitcode
-and end at a wasm object: the ratio is the price of multivariance in build time. Medians of
-the wall times and peaks (of the process and what it waited for: mewe's wasm-ld) are
-printed as a Markdown table, with the ratio to clang's median and the speed-up over one
-thread; the objects of every N must be the same bytes (checked). A last build to a command
-module with --report gives the distinct variants that survived in the wasm, per second of
-the all-threads pipeline and per core.
+and end at the program the workload runs, linked with wasi-libc by wasm-ld: the ratio is
+the price of multivariance in build time. Medians of the wall times and peaks (of the
+process and what it waited for: wasm-ld) are printed as a Markdown table, with the ratio to
+clang's median and the speed-up over one thread; the commands of every N must be the same
+bytes (checked). The build at the most threads writes the report: the distinct variants
+that survived in the linked wasm (those of functions wasm-ld keeps), per second of its
+pipeline and per core.
 
 The machine may be shared: the ratios are measured side by side, run after run, so that a
 busy neighbour slows both; the load average at the start and the end is printed. Exit
@@ -90,25 +92,23 @@ def measure_workload(cfg, w, work):
     runs.update({n: [] for n in threads})
     objects = {}
     for r in range(cfg.repeats):
-        m = measure.must_measured([cfg.clang, recipes.WASM_TARGET, "-O2", "-c", bc, "-o",
-                                   work / "clang.o"], work / "clang.log", "clang -O2")
+        m = measure.must_measured(recipes.link_command(cfg.clang, w, [bc], work / "clang.wasm"),
+                                  work / "clang.log", "clang -O2")
         runs["clang"].append(m)
         print(f"  {w.name} #{r + 1}: clang -O2 {m.wall_s:.1f} s {m.peak_mib:.0f} MiB",
               file=sys.stderr, flush=True)
         for n in threads:
-            out = work / f"mewe-j{n}.o"
-            m = measure.must_measured([cfg.mewe, f"-j{n}", bc, "-o", out],
+            out = work / f"mewe-j{n}.wasm"
+            report = ["--report", work / "report.json"] if n == max(threads) else []
+            m = measure.must_measured([cfg.mewe, f"-j{n}", bc, "-o", out, *report,
+                                       *[f"--link-arg={a}" for a in w.link_args]],
                                       work / f"mewe-j{n}.log", f"mewe -j {n}")
             runs[n].append(m)
             objects[n] = out.read_bytes()
             print(f"  {w.name} #{r + 1}: mewe -j {n} {m.wall_s:.1f} s {m.peak_mib:.0f} MiB",
                   file=sys.stderr, flush=True)
     same = len({objects[n] for n in threads}) == 1
-    report = work / "report.json"
-    measure.must_measured([cfg.mewe, bc, "-o", work / "mewe.wasm", "--report", report,
-                           *[f"--link-arg={a}" for a in w.link_args]],
-                          work / "report.log", "mewe with --report")
-    doc = json.loads(report.read_text())
+    doc = json.loads((work / "report.json").read_text())
     wasm = doc.get("wasm", {})
     distinct = wasm.get("distinct_in_wasm")
     dispatchers = doc["totals"]["dispatchers"]
@@ -138,7 +138,7 @@ def table(results):
         cw, cp = r["median"]["clang"]
         one = r["median"][r["threads"][0]][0]
         ib, ia = r["instructions"]
-        out.append(f"| {r['workload']} | {r['lines']} | {ib} / {ia} | clang -O2 -c | {cw:.1f} "
+        out.append(f"| {r['workload']} | {r['lines']} | {ib} / {ia} | clang -O2 | {cw:.1f} "
                    f"| {cp:.0f} | 1.00x | |")
         for n in r["threads"]:
             w, p = r["median"][n]

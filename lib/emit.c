@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <llvm-c/Analysis.h>
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Comdat.h>
@@ -442,7 +443,8 @@ static int by_name(const void *a, const void *b)
 
 /* Marks the module's functions that `names` (the skeleton's link) lacks; returns how many. C's
  * main, which the link always keeps, has other names in the wasm (the backend's and
- * wasi-libc's wrappers: "__original_main", "__main_void"). */
+ * wasi-libc's wrappers: "__original_main", "__main_void"), and so has a function whose name
+ * a wasm cannot carry (names.h): both stay unmarked. */
 static size_t mark_unlinked(LLVMModuleRef llvm, const char **names, size_t n)
 {
     static const char attr[] = "mewe-unlinked";
@@ -453,7 +455,8 @@ static size_t mark_unlinked(LLVMModuleRef llvm, const char **names, size_t n)
             continue;
         size_t len;
         const char *name = LLVMGetValueName2(f, &len);
-        if (strcmp(name, "main") == 0 || strcmp(name, "__main_argc_argv") == 0 ||
+        if (strlen(name) != len || !mewe__wasm_name_valid(name, len) || strcmp(name, "main") == 0 ||
+            strcmp(name, "__main_argc_argv") == 0 ||
             bsearch(&name, names, n, sizeof *names, by_name))
             continue;
         if (!LLVMGetStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, attr, sizeof attr - 1)) {
@@ -483,6 +486,18 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
     if (!skeleton)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory reading '%s' for its link",
                            module->name);
+    /* A skeleton LLVM refuses (a bug of ours, or IR it was not made for) costs only the
+     * time it would have saved: nothing is left out. */
+    char *msg = NULL;
+    if (LLVMVerifyModule(skeleton, LLVMReturnStatusAction, &msg)) {
+        mewe__log(ctx, MEWE_LOG_WARN,
+                  "'%s': cannot tell which functions its link drops (%.200s): none is left out",
+                  module->name, msg ? msg : "the skeleton does not verify");
+        LLVMDisposeMessage(msg);
+        LLVMDisposeModule(skeleton);
+        return MEWE_OK;
+    }
+    LLVMDisposeMessage(msg);
     mewe_module *tmp;
     rc = mewe__module_wrap(&tmp, ctx, skeleton, module->name);
     if (rc != MEWE_OK)

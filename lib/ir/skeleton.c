@@ -94,7 +94,8 @@ static void build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
                 LLVMGetParamTypes(fty, params);
                 for (unsigned p = 0; p < n; p++)
                     args[p] = LLVMGetPoison(params[p]);
-                LLVMBuildCall2(b, fty, g, args, n, "");
+                LLVMValueRef call = LLVMBuildCall2(b, fty, g, args, n, "");
+                LLVMSetInstructionCallConv(call, LLVMGetFunctionCallConv(g));
             }
             free(params);
             free(args);

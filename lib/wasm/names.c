@@ -12,7 +12,7 @@ static size_t sequence(const unsigned char *p, size_t n)
     return p[0] < 0x80 ? 1 : mewe__utf8_sequence(p, n);
 }
 
-static bool valid_utf8(const char *name, size_t len)
+bool mewe__wasm_name_valid(const char *name, size_t len)
 {
     const unsigned char *p = (const unsigned char *)name;
     for (size_t i = 0; i < len;) {
@@ -65,7 +65,7 @@ static int fix(mewe_context *ctx, const char *module_name, LLVMValueRef g, const
 {
     size_t len;
     const char *name = LLVMGetValueName2(g, &len);
-    if (valid_utf8(name, len))
+    if (mewe__wasm_name_valid(name, len))
         return MEWE_OK;
     if (!is_local(g)) {
         char *shown = mewe__name_display(name, len);

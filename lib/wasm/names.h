@@ -5,6 +5,9 @@
 #ifndef MEWE_WASM_NAMES_H
 #define MEWE_WASM_NAMES_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <llvm-c/Core.h>
 
 #include "internal.h"
@@ -16,6 +19,9 @@
  * since other code links against it, and fails with MEWE_ETARGET naming it and the way out
  * (`module_name` names the module). */
 int mewe__wasm_names_fix(mewe_context *ctx, const char *module_name, LLVMModuleRef m);
+
+/* Whether a name of `len` bytes is valid UTF-8: a wasm module carries it unchanged. */
+bool mewe__wasm_name_valid(const char *name, size_t len);
 
 /* Name of `len` bytes as text for a message: bytes outside valid UTF-8 become \xNN.
  * malloc'd; NULL when out of memory. */

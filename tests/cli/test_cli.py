@@ -740,8 +740,17 @@ def test_size_budget(bc, tmp_path):
 
 
 def test_variants_from(bc, tmp_path):
+    # main inlines calc_mix and calc_poly: the link drops them, and nothing is added.
     p = run([MEWE, bc["calc"], "-n", "0", "--variants-from", bc["calc_alt"], "-o",
              tmp_path / "v.wasm", "--report", "-"])
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    reasons = {f["name"]: f.get("reason") for f in rep["functions"]}
+    assert reasons["calc_mix"] == reasons["calc_poly"] == "dropped by the link"
+    # Exported, they stay, and take the other module's bodies as variants.
+    p = run([MEWE, bc["calc"], "-n", "0", "--variants-from", bc["calc_alt"], "-o",
+             tmp_path / "v.wasm", "--export", "calc_mix", "--export", "calc_poly",
+             "--report", "-"])
     assert p.returncode == 0, p.stderr
     rep = json.loads(p.stdout)
     added = {f["name"]: f["variants"] for f in rep["functions"]}
