@@ -130,7 +130,9 @@ LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m)
     refs r = {NULL, 0, 0, {0}};
     bool ok = b != NULL;
     for (LLVMValueRef fn = LLVMGetFirstFunction(copy); ok && fn; fn = LLVMGetNextFunction(fn)) {
-        if (LLVMIsDeclaration(fn) || is_naked(fn))
+        /* A function whose blocks' addresses are taken (computed goto) keeps its body:
+         * deleting it deletes its label tables too, which other bodies may name. */
+        if (LLVMIsDeclaration(fn) || is_naked(fn) || mewe__labels_taken(fn))
             continue;
         r.len = 0;
         mewe__ptrmap_fini(&r.seen);
