@@ -383,7 +383,7 @@ static int exclude_unlinked(run *r)
     mewe_emit_options o = emit_options(r->c);
     progress(r, "finding what the link keeps");
     int rc = mewe_module_exclude_unlinked(r->module, &o, NULL);
-    return rc == MEWE_OK ? EXIT_OK : failed(r, "emitting", rc, NULL);
+    return rc == MEWE_OK ? EXIT_OK : failed(r, "finding what the link keeps", rc, NULL);
 }
 
 static int read_back(run *r, const char *path)
