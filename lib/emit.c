@@ -435,7 +435,7 @@ int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *
     return emit(out_data, out_size, module, opts);
 }
 
-/* The functions a linked wasm defines, by name, sorted. */
+/* Order of names, for the sorted names of the functions a linked wasm defines. */
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -521,12 +521,16 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
     free(args);
     mewe_module_free(tmp);
     mewe__wasm_info info;
-    if (rc == MEWE_OK && mewe__wasm_parse(&info, wasm, size) != MEWE_OK)
-        rc = mewe__error(ctx, MEWE_ETARGET, "'%s': the link of its skeleton does not parse",
-                         module->name);
-    free(wasm);
-    if (rc != MEWE_OK)
+    int prc = rc == MEWE_OK ? mewe__wasm_parse(&info, wasm, size) : rc;
+    if (rc == MEWE_OK && prc != MEWE_OK)
+        rc = prc == MEWE_ENOMEM
+                 ? mewe__error(ctx, MEWE_ENOMEM, "out of memory")
+                 : mewe__error(ctx, MEWE_ETARGET, "'%s': the link of its skeleton does not parse",
+                               module->name);
+    if (rc != MEWE_OK) {
+        free(wasm);
         return rc;
+    }
     const char **names = malloc((info.func_count ? info.func_count : 1) * sizeof *names);
     size_t n = 0;
     for (size_t i = 0; names && i < info.func_count; i++) {
@@ -542,6 +546,7 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
     }
     free(names);
     mewe__wasm_info_free(&info);
+    free(wasm);
     if (marked) {
         mewe__module_changed(module);
         mewe__log(ctx, MEWE_LOG_INFO, "'%s': %zu functions the link drops are left out",
