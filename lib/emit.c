@@ -1,6 +1,7 @@
 /* mewe_emit_wasm: LLVM's wasm32 backend to an object, then wasm-ld with wasi-libc. */
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "util/fileio.h"
 #include "internal.h"
 #include "ir/eligibility.h"
+#include "ir/ptrmap.h"
 #include "ir/skeleton.h"
 #include "util/process.h"
 #include "wasm/codegen.h"
@@ -441,23 +443,43 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Marks the module's functions that `names` (the skeleton's link) lacks; returns how many. C's
- * main, which the link always keeps, has other names in the wasm (the backend's and
- * wasi-libc's wrappers: "__original_main", "__main_void"), and so has a function whose name
- * a wasm cannot carry (names.h): both stay unmarked. */
+static bool named_in(const char **names, size_t n, LLVMValueRef g)
+{
+    size_t len;
+    const char *name = LLVMGetValueName2(g, &len);
+    return bsearch(&name, names, n, sizeof *names, by_name) != NULL;
+}
+
+/* Marks the module's functions that `names` (the skeleton's link) lacks; returns how many, or
+ * SIZE_MAX when out of memory. Stay unmarked: C's main, which the link always keeps and
+ * which has other names in the wasm (the backend's and wasi-libc's wrappers:
+ * "__original_main", "__main_void"); a function whose name a wasm cannot carry (names.h);
+ * one that wasm-ld may name after an alias of it (C++ constructors); an available_externally
+ * one, never in the wasm. */
 static size_t mark_unlinked(LLVMModuleRef llvm, const char **names, size_t n)
 {
     static const char attr[] = "mewe-unlinked";
     LLVMContextRef c = LLVMGetModuleContext(llvm);
+    mewe__ptrmap aliased;
+    if (mewe__ptrmap_init(&aliased, 16) != MEWE_OK)
+        return SIZE_MAX;
+    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(llvm); a; a = LLVMGetNextGlobalAlias(a)) {
+        LLVMValueRef target = LLVMAliasGetAliasee(a);
+        if (LLVMIsAFunction(target) && named_in(names, n, a) &&
+            mewe__ptrmap_put(&aliased, target, target) != MEWE_OK) {
+            mewe__ptrmap_fini(&aliased);
+            return SIZE_MAX;
+        }
+    }
     size_t marked = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
-        if (LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f) != 0)
+        if (LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f) != 0 ||
+            LLVMGetLinkage(f) == LLVMAvailableExternallyLinkage || mewe__ptrmap_get(&aliased, f))
             continue;
         size_t len;
         const char *name = LLVMGetValueName2(f, &len);
         if (strlen(name) != len || !mewe__wasm_name_valid(name, len) || strcmp(name, "main") == 0 ||
-            strcmp(name, "__main_argc_argv") == 0 ||
-            bsearch(&name, names, n, sizeof *names, by_name))
+            strcmp(name, "__main_argc_argv") == 0 || named_in(names, n, f))
             continue;
         if (!LLVMGetStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, attr, sizeof attr - 1)) {
             LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
@@ -465,7 +487,27 @@ static size_t mark_unlinked(LLVMModuleRef llvm, const char **names, size_t n)
             marked++;
         }
     }
+    mewe__ptrmap_fini(&aliased);
     return marked;
+}
+
+/* The user's link arguments for the skeleton's link, which must keep the name section (no
+ * stripping) and the names as the module has them (wasm-ld would demangle C++'s and
+ * Rust's); NULL when out of memory. */
+static const char **skeleton_link_args(const mewe_emit_options *o, size_t *count)
+{
+    const char **args = malloc((o->link_arg_count + 1) * sizeof *args);
+    if (!args)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < o->link_arg_count; i++) {
+        const char *a = o->link_args[i];
+        if (strcmp(a, "-s") != 0 && strcmp(a, "--strip-all") != 0 && strcmp(a, "-strip-all") != 0)
+            args[n++] = a;
+    }
+    args[n++] = "--no-demangle";
+    *count = n;
+    return args;
 }
 
 int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *opts,
@@ -502,18 +544,15 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
     rc = mewe__module_wrap(&tmp, ctx, skeleton, module->name);
     if (rc != MEWE_OK)
         return rc;
-    /* The wasm's names as in the module: wasm-ld would demangle C++'s and Rust's. */
-    const char **args = malloc((o.link_arg_count + 1) * sizeof *args);
+    size_t nargs = 0;
+    const char **args = skeleton_link_args(&o, &nargs);
     void *wasm = NULL;
     size_t size = 0;
     if (!args) {
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     } else {
-        for (size_t i = 0; i < o.link_arg_count; i++)
-            args[i] = o.link_args[i];
-        args[o.link_arg_count] = "--no-demangle";
         o.link_args = args;
-        o.link_arg_count++;
+        o.link_arg_count = nargs;
         static const char *const stages[] = {"finding what the link keeps: compiling",
                                              "finding what the link keeps: linking"};
         rc = emit_checked(&wasm, &size, tmp, &o, stages);
@@ -538,10 +577,18 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
             names[n++] = info.funcs[i].name;
     }
     size_t marked = 0;
-    if (names) {
+    if (names && n == 0) {
+        /* No name section after all: nothing can be told apart. */
+        mewe__log(ctx, MEWE_LOG_WARN,
+                  "'%s': cannot tell which functions its link drops (the linked wasm names no "
+                  "function): none is left out",
+                  module->name);
+    } else if (names) {
         qsort(names, n, sizeof *names, by_name);
         marked = mark_unlinked(module->llvm, names, n);
-    } else {
+    }
+    if (!names || marked == SIZE_MAX) {
+        marked = 0;
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     }
     free(names);

@@ -11,6 +11,7 @@
 #include "util/json.h"
 #include "ir/family.h"
 #include "wasm/inspect.h"
+#include "wasm/names.h"
 
 typedef struct totals {
     size_t functions, eligible, diversified, dispatchers, variants;
@@ -51,13 +52,21 @@ static int wasm_names_make(wasm_names *out, const mewe__wasm_info *info)
 /* Whether a function of the module is in the wasm. C's main, which the link always keeps,
  * is named otherwise there ("main" or "__main_argc_argv" in the IR; "__original_main",
  * "__main_void" or "main" in the wasm, after the backend's and wasi-libc's wrappers), and so
- * are C++ and Rust functions, whose names wasm-ld demangles ("_ZN1n1fEi" is "n::f(int)"):
- * those are counted as kept. */
+ * are C++, Rust and D functions, whose names wasm-ld demangles ("_ZN1n1fEi" is
+ * "n::f(int)"), and those whose names are not UTF-8 (renamed at emission, names.h): those
+ * count as kept, as does everything when the wasm names nothing (stripped). */
 static bool wasm_names_has(const wasm_names *w, const char *name)
 {
-    if (strcmp(name, "main") == 0 || strcmp(name, "__main_argc_argv") == 0 ||
-        strncmp(name, "_Z", 2) == 0 || strncmp(name, "_R", 2) == 0)
+    static const char *const mangled[] = {"_Z", "___Z", "_R", "_D"};
+    if (w->count == 0) /* a stripped wasm names nothing: it cannot tell */
         return true;
+    if (strcmp(name, "main") == 0 || strcmp(name, "__main_argc_argv") == 0 ||
+        !mewe__wasm_name_valid(name, strlen(name)))
+        return true;
+    for (size_t i = 0; i < sizeof mangled / sizeof *mangled; i++) {
+        if (strncmp(name, mangled[i], strlen(mangled[i])) == 0)
+            return true;
+    }
     return bsearch(&name, w->names, w->count, sizeof *w->names, by_name) != NULL;
 }
 

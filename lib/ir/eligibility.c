@@ -78,14 +78,14 @@ const char *mewe__function_ineligible_reason(LLVMValueRef fn)
         return "intrinsic";
     if (LLVMIsDeclaration(fn))
         return "declaration";
-    if (LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "mewe-unlinked", 13))
-        return "dropped by the link"; /* mewe_module_exclude_unlinked */
     if (LLVMGetLinkage(fn) == LLVMAvailableExternallyLinkage)
         return "available_externally";
     if (fn_has_attr(fn, "naked"))
         return "naked";
     if (LLVMIsFunctionVarArg(LLVMGlobalGetValueType(fn)))
         return "variadic";
+    if (LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "mewe-unlinked", 13))
+        return "dropped by the link"; /* mewe_module_exclude_unlinked */
     return body_reason(fn);
 }
 

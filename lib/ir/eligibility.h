@@ -11,10 +11,11 @@
 #include <llvm-c/Core.h>
 
 /* NULL when fn can be cloned and diversified, else a static reason, one of: "intrinsic",
- * "declaration", "dropped by the link" (mewe_module_exclude_unlinked), "available_externally", "naked", "variadic", "exception handling",
- * "returns_twice call", "musttail call", "inline asm", or one of mewe__labels_check's (a
- * block address that escapes the function, labels.h). When several apply, the first in that
- * order wins (body checks report the first offending instruction). */
+ * "declaration", "available_externally", "naked", "variadic", "dropped by the link"
+ * (mewe_module_exclude_unlinked), "exception handling", "returns_twice call", "musttail
+ * call", "inline asm", or one of mewe__labels_check's (a block address that escapes the
+ * function, labels.h). When several apply, the first in that order wins (body checks report
+ * the first offending instruction). */
 const char *mewe__function_ineligible_reason(LLVMValueRef fn);
 
 /* Instructions in fn's body, not counting debug intrinsic calls (a build with -g must not

@@ -3,35 +3,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/DebugInfo.h>
+
 #include "ir/irutil.h"
 #include "ir/labels.h"
 #include "ir/ptrmap.h"
 #include "ir/skeleton.h"
 
-/* The globals a body names, each once, in the order first met. */
+/* The globals a body names, each once, in the order first met, with the type of the first
+ * call of each function called (NULL for a global only named): a call through another type
+ * than the declaration's (a K&R declaration, `int f();`) is made the same way again, so
+ * that the link sees the same signatures. */
 typedef struct refs {
     LLVMValueRef *v;
+    LLVMTypeRef *call_type;
     size_t len, cap;
     mewe__ptrmap seen; /* globals and constants already visited */
 } refs;
 
-static int refs_add(refs *r, LLVMValueRef g)
+static int refs_add(refs *r, LLVMValueRef g, LLVMTypeRef call_type)
 {
     if (r->len == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 16;
         LLVMValueRef *v = realloc(r->v, cap * sizeof *v);
-        if (!v)
+        if (v)
+            r->v = v;
+        LLVMTypeRef *t = v ? realloc(r->call_type, cap * sizeof *t) : NULL;
+        if (!t)
             return -1;
-        r->v = v;
+        r->call_type = t;
         r->cap = cap;
     }
-    r->v[r->len++] = g;
+    r->v[r->len] = g;
+    r->call_type[r->len++] = call_type;
     return 0;
 }
 
 /* Collects the globals that value v names, looking into constants (a pointer inside a
- * constant expression or aggregate names its global as well). */
-static int collect(refs *r, LLVMValueRef v)
+ * constant expression or aggregate names its global as well); call_type: v is the callee of
+ * a call of that type. */
+static int collect(refs *r, LLVMValueRef v, LLVMTypeRef call_type)
 {
     if (LLVMIsAGlobalValue(v)) {
         if (mewe__ptrmap_get(&r->seen, v))
@@ -40,7 +51,7 @@ static int collect(refs *r, LLVMValueRef v)
             return -1;
         if (LLVMIsAFunction(v) && LLVMGetIntrinsicID(v) != 0)
             return 0;
-        return refs_add(r, v);
+        return refs_add(r, v, LLVMIsAFunction(v) ? call_type : NULL);
     }
     if (!LLVMIsAConstant(v) || LLVMIsABlockAddress(v) || LLVMIsAConstantInt(v) ||
         LLVMIsAConstantFP(v) || LLVMIsAConstantDataSequential(v) || LLVMIsAUndefValue(v) ||
@@ -52,7 +63,7 @@ static int collect(refs *r, LLVMValueRef v)
         return -1;
     int n = LLVMGetNumOperands(v);
     for (int i = 0; i < n; i++) {
-        if (collect(r, LLVMGetOperand(v, (unsigned)i)) != 0)
+        if (collect(r, LLVMGetOperand(v, (unsigned)i), NULL) != 0)
             return -1;
     }
     return 0;
@@ -63,10 +74,13 @@ static int collect_body(refs *r, LLVMValueRef fn)
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
         for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
             int n = LLVMGetNumOperands(i);
+            /* A call's or invoke's callee is its last operand. */
+            bool call = LLVMIsACallInst(i) || LLVMIsAInvokeInst(i);
             for (int k = 0; k < n; k++) {
                 LLVMValueRef op = LLVMGetOperand(i, (unsigned)k);
+                LLVMTypeRef type = call && k == n - 1 ? LLVMGetCalledFunctionType(i) : NULL;
                 if (op && LLVMGetValueKind(op) != LLVMMetadataAsValueValueKind &&
-                    collect(r, op) != 0)
+                    collect(r, op, type) != 0)
                     return -1;
             }
         }
@@ -74,9 +88,10 @@ static int collect_body(refs *r, LLVMValueRef fn)
     return 0;
 }
 
-/* The new body: a call of each function named, a volatile load from each variable (a byte
- * from memory; a wasm global, in another address space, whole), then `unreachable`. */
-static void build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
+/* The new body: a call of each function called (as it was called), a volatile load from each
+ * other global named (a byte from memory, which for a function is its address; a wasm
+ * global, in another address space, whole), then `unreachable`. -1 when out of memory. */
+static int build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
 {
     LLVMContextRef c = LLVMGetModuleContext(LLVMGetGlobalParent(fn));
     LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c, fn, "refs"));
@@ -85,12 +100,13 @@ static void build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
         LLVMValueRef g = r->v[k];
         if (g == fn)
             continue;
-        if (LLVMIsAFunction(g)) {
-            LLVMTypeRef fty = LLVMGlobalGetValueType(g);
+        if (r->call_type[k]) {
+            LLVMTypeRef fty = r->call_type[k];
             unsigned n = LLVMCountParamTypes(fty);
             LLVMTypeRef *params = calloc(n ? n : 1, sizeof *params);
             LLVMValueRef *args = calloc(n ? n : 1, sizeof *args);
-            if (params && args) {
+            bool ok = params && args;
+            if (ok) {
                 LLVMGetParamTypes(fty, params);
                 for (unsigned p = 0; p < n; p++)
                     args[p] = LLVMGetPoison(params[p]);
@@ -99,6 +115,8 @@ static void build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
             }
             free(params);
             free(args);
+            if (!ok)
+                return -1;
         } else {
             /* A wasm global (another address space) is read whole, if it is a value: a
              * table is left out. */
@@ -113,6 +131,7 @@ static void build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
         }
     }
     LLVMBuildUnreachable(b);
+    return 0;
 }
 
 static bool is_naked(LLVMValueRef fn)
@@ -126,8 +145,11 @@ LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m)
     LLVMModuleRef copy = mewe__module_clone(m);
     if (!copy)
         return NULL;
+    /* Debug info would only slow the skeleton down, and its calls have no locations, which
+     * the verifier requires in a function with debug info. */
+    LLVMStripModuleDebugInfo(copy);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetModuleContext(copy));
-    refs r = {NULL, 0, 0, {0}};
+    refs r = {NULL, NULL, 0, 0, {0}};
     bool ok = b != NULL;
     for (LLVMValueRef fn = LLVMGetFirstFunction(copy); ok && fn; fn = LLVMGetNextFunction(fn)) {
         /* A function whose blocks' addresses are taken (computed goto) keeps its body:
@@ -140,10 +162,11 @@ LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m)
         if (!ok)
             break;
         mewe__function_delete_body(fn);
-        build_body(b, fn, &r);
+        ok = build_body(b, fn, &r) == 0;
     }
     mewe__ptrmap_fini(&r.seen);
     free(r.v);
+    free(r.call_type);
     if (b)
         LLVMDisposeBuilder(b);
     if (!ok) {

@@ -7,13 +7,14 @@
 
 #include <llvm-c/Core.h>
 
-/* A copy of m, in m's context, whose defined functions call each function (with poison
- * arguments) and load from each variable that their original bodies name, directly or in a
- * constant, then end in `unreachable`. Variables, their initialisers, aliases, the
- * constructor lists and llvm.used are copied as they are; a naked function, and one whose
- * blocks' addresses are taken (computed goto), keeps its body.
- * References that only code generation makes (an intrinsic lowered to a call of memcpy or
- * of a math function) are not seen. NULL when out of memory. */
+/* A copy of m, in m's context and without debug info, whose defined functions call each
+ * function their original bodies call, through the type of the first such call (with poison
+ * arguments), read each other global they name, directly or in a constant (a byte at a
+ * function's or variable's address; a wasm global whole), then end in `unreachable`.
+ * Variables, their initialisers, aliases, the constructor lists and llvm.used are copied as
+ * they are; a naked function, and one whose blocks' addresses are taken (computed goto),
+ * keeps its body. References that only code generation makes (an intrinsic lowered to a
+ * call of memcpy or of a math function) are not seen. NULL when out of memory. */
 LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m);
 
 #endif /* MEWE_SKELETON_H */
