@@ -377,22 +377,14 @@ static mewe_emit_options emit_options(const cli *c)
 }
 
 /* A command or a reactor holds only what its link keeps: the functions wasm-ld would drop
- * get no variants. A failure leaves the module as it was: the run goes on without (the
- * output's own link will say what is wrong with it, if anything), but for lack of memory. */
+ * get no variants. What makes the search fail (a name the wasm cannot carry, an undefined
+ * symbol, no wasm-ld) would fail the output's own emission too: the run ends at once. */
 static int exclude_unlinked(run *r)
 {
     mewe_emit_options o = emit_options(r->c);
     progress(r, "finding what the link keeps");
     int rc = mewe_module_exclude_unlinked(r->module, &o, NULL);
-    if (rc == MEWE_ENOMEM)
-        return failed(r, "finding what the link keeps", rc, NULL);
-    if (rc != MEWE_OK && !r->c->quiet) {
-        progress_clear(r);
-        cli_error("warning: cannot tell which functions the link drops (%s): every function "
-                  "is diversified",
-                  mewe_context_errmsg(r->ctx));
-    }
-    return EXIT_OK;
+    return rc == MEWE_OK ? EXIT_OK : failed(r, "finding what the link keeps", rc, NULL);
 }
 
 static int read_back(run *r, const char *path)
