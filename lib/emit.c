@@ -14,7 +14,9 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
+#include "util/array.h"
 #include "util/fileio.h"
+#include "util/hash.h"
 #include "internal.h"
 #include "ir/eligibility.h"
 #include "ir/ptrmap.h"
@@ -35,6 +37,8 @@ static void init_targets(void)
     LLVMInitializeWebAssemblyTarget();
     LLVMInitializeWebAssemblyTargetMC();
     LLVMInitializeWebAssemblyAsmPrinter();
+    /* Inline assembly, in a body or the module's, is parsed when the object is written. */
+    LLVMInitializeWebAssemblyAsmParser();
 }
 
 /* Sizes of each version of mewe_emit_options: a caller built against an older header passes
@@ -332,11 +336,66 @@ int mewe__emit_object(const mewe_module *m, int level, unsigned threads,
     return mewe__codegen(m->ctx, &in, out);
 }
 
+/* What decides which functions the link keeps: the output's kind, exports and link
+ * arguments, as 16 hex digits. A function the link drops is marked with it, and emission
+ * leaves out the code of marked functions only when its own options give the same key. */
+static void linking_key(const mewe_emit_options *o, char out[MEWE__LINKING_KEY_SIZE])
+{
+    int kind = (int)o->kind;
+    uint64_t h = mewe__fnv1a(&kind, sizeof kind);
+    for (size_t i = 0; i < o->export_count; i++)
+        h = mewe__fnv1a_more(h, o->exports[i], strlen(o->exports[i]) + 1);
+    h = mewe__fnv1a_more(h, "\001", 1); /* between the lists */
+    for (size_t i = 0; i < o->link_arg_count; i++)
+        h = mewe__fnv1a_more(h, o->link_args[i], strlen(o->link_args[i]) + 1);
+    snprintf(out, MEWE__LINKING_KEY_SIZE, "%016llx", (unsigned long long)h);
+}
+
+/* Preservation, enforced in the output: a variant that compiled to the same code as
+ * another of its family (in the partition that holds both) is left out, and its
+ * dispatcher calls the other. The check of mewe_generate_variants compiles the functions
+ * whose variants are inlined into their dispatchers; the others, called, are compared here,
+ * where they are compiled anyway. Every variant is equivalent to its original, so the
+ * dispatcher stays correct whatever the comparison says. */
+static int output_review(void *data, const mewe__objects *objs, mewe__twins *out)
+{
+    const mewe_module *m = data;
+    int rc = MEWE_OK;
+    for (size_t k = 0; rc == MEWE_OK && k < objs->count; k++) {
+        mewe__wasm_info info;
+        if (mewe__wasm_parse(&info, objs->data[k], objs->size[k]) != MEWE_OK)
+            continue; /* nothing to compare: the object stays as it is */
+        mewe__wasm_twin *t = NULL;
+        size_t n = 0;
+        rc = mewe__wasm_twins(&info, &t, &n);
+        for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+            mewe__twin_pair pair = {mewe__strdup(t[i].dup), mewe__strdup(t[i].twin), (unsigned)k};
+            if (!pair.dup || !pair.twin ||
+                !MEWE__ARRAY_PUSH(out->pairs, out->count, out->cap, pair)) {
+                free(pair.dup);
+                free(pair.twin);
+                rc = MEWE_ENOMEM;
+            }
+        }
+        free(t);
+        mewe__wasm_info_free(&info);
+    }
+    const char **dups = rc == MEWE_OK ? calloc(out->count + 1, sizeof *dups) : NULL;
+    for (size_t i = 0; dups && i < out->count; i++)
+        dups[i] = out->pairs[i].dup;
+    rc = rc == MEWE_OK && !dups ? MEWE_ENOMEM : rc;
+    if (rc == MEWE_OK)
+        rc = mewe__module_output_twins(m, dups, out->count);
+    free(dups);
+    return rc == MEWE_OK ? rc : mewe__error(m->ctx, rc, "out of memory emitting '%s'", m->name);
+}
+
 typedef struct emit_job {
     const mewe_module *m;
     const mewe_emit_options *o;
     bool retarget;
-    const char *const *stages; /* progress: compiling, then linking */
+    const char *const *stages;        /* progress: compiling, then linking */
+    char key[MEWE__LINKING_KEY_SIZE]; /* linking_key of o: for a command or reactor */
 } emit_job;
 
 static const char *const output_stages[] = {"compiling to wasm", "linking wasm"};
@@ -358,6 +417,9 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
         .retarget = job->retarget,
         .exports = o->exports,
         .export_count = o->export_count,
+        .review = m->multivariant ? output_review : NULL,
+        .review_data = (void *)m,
+        .unlinked = job->key,
     };
     mewe__objects objs;
     mewe__progress(m->ctx, job->stages[0], 0, 1);
@@ -385,7 +447,9 @@ static int emit_checked(void **out, size_t *out_size, const mewe_module *m,
                         const mewe_emit_options *o, const char *const *stages)
 {
     pthread_once(&targets_once, init_targets);
-    emit_job job = {m, o, false, stages};
+    emit_job job = {m, o, false, stages, ""};
+    if (o->kind != MEWE_EMIT_OBJECT)
+        linking_key(o, job.key);
     int rc = check_target(m, &job.retarget);
     if (rc == MEWE_OK)
         rc = check_exports(m, o);
@@ -438,16 +502,10 @@ int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *
 }
 
 /* Order of names, for the sorted names of the functions a linked wasm defines. */
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static bool named_in(const char **names, size_t n, LLVMValueRef g)
+static bool named_in(const mewe__wasm_name_set *names, LLVMValueRef g)
 {
     size_t len;
-    const char *name = LLVMGetValueName2(g, &len);
-    return bsearch(&name, names, n, sizeof *names, by_name) != NULL;
+    return mewe__wasm_name_set_has(names, LLVMGetValueName2(g, &len));
 }
 
 /* Marks the module's functions that `names` (the skeleton's link) lacks; returns how many, or
@@ -456,16 +514,16 @@ static bool named_in(const char **names, size_t n, LLVMValueRef g)
  * "__original_main", "__main_void"); a function whose name a wasm cannot carry (names.h);
  * one that wasm-ld may name after an alias of it (C++ constructors); an available_externally
  * one, never in the wasm. */
-static size_t mark_unlinked(LLVMModuleRef llvm, const char **names, size_t n)
+static size_t mark_unlinked(LLVMModuleRef llvm, const mewe__wasm_name_set *names, const char *key)
 {
-    static const char attr[] = "mewe-unlinked";
+    static const char attr[] = MEWE__ATTR_UNLINKED;
     LLVMContextRef c = LLVMGetModuleContext(llvm);
     mewe__ptrmap aliased;
     if (mewe__ptrmap_init(&aliased, 16) != MEWE_OK)
         return SIZE_MAX;
     for (LLVMValueRef a = LLVMGetFirstGlobalAlias(llvm); a; a = LLVMGetNextGlobalAlias(a)) {
         LLVMValueRef target = LLVMAliasGetAliasee(a);
-        if (LLVMIsAFunction(target) && named_in(names, n, a) &&
+        if (LLVMIsAFunction(target) && named_in(names, a) &&
             mewe__ptrmap_put(&aliased, target, target) != MEWE_OK) {
             mewe__ptrmap_fini(&aliased);
             return SIZE_MAX;
@@ -479,11 +537,12 @@ static size_t mark_unlinked(LLVMModuleRef llvm, const char **names, size_t n)
         size_t len;
         const char *name = LLVMGetValueName2(f, &len);
         if (strlen(name) != len || !mewe__wasm_name_valid(name, len) || strcmp(name, "main") == 0 ||
-            strcmp(name, "__main_argc_argv") == 0 || named_in(names, n, f))
+            strcmp(name, "__main_argc_argv") == 0 || named_in(names, f))
             continue;
         if (!LLVMGetStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, attr, sizeof attr - 1)) {
-            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
-                                    LLVMCreateStringAttribute(c, attr, sizeof attr - 1, "", 0));
+            LLVMAddAttributeAtIndex(
+                f, LLVMAttributeFunctionIndex,
+                LLVMCreateStringAttribute(c, attr, sizeof attr - 1, key, (unsigned)strlen(key)));
             marked++;
         }
     }
@@ -524,7 +583,13 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
         rc = check_options(ctx, &o);
     if (rc != MEWE_OK || o.kind == MEWE_EMIT_OBJECT) /* an object keeps every function */
         return rc;
-    LLVMModuleRef skeleton = mewe__module_skeleton(module->llvm);
+    bool has_asm;
+    LLVMModuleRef skeleton = mewe__module_skeleton(module->llvm, &has_asm);
+    /* Inline assembly may call what no skeleton sees: then the mark is never a key, and
+     * emission compiles every function. */
+    char key[MEWE__LINKING_KEY_SIZE] = "";
+    if (!has_asm)
+        linking_key(&o, key);
     if (!skeleton)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory reading '%s' for its link",
                            module->name);
@@ -570,28 +635,23 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
         free(wasm);
         return rc;
     }
-    const char **names = malloc((info.func_count ? info.func_count : 1) * sizeof *names);
-    size_t n = 0;
-    for (size_t i = 0; names && i < info.func_count; i++) {
-        if (info.funcs[i].name)
-            names[n++] = info.funcs[i].name;
-    }
+    mewe__wasm_name_set names;
+    bool made = mewe__wasm_name_set_make(&names, &info) == MEWE_OK;
     size_t marked = 0;
-    if (names && n == 0) {
+    if (made && names.count == 0) {
         /* No name section after all: nothing can be told apart. */
         mewe__log(ctx, MEWE_LOG_WARN,
                   "'%s': cannot tell which functions its link drops (the linked wasm names no "
                   "function): none is left out",
                   module->name);
-    } else if (names) {
-        qsort(names, n, sizeof *names, by_name);
-        marked = mark_unlinked(module->llvm, names, n);
+    } else if (made) {
+        marked = mark_unlinked(module->llvm, &names, key);
     }
-    if (!names || marked == SIZE_MAX) {
+    if (!made || marked == SIZE_MAX) {
         marked = 0;
         rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory");
     }
-    free(names);
+    mewe__wasm_name_set_free(&names);
     mewe__wasm_info_free(&info);
     free(wasm);
     if (marked) {

@@ -24,38 +24,13 @@ typedef struct totals {
     size_t live_dispatchers, live_variants;
 } totals;
 
-/* The names of the functions a wasm module defines, sorted: what its link kept. */
-typedef struct wasm_names {
-    const char **names;
-    size_t count;
-} wasm_names;
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int wasm_names_make(wasm_names *out, const mewe__wasm_info *info)
-{
-    out->count = 0;
-    out->names = malloc((info->func_count ? info->func_count : 1) * sizeof *out->names);
-    if (!out->names)
-        return MEWE_ENOMEM;
-    for (size_t i = 0; i < info->func_count; i++) {
-        if (info->funcs[i].name)
-            out->names[out->count++] = info->funcs[i].name;
-    }
-    qsort(out->names, out->count, sizeof *out->names, by_name);
-    return MEWE_OK;
-}
-
 /* Whether a function of the module is in the wasm. C's main, which the link always keeps,
  * is named otherwise there ("main" or "__main_argc_argv" in the IR; "__original_main",
  * "__main_void" or "main" in the wasm, after the backend's and wasi-libc's wrappers), and so
  * are C++, Rust and D functions, whose names wasm-ld demangles ("_ZN1n1fEi" is
  * "n::f(int)"), and those whose names are not UTF-8 (renamed at emission, names.h): those
  * count as kept, as does everything when the wasm names nothing (stripped). */
-static bool wasm_names_has(const wasm_names *w, const char *name)
+static bool kept_in_output(const mewe__wasm_name_set *w, const char *name)
 {
     static const char *const mangled[] = {"_Z", "___Z", "_R", "_D"};
     if (w->count == 0) /* a stripped wasm names nothing: it cannot tell */
@@ -67,7 +42,7 @@ static bool wasm_names_has(const wasm_names *w, const char *name)
         if (strncmp(name, mangled[i], strlen(mangled[i])) == 0)
             return true;
     }
-    return bsearch(&name, w->names, w->count, sizeof *w->names, by_name) != NULL;
+    return mewe__wasm_name_set_has(w, name);
 }
 
 static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
@@ -92,9 +67,11 @@ static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
         t->per_policy[p->policy]++;
 }
 
-/* live: the functions of the emitted wasm, or NULL without one. */
+/* live: the functions of the emitted wasm, or NULL without one; dropped_out: how many of the
+ * function's variants its emission left out as the same code as another. */
 static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
-                           mewe__families *fams, const wasm_names *live, totals *t)
+                           mewe__families *fams, const mewe__wasm_name_set *live,
+                           size_t dropped_out, totals *t)
 {
     mewe__family *fam = mewe__families_find(fams, r->name);
     LLVMValueRef fn = LLVMGetNamedFunction(llvm, r->name);
@@ -104,6 +81,8 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     /* Variants made by other tools count too (mewe_module_add_variants); variants inside
      * their dispatcher are counted by its plan. */
     size_t variants = planned ? plan.variants - 1 : fam ? fam->count - (id >= 0) : 0;
+    dropped_out = dropped_out < variants ? dropped_out : variants;
+    variants -= dropped_out; /* the output counts them as one with their twins */
     mewe__json_object(j, NULL, false);
     mewe__json_string(j, "name", r->name);
     if (r->part_of)
@@ -116,6 +95,8 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     mewe__json_uint(j, "variants", variants);
     mewe__json_uint(j, "dropped_duplicate", r->dropped_duplicate);
     mewe__json_uint(j, "dropped_invalid", r->dropped_invalid);
+    if (dropped_out)
+        mewe__json_uint(j, "dropped_in_output", dropped_out);
     if (r->costly_declined)
         mewe__json_uint(j, "costly_declined", r->costly_declined);
     if (r->cheap_declined)
@@ -150,7 +131,7 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
         plan_entry(j, &plan, t);
     /* A dispatcher nothing calls is dropped by wasm-ld with its variants (an unused function
      * of a library linked into a command). */
-    bool in_output = id >= 0 && live && wasm_names_has(live, r->name);
+    bool in_output = id >= 0 && live && kept_in_output(live, r->name);
     if (id >= 0 && live && !in_output)
         mewe__json_bool(j, "in_output", false);
     mewe__json_end(j);
@@ -340,12 +321,12 @@ static void free_records(mewe__fnrec *recs, size_t n)
 static int build(char **out, size_t *len, const mewe_module *m, const void *wasm, size_t wasm_size)
 {
     mewe__wasm_info info;
-    wasm_names live = {NULL, 0};
+    mewe__wasm_name_set live = {NULL, 0};
     if (wasm) {
         int prc = mewe__wasm_parse(&info, wasm, wasm_size);
         if (prc != MEWE_OK)
             return prc;
-        if (wasm_names_make(&live, &info) != MEWE_OK) {
+        if (mewe__wasm_name_set_make(&live, &info) != MEWE_OK) {
             mewe__wasm_info_free(&info);
             return MEWE_ENOMEM;
         }
@@ -361,7 +342,7 @@ static int build(char **out, size_t *len, const mewe_module *m, const void *wasm
         rc = MEWE_ENOMEM;
     }
     if (rc != MEWE_OK) {
-        free(live.names);
+        mewe__wasm_name_set_free(&live);
         if (wasm)
             mewe__wasm_info_free(&info);
         return rc;
@@ -375,14 +356,15 @@ static int build(char **out, size_t *len, const mewe_module *m, const void *wasm
     mewe__json_uint(&j, "seed", m->ctx->seed);
     mewe__json_array(&j, "functions", true);
     for (size_t i = 0; i < n; i++)
-        function_entry(&j, m->llvm, &recs[i], &fams, wasm ? &live : NULL, &t);
+        function_entry(&j, m->llvm, &recs[i], &fams, wasm ? &live : NULL,
+                       wasm ? mewe__module_output_dropped(m, recs[i].name) : 0, &t);
     mewe__json_end(&j);
     totals_section(&j, m, &t);
     if (m->link)
         link_section(&j, m->link);
     if (wasm) {
         rc = wasm_section(&j, &info, &t, wasm_size);
-        free(live.names);
+        mewe__wasm_name_set_free(&live);
         mewe__wasm_info_free(&info);
     }
     mewe__json_end(&j);

@@ -281,6 +281,83 @@ START_TEST(check_is_the_same_when_split)
 }
 END_TEST
 
+/* A program whose f gets two variants from elsewhere: one with a dead instruction, which
+ * code generation removes (the original's code again), and one that goes through the stack
+ * (its own code). The third body is one too many. */
+#define TWINS_IR(f_body)                                              \
+    "target triple = \"wasm32-unknown-wasi\"\n"                       \
+    "@fmt = private unnamed_addr constant [4 x i8] c\"%d\\0A\\00\"\n" \
+    "declare i32 @printf(ptr, ...)\n"                                 \
+    "define i32 @f(i32 %a, i32 %b) noinline {\n" f_body "}\n"         \
+    "define i32 @main() {\n"                                          \
+    "entry:\n  br label %loop\n"                                      \
+    "loop:\n  %i = phi i32 [0, %entry], [%i1, %loop]\n"               \
+    "  %s = phi i32 [0, %entry], [%s1, %loop]\n"                      \
+    "  %v = call i32 @f(i32 %i, i32 3)\n  %s1 = add i32 %s, %v\n"     \
+    "  %i1 = add i32 %i, 1\n  %c = icmp slt i32 %i1, 100\n"           \
+    "  br i1 %c, label %loop, label %done\n"                          \
+    "done:\n  %r = call i32 (ptr, ...) @printf(ptr @fmt, i32 %s1)\n  ret i32 0\n}\n"
+
+static const char twins_original[] =
+    TWINS_IR("  %x = mul i32 %a, %b\n  %y = add i32 %x, 7\n  ret i32 %y\n");
+static const char twins_dead[] = TWINS_IR(
+    "  %x = mul i32 %a, %b\n  %dead = mul i32 %a, 5\n  %y = add i32 %x, 7\n  ret i32 %y\n");
+static const char twins_stack[] =
+    TWINS_IR("  %p = alloca i32\n  %x = mul i32 %a, %b\n  store volatile i32 %x, ptr %p\n"
+             "  %l = load volatile i32, ptr %p\n  %y = add i32 %l, 7\n  ret i32 %y\n");
+
+static mewe_module *load_ll(const char *ll, const char *name)
+{
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), name));
+    return m;
+}
+
+/* A variant that compiles to the same code as another of its family is left out of the
+ * output, and its dispatcher calls the other; only the partition that holds it is compiled
+ * again; the report counts what the output holds. */
+START_TEST(twins_leave_the_output)
+{
+    mewe_module *m = load_ll(twins_original, "twins.ll");
+    size_t added;
+    ck_assert_mewe_ok(mewe_module_add_variants(&added, m, load_ll(twins_dead, "dead.ll")));
+    ck_assert_uint_eq(added, 1); /* f.mewe.v1: distinct in IR */
+    ck_assert_mewe_ok(mewe_module_add_variants(&added, m, load_ll(twins_stack, "stack.ll")));
+    ck_assert_uint_eq(added, 1); /* f.mewe.v2 */
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.inline_limit = 1; /* variants as functions: each has its own body */
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    mewe__codegen_partition_instructions = 10; /* f's family alone in one of several */
+    size_t size, size2;
+    void *wasm = emit_mem(m, MEWE_EMIT_COMMAND, 1, &size);
+    ck_assert_uint_eq(last_parts, 1); /* the second compilation: f's partition only */
+    void *wasm2 = emit_mem(m, MEWE_EMIT_COMMAND, 2, &size2);
+    ck_assert(size == size2 && memcmp(wasm, wasm2, size) == 0);
+    run_expect(wasm, size, "15550\n");
+    char *names = function_names(wasm, size);
+    ck_assert_msg(strstr(names, "f.mewe.v0\n") && strstr(names, "f.mewe.v2\n") &&
+                      !strstr(names, "f.mewe.v1\n"),
+                  "%s", names);
+    free(names);
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    ck_assert_msg(strstr(json, "\"dropped_in_output\": 1"), "%s", json);
+    const char *w = strstr(json, "\"wasm\"");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_ptr_nonnull(strstr(w, "\"variants\": 2, \"distinct_in_wasm\": 2"));
+    ck_assert_ptr_nonnull(strstr(w, "\"preservation\": 1.0000"));
+    ck_assert_ptr_nonnull(strstr(w, "\"variants_in_output\": 1"));
+    free(json);
+    /* The module is unchanged: its own report, without the wasm, still has both. */
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, NULL, 0));
+    ck_assert_ptr_null(strstr(json, "dropped_in_output"));
+    free(json);
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(mewe_module_get_llvm(m), "f.mewe.v1"));
+    free(wasm);
+    free(wasm2);
+}
+END_TEST
+
 START_TEST(threads_out_of_range)
 {
     mewe_module *m = load_fixture("fnptr.c");
@@ -304,6 +381,7 @@ int main(void)
     tcase_add_test(tc, split_with_debug_info);
     tcase_add_test(tc, split_keeps_constructors_and_tables);
     tcase_add_loop_test(tc, check_is_the_same_when_split, 0, 2);
+    tcase_add_test(tc, twins_leave_the_output);
     tcase_add_test(tc, threads_out_of_range);
     suite_add_tcase(s, tc);
     return test_run(s);

@@ -692,6 +692,291 @@ START_TEST(unlinked_functions_are_left_out)
 }
 END_TEST
 
+/* The cases of mewe_module_exclude_unlinked that real builds bring: debug info, a stripped
+ * output, K&R calls and aliases. The modules are IR text, so that what calls what, and
+ * through which type, is exactly what the test says. Each test asserts which functions are
+ * marked and which are not, and that the search did not give up with a warning (it then
+ * leaves nothing out, which is safe but is the regression these tests look for). */
+typedef struct warnings {
+    char text[2048];
+    int count;
+} warnings;
+
+static void record_warning(mewe_log_level level, const char *message, void *user_data)
+{
+    warnings *w = user_data;
+    if (level > MEWE_LOG_WARN)
+        return;
+    w->count++;
+    size_t used = strlen(w->text);
+    snprintf(w->text + used, sizeof w->text - used, "%s\n", message);
+}
+
+/* Leaves out what the link with `opts` drops, and asserts that `expected` functions were
+ * marked without a warning and that the module still verifies. */
+static void exclude_expecting(mewe_module *m, const mewe_emit_options *opts, size_t expected)
+{
+    warnings w = {"", 0};
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, record_warning, MEWE_LOG_WARN, &w));
+    size_t n = 99;
+    int rc = mewe_module_exclude_unlinked(m, opts, &n);
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, NULL, MEWE_LOG_ERROR, NULL));
+    ck_assert_mewe_ok(rc);
+    ck_assert_msg(w.count == 0, "mewe_module_exclude_unlinked warned: %s", w.text);
+    ck_assert_uint_eq(n, expected);
+    ck_assert_mewe_ok(mewe_module_verify(m));
+}
+
+static mewe_module *load_ll(const char *ll, const char *name)
+{
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), name));
+    return m;
+}
+
+/* Whether the report gives fn the reason "dropped by the link". */
+static bool left_out(const mewe_module *m, const char *fn)
+{
+    char *json;
+    ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+    char *entry = entry_text(json, fn);
+    bool out = strstr(entry, "\"reason\": \"dropped by the link\"") != NULL;
+    free(entry);
+    mewe_free(json);
+    return out;
+}
+
+/* Every function of `dropped` is left out, none of `kept` is; both lists end with NULL. */
+static void assert_marks(const mewe_module *m, const char *const *dropped, const char *const *kept)
+{
+    for (size_t i = 0; dropped[i]; i++)
+        ck_assert_msg(left_out(m, dropped[i]), "%s is not left out", dropped[i]);
+    for (size_t i = 0; kept[i]; i++)
+        ck_assert_msg(!left_out(m, kept[i]), "%s is left out, yet the program calls it", kept[i]);
+}
+
+/* Diversifies what is left, emits with `opts`, runs, and checks main's exit code. */
+static void assert_runs_with_exit(mewe_module *m, const mewe_emit_options *opts, int exit_code)
+{
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, opts, tpath("x.wasm")));
+    wasm_run_result r;
+    run_ok(&r, tpath("x.wasm"), NULL, NULL, NULL);
+    ck_assert_msg(r.exit_code == exit_code, "exit %d, expected %d: %s", r.exit_code, exit_code,
+                  r.err);
+    wasm_run_result_free(&r);
+}
+
+/* As clang -g makes it: every call has a location, which the verifier requires of a call
+ * to a function with debug info from a function with debug info. The skeleton's calls have
+ * none: unless it drops the debug info it does not verify, and nothing is left out. Both
+ * dead functions go, the static one although the external one calls it. */
+static const char dbg_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@one = global [4 x i32] [i32 1, i32 2, i32 3, i32 4]\n"
+    "declare void @llvm.dbg.value(metadata, metadata, metadata)\n"
+    "define i32 @sq(i32 %x) !dbg !10 {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 %x, !dbg !11\n"
+    "  %v = load i32, ptr %p, !dbg !11\n"
+    "  %m = mul i32 %x, %v, !dbg !11\n"
+    "  %r = add i32 %m, %x, !dbg !11\n"
+    "  call void @llvm.dbg.value(metadata i32 %r, metadata !12, metadata !DIExpression()), "
+    "!dbg !11\n"
+    "  ret i32 %r, !dbg !11\n}\n"
+    "define internal i32 @dead_static(i32 %x) !dbg !20 {\n"
+    "  %r = add i32 %x, 1, !dbg !21\n  ret i32 %r, !dbg !21\n}\n"
+    "define i32 @dead_extern(i32 %x) !dbg !30 {\n"
+    "  %r = call i32 @dead_static(i32 %x), !dbg !31\n  ret i32 %r, !dbg !31\n}\n"
+    "define i32 @main() !dbg !40 {\n"
+    "  %r = call i32 @sq(i32 3), !dbg !41\n  ret i32 %r, !dbg !41\n}\n"
+    "!llvm.dbg.cu = !{!0}\n"
+    "!llvm.module.flags = !{!2, !3}\n"
+    "!0 = distinct !DICompileUnit(language: DW_LANG_C11, file: !1, producer: \"test\", "
+    "isOptimized: true, runtimeVersion: 0, emissionKind: FullDebug)\n"
+    "!1 = !DIFile(filename: \"dbg.c\", directory: \"/tmp\")\n"
+    "!2 = !{i32 7, !\"Dwarf Version\", i32 5}\n"
+    "!3 = !{i32 2, !\"Debug Info Version\", i32 3}\n"
+    "!4 = !DIBasicType(name: \"int\", size: 32, encoding: DW_ATE_signed)\n"
+    "!5 = !DISubroutineType(types: !{!4, !4})\n"
+    "!10 = distinct !DISubprogram(name: \"sq\", scope: !1, file: !1, line: 1, type: !5, "
+    "scopeLine: 1, spFlags: DISPFlagDefinition, unit: !0)\n"
+    "!11 = !DILocation(line: 1, column: 20, scope: !10)\n"
+    "!12 = !DILocalVariable(name: \"r\", scope: !10, file: !1, line: 1, type: !4)\n"
+    "!20 = distinct !DISubprogram(name: \"dead_static\", scope: !1, file: !1, line: 2, "
+    "type: !5, scopeLine: 2, spFlags: DISPFlagLocalToUnit | DISPFlagDefinition, unit: !0)\n"
+    "!21 = !DILocation(line: 2, column: 20, scope: !20)\n"
+    "!30 = distinct !DISubprogram(name: \"dead_extern\", scope: !1, file: !1, line: 3, "
+    "type: !5, scopeLine: 3, spFlags: DISPFlagDefinition, unit: !0)\n"
+    "!31 = !DILocation(line: 3, column: 20, scope: !30)\n"
+    "!40 = distinct !DISubprogram(name: \"main\", scope: !1, file: !1, line: 4, type: !5, "
+    "scopeLine: 4, spFlags: DISPFlagDefinition, unit: !0)\n"
+    "!41 = !DILocation(line: 4, column: 20, scope: !40)\n";
+
+START_TEST(unlinked_with_debug_info)
+{
+    mewe_module *m = load_ll(dbg_ll, "dbg.ll");
+    exclude_expecting(m, NULL, 2);
+    const char *dropped[] = {"dead_static", "dead_extern", NULL};
+    const char *kept[] = {"sq", "main", NULL};
+    assert_marks(m, dropped, kept);
+    /* The module keeps its debug info (only the skeleton loses it), builds and runs. */
+    ck_assert_uint_eq(LLVMGetNamedMetadataNumOperands(mewe_module_get_llvm(m), "llvm.dbg.cu"), 1);
+    assert_runs_with_exit(m, NULL, 3 * 4 + 3);
+    assert_marks(m, dropped, kept);
+    mewe_module_free(m);
+}
+END_TEST
+
+static const char strip_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@one = global [4 x i32] [i32 1, i32 2, i32 3, i32 4]\n"
+    "define i32 @sq(i32 %x) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 %x\n"
+    "  %v = load i32, ptr %p\n  %m = mul i32 %x, %v\n  %r = add i32 %m, %x\n  ret i32 %r\n}\n"
+    "define i32 @unused(i32 %x) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 %x\n"
+    "  %v = load i32, ptr %p\n  %r = sub i32 %v, %x\n  ret i32 %r\n}\n"
+    "define i32 @main() {\n  %r = call i32 @sq(i32 2)\n  ret i32 %r\n}\n";
+
+/* A stripped output has no name section, from which the search reads what the link kept:
+ * the skeleton's link leaves -s and --strip-all out, wherever they stand among the user's
+ * arguments, while the output itself is still stripped as asked. */
+static bool has_name_section(const void *wasm, size_t size)
+{
+    return memmem(wasm, size, "\x04name", 5) != NULL;
+}
+
+START_TEST(unlinked_with_strip_link_args)
+{
+    static const char *const cases[][3] = {
+        {"-s", NULL, NULL},
+        {"--strip-all", NULL, NULL},
+        {"-z", "stack-size=1048576", "-s"},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    for (size_t i = 0; i < N; i++) {
+        size_t count = 0;
+        while (count < 3 && cases[i][count])
+            count++;
+        mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+        o.link_args = cases[i];
+        o.link_arg_count = count;
+        mewe_module *m = load_ll(strip_ll, "strip.ll");
+        exclude_expecting(m, &o, 1);
+        assert_marks(m, (const char *[]){"unused", NULL}, (const char *[]){"sq", "main", NULL});
+        if (i == N - 1) {
+            assert_runs_with_exit(m, &o, 2 * 3 + 2);
+            size_t size;
+            char *wasm = read_file(tpath("x.wasm"), &size);
+            ck_assert_ptr_nonnull(wasm);
+            ck_assert_msg(!has_name_section(wasm, size), "the output is not stripped");
+            free(wasm);
+            /* Not stripped, it has one: the check above can fail. */
+            void *plain;
+            ck_assert_mewe_ok(mewe_emit_wasm_memory(&plain, &size, m, NULL));
+            ck_assert(has_name_section(plain, size));
+            mewe_free(plain);
+        }
+        mewe_module_free(m);
+    }
+}
+END_TEST
+
+/* Two translation units, linked as a program's bitcode files are: the caller's declares f
+ * and g without a prototype (`int f();`) and calls f(20, 22) and g(7, 8), while g takes one
+ * argument where it is defined, so that main calls g through a type of its own (the backend
+ * calls it through a wrapper); llabs, from wasi-libc, is declared the same way. The
+ * skeleton must call each function as the program does: called through its declared type,
+ * (...), llabs would be an import of another signature than wasi-libc's, which wasm-ld
+ * only warns about; --fatal-warnings makes that a failed link. Only the function that
+ * nothing calls is left out. */
+static const char kr_main_ll[] = "target triple = \"wasm32-unknown-wasi\"\n"
+                                 "declare i32 @f(...) #0\n"
+                                 "declare i32 @g(...) #0\n"
+                                 "declare i64 @llabs(...) #0\n"
+                                 "define i32 @main() {\n"
+                                 "  %a = call i32 @f(i32 20, i32 22)\n"
+                                 "  %b = call i32 @g(i32 7, i32 8)\n"
+                                 "  %c = call i64 @llabs(i64 -5)\n"
+                                 "  %d = trunc i64 %c to i32\n"
+                                 "  %s = add i32 %a, %b\n  %r = add i32 %s, %d\n  ret i32 %r\n}\n"
+                                 "attributes #0 = { \"no-prototype\" }\n";
+static const char kr_defs_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@one = global [4 x i32] [i32 1, i32 2, i32 3, i32 4]\n"
+    "define i32 @f(i32 %a, i32 %b) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 0\n"
+    "  %v = load i32, ptr %p\n  %s = add i32 %a, %b\n  %r = mul i32 %s, %v\n  ret i32 %r\n}\n"
+    "define i32 @g(i32 %a) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 1\n"
+    "  %v = load i32, ptr %p\n  %r = mul i32 %a, %v\n  ret i32 %r\n}\n"
+    "define i32 @dead(i32 %x) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 %x\n"
+    "  %v = load i32, ptr %p\n  %r = sub i32 %v, %x\n  ret i32 %r\n}\n";
+
+START_TEST(unlinked_with_kr_calls)
+{
+    mewe_module *m = load_ll(kr_main_ll, "kr-main.ll");
+    ck_assert_mewe_ok(mewe_module_link(m, load_ll(kr_defs_ll, "kr-defs.ll")));
+    /* The case is there: main calls g through another type than g's. */
+    LLVMModuleRef llvm = mewe_module_get_llvm(m);
+    LLVMValueRef g = LLVMGetNamedFunction(llvm, "g");
+    ck_assert(g && !LLVMIsDeclaration(g));
+    LLVMValueRef call_g = NULL;
+    LLVMValueRef main_fn = LLVMGetNamedFunction(llvm, "main");
+    for (LLVMValueRef i = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(main_fn)); i;
+         i = LLVMGetNextInstruction(i)) {
+        if (LLVMIsACallInst(i) && LLVMGetCalledValue(i) == g)
+            call_g = i;
+    }
+    ck_assert_ptr_nonnull(call_g);
+    ck_assert_ptr_ne(LLVMGetCalledFunctionType(call_g), LLVMGlobalGetValueType(g));
+    const char *fatal[] = {"--fatal-warnings"};
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.link_args = fatal;
+    o.link_arg_count = 1;
+    exclude_expecting(m, &o, 1);
+    assert_marks(m, (const char *[]){"dead", NULL}, (const char *[]){"f", "g", "main", NULL});
+    assert_runs_with_exit(m, &o, (20 + 22) * 1 + 7 * 2 + 5);
+    mewe_module_free(m);
+}
+END_TEST
+
+/* Functions that the program reaches only through an alias, an internal and an external
+ * one: main comes first, so that the aliases are the first symbols of their functions in
+ * the object, and wasm-ld names the functions after them. They must not be left out for
+ * that. A dead alias takes its dead aliasee along. */
+static const char alias_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@one = global [4 x i32] [i32 1, i32 2, i32 3, i32 4]\n"
+    "@twice = alias i32 (i32), ptr @impl\n"
+    "@thrice = alias i32 (i32), ptr @ext_impl\n"
+    "@dead_alias = alias i32 (i32), ptr @dead_impl\n"
+    "define i32 @main() {\n"
+    "  %a = call i32 @twice(i32 10)\n  %b = call i32 @thrice(i32 4)\n"
+    "  %r = add i32 %a, %b\n  ret i32 %r\n}\n"
+    "define internal i32 @impl(i32 %x) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 1\n"
+    "  %v = load i32, ptr %p\n  %m = mul i32 %x, %v\n  %r = add i32 %m, 0\n  ret i32 %r\n}\n"
+    "define i32 @ext_impl(i32 %x) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 2\n"
+    "  %v = load i32, ptr %p\n  %m = mul i32 %x, %v\n  %r = add i32 %m, 0\n  ret i32 %r\n}\n"
+    "define i32 @dead_impl(i32 %x) {\n"
+    "  %p = getelementptr inbounds [4 x i32], ptr @one, i32 0, i32 3\n"
+    "  %v = load i32, ptr %p\n  %r = sub i32 %v, %x\n  ret i32 %r\n}\n";
+
+START_TEST(unlinked_through_aliases)
+{
+    mewe_module *m = load_ll(alias_ll, "alias.ll");
+    exclude_expecting(m, NULL, 1);
+    assert_marks(m, (const char *[]){"dead_impl", NULL},
+                 (const char *[]){"impl", "ext_impl", "main", NULL});
+    assert_runs_with_exit(m, NULL, 10 * 2 + 4 * 3);
+    mewe_module_free(m);
+}
+END_TEST
+
 START_TEST(objects_link_into_one_program)
 {
     char a[4096], b[4096];
@@ -760,6 +1045,125 @@ START_TEST(objects_of_other_settings_or_versions_are_refused)
 }
 END_TEST
 
+/* Counts what the debug log says emission left out: the code of functions the link drops. */
+static void count_not_compiled(mewe_log_level level, const char *message, void *user_data)
+{
+    (void)level;
+    const char *q;
+    if (strstr(message, "the link drops not compiled") && (q = strstr(message, "': ")))
+        *(unsigned *)user_data = (unsigned)strtoul(q + 3, NULL, 10);
+}
+
+static unsigned emit_counting_skipped(mewe_module *m, const mewe_emit_options *opts)
+{
+    unsigned skipped = 0;
+    ck_assert_mewe_ok(
+        mewe_context_set_log_callback(tctx, count_not_compiled, MEWE_LOG_DEBUG, &skipped));
+    int rc = mewe_emit_wasm(m, opts, tpath("skip.wasm"));
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, NULL, MEWE_LOG_ERROR, NULL));
+    ck_assert_mewe_ok(rc);
+    return skipped;
+}
+
+/* A module that defines its own memcpy, which only code generation calls (lowering the
+ * intrinsic): the skeleton cannot see that call, so memcpy is marked as dropped; emission
+ * must compile it all the same, or libc's would run instead (exit 0, not 1). `dead` is
+ * dropped for real. */
+static const char own_memcpy_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@calls = global i32 0\n"
+    "@len = global i32 8\n"
+    "declare void @llvm.memcpy.p0.p0.i32(ptr, ptr, i32, i1)\n"
+    "define ptr @memcpy(ptr %d, ptr %s, i32 %n) {\n"
+    "entry:\n  %c = load i32, ptr @calls\n  %c1 = add i32 %c, 1\n  store i32 %c1, ptr @calls\n"
+    "  %z = icmp eq i32 %n, 0\n  br i1 %z, label %done, label %loop\n"
+    "loop:\n  %i = phi i32 [0, %entry], [%i1, %loop]\n"
+    "  %sp = getelementptr i8, ptr %s, i32 %i\n  %dp = getelementptr i8, ptr %d, i32 %i\n"
+    "  %b = load i8, ptr %sp\n  store i8 %b, ptr %dp\n  %i1 = add i32 %i, 1\n"
+    "  %more = icmp ult i32 %i1, %n\n  br i1 %more, label %loop, label %done\n"
+    "done:\n  ret ptr %d\n}\n"
+    "define i32 @dead(i32 %x) {\n  %r = mul i32 %x, 7\n  ret i32 %r\n}\n"
+    "define i32 @main() {\n"
+    "  %a = alloca [16 x i8]\n  %b = alloca [16 x i8]\n"
+    "  store i64 1, ptr %a\n"
+    "  %n = load volatile i32, ptr @len\n"
+    "  call void @llvm.memcpy.p0.p0.i32(ptr %b, ptr %a, i32 %n, i1 false)\n"
+    "  %v = load i8, ptr %b\n  %v32 = zext i8 %v to i32\n"
+    "  %c = load i32, ptr @calls\n  %r = mul i32 %c, %v32\n  ret i32 %r\n}\n";
+
+/* Emission does not compile what the link drops, when its options are those the functions
+ * were marked for (with other exports or link arguments it compiles them all); memcpy, a
+ * name code generation may call by itself, is always compiled. */
+START_TEST(unlinked_code_is_not_compiled)
+{
+    mewe_module *m = load_ll(own_memcpy_ll, "memcpy.ll");
+    exclude_expecting(m, NULL, 2); /* memcpy (the skeleton's blind spot) and dead */
+    const char *dropped[] = {"memcpy", "dead", NULL};
+    const char *kept[] = {"main", NULL};
+    assert_marks(m, dropped, kept);
+    ck_assert_uint_eq(emit_counting_skipped(m, NULL), 1); /* dead; not memcpy */
+    wasm_run_result r;
+    run_ok(&r, tpath("skip.wasm"), NULL, NULL, NULL);
+    ck_assert_msg(r.exit_code == 1, "exit %d: the module's memcpy did not run", r.exit_code);
+    wasm_run_result_free(&r);
+    /* Exporting `dead` links it: other options, another key, every function compiled. */
+    const char *exports[] = {"dead"};
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.exports = exports;
+    o.export_count = 1;
+    ck_assert_uint_eq(emit_counting_skipped(m, &o), 0);
+    const char *more[] = {"-z", "stack-size=65536"};
+    o.exports = NULL;
+    o.export_count = 0;
+    o.link_args = more;
+    o.link_arg_count = 2;
+    ck_assert_uint_eq(emit_counting_skipped(m, &o), 0);
+    /* And diversified, as mewe does it. */
+    assert_runs_with_exit(m, NULL, 1);
+    mewe_module_free(m);
+}
+END_TEST
+
+/* Inline assembly may call what no skeleton sees: its module's marks carry no key, and
+ * emission compiles every function. */
+START_TEST(unlinked_with_asm_compiles_all)
+{
+    static const char asm_ll[] =
+        "target triple = \"wasm32-unknown-wasi\"\n"
+        "module asm \"# nothing but a comment\"\n"
+        "define i32 @dead(i32 %x) {\n  %r = mul i32 %x, 7\n  ret i32 %r\n}\n"
+        "define i32 @main() {\n  ret i32 5\n}\n";
+    mewe_module *m = load_ll(asm_ll, "asm.ll");
+    exclude_expecting(m, NULL, 1);
+    ck_assert_uint_eq(emit_counting_skipped(m, NULL), 0);
+    mewe_module_free(m);
+}
+END_TEST
+
+/* A call whose result only feeds the return value of a function that only reads memory:
+ * with the skeleton's unreachable bodies, the backend at -O0 dropped such calls as dead
+ * code, and `pure` was marked as dropped although main calls it. */
+static const char pure_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "define internal fastcc i32 @pure(i32 noundef %x) memory(none) nounwind willreturn {\n"
+    "  %r = mul i32 %x, 3\n  ret i32 %r\n}\n"
+    "define i32 @dead(i32 %x) {\n  %r = mul i32 %x, 7\n  ret i32 %r\n}\n"
+    "define i32 @main() {\n  %r = call fastcc i32 @pure(i32 5)\n  ret i32 %r\n}\n";
+
+START_TEST(unlinked_at_o0_keeps_pure_callees)
+{
+    mewe_module *m = load_ll(pure_ll, "pure.ll");
+    mewe_emit_options o = MEWE_EMIT_OPTIONS_INIT;
+    o.opt_level = 0;
+    exclude_expecting(m, &o, 1);
+    const char *dropped[] = {"dead", NULL};
+    const char *kept[] = {"pure", "main", NULL};
+    assert_marks(m, dropped, kept);
+    assert_runs_with_exit(m, &o, 15);
+    mewe_module_free(m);
+}
+END_TEST
+
 int main(void)
 {
     if (!wasm_run_available()) {
@@ -789,6 +1193,16 @@ int main(void)
     tcase_add_test(tc, report_reads_the_module_and_the_wasm_given);
     tcase_add_test(tc, report_counts_what_the_link_kept);
     tcase_add_test(tc, unlinked_functions_are_left_out);
+    tcase_add_test(tc, unlinked_with_debug_info);
+    tcase_add_test(tc, unlinked_with_strip_link_args);
+    tcase_add_test(tc, unlinked_with_kr_calls);
+    tcase_add_test(tc, unlinked_through_aliases);
+    tcase_add_test(tc, unlinked_code_is_not_compiled);
+    tcase_add_test(tc, unlinked_with_asm_compiles_all);
+    tcase_add_test(tc, unlinked_at_o0_keeps_pure_callees);
+    tcase_add_test(tc, unlinked_code_is_not_compiled);
+    tcase_add_test(tc, unlinked_with_asm_compiles_all);
+    tcase_add_test(tc, unlinked_at_o0_keeps_pure_callees);
     tcase_add_test(tc, objects_link_into_one_program);
     tcase_add_test(tc, objects_of_other_settings_or_versions_are_refused);
     suite_add_tcase(s, tc);

@@ -84,7 +84,8 @@ const char *mewe__function_ineligible_reason(LLVMValueRef fn)
         return "naked";
     if (LLVMIsFunctionVarArg(LLVMGlobalGetValueType(fn)))
         return "variadic";
-    if (LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "mewe-unlinked", 13))
+    if (LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, MEWE__ATTR_UNLINKED,
+                                      sizeof MEWE__ATTR_UNLINKED - 1))
         return "dropped by the link"; /* mewe_module_exclude_unlinked */
     return body_reason(fn);
 }

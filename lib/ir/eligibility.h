@@ -10,6 +10,12 @@
 
 #include <llvm-c/Core.h>
 
+/* The mark of a function the link drops (mewe_module_exclude_unlinked): its value is the
+ * key of the link options that drop it (16 hex digits and a NUL: MEWE__LINKING_KEY_SIZE),
+ * or empty when the module has inline assembly. */
+#define MEWE__ATTR_UNLINKED    "mewe-unlinked"
+#define MEWE__LINKING_KEY_SIZE 17
+
 /* NULL when fn can be cloned and diversified, else a static reason, one of: "intrinsic",
  * "declaration", "available_externally", "naked", "variadic", "dropped by the link"
  * (mewe_module_exclude_unlinked), "exception handling", "returns_twice call", "musttail

@@ -19,6 +19,7 @@ typedef struct refs {
     LLVMTypeRef *call_type;
     size_t len, cap;
     mewe__ptrmap seen; /* globals and constants already visited */
+    bool has_asm;      /* a call of inline assembly was met */
 } refs;
 
 static int refs_add(refs *r, LLVMValueRef g, LLVMTypeRef call_type)
@@ -44,6 +45,8 @@ static int refs_add(refs *r, LLVMValueRef g, LLVMTypeRef call_type)
  * a call of that type. */
 static int collect(refs *r, LLVMValueRef v, LLVMTypeRef call_type)
 {
+    if (LLVMGetValueKind(v) == LLVMInlineAsmValueKind)
+        r->has_asm = true;
     if (LLVMIsAGlobalValue(v)) {
         if (mewe__ptrmap_get(&r->seen, v))
             return 0;
@@ -108,8 +111,10 @@ static int build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
             bool ok = params && args;
             if (ok) {
                 LLVMGetParamTypes(fty, params);
+                /* Frozen: a poison argument to a noundef parameter is undefined behaviour,
+                 * and at -O0 the backend then drops the call. */
                 for (unsigned p = 0; p < n; p++)
-                    args[p] = LLVMGetPoison(params[p]);
+                    args[p] = LLVMBuildFreeze(b, LLVMGetPoison(params[p]), "");
                 LLVMValueRef call = LLVMBuildCall2(b, fty, g, args, n, "");
                 LLVMSetInstructionCallConv(call, LLVMGetFunctionCallConv(g));
             }
@@ -134,14 +139,30 @@ static int build_body(LLVMBuilderRef b, LLVMValueRef fn, const refs *r)
     return 0;
 }
 
+/* What lets the backend drop a call whose result is unused (at -O0 it does, as dead code):
+ * the callee only reads memory, or none, and returns. The skeleton's bodies are not the
+ * originals, so these promises mean nothing there; they go. */
+static void forget_purity(LLVMValueRef fn)
+{
+    static const char *const kinds[] = {"memory", "readnone", "readonly", "willreturn"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        unsigned kind = LLVMGetEnumAttributeKindForName(kinds[i], strlen(kinds[i]));
+        if (kind)
+            LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
+    }
+}
+
 static bool is_naked(LLVMValueRef fn)
 {
     unsigned kind = LLVMGetEnumAttributeKindForName("naked", 5);
     return kind && LLVMGetEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, kind);
 }
 
-LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m)
+LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m, bool *has_asm)
 {
+    size_t asm_len = 0;
+    LLVMGetModuleInlineAsm(m, &asm_len);
+    *has_asm = asm_len > 0;
     LLVMModuleRef copy = mewe__module_clone(m);
     if (!copy)
         return NULL;
@@ -149,8 +170,12 @@ LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m)
      * the verifier requires in a function with debug info. */
     LLVMStripModuleDebugInfo(copy);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetModuleContext(copy));
-    refs r = {NULL, NULL, 0, 0, {0}};
+    refs r = {NULL, NULL, 0, 0, {0}, false};
     bool ok = b != NULL;
+    for (LLVMValueRef fn = LLVMGetFirstFunction(copy); fn; fn = LLVMGetNextFunction(fn)) {
+        if (LLVMGetIntrinsicID(fn) == 0)
+            forget_purity(fn);
+    }
     for (LLVMValueRef fn = LLVMGetFirstFunction(copy); ok && fn; fn = LLVMGetNextFunction(fn)) {
         /* A function whose blocks' addresses are taken (computed goto) keeps its body:
          * deleting it deletes its label tables too, which other bodies may name. */
@@ -167,6 +192,7 @@ LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m)
     mewe__ptrmap_fini(&r.seen);
     free(r.v);
     free(r.call_type);
+    *has_asm |= r.has_asm;
     if (b)
         LLVMDisposeBuilder(b);
     if (!ok) {

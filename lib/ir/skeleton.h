@@ -5,6 +5,8 @@
 #ifndef MEWE_SKELETON_H
 #define MEWE_SKELETON_H
 
+#include <stdbool.h>
+
 #include <llvm-c/Core.h>
 
 /* A copy of m, in m's context and without debug info, whose defined functions call each
@@ -14,7 +16,8 @@
  * Variables, their initialisers, aliases, the constructor lists and llvm.used are copied as
  * they are; a naked function, and one whose blocks' addresses are taken (computed goto),
  * keeps its body. References that only code generation makes (an intrinsic lowered to a
- * call of memcpy or of a math function) are not seen. NULL when out of memory. */
-LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m);
+ * call of memcpy or of a math function) are not seen, nor those of inline assembly:
+ * *has_asm tells whether m has any (a body's, or the module's). NULL when out of memory. */
+LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m, bool *has_asm);
 
 #endif /* MEWE_SKELETON_H */

@@ -35,6 +35,7 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
+#include "ir/eligibility.h"
 #include "ir/family.h"
 #include "ir/ptrmap.h"
 #include "wasm/codegen.h"
@@ -56,7 +57,8 @@ enum {
     F_ALIAS = 1,  /* local, used from another partition: reached through an alias */
     F_LABELS = 2, /* a function whose labels are taken: parsed in every partition */
     F_EXPORT = 4, /* exported: external under its own name */
-    F_SKIP = 8,   /* not to be compiled (mewe__codegen_in.keep): a declaration everywhere */
+    F_SKIP =
+        8, /* not to be compiled (mewe__codegen_in.keep, .unlinked): a declaration everywhere */
 };
 
 #define NO_PART UINT32_MAX
@@ -72,6 +74,7 @@ typedef struct plan {
     unsigned char *fn_flags, *var_flags;
     uint32_t *al_part; /* aliases: their aliasee's partition */
     size_t *part_cost; /* estimated cost of each partition (cost_of) */
+    size_t unlinked;   /* functions not compiled as the link drops them (.unlinked) */
     unsigned char *al_flags;
     char suffix[32]; /* ".mewe.p<16 hex digits>" */
 } plan;
@@ -96,6 +99,16 @@ unsigned mewe__cpu_count(void)
 #endif
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
+}
+
+void mewe__twins_free(mewe__twins *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        free(t->pairs[i].dup);
+        free(t->pairs[i].twin);
+    }
+    free(t->pairs);
+    memset(t, 0, sizeof *t);
 }
 
 void mewe__objects_free(mewe__objects *o)
@@ -304,10 +317,52 @@ static bool is_export(const mewe__codegen_in *in, LLVMValueRef fn)
     return false;
 }
 
-/* A check of variants (mewe__codegen_in.keep) compares a family's bodies byte for byte, and
- * the indices a relocation leaves in a body are its object's own: a call compiles to other
- * bytes in another partition. So there, variants ("mewe-variant-of") stay with their
- * original. Returns -1 when out of memory. */
+/* A check of variants (mewe__codegen_in.keep) and a review of the output compare a family's
+ * bodies byte for byte, and the indices a relocation leaves in a body are its object's own: a
+ * call compiles to other bytes in another partition. So there, variants ("mewe-variant-of")
+ * stay with their original. Returns -1 when out of memory. */
+/* Whether code generation may call a function of this name by itself, lowering an
+ * instruction or intrinsic: memory copies, the C library's mathematics (an `f` or `l` suffix
+ * for float and long double), and compiler-rt's helpers, all named "__..." (128-bit integer
+ * and long double arithmetic, conversions). */
+static bool libcall_name(const char *name, size_t len)
+{
+    static const char *const names[] = {
+        "memcpy",   "memmove", "memset", "memcmp", "bcmp",     "sin",       "cos",   "tan",
+        "asin",     "acos",    "atan",   "atan2",  "sinh",     "cosh",      "tanh",  "asinh",
+        "acosh",    "atanh",   "pow",    "exp",    "exp2",     "exp10",     "expm1", "log",
+        "log2",     "log10",   "log1p",  "fma",    "fmod",     "remainder", "ldexp", "frexp",
+        "lround",   "llround", "lrint",  "llrint", "rint",     "nearbyint", "round", "roundeven",
+        "trunc",    "floor",   "ceil",   "sqrt",   "copysign", "fmin",      "fmax",  "fminimum",
+        "fmaximum", "sincos",  "cbrt",   "hypot",  "modf",     "scalbn",    "ilogb", "logb",
+    };
+    if (len >= 2 && name[0] == '_' && name[1] == '_')
+        return true;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(name, names[i], n) == 0 &&
+            (len == n || (len == n + 1 && (name[n] == 'f' || name[n] == 'l'))))
+            return true;
+    }
+    return false;
+}
+
+/* Whether fn is not to be compiled: the link these objects are for drops it. */
+static bool unlinked(const mewe__codegen_in *in, LLVMValueRef fn)
+{
+    if (!in->unlinked || !in->unlinked[0] || LLVMIsDeclaration(fn))
+        return false;
+    LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(
+        fn, LLVMAttributeFunctionIndex, MEWE__ATTR_UNLINKED, sizeof MEWE__ATTR_UNLINKED - 1);
+    unsigned klen = 0;
+    const char *key = a ? LLVMGetStringAttributeValue(a, &klen) : NULL;
+    if (!key || klen != strlen(in->unlinked) || memcmp(key, in->unlinked, klen) != 0)
+        return false;
+    size_t len;
+    const char *name = LLVMGetValueName2(fn, &len);
+    return !libcall_name(name, len) && !is_export(in, fn);
+}
+
 static int join_families(planner *p, LLVMModuleRef m)
 {
     for (size_t i = 0; i < p->pl->nfn; i++) {
@@ -371,6 +426,10 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
         if (pl->fn_part[i] != NO_PART && in->keep &&
             !in->keep(LLVMGetValueName2(f, &(size_t){0}), in->keep_data))
             pl->fn_flags[i] |= F_SKIP;
+        if (pl->fn_part[i] != NO_PART && !(pl->fn_flags[i] & F_SKIP) && unlinked(in, f)) {
+            pl->fn_flags[i] |= F_SKIP;
+            pl->unlinked++;
+        }
         weight[i] =
             LLVMIsDeclaration(f) || (pl->fn_flags[i] & F_SKIP) ? 0 : cost_of(instruction_count(f));
         total += weight[i];
@@ -378,10 +437,11 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
             goto out;
     }
     /* An alias must name a definition: what one stands for is compiled. */
-    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(m); in->keep && a;
+    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(m); (in->keep || in->unlinked) && a;
          a = LLVMGetNextGlobalAlias(a)) {
         size_t n = node_of(&p, alias_base(a));
         if (n < pl->nfn && (pl->fn_flags[n] & F_SKIP)) {
+            pl->unlinked -= pl->unlinked && unlinked(in, p.fns[n]);
             pl->fn_flags[n] &= (unsigned char)~F_SKIP;
             weight[n] = cost_of(instruction_count(p.fns[n]));
             total += weight[n];
@@ -409,7 +469,7 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
     for (i = 0; i < nodes; i++)
         p.uf[i] = i;
     /* What must stay together. */
-    if (in->keep && join_families(&p, m) != 0)
+    if ((in->keep || in->review) && join_families(&p, m) != 0)
         goto out;
     mewe__ptrmap comdats = {0};
     if (mewe__ptrmap_init(&comdats, 64) != 0)
@@ -543,9 +603,11 @@ typedef struct job {
     bool failed;     /* a partition failed: take no more */
     void **obj;      /* per partition */
     size_t *obj_size;
-    int *rc;         /* per partition */
-    char **msg;      /* per partition: what went wrong */
-    double *seconds; /* per partition: the worker's CPU time, for the debug log */
+    int *rc;                  /* per partition */
+    char **msg;               /* per partition: what went wrong */
+    double *seconds;          /* per partition: the worker's CPU time, for the debug log */
+    unsigned todo;            /* how many entries of order to compile */
+    const mewe__twins *twins; /* the review's, for a partition compiled again; or NULL */
 } job;
 
 typedef struct diag {
@@ -973,6 +1035,27 @@ static LLVMCodeGenOptLevel codegen_level(int level)
 }
 
 /* One partition, from the bitcode to its object, in a context of its own. */
+/* The review's duplicates in partition p give way to their twins: every use, aliases
+ * included, goes to the twin, and the duplicate is deleted. A pair whose functions are not
+ * both defined here, or whose duplicate is visible outside the object, is left alone. */
+static void twins_apply(const mewe__twins *t, unsigned p, LLVMModuleRef mod)
+{
+    for (size_t i = 0; t && i < t->count; i++) {
+        if (t->pairs[i].part != p)
+            continue;
+        LLVMValueRef dup = LLVMGetNamedFunction(mod, t->pairs[i].dup);
+        LLVMValueRef twin = LLVMGetNamedFunction(mod, t->pairs[i].twin);
+        if (!dup || !twin || dup == twin || LLVMIsDeclaration(dup) || LLVMIsDeclaration(twin) ||
+            LLVMGlobalGetValueType(dup) != LLVMGlobalGetValueType(twin))
+            continue;
+        LLVMLinkage l = LLVMGetLinkage(dup);
+        if (l != LLVMInternalLinkage && l != LLVMPrivateLinkage)
+            continue;
+        LLVMReplaceAllUsesWith(dup, twin);
+        LLVMDeleteFunction(dup);
+    }
+}
+
 static int partition_compile(job *j, unsigned p, char **why)
 {
     LLVMContextRef c = LLVMContextCreate();
@@ -1008,6 +1091,8 @@ static int partition_compile(job *j, unsigned p, char **why)
             *why = mewe__printf(RAW "%s", local.errmsg ? local.errmsg : mewe_status_str(rc));
         free(local.errmsg);
     }
+    if (rc == MEWE_OK)
+        twins_apply(j->twins, p, mod);
     LLVMTargetMachineRef tm = NULL;
     if (rc == MEWE_OK) {
         tm = LLVMCreateTargetMachine(j->target, LLVMGetTarget(mod), "generic", "",
@@ -1058,7 +1143,7 @@ static void *worker(void *arg)
     job *j = arg;
     for (;;) {
         pthread_mutex_lock(&j->lock);
-        unsigned p = j->next < j->pl->parts && !j->failed ? j->order[j->next++] : UINT32_MAX;
+        unsigned p = j->next < j->todo && !j->failed ? j->order[j->next++] : UINT32_MAX;
         pthread_mutex_unlock(&j->lock);
         if (p == UINT32_MAX)
             return NULL;
@@ -1070,6 +1155,7 @@ static void *worker(void *arg)
         j->seconds[p] = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         pthread_mutex_lock(&j->lock);
         j->rc[p] = rc;
+        free(j->msg[p]);
         j->msg[p] = why;
         if (rc != MEWE_OK)
             j->failed = true;
@@ -1095,6 +1181,96 @@ static char *partition_name(const mewe__codegen_in *in, const plan *pl, unsigned
                         na, (int)b, nb);
 }
 
+/* Compiles the first j->todo partitions of j->order on the input's threads; returns the
+ * first failure in partition order, whatever the thread that met it, as an error on ctx. */
+static int compile_all(mewe_context *ctx, job *j)
+{
+    const mewe__codegen_in *in = j->in;
+    const plan *pl = j->pl;
+    j->next = 0;
+    j->failed = false;
+    pthread_mutex_init(&j->lock, NULL);
+    unsigned threads = in->threads ? in->threads : mewe__cpu_count();
+    if (threads > j->todo)
+        threads = j->todo;
+    pthread_t *tids = threads > 1 ? calloc(threads - 1, sizeof *tids) : NULL;
+    unsigned started = 0;
+    if (tids) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, WORKER_STACK);
+        for (; started < threads - 1; started++)
+            if (pthread_create(&tids[started], &attr, worker, j) != 0)
+                break; /* fewer threads: the work is the same */
+        pthread_attr_destroy(&attr);
+    }
+    mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': code generation in %u partition%s on %u thread%s",
+              in->name, j->todo, j->todo == 1 ? "" : "s", started + 1, started ? "s" : "");
+    worker(j);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    free(tids);
+    pthread_mutex_destroy(&j->lock);
+    for (unsigned k = 0; k < j->todo && pl->parts > 1; k++) {
+        unsigned p = j->order[k];
+        size_t fns = 0;
+        for (size_t i = 0; i < pl->nfn; i++)
+            fns += pl->fn_part[i] == p;
+        mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': partition %u: %zu functions, %.2f s of CPU", in->name,
+                  p + 1, fns, j->seconds[p]);
+    }
+    int rc = MEWE_OK;
+    for (unsigned p = 0; p < pl->parts && rc == MEWE_OK; p++) {
+        if (j->rc[p] == MEWE_OK)
+            continue;
+        char *where = pl->parts > 1 ? partition_name(in, pl, p) : NULL;
+        if (j->rc[p] == MEWE_ENOMEM)
+            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", in->name);
+        else if (j->msg[p] && j->msg[p][0] == RAW[0])
+            rc = mewe__error(ctx, j->rc[p], "%s", j->msg[p] + 1);
+        else
+            rc = mewe__error(ctx, j->rc[p], "code generation failed for '%s'%s%s: %s", in->name,
+                             where ? ", " : "", where ? where : "", j->msg[p] ? j->msg[p] : "");
+        free(where);
+    }
+    return rc;
+}
+
+/* Compiles again, with their duplicates given way to their twins, the partitions the review
+ * found duplicates in; the others keep their objects. */
+static int compile_again(mewe_context *ctx, job *j, const mewe__twins *twins)
+{
+    unsigned parts = j->pl->parts;
+    bool *redo = calloc(parts, sizeof *redo);
+    if (!redo)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", j->in->name);
+    for (size_t i = 0; i < twins->count; i++) {
+        if (twins->pairs[i].part < parts)
+            redo[twins->pairs[i].part] = true;
+    }
+    /* The costliest first still: order keeps its order, less the others. */
+    unsigned n = 0;
+    for (unsigned k = 0; k < parts; k++) {
+        if (redo[j->order[k]])
+            j->order[n++] = j->order[k];
+    }
+    for (unsigned k = 0; k < n; k++) {
+        free(j->obj[j->order[k]]);
+        j->obj[j->order[k]] = NULL;
+        j->obj_size[j->order[k]] = 0;
+    }
+    free(redo);
+    mewe__log(ctx, MEWE_LOG_DEBUG,
+              "'%s': %zu function%s compiled to the same code as another: compiling again "
+              "without them",
+              j->in->name, twins->count, twins->count == 1 ? "" : "s");
+    j->todo = n;
+    j->twins = twins;
+    int rc = compile_all(ctx, j);
+    j->twins = NULL;
+    return rc;
+}
+
 int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *out)
 {
     memset(out, 0, sizeof *out);
@@ -1116,6 +1292,9 @@ int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *
         LLVMDisposeMemoryBuffer(bc);
         return mewe__error(ctx, rc, "out of memory splitting '%s' for code generation", in->name);
     }
+    if (pl.unlinked)
+        mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': %zu function%s the link drops not compiled", in->name,
+                  pl.unlinked, pl.unlinked == 1 ? "" : "s");
     job j = {.in = in,
              .pl = &pl,
              .bc = LLVMGetBufferStart(bc),
@@ -1141,49 +1320,16 @@ int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *
             j.order[k] = j.order[k - 1];
         j.order[k] = p;
     }
-    pthread_mutex_init(&j.lock, NULL);
-    unsigned threads = in->threads ? in->threads : mewe__cpu_count();
-    if (threads > parts)
-        threads = parts;
-    pthread_t *tids = threads > 1 ? calloc(threads - 1, sizeof *tids) : NULL;
-    unsigned started = 0;
-    if (tids) {
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, WORKER_STACK);
-        for (; started < threads - 1; started++)
-            if (pthread_create(&tids[started], &attr, worker, &j) != 0)
-                break; /* fewer threads: the work is the same */
-        pthread_attr_destroy(&attr);
+    j.todo = parts;
+    rc = compile_all(ctx, &j);
+    mewe__twins twins = {0};
+    if (rc == MEWE_OK && in->review) {
+        mewe__objects made = {j.obj, j.obj_size, parts, j.bc_size};
+        rc = in->review(in->review_data, &made, &twins);
+        if (rc == MEWE_OK && twins.count)
+            rc = compile_again(ctx, &j, &twins);
     }
-    mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': code generation in %u partition%s on %u thread%s",
-              in->name, parts, parts == 1 ? "" : "s", started + 1, started ? "s" : "");
-    worker(&j);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tids[t], NULL);
-    free(tids);
-    pthread_mutex_destroy(&j.lock);
-    for (unsigned p = 0; p < parts && parts > 1; p++) {
-        size_t fns = 0;
-        for (size_t i = 0; i < pl.nfn; i++)
-            fns += pl.fn_part[i] == p;
-        mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': partition %u: %zu functions, %.2f s of CPU", in->name,
-                  p + 1, fns, j.seconds[p]);
-    }
-    /* The first failure in partition order, whatever the thread that met it. */
-    for (unsigned p = 0; p < parts && rc == MEWE_OK; p++) {
-        if (j.rc[p] == MEWE_OK)
-            continue;
-        char *where = parts > 1 ? partition_name(in, &pl, p) : NULL;
-        if (j.rc[p] == MEWE_ENOMEM)
-            rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory emitting '%s'", in->name);
-        else if (j.msg[p] && j.msg[p][0] == RAW[0])
-            rc = mewe__error(ctx, j.rc[p], "%s", j.msg[p] + 1);
-        else
-            rc = mewe__error(ctx, j.rc[p], "code generation failed for '%s'%s%s: %s", in->name,
-                             where ? ", " : "", where ? where : "", j.msg[p] ? j.msg[p] : "");
-        free(where);
-    }
+    mewe__twins_free(&twins);
     if (rc == MEWE_OK) {
         out->data = j.obj;
         out->size = j.obj_size;

@@ -13,6 +13,22 @@
 
 #define MEWE__WASM_TRIPLE "wasm32-unknown-wasi"
 
+/* Functions of one partition whose code duplicates another's there: each duplicate's uses
+ * become uses of its twin, and the duplicate goes. */
+typedef struct mewe__twin_pair {
+    char *dup, *twin; /* names as the objects carry them; malloc'd */
+    unsigned part;    /* the partition (object) both are in */
+} mewe__twin_pair;
+
+typedef struct mewe__twins {
+    mewe__twin_pair *pairs;
+    size_t count, cap;
+} mewe__twins;
+
+void mewe__twins_free(mewe__twins *t);
+
+struct mewe__objects;
+
 typedef struct mewe__codegen_in {
     LLVMModuleRef llvm;         /* borrowed, never changed */
     const char *name;           /* the module's name, for messages */
@@ -26,6 +42,18 @@ typedef struct mewe__codegen_in {
      * preservation check), not for linking. */
     bool (*keep)(const char *name, void *data);
     void *keep_data;
+    /* When set, called once with the objects made, before they are returned: what it puts
+     * in *twins (partitions in range, names of functions defined there) is merged, and each
+     * partition that holds a duplicate is compiled again (the plan is the same: the module
+     * has not changed) with the duplicate's uses turned into uses of its twin and the
+     * duplicate deleted. A failure of the review ends code generation with its status. */
+    int (*review)(void *data, const struct mewe__objects *objs, mewe__twins *twins);
+    void *review_data;
+    /* When not empty: a function marked MEWE__ATTR_UNLINKED with this key (the link these
+     * objects are for drops it: mewe_module_exclude_unlinked) is not compiled, unless it is
+     * exported or its name is one code generation may call by itself (memcpy, a math
+     * function, a compiler-rt helper "__..."), which the mark cannot have seen. */
+    const char *unlinked;
 } mewe__codegen_in;
 
 /* Instructions per partition aimed at; 0 for the default. Only the white-box tests set it,

@@ -5,6 +5,7 @@
  * only make a read fail, never run past the buffer. The name section is located during the
  * section walk and decoded last, once the number of functions is known, because a name map
  * may name imported functions as well as defined ones. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1156,6 +1157,93 @@ int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, si
     }
     *out = fam;
     *count = groups;
+    return MEWE_OK;
+}
+
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int mewe__wasm_name_set_make(mewe__wasm_name_set *out, const mewe__wasm_info *info)
+{
+    out->count = 0;
+    out->names = malloc((info->func_count ? info->func_count : 1) * sizeof *out->names);
+    if (!out->names)
+        return MEWE_ENOMEM;
+    for (size_t i = 0; i < info->func_count; i++) {
+        if (info->funcs[i].name)
+            out->names[out->count++] = info->funcs[i].name;
+    }
+    qsort(out->names, out->count, sizeof *out->names, by_str);
+    return MEWE_OK;
+}
+
+bool mewe__wasm_name_set_has(const mewe__wasm_name_set *set, const char *name)
+{
+    return set->count && bsearch(&name, set->names, set->count, sizeof *set->names, by_str);
+}
+
+void mewe__wasm_name_set_free(mewe__wasm_name_set *set)
+{
+    free(set->names);
+    set->names = NULL;
+    set->count = 0;
+}
+
+/* The variant's number N, from "X.mewe.v<N>" (saturated: only an order is needed). */
+static unsigned long variant_number(const variant *v)
+{
+    unsigned long n = 0;
+    for (const char *p = v->family + v->family_len + TAG_LEN; *p; p++)
+        n = n > (ULONG_MAX - 9) / 10 ? ULONG_MAX : n * 10 + (unsigned long)(*p - '0');
+    return n;
+}
+
+/* Family, then body, then the variant's number: in a run of equal bodies of one family, the
+ * lowest-numbered variant comes first. */
+static int qsort_twin(const void *a, const void *b)
+{
+    int d = qsort_variant(a, b);
+    if (d)
+        return d;
+    unsigned long x = variant_number(a), y = variant_number(b);
+    return (x > y) - (x < y);
+}
+
+int mewe__wasm_twins(const mewe__wasm_info *info, mewe__wasm_twin **out, size_t *count)
+{
+    if (!out || !count)
+        return MEWE_EINVAL;
+    *out = NULL;
+    *count = 0;
+    if (!info)
+        return MEWE_EINVAL;
+    variant *v;
+    size_t n;
+    int rc = collect_variants(info, NULL, &v, &n);
+    if (rc != MEWE_OK || n == 0)
+        return rc;
+    qsort(v, n, sizeof *v, qsort_twin);
+    mewe__wasm_twin *t = malloc(n * sizeof *t);
+    if (!t) {
+        free(v);
+        return MEWE_ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 1, first = 0; i < n; i++) {
+        if (family_cmp(&v[first], &v[i]) != 0 || body_cmp(&v[first], &v[i]) != 0)
+            first = i;
+        else
+            t[m++] = (mewe__wasm_twin){v[i].family, v[first].family};
+    }
+    free(v);
+    if (m == 0) {
+        free(t);
+        t = NULL;
+    }
+    *out = t;
+    *count = m;
     return MEWE_OK;
 }
 

@@ -16,6 +16,7 @@
 #ifndef MEWE_WASM_INSPECT_H
 #define MEWE_WASM_INSPECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -118,6 +119,30 @@ int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, 
 int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, size_t *count);
 
 void mewe__wasm_families_free(mewe__wasm_family *families, size_t count);
+
+/* The names of a module's defined functions, sorted byte-wise: what a link kept. The
+ * names are borrowed from the info, which must outlive the set. */
+typedef struct mewe__wasm_name_set {
+    const char **names;
+    size_t count;
+} mewe__wasm_name_set;
+
+/* Returns MEWE_OK, or MEWE_ENOMEM (then the set is empty). */
+int mewe__wasm_name_set_make(mewe__wasm_name_set *out, const mewe__wasm_info *info);
+bool mewe__wasm_name_set_has(const mewe__wasm_name_set *set, const char *name);
+void mewe__wasm_name_set_free(mewe__wasm_name_set *set);
+
+/* A variant whose body is byte for byte another's of its family: the code of one function. */
+typedef struct mewe__wasm_twin {
+    const char *dup;  /* "f.mewe.v<N>", borrowed from the info */
+    const char *twin; /* the lowest-numbered variant of f with the same body (v0: the
+                       * original's body) */
+} mewe__wasm_twin;
+
+/* Every variant whose body another variant of its family with a lower number has, in one
+ * O(n log n) pass; *out is malloc'd (NULL when *count is 0). Returns MEWE_OK, MEWE_EINVAL for
+ * a NULL argument, MEWE_ENOMEM (then *out = NULL, *count = 0). */
+int mewe__wasm_twins(const mewe__wasm_info *info, mewe__wasm_twin **out, size_t *count);
 
 /* How different two bodies are, in [0, 1]: the Jaccard distance between the sets of their
  * 4-byte substrings (0 for equal bodies, 1 for bodies that share no 4 bytes in a row). Cheap

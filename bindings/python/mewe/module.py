@@ -402,12 +402,17 @@ class Module:
         self._call("mewe_module_check_target", self._handle)
 
     def exclude_unlinked(self, kind: EmitKind | str | None = None,
-                         exports: Iterable[str] = (), link_args: Iterable[str] = ()) -> int:
+                         exports: Iterable[str] = (), link_args: Iterable[str] = (),
+                         threads: int | None = None) -> int:
         """Leaves out of diversification the functions that the link of the output would
         drop (a library's functions that the program never reaches): call it before
         :meth:`generate` with the ``kind``, ``exports`` and ``link_args`` that
         :meth:`emit` will get. They keep no variants; the report gives the reason
         ``"dropped by the link"``. Nothing is left out of an ``"object"``.
+
+        Args:
+            threads: code generation threads of the link's skeleton (0 or None: one per
+                processor), as :meth:`emit`'s; the result is the same for any number.
 
         Returns:
             How many functions were left out.
@@ -418,6 +423,8 @@ class Module:
             opts.kind = parse(EmitKind, kind, "kind")
         opts.exports, opts.export_count = string_array(_strings(exports, "exports"))
         opts.link_args, opts.link_arg_count = string_array(_strings(link_args, "link_args"))
+        if threads is not None:
+            opts.threads = _uint(threads, "threads")
         count = c_size_t(0)
         self._call("mewe_module_exclude_unlinked", self._handle, byref(opts), byref(count))
         return count.value

@@ -45,6 +45,25 @@ def test_exclude_unlinked(sample: mewe.Module) -> None:
         sample.exclude_unlinked(exports=["nothere"])
 
 
+def test_exclude_unlinked_threads(sample: mewe.Module) -> None:
+    # The skeleton's code generation takes the emit options' threads: any count finds the
+    # same functions, and a count over the library's maximum is refused by libmewe itself
+    # (so the value reaches the C options), before anything is marked.
+    max_threads = 1024  # MEWE_EMIT_MAX_THREADS (emit.h)
+    with pytest.raises(mewe.MeweError) as err:
+        sample.exclude_unlinked(kind="reactor", exports=["scale"], threads=max_threads + 1)
+    assert err.value.code == mewe.Status.EINVAL and "threads" in err.value.message
+    with pytest.raises(ValueError):
+        sample.exclude_unlinked(threads=-1)
+    with pytest.raises(TypeError):
+        sample.exclude_unlinked(threads=True)
+    assert sample.exclude_unlinked(kind="reactor", exports=["scale"], threads=1) == 2
+    assert sample.exclude_unlinked(kind="reactor", exports=["scale"], threads=2) == 0
+    rows = functions_by_name(sample)
+    assert rows["mix"]["reason"] == rows["tiny"]["reason"] == "dropped by the link"
+    assert rows["scale"]["reason"] != "dropped by the link"
+
+
 def test_generate_outline_loops(ctx: mewe.Context, fixture_bitcode) -> None:
     outlined = ctx.load(fixture_bitcode["loops"])
     outlined.generate(outline_loops=30, wasm_rounds=0)
