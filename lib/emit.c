@@ -336,13 +336,21 @@ int mewe__emit_object(const mewe_module *m, int level, unsigned threads,
     return mewe__codegen(m->ctx, &in, out);
 }
 
-/* What decides which functions the link keeps: the output's kind, exports and link
- * arguments, as 16 hex digits. A function the link drops is marked with it, and emission
+/* What decides which functions the link keeps: the output's kind, exports, link arguments
+ * and tools, as 16 hex digits. A function the link drops is marked with it, and emission
  * leaves out the code of marked functions only when its own options give the same key. */
-static void linking_key(const mewe_emit_options *o, char out[MEWE__LINKING_KEY_SIZE])
+static void linking_key(const mewe_context *ctx, const mewe_emit_options *o,
+                        char out[MEWE__LINKING_KEY_SIZE])
 {
     int kind = (int)o->kind;
     uint64_t h = mewe__fnv1a(&kind, sizeof kind);
+    /* The tools: another libc may call other functions of the program (its malloc). */
+    static const mewe_tool tools[] = {MEWE_TOOL_WASM_LD, MEWE_TOOL_WASI_SYSROOT,
+                                      MEWE_TOOL_BUILTINS};
+    for (size_t i = 0; i < sizeof tools / sizeof *tools; i++) {
+        const char *t = ctx->tools[tools[i]] ? ctx->tools[tools[i]] : "";
+        h = mewe__fnv1a_more(h, t, strlen(t) + 1);
+    }
     for (size_t i = 0; i < o->export_count; i++)
         h = mewe__fnv1a_more(h, o->exports[i], strlen(o->exports[i]) + 1);
     h = mewe__fnv1a_more(h, "\001", 1); /* between the lists */
@@ -380,13 +388,6 @@ static int output_review(void *data, const mewe__objects *objs, mewe__twins *out
         free(t);
         mewe__wasm_info_free(&info);
     }
-    const char **dups = rc == MEWE_OK ? calloc(out->count + 1, sizeof *dups) : NULL;
-    for (size_t i = 0; dups && i < out->count; i++)
-        dups[i] = out->pairs[i].dup;
-    rc = rc == MEWE_OK && !dups ? MEWE_ENOMEM : rc;
-    if (rc == MEWE_OK)
-        rc = mewe__module_output_twins(m, dups, out->count);
-    free(dups);
     return rc == MEWE_OK ? rc : mewe__error(m->ctx, rc, "out of memory emitting '%s'", m->name);
 }
 
@@ -394,8 +395,9 @@ typedef struct emit_job {
     const mewe_module *m;
     const mewe_emit_options *o;
     bool retarget;
-    const char *const *stages;        /* progress: compiling, then linking */
-    char key[MEWE__LINKING_KEY_SIZE]; /* linking_key of o: for a command or reactor */
+    const char *const *stages; /* progress: compiling, then linking */
+    char **unlinked;           /* functions not to compile (mewe__unlinked_needless) */
+    size_t unlinked_count;
 } emit_job;
 
 static const char *const output_stages[] = {"compiling to wasm", "linking wasm"};
@@ -419,7 +421,8 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
         .export_count = o->export_count,
         .review = m->multivariant ? output_review : NULL,
         .review_data = (void *)m,
-        .unlinked = job->key,
+        .unlinked = job->unlinked,
+        .unlinked_count = job->unlinked_count,
     };
     mewe__objects objs;
     mewe__progress(m->ctx, job->stages[0], 0, 1);
@@ -442,23 +445,46 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
     return rc;
 }
 
-/* Emits m with options o, already read and checked, reporting progress as `stages`. */
+static bool exported(const char *name, void *data)
+{
+    const mewe_emit_options *o = data;
+    for (size_t i = 0; i < o->export_count; i++) {
+        if (strcmp(o->exports[i], name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Emits m with options o, already read and checked, reporting progress as `stages`; with
+ * `leave_out`, without the code of the functions its link drops (a command or a reactor
+ * whose functions mewe_module_exclude_unlinked marked for the same options). */
 static int emit_checked(void **out, size_t *out_size, const mewe_module *m,
-                        const mewe_emit_options *o, const char *const *stages)
+                        const mewe_emit_options *o, const char *const *stages, bool leave_out)
 {
     pthread_once(&targets_once, init_targets);
-    emit_job job = {m, o, false, stages, ""};
-    if (o->kind != MEWE_EMIT_OBJECT)
-        linking_key(o, job.key);
+    emit_job job = {m, o, false, stages, NULL, 0};
     int rc = check_target(m, &job.retarget);
     if (rc == MEWE_OK)
         rc = check_exports(m, o);
+    if (rc == MEWE_OK && leave_out && o->kind != MEWE_EMIT_OBJECT) {
+        char key[MEWE__LINKING_KEY_SIZE];
+        linking_key(m->ctx, o, key);
+        if (mewe__unlinked_needless(m->llvm, key, exported, (void *)o, &job.unlinked,
+                                    &job.unlinked_count) != MEWE_OK)
+            rc = mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
+    }
     if (rc != MEWE_OK)
         return rc;
+    if (job.unlinked_count)
+        mewe__log(m->ctx, MEWE_LOG_DEBUG, "'%s': %zu function%s the link drops not compiled",
+                  m->name, job.unlinked_count, job.unlinked_count == 1 ? "" : "s");
     /* What was done to stay within the engines' limits is logged as a warning. */
     char limits[640] = "";
     rc = mewe__wasm_limits_emit(m->ctx, m->name, m->llvm, o->opt_level, emit_at, &job, out,
                                 out_size, limits, sizeof limits);
+    for (size_t i = 0; i < job.unlinked_count; i++)
+        free(job.unlinked[i]);
+    free(job.unlinked);
     /* An object says what made it, for a per-file build's link (objects.h). */
     if (rc == MEWE_OK && o->kind == MEWE_EMIT_OBJECT)
         rc = mewe__object_note_add(m, out, out_size);
@@ -471,7 +497,7 @@ static int emit(void **out, size_t *out_size, const mewe_module *m, const mewe_e
     int rc = read_options(m->ctx, opts, &o);
     if (rc == MEWE_OK)
         rc = check_options(m->ctx, &o);
-    return rc == MEWE_OK ? emit_checked(out, out_size, m, &o, output_stages) : rc;
+    return rc == MEWE_OK ? emit_checked(out, out_size, m, &o, output_stages, true) : rc;
 }
 
 int mewe_emit_wasm(const mewe_module *module, const mewe_emit_options *opts, const char *path)
@@ -589,7 +615,7 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
      * emission compiles every function. */
     char key[MEWE__LINKING_KEY_SIZE] = "";
     if (!has_asm)
-        linking_key(&o, key);
+        linking_key(ctx, &o, key);
     if (!skeleton)
         return mewe__error(ctx, MEWE_ENOMEM, "out of memory reading '%s' for its link",
                            module->name);
@@ -620,7 +646,7 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
         o.link_arg_count = nargs;
         static const char *const stages[] = {"finding what the link keeps: compiling",
                                              "finding what the link keeps: linking"};
-        rc = emit_checked(&wasm, &size, tmp, &o, stages);
+        rc = emit_checked(&wasm, &size, tmp, &o, stages, false);
     }
     free(args);
     mewe_module_free(tmp);

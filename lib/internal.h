@@ -118,11 +118,6 @@ struct mewe_module {
     mewe__fnrec *records; /* from the last mewe_generate_variants, or NULL */
     size_t record_count;
     bool time_budget_hit;
-    /* The families of the variants the last emission left out of its output, one entry per
-     * variant, sorted: they compiled to the same code as another variant of their family
-     * (mewe__module_output_twins). Forgotten by mewe__module_changed. */
-    char **output_dropped;
-    size_t output_dropped_count;
     bool multivariant;       /* mewe_link_multivariant has run */
     mewe__link_record *link; /* from mewe_link_multivariant, or NULL */
 };
@@ -178,11 +173,6 @@ void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitc
 size_t mewe__module_bitcode_now(const mewe_module *module);
 /* Code generation wrote the module, unchanged, in `bytes` of bitcode. */
 void mewe__module_bitcode_seen(const mewe_module *module, size_t bytes);
-/* Remembers, for the report, which variants the emission just made left out as twins of
- * others (names "f.mewe.v<N>"); returns MEWE_OK or MEWE_ENOMEM (nothing remembered). */
-int mewe__module_output_twins(const mewe_module *module, const char *const *dups, size_t count);
-/* How many variants of `family` the last emission left out (0 when it left out none). */
-size_t mewe__module_output_dropped(const mewe_module *module, const char *family);
 void mewe__module_records_clear(mewe_module *module);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);

@@ -271,62 +271,6 @@ void mewe__module_bitcode_seen(const mewe_module *module, size_t bytes)
     m->bitcode_now_known = !m->lent;
 }
 
-static void output_dropped_clear(mewe_module *m)
-{
-    for (size_t i = 0; i < m->output_dropped_count; i++)
-        free(m->output_dropped[i]);
-    free(m->output_dropped);
-    m->output_dropped = NULL;
-    m->output_dropped_count = 0;
-}
-
-static int by_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-int mewe__module_output_twins(const mewe_module *module, const char *const *dups, size_t count)
-{
-    /* What the output is made of, not a change of the module. */
-    mewe_module *m = (mewe_module *)module;
-    output_dropped_clear(m);
-    char **fams = calloc(count ? count : 1, sizeof *fams);
-    if (!fams)
-        return MEWE_ENOMEM;
-    for (size_t i = 0; i < count; i++) {
-        const char *tag = strstr(dups[i], ".mewe.v");
-        while (tag && strstr(tag + 1, ".mewe.v"))
-            tag = strstr(tag + 1, ".mewe.v");
-        fams[i] = tag ? mewe__printf("%.*s", (int)(tag - dups[i]), dups[i]) : mewe__strdup(dups[i]);
-        if (!fams[i]) {
-            while (i-- > 0)
-                free(fams[i]);
-            free(fams);
-            return MEWE_ENOMEM;
-        }
-    }
-    qsort(fams, count, sizeof *fams, by_str);
-    m->output_dropped = fams;
-    m->output_dropped_count = count;
-    return MEWE_OK;
-}
-
-size_t mewe__module_output_dropped(const mewe_module *m, const char *family)
-{
-    size_t lo = 0, hi = m->output_dropped_count;
-    while (lo < hi) { /* the first entry not below family */
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(m->output_dropped[mid], family) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    size_t n = 0;
-    while (lo + n < m->output_dropped_count && strcmp(m->output_dropped[lo + n], family) == 0)
-        n++;
-    return n;
-}
-
 void mewe__module_records_clear(mewe_module *module)
 {
     for (size_t i = 0; i < module->record_count; i++) {
@@ -342,7 +286,6 @@ void mewe__module_records_clear(mewe_module *module)
 void mewe__module_changed(mewe_module *module)
 {
     module->bitcode_now_known = false;
-    output_dropped_clear(module);
     for (size_t i = 0; i < module->fn_count; i++)
         free(module->fn_names[i]);
     free(module->fn_names);

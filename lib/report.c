@@ -67,11 +67,24 @@ static void plan_entry(mewe__json *j, const mewe__plan *p, totals *t)
         t->per_policy[p->policy]++;
 }
 
-/* live: the functions of the emitted wasm, or NULL without one; dropped_out: how many of the
- * function's variants its emission left out as the same code as another. */
+/* How many of a "call"-layout family's variants the wasm lacks while it holds some of them
+ * (and so its dispatcher): emission left them out as the same code as another (emit.c).
+ * None when the wasm holds none of them: then it names nothing (stripped) or the family
+ * was dropped whole. */
+static size_t left_out_of(const mewe__family *fam, const mewe__wasm_name_set *live)
+{
+    size_t present = 0;
+    for (size_t k = 0; k < fam->count; k++) {
+        size_t len;
+        const char *name = LLVMGetValueName2(fam->variants[k], &len);
+        present += mewe__wasm_name_set_has(live, name);
+    }
+    return present ? fam->count - present : 0;
+}
+
+/* live: the functions of the emitted wasm, or NULL without one. */
 static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
-                           mewe__families *fams, const mewe__wasm_name_set *live,
-                           size_t dropped_out, totals *t)
+                           mewe__families *fams, const mewe__wasm_name_set *live, totals *t)
 {
     mewe__family *fam = mewe__families_find(fams, r->name);
     LLVMValueRef fn = LLVMGetNamedFunction(llvm, r->name);
@@ -81,6 +94,7 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     /* Variants made by other tools count too (mewe_module_add_variants); variants inside
      * their dispatcher are counted by its plan. */
     size_t variants = planned ? plan.variants - 1 : fam ? fam->count - (id >= 0) : 0;
+    size_t dropped_out = planned && !plan.inlined && fam && live ? left_out_of(fam, live) : 0;
     dropped_out = dropped_out < variants ? dropped_out : variants;
     variants -= dropped_out; /* the output counts them as one with their twins */
     mewe__json_object(j, NULL, false);
@@ -356,8 +370,7 @@ static int build(char **out, size_t *len, const mewe_module *m, const void *wasm
     mewe__json_uint(&j, "seed", m->ctx->seed);
     mewe__json_array(&j, "functions", true);
     for (size_t i = 0; i < n; i++)
-        function_entry(&j, m->llvm, &recs[i], &fams, wasm ? &live : NULL,
-                       wasm ? mewe__module_output_dropped(m, recs[i].name) : 0, &t);
+        function_entry(&j, m->llvm, &recs[i], &fams, wasm ? &live : NULL, &t);
     mewe__json_end(&j);
     totals_section(&j, m, &t);
     if (m->link)

@@ -1164,6 +1164,42 @@ START_TEST(unlinked_at_o0_keeps_pure_callees)
 }
 END_TEST
 
+/* Marks are checked against what the module has become: a variant added after the
+ * exclusion (here from another build, through mewe_module_add_variants) calls a function
+ * the skeleton found dropped; emission compiles it all the same. */
+static const char marked_a_ll[] = "target triple = \"wasm32-unknown-wasi\"\n"
+                                  "define i32 @helper() noinline {\n  ret i32 5\n}\n"
+                                  "define i32 @f() noinline {\n  ret i32 5\n}\n"
+                                  "define i32 @main() {\n  %r = call i32 @f()\n  ret i32 %r\n}\n";
+static const char marked_b_ll[] = "target triple = \"wasm32-unknown-wasi\"\n"
+                                  "define i32 @helper() noinline {\n  ret i32 5\n}\n"
+                                  "define i32 @f() noinline {\n  %r = call i32 @helper()\n"
+                                  "  ret i32 %r\n}\n"
+                                  "define i32 @main() {\n  %r = call i32 @f()\n  ret i32 %r\n}\n";
+
+START_TEST(unlinked_marks_follow_later_changes)
+{
+    mewe_module *m = load_ll(marked_a_ll, "a.ll");
+    exclude_expecting(m, NULL, 1);
+    const char *dropped[] = {"helper", NULL};
+    const char *kept[] = {"f", "main", NULL};
+    assert_marks(m, dropped, kept);
+    mewe_module *b = load_ll(marked_b_ll, "b.ll");
+    size_t added = 0;
+    ck_assert_mewe_ok(mewe_module_add_variants(&added, m, b));
+    ck_assert_uint_eq(added, 1);
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.inline_limit = 1;
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    ck_assert_uint_eq(emit_counting_skipped(m, NULL), 0); /* f.mewe.v1 calls helper */
+    wasm_run_result r;
+    run_ok(&r, tpath("skip.wasm"), NULL, NULL, NULL);
+    ck_assert_int_eq(r.exit_code, 5);
+    wasm_run_result_free(&r);
+    mewe_module_free(m);
+}
+END_TEST
+
 int main(void)
 {
     if (!wasm_run_available()) {
@@ -1200,9 +1236,11 @@ int main(void)
     tcase_add_test(tc, unlinked_code_is_not_compiled);
     tcase_add_test(tc, unlinked_with_asm_compiles_all);
     tcase_add_test(tc, unlinked_at_o0_keeps_pure_callees);
+    tcase_add_test(tc, unlinked_marks_follow_later_changes);
     tcase_add_test(tc, unlinked_code_is_not_compiled);
     tcase_add_test(tc, unlinked_with_asm_compiles_all);
     tcase_add_test(tc, unlinked_at_o0_keeps_pure_callees);
+    tcase_add_test(tc, unlinked_marks_follow_later_changes);
     tcase_add_test(tc, objects_link_into_one_program);
     tcase_add_test(tc, objects_of_other_settings_or_versions_are_refused);
     suite_add_tcase(s, tc);

@@ -118,10 +118,13 @@ MEWE_API int mewe_module_check_target(const mewe_module *module);
  * module will be emitted with: it compiles and links, with those options, a skeleton of
  * the module in which each body only calls the functions and reads the variables the
  * original names (a small part of the module's code), and marks the functions that link
- * drops. Generation leaves them alone (the report says "dropped by the link", not
- * eligible); they are still emitted, and the link drops them. A reference that only code
- * generation makes (a memcpy or math intrinsic turned into a call of a function the module
- * defines) is not seen: such a function is left without variants, never wrong.
+ * drops, with a key of the options (kind, exports, link arguments, tools). Generation leaves
+ * them alone (the report says "dropped by the link", not eligible), and an emission with
+ * the same options does not compile them, unless something compiled still names them (a
+ * variant added since, modules linked in since), they are exported, or their name is one
+ * that code generation may call by itself (memcpy, the C library's mathematics, "__..."
+ * helpers: a reference the skeleton cannot see). A module with inline assembly is marked
+ * without a key: all its functions are compiled.
  * @param[in,out] module The module: marks are added to its functions.
  * @param[in] opts The emission's options, or NULL for the defaults (a WASI command). For
  *            #MEWE_EMIT_OBJECT nothing is marked: an object keeps every function.

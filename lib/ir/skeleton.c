@@ -5,6 +5,7 @@
 
 #include <llvm-c/DebugInfo.h>
 
+#include "ir/eligibility.h"
 #include "ir/irutil.h"
 #include "ir/labels.h"
 #include "ir/ptrmap.h"
@@ -200,4 +201,203 @@ LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m, bool *has_asm)
         return NULL;
     }
     return copy;
+}
+
+bool mewe__implicit_callee(const char *name, size_t len)
+{
+    /* Memory copies, the C library's mathematics (an `f` or `l` suffix for float and long
+     * double), what the fortified calls become (__strcpy_chk with an unknown size is
+     * strcpy), and compiler-rt's and the unwinder's helpers ("__...", "_Unwind_..."). */
+    static const char *const names[] = {
+        "memcpy",    "memmove",  "memset",       "memcmp",       "bcmp",      "memccpy",
+        "sin",       "cos",      "tan",          "asin",         "acos",      "atan",
+        "atan2",     "sinh",     "cosh",         "tanh",         "asinh",     "acosh",
+        "atanh",     "pow",      "exp",          "exp2",         "exp10",     "expm1",
+        "log",       "log2",     "log10",        "log1p",        "fma",       "fmod",
+        "remainder", "ldexp",    "frexp",        "lround",       "llround",   "lrint",
+        "llrint",    "rint",     "nearbyint",    "round",        "roundeven", "trunc",
+        "floor",     "ceil",     "sqrt",         "copysign",     "fmin",      "fmax",
+        "fminimum",  "fmaximum", "fminimum_num", "fmaximum_num", "sincos",    "cbrt",
+        "hypot",     "modf",     "scalbn",       "ilogb",        "logb",      "strcpy",
+        "stpcpy",    "strncpy",  "stpncpy",      "strcat",       "strncat",   "strlcpy",
+        "strlcat",   "sprintf",  "snprintf",     "vsprintf",     "vsnprintf",
+    };
+    if ((len >= 2 && name[0] == '_' && name[1] == '_') ||
+        (len >= 8 && strncmp(name, "_Unwind_", 8) == 0))
+        return true;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(name, names[i], n) == 0 &&
+            (len == n || (len == n + 1 && (name[n] == 'f' || name[n] == 'l'))))
+            return true;
+    }
+    return false;
+}
+
+/* The search for what still names a function left out: `out` maps each candidate to 1
+ * while it may be left out, to 2 once something compiled names it; `todo` holds the
+ * functions kept whose bodies are still to be read. */
+typedef struct needless {
+    mewe__ptrmap state;
+    mewe__ptrmap seen; /* constants already read */
+    LLVMValueRef *todo;
+    size_t todo_len, todo_cap;
+} needless;
+
+#define MAY_GO ((void *)1)
+#define NEEDED ((void *)2)
+
+/* Reads a value for functions it names, into constants. -1 when out of memory. */
+static int needless_read(needless *s, LLVMValueRef v)
+{
+    if (LLVMIsAFunction(v)) {
+        if (mewe__ptrmap_get(&s->state, v) != MAY_GO)
+            return 0;
+        if (mewe__ptrmap_put(&s->state, v, NEEDED) != MEWE_OK)
+            return -1;
+        if (s->todo_len == s->todo_cap) {
+            size_t cap = s->todo_cap ? 2 * s->todo_cap : 64;
+            LLVMValueRef *t = realloc(s->todo, cap * sizeof *t);
+            if (!t)
+                return -1;
+            s->todo = t;
+            s->todo_cap = cap;
+        }
+        s->todo[s->todo_len++] = v;
+        return 0;
+    }
+    if (!LLVMIsAConstant(v) || LLVMIsAGlobalValue(v) || LLVMIsAConstantInt(v) ||
+        LLVMIsAConstantFP(v) || LLVMIsAConstantDataSequential(v) || LLVMIsAUndefValue(v) ||
+        LLVMIsAConstantPointerNull(v) || mewe__ptrmap_get(&s->seen, v))
+        return 0;
+    if (mewe__ptrmap_put(&s->seen, v, v) != MEWE_OK)
+        return -1;
+    int n = LLVMGetNumOperands(v);
+    for (int i = 0; i < n; i++) {
+        if (needless_read(s, LLVMGetOperand(v, (unsigned)i)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int needless_body(needless *s, LLVMValueRef fn)
+{
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+            int n = LLVMGetNumOperands(i);
+            for (int k = 0; k < n; k++) {
+                LLVMValueRef op = LLVMGetOperand(i, (unsigned)k);
+                if (op && LLVMGetValueKind(op) != LLVMMetadataAsValueValueKind &&
+                    needless_read(s, op) != 0)
+                    return -1;
+            }
+        }
+    }
+    /* A personality function is named outside the body. */
+    if (LLVMHasPersonalityFn(fn) && needless_read(s, LLVMGetPersonalityFn(fn)) != 0)
+        return -1;
+    return 0;
+}
+
+static bool marked_with(LLVMValueRef fn, const char *key)
+{
+    LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(
+        fn, LLVMAttributeFunctionIndex, MEWE__ATTR_UNLINKED, sizeof MEWE__ATTR_UNLINKED - 1);
+    unsigned len = 0;
+    const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
+    return v && len == strlen(key) && memcmp(v, key, len) == 0;
+}
+
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int needless_search(needless *s, LLVMModuleRef m, const char *key,
+                           bool (*keep_fn)(const char *name, void *data), void *data,
+                           size_t *candidates)
+{
+    *candidates = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        if (LLVMIsDeclaration(f) || !marked_with(f, key) || mewe__implicit_callee(name, len) ||
+            (keep_fn && keep_fn(name, data)))
+            continue;
+        if (mewe__ptrmap_put(&s->state, f, MAY_GO) != MEWE_OK)
+            return -1;
+        ++*candidates;
+    }
+    if (*candidates == 0)
+        return 0;
+    for (LLVMValueRef g = LLVMGetFirstGlobal(m); g; g = LLVMGetNextGlobal(g)) {
+        LLVMValueRef init = LLVMIsDeclaration(g) ? NULL : LLVMGetInitializer(g);
+        if (init && needless_read(s, init) != 0)
+            return -1;
+    }
+    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(m); a; a = LLVMGetNextGlobalAlias(a)) {
+        if (needless_read(s, LLVMAliasGetAliasee(a)) != 0)
+            return -1;
+    }
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
+        if (!LLVMIsDeclaration(f) && mewe__ptrmap_get(&s->state, f) != MAY_GO &&
+            needless_body(s, f) != 0)
+            return -1;
+    }
+    while (s->todo_len > 0) {
+        if (needless_body(s, s->todo[--s->todo_len]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int mewe__unlinked_needless(LLVMModuleRef m, const char *key,
+                            bool (*keep_fn)(const char *name, void *data), void *data,
+                            char ***names, size_t *count)
+{
+    *names = NULL;
+    *count = 0;
+    if (!key || !key[0])
+        return MEWE_OK;
+    needless s = {{0}, {0}, NULL, 0, 0};
+    size_t candidates = 0;
+    int rc = mewe__ptrmap_init(&s.state, 256) == MEWE_OK &&
+                     mewe__ptrmap_init(&s.seen, 256) == MEWE_OK &&
+                     needless_search(&s, m, key, keep_fn, data, &candidates) == 0
+                 ? MEWE_OK
+                 : MEWE_ENOMEM;
+    char **out = rc == MEWE_OK && candidates ? calloc(candidates, sizeof *out) : NULL;
+    size_t n = 0;
+    for (LLVMValueRef f = out ? LLVMGetFirstFunction(m) : NULL; f; f = LLVMGetNextFunction(f)) {
+        if (mewe__ptrmap_get(&s.state, f) != MAY_GO)
+            continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        if (!(out[n] = malloc(len + 1))) {
+            rc = MEWE_ENOMEM;
+            break;
+        }
+        memcpy(out[n], name, len);
+        out[n++][len] = '\0';
+    }
+    if (rc == MEWE_OK && candidates && !out)
+        rc = MEWE_ENOMEM;
+    mewe__ptrmap_fini(&s.state);
+    mewe__ptrmap_fini(&s.seen);
+    free(s.todo);
+    if (rc != MEWE_OK) {
+        for (size_t i = 0; i < n; i++)
+            free(out[i]);
+        free(out);
+        return rc;
+    }
+    if (n)
+        qsort(out, n, sizeof *out, by_str);
+    else {
+        free(out);
+        out = NULL;
+    }
+    *names = out;
+    *count = n;
+    return MEWE_OK;
 }

@@ -20,4 +20,20 @@
  * *has_asm tells whether m has any (a body's, or the module's). NULL when out of memory. */
 LLVMModuleRef mewe__module_skeleton(LLVMModuleRef m, bool *has_asm);
 
+/* Whether code generation may call a function of this name by itself, lowering an
+ * instruction, an intrinsic or a fortified call: what no skeleton sees. */
+bool mewe__implicit_callee(const char *name, size_t len);
+
+/* The functions of m that need no code in an output whose link drops them: those marked
+ * (mewe_module_exclude_unlinked) with `key`, less those code generation may call by itself
+ * (mewe__implicit_callee), those keep_fn keeps (exports), and those anything else that is
+ * compiled still names: a function not left out, a variable's initialiser, an alias, and so
+ * on from each function kept that way. What changed the module since it was marked (variants
+ * from another build, a profile's instrumentation, modules linked in) is thereby checked.
+ * *names (sorted byte-wise, each malloc'd, like the array) gets their names; NULL and 0 when
+ * none. Returns MEWE_OK or MEWE_ENOMEM. */
+int mewe__unlinked_needless(LLVMModuleRef m, const char *key,
+                            bool (*keep_fn)(const char *name, void *data), void *data,
+                            char ***names, size_t *count);
+
 #endif /* MEWE_SKELETON_H */

@@ -35,7 +35,6 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 
-#include "ir/eligibility.h"
 #include "ir/family.h"
 #include "ir/ptrmap.h"
 #include "wasm/codegen.h"
@@ -57,8 +56,7 @@ enum {
     F_ALIAS = 1,  /* local, used from another partition: reached through an alias */
     F_LABELS = 2, /* a function whose labels are taken: parsed in every partition */
     F_EXPORT = 4, /* exported: external under its own name */
-    F_SKIP =
-        8, /* not to be compiled (mewe__codegen_in.keep, .unlinked): a declaration everywhere */
+    F_SKIP = 8,   /* not to be compiled (.keep, .unlinked): a declaration everywhere */
 };
 
 #define NO_PART UINT32_MAX
@@ -74,7 +72,6 @@ typedef struct plan {
     unsigned char *fn_flags, *var_flags;
     uint32_t *al_part; /* aliases: their aliasee's partition */
     size_t *part_cost; /* estimated cost of each partition (cost_of) */
-    size_t unlinked;   /* functions not compiled as the link drops them (.unlinked) */
     unsigned char *al_flags;
     char suffix[32]; /* ".mewe.p<16 hex digits>" */
 } plan;
@@ -317,52 +314,26 @@ static bool is_export(const mewe__codegen_in *in, LLVMValueRef fn)
     return false;
 }
 
-/* A check of variants (mewe__codegen_in.keep) and a review of the output compare a family's
- * bodies byte for byte, and the indices a relocation leaves in a body are its object's own: a
- * call compiles to other bytes in another partition. So there, variants ("mewe-variant-of")
- * stay with their original. Returns -1 when out of memory. */
-/* Whether code generation may call a function of this name by itself, lowering an
- * instruction or intrinsic: memory copies, the C library's mathematics (an `f` or `l` suffix
- * for float and long double), and compiler-rt's helpers, all named "__..." (128-bit integer
- * and long double arithmetic, conversions). */
-static bool libcall_name(const char *name, size_t len)
+static int by_str(const void *a, const void *b)
 {
-    static const char *const names[] = {
-        "memcpy",   "memmove", "memset", "memcmp", "bcmp",     "sin",       "cos",   "tan",
-        "asin",     "acos",    "atan",   "atan2",  "sinh",     "cosh",      "tanh",  "asinh",
-        "acosh",    "atanh",   "pow",    "exp",    "exp2",     "exp10",     "expm1", "log",
-        "log2",     "log10",   "log1p",  "fma",    "fmod",     "remainder", "ldexp", "frexp",
-        "lround",   "llround", "lrint",  "llrint", "rint",     "nearbyint", "round", "roundeven",
-        "trunc",    "floor",   "ceil",   "sqrt",   "copysign", "fmin",      "fmax",  "fminimum",
-        "fmaximum", "sincos",  "cbrt",   "hypot",  "modf",     "scalbn",    "ilogb", "logb",
-    };
-    if (len >= 2 && name[0] == '_' && name[1] == '_')
-        return true;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        size_t n = strlen(names[i]);
-        if (strncmp(name, names[i], n) == 0 &&
-            (len == n || (len == n + 1 && (name[n] == 'f' || name[n] == 'l'))))
-            return true;
-    }
-    return false;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Whether fn is not to be compiled: the link these objects are for drops it. */
 static bool unlinked(const mewe__codegen_in *in, LLVMValueRef fn)
 {
-    if (!in->unlinked || !in->unlinked[0] || LLVMIsDeclaration(fn))
-        return false;
-    LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(
-        fn, LLVMAttributeFunctionIndex, MEWE__ATTR_UNLINKED, sizeof MEWE__ATTR_UNLINKED - 1);
-    unsigned klen = 0;
-    const char *key = a ? LLVMGetStringAttributeValue(a, &klen) : NULL;
-    if (!key || klen != strlen(in->unlinked) || memcmp(key, in->unlinked, klen) != 0)
+    if (!in->unlinked_count || LLVMIsDeclaration(fn))
         return false;
     size_t len;
     const char *name = LLVMGetValueName2(fn, &len);
-    return !libcall_name(name, len) && !is_export(in, fn);
+    return strlen(name) == len &&
+           bsearch(&name, in->unlinked, in->unlinked_count, sizeof *in->unlinked, by_str) != NULL;
 }
 
+/* A check of variants (mewe__codegen_in.keep) and a review of the output compare a family's
+ * bodies byte for byte, and the indices a relocation leaves in a body are its object's own: a
+ * call compiles to other bytes in another partition. So there, variants ("mewe-variant-of")
+ * stay with their original. Returns -1 when out of memory. */
 static int join_families(planner *p, LLVMModuleRef m)
 {
     for (size_t i = 0; i < p->pl->nfn; i++) {
@@ -426,10 +397,8 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
         if (pl->fn_part[i] != NO_PART && in->keep &&
             !in->keep(LLVMGetValueName2(f, &(size_t){0}), in->keep_data))
             pl->fn_flags[i] |= F_SKIP;
-        if (pl->fn_part[i] != NO_PART && !(pl->fn_flags[i] & F_SKIP) && unlinked(in, f)) {
+        if (pl->fn_part[i] != NO_PART && unlinked(in, f))
             pl->fn_flags[i] |= F_SKIP;
-            pl->unlinked++;
-        }
         weight[i] =
             LLVMIsDeclaration(f) || (pl->fn_flags[i] & F_SKIP) ? 0 : cost_of(instruction_count(f));
         total += weight[i];
@@ -437,11 +406,10 @@ static int plan_make(plan *pl, const mewe__codegen_in *in, const void *bc, size_
             goto out;
     }
     /* An alias must name a definition: what one stands for is compiled. */
-    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(m); (in->keep || in->unlinked) && a;
+    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(m); (in->keep || in->unlinked_count) && a;
          a = LLVMGetNextGlobalAlias(a)) {
         size_t n = node_of(&p, alias_base(a));
         if (n < pl->nfn && (pl->fn_flags[n] & F_SKIP)) {
-            pl->unlinked -= pl->unlinked && unlinked(in, p.fns[n]);
             pl->fn_flags[n] &= (unsigned char)~F_SKIP;
             weight[n] = cost_of(instruction_count(p.fns[n]));
             total += weight[n];
@@ -915,7 +883,9 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
      * static function that no one here uses goes: its declaration is made too, so that what
      * still points at it (the label tables dropped above, as dead constants) is redirected
      * before the body goes. A static function left out by `keep` but used here stays as an
-     * external declaration (such objects are for inspection, never linked). */
+     * external declaration (such objects are for inspection, never linked); one left out
+     * as unlinked is used by no function compiled (mewe__unlinked_needless), and its
+     * declaration, used at most by bodies that go too, names nothing in the object. */
     for (i = 0; i < nfn; i++) {
         LLVMValueRef f = fns[i];
         unsigned char flags = pl->fn_flags[i];
@@ -1292,9 +1262,6 @@ int mewe__codegen(mewe_context *ctx, const mewe__codegen_in *in, mewe__objects *
         LLVMDisposeMemoryBuffer(bc);
         return mewe__error(ctx, rc, "out of memory splitting '%s' for code generation", in->name);
     }
-    if (pl.unlinked)
-        mewe__log(ctx, MEWE_LOG_DEBUG, "'%s': %zu function%s the link drops not compiled", in->name,
-                  pl.unlinked, pl.unlinked == 1 ? "" : "s");
     job j = {.in = in,
              .pl = &pl,
              .bc = LLVMGetBufferStart(bc),

@@ -49,11 +49,10 @@ typedef struct mewe__codegen_in {
      * duplicate deleted. A failure of the review ends code generation with its status. */
     int (*review)(void *data, const struct mewe__objects *objs, mewe__twins *twins);
     void *review_data;
-    /* When not empty: a function marked MEWE__ATTR_UNLINKED with this key (the link these
-     * objects are for drops it: mewe_module_exclude_unlinked) is not compiled, unless it is
-     * exported or its name is one code generation may call by itself (memcpy, a math
-     * function, a compiler-rt helper "__..."), which the mark cannot have seen. */
-    const char *unlinked;
+    /* Functions not to be compiled (sorted byte-wise): the link these objects are for drops
+     * them, and nothing compiled names them (mewe__unlinked_needless). */
+    char *const *unlinked;
+    size_t unlinked_count;
 } mewe__codegen_in;
 
 /* Instructions per partition aimed at; 0 for the default. Only the white-box tests set it,
