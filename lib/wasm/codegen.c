@@ -1004,7 +1004,6 @@ static LLVMCodeGenOptLevel codegen_level(int level)
     return levels[level];
 }
 
-/* One partition, from the bitcode to its object, in a context of its own. */
 /* The review's duplicates in partition p give way to their twins: every use, aliases
  * included, goes to the twin, and the duplicate is deleted. A pair whose functions are not
  * both defined here, or whose duplicate is visible outside the object, is left alone. */
@@ -1026,6 +1025,7 @@ static void twins_apply(const mewe__twins *t, unsigned p, LLVMModuleRef mod)
     }
 }
 
+/* One partition, from the bitcode to its object, in a context of its own. */
 static int partition_compile(job *j, unsigned p, char **why)
 {
     LLVMContextRef c = LLVMContextCreate();
