@@ -3,6 +3,7 @@
 to clang -O2 compiling the same bitcode to a wasm object, measured in the same run.
 
     python3 bench/pipeline.py [--workloads libxml2-catalog,...] [--repeats N] [--out DIR]
+                              [--baseline OTHER_MEWE]
 
 For each workload of bench/workloads/workloads.json (default: libxml2-catalog, the largest
 program, 173,000 lines), this compiles its sources to bitcode, joins them with llvm-link
@@ -21,6 +22,10 @@ clang's median and the speed-up over one thread; the commands of every N must be
 bytes (checked). The build at the most threads writes the report: the distinct variants
 that survived in the linked wasm (those of functions wasm-ld keeps), per second of its
 pipeline and per core.
+
+With --baseline, another mewe (an earlier build) runs right after each of this one's runs,
+with the same arguments, and its rows ("baseline -j N") and ratio to this one's are printed
+too: a change's effect on the pipeline, measured side by side.
 
 The machine may be shared: the ratios are measured side by side, run after run, so that a
 busy neighbour slows both; the load average at the start and the end is printed. Exit
@@ -90,6 +95,8 @@ def measure_workload(cfg, w, work):
                                  for t in cfg.threads))
     runs = {"clang": []}
     runs.update({n: [] for n in threads})
+    if cfg.baseline:
+        runs.update({f"base{n}": [] for n in threads})
     objects = {}
     for r in range(cfg.repeats):
         m = measure.must_measured(recipes.link_command(cfg.clang, w, [bc], work / "clang.wasm"),
@@ -107,6 +114,13 @@ def measure_workload(cfg, w, work):
             objects[n] = out.read_bytes()
             print(f"  {w.name} #{r + 1}: mewe -j {n} {m.wall_s:.1f} s {m.peak_mib:.0f} MiB",
                   file=sys.stderr, flush=True)
+            if cfg.baseline:
+                m = measure.must_measured([cfg.baseline, f"-j{n}", bc, "-o", work / "base.wasm",
+                                           *[f"--link-arg={a}" for a in w.link_args]],
+                                          work / f"base-j{n}.log", f"baseline -j {n}")
+                runs[f"base{n}"].append(m)
+                print(f"  {w.name} #{r + 1}: baseline -j {n} {m.wall_s:.1f} s",
+                      file=sys.stderr, flush=True)
     same = len({objects[n] for n in threads}) == 1
     doc = json.loads((work / "report.json").read_text())
     wasm = doc.get("wasm", {})
@@ -144,6 +158,10 @@ def table(results):
             w, p = r["median"][n]
             out.append(f"| | | | mewe -j {n} | {w:.1f} | {p:.0f} | {w / cw:.2f}x "
                        f"| {one / w:.2f}x |")
+            if f"base{n}" in r["median"]:
+                bw, bp = r["median"][f"base{n}"]
+                out.append(f"| | | | baseline -j {n} | {bw:.1f} | {bp:.0f} | {bw / cw:.2f}x "
+                           f"| this / baseline: {w / bw:.2f}x |")
         same = "yes" if r["same_bytes"] else "NO"
         vps = r["variants_per_s_per_core"]
         out.append(f"| | | | same bytes for every -j: {same}; distinct variants per s per "
@@ -160,6 +178,7 @@ def main(argv=None):
                     help="comma-separated -j values, 'all' for every core (default 1,2,all)")
     ap.add_argument("--repeats", type=int, default=1, help="alternating rounds (default 1)")
     ap.add_argument("--out", type=pathlib.Path, help="also write results.json and .md here")
+    ap.add_argument("--baseline", help="another mewe to time right after each run of this one")
     cfg = ap.parse_args(argv)
     cfg.threads = list(dict.fromkeys(cfg.threads.split(",")))
     cfg.mewe = find_mewe()

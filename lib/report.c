@@ -104,7 +104,10 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     mewe__json_uint(j, "instructions", r->instructions);
     mewe__json_string(j, "status", variants ? "diversified" : "skipped");
     if (!variants)
-        mewe__json_string(j, "reason", r->reason ? r->reason : "no variants");
+        mewe__json_string(j, "reason",
+                          dropped_out ? "every variant compiled to the same wasm as another"
+                          : r->reason ? r->reason
+                                      : "no variants");
     mewe__json_bool(j, "eligible", r->eligible);
     mewe__json_uint(j, "variants", variants);
     mewe__json_uint(j, "dropped_duplicate", r->dropped_duplicate);

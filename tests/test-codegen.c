@@ -375,8 +375,10 @@ int main(void)
     Suite *s = suite_create("codegen");
     TCase *tc = test_case("split");
     tcase_add_checked_fixture(tc, split_setup, split_teardown);
+    /* The sanitizer pass (test_quick) leaves out Rust's hello, the last and by far the
+     * largest (some 50 partitions, four times): the other pass splits it. */
     tcase_add_loop_test(tc, split_runs_and_is_the_same_for_any_thread_count, 0,
-                        (int)(sizeof fixtures / sizeof *fixtures));
+                        (int)(sizeof fixtures / sizeof *fixtures) - (test_quick() ? 1 : 0));
     tcase_add_test(tc, split_object_links);
     tcase_add_test(tc, split_with_debug_info);
     tcase_add_test(tc, split_keeps_constructors_and_tables);
