@@ -527,7 +527,7 @@ int mewe_emit_wasm_memory(void **out_data, size_t *out_size, const mewe_module *
     return emit(out_data, out_size, module, opts);
 }
 
-/* Order of names, for the sorted names of the functions a linked wasm defines. */
+/* Whether the skeleton's linked wasm has a function of g's name. */
 static bool named_in(const mewe__wasm_name_set *names, LLVMValueRef g)
 {
     size_t len;
