@@ -10,6 +10,7 @@
 #include "ir/labels.h"
 #include "ir/ptrmap.h"
 #include "ir/skeleton.h"
+#include "util/array.h"
 
 /* The globals a body names, each once, in the order first met, with the type of the first
  * call of each function called (NULL for a global only named): a call through another type
@@ -255,16 +256,7 @@ static int needless_read(needless *s, LLVMValueRef v)
             return 0;
         if (mewe__ptrmap_put(&s->state, v, NEEDED) != MEWE_OK)
             return -1;
-        if (s->todo_len == s->todo_cap) {
-            size_t cap = s->todo_cap ? 2 * s->todo_cap : 64;
-            LLVMValueRef *t = realloc(s->todo, cap * sizeof *t);
-            if (!t)
-                return -1;
-            s->todo = t;
-            s->todo_cap = cap;
-        }
-        s->todo[s->todo_len++] = v;
-        return 0;
+        return MEWE__ARRAY_PUSH(s->todo, s->todo_len, s->todo_cap, v) ? 0 : -1;
     }
     if (!LLVMIsAConstant(v) || LLVMIsAGlobalValue(v) || LLVMIsAConstantInt(v) ||
         LLVMIsAConstantFP(v) || LLVMIsAConstantDataSequential(v) || LLVMIsAUndefValue(v) ||
