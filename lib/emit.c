@@ -595,6 +595,31 @@ static const char **skeleton_link_args(const mewe_emit_options *o, size_t *count
     return args;
 }
 
+/* Whether the link arguments leave the link's roots as the options say (no other entry, no
+ * exports, no objects or libraries): only sizes, stripping and optimisation. */
+static bool link_args_plain(const mewe_emit_options *o)
+{
+    static const char *const flags[] = {"-s", "--strip-all", "-strip-all", "--strip-debug",
+                                        "--stack-first"};
+    static const char *const prefixes[] = {"--initial-memory=", "--max-memory=", "-O", "--lto-O"};
+    for (size_t i = 0; i < o->link_arg_count; i++) {
+        const char *a = o->link_args[i];
+        bool plain = false;
+        if (strcmp(a, "-z") == 0 && i + 1 < o->link_arg_count &&
+            strncmp(o->link_args[i + 1], "stack-size=", 11) == 0) {
+            i++;
+            continue;
+        }
+        for (size_t k = 0; !plain && k < sizeof flags / sizeof *flags; k++)
+            plain = strcmp(a, flags[k]) == 0;
+        for (size_t k = 0; !plain && k < sizeof prefixes / sizeof *prefixes; k++)
+            plain = strncmp(a, prefixes[k], strlen(prefixes[k])) == 0;
+        if (!plain)
+            return false;
+    }
+    return true;
+}
+
 int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *opts,
                                  size_t *out_excluded)
 {
@@ -609,6 +634,18 @@ int mewe_module_exclude_unlinked(mewe_module *module, const mewe_emit_options *o
         rc = check_options(ctx, &o);
     if (rc != MEWE_OK || o.kind == MEWE_EMIT_OBJECT) /* an object keeps every function */
         return rc;
+    /* A program whose every function its entry points reach needs no skeleton's link to
+     * tell: the link drops none (most small programs; a library's unused API is not). */
+    bool all = false;
+    if (link_args_plain(&o) &&
+        mewe__all_reached(module->llvm, o.kind == MEWE_EMIT_COMMAND, exported, &o, &all) != MEWE_OK)
+        return mewe__error(ctx, MEWE_ENOMEM, "out of memory");
+    if (all) {
+        mewe__log(ctx, MEWE_LOG_DEBUG,
+                  "'%s': its entry points and exports reach every function: the link drops none",
+                  module->name);
+        return MEWE_OK;
+    }
     bool has_asm;
     LLVMModuleRef skeleton = mewe__module_skeleton(module->llvm, &has_asm);
     /* Inline assembly may call what no skeleton sees: then the mark is never a key, and

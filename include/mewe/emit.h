@@ -124,7 +124,11 @@ MEWE_API int mewe_module_check_target(const mewe_module *module);
  * variant added since, modules linked in since), they are exported, or their name is one
  * that code generation may call by itself (memcpy, the C library's mathematics, "__..."
  * helpers: a reference the skeleton cannot see). A module with inline assembly is marked
- * without a key: all its functions are compiled.
+ * without a key: all its functions are compiled. When the entry points (main, or a
+ * reactor's _initialize), the exports, the constructors and llvm.used reach every function
+ * through what the code and the variables it reads name, and the link arguments add no
+ * roots (only stack and memory sizes, stripping, optimisation), nothing is compiled or
+ * linked: the link drops none (most small programs).
  * @param[in,out] module The module: marks are added to its functions.
  * @param[in] opts The emission's options, or NULL for the defaults (a WASI command). For
  *            #MEWE_EMIT_OBJECT nothing is marked: an object keeps every function.

@@ -243,6 +243,7 @@ typedef struct needless {
     mewe__ptrmap seen; /* constants already read */
     LLVMValueRef *todo;
     size_t todo_len, todo_cap;
+    bool follow_globals; /* a variable or alias met is read then (else all are, up front) */
 } needless;
 
 #define MAY_GO ((void *)1)
@@ -257,6 +258,16 @@ static int needless_read(needless *s, LLVMValueRef v)
         if (mewe__ptrmap_put(&s->state, v, NEEDED) != MEWE_OK)
             return -1;
         return MEWE__ARRAY_PUSH(s->todo, s->todo_len, s->todo_cap, v) ? 0 : -1;
+    }
+    if (s->follow_globals && (LLVMIsAGlobalVariable(v) || LLVMIsAGlobalAlias(v))) {
+        if (mewe__ptrmap_get(&s->seen, v))
+            return 0;
+        if (mewe__ptrmap_put(&s->seen, v, v) != MEWE_OK)
+            return -1;
+        LLVMValueRef to = LLVMIsAGlobalAlias(v)  ? LLVMAliasGetAliasee(v)
+                          : LLVMIsDeclaration(v) ? NULL
+                                                 : LLVMGetInitializer(v);
+        return to ? needless_read(s, to) : 0;
     }
     if (!LLVMIsAConstant(v) || LLVMIsAGlobalValue(v) || LLVMIsAConstantInt(v) ||
         LLVMIsAConstantFP(v) || LLVMIsAConstantDataSequential(v) || LLVMIsAUndefValue(v) ||
@@ -351,7 +362,7 @@ int mewe__unlinked_needless(LLVMModuleRef m, const char *key,
     *count = 0;
     if (!key || !key[0])
         return MEWE_OK;
-    needless s = {{0}, {0}, NULL, 0, 0};
+    needless s = {{0}, {0}, NULL, 0, 0, false};
     size_t candidates = 0;
     int rc = mewe__ptrmap_init(&s.state, 256) == MEWE_OK &&
                      mewe__ptrmap_init(&s.seen, 256) == MEWE_OK &&
@@ -392,4 +403,71 @@ int mewe__unlinked_needless(LLVMModuleRef m, const char *key,
     *names = out;
     *count = n;
     return MEWE_OK;
+}
+
+/* Whether the link keeps fn whatever calls it: where a command's (else a reactor's) link
+ * starts, or a function it exports. */
+static bool is_root(LLVMValueRef fn, bool command, bool (*keep_fn)(const char *name, void *data),
+                    void *data)
+{
+    static const char *const entries[] = {"main", "__main_argc_argv", "__main_void", "_start"};
+    size_t len;
+    const char *name = LLVMGetValueName2(fn, &len);
+    for (size_t i = 0; command && i < sizeof entries / sizeof *entries; i++) {
+        if (strcmp(name, entries[i]) == 0)
+            return true;
+    }
+    static const char export_attr[] = "wasm-export-name";
+    return (!command && strcmp(name, "_initialize") == 0) || (keep_fn && keep_fn(name, data)) ||
+           LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, export_attr,
+                                         sizeof export_attr - 1);
+}
+
+/* Marks what the link's roots reach (mewe__all_reached). */
+static int reach_search(needless *s, LLVMModuleRef m, bool command,
+                        bool (*keep_fn)(const char *name, void *data), void *data)
+{
+    static const char *const lists[] = {"llvm.used", "llvm.compiler.used", "llvm.global_ctors",
+                                        "llvm.global_dtors"};
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f) || LLVMGetLinkage(f) == LLVMAvailableExternallyLinkage)
+            continue;
+        if (mewe__ptrmap_put(&s->state, f, MAY_GO) != MEWE_OK)
+            return -1;
+    }
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
+        if (mewe__ptrmap_get(&s->state, f) == MAY_GO && is_root(f, command, keep_fn, data) &&
+            needless_read(s, f) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        LLVMValueRef g = LLVMGetNamedGlobal(m, lists[i]);
+        if (g && needless_read(s, g) != 0)
+            return -1;
+    }
+    while (s->todo_len > 0) {
+        if (needless_body(s, s->todo[--s->todo_len]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int mewe__all_reached(LLVMModuleRef m, bool command, bool (*keep_fn)(const char *name, void *data),
+                      void *data, bool *all)
+{
+    *all = false;
+    needless s = {{0}, {0}, NULL, 0, 0, true};
+    int rc = mewe__ptrmap_init(&s.state, 256) == MEWE_OK &&
+                     mewe__ptrmap_init(&s.seen, 256) == MEWE_OK &&
+                     reach_search(&s, m, command, keep_fn, data) == 0
+                 ? MEWE_OK
+                 : MEWE_ENOMEM;
+    size_t left = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); rc == MEWE_OK && f; f = LLVMGetNextFunction(f))
+        left += mewe__ptrmap_get(&s.state, f) == MAY_GO;
+    *all = rc == MEWE_OK && left == 0;
+    mewe__ptrmap_fini(&s.state);
+    mewe__ptrmap_fini(&s.seen);
+    free(s.todo);
+    return rc;
 }

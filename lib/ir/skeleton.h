@@ -36,4 +36,15 @@ int mewe__unlinked_needless(LLVMModuleRef m, const char *key,
                             bool (*keep_fn)(const char *name, void *data), void *data,
                             char ***names, size_t *count);
 
+/* Whether every function m defines (but available_externally ones) is reached from where
+ * its link starts (a command's main or _start, else a reactor's _initialize), from the
+ * functions keep_fn keeps (exports) or that export themselves (wasm-export-name), or from the
+ * constructor, destructor and used lists, through what each reached function, variable and
+ * alias names: then a link keeps them all, and no skeleton needs to be linked to tell.
+ * Code generation may drop a reference the IR holds (a call in code it proves dead): *all is
+ * then true of a module whose link drops something, which only costs compiling that. Returns
+ * MEWE_OK or MEWE_ENOMEM (*all false). */
+int mewe__all_reached(LLVMModuleRef m, bool command, bool (*keep_fn)(const char *name, void *data),
+                      void *data, bool *all);
+
 #endif /* MEWE_SKELETON_H */
