@@ -231,6 +231,50 @@ START_TEST(split_keeps_constructors_and_tables)
 }
 END_TEST
 
+/* A static function called only by a function whose labels are taken, both in the second
+ * partition, defined in that order (as variants are, after the functions they call): the
+ * labels' function is read in every partition, and the first partition must not take its
+ * call for a use of the static function there (its body goes too). */
+static const char labels_ir[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@.str = private unnamed_addr constant [4 x i8] c\"%d\\0A\\00\"\n"
+    "@seed = global i32 1\n"
+    "declare i32 @printf(ptr, ...)\n"
+    "define i32 @main() {\n"
+    "  %s0 = load volatile i32, ptr @seed\n  %s1 = mul i32 %s0, %s0\n"
+    "  %s2 = add i32 %s1, %s0\n  %s3 = mul i32 %s2, %s1\n  %s4 = add i32 %s3, %s2\n"
+    "  %s5 = mul i32 %s4, %s3\n  %s6 = add i32 %s5, %s4\n  %s7 = mul i32 %s6, %s5\n"
+    "  %s8 = and i32 %s7, 1\n  %s9 = xor i32 %s8, 1\n"
+    "  %a = call i32 @interp(i32 %s9)\n  %b = call i32 @interp(i32 %s8)\n"
+    "  %s = add i32 %a, %b\n"
+    "  %r = call i32 (ptr, ...) @printf(ptr @.str, i32 %s)\n  ret i32 0\n}\n"
+    "define internal i32 @helper(i32 %x) {\n  %y = mul i32 %x, 3\n  %z = add i32 %y, 1\n"
+    "  ret i32 %z\n}\n"
+    "@targets = internal constant [2 x ptr] [ptr blockaddress(@interp, %one), "
+    "ptr blockaddress(@interp, %two)]\n"
+    "define i32 @interp(i32 %op) {\nentry:\n"
+    "  %p = getelementptr [2 x ptr], ptr @targets, i32 0, i32 %op\n"
+    "  %t = load ptr, ptr %p\n  indirectbr ptr %t, [label %one, label %two]\n"
+    "one:\n  %h = call i32 @helper(i32 5)\n  ret i32 %h\n"
+    "two:\n  ret i32 100\n}\n";
+
+START_TEST(split_static_callee_of_labels)
+{
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, labels_ir, strlen(labels_ir), "labels.ll"));
+    size_t s0, s1;
+    void *whole = emit_mem(m, MEWE_EMIT_COMMAND, 1, &s0);
+    mewe__codegen_partition_instructions = 14;
+    void *split = emit_mem(m, MEWE_EMIT_COMMAND, 2, &s1);
+    ck_assert_uint_eq(last_parts, 2);
+    run_expect(whole, s0, "116\n");
+    run_expect(split, s1, "116\n");
+    free(whole);
+    free(split);
+    mewe_module_free(m);
+}
+END_TEST
+
 /* Blanks the numbers of the report's keys that hold `word`. */
 static void blank_values(char *json, const char *word)
 {
@@ -382,6 +426,7 @@ int main(void)
     tcase_add_test(tc, split_object_links);
     tcase_add_test(tc, split_with_debug_info);
     tcase_add_test(tc, split_keeps_constructors_and_tables);
+    tcase_add_test(tc, split_static_callee_of_labels);
     tcase_add_loop_test(tc, check_is_the_same_when_split, 0, 2);
     tcase_add_test(tc, twins_leave_the_output);
     tcase_add_test(tc, threads_out_of_range);

@@ -756,6 +756,14 @@ static bool only_dead_uses(LLVMValueRef v)
 }
 
 /* Materializes the partition's functions, declares the rest, adds the aliases. */
+/* Whether instruction `user` is in a body that this partition compiles (`compiled`) other
+ * than f's. */
+static bool compiled_here(const mewe__ptrmap *compiled, LLVMValueRef user, LLVMValueRef f)
+{
+    LLVMValueRef in = LLVMGetBasicBlockParent(LLVMGetInstructionParent(user));
+    return in != f && mewe__ptrmap_get(compiled, in) != NULL;
+}
+
 static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char **why)
 {
     const plan *pl = j->pl;
@@ -774,15 +782,19 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
         return MEWE_ETARGET;
     }
     LLVMValueRef *fns = calloc(nfn + 1, sizeof *fns), *vars = calloc(nvar + 1, sizeof *vars);
-    mewe__ptrmap part_of = {0};
+    mewe__ptrmap part_of = {0}, compiled = {0};
     int rc = MEWE_ENOMEM;
-    if (!fns || !vars || mewe__ptrmap_init(&part_of, nfn + nvar) != 0)
+    if (!fns || !vars || mewe__ptrmap_init(&part_of, nfn + nvar) != 0 ||
+        mewe__ptrmap_init(&compiled, 64) != 0)
         goto out;
     size_t i = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f), i++) {
         fns[i] = f;
         if (pl->fn_part[i] != NO_PART &&
             mewe__ptrmap_put(&part_of, f, (void *)(uintptr_t)(pl->fn_part[i] + 1)) != 0)
+            goto out;
+        if (pl->fn_part[i] == p && !(pl->fn_flags[i] & F_SKIP) &&
+            mewe__ptrmap_put(&compiled, f, f) != 0)
             goto out;
     }
     i = 0;
@@ -885,7 +897,10 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
      * before the body goes. A static function left out by `keep` but used here stays as an
      * external declaration (such objects are for inspection, never linked); one left out
      * as unlinked is used by no function compiled (mewe__unlinked_needless), and its
-     * declaration, used at most by bodies that go too, names nothing in the object. */
+     * declaration, used at most by bodies that go too, names nothing in the object. Only
+     * the bodies compiled here count as uses: another partition's function whose labels
+     * are taken was read here too, and goes later in this loop when the module defines it
+     * after what it calls (as variants are defined after their callees). */
     for (i = 0; i < nfn; i++) {
         LLVMValueRef f = fns[i];
         unsigned char flags = pl->fn_flags[i];
@@ -894,8 +909,7 @@ static int partition_prepare(const job *j, unsigned p, LLVMModuleRef mod, char *
         bool drop = is_local(f) && !(flags & (F_ALIAS | F_EXPORT));
         for (LLVMUseRef u = drop ? LLVMGetFirstUse(f) : NULL; u; u = LLVMGetNextUse(u)) {
             LLVMValueRef user = LLVMGetUser(u);
-            if (LLVMIsAInstruction(user) &&
-                LLVMGetBasicBlockParent(LLVMGetInstructionParent(user)) != f) {
+            if (LLVMIsAInstruction(user) && compiled_here(&compiled, user, f)) {
                 if (flags & F_SKIP) {
                     drop = false;
                     break;
@@ -991,6 +1005,7 @@ out:
     if (rc == MEWE_ENOMEM && !*why)
         *why = mewe__strdup("out of memory");
     mewe__ptrmap_fini(&part_of);
+    mewe__ptrmap_fini(&compiled);
     free(fns);
     free(vars);
     return rc;
