@@ -236,6 +236,18 @@ static char *describe_link_failure(const char *output, const char *dir, const ch
     return msg;
 }
 
+/* What an undefined symbol that has a known cause means, or "". */
+static const char *link_hint(const char *output)
+{
+    if (strstr(output, "undefined symbol: setjmp") || strstr(output, "undefined symbol: longjmp") ||
+        strstr(output, "undefined symbol: sigsetjmp") ||
+        strstr(output, "undefined symbol: siglongjmp"))
+        return " (setjmp and longjmp are not supported: WebAssembly has no such jump, and "
+               "libmewe's code generation does not lower them as clang's "
+               "-mllvm -wasm-enable-sjlj does; build the program without them)";
+    return "";
+}
+
 int mewe__wasm_ld(mewe_context *ctx, const char *name, const mewe_emit_options *o, const char *dir,
                   char *const *objs, size_t n_objs, const char *out)
 {
@@ -266,8 +278,8 @@ int mewe__wasm_ld(mewe_context *ctx, const char *name, const mewe_emit_options *
                          ctx->tools[MEWE_TOOL_WASM_LD], mewe_context_errmsg(ctx));
     } else if (rc == MEWE_OK && status != 0) {
         char *why = describe_link_failure(output ? output : "", dir, name);
-        rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld failed (status %d) linking '%s': %s", status,
-                         name, why ? why : "");
+        rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld failed (status %d) linking '%s': %s%s", status,
+                         name, why ? why : "", link_hint(output ? output : ""));
         free(why);
     }
     free(output);

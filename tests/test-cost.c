@@ -113,6 +113,87 @@ START_TEST(default_plan_follows_the_costs)
 }
 END_TEST
 
+/* A recursive function of MEWE__ENGINE_LARGE (2,000) instructions or more, whose cheapest
+ * path (its early return) is short: main calls it once, it calls itself 40 times, and each
+ * of those calls then runs a chain of 2,100 instructions. */
+static char *large_ir(void)
+{
+    size_t cap = 200000, n = 0;
+    char *ir = malloc(cap);
+    ck_assert_ptr_nonnull(ir);
+    n += (size_t)snprintf(ir + n, cap - n,
+                          "target triple = \"wasm32-unknown-wasi\"\n"
+                          "@.fmt = private constant [4 x i8] c\"%%u\\0A\\00\"\n"
+                          "declare i32 @printf(ptr, ...)\n"
+                          "define internal i32 @large(i32 %%x, i32 %%d) {\n"
+                          "entry:\n  %%c = icmp eq i32 %%d, 0\n"
+                          "  br i1 %%c, label %%early, label %%rec\n"
+                          "early:\n  ret i32 %%x\n"
+                          "rec:\n  %%d1 = sub i32 %%d, 1\n"
+                          "  %%a0 = call i32 @large(i32 %%x, i32 %%d1)\n");
+    for (int i = 1; i <= 2100; i++) {
+        static const char *const ops[] = {"mul", "xor", "add"};
+        n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i, ops[i % 3], i - 1,
+                              2 * i + 1);
+    }
+    n += (size_t)snprintf(ir + n, cap - n,
+                          "  ret i32 %%a2100\n}\n"
+                          "define i32 @main() {\n  %%v = call i32 @large(i32 1, i32 40)\n"
+                          "  %%p = call i32 (ptr, ...) @printf(ptr @.fmt, i32 %%v)\n"
+                          "  ret i32 0\n}\n");
+    ck_assert_uint_lt(n, cap);
+    return ir;
+}
+
+/* The output of module text `ir`, emitted as it is (expected) or diversified with link
+ * options o; the report of the diversified one in *json. */
+static char *large_output(const char *ir, const mewe_link_options *o, char **json)
+{
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ir, strlen(ir), "large.ll"));
+    if (json) {
+        ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+        ck_assert_mewe_ok(mewe_link_multivariant(m, o));
+        *json = report(m);
+    }
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("large.wasm")));
+    wasm_run_result r;
+    ck_assert_int_eq(wasm_run(&r, tpath("large.wasm"), NULL, NULL, NULL, 0), 0);
+    ck_assert_int_eq(r.exit_code, 0);
+    char *out = strdup(r.out);
+    wasm_run_result_free(&r);
+    mewe_module_free(m);
+    return out;
+}
+
+/* An engine compiles and warms up each variant that runs: a large function whose call is
+ * too short for a choice at every call keeps its choice for an epoch, even recursive (which
+ * would otherwise count its own calls), and is no clock (here none runs: it keeps its
+ * choice for the instance); an unlimited budget still chooses at every call. */
+START_TEST(large_functions_keep_their_choice_for_an_epoch)
+{
+    char *ir = large_ir(), *json = NULL, buf[200];
+    char *expected = large_output(ir, NULL, NULL);
+    char *got = large_output(ir, NULL, &json);
+    ck_assert_str_eq(got, expected);
+    const char *large = function_json(json, "large");
+    ck_assert_str_eq(field(large, "status", buf, sizeof buf), "\"diversified\"");
+    ck_assert_str_eq(field(large, "policy", buf, sizeof buf), "\"epoch\"");
+    ck_assert_ptr_nonnull(strstr(field(large, "policy_reason", buf, sizeof buf), "large"));
+    free(got);
+    free(json);
+    mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.max_overhead = INFINITY;
+    got = large_output(ir, &o, &json);
+    ck_assert_str_eq(got, expected);
+    ck_assert_str_eq(field(function_json(json, "large"), "policy", buf, sizeof buf), "\"call\"");
+    free(got);
+    free(json);
+    free(expected);
+    free(ir);
+}
+END_TEST
+
 START_TEST(unlimited_budget_chooses_at_every_call)
 {
     mewe_module *m = load_fixture("costs.c");
@@ -673,6 +754,7 @@ int main(void)
     Suite *s = suite_create("cost");
     TCase *tc = test_case("cost");
     tcase_add_test(tc, default_plan_follows_the_costs);
+    tcase_add_test(tc, large_functions_keep_their_choice_for_an_epoch);
     tcase_add_test(tc, unlimited_budget_chooses_at_every_call);
     tcase_add_test(tc, periodic_choice_lasts_about_n_calls);
     tcase_add_test(tc, epoch_choices_are_forgotten_and_drawn_again);

@@ -214,6 +214,19 @@ START_TEST(undefined_symbol_is_named)
                          "undefined symbol: not_defined_anywhere");
     ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "undef.ll"));
     ck_assert(!file_exists(tpath("u.wasm")));
+    /* setjmp and longjmp have a known cause, which the message gives. */
+    const char sj[] = "target triple = \"wasm32-unknown-wasi\"\n"
+                      "@buf = global [64 x i32] zeroinitializer\n"
+                      "declare i32 @setjmp(ptr) returns_twice\n"
+                      "define i32 @main() {\n  %r = call i32 @setjmp(ptr @buf)\n"
+                      "  ret i32 %r\n}\n";
+    mewe_module *j;
+    ck_assert_mewe_ok(mewe_module_load_memory(&j, tctx, sj, strlen(sj), "sj.ll"));
+    ck_assert_mewe_fails(mewe_emit_wasm(j, NULL, tpath("u.wasm")), MEWE_ELINK,
+                         "undefined symbol: setjmp");
+    ck_assert_ptr_nonnull(
+        strstr(mewe_context_errmsg(tctx), "setjmp and longjmp are not supported"));
+    ck_assert(!file_exists(tpath("u.wasm")));
 }
 END_TEST
 

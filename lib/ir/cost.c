@@ -64,6 +64,8 @@ const char *const mewe__plan_reasons[] = {
     "with nothing else ticking the epoch clock (it ticks it too)",
     "an epoch clock: its cheapest path is short, but its loop, taken a few times, affords a "
     "counter; its redraws start the epochs of the functions that keep their choice",
+    "large: the engine compiles and warms up each variant that runs, so its variants take "
+    "turns by epochs, not calls",
 };
 const size_t mewe__plan_reason_count = sizeof mewe__plan_reasons / sizeof *mewe__plan_reasons;
 
@@ -78,7 +80,8 @@ enum {
     WHY_CLOCK,
     WHY_CLOCK_ONLY,
     WHY_RECURSIVE,
-    WHY_LOOP
+    WHY_LOOP,
+    WHY_LARGE
 };
 
 const char *mewe__granularity_name(mewe_granularity g)
@@ -658,9 +661,14 @@ static bool calls_itself(LLVMValueRef fn)
     return false;
 }
 
+bool mewe__plan_large(const mewe__plan *p)
+{
+    return p->why == WHY_LARGE;
+}
+
 bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s)
 {
-    if (!p->epoch)
+    if (!p->epoch || mewe__plan_large(p))
         return false;
     /* A recursive function can run for long with nothing else called in between: only a
      * counter of its own re-randomizes it there. */
@@ -768,6 +776,22 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
         *out = p;
         return;
     }
+    /* An engine compiles each variant that runs, and warms each up on its own (a tier-up
+     * counts one function's calls, a branch predictor learns one copy's branches): a large
+     * function whose variants take turns every N calls pays for that once per variant and
+     * turn, more than the counter (QuickJS's interpreter, 10,091
+     * instructions, ran 1.79 times as long as the original with a choice every 1,024 calls,
+     * 1.06 times with one per epoch, each run a node process). Its choice is kept for an
+     * epoch; it is no clock. */
+    if (size >= MEWE__ENGINE_LARGE) {
+        p.policy = MEWE_GRANULARITY_INSTANCE;
+        p.epoch = true;
+        p.period = 0;
+        p.added = extra + COST_CACHED;
+        p.why = WHY_LARGE;
+        *out = p;
+        return;
+    }
     for (p.period = 2; p.period <= MEWE__PERIOD_MAX; p.period *= 2) {
         if (extra + COST_COUNTER + COST_REDRAW / p.period <= allowed) {
             p.policy = MEWE_GRANULARITY_EVERY;
@@ -823,7 +847,8 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
     upgrade *ups = malloc((n ? n : 1) * sizeof *ups);
     size_t m = 0;
     for (size_t i = 0; ups && s->granularity == MEWE_GRANULARITY_CALL && i < n; i++) {
-        if (plans[i].policy == MEWE_GRANULARITY_EVERY || plans[i].epoch)
+        if ((plans[i].policy == MEWE_GRANULARITY_EVERY || plans[i].epoch) &&
+            !mewe__plan_large(&plans[i]))
             ups[m++] = (upgrade){i, plans[i].calls * (per_call_cost(&plans[i]) - plans[i].added)};
     }
     if (ups)
