@@ -283,6 +283,37 @@ static LLVMValueRef join(linking *l, LLVMBasicBlockRef ready, LLVMValueRef a,
     return phi;
 }
 
+/* The function that draws a dispatcher's new choice, "mewe.redraw.<name>" (no parameters,
+ * an i32 result), with the builder at the end of its entry block: a redraw that runs once per
+ * N calls or per epoch is called, not inlined, so that the random generator's state (64-bit
+ * locals) does not widen the dispatcher's frame at every call (a recursive function's
+ * recursion would get shallower by it). The built-in strategies only; a strategy of the
+ * caller's builds in the dispatcher, as its hook says. NULL: inline, the builder unmoved. */
+static LLVMValueRef redraw_function(linking *l, dispatch *d)
+{
+    if (!l->rng.plugin->builtin)
+        return NULL;
+    char name[512];
+    snprintf(name, sizeof name, "mewe.redraw.%s", d->name);
+    LLVMValueRef fn = LLVMAddFunction(l->llvm, name, LLVMFunctionType(l->i32, NULL, 0, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    mewe__fn_enum_attr_set(fn, "noinline", true);
+    LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, fn, "entry"));
+    return fn;
+}
+
+/* Ends the redraw function `fn` returning `fresh`, and calls it where the builder was
+ * (block `at` of the dispatcher): the fresh choice there. Without fn, `fresh` itself. */
+static LLVMValueRef redraw_call(linking *l, LLVMValueRef fn, LLVMBasicBlockRef at,
+                                LLVMValueRef fresh)
+{
+    if (!fn)
+        return fresh;
+    LLVMBuildRet(l->b, fresh);
+    LLVMPositionBuilderAtEnd(l->b, at);
+    return LLVMBuildCall2(l->b, LLVMGlobalGetValueType(fn), fn, NULL, 0, "mewe.fresh");
+}
+
 /* Per instance and per invocation: the choice is kept as index + 1, 0 meaning "none yet"
  * (the global needs no initializer code); the first call chooses. */
 static int build_kept_choice(linking *l, dispatch *d, LLVMValueRef *out)
@@ -294,11 +325,13 @@ static int build_kept_choice(linking *l, dispatch *d, LLVMValueRef *out)
     LLVMValueRef kept = LLVMBuildSub(l->b, cached, k32(l, 1), "");
     LLVMBuildCondBr(l->b, LLVMBuildICmp(l->b, LLVMIntEQ, cached, k32(l, 0), ""), choose, ready);
     LLVMPositionBuilderAtEnd(l->b, choose);
+    LLVMValueRef own = redraw_function(l, d);
     LLVMValueRef fresh;
-    int rc = build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, &fresh);
+    int rc = build_choice(l, own ? own : d->f, d->name, 0xD15Bull, (unsigned)d->n, &fresh);
     if (rc != MEWE_OK)
         return rc;
     LLVMBuildStore(l->b, LLVMBuildAdd(l->b, fresh, k32(l, 1), ""), d->choice);
+    fresh = redraw_call(l, own, choose, fresh);
     LLVMBasicBlockRef chosen = LLVMGetInsertBlock(l->b);
     LLVMBuildBr(l->b, ready);
     *out = join(l, ready, kept, entry, fresh, chosen);
@@ -401,10 +434,12 @@ static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
     LLVMValueRef kept = LLVMBuildLoad2(l->b, l->i32, d->choice, "");
     LLVMBuildBr(l->b, ready);
     LLVMPositionBuilderAtEnd(l->b, redraw);
+    LLVMValueRef own = redraw_function(l, d);
+    LLVMValueRef in = own ? own : d->f;
     LLVMValueRef fresh, jitter = k32(l, 0);
-    int rc = build_choice(l, d->f, d->name, 0xD15Bull, (unsigned)d->n, &fresh);
+    int rc = build_choice(l, in, d->name, 0xD15Bull, (unsigned)d->n, &fresh);
     if (rc == MEWE_OK && period > 1)
-        rc = build_choice(l, d->f, d->name, 0xC0047ull, period, &jitter);
+        rc = build_choice(l, in, d->name, 0xC0047ull, period, &jitter);
     if (rc != MEWE_OK)
         return rc;
     LLVMBuildStore(l->b, fresh, d->choice);
@@ -416,6 +451,7 @@ static int build_periodic_choice(linking *l, dispatch *d, LLVMValueRef *out)
         period > 1 ? LLVMBuildAdd(l->b, jitter, k32(l, period / 2 - 1), "") : k32(l, 0);
     next = build_umin(l->b, ramp, next);
     LLVMBuildStore(l->b, next, d->count);
+    fresh = redraw_call(l, own, redraw, fresh);
     LLVMBasicBlockRef drawn = LLVMGetInsertBlock(l->b);
     LLVMBuildBr(l->b, ready);
     *out = join(l, ready, kept, keep, fresh, drawn);

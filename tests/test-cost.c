@@ -212,6 +212,48 @@ START_TEST(unlimited_budget_chooses_at_every_call)
 END_TEST
 
 /* Every N calls: a choice lasts N calls on average (N/2 to 3N/2), then is drawn again. */
+/* Whether dispatcher `name` calls a function whose name starts with `prefix`. */
+static bool calls_prefixed(LLVMModuleRef llvm, const char *name, const char *prefix)
+{
+    LLVMValueRef f = LLVMGetNamedFunction(llvm, name);
+    ck_assert_ptr_nonnull(f);
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+            LLVMValueRef callee = LLVMIsACallInst(i) ? LLVMGetCalledValue(i) : NULL;
+            size_t len;
+            const char *cn =
+                callee && LLVMIsAFunction(callee) ? LLVMGetValueName2(callee, &len) : "";
+            if (strncmp(cn, prefix, strlen(prefix)) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A counted dispatcher's redraw, and a kept choice's first draw, are functions of their own,
+ * "mewe.redraw.<name>": inlined, the random generator's state widened the dispatcher's frame
+ * at every call (cJSON's 10,000-deep recursion overflowed V8's stack that way). A choice at
+ * every call draws in the dispatcher. */
+START_TEST(redraws_are_called_not_inlined)
+{
+    mewe_module *m = load_fixture("costs.c");
+    link_emit(m, NULL, tpath("r.wasm"));
+    run_same_as_expected(tpath("r.wasm"), "costs.c", NULL);
+    char *json = report(m), buf[160];
+    ck_assert_str_eq(field(function_json(json, "block"), "policy", buf, sizeof buf), "\"every\"");
+    ck_assert_str_eq(field(function_json(json, "tiny"), "policy", buf, sizeof buf), "\"epoch\"");
+    ck_assert_str_eq(field(function_json(json, "heavy"), "policy", buf, sizeof buf), "\"call\"");
+    free(json);
+    LLVMModuleRef llvm = mewe_module_get_llvm(m);
+    ck_assert(calls_prefixed(llvm, "block", "mewe.redraw.block"));
+    ck_assert(!calls_prefixed(llvm, "block", "mewe.rng."));
+    ck_assert(calls_prefixed(llvm, "tiny", "mewe.redraw.tiny"));
+    ck_assert(!calls_prefixed(llvm, "tiny", "mewe.rng."));
+    ck_assert(calls_prefixed(llvm, "mewe.redraw.block", "mewe.rng."));
+    ck_assert_ptr_null(LLVMGetNamedFunction(llvm, "mewe.redraw.heavy"));
+}
+END_TEST
+
 START_TEST(periodic_choice_lasts_about_n_calls)
 {
     mewe_module *m = load_fixture("costs.c");
@@ -755,6 +797,7 @@ int main(void)
     TCase *tc = test_case("cost");
     tcase_add_test(tc, default_plan_follows_the_costs);
     tcase_add_test(tc, large_functions_keep_their_choice_for_an_epoch);
+    tcase_add_test(tc, redraws_are_called_not_inlined);
     tcase_add_test(tc, unlimited_budget_chooses_at_every_call);
     tcase_add_test(tc, periodic_choice_lasts_about_n_calls);
     tcase_add_test(tc, epoch_choices_are_forgotten_and_drawn_again);
