@@ -779,10 +779,9 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
     /* An engine compiles each variant that runs, and warms each up on its own (a tier-up
      * counts one function's calls, a branch predictor learns one copy's branches): a large
      * function whose variants take turns every N calls pays for that once per variant and
-     * turn, more than the counter (QuickJS's interpreter, 10,091
-     * instructions, ran 1.79 times as long as the original with a choice every 1,024 calls,
-     * 1.06 times with one per epoch, each run a node process). Its choice is kept for an
-     * epoch; it is no clock. */
+     * turn, more than the counter (QuickJS's interpreter, 10,091 instructions, ran 1.79
+     * times as long as the original with a choice every 1,024 calls, 1.06 times with one per
+     * epoch, each run a node process). Its choice is kept for an epoch; it is no clock. */
     if (size >= MEWE__ENGINE_LARGE) {
         p.policy = MEWE_GRANULARITY_INSTANCE;
         p.epoch = true;
