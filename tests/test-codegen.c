@@ -213,21 +213,31 @@ static const char ctor_ir[] =
     "  %r = call i32 (ptr, ...) @printf(ptr @.str, i32 %b)\n"
     "  ret i32 0 }\n";
 
-START_TEST(split_keeps_constructors_and_tables)
+/* Emits module text `ir` whole, then split in partitions of `part` instructions (2
+ * threads); both must print `expected`. Returns the number of partitions of the split. */
+static unsigned whole_and_split_print(const char *ir, const char *name, size_t part,
+                                      const char *expected)
 {
     mewe_module *m = NULL;
-    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ctor_ir, strlen(ctor_ir), "ctors.ll"));
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ir, strlen(ir), name));
     size_t s0, s1;
     void *whole = emit_mem(m, MEWE_EMIT_COMMAND, 1, &s0);
-    mewe__codegen_partition_instructions = 2;
+    mewe__codegen_partition_instructions = part;
     void *split = emit_mem(m, MEWE_EMIT_COMMAND, 2, &s1);
-    ck_assert_uint_gt(last_parts, 3);
-    /* The constructors run in the same order: wasm-ld runs those of one priority in reverse
-     * (init_b, then init_a: 10), then inc and dbl make 22. */
-    run_expect(whole, s0, "22\n");
-    run_expect(split, s1, "22\n");
+    unsigned parts = last_parts;
+    run_expect(whole, s0, expected);
+    run_expect(split, s1, expected);
     free(whole);
     free(split);
+    mewe_module_free(m);
+    return parts;
+}
+
+START_TEST(split_keeps_constructors_and_tables)
+{
+    /* The constructors run in the same order: wasm-ld runs those of one priority in reverse
+     * (init_b, then init_a: 10), then inc and dbl make 22. */
+    ck_assert_uint_gt(whole_and_split_print(ctor_ir, "ctors.ll", 2, "22\n"), 3);
 }
 END_TEST
 
@@ -260,18 +270,7 @@ static const char labels_ir[] =
 
 START_TEST(split_static_callee_of_labels)
 {
-    mewe_module *m = NULL;
-    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, labels_ir, strlen(labels_ir), "labels.ll"));
-    size_t s0, s1;
-    void *whole = emit_mem(m, MEWE_EMIT_COMMAND, 1, &s0);
-    mewe__codegen_partition_instructions = 14;
-    void *split = emit_mem(m, MEWE_EMIT_COMMAND, 2, &s1);
-    ck_assert_uint_eq(last_parts, 2);
-    run_expect(whole, s0, "116\n");
-    run_expect(split, s1, "116\n");
-    free(whole);
-    free(split);
-    mewe_module_free(m);
+    ck_assert_uint_eq(whole_and_split_print(labels_ir, "labels.ll", 14, "116\n"), 2);
 }
 END_TEST
 

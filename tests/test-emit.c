@@ -202,31 +202,33 @@ START_TEST(link_args_reach_wasm_ld)
 }
 END_TEST
 
+/* Emitting module text `ll` fails to link, its message naming `symbol` and `also`, and
+ * leaves no output. */
+static void link_fails_naming(const char *ll, const char *name, const char *symbol,
+                              const char *also)
+{
+    mewe_module *m;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), name));
+    ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, tpath("u.wasm")), MEWE_ELINK, symbol);
+    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), also));
+    ck_assert(!file_exists(tpath("u.wasm")));
+}
+
 START_TEST(undefined_symbol_is_named)
 {
     const char ll[] = "target triple = \"wasm32-unknown-wasi\"\n"
                       "declare i32 @not_defined_anywhere()\n"
                       "define i32 @main() {\n  %r = call i32 @not_defined_anywhere()\n"
                       "  ret i32 %r\n}\n";
-    mewe_module *m;
-    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ll, strlen(ll), "undef.ll"));
-    ck_assert_mewe_fails(mewe_emit_wasm(m, NULL, tpath("u.wasm")), MEWE_ELINK,
-                         "undefined symbol: not_defined_anywhere");
-    ck_assert_ptr_nonnull(strstr(mewe_context_errmsg(tctx), "undef.ll"));
-    ck_assert(!file_exists(tpath("u.wasm")));
+    link_fails_naming(ll, "undef.ll", "undefined symbol: not_defined_anywhere", "undef.ll");
     /* setjmp and longjmp have a known cause, which the message gives. */
     const char sj[] = "target triple = \"wasm32-unknown-wasi\"\n"
                       "@buf = global [64 x i32] zeroinitializer\n"
                       "declare i32 @setjmp(ptr) returns_twice\n"
                       "define i32 @main() {\n  %r = call i32 @setjmp(ptr @buf)\n"
                       "  ret i32 %r\n}\n";
-    mewe_module *j;
-    ck_assert_mewe_ok(mewe_module_load_memory(&j, tctx, sj, strlen(sj), "sj.ll"));
-    ck_assert_mewe_fails(mewe_emit_wasm(j, NULL, tpath("u.wasm")), MEWE_ELINK,
-                         "undefined symbol: setjmp");
-    ck_assert_ptr_nonnull(
-        strstr(mewe_context_errmsg(tctx), "setjmp and longjmp are not supported"));
-    ck_assert(!file_exists(tpath("u.wasm")));
+    link_fails_naming(sj, "sj.ll", "undefined symbol: setjmp",
+                      "setjmp and longjmp are not supported");
 }
 END_TEST
 
