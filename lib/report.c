@@ -242,7 +242,9 @@ static int wasm_section(mewe__json *j, const mewe__wasm_info *info, const totals
     mewe__json_end(j);
     mewe__json_uint(j, "variants", generated);
     mewe__json_uint(j, "distinct_in_wasm", distinct);
-    mewe__json_fixed(j, "preservation", generated ? (double)distinct / (double)generated : 0.0, 4);
+    /* null, not 0, when no variant is a function of its own (all inlined): nothing to
+     * compare is not a failed comparison. */
+    mewe__json_fixed(j, "preservation", generated ? (double)distinct / (double)generated : NAN, 4);
     size_t dispatch = dispatch_bytes(info, fams, n);
     mewe__json_uint(j, "dispatch_bytes", dispatch);
     mewe__json_fixed(j, "dispatch_share",
@@ -289,7 +291,7 @@ static void totals_section(mewe__json *j, const mewe_module *m, const totals *t)
         mewe__json_uint(j, "distinct_in_wasm", t->distinct_in_wasm);
         mewe__json_fixed(
             j, "generation_preservation",
-            t->distinct_in_ir ? (double)t->distinct_in_wasm / (double)t->distinct_in_ir : 0.0, 4);
+            t->distinct_in_ir ? (double)t->distinct_in_wasm / (double)t->distinct_in_ir : NAN, 4);
         if (t->difference_count) {
             mewe__json_fixed(j, "wasm_difference_mean",
                              t->difference_sum / (double)t->difference_count, 4);

@@ -1081,6 +1081,29 @@ START_TEST(emitted_variants_are_all_distinct)
 }
 END_TEST
 
+/* When every dispatcher holds its variants inline, the output has no variant function to
+ * compare: preservation is null, not 0 (which would read as every variant lost). */
+START_TEST(inlined_variants_leave_preservation_null)
+{
+    mewe_module *m = load_fixture("loops.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.inline_limit = 100000; /* every variant inlined */
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    void *wasm = NULL;
+    size_t size = 0;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
+    char *json = NULL;
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    const char *w = strstr(json, "\"wasm\": {");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_ptr_nonnull(strstr(w, "\"variants\": 0,"));
+    ck_assert_ptr_nonnull(strstr(w, "\"preservation\": null"));
+    mewe_free(json);
+    mewe_free(wasm);
+}
+END_TEST
+
 /* ---- selection policy ------------------------------------------------------------- */
 
 typedef struct policy_log {
@@ -1227,6 +1250,7 @@ int main(void)
     tcase_add_test(tc, variants_are_distinct_in_wasm);
     tcase_add_test(tc, large_functions_are_not_checked);
     tcase_add_test(tc, emitted_variants_are_all_distinct);
+    tcase_add_test(tc, inlined_variants_leave_preservation_null);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

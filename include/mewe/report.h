@@ -41,8 +41,9 @@ extern "C" {
  * - `"wasm"`: only when the caller passes the wasm emitted from the module
  *   (mewe_report_json_wasm(), mewe_report_write_wasm(), since 0.2): `"bytes"`,
  *   `"code_bytes"`, and per dispatcher the variants that stayed distinct in that wasm
- *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated). Only
- *   dispatchers of the `"call"` layout are listed: inlined variants are one wasm function.
+ *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated; null
+ *   when there are none, since 0.3: 0 before). Only dispatchers of the `"call"` layout are
+ *   listed: inlined variants are one wasm function.
  *   Emission leaves out a `"call"`-layout variant that compiled to the same code as
  *   another of its family (its dispatcher calls the other): with the wasm that emission
  *   made, the function entry's `"variants"` counts only the distinct ones, and
