@@ -745,9 +745,7 @@ static int build_caller_choices(linking *l, dispatch *d)
 
 /* Epoch dispatchers need a clock: counted dispatchers tick it, and epoch dispatchers whose
  * typical call affords a counter (large, with a loop, or recursive: cost.c) are made counted
- * for that. Where none can, the largest epoch dispatcher is the clock anyway. Never one of
- * MEWE__ENGINE_LARGE instructions, whose variants must not take turns within an epoch: when
- * only such functions keep their choice, no clock runs and they keep it for the instance. */
+ * for that. Where none can, the largest epoch dispatcher is the clock anyway. */
 static void plan_epochs(linking *l, dispatch *ds, unsigned n)
 {
     size_t kept = 0;
@@ -758,8 +756,7 @@ static void plan_epochs(linking *l, dispatch *ds, unsigned n)
             mewe__plan_make_clock(&ds[i].plan, false);
         if (ds[i].plan.epoch) {
             kept++;
-            if (!mewe__plan_large(&ds[i].plan) &&
-                (!largest || ds[i].plan.body > largest->plan.body))
+            if (!largest || ds[i].plan.body > largest->plan.body)
                 largest = &ds[i];
         }
         clock |= ds[i].plan.policy == MEWE_GRANULARITY_EVERY;

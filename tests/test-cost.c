@@ -113,12 +113,13 @@ START_TEST(default_plan_follows_the_costs)
 }
 END_TEST
 
-/* A recursive function of MEWE__ENGINE_LARGE (2,000) instructions or more, whose cheapest
- * path (its early return) is short: main calls it once, it calls itself 40 times, and each
- * of those calls then runs a chain of 2,100 instructions. */
+/* Two functions of MEWE__ENGINE_LARGE (2,000) instructions or more: @large, recursive, whose
+ * cheapest path (its early return) is short: main calls it once, it calls itself 40 times,
+ * and each of those calls then runs a chain of 2,100 instructions; and @long, that chain
+ * alone, called once. */
 static char *large_ir(void)
 {
-    size_t cap = 200000, n = 0;
+    size_t cap = 400000, n = 0;
     char *ir = malloc(cap);
     ck_assert_ptr_nonnull(ir);
     n += (size_t)snprintf(ir + n, cap - n,
@@ -136,10 +137,23 @@ static char *large_ir(void)
         n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i, ops[i % 3], i - 1,
                               2 * i + 1);
     }
+    /* @long: as large, without the early return, so that a call is long enough for a
+     * choice at every call. */
+    n += (size_t)snprintf(ir + n, cap - n,
+                          "  ret i32 %%a2100\n}\n"
+                          "define internal i32 @long(i32 %%x) {\n"
+                          "entry:\n  %%a0 = add i32 %%x, 1\n");
+    for (int i = 1; i <= 2100; i++) {
+        static const char *const ops[] = {"xor", "add", "mul"};
+        n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i, ops[i % 3], i - 1,
+                              2 * i + 3);
+    }
     n += (size_t)snprintf(ir + n, cap - n,
                           "  ret i32 %%a2100\n}\n"
                           "define i32 @main() {\n  %%v = call i32 @large(i32 1, i32 40)\n"
                           "  %%p = call i32 (ptr, ...) @printf(ptr @.fmt, i32 %%v)\n"
+                          "  %%w = call i32 @long(i32 %%v)\n"
+                          "  %%q = call i32 (ptr, ...) @printf(ptr @.fmt, i32 %%w)\n"
                           "  ret i32 0\n}\n");
     ck_assert_uint_lt(n, cap);
     return ir;
@@ -166,20 +180,23 @@ static char *large_output(const char *ir, const mewe_link_options *o, char **jso
     return out;
 }
 
-/* An engine compiles and warms up each variant that runs: a large function whose call is
- * too short for a choice at every call keeps its choice for an epoch, even recursive (which
- * would otherwise count its own calls), and is no clock (here none runs: it keeps its
- * choice for the instance); an unlimited budget still chooses at every call. */
-START_TEST(large_functions_keep_their_choice_for_an_epoch)
+/* An engine compiles and warms up each variant that runs: a large function keeps its
+ * choice for the instance, whether its call is short (large: an early return), recursive
+ * (which would otherwise count its own calls) or long enough for a choice at every call
+ * (long); an unlimited budget still chooses at every call. */
+START_TEST(large_functions_keep_their_choice_for_the_instance)
 {
     char *ir = large_ir(), *json = NULL, buf[200];
     char *expected = large_output(ir, NULL, NULL);
     char *got = large_output(ir, NULL, &json);
     ck_assert_str_eq(got, expected);
-    const char *large = function_json(json, "large");
-    ck_assert_str_eq(field(large, "status", buf, sizeof buf), "\"diversified\"");
-    ck_assert_str_eq(field(large, "policy", buf, sizeof buf), "\"epoch\"");
-    ck_assert_ptr_nonnull(strstr(field(large, "policy_reason", buf, sizeof buf), "large"));
+    const char *names[] = {"large", "long"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *f = function_json(json, names[i]);
+        ck_assert_str_eq(field(f, "status", buf, sizeof buf), "\"diversified\"");
+        ck_assert_str_eq(field(f, "policy", buf, sizeof buf), "\"instance\"");
+        ck_assert_ptr_nonnull(strstr(field(f, "policy_reason", buf, sizeof buf), "large"));
+    }
     free(got);
     free(json);
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
@@ -660,7 +677,8 @@ START_TEST(profile_counts_calls)
     static const struct {
         const char *name;
         unsigned long long calls;
-    } want[] = {{"tiny", 22000}, {"heavy", 400}, {"block", 20}, {"step", 1000}, {"rare", 0}};
+    } want[] = {{"tiny", 22000}, {"heavy", 400}, {"block", 20},
+                {"step", 1000},  {"rare", 0},    {"mix", 400 * 96}};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         unsigned long long calls = 99;
         ck_assert_int_eq(mewe_profile_calls(&calls, p, want[i].name), MEWE_OK);
@@ -668,12 +686,12 @@ START_TEST(profile_counts_calls)
     }
     unsigned long long calls;
     ck_assert_int_eq(mewe_profile_calls(&calls, p, "nowhere"), MEWE_ENOTFOUND);
-    ck_assert_uint_eq(mewe_profile_function_count(p), 6); /* main too */
+    ck_assert_uint_eq(mewe_profile_function_count(p), 7); /* main and mix too */
     mewe_profile_free(p);
     /* Per call site: block calls step 50 times per call. */
     char *text = read_file(tpath("p.txt"), NULL);
     ck_assert_ptr_nonnull(strstr(text, "mewe-profile site 1000 block 0 step\n"));
-    ck_assert_ptr_nonnull(strstr(text, "mewe-profile end 6\n"));
+    ck_assert_ptr_nonnull(strstr(text, "mewe-profile end 7\n"));
     /* Two runs in one file add up. */
     size_t len = strlen(text);
     char *twice = malloc(2 * len + 1);
@@ -796,7 +814,7 @@ int main(void)
     Suite *s = suite_create("cost");
     TCase *tc = test_case("cost");
     tcase_add_test(tc, default_plan_follows_the_costs);
-    tcase_add_test(tc, large_functions_keep_their_choice_for_an_epoch);
+    tcase_add_test(tc, large_functions_keep_their_choice_for_the_instance);
     tcase_add_test(tc, redraws_are_called_not_inlined);
     tcase_add_test(tc, unlimited_budget_chooses_at_every_call);
     tcase_add_test(tc, periodic_choice_lasts_about_n_calls);

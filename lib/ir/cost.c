@@ -64,8 +64,8 @@ const char *const mewe__plan_reasons[] = {
     "with nothing else ticking the epoch clock (it ticks it too)",
     "an epoch clock: its cheapest path is short, but its loop, taken a few times, affords a "
     "counter; its redraws start the epochs of the functions that keep their choice",
-    "large: the engine compiles and warms up each variant that runs, so its variants take "
-    "turns by epochs, not calls",
+    "large: the engine compiles and warms up each variant that runs, so it keeps its choice "
+    "for the instance",
 };
 const size_t mewe__plan_reason_count = sizeof mewe__plan_reasons / sizeof *mewe__plan_reasons;
 
@@ -661,14 +661,9 @@ static bool calls_itself(LLVMValueRef fn)
     return false;
 }
 
-bool mewe__plan_large(const mewe__plan *p)
-{
-    return p->why == WHY_LARGE;
-}
-
 bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s)
 {
-    if (!p->epoch || mewe__plan_large(p))
+    if (!p->epoch)
         return false;
     /* A recursive function can run for long with nothing else called in between: only a
      * counter of its own re-randomizes it there. */
@@ -768,26 +763,27 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
         return;
     }
     double extra = p.inlined ? 0.0 : COST_CALL;
+    /* An engine compiles each variant that runs, and warms each up on its own (a tier-up
+     * counts one function's calls, a branch predictor learns one copy's branches): a large
+     * function whose variants take turns pays for that once per variant and turn, which no
+     * estimate per call sees, and most in a short run. Each run a node process of its own:
+     * QuickJS on a short script (JS_CallInternal, 10,091 instructions) 1.79 times the
+     * original's time with a choice every 1,024 calls, 1.54 with one per epoch, 1.05 with
+     * one per instance; keccak (two such functions, a choice at every call) 1.20 -> 1.02.
+     * The choice is kept for the instance (on the edge, typically one request). */
+    if (size >= MEWE__ENGINE_LARGE && !isinf(s->max_overhead)) {
+        p.policy = MEWE_GRANULARITY_INSTANCE;
+        p.period = 0;
+        p.added = extra + COST_CACHED;
+        p.why = WHY_LARGE;
+        *out = p;
+        return;
+    }
     double allowed = (s->max_overhead - 1.0 - p.variant_extra) * p.body;
     if (isinf(s->max_overhead) || extra + COST_FRESH <= allowed) {
         p.policy = MEWE_GRANULARITY_CALL;
         p.added = extra + COST_FRESH;
         p.why = isinf(s->max_overhead) ? WHY_UNLIMITED : WHY_CALL_FITS;
-        *out = p;
-        return;
-    }
-    /* An engine compiles each variant that runs, and warms each up on its own (a tier-up
-     * counts one function's calls, a branch predictor learns one copy's branches): a large
-     * function whose variants take turns every N calls pays for that once per variant and
-     * turn, more than the counter (QuickJS's interpreter, 10,091 instructions, ran 1.79
-     * times as long as the original with a choice every 1,024 calls, 1.06 times with one per
-     * epoch, each run a node process). Its choice is kept for an epoch; it is no clock. */
-    if (size >= MEWE__ENGINE_LARGE) {
-        p.policy = MEWE_GRANULARITY_INSTANCE;
-        p.epoch = true;
-        p.period = 0;
-        p.added = extra + COST_CACHED;
-        p.why = WHY_LARGE;
         *out = p;
         return;
     }
@@ -846,8 +842,7 @@ void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
     upgrade *ups = malloc((n ? n : 1) * sizeof *ups);
     size_t m = 0;
     for (size_t i = 0; ups && s->granularity == MEWE_GRANULARITY_CALL && i < n; i++) {
-        if ((plans[i].policy == MEWE_GRANULARITY_EVERY || plans[i].epoch) &&
-            !mewe__plan_large(&plans[i]))
+        if (plans[i].policy == MEWE_GRANULARITY_EVERY || plans[i].epoch)
             ups[m++] = (upgrade){i, plans[i].calls * (per_call_cost(&plans[i]) - plans[i].added)};
     }
     if (ups)

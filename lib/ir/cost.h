@@ -32,7 +32,7 @@ typedef struct mewe__link_settings {
  * every ~1,000 calls, many times per run. */
 #define MEWE__PERIOD_MAX 1024u
 
-/* Functions of this many instructions or more keep their choice for an epoch (see
+/* Functions of this many instructions or more keep their choice for the instance (see
  * mewe__plan_dispatcher): an engine compiles and warms up each of their variants that runs. */
 #define MEWE__ENGINE_LARGE 2000u
 
@@ -153,9 +153,6 @@ bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe_
  * cost: see multivariant.c. */
 unsigned mewe__epoch_length(size_t kept);
 
-/* Whether the plan keeps the choice of a large function for an epoch (MEWE__ENGINE_LARGE):
- * such a dispatcher is no clock, and a profile does not make it choose more often. */
-bool mewe__plan_large(const mewe__plan *p);
 /* True when an epoch dispatcher over `original` (body not yet moved) should also be one of
  * the module's epoch clocks: a large function, whose typical call is taken as a quarter of
  * all its code, can afford a counter with the longest period; a recursive one needs it
