@@ -113,7 +113,7 @@ START_TEST(default_plan_follows_the_costs)
 }
 END_TEST
 
-/* Two functions of MEWE__ENGINE_LARGE (2,000) instructions or more: @large, recursive, whose
+/* Two functions of MEWE__ENGINE_LARGE (1,000) instructions or more: @large, recursive, whose
  * cheapest path (its early return) is short: main calls it once, it calls itself 40 times,
  * and each of those calls then runs a chain of 2,100 instructions; and @long, that chain
  * alone, called once. */

@@ -107,9 +107,9 @@ const cli_option cli_options[] = {
      "How often each dispatcher chooses a variant. call: as often as the overhead budget "
      "allows, at every call where the cost model finds that affordable, else every N calls "
      "with the smallest N that fits, else (functions too small for a counter) once per "
-     "epoch, the epochs counted by the other functions' choices (see --max-overhead). instance: "
-     "once per instance, at "
-     "the function's first call. every: every --period calls on average, for every "
+     "epoch, the epochs counted by the other functions' choices (see --max-overhead); "
+     "functions of 1,000 instructions or more once per instance. instance: once per "
+     "instance, at the function's first call. every: every --period calls on average, for every "
      "function. invocation: whenever a direct caller starts, kept for the calls it makes.",
      S_LINK, "link.granularity"},
     {OPT_MAX_OVERHEAD, "max-overhead", 0, "FACTOR", CLI_DOUBLE, 0, 0, NULL,

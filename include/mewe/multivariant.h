@@ -56,7 +56,10 @@ typedef enum mewe_dispatch_kind {
  * The default, #MEWE_GRANULARITY_CALL, lets the cost model decide per function: a fresh
  * choice at every call where that fits the overhead budget
  * (@ref mewe_link_options.max_overhead), else a fresh choice every N calls with the
- * smallest N that fits. The other values force one policy on every dispatcher.
+ * smallest N that fits, else one kept until the next epoch; a function of 1,000 IR
+ * instructions or more keeps its choice for the instance (since 0.3: the engine compiles
+ * and warms up each of its variants that runs). The other values force one policy on every
+ * dispatcher.
  * @since 0.1
  */
 typedef enum mewe_granularity {

@@ -34,7 +34,7 @@ typedef struct mewe__link_settings {
 
 /* Functions of this many instructions or more keep their choice for the instance (see
  * mewe__plan_dispatcher): an engine compiles and warms up each of their variants that runs. */
-#define MEWE__ENGINE_LARGE 2000u
+#define MEWE__ENGINE_LARGE 1000u
 
 /* What the cost model decided for one dispatcher. Costs are in estimated machine cycles. */
 typedef struct mewe__plan {
