@@ -199,13 +199,78 @@ START_TEST(large_functions_keep_their_choice_for_the_instance)
     }
     free(got);
     free(json);
+    /* A budget under which @long's call affords a choice at every call: still kept. */
     mewe_link_options o = MEWE_LINK_OPTIONS_INIT;
+    o.max_overhead = 1.2;
+    got = large_output(ir, &o, &json);
+    ck_assert_str_eq(got, expected);
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_str_eq(field(function_json(json, names[i]), "policy", buf, sizeof buf),
+                         "\"instance\"");
+    free(got);
+    free(json);
     o.max_overhead = INFINITY;
     got = large_output(ir, &o, &json);
     ck_assert_str_eq(got, expected);
-    ck_assert_str_eq(field(function_json(json, "large"), "policy", buf, sizeof buf), "\"call\"");
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_str_eq(field(function_json(json, names[i]), "policy", buf, sizeof buf),
+                         "\"call\"");
     free(got);
     free(json);
+    free(expected);
+    free(ir);
+}
+END_TEST
+
+/* An outlined loop body of MEWE__ENGINE_LARGE instructions or more is still chosen as
+ * often as the budget allows: it exists to be chosen per iteration. */
+START_TEST(large_loop_bodies_are_not_kept_for_the_instance)
+{
+    size_t cap = 200000, n = 0;
+    char *ir = malloc(cap);
+    ck_assert_ptr_nonnull(ir);
+    n += (size_t)snprintf(ir + n, cap - n,
+                          "target triple = \"wasm32-unknown-wasi\"\n"
+                          "@.fmt = private constant [4 x i8] c\"%%u\\0A\\00\"\n"
+                          "declare i32 @printf(ptr, ...)\n"
+                          "define internal i32 @hot(i32 %%n) {\n"
+                          "entry:\n  br label %%loop\n"
+                          "loop:\n  %%i = phi i32 [ 0, %%entry ], [ %%i1, %%loop ]\n"
+                          "  %%acc = phi i32 [ 1, %%entry ], [ %%a1200, %%loop ]\n"
+                          "  %%a0 = add i32 %%acc, %%i\n");
+    for (int i = 1; i <= 1200; i++) {
+        static const char *const ops[] = {"mul", "xor", "add"};
+        n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i, ops[i % 3], i - 1,
+                              2 * i + 1);
+    }
+    n += (size_t)snprintf(ir + n, cap - n,
+                          "  %%i1 = add i32 %%i, 1\n  %%c = icmp ult i32 %%i1, %%n\n"
+                          "  br i1 %%c, label %%loop, label %%exit\n"
+                          "exit:\n  ret i32 %%a1200\n}\n"
+                          "define i32 @main() {\n  %%v = call i32 @hot(i32 64)\n"
+                          "  %%p = call i32 (ptr, ...) @printf(ptr @.fmt, i32 %%v)\n"
+                          "  ret i32 0\n}\n");
+    ck_assert_uint_lt(n, cap);
+    char *expected = large_output(ir, NULL, NULL);
+    mewe_module *m = NULL;
+    ck_assert_mewe_ok(mewe_module_load_memory(&m, tctx, ir, strlen(ir), "hot.ll"));
+    mewe_generate_options go = MEWE_GENERATE_OPTIONS_INIT;
+    go.outline_loops = 30;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &go));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    char *json = report(m), buf[200];
+    const char *body = function_json(json, "hot.loop.body");
+    ck_assert_str_eq(field(body, "status", buf, sizeof buf), "\"diversified\"");
+    ck_assert_uint_ge((unsigned)atoi(field(body, "instructions", buf, sizeof buf)), 1000);
+    ck_assert_str_ne(field(body, "policy", buf, sizeof buf), "\"instance\"");
+    ck_assert_ptr_null(strstr(field(body, "policy_reason", buf, sizeof buf), "large"));
+    free(json);
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("hot.wasm")));
+    wasm_run_result r;
+    ck_assert_int_eq(wasm_run(&r, tpath("hot.wasm"), NULL, NULL, NULL, 0), 0);
+    ck_assert_str_eq(r.out, expected);
+    wasm_run_result_free(&r);
+    mewe_module_free(m);
     free(expected);
     free(ir);
 }
@@ -815,6 +880,7 @@ int main(void)
     TCase *tc = test_case("cost");
     tcase_add_test(tc, default_plan_follows_the_costs);
     tcase_add_test(tc, large_functions_keep_their_choice_for_the_instance);
+    tcase_add_test(tc, large_loop_bodies_are_not_kept_for_the_instance);
     tcase_add_test(tc, redraws_are_called_not_inlined);
     tcase_add_test(tc, unlimited_budget_chooses_at_every_call);
     tcase_add_test(tc, periodic_choice_lasts_about_n_calls);

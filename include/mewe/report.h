@@ -31,7 +31,10 @@ extern "C" {
  *   each dispatcher's variant count, the original included), `"instructions_before"`,
  *   `"instructions_after"`, `"bitcode_bytes_before"`, `"bitcode_bytes_after"`, and (since
  *   0.2) `"inlined_dispatchers"` and the dispatchers per policy, `"policy_call"`,
- *   `"policy_instance"`, `"policy_every"`, `"policy_invocation"`;
+ *   `"policy_instance"`, `"policy_every"`, `"policy_invocation"`, `"policy_epoch"`; after
+ *   generation's wasm check, `"generated"`, `"distinct_in_ir"`, `"distinct_in_wasm"` and
+ *   `"generation_preservation"` (distinct in wasm over distinct in IR; null when none is
+ *   distinct in IR, since 0.3);
  * - `"link"`: the dispatch kind, granularity, RNG strategy and tracing, once linked, and
  *   (since 0.2) `"max_overhead"` (null when unlimited), `"period"`, `"inline_limit"` and,
  *   with a profile, `"profile"`: its `"functions"` and `"unmatched"` ones, the run's

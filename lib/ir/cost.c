@@ -26,6 +26,8 @@
 #include "ir/cost.h"
 #include "ir/eligibility.h"
 #include "ir/family.h"
+#include "ir/irutil.h"
+#include "ir/outline.h"
 #include "ir/ptrmap.h"
 
 #define COST_INSTRUCTION 0.4
@@ -56,7 +58,7 @@ const char *const mewe__plan_reasons[] = {
     "too small for a counter of its own: keeps its choice, drawn again after every epoch",
     "profile: never called in the profile run, so a choice per call costs nothing",
     "profile: the whole run's budget affords a choice per call",
-    "an epoch clock: a large function, whose typical call affords a counter at the longest "
+    "an epoch clock: a long function, whose typical call affords a counter at the longest "
     "period; its redraws start the epochs of the functions that keep their choice",
     "the module's only epoch clock: no function could afford a counter, so the largest of "
     "those that keep their choice counts its calls for all of them",
@@ -769,11 +771,13 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
      * estimate per call sees, and most in a short run. Each run a node process of its own:
      * QuickJS on a short script (JS_CallInternal, 10,091 instructions) 1.79 times the
      * original's time with a choice every 1,024 calls, 1.54 with one per epoch, 1.05 with
-     * one per instance; keccak (two such functions, a choice at every call) 1.20 -> 1.02;
-     * Duktape 1.60 -> 1.22 from 2,000 instructions, 1.14 from 1,000 (its property lookups,
+     * one per instance; Duktape 1.60 -> 1.22 from 2,000 instructions, 1.14 from 1,000 (its property lookups,
      * 1,100 to 1,250 instructions, are its hottest functions). The choice is kept for the
-     * instance (on the edge, typically one request). */
-    if (size >= MEWE__ENGINE_LARGE && !isinf(s->max_overhead)) {
+     * instance (on the edge, typically one request). Not a part of a function (an outlined
+     * loop body or chunk): it exists to be chosen per iteration, and its loop warms it up. */
+    unsigned part_len;
+    bool part = mewe__fn_string_attr_get(original, MEWE__ATTR_PART_OF, &part_len) != NULL;
+    if (size >= MEWE__ENGINE_LARGE && !part && !isinf(s->max_overhead)) {
         p.policy = MEWE_GRANULARITY_INSTANCE;
         p.period = 0;
         p.added = extra + COST_CACHED;

@@ -33,7 +33,8 @@ typedef struct mewe__link_settings {
 #define MEWE__PERIOD_MAX 1024u
 
 /* Functions of this many instructions or more keep their choice for the instance (see
- * mewe__plan_dispatcher): an engine compiles and warms up each of their variants that runs. */
+ * mewe__plan_dispatcher): an engine compiles and warms up each of their variants that runs.
+ * Outlined loop bodies and chunks excepted. */
 #define MEWE__ENGINE_LARGE 1000u
 
 /* What the cost model decided for one dispatcher. Costs are in estimated machine cycles. */
@@ -99,7 +100,8 @@ double mewe__run_cycles(LLVMModuleRef llvm, const mewe_profile *profile);
 
 /* With a profile, spends the budget over the whole run: functions the run never called
  * choose at every call, then the others in order of what a choice per call would add,
- * while the run's estimated overhead stays within the budget. `plans[i].calls` must be
+ * while the run's estimated overhead stays within the budget. Only plans that count calls
+ * or keep their choice for an epoch are upgraded (not the large functions' instance plans). `plans[i].calls` must be
  * set; `run_cycles` is the run's estimated cycles. Fills `est`. */
 void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
                              const mewe__link_settings *s, mewe__run_estimate *est);
@@ -154,8 +156,8 @@ bool mewe__loop_light(LLVMValueRef fn, const mewe__light_loop_limits *lim, mewe_
 unsigned mewe__epoch_length(size_t kept);
 
 /* True when an epoch dispatcher over `original` (body not yet moved) should also be one of
- * the module's epoch clocks: a large function, whose typical call is taken as a quarter of
- * all its code, can afford a counter with the longest period; a recursive one needs it
+ * the module's epoch clocks: a long function (under MEWE__ENGINE_LARGE), whose typical call
+ * is taken as a quarter of all its code, can afford a counter with the longest period; a recursive one needs it
  * (then the plan's reason says so). */
 bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s);
 /* Makes the plan an epoch clock: a counter with the longest period; `only` when no function
