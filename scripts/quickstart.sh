@@ -23,7 +23,8 @@ r = json.load(open(sys.argv[1]))
 t, w = r["totals"], r.get("wasm", {})
 # Variants inlined into their dispatchers are one wasm function with it: generation's check
 # compared them; the others are compared again in the output.
-checked = (f"{w['distinct_in_wasm']} of {w['variants']} called variants distinct in the output"
+checked = (f"{w['distinct_in_wasm']} of {w['variants']} called bodies (variants and originals) "
+           f"distinct in the output"
            if w.get("variants") else
            f"{t.get('distinct_in_wasm', '?')} of {t['variants']} variants distinct in wasm "
            f"(inlined in their dispatchers)")
