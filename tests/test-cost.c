@@ -113,6 +113,24 @@ START_TEST(default_plan_follows_the_costs)
 }
 END_TEST
 
+/* The head of the module texts below: target, printf and its format. */
+#define IR_HEAD                                           \
+    "target triple = \"wasm32-unknown-wasi\"\n"           \
+    "@.fmt = private constant [4 x i8] c\"%u\\0A\\00\"\n" \
+    "declare i32 @printf(ptr, ...)\n"
+
+/* Appends to ir (n bytes of cap used) `count` instructions %a1 .. %a<count>, each a mul, xor
+ * or add (in turn, starting `shift` along) of the one before and the constant 2i + k: a
+ * chain nothing folds. Returns the bytes used. */
+static size_t append_chain(char *ir, size_t cap, size_t n, int count, int shift, int k)
+{
+    static const char *const ops[] = {"mul", "xor", "add"};
+    for (int i = 1; i <= count; i++)
+        n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i,
+                              ops[(i + shift) % 3], i - 1, 2 * i + k);
+    return n;
+}
+
 /* Two functions of MEWE__ENGINE_LARGE (1,000) instructions or more: @large, recursive, whose
  * cheapest path (its early return) is short: main calls it once, it calls itself 40 times,
  * and each of those calls then runs a chain of 2,100 instructions; and @long, that chain
@@ -123,31 +141,22 @@ static char *large_ir(void)
     char *ir = malloc(cap);
     ck_assert_ptr_nonnull(ir);
     n += (size_t)snprintf(ir + n, cap - n,
-                          "target triple = \"wasm32-unknown-wasi\"\n"
-                          "@.fmt = private constant [4 x i8] c\"%%u\\0A\\00\"\n"
-                          "declare i32 @printf(ptr, ...)\n"
+                          "%s"
                           "define internal i32 @large(i32 %%x, i32 %%d) {\n"
                           "entry:\n  %%c = icmp eq i32 %%d, 0\n"
                           "  br i1 %%c, label %%early, label %%rec\n"
                           "early:\n  ret i32 %%x\n"
                           "rec:\n  %%d1 = sub i32 %%d, 1\n"
-                          "  %%a0 = call i32 @large(i32 %%x, i32 %%d1)\n");
-    for (int i = 1; i <= 2100; i++) {
-        static const char *const ops[] = {"mul", "xor", "add"};
-        n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i, ops[i % 3], i - 1,
-                              2 * i + 1);
-    }
+                          "  %%a0 = call i32 @large(i32 %%x, i32 %%d1)\n",
+                          IR_HEAD);
+    n = append_chain(ir, cap, n, 2100, 0, 1);
     /* @long: as large, without the early return, so that a call is long enough for a
      * choice at every call. */
     n += (size_t)snprintf(ir + n, cap - n,
                           "  ret i32 %%a2100\n}\n"
                           "define internal i32 @long(i32 %%x) {\n"
                           "entry:\n  %%a0 = add i32 %%x, 1\n");
-    for (int i = 1; i <= 2100; i++) {
-        static const char *const ops[] = {"xor", "add", "mul"};
-        n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i, ops[i % 3], i - 1,
-                              2 * i + 3);
-    }
+    n = append_chain(ir, cap, n, 2100, 1, 3);
     n += (size_t)snprintf(ir + n, cap - n,
                           "  ret i32 %%a2100\n}\n"
                           "define i32 @main() {\n  %%v = call i32 @large(i32 1, i32 40)\n"
@@ -230,19 +239,14 @@ START_TEST(large_loop_bodies_are_not_kept_for_the_instance)
     char *ir = malloc(cap);
     ck_assert_ptr_nonnull(ir);
     n += (size_t)snprintf(ir + n, cap - n,
-                          "target triple = \"wasm32-unknown-wasi\"\n"
-                          "@.fmt = private constant [4 x i8] c\"%%u\\0A\\00\"\n"
-                          "declare i32 @printf(ptr, ...)\n"
+                          "%s"
                           "define internal i32 @hot(i32 %%n) {\n"
                           "entry:\n  br label %%loop\n"
                           "loop:\n  %%i = phi i32 [ 0, %%entry ], [ %%i1, %%loop ]\n"
                           "  %%acc = phi i32 [ 1, %%entry ], [ %%a1200, %%loop ]\n"
-                          "  %%a0 = add i32 %%acc, %%i\n");
-    for (int i = 1; i <= 1200; i++) {
-        static const char *const ops[] = {"mul", "xor", "add"};
-        n += (size_t)snprintf(ir + n, cap - n, "  %%a%d = %s i32 %%a%d, %d\n", i, ops[i % 3], i - 1,
-                              2 * i + 1);
-    }
+                          "  %%a0 = add i32 %%acc, %%i\n",
+                          IR_HEAD);
+    n = append_chain(ir, cap, n, 1200, 0, 1);
     n += (size_t)snprintf(ir + n, cap - n,
                           "  %%i1 = add i32 %%i, 1\n  %%c = icmp ult i32 %%i1, %%n\n"
                           "  br i1 %%c, label %%loop, label %%exit\n"

@@ -1057,6 +1057,20 @@ START_TEST(large_functions_are_not_checked)
 }
 END_TEST
 
+/* The report of m with the wasm emitted from it (its "wasm" section asserted present); free
+ * with mewe_free. */
+static char *wasm_report(mewe_module *m)
+{
+    void *wasm = NULL;
+    size_t size = 0;
+    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
+    char *json = NULL;
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    mewe_free(wasm);
+    ck_assert_ptr_nonnull(strstr(json, "\"wasm\": {"));
+    return json;
+}
+
 /* With the default mix, every kept variant's body is distinct in the emitted wasm too: the
  * final module's families (functions kept as functions) are fully preserved. */
 START_TEST(emitted_variants_are_all_distinct)
@@ -1068,16 +1082,10 @@ START_TEST(emitted_variants_are_all_distinct)
     mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
     lo.inline_limit = 1; /* every variant stays a function, so the wasm shows each */
     ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
-    void *wasm = NULL;
-    size_t size = 0;
-    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
-    char *json = NULL;
-    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    char *json = wasm_report(m);
     const char *w = strstr(json, "\"wasm\": {");
-    ck_assert_ptr_nonnull(w);
     ck_assert_ptr_nonnull(strstr(w, "\"preservation\": 1.0000"));
     mewe_free(json);
-    mewe_free(wasm);
 }
 END_TEST
 
@@ -1090,17 +1098,11 @@ START_TEST(inlined_variants_leave_preservation_null)
     mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
     lo.inline_limit = 100000; /* every variant inlined */
     ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
-    void *wasm = NULL;
-    size_t size = 0;
-    ck_assert_mewe_ok(mewe_emit_wasm_memory(&wasm, &size, m, NULL));
-    char *json = NULL;
-    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    char *json = wasm_report(m);
     const char *w = strstr(json, "\"wasm\": {");
-    ck_assert_ptr_nonnull(w);
     ck_assert_ptr_nonnull(strstr(w, "\"variants\": 0,"));
     ck_assert_ptr_nonnull(strstr(w, "\"preservation\": null"));
     mewe_free(json);
-    mewe_free(wasm);
 }
 END_TEST
 
