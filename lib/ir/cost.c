@@ -771,10 +771,11 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
      * estimate per call sees, and most in a short run. Each run a node process of its own:
      * QuickJS on a short script (JS_CallInternal, 10,091 instructions) 1.79 times the
      * original's time with a choice every 1,024 calls, 1.54 with one per epoch, 1.05 with
-     * one per instance; Duktape 1.60 -> 1.22 from 2,000 instructions, 1.14 from 1,000 (its property lookups,
-     * 1,100 to 1,250 instructions, are its hottest functions). The choice is kept for the
-     * instance (on the edge, typically one request). Not a part of a function (an outlined
-     * loop body or chunk): it exists to be chosen per iteration, and its loop warms it up. */
+     * one per instance; Duktape 1.60 -> 1.22 from 2,000 instructions, 1.14 from 1,000 (its
+     * property lookups, 1,100 to 1,250 instructions, are its hottest functions). The choice
+     * is kept for the instance (on the edge, typically one request). Not a part of a
+     * function (an outlined loop body or chunk): it exists to be chosen per iteration, and
+     * its loop warms it up. */
     unsigned part_len;
     bool part = mewe__fn_string_attr_get(original, MEWE__ATTR_PART_OF, &part_len) != NULL;
     if (size >= MEWE__ENGINE_LARGE && !part && !isinf(s->max_overhead)) {
