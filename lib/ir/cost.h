@@ -101,8 +101,9 @@ double mewe__run_cycles(LLVMModuleRef llvm, const mewe_profile *profile);
 /* With a profile, spends the budget over the whole run: functions the run never called
  * choose at every call, then the others in order of what a choice per call would add,
  * while the run's estimated overhead stays within the budget. Only plans that count calls
- * or keep their choice for an epoch are upgraded (not the large functions' instance plans). `plans[i].calls` must be
- * set; `run_cycles` is the run's estimated cycles. Fills `est`. */
+ * or keep their choice for an epoch are upgraded (not the large functions' instance
+ * plans). `plans[i].calls` must be set; `run_cycles` is the run's estimated cycles. Fills
+ * `est`. */
 void mewe__plan_with_profile(mewe__plan *plans, size_t n, double run_cycles,
                              const mewe__link_settings *s, mewe__run_estimate *est);
 
@@ -157,8 +158,8 @@ unsigned mewe__epoch_length(size_t kept);
 
 /* True when an epoch dispatcher over `original` (body not yet moved) should also be one of
  * the module's epoch clocks: a long function (under MEWE__ENGINE_LARGE), whose typical call
- * is taken as a quarter of all its code, can afford a counter with the longest period; a recursive one needs it
- * (then the plan's reason says so). */
+ * is taken as a quarter of all its code, can afford a counter with the longest period; a
+ * recursive one needs it (then the plan's reason says so). */
 bool mewe__plan_clock_fits(mewe__plan *p, LLVMValueRef original, const mewe__link_settings *s);
 /* Makes the plan an epoch clock: a counter with the longest period; `only` when no function
  * fits (mewe__plan_clock_fits) and this is the largest. */
