@@ -6,14 +6,16 @@ what it costs.
     python3 bench/diversity.py [--quick] [--variants N] [--out DIR] [--workloads a,b]
                                [--specs s1;s2] [--no-timing]
 
-Per program and spec (a diversifier spec, or "default" for the default mix), mewe runs the
-whole pipeline (generate with its wasm check, link, emit) with --report, -n N (8) and a fixed
-seed, and this reports:
+Per program and spec (a diversifier spec, "default" for the default mix, "wasm-derived" for it
+with all but one of a called function's variants made in wasm, "no-wasm-derived" with none),
+mewe runs the whole pipeline (generate with its wasm check, link, emit) with --report, -n N
+(8) and a fixed seed, and this reports:
 
-- distinct: variants kept, each distinct in the wasm that generation compiled (the report's
-  distinct_in_wasm) for the functions that the check compiled, and distinct in IR for the
-  others (see doc/guide.md, "Preservation"), but not those of dispatchers that the link
-  dropped because nothing calls them (the report's "in_output": false);
+- distinct: variants kept: distinct in the output for the dispatchers whose variants stay
+  functions (the report's "wasm" section), distinct in the wasm that generation compiled
+  (the report's distinct_in_wasm) for the other functions that the check compiled, and
+  distinct in IR for the rest (see doc/guide.md, "Preservation"), but not those of
+  dispatchers that the link dropped because nothing calls them ("in_output": false);
 - per_s, per_cpu_s: distinct variants per second of the pipeline's wall time, and per
   second of its CPU time (user + system of mewe, its load-check helper and wasm-ld: per
   core); per_extra_cpu_s ("/extra cpu-s"): per second of the CPU time that the pipeline
@@ -58,7 +60,11 @@ NODE_FLAGS = ["--no-warnings", "--no-turbo-fast-api-calls"]
 FIXTURES = ["loops", "recursion", "fnptr", "structs", "globals", "computed_goto", "costs"]
 PROGRAMS = ["base64-bench", "aead-bench", "qr-bench", "keccak64-sha3-256"]
 SPECS = ["default", "subst", "swap", "blocks", "layout", "blind", "opaque", "pad", "pipeline",
-         "superopt"]
+         "superopt", "wasm-derived", "no-wasm-derived"]
+# Not diversifiers: the default mix with as many of a called function's variants made in wasm
+# as there may be (all but one), or none (doc/guide.md, "Variants made in wasm").
+DERIVED = {"wasm-derived": lambda n: [f"--wasm-derived={max(n - 1, 1)}"],
+           "no-wasm-derived": lambda n: ["--wasm-derived=0"]}
 
 
 def run(cmd, what, **kw):
@@ -164,18 +170,23 @@ def measure(cfg, prog, spec, work):
     wasm = work / f"{prog.name}-{tag}.wasm"
     report = wasm.with_suffix(".json")
     extra = [f"--seed={cfg.seed}", f"-n{cfg.variants}", f"--report={report}"]
-    if spec != "default":
-        extra.append(f"--diversifier={spec}")
+    if spec in DERIVED:
+        extra += DERIVED[spec](cfg.variants)
+    elif spec != "default":  # the diversifier alone: no variant made in wasm
+        extra += [f"--diversifier={spec}", "--wasm-derived=0"]
     wall, cpu = timed(mewe_cmd(cfg, prog, wasm, extra), f"mewe {prog.name} {spec}")
     rc, out = node_run(cfg.node, wasm, prog.args)
     if rc != 0 or out != prog.expect_out:
         raise RuntimeError(f"{prog.name} with {spec}: exit {rc}, output differs")
     r = json.loads(report.read_text())
     t = r["totals"]
-    # Functions the check did not compile count their variants as kept (distinct in IR);
-    # those of a dispatcher that wasm-ld dropped (nothing calls it) do not count.
-    distinct = sum(f.get("distinct_in_wasm", f.get("variants", 0)) for f in r["functions"]
-                   if f.get("in_output", True))
+    # Dispatchers whose variants stay functions count what the output holds distinct (its
+    # "wasm" section, the original's body aside: variants made in wasm are counted there);
+    # the others what the check kept distinct, or, not checked, distinct in IR; those of a
+    # dispatcher that wasm-ld dropped (nothing calls it) do not count.
+    in_output = {d["name"]: d["distinct_in_wasm"] - 1 for d in r["wasm"]["dispatchers"]}
+    distinct = sum(in_output.get(f["name"], f.get("distinct_in_wasm", f.get("variants", 0)))
+                   for f in r["functions"] if f.get("in_output", True))
     big = [f for f in r["functions"] if f["eligible"] and f["instructions"] >= 10]
     full = [f for f in big if f.get("variants", 0) >= cfg.variants]
     res = {

@@ -19,10 +19,12 @@
 #include "util/hash.h"
 #include "internal.h"
 #include "ir/eligibility.h"
+#include "ir/family.h"
 #include "ir/ptrmap.h"
 #include "ir/skeleton.h"
 #include "util/process.h"
 #include "wasm/codegen.h"
+#include "wasm/derive.h"
 #include "wasm/inspect.h"
 #include "wasm/limits.h"
 #include "wasm/names.h"
@@ -389,6 +391,10 @@ static int output_review(void *data, const mewe__objects *objs, mewe__twins *out
         size_t n = 0;
         rc = mewe__wasm_twins(&info, &t, &n);
         for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+            /* A stub is filled after the review: its code is not what the output holds. */
+            if (mewe__derived_source(LLVMGetNamedFunction(m->llvm, t[i].dup)) ||
+                mewe__derived_source(LLVMGetNamedFunction(m->llvm, t[i].twin)))
+                continue;
             mewe__twin_pair pair = {mewe__strdup(t[i].dup), mewe__strdup(t[i].twin), (unsigned)k};
             if (!pair.dup || !pair.twin ||
                 !MEWE__ARRAY_PUSH(out->pairs, out->count, out->cap, pair)) {
@@ -403,6 +409,51 @@ static int output_review(void *data, const mewe__objects *objs, mewe__twins *out
     return rc == MEWE_OK ? rc : mewe__error(m->ctx, rc, "out of memory emitting '%s'", m->name);
 }
 
+/* The variants made in wasm that the module holds: stubs until emission fills them. */
+static size_t count_stubs(LLVMModuleRef llvm)
+{
+    size_t n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f))
+        n += mewe__derived_source(f) != NULL;
+    return n;
+}
+
+/* Fills the variants made in wasm of each object (wasm/derive.h). A stub left unfilled still
+ * calls the code it was to copy: the program is the same, one call slower there, and the
+ * report counts it as that code; a warning says how many and why. */
+static int fill_derived(const mewe_module *m, size_t stubs, mewe__objects *objs)
+{
+    size_t derived = 0, alike = 0;
+    const char *why = NULL;
+    for (size_t k = 0; k < objs->count; k++) {
+        unsigned char *filled;
+        size_t size;
+        mewe__derive_stats st;
+        int rc = mewe__wasm_derive(objs->data[k], objs->size[k], m->ctx->seed, &filled, &size, &st);
+        if (rc == MEWE_ENOMEM)
+            return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
+        if (!why && (rc != MEWE_OK || st.skipped))
+            why = rc != MEWE_OK ? "an object does not parse" : st.skipped;
+        if (filled) {
+            free(objs->data[k]);
+            objs->data[k] = filled;
+            objs->size[k] = size;
+        }
+        derived += st.derived;
+        alike += st.alike;
+    }
+    if (derived < stubs)
+        mewe__log(m->ctx, MEWE_LOG_WARN,
+                  "'%s': %zu of its %zu variants made in wasm still call the code they copy "
+                  "(%s)",
+                  m->name, stubs - derived, stubs,
+                  why     ? why
+                  : alike ? "no rewrite made them unlike the others"
+                          : "their code is no plain call");
+    mewe__log(m->ctx, MEWE_LOG_DEBUG, "'%s': %zu variants made in wasm", m->name, derived);
+    return MEWE_OK;
+}
+
 typedef struct emit_job {
     const mewe_module *m;
     const mewe_emit_options *o;
@@ -410,6 +461,7 @@ typedef struct emit_job {
     const char *const *stages; /* progress: compiling, then linking */
     char **unlinked;           /* functions not to compile (mewe__unlinked_needless) */
     size_t unlinked_count;
+    size_t stubs; /* variants made in wasm, also in a multivariant module loaded again */
 } emit_job;
 
 static const char *const output_stages[] = {"compiling to wasm", "linking wasm"};
@@ -431,7 +483,9 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
         .retarget = job->retarget,
         .exports = o->exports,
         .export_count = o->export_count,
-        .review = m->multivariant ? output_review : NULL,
+        /* Families are compiled in one partition each for the review, which stubs need too:
+         * a stub and its source are then in one object. */
+        .review = m->multivariant || job->stubs ? output_review : NULL,
         .review_data = (void *)m,
         .unlinked = job->unlinked,
         .unlinked_count = job->unlinked_count,
@@ -441,6 +495,12 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
     int rc = mewe__codegen(m->ctx, &in, &objs);
     if (rc != MEWE_OK)
         return rc;
+    if (job->stubs)
+        rc = fill_derived(m, job->stubs, &objs);
+    if (rc != MEWE_OK) {
+        mewe__objects_free(&objs);
+        return rc;
+    }
     mewe__progress(m->ctx, job->stages[0], 1, 1);
     mewe__module_bitcode_seen(m, objs.bitcode_size); /* for the report */
     if (o->kind == MEWE_EMIT_OBJECT && objs.count == 1) {
@@ -474,7 +534,7 @@ static int emit_checked(void **out, size_t *out_size, const mewe_module *m,
                         const mewe_emit_options *o, const char *const *stages, bool leave_out)
 {
     pthread_once(&targets_once, init_targets);
-    emit_job job = {m, o, false, stages, NULL, 0};
+    emit_job job = {m, o, false, stages, NULL, 0, count_stubs(m->llvm)};
     int rc = check_target(m, &job.retarget);
     if (rc == MEWE_OK)
         rc = check_exports(m, o);

@@ -60,6 +60,7 @@ typedef struct mewe__fnrec {
     bool wasm_checked;      /* the fields above are measured */
     bool escalated;         /* new variants were made with the default mix's fallback */
     unsigned next_index;    /* the index of the next variant generation makes, 0 before any */
+    unsigned derived;       /* of the variants, those made in wasm (stubs until emission) */
     double wasm_difference; /* mean pairwise share of differing body bytes, -1 unknown */
 } mewe__fnrec;
 

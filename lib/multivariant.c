@@ -11,6 +11,7 @@
 
 #include "ir/clone.h"
 #include "ir/cost.h"
+#include "ir/eligibility.h"
 #include "ir/irutil.h"
 #include "ir/labels.h"
 #include "plugin.h"
@@ -510,6 +511,22 @@ static LLVMValueRef table_entry(linking *l, dispatch *d, LLVMValueRef index)
     return LLVMBuildLoad2(l->b, l->ptr, slot, "");
 }
 
+/* A variant made in wasm is a stub until emission fills it (variants.c): one that copies the
+ * original calls its body, now variant 0, not f, which is the dispatcher from now on. */
+static void retarget_stubs(dispatch *d)
+{
+    for (size_t i = 1; i < d->n; i++) {
+        LLVMValueRef source = mewe__derived_source(d->all[i]);
+        if (source != d->f)
+            continue;
+        for (LLVMValueRef c = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(d->all[i])); c;
+             c = LLVMGetNextInstruction(c)) {
+            if (LLVMIsACallInst(c) && LLVMGetCalledValue(c) == d->f)
+                LLVMSetOperand(c, (unsigned)LLVMGetNumOperands(c) - 1, d->all[0]);
+        }
+    }
+}
+
 /* Variants as functions: f calls the chosen one. */
 static int build_calling(linking *l, dispatch *d)
 {
@@ -523,6 +540,7 @@ static int build_calling(linking *l, dispatch *d)
             return mewe__error(l->ctx, MEWE_ENOMEM, "out of memory");
     }
     strip_effects_fn(d->all[0]);
+    retarget_stubs(d);
     make_globals(l, d);
     LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->c, d->f, "mewe.dispatch"));
     LLVMValueRef index;
@@ -620,16 +638,59 @@ static int build_inline(linking *l, dispatch *d)
 }
 
 /* Variants can move into the dispatcher when nothing else refers to them, and when their
- * blocks' addresses are not taken (a moved block would keep naming its old function). */
+ * blocks' addresses are not taken (a moved block would keep naming its old function); a
+ * variant made in wasm needs a body of its own to be filled. */
 static bool inlinable(const mewe__family *fam)
 {
     if (mewe__labels_taken(fam->original))
         return false;
     for (size_t i = 0; i < fam->count; i++) {
-        if (LLVMGetFirstUse(fam->variants[i]) || mewe__labels_taken(fam->variants[i]))
+        if (LLVMGetFirstUse(fam->variants[i]) || mewe__labels_taken(fam->variants[i]) ||
+            mewe__derived_source(fam->variants[i]))
             return false;
     }
     return true;
+}
+
+/* Whether something other than a stub of a variant made in wasm refers to v. */
+static bool used_beyond_stubs(LLVMValueRef v)
+{
+    for (LLVMUseRef u = LLVMGetFirstUse(v); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef user = LLVMGetUser(u);
+        LLVMBasicBlockRef bb = LLVMIsAInstruction(user) ? LLVMGetInstructionParent(user) : NULL;
+        if (!bb || !mewe__derived_source(LLVMGetBasicBlockParent(bb)))
+            return true;
+    }
+    return false;
+}
+
+/* Variants made in wasm need bodies of their own to be filled: where the dispatcher can
+ * hold its variants inline (generation made stubs for functions over the default inline
+ * limit; this link's may be higher), the stubs go, and the family is what LLVM made, unless
+ * that is nothing. */
+static void drop_stubs_if_inline(const linking *l, mewe__family *fam)
+{
+    size_t stubs = 0;
+    for (size_t i = 0; i < fam->count; i++)
+        stubs += mewe__derived_source(fam->variants[i]) != NULL;
+    /* All of them stubs: they stay, and the variants are called. */
+    if (!stubs || stubs == fam->count || l->s.dispatch != MEWE_DISPATCH_SWITCH ||
+        mewe__function_instruction_count(fam->original) > l->s.inline_limit ||
+        mewe__labels_taken(fam->original))
+        return;
+    for (size_t i = 0; i < fam->count; i++) {
+        LLVMValueRef v = fam->variants[i];
+        if (!mewe__derived_source(v) && (used_beyond_stubs(v) || mewe__labels_taken(v)))
+            return;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < fam->count; i++) {
+        if (mewe__derived_source(fam->variants[i]))
+            LLVMDeleteFunction(fam->variants[i]);
+        else
+            fam->variants[kept++] = fam->variants[i];
+    }
+    fam->count = kept;
 }
 
 static void mark_dispatcher(dispatch *d)
@@ -788,6 +849,7 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
         if (!fam || fam->count == 0)
             continue;
         fam->original = f;
+        drop_stubs_if_inline(l, fam);
         ds[n].id = n;
         rc = plan_dispatcher(l, fam, &ds[n++]);
     }

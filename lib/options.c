@@ -42,6 +42,7 @@ static const option options[] = {
     {"generate.time_budget", "0", 0, DBL_MAX},
     {"generate.size_budget", "0", 0, DBL_MAX},
     {"generate.wasm_rounds", "2", 0, 16},
+    {"generate.wasm_derived", "all but one", 0, MEWE__VARIANTS_MAX},
     {"generate.outline_loops", "1000", 0, UINT_MAX},
     {"link.dispatch", NULL, NAN, NAN},
     {"link.granularity", NULL, NAN, NAN},
@@ -81,6 +82,7 @@ static double numeric_default(size_t i)
         gen.time_budget,
         gen.size_budget,
         gen.wasm_rounds ? gen.wasm_rounds : MEWE_WASM_ROUNDS_DEFAULT,
+        NAN, /* all but one of a function's variants: no number */
         gen.outline_loops ? gen.outline_loops : MEWE_OUTLINE_LOOPS_DEFAULT,
         NAN,
         NAN,

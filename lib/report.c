@@ -14,7 +14,7 @@
 #include "wasm/names.h"
 
 typedef struct totals {
-    size_t functions, eligible, diversified, dispatchers, variants;
+    size_t functions, eligible, diversified, dispatchers, variants, wasm_derived;
     size_t inlined, per_policy[4], epoch;
     double log10_paths;
     size_t generated, distinct_in_ir, distinct_in_wasm, wasm_checked;
@@ -82,6 +82,15 @@ static size_t left_out_of(const mewe__family *fam, const mewe__wasm_name_set *li
     return present ? fam->count - present : 0;
 }
 
+/* How many of a family's variants are made in wasm (variants.c): stubs in the IR. */
+static size_t stubs_of(const mewe__family *fam)
+{
+    size_t n = 0;
+    for (size_t k = 0; fam && k < fam->count; k++)
+        n += mewe__derived_source(fam->variants[k]) != NULL;
+    return n;
+}
+
 /* live: the functions of the emitted wasm, or NULL without one. */
 static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
                            mewe__families *fams, const mewe__wasm_name_set *live, totals *t)
@@ -110,6 +119,10 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
                                       : "no variants");
     mewe__json_bool(j, "eligible", r->eligible);
     mewe__json_uint(j, "variants", variants);
+    size_t derived = stubs_of(fam);
+    if (derived)
+        mewe__json_uint(j, "wasm_derived", derived);
+    t->wasm_derived += derived;
     mewe__json_uint(j, "dropped_duplicate", r->dropped_duplicate);
     mewe__json_uint(j, "dropped_invalid", r->dropped_invalid);
     if (dropped_out)
@@ -123,8 +136,8 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
     if (r->wasm_checked) {
         /* Generated: every valid variant made; distinct in IR: those unlike the original and
          * each other in IR; distinct in wasm: those whose compiled bodies are also unlike
-         * (only these are kept). */
-        unsigned in_ir = r->variants + r->dropped_wasm_duplicate;
+         * (only these are kept). Variants made in wasm come after the check. */
+        unsigned in_ir = r->variants - r->derived + r->dropped_wasm_duplicate;
         unsigned generated = in_ir + r->dropped_duplicate;
         mewe__json_uint(j, "generated", generated);
         mewe__json_uint(j, "distinct_in_ir", in_ir);
@@ -270,6 +283,7 @@ static void totals_section(mewe__json *j, const mewe_module *m, const totals *t)
     mewe__json_uint(j, "diversified", t->diversified);
     mewe__json_uint(j, "dispatchers", t->dispatchers);
     mewe__json_uint(j, "variants", t->variants);
+    mewe__json_uint(j, "wasm_derived", t->wasm_derived);
     mewe__json_fixed(j, "coverage",
                      t->eligible ? (double)t->diversified / (double)t->eligible : 0.0, 4);
     mewe__json_fixed(j, "log10_static_paths", t->log10_paths, 4);

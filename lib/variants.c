@@ -55,9 +55,11 @@ typedef struct generation {
 /* Sizes of each version of mewe_generate_options: a caller built against an older header
  * passes a shorter struct, whose missing fields take their defaults. */
 static const size_t options_size[] = {
-    0, offsetof(mewe_generate_options, wasm_rounds), /* version 1 */
-    offsetof(mewe_generate_options, threads),        /* version 2 */
-    sizeof(mewe_generate_options),                   /* version 3: threads */
+    0,
+    offsetof(mewe_generate_options, wasm_rounds),  /* version 1 */
+    offsetof(mewe_generate_options, threads),      /* version 2 */
+    offsetof(mewe_generate_options, wasm_derived), /* version 3: threads */
+    sizeof(mewe_generate_options),                 /* version 4: wasm_derived */
 };
 _Static_assert(sizeof options_size / sizeof *options_size == MEWE_GENERATE_OPTIONS_VERSION + 1,
                "one size per version of mewe_generate_options");
@@ -103,6 +105,11 @@ static int check_options(mewe_context *ctx, const mewe_generate_options *o)
                            "generate option wasm_rounds: %u out of range (1..16, 0 for the "
                            "default, MEWE_WASM_ROUNDS_OFF for none)",
                            o->wasm_rounds);
+    if (o->wasm_derived > MEWE__VARIANTS_MAX && o->wasm_derived != MEWE_WASM_DERIVED_OFF)
+        return mewe__error(ctx, MEWE_EINVAL,
+                           "generate option wasm_derived: %u out of range (0..%d, 0 for the "
+                           "default, MEWE_WASM_DERIVED_OFF for none)",
+                           o->wasm_derived, MEWE__VARIANTS_MAX);
     if (o->threads > MEWE_EMIT_MAX_THREADS)
         return mewe__error(ctx, MEWE_EINVAL,
                            "generate option threads: %u out of range (0..%u, 0 for every "
@@ -1013,6 +1020,165 @@ static int outline_loops(generation *g)
     return rc;
 }
 
+/* ---- variants made in wasm (wasm/derive.h) ---------------------------------------------- */
+
+/* Whether a value of this type is one wasm value, passed and returned as it is. */
+static bool one_wasm_value(LLVMTypeRef t)
+{
+    switch (LLVMGetTypeKind(t)) {
+    case LLVMIntegerTypeKind: return LLVMGetIntTypeWidth(t) <= 64;
+    case LLVMFloatTypeKind:
+    case LLVMDoubleTypeKind:
+    case LLVMPointerTypeKind: return true;
+    default: return false;
+    }
+}
+
+/* Whether a stub of fn compiles to a plain forward, the shape emission recognizes
+ * (inspect.h): one wasm value per parameter and result, none passed by value in memory (a
+ * byval struct, which the stub would copy before calling). */
+static bool plain_signature(LLVMValueRef fn)
+{
+    static const char *const in_memory[] = {"byval", "inalloca", "preallocated"};
+    LLVMTypeRef ret = LLVMGetReturnType(LLVMGlobalGetValueType(fn));
+    if (LLVMGetTypeKind(ret) != LLVMVoidTypeKind && !one_wasm_value(ret))
+        return false;
+    for (unsigned i = 0; i < LLVMCountParams(fn); i++) {
+        if (!one_wasm_value(LLVMTypeOf(LLVMGetParam(fn, i))))
+            return false;
+        for (size_t k = 0; k < sizeof in_memory / sizeof *in_memory; k++) {
+            unsigned kind = LLVMGetEnumAttributeKindForName(in_memory[k], strlen(in_memory[k]));
+            if (LLVMGetEnumAttributeAtIndex(fn, i + 1, kind))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* How many of fn's `wanted` variants are made in wasm: only for a function whose variants
+ * are called (larger than the default inline limit: an inlined variant has no body of its
+ * own to copy) and whose stub is a plain forward, and not in a module with debug info (the
+ * copies would move the code its DWARF names). */
+static unsigned derived_count(const generation *g, LLVMValueRef fn, const mewe__fnrec *rec,
+                              unsigned wanted)
+{
+    unsigned d = g->o->wasm_derived;
+    if (d == MEWE_WASM_DERIVED_OFF || rec->instructions <= MEWE_INLINE_LIMIT_DEFAULT ||
+        LLVMGetNamedMetadataNumOperands(LLVMGetGlobalParent(fn), "llvm.dbg.cu") > 0 ||
+        !plain_signature(fn))
+        return 0;
+    if (d == 0) /* the default: LLVM makes one variant, which the others may copy */
+        return wanted > 0 ? wanted - 1 : 0;
+    return d < wanted ? d : wanted;
+}
+
+/* Copies the attributes of fn's return value and parameters (index 0 and 1..n) to `to`, a
+ * function or a call. */
+static void copy_value_attrs(LLVMValueRef fn, LLVMValueRef to, bool call)
+{
+    unsigned n = LLVMCountParams(fn);
+    for (unsigned idx = 0; idx <= n; idx++) {
+        unsigned count = LLVMGetAttributeCountAtIndex(fn, idx);
+        LLVMAttributeRef *attrs = count ? malloc(count * sizeof *attrs) : NULL;
+        if (!attrs)
+            continue; /* only annotations are lost: the wasm signature is the same */
+        LLVMGetAttributesAtIndex(fn, idx, attrs);
+        for (unsigned k = 0; k < count; k++) {
+            if (call)
+                LLVMAddCallSiteAttribute(to, idx, attrs[k]);
+            else
+                LLVMAddAttributeAtIndex(to, idx, attrs[k]);
+        }
+        free(attrs);
+    }
+}
+
+/* A stub of fn's type that calls `source` with its arguments and returns its result. */
+static LLVMValueRef make_stub(LLVMValueRef fn, LLVMValueRef source)
+{
+    LLVMModuleRef llvm = LLVMGetGlobalParent(fn);
+    LLVMContextRef c = LLVMGetModuleContext(llvm);
+    LLVMTypeRef fty = LLVMGlobalGetValueType(fn);
+    unsigned n = LLVMCountParams(fn);
+    LLVMValueRef *args = malloc((n ? n : 1) * sizeof *args);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
+    if (!args || !b) {
+        free(args);
+        if (b)
+            LLVMDisposeBuilder(b);
+        return NULL;
+    }
+    LLVMValueRef stub = LLVMAddFunction(llvm, "mewe.tmp", fty);
+    LLVMSetFunctionCallConv(stub, LLVMGetFunctionCallConv(fn));
+    copy_value_attrs(fn, stub, false);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c, stub, "entry"));
+    for (unsigned i = 0; i < n; i++)
+        args[i] = LLVMGetParam(stub, i);
+    LLVMValueRef call = LLVMBuildCall2(b, fty, source, args, n, "");
+    copy_value_attrs(source, call, true);
+    LLVMSetInstructionCallConv(call, LLVMGetFunctionCallConv(source));
+    if (LLVMGetTypeKind(LLVMGetReturnType(fty)) == LLVMVoidTypeKind)
+        LLVMBuildRetVoid(b);
+    else
+        LLVMBuildRet(b, call);
+    LLVMDisposeBuilder(b);
+    free(args);
+    return stub;
+}
+
+/* Makes `count` stubs of fn, each to be filled after the link with a copy of its source:
+ * the original and its variants in turn, the original first (a copy of it runs at its
+ * speed). Each counts as large as its source against the size budget. */
+static int make_derived(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned count)
+{
+    mewe__family *fam = mewe__families_find(&g->families, rec->name);
+    size_t sources = 1 + (fam ? fam->count : 0);
+    LLVMValueRef *from = malloc(sources * sizeof *from);
+    if (!from)
+        return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    from[0] = fn;
+    sources = 1; /* stubs of an earlier call are no sources: they have no code of their own */
+    for (size_t k = 0; fam && k < fam->count; k++) {
+        if (!mewe__derived_source(fam->variants[k]))
+            from[sources++] = fam->variants[k];
+    }
+    if (rec->next_index == 0)
+        rec->next_index = fam ? (unsigned)fam->count + 1 : 1;
+    int rc = MEWE_OK;
+    for (unsigned k = 0; rc == MEWE_OK && k < count; k++) {
+        LLVMValueRef source = from[k % sources];
+        if (budget_reason(g, rec->instructions) || rec->next_index >= MEWE__SALT_INDEX_LIMIT)
+            break;
+        LLVMValueRef stub = make_stub(fn, source);
+        if (!stub) {
+            rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+            break;
+        }
+        unsigned len;
+        const char *cls = mewe__fn_string_attr_get(source, MEWE_ATTR_COST_CLASS, &len);
+        char cname[16] = "free"; /* a copy of the original costs what it costs */
+        if (cls && len < sizeof cname)
+            snprintf(cname, sizeof cname, "%.*s", (int)len, cls);
+        mewe__variant_mark(stub, rec->name, rec->next_index);
+        mewe__fn_string_attr_set(stub, MEWE_ATTR_COST_CLASS, cname);
+        mewe__fn_string_attr_set(stub, MEWE_ATTR_DERIVED, "1");
+        g->added_instructions += rec->instructions;
+        if (!MEWE__ARRAY_PUSH(g->created, g->created_count, g->created_cap, stub) ||
+            mewe__families_add(&g->families, fn, stub) != MEWE_OK) {
+            LLVMDeleteFunction(stub);
+            if (g->created_count && g->created[g->created_count - 1] == stub)
+                g->created_count--;
+            rc = mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+            break;
+        }
+        rec->next_index++;
+        rec->variants++;
+        rec->derived++;
+    }
+    free(from);
+    return rc;
+}
+
 static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
 {
     LLVMValueRef *fns;
@@ -1024,7 +1190,9 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
         return mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     mewe__fnrec *recs = calloc(n ? n : 1, sizeof *recs);
     unsigned *wanted = calloc(n ? n : 1, sizeof *wanted);
-    int rc = recs && wanted ? MEWE_OK : mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
+    unsigned *derived = calloc(n ? n : 1, sizeof *derived);
+    int rc =
+        recs && wanted && derived ? MEWE_OK : mewe__error(g->m->ctx, MEWE_ENOMEM, "out of memory");
     mewe__progress(g->m->ctx, "generating variants", 0, n);
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
         size_t len;
@@ -1045,13 +1213,25 @@ static int run(generation *g, mewe__fnrec **out_recs, size_t *out_count)
         wanted[i] = g->o->variants;
         if (!recs[i].reason)
             rc = ask_policy(g, fns[i], &recs[i], &wanted[i]);
-        if (rc == MEWE_OK && !recs[i].reason)
+        if (rc == MEWE_OK && !recs[i].reason) {
+            derived[i] = derived_count(g, fns[i], &recs[i], wanted[i]);
+            wanted[i] -= derived[i];
+        }
+        if (rc == MEWE_OK && !recs[i].reason && wanted[i] > 0)
             rc = make_variants(g, fns[i], &recs[i], wanted[i]);
         if (rc == MEWE_OK)
             mewe__progress(g->m->ctx, "generating variants", i + 1, n);
     }
     if (rc == MEWE_OK)
         rc = preserve(g, fns, recs, n, wanted);
+    /* After the check: it compiles no stub, and leaves the sources as they will be. */
+    for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        if (derived[i] && !recs[i].own_reason)
+            rc = make_derived(g, fns[i], &recs[i], derived[i]);
+        if (rc == MEWE_OK && recs[i].derived)
+            recs[i].reason = NULL;
+    }
+    free(derived);
     free(wanted);
     free(fns);
     *out_recs = recs;

@@ -40,6 +40,12 @@ START_TEST(every_listed_option_is_described)
         ck_assert_mewe_ok(mewe_option_at(&name, i));
         described d = describe(name);
         ck_assert_msg(d.text[0] != '\0', "%s has an empty default", name);
+        if (isnan(d.def) && strcmp(name, "generate.wasm_derived") == 0) {
+            /* A number, but its default depends on each function's variants. */
+            ck_assert_str_eq(d.text, "all but one");
+            ck_assert(d.min == 0 && d.max == 64);
+            continue;
+        }
         if (isnan(d.def)) {
             ck_assert(isnan(d.min) && isnan(d.max));
             continue;

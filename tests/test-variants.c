@@ -10,6 +10,8 @@
 #include <mewe/sys/llvm.h>
 #include <mewe/sys/rng.h>
 
+#include <llvm-c/DebugInfo.h>
+
 #include "test-util.h"
 
 /* Functions with a reason each to be skipped, and two that can be diversified. */
@@ -279,6 +281,9 @@ START_TEST(bad_options)
     o.attempts = 101;
     ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "attempts: 101");
     o.attempts = 0; /* the default */
+    o.wasm_derived = 65;
+    ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "wasm_derived: 65");
+    o.wasm_derived = 0;
     o.time_budget = -1;
     ck_assert_mewe_fails(mewe_generate_variants(m, &o), MEWE_EINVAL, "time_budget");
     o.time_budget = 0;
@@ -903,9 +908,9 @@ END_TEST
  * ends where an inaccessible page begins), and the zero fields take their defaults. */
 START_TEST(options_are_read_within_their_version)
 {
-    static const size_t sizes[] = {0, offsetof(mewe_generate_options, wasm_rounds),
-                                   offsetof(mewe_generate_options, threads),
-                                   sizeof(mewe_generate_options)};
+    static const size_t sizes[] = {
+        0, offsetof(mewe_generate_options, wasm_rounds), offsetof(mewe_generate_options, threads),
+        offsetof(mewe_generate_options, wasm_derived), sizeof(mewe_generate_options)};
     _Static_assert(sizeof sizes / sizeof *sizes == MEWE_GENERATE_OPTIONS_VERSION + 1,
                    "a size for every version");
     for (unsigned v = 1; v <= MEWE_GENERATE_OPTIONS_VERSION; v++) {
@@ -1106,6 +1111,73 @@ START_TEST(inlined_variants_leave_preservation_null)
 }
 END_TEST
 
+/* Variants made in wasm (mewe_generate_options.wasm_derived): stubs in the IR, each named,
+ * marked and counted as a variant, and in the output each a body of its own, unlike every
+ * other of its family; only functions whose variants are called get them. */
+START_TEST(wasm_derived_variants_are_distinct_in_the_output)
+{
+    mewe_module *m = load_fixture("loops.c");
+    mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+    o.variants = 8;
+    o.wasm_derived = 6;
+    ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+    LLVMModuleRef llvm = mewe_module_get_llvm(m);
+    /* main (673 instructions) has 2 variants made by LLVM and 6 stubs; the smaller
+     * functions, whose variants will be inline, have 8 made by LLVM. */
+    unsigned stubs = 0, main_variants = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
+        unsigned len;
+        LLVMAttributeRef of =
+            LLVMGetStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "mewe-variant-of", 15);
+        const char *name = of ? LLVMGetStringAttributeValue(of, &len) : NULL;
+        bool stub = LLVMGetStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "mewe-derived",
+                                                  12) != NULL;
+        bool in_main = name && len == 16 && memcmp(name, "__main_argc_argv", 16) == 0;
+        main_variants += in_main;
+        ck_assert(!stub || in_main);
+        stubs += stub;
+    }
+    ck_assert_uint_eq(main_variants, 8);
+    ck_assert_uint_eq(stubs, 6);
+    ck_assert_mewe_ok(mewe_link_multivariant(m, NULL));
+    char *json = wasm_report(m);
+    assert_entry_has(json, "__main_argc_argv", "\"variants\": 8, \"wasm_derived\": 6,");
+    ck_assert_uint_eq(json_uint_after(strstr(json, "\"totals\""), "\"wasm_derived\": "), 6);
+    const char *w = strstr(json, "\"wasm\": {");
+    assert_entry_has(w, "__main_argc_argv", "\"variants\": 9, \"distinct_in_wasm\": 9}");
+    ck_assert_ptr_nonnull(strstr(w, "\"preservation\": 1.0000"));
+    mewe_free(json);
+}
+END_TEST
+
+/* Off, or in a module with debug info (whose DWARF would name code that moved): every
+ * variant is made by LLVM. */
+START_TEST(wasm_derived_variants_off_or_with_debug_info)
+{
+    for (int with_debug = 0; with_debug < 2; with_debug++) {
+        mewe_module *m = load_fixture("loops.c");
+        LLVMModuleRef llvm = mewe_module_get_llvm(m);
+        if (with_debug) {
+            LLVMDIBuilderRef di = LLVMCreateDIBuilder(llvm);
+            LLVMMetadataRef file = LLVMDIBuilderCreateFile(di, "loops.c", 7, ".", 1);
+            LLVMDIBuilderCreateCompileUnit(di, LLVMDWARFSourceLanguageC, file, "clang", 5, 0, "", 0,
+                                           0, "", 0, LLVMDWARFEmissionFull, 0, 0, 0, "", 0, "", 0);
+            LLVMDIBuilderFinalize(di);
+            LLVMDisposeDIBuilder(di);
+        }
+        mewe_generate_options o = MEWE_GENERATE_OPTIONS_INIT;
+        o.wasm_derived = with_debug ? 2 : MEWE_WASM_DERIVED_OFF;
+        ck_assert_mewe_ok(mewe_generate_variants(m, &o));
+        char *json = NULL;
+        ck_assert_mewe_ok(mewe_report_json(&json, NULL, m));
+        ck_assert_uint_eq(json_uint_after(strstr(json, "\"totals\""), "\"wasm_derived\": "), 0);
+        assert_entry_has(json, "__main_argc_argv", "\"variants\": 3, \"dropped");
+        mewe_free(json);
+        mewe_module_free(m);
+    }
+}
+END_TEST
+
 /* ---- selection policy ------------------------------------------------------------- */
 
 typedef struct policy_log {
@@ -1253,6 +1325,8 @@ int main(void)
     tcase_add_test(tc, large_functions_are_not_checked);
     tcase_add_test(tc, emitted_variants_are_all_distinct);
     tcase_add_test(tc, inlined_variants_leave_preservation_null);
+    tcase_add_test(tc, wasm_derived_variants_are_distinct_in_the_output);
+    tcase_add_test(tc, wasm_derived_variants_off_or_with_debug_info);
     suite_add_tcase(s, tc);
     return test_run(s);
 }

@@ -10,6 +10,7 @@
 #endif
 
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include <check.h>
 
+#include "wasm/derive.h"
 #include "wasm/inspect.h"
 
 /* The build passes the clang it found; default to the one on PATH. */
@@ -75,8 +77,9 @@ static void run_clang(char *const argv[])
 }
 
 /* Compiles source (file name ending in .ll or .c) to a module in a fresh temporary
- * directory, which is removed again; every function is exported unless internal. */
-static wasm_blob build_wasm(const char *file_name, const char *source)
+ * directory, which is removed again; every function is exported unless internal. With
+ * object, to a relocatable object (clang -c). */
+static wasm_blob build_at(const char *file_name, const char *source, bool object, const char *level)
 {
     const char *tmp = getenv("TMPDIR");
     char dir[512], src[600], out[600];
@@ -99,13 +102,25 @@ static wasm_blob build_wasm(const char *file_name, const char *source)
                         out,
                         src,
                         NULL};
-        run_clang(argv);
+        char *cargv[] = {MEWE_CLANG, "--target=wasm32-wasi", (char *)level, "-c", "-o", out, src,
+                         NULL};
+        run_clang(object ? cargv : argv);
     }
     b = read_blob(out);
     unlink(src);
     unlink(out);
     rmdir(dir);
     return b;
+}
+
+static wasm_blob build(const char *file_name, const char *source, bool object)
+{
+    return build_at(file_name, source, object, "-O2");
+}
+
+static wasm_blob build_wasm(const char *file_name, const char *source)
+{
+    return build(file_name, source, false);
 }
 
 /* ---- the main fixture --------------------------------------------------- */
@@ -750,6 +765,228 @@ START_TEST(test_body_difference)
 }
 END_TEST
 
+/* ---- variants made in wasm (derive.h) ----------------------------------- */
+
+/* f.mewe.v1 reads a global, calls an import and loops (locals to renumber, relocations to
+ * move, operands to swap); f.mewe.v2 and f.mewe.v3 are stubs of it, as generation makes
+ * them; g.mewe.v1 calls a function of another family, so it is no stub. */
+static const char derive_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@g = global i32 3\n"
+    "declare i32 @ext(i32)\n"
+    "define internal i32 @\"f.mewe.v1\"(i32 %a, i32 %b) noinline {\n"
+    "entry:\n  %x = load i32, ptr @g\n  br label %loop\n"
+    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i2, %loop ]\n"
+    "  %s = phi i32 [ %a, %entry ], [ %s3, %loop ]\n"
+    "  %m = mul i32 %s, %b\n  %s2 = add i32 %m, %x\n  %c = icmp slt i32 %s2, %i\n"
+    "  %u = call i32 @ext(i32 %s2)\n  %s3 = select i1 %c, i32 %u, i32 %s2\n"
+    "  %i2 = add i32 %i, 1\n  %d = icmp ult i32 %i2, %b\n  br i1 %d, label %loop, label %out\n"
+    "out:\n  %r = sub i32 %s3, 7\n  ret i32 %r\n}\n"
+    "define internal i32 @\"f.mewe.v2\"(i32 %a, i32 %b) noinline {\n"
+    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "define internal i32 @\"f.mewe.v3\"(i32 %a, i32 %b) noinline {\n"
+    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "define internal i32 @\"g.mewe.v1\"(i32 %a, i32 %b) noinline {\n"
+    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "define i32 @use(i32 %a, i32 %b) {\n"
+    "  %1 = call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n"
+    "  %2 = call i32 @\"f.mewe.v2\"(i32 %a, i32 %b)\n"
+    "  %3 = call i32 @\"f.mewe.v3\"(i32 %a, i32 %b)\n"
+    "  %4 = call i32 @\"g.mewe.v1\"(i32 %a, i32 %b)\n"
+    "  %5 = add i32 %1, %2\n  %6 = add i32 %3, %4\n  %7 = add i32 %5, %6\n  ret i32 %7\n}\n";
+
+static size_t index_of(const mewe__wasm_info *info, const char *name)
+{
+    return (size_t)(func_named(info, name) - info->funcs);
+}
+
+/* The entries of the object's reloc.CODE that fall in body f, as (type, index, bytes at the
+ * offset, offset from the body's start) lines; read here independently of derive.c. */
+static char *relocs_in(const wasm_blob *b, const mewe__wasm_info *info, const mewe__wasm_func *f)
+{
+    const unsigned char *code = NULL, *rel = NULL, *p = b->bytes + 8, *end = b->bytes + b->size;
+    size_t rel_size = 0;
+    while (p < end) {
+        unsigned id = *p++;
+        uint64_t size = 0, shift = 0;
+        for (unsigned char c = 0x80; c & 0x80; shift += 7)
+            size |= (uint64_t)((c = *p++) & 0x7f) << shift;
+        if (id == 10)
+            code = p;
+        if (id == 0 && p[0] == 10 && memcmp(p + 1, "reloc.CODE", 10) == 0) {
+            rel = p + 11;
+            rel_size = size - 11;
+        }
+        p += size;
+    }
+    ck_assert(code && rel);
+    (void)info;
+    char *out = calloc(1, 65536);
+    size_t len = 0, at = (size_t)(f->body - code);
+    const unsigned char *r = rel, *rend = rel + rel_size;
+    uint64_t v[5];
+    for (int k = 0; k < 2; k++) { /* target section, count */
+        v[k] = 0;
+        for (uint64_t shift = 0, c = 0x80; c & 0x80; shift += 7)
+            v[k] |= ((c = *r++) & 0x7f) << shift;
+    }
+    for (uint64_t n = v[1]; n > 0; n--) {
+        for (int k = 0; k < 3; k++) {
+            v[k] = 0;
+            for (uint64_t shift = 0, c = 0x80; c & 0x80; shift += 7)
+                v[k] |= ((c = *r++) & 0x7f) << shift;
+        }
+        if (v[0] == 3 || v[0] == 4 || v[0] == 5) /* addends of memory addresses */
+            while (*r++ & 0x80)
+                ;
+        if (v[1] >= at && v[1] < at + f->body_len)
+            len += (size_t)snprintf(out + len, 65536 - len, "%u %u %02x%02x%02x%02x%02x\n",
+                                    (unsigned)v[0], (unsigned)v[2], code[v[1]], code[v[1] + 1],
+                                    code[v[1] + 2], code[v[1] + 3], code[v[1] + 4]);
+    }
+    ck_assert(r == rend);
+    return out;
+}
+
+START_TEST(test_derive_fills_stubs)
+{
+    wasm_blob b = build("derive.ll", derive_ll, true);
+    mewe__wasm_info in, out;
+    parse_ok(&in, &b);
+    size_t v1 = index_of(&in, "f.mewe.v1"), v2 = index_of(&in, "f.mewe.v2");
+    ck_assert_int_eq(mewe__wasm_forward_target(&in, v2), (long)v1);
+    ck_assert_int_eq(mewe__wasm_forward_target(&in, index_of(&in, "f.mewe.v3")), (long)v1);
+    ck_assert_int_eq(mewe__wasm_forward_target(&in, index_of(&in, "g.mewe.v1")), -1);
+    ck_assert_int_eq(mewe__wasm_forward_target(&in, v1), -1);
+    /* Until filled, the twin review leaves the stubs alone, and counts them as their
+     * target's code. */
+    mewe__wasm_twin *t = NULL;
+    size_t nt = 9;
+    ck_assert_int_eq(mewe__wasm_twins(&in, &t, &nt), MEWE_OK);
+    ck_assert_uint_eq(nt, 0);
+    assert_family(&in, "f", 3, 1);
+
+    unsigned char *filled = NULL;
+    size_t size = 0;
+    mewe__derive_stats st;
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &filled, &size, &st), MEWE_OK);
+    ck_assert_ptr_null(st.skipped);
+    ck_assert_uint_eq(st.stubs, 2);
+    ck_assert_uint_eq(st.derived, 2);
+    ck_assert_uint_eq(st.alike, 0);
+    wasm_blob fb = {filled, size};
+    parse_ok(&out, &fb);
+    const mewe__wasm_func *src = func_named(&out, "f.mewe.v1");
+    const mewe__wasm_func *d2 = func_named(&out, "f.mewe.v2");
+    const mewe__wasm_func *d3 = func_named(&out, "f.mewe.v3");
+    ck_assert_int_eq(mewe__wasm_forward_target(&out, index_of(&out, "f.mewe.v2")), -1);
+    ck_assert(same_body(src, func_named(&in, "f.mewe.v1")));
+    ck_assert(!same_body(d2, src) && !same_body(d3, src) && !same_body(d2, d3));
+    ck_assert(same_body(func_named(&out, "g.mewe.v1"), func_named(&in, "g.mewe.v1")));
+    assert_family(&out, "f", 3, 3);
+    /* The same locals, the same instructions but for operand order and numbering. */
+    ck_assert_uint_eq(d2->locals, src->locals);
+    ck_assert_int_eq((int)d2->body_len - (int)src->body_len, 0);
+    /* Every relocation of the source is in each copy, with the same bytes, in order; the
+     * stubs' calls went with them, the others stayed. */
+    char *rs = relocs_in(&fb, &out, src), *r2 = relocs_in(&fb, &out, d2);
+    char *r3 = relocs_in(&fb, &out, d3), *rg = relocs_in(&b, &in, func_named(&in, "g.mewe.v1"));
+    char *rg2 = relocs_in(&fb, &out, func_named(&out, "g.mewe.v1"));
+    size_t lines = 0;
+    for (const char *c = rs; *c; c++)
+        lines += *c == '\n';
+    ck_assert_uint_eq(lines, 2); /* the global's address and the import's call */
+    ck_assert_str_eq(r2, rs);
+    ck_assert_str_eq(r3, rs);
+    ck_assert_str_eq(rg2, rg);
+    free(rs);
+    free(r2);
+    free(r3);
+    free(rg);
+    free(rg2);
+    /* The same object and seed again: the same bytes; another seed, other copies. */
+    unsigned char *again = NULL;
+    size_t again_size = 0;
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &again, &again_size, &st), MEWE_OK);
+    ck_assert(again_size == size && memcmp(again, filled, size) == 0);
+    free(again);
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 2, &again, &again_size, &st), MEWE_OK);
+    wasm_blob ab = {again, again_size};
+    mewe__wasm_info other;
+    parse_ok(&other, &ab);
+    ck_assert(!same_body(func_named(&other, "f.mewe.v2"), d2));
+    mewe__wasm_info_free(&other);
+    free(again);
+    /* Filled stubs are stubs no more: nothing to do. */
+    ck_assert_int_eq(mewe__wasm_derive(filled, size, 1, &again, &again_size, &st), MEWE_OK);
+    free(again);
+    ck_assert_ptr_null(again);
+    ck_assert_uint_eq(st.stubs, 0);
+    mewe__wasm_info_free(&in);
+    mewe__wasm_info_free(&out);
+    free(filled);
+    free(b.bytes);
+}
+END_TEST
+
+/* Code generation at -O0 passes a stub's result through a local and returns it: a stub
+ * still, filled like the others. */
+START_TEST(test_derive_fills_stubs_at_o0)
+{
+    wasm_blob b = build_at("derive.ll", derive_ll, true, "-O0");
+    mewe__wasm_info in;
+    parse_ok(&in, &b);
+    ck_assert_int_eq(mewe__wasm_forward_target(&in, index_of(&in, "f.mewe.v2")),
+                     (long)index_of(&in, "f.mewe.v1"));
+    unsigned char *filled = NULL;
+    size_t size = 0;
+    mewe__derive_stats st;
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &filled, &size, &st), MEWE_OK);
+    ck_assert_uint_eq(st.derived, 2);
+    wasm_blob fb = {filled, size};
+    mewe__wasm_info out;
+    parse_ok(&out, &fb);
+    assert_family(&out, "f", 3, 3);
+    mewe__wasm_info_free(&in);
+    mewe__wasm_info_free(&out);
+    free(filled);
+    free(b.bytes);
+}
+END_TEST
+
+/* An object whose DWARF names code offsets is left as it is, stubs and all; so is one whose
+ * code relocations name another section. */
+START_TEST(test_derive_leaves_what_it_cannot_move)
+{
+    wasm_blob b = build("derive.ll", derive_ll, true);
+    static const unsigned char debug[] = {0,   12,  11,  '.', 'd', 'e', 'b',
+                                          'u', 'g', '_', 'i', 'n', 'f', 'o'};
+    unsigned char *with = malloc(b.size + sizeof debug);
+    memcpy(with, b.bytes, b.size);
+    memcpy(with + b.size, debug, sizeof debug);
+    unsigned char *filled = (unsigned char *)1;
+    size_t size = 1;
+    mewe__derive_stats st;
+    ck_assert_int_eq(mewe__wasm_derive(with, b.size + sizeof debug, 1, &filled, &size, &st),
+                     MEWE_OK);
+    ck_assert_ptr_null(filled);
+    ck_assert_uint_eq(size, 0);
+    ck_assert_uint_eq(st.stubs, 2);
+    ck_assert_uint_eq(st.derived + st.alike, 0);
+    ck_assert_ptr_nonnull(strstr(st.skipped, "DWARF"));
+    unsigned char *rel = memmem(b.bytes, b.size, "reloc.CODE", 10);
+    ck_assert_ptr_nonnull(rel);
+    rel[10] ^= 1; /* the section index the relocations apply to */
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &filled, &size, &st), MEWE_OK);
+    ck_assert_ptr_null(filled);
+    ck_assert_ptr_nonnull(strstr(st.skipped, "relocations"));
+    /* Not a module at all. */
+    ck_assert_int_eq(mewe__wasm_derive(with, 7, 1, &filled, &size, &st), MEWE_EPARSE);
+    free(with);
+    free(b.bytes);
+}
+END_TEST
+
 static Suite *wasm_inspect_suite(void)
 {
     Suite *s = suite_create("wasm_inspect");
@@ -764,6 +1001,9 @@ static Suite *wasm_inspect_suite(void)
     tcase_add_test(real, test_family_distinct);
     tcase_add_test(real, test_families_bulk);
     tcase_add_test(real, test_imports_shift_indices);
+    tcase_add_test(real, test_derive_fills_stubs);
+    tcase_add_test(real, test_derive_fills_stubs_at_o0);
+    tcase_add_test(real, test_derive_leaves_what_it_cannot_move);
     tcase_add_test(bad, test_not_wasm);
     tcase_add_test(bad, test_truncated_everywhere);
     tcase_add_test(bad, test_corrupted_bytes);

@@ -7,6 +7,8 @@
 //                           "function_id variant_id" per call to FILE
 //   --discriminate MOD.NAME provide MOD.NAME(i32 n) -> i32, uniform in [0, n)
 //                           (default: env.discriminate)
+//   --choose K              the discriminate import returns min(K, n - 1), not
+//                           a random index: every dispatch runs one variant
 //   --reactor               instantiate, run _initialize if exported, then call
 //                           the export named by --invoke with the arguments
 //                           after MODULE and print its result on stdout
@@ -27,7 +29,7 @@ const { WASI } = await import('node:wasi');
 
 const EXIT_USAGE = 127;
 const EXIT_TRAP = 134;
-const USAGE = 'usage: wasm-run [--trace FILE] [--discriminate MOD.NAME] ' +
+const USAGE = 'usage: wasm-run [--trace FILE] [--discriminate MOD.NAME] [--choose K] ' +
     '[--reactor --invoke NAME] MODULE.wasm [args...]';
 
 function fail(message, code = EXIT_USAGE) {
@@ -55,7 +57,7 @@ function finish(code) {
 }
 
 function parseOptions(argv) {
-    const opts = { trace: null, discriminate: null, reactor: false, invoke: null };
+    const opts = { trace: null, discriminate: null, choose: null, reactor: false, invoke: null };
     let i = 0;
     const value = (name) => {
         if (i + 1 >= argv.length) {
@@ -74,6 +76,12 @@ function parseOptions(argv) {
             opts.trace = value(arg);
         } else if (arg === '--discriminate') {
             opts.discriminate = splitImportName(value(arg));
+        } else if (arg === '--choose') {
+            const k = value(arg);
+            if (!/^[0-9]+$/.test(k)) {
+                fail(`--choose: '${k}' is not a variant index\n${USAGE}`);
+            }
+            opts.choose = Number(k);
         } else if (arg === '--reactor') {
             opts.reactor = true;
         } else if (arg === '--invoke') {
@@ -146,8 +154,13 @@ class TraceWriter {
     }
 }
 
+let chosen = null; // --choose
+
 function discriminate(n) {
-    return n <= 0 ? 0 : crypto.randomInt(n);
+    if (n <= 0) {
+        return 0;
+    }
+    return chosen === null ? crypto.randomInt(n) : Math.min(chosen, n - 1);
 }
 
 // Thrown by proc_exit so one code path handles exits from _start, from
@@ -392,6 +405,7 @@ function runReactor(instance, opts, bytes) {
 
 function main() {
     const opts = parseOptions(process.argv.slice(2));
+    chosen = opts.choose;
     const { bytes, module } = loadModule(opts.module);
     const wasi = new WASI({
         version: 'preview1',

@@ -190,6 +190,7 @@ static int apply(cli *c, int id, value v)
     case OPT_MIN_INSTRUCTIONS: c->gen.min_instructions = (unsigned)v.u; break;
     case OPT_ATTEMPTS: c->gen.attempts = (unsigned)v.u; break;
     case OPT_WASM_ROUNDS: c->gen.wasm_rounds = v.u ? (unsigned)v.u : MEWE_WASM_ROUNDS_OFF; break;
+    case OPT_WASM_DERIVED: c->gen.wasm_derived = v.u ? (unsigned)v.u : MEWE_WASM_DERIVED_OFF; break;
     case OPT_OUTLINE_LOOPS:
         c->gen.outline_loops = v.u ? (unsigned)v.u : MEWE_OUTLINE_LOOPS_OFF;
         break;

@@ -84,6 +84,13 @@ const cli_option cli_options[] = {
      "and making new ones in their place, so that every variant kept is distinct in wasm. 0 "
      "turns the check off.",
      S_GEN, "generate.wasm_rounds"},
+    {OPT_WASM_DERIVED, "wasm-derived", 0, "N", CLI_UINT, 0, 0, NULL,
+     "Of the variants of a function of more than 400 instructions (whose variants are "
+     "called, not inlined), make N in wasm, not with LLVM: copies of the compiled original "
+     "and variants in turn, their locals renumbered and the operands of commutative "
+     "operations and comparisons swapped. They cost no code generation and run at the speed "
+     "of what they copy. 0 makes every variant with LLVM.",
+     S_GEN, "generate.wasm_derived"},
     {OPT_OUTLINE_LOOPS, "outline-loops", 0, "CYCLES", CLI_UINT, 0, 0, NULL,
      "Make the body of a function's costliest loop a function of its own (f.loop.body, "
      "chosen per iteration) when one iteration costs at least CYCLES by the cost model's "

@@ -23,8 +23,8 @@ extern "C" {
  * Options are named `"STRUCT.FIELD"`, STRUCT being `generate` (#mewe_generate_options),
  * `link` (#mewe_link_options) or `emit` (#mewe_emit_options): `generate.variants`,
  * `generate.diversifiers`, `generate.min_instructions`, `generate.attempts`,
- * `generate.time_budget`, `generate.size_budget`, `generate.wasm_rounds`, `link.dispatch`,
- * `link.granularity`,
+ * `generate.time_budget`, `generate.size_budget`, `generate.wasm_rounds`,
+ * `generate.wasm_derived`, `generate.outline_loops`, `link.dispatch`, `link.granularity`,
  * `link.rng`, `link.max_overhead`, `link.period`, `link.inline_limit`, `emit.kind` and
  * `emit.opt_level`; mewe_option_count() and mewe_option_at() list them. Options that only
  * switch something on, or that name things (allow and deny lists, exports), have no entry.
@@ -59,11 +59,12 @@ MEWE_API int mewe_option_at(const char **out_name, size_t index);
  *        "1.10", "switch", "subst,swap,blocks"), **borrowed** static text; may be NULL.
  * @param[out] out_default Receives the default as a number; NaN for options whose value
  *        is a name or a list (`generate.diversifiers`, `link.dispatch`, `link.granularity`,
- *        `link.rng`, `emit.kind`); may be NULL.
- * @param[out] out_min Receives the smallest accepted number (NaN for those same options);
- *        may be NULL.
- * @param[out] out_max Receives the largest accepted number (NaN for those same options);
- *        may be NULL.
+ *        `link.rng`, `emit.kind`), and for `generate.wasm_derived`, whose default depends on
+ *        each function's variants ("all but one"); may be NULL.
+ * @param[out] out_min Receives the smallest accepted number (NaN for the options whose value
+ *        is a name or a list); may be NULL.
+ * @param[out] out_max Receives the largest accepted number (NaN for the options whose value
+ *        is a name or a list); may be NULL.
  * @param[in] name The option, e.g. `"generate.variants"`.
  * @return #MEWE_OK, #MEWE_EINVAL for a NULL @p name, #MEWE_ENOTFOUND for a name that is
  *         not one of the options above.

@@ -19,7 +19,9 @@ extern "C" {
  * - `"module"`: the module's name; `"seed"`: the build seed;
  * - `"functions"`: one object per defined function of the input, in module order, with
  *   `"name"`, `"instructions"`, `"status"` (`"diversified"` or `"skipped"`), `"reason"` (why
- *   it was skipped), `"variants"` (variants besides the original), `"dropped_duplicate"`,
+ *   it was skipped), `"variants"` (variants besides the original), `"wasm_derived"`
+ *   (since 0.3, when some are: how many of them are made in wasm from the compiled
+ *   original or variants, mewe_generate_options.wasm_derived), `"dropped_duplicate"`,
  *   `"dropped_invalid"`, and once linked `"dispatcher_id"` and the cost model's plan (since
  *   0.2): `"policy"` (`"call"`, `"every"`, `"invocation"`, `"instance"`), `"period"` (with
  *   `"every"`), `"layout"` (`"inline"`: variants inside the dispatcher; `"call"`: variants
@@ -27,8 +29,9 @@ extern "C" {
  *   `"estimated_variant_overhead"`, `"estimated_overhead"`, `"policy_reason"` and, with a
  *   profile, `"profile_calls"`;
  * - `"totals"`: `"functions"`, `"eligible"`, `"diversified"`, `"dispatchers"`, `"variants"`,
- *   `"coverage"` (diversified over eligible), `"log10_static_paths"` (log10 of the product of
- *   each dispatcher's variant count, the original included), `"instructions_before"`,
+ *   `"wasm_derived"` (since 0.3), `"coverage"` (diversified over eligible),
+ *   `"log10_static_paths"` (log10 of the product of each dispatcher's variant count, the
+ *   original included), `"instructions_before"`,
  *   `"instructions_after"`, `"bitcode_bytes_before"`, `"bitcode_bytes_after"`, and (since
  *   0.2) `"inlined_dispatchers"` and the dispatchers per policy, `"policy_call"`,
  *   `"policy_instance"`, `"policy_every"`, `"policy_invocation"`, `"policy_epoch"`; after
@@ -46,7 +49,8 @@ extern "C" {
  *   `"code_bytes"`, and per dispatcher the variants that stayed distinct in that wasm
  *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated; null
  *   when there are none, since 0.3: 0 before). Only dispatchers of the `"call"` layout are
- *   listed: inlined variants are one wasm function.
+ *   listed: inlined variants are one wasm function. A variant made in wasm
+ *   that emission could not fill (a stub that calls its source) counts as its source.
  *   Emission leaves out a `"call"`-layout variant that compiled to the same code as
  *   another of its family (its dispatcher calls the other): with the wasm that emission
  *   made, the function entry's `"variants"` counts only the distinct ones, and

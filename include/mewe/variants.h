@@ -72,9 +72,9 @@ typedef struct mewe_function_info {
 typedef int (*mewe_select_fn)(const mewe_function_info *info, unsigned int *variants,
                               void *user_data);
 
-/** Current version of #mewe_generate_options: 3 since 0.3 (wasm_rounds, outline_loops in
- *  version 2; threads in 3). @since 0.1 */
-#define MEWE_GENERATE_OPTIONS_VERSION 3
+/** Current version of #mewe_generate_options: 4 since 0.3 (wasm_rounds, outline_loops in
+ *  version 2; threads in 3; wasm_derived in 4). @since 0.1 */
+#define MEWE_GENERATE_OPTIONS_VERSION 4
 
 /**
  * Options of mewe_generate_variants(). Fill with #MEWE_GENERATE_OPTIONS_INIT or
@@ -147,7 +147,26 @@ typedef struct mewe_generate_options {
      *  processors this process may run on, as #mewe_emit_options.threads. The variants
      *  kept do not depend on it. */
     unsigned int threads;
+    /** Variants made in wasm (version 4, since 0.3): of the variants of a function whose
+     *  variants are called rather than inlined into its dispatcher (more than
+     *  #MEWE_INLINE_LIMIT_DEFAULT instructions), this many are not compiled by LLVM but made
+     *  by emission from the compiled body of the original or of a variant (in turn), by
+     *  rewrites that change no behaviour and no speed: its locals renumbered, the operands
+     *  of commutative operations swapped, comparisons mirrored, added constants subtracted
+     *  negated. They cost no code generation, run at the speed of the body they come from,
+     *  and each is made unlike every other body of its family when a rewrite allows (the
+     *  report's `"wasm"` section counts what stayed distinct). In the module such a variant
+     *  is a stub that calls its source (an IR written out keeps it so; emission fills it).
+     *  Not made in a module with debug info (its DWARF would name code that moved), nor
+     *  kept where a link holds the variants inline (a higher inline limit). 0 means the
+     *  default: all but one (LLVM makes one variant, the others copy it or the original,
+     *  in turn); #MEWE_WASM_DERIVED_OFF makes every variant with LLVM; at most 64, and
+     *  larger than a function's variants means all of them. */
+    unsigned int wasm_derived;
 } mewe_generate_options;
+
+/** @ref mewe_generate_options.wasm_derived that makes no variant in wasm. @since 0.3 */
+#define MEWE_WASM_DERIVED_OFF 0xFFFFFFFFu
 
 /** Default of @ref mewe_generate_options.wasm_rounds. @since 0.3 */
 #define MEWE_WASM_ROUNDS_DEFAULT 2
@@ -169,7 +188,7 @@ typedef struct mewe_generate_options {
 /* clang-format off */
 #define MEWE_GENERATE_OPTIONS_INIT \
     {MEWE_GENERATE_OPTIONS_VERSION, 3, NULL, 0, NULL, 0, NULL, 0, 3, 0, 0.0, 0.0, NULL, NULL, \
-     0, 0, 0}
+     0, 0, 0, 0}
 /* clang-format on */
 
 /**

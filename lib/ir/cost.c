@@ -752,9 +752,11 @@ void mewe__plan_dispatcher(mewe__plan *out, LLVMValueRef const *bodies, size_t v
     for (size_t k = 1; k < variants; k++) {
         /* A variant that only free diversifiers made runs at the original's speed, whatever
          * its instruction count says (split blocks become fall-throughs, swapped operands
-         * cost the same). */
-        if (!free_variant(bodies[k]))
-            sum += mewe__function_code_cost(bodies[k]) - code;
+         * cost the same); one made in wasm, at its source's. */
+        LLVMValueRef source = mewe__derived_source(bodies[k]);
+        LLVMValueRef body = source ? source : bodies[k];
+        if (!free_variant(body) && body != original)
+            sum += mewe__function_code_cost(body) - code;
     }
     p.variant_extra = sum / (double)variants / p.body;
     /* Only the default policy is the cost model's to choose; explicit ones are obeyed.

@@ -69,6 +69,19 @@ void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
     mewe__fn_string_attr_set(fn, MEWE_ATTR_VARIANT, name);
 }
 
+LLVMValueRef mewe__derived_source(LLVMValueRef fn)
+{
+    unsigned len;
+    if (!fn || !mewe__fn_string_attr_get(fn, MEWE_ATTR_DERIVED, &len) || LLVMIsDeclaration(fn))
+        return NULL;
+    for (LLVMValueRef i = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(fn)); i;
+         i = LLVMGetNextInstruction(i)) {
+        if (LLVMIsACallInst(i))
+            return LLVMIsAFunction(LLVMGetCalledValue(i)) ? LLVMGetCalledValue(i) : NULL;
+    }
+    return NULL;
+}
+
 static unsigned variant_index(LLVMValueRef fn)
 {
     long n = attr_number(fn, MEWE_ATTR_VARIANT);

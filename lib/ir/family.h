@@ -11,6 +11,9 @@
 /* On a variant made by mewe_generate_variants: the highest cost class of the diversifiers
  * that made it ("free", "cheap", "costly"), which the cost model reads (cost.c). */
 #define MEWE_ATTR_COST_CLASS "mewe-cost-class"
+/* On a variant made in wasm (variants.c, wasm/derive.h): a stub whose body calls its source,
+ * the original or another variant, until emission fills it after the link. */
+#define MEWE_ATTR_DERIVED    "mewe-derived"
 /* On a dispatcher: its id, and what the cost model planned for it (cost.h). */
 #define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
 #define MEWE_ATTR_PLAN       "mewe-plan"
@@ -30,6 +33,10 @@ bool mewe__is_helper(LLVMValueRef fn);
 const char *mewe__variant_of(LLVMValueRef fn, unsigned *len);
 /* Marks fn as variant `index` of `original`: name, internal linkage, noinline, attributes. */
 void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index);
+
+/* The function a variant made in wasm calls until it is filled (its source), or NULL when fn
+ * is not such a stub (or NULL). */
+LLVMValueRef mewe__derived_source(LLVMValueRef fn);
 
 /* Variants of every function, by original name, in index order. */
 typedef struct mewe__family {

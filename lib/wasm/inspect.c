@@ -972,12 +972,89 @@ void mewe__wasm_info_free(mewe__wasm_info *info)
     memset(info, 0, sizeof *info);
 }
 
+/* ---- instructions and forwarders ----------------------------------------- */
+
+int mewe__wasm_body_expr(const mewe__wasm_func *f, size_t *expr_at)
+{
+    cursor code;
+    uint32_t locals;
+
+    if (!f || !expr_at || body_locals(f->body, f->body_len, &locals, &code))
+        return f && expr_at ? MEWE_EPARSE : MEWE_EINVAL;
+    *expr_at = (size_t)(code.p - f->body);
+    return MEWE_OK;
+}
+
+int mewe__wasm_instr_length(const unsigned char *p, const unsigned char *end, size_t *len)
+{
+    cursor c = {p, end};
+    unsigned op;
+    long depth = 0;
+    uint32_t max_br_table = 0;
+
+    if (!p || !end || !len)
+        return MEWE_EINVAL;
+    if (read_byte(&c, &op) || read_instr(&c, op, &depth, &max_br_table))
+        return MEWE_EPARSE;
+    *len = (size_t)(c.p - p);
+    return MEWE_OK;
+}
+
+/* Whether two functions are variants of one family. */
+static bool siblings(const mewe__wasm_func *a, const mewe__wasm_func *b)
+{
+    size_t la, lb;
+
+    return a->name && b->name && mewe__wasm_variant_family(a->name, &la) &&
+           mewe__wasm_variant_family(b->name, &lb) && la == lb && memcmp(a->name, b->name, la) == 0;
+}
+
+/* After a forwarder's call: its result through a local (local.set X, local.get X) and a
+ * return, as code generation at -O0 writes it, then the end. */
+static bool forward_tail(cursor c)
+{
+    uint32_t set, get;
+    unsigned b;
+
+    if (c.end - c.p >= 4 && c.p[0] == 0x21) {
+        c.p++;
+        if (read_u32(&c, &set) || read_byte(&c, &b) || b != 0x20 || read_u32(&c, &get) ||
+            get != set)
+            return false;
+    }
+    if (c.p < c.end && c.p[0] == 0x0f) /* return */
+        c.p++;
+    return read_byte(&c, &b) == MEWE_OK && b == OP_END && c.p == c.end;
+}
+
+long mewe__wasm_forward_target(const mewe__wasm_info *info, size_t i)
+{
+    const mewe__wasm_func *f = &info->funcs[i];
+    cursor c;
+    uint32_t locals, index;
+    unsigned b;
+
+    if (body_locals(f->body, f->body_len, &locals, &c) || locals > 1)
+        return -1;
+    for (uint32_t k = 0; k < info->types[f->type].params; k++) {
+        if (read_byte(&c, &b) || b != 0x20 || read_u32(&c, &index) || index != k)
+            return -1;
+    }
+    if (read_byte(&c, &b) || b != 0x10 || read_u32(&c, &index) || !forward_tail(c) ||
+        index < info->import_func_count || index - info->import_func_count >= info->func_count)
+        return -1;
+    size_t t = index - info->import_func_count;
+    const mewe__wasm_func *g = &info->funcs[t];
+    if (t == i || g->type != f->type || !siblings(f, g))
+        return -1;
+    return (long)t;
+}
+
 /* ---- variant families --------------------------------------------------- */
 
-/* 1 when name is "X.mewe.v<digits>", with *family_len = strlen(X). Scanning the digits
- * from the end finds the only ".mewe.v" that can match: any earlier one is followed by
- * non-digits. */
-static bool variant_family(const char *name, size_t *family_len)
+/* Scanning the digits from the end finds the only ".mewe.v" that can match: any earlier one
+ * is followed by non-digits. */
+bool mewe__wasm_variant_family(const char *name, size_t *family_len)
 {
     size_t end = strlen(name), i = end;
 
@@ -1027,10 +1104,15 @@ static int qsort_variant(const void *a, const void *b)
     return d ? d : body_cmp(a, b);
 }
 
+/* What collect_variants does with a forwarder (mewe__wasm_forward_target): a stub that
+ * wasm derivation did not fill runs its target's code, so it counts with its target's body;
+ * the twin review leaves stubs alone (their bodies are alike until derivation fills them). */
+typedef enum { FORWARDERS_AS_TARGET, FORWARDERS_SKIPPED } forwarders;
+
 /* Collects the variant functions of `family` (every family when NULL) into a malloc'd
  * array; *out is NULL when there are none. */
-static int collect_variants(const mewe__wasm_info *info, const char *family, variant **out,
-                            size_t *count)
+static int collect_variants(const mewe__wasm_info *info, const char *family, forwarders fw,
+                            variant **out, size_t *count)
 {
     size_t want = family ? strlen(family) : 0, n = 0, flen;
     variant *v;
@@ -1045,11 +1127,16 @@ static int collect_variants(const mewe__wasm_info *info, const char *family, var
     for (size_t i = 0; i < info->func_count; i++) {
         const mewe__wasm_func *f = &info->funcs[i];
 
-        if (!f->name || !variant_family(f->name, &flen))
+        if (!f->name || !mewe__wasm_variant_family(f->name, &flen))
             continue;
         if (family && (flen != want || memcmp(f->name, family, want) != 0))
             continue;
-        v[n] = (variant){f->name, flen, mewe__fnv1a(f->body, f->body_len), f->body, f->body_len};
+        long target = mewe__wasm_forward_target(info, i);
+        if (target >= 0 && fw == FORWARDERS_SKIPPED)
+            continue;
+        const mewe__wasm_func *code = target >= 0 ? &info->funcs[target] : f;
+        v[n] = (variant){f->name, flen, mewe__fnv1a(code->body, code->body_len), code->body,
+                         code->body_len};
         n++;
     }
     if (n == 0) {
@@ -1082,7 +1169,7 @@ int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, 
         return MEWE_EINVAL;
     *variants = 0;
     *distinct = 0;
-    rc = collect_variants(info, family, &v, &n);
+    rc = collect_variants(info, family, FORWARDERS_AS_TARGET, &v, &n);
     if (rc != MEWE_OK)
         return rc;
     if (n > 1)
@@ -1143,7 +1230,7 @@ int mewe__wasm_families(const mewe__wasm_info *info, mewe__wasm_family **out, si
     *count = 0;
     if (!info)
         return MEWE_EINVAL;
-    rc = collect_variants(info, NULL, &v, &n);
+    rc = collect_variants(info, NULL, FORWARDERS_AS_TARGET, &v, &n);
     if (rc != MEWE_OK || n == 0)
         return rc;
     qsort(v, n, sizeof *v, qsort_variant);
@@ -1221,7 +1308,7 @@ int mewe__wasm_twins(const mewe__wasm_info *info, mewe__wasm_twin **out, size_t 
         return MEWE_EINVAL;
     variant *v;
     size_t n;
-    int rc = collect_variants(info, NULL, &v, &n);
+    int rc = collect_variants(info, NULL, FORWARDERS_SKIPPED, &v, &n);
     if (rc != MEWE_OK || n == 0)
         return rc;
     qsort(v, n, sizeof *v, qsort_twin);

@@ -103,11 +103,31 @@ int mewe__wasm_parse(mewe__wasm_info *out, const void *data, size_t size);
  * outside those proposals, a truncated immediate, or an `end` before the body's last byte. */
 int mewe__wasm_body_scan(const mewe__wasm_func *f, uint32_t *max_br_table);
 
+/* Whether name is "X.mewe.v<N>" (N decimal digits), with *family_len = strlen(X). */
+bool mewe__wasm_variant_family(const char *name, size_t *family_len);
+
+/* *expr_at = where a defined function's expression starts in its body (after the local
+ * declarations). Returns MEWE_OK, MEWE_EINVAL for a NULL argument, MEWE_EPARSE. */
+int mewe__wasm_body_expr(const mewe__wasm_func *f, size_t *expr_at);
+
+/* *len = the length of the instruction at p (opcode and immediates), which must end by
+ * `end`. Returns MEWE_OK, MEWE_EINVAL for a NULL argument, or MEWE_EPARSE as
+ * mewe__wasm_body_scan. */
+int mewe__wasm_instr_length(const unsigned char *p, const unsigned char *end, size_t *len);
+
+/* A variant made to be filled in wasm (derive.h) is, until then, a forwarder: its body
+ * passes its parameters, in order, to a call of another variant of its family of the same
+ * type, and returns what it returns. The index into info->funcs of that variant when funcs[i]
+ * is such a forwarder, else -1. In a relocatable object the call's index is the one the
+ * object's own function index space gives. */
+long mewe__wasm_forward_target(const mewe__wasm_info *info, size_t i);
+
 /* Frees what mewe__wasm_parse allocated and zeroes *info; NULL and zeroed infos are fine. */
 void mewe__wasm_info_free(mewe__wasm_info *info);
 
 /* For family "f": *variants = number of defined functions named exactly "f.mewe.v<N>",
- * *distinct = number of byte-wise distinct bodies among them (0/0 when there are none).
+ * *distinct = number of byte-wise distinct bodies among them (0/0 when there are none); a
+ * forwarder (mewe__wasm_forward_target) has its target's body.
  * Returns MEWE_OK, MEWE_EINVAL for a NULL argument, MEWE_ENOMEM. */
 int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, size_t *variants,
                                size_t *distinct);
@@ -140,7 +160,7 @@ typedef struct mewe__wasm_twin {
 } mewe__wasm_twin;
 
 /* Every variant whose body another variant of its family with a lower number has, in one
- * O(n log n) pass; *out is malloc'd (NULL when *count is 0). Returns MEWE_OK, MEWE_EINVAL for
+ * O(n log n) pass, forwarders left out (emission fills them after the review); *out is malloc'd (NULL when *count is 0). Returns MEWE_OK, MEWE_EINVAL for
  * a NULL argument, MEWE_ENOMEM (then *out = NULL, *count = 0). */
 int mewe__wasm_twins(const mewe__wasm_info *info, mewe__wasm_twin **out, size_t *count);
 

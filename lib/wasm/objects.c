@@ -43,12 +43,7 @@ static int uleb_get(const unsigned char *p, size_t size, size_t *pos, size_t *ou
     return -1;
 }
 
-/* Walks the sections: calls fn for each, stops at a nonzero return. -1: malformed. */
-typedef int (*section_fn)(unsigned id, const unsigned char *name, size_t name_len, size_t start,
-                          size_t end, const unsigned char *payload, size_t payload_size,
-                          void *user);
-
-static int sections(const unsigned char *wasm, size_t size, section_fn fn, void *user)
+int mewe__wasm_sections(const unsigned char *wasm, size_t size, mewe__section_fn fn, void *user)
 {
     static const unsigned char magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
     if (size < 8 || memcmp(wasm, magic, 8) != 0)
@@ -98,7 +93,7 @@ int mewe__wasm_custom_section(const unsigned char *wasm, size_t size, const char
                               const unsigned char **payload, size_t *payload_size)
 {
     find f = {name, NULL, 0};
-    int r = sections(wasm, size, find_one, &f);
+    int r = mewe__wasm_sections(wasm, size, find_one, &f);
     if (r < 0)
         return -1;
     *payload = f.payload;
@@ -520,7 +515,7 @@ int mewe_emit_link_objects(char **out_report, size_t *out_report_size, mewe_cont
         if (!st.out)
             rc = mewe__error(ctx, MEWE_ENOMEM, "out of memory linking '%s'", path);
         else if (size < 8 || (memcpy(st.out, st.in, 8), st.len = 8,
-                              sections(st.in, size, keep_section, &st) < 0))
+                              mewe__wasm_sections(st.in, size, keep_section, &st) < 0))
             rc = mewe__error(ctx, MEWE_ELINK, "wasm-ld wrote a malformed module for '%s'", path);
     }
     if (rc == MEWE_OK && out_report) {

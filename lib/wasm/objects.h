@@ -22,6 +22,15 @@ int mewe__wasm_ld(mewe_context *ctx, const char *name, const mewe_emit_options *
 /* Reads a caller's emit options of any version and checks them (emit.c). */
 int mewe__emit_options_get(mewe_context *ctx, const mewe_emit_options *opts, mewe_emit_options *o);
 
+/* Walks a wasm binary's sections: calls fn for each, with its id, a custom section's name
+ * (else NULL), the section's extent [start, end) in the binary (its id byte included) and its
+ * payload (a custom section's after its name); stops at a nonzero return, which it returns.
+ * -1: malformed (the magic, the version or a section's framing). */
+typedef int (*mewe__section_fn)(unsigned id, const unsigned char *name, size_t name_len,
+                                size_t start, size_t end, const unsigned char *payload,
+                                size_t payload_size, void *user);
+int mewe__wasm_sections(const unsigned char *wasm, size_t size, mewe__section_fn fn, void *user);
+
 /* Finds custom section `name` in a wasm binary: its payload (after the name) and size.
  * Returns 1 when found, 0 when not, -1 when the binary is malformed. */
 int mewe__wasm_custom_section(const unsigned char *wasm, size_t size, const char *name,

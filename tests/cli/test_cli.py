@@ -1162,6 +1162,7 @@ USAGE_ERRORS = [
     (["--attempts", "0"], ["--attempts", "0", "out of range"]),
     (["--attempts", "101"], ["--attempts", "101"]),
     (["--wasm-rounds", "17"], ["--wasm-rounds", "17"]),
+    (["--wasm-derived", "65"], ["--wasm-derived", "65", "out of range"]),
     (["--diversifier", "pad:max=0"], ["--diversifier", "max='0'"]),
     (["--diversifier", "opaque:max=2,max=3"], ["--diversifier", "'max' given twice"]),
     (["--min-instructions", "1.5"], ["--min-instructions", "1.5"]),

@@ -19,7 +19,7 @@ from ._loader import open_library
 
 # Versions of the options structs: MEWE_*_OPTIONS_VERSION in the headers.
 EMIT_OPTIONS_VERSION = 2  # emit.h
-GENERATE_OPTIONS_VERSION = 3  # variants.h
+GENERATE_OPTIONS_VERSION = 4  # variants.h
 LINK_OPTIONS_VERSION = 2  # multivariant.h
 
 # The major version whose ABI these bindings mirror (libmewe.so.0).
@@ -97,6 +97,7 @@ class GenerateOptions(Structure):
         ("wasm_rounds", c_uint),  # version 2
         ("outline_loops", c_uint),  # version 2
         ("threads", c_uint),  # version 3
+        ("wasm_derived", c_uint),  # version 4
     ]
 
 

@@ -270,7 +270,8 @@ class Module:
                  min_instructions: int | None = None, attempts: int | None = None,
                  time_budget: float | None = None, size_budget: float | None = None,
                  select: SelectPolicy | None = None, wasm_rounds: int | None = None,
-                 outline_loops: int | None = None, threads: int | None = None) -> None:
+                 outline_loops: int | None = None, threads: int | None = None,
+                 wasm_derived: int | None = None) -> None:
         """Generates variants of the module's eligible functions.
 
         An argument left at ``None`` takes the library's default; :func:`mewe.option` gives
@@ -300,6 +301,10 @@ class Module:
                 (0: neither).
             threads: threads of the wasm check's code generation (0 or None: one per
                 processor); the variants kept do not depend on it.
+            wasm_derived: of the variants of a function whose variants are called (more
+                than 400 instructions), how many are made in wasm, as rewritten copies of
+                the compiled original and variants, instead of with LLVM (0: none; None:
+                the library's default, all but one).
         """
         opts = GenerateOptions()
         api().mewe_generate_options_init(byref(opts), GENERATE_OPTIONS_VERSION)
@@ -320,6 +325,8 @@ class Module:
             opts.outline_loops = _uint(outline_loops, "outline_loops") or 0xFFFFFFFF
         if threads is not None:
             opts.threads = _uint(threads, "threads")
+        if wasm_derived is not None:
+            opts.wasm_derived = _uint(wasm_derived, "wasm_derived") or 0xFFFFFFFF
         opts.diversifiers, opts.diversifier_count = string_array(
             _strings(diversifiers, "diversifiers"))
         opts.allow, opts.allow_count = string_array(_strings(allow, "allow"))

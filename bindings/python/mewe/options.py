@@ -24,7 +24,8 @@ class Option:
     name: str
     #: The default as a tool prints it ("3", "1.05", "switch", "subst, swap, blocks, layout").
     default_text: str
-    #: The default as a number; NaN for options whose value is a name or a list.
+    #: The default as a number; NaN for options whose value is a name or a list, and for
+    #: ``generate.wasm_derived``, whose default ("all but one") depends on each function.
     default: float
     #: The smallest and largest accepted numbers (NaN for names and lists).
     minimum: float
@@ -33,7 +34,7 @@ class Option:
     @property
     def numeric(self) -> bool:
         """Whether the option takes a number."""
-        return not math.isnan(self.default)
+        return not math.isnan(self.minimum)
 
 
 def option_names() -> list[str]:

@@ -81,6 +81,21 @@ def test_generate_outline_loops(ctx: mewe.Context, fixture_bitcode) -> None:
     assert not [n for n in functions_by_name(whole) if ".loop." in n]
 
 
+def test_generate_wasm_derived(ctx: mewe.Context, fixture_bitcode) -> None:
+    """The loops fixture's main (673 instructions) gets variants made in wasm: as many as
+    asked, none with 0."""
+    main = "__main_argc_argv"
+    derived = ctx.load(fixture_bitcode["loops"])
+    derived.generate(variants=5, wasm_derived=4)
+    assert functions_by_name(derived)[main]["wasm_derived"] == 4
+    assert derived.report()["totals"]["wasm_derived"] == 4
+    none = ctx.load(fixture_bitcode["loops"])
+    none.generate(variants=5, wasm_derived=0)
+    assert "wasm_derived" not in functions_by_name(none)[main]
+    assert functions_by_name(none)[main]["variants"] == 5
+    assert none.report()["totals"]["wasm_derived"] == 0
+
+
 def test_generate_with_diversifier_specs(sample: mewe.Module) -> None:
     sample.generate(diversifiers=["subst:rate=1.0", "blocks:split=1,shuffle=1"], attempts=8)
     assert sample.report()["totals"]["diversified"] >= 1
@@ -97,6 +112,7 @@ def test_generate_single_string_is_one_spec(sample: mewe.Module) -> None:
     ({"diversifiers": ["subst:colour=red"]}, mewe.Status.EINVAL),
     ({"variants": 65}, mewe.Status.EINVAL),
     ({"attempts": 101}, mewe.Status.EINVAL),
+    ({"wasm_derived": 65}, mewe.Status.EINVAL),
     ({"time_budget": -1.0}, mewe.Status.EINVAL),
     ({"size_budget": float("inf")}, mewe.Status.EINVAL),
 ])
