@@ -691,6 +691,11 @@ static void drop_stubs_if_inline(const linking *l, mewe__family *fam)
             fam->variants[kept++] = fam->variants[i];
     }
     fam->count = kept;
+    mewe__log(l->ctx, MEWE_LOG_WARN,
+              "'%s': %zu of its variants, to be made in wasm, are dropped: its dispatcher holds "
+              "its variants inline (inline limit %u); generate with wasm_derived off "
+              "(--wasm-derived=0) to have LLVM make them all",
+              fam->name, stubs, l->s.inline_limit);
 }
 
 static void mark_dispatcher(dispatch *d)

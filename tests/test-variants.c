@@ -904,13 +904,20 @@ START_TEST(hook_argument_errors_have_messages)
 }
 END_TEST
 
+/* A version's struct as its callers had it: up to its last field, with the tail padding that
+ * made it a multiple of its alignment. */
+#define VERSION_SIZE(end)                                                              \
+    (((end) + _Alignof(mewe_generate_options) - 1) / _Alignof(mewe_generate_options) * \
+     _Alignof(mewe_generate_options))
+
 /* A caller's options struct is read only as far as its version reaches (here: a struct that
  * ends where an inaccessible page begins), and the zero fields take their defaults. */
 START_TEST(options_are_read_within_their_version)
 {
-    static const size_t sizes[] = {
-        0, offsetof(mewe_generate_options, wasm_rounds), offsetof(mewe_generate_options, threads),
-        offsetof(mewe_generate_options, wasm_derived), sizeof(mewe_generate_options)};
+    static const size_t sizes[] = {0, VERSION_SIZE(offsetof(mewe_generate_options, wasm_rounds)),
+                                   VERSION_SIZE(offsetof(mewe_generate_options, threads)),
+                                   VERSION_SIZE(offsetof(mewe_generate_options, wasm_derived)),
+                                   sizeof(mewe_generate_options)};
     _Static_assert(sizeof sizes / sizeof *sizes == MEWE_GENERATE_OPTIONS_VERSION + 1,
                    "a size for every version");
     for (unsigned v = 1; v <= MEWE_GENERATE_OPTIONS_VERSION; v++) {
@@ -1094,15 +1101,30 @@ START_TEST(emitted_variants_are_all_distinct)
 }
 END_TEST
 
+static void keep_warning(mewe_log_level level, const char *message, void *user_data)
+{
+    if (level == MEWE_LOG_WARN)
+        snprintf(user_data, 512, "%s", message);
+}
+
 /* When every dispatcher holds its variants inline, the output has no variant function to
- * compare: preservation is null, not 0 (which would read as every variant lost). */
+ * compare: preservation is null, not 0 (which would read as every variant lost). The
+ * variants main was to get in wasm are dropped there, with a warning that says how to
+ * have them all. */
 START_TEST(inlined_variants_leave_preservation_null)
 {
     mewe_module *m = load_fixture("loops.c");
     ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
     mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
     lo.inline_limit = 100000; /* every variant inlined */
+    char warning[512] = "";
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, keep_warning, MEWE_LOG_WARN, warning));
     ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    ck_assert_str_eq(warning, "'__main_argc_argv': 2 of its variants, to be made in wasm, are "
+                              "dropped: its dispatcher holds its variants inline (inline limit "
+                              "100000); generate with wasm_derived off (--wasm-derived=0) to "
+                              "have LLVM make them all");
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, NULL, MEWE_LOG_WARN, NULL));
     char *json = wasm_report(m);
     const char *w = strstr(json, "\"wasm\": {");
     ck_assert_ptr_nonnull(strstr(w, "\"variants\": 0,"));
