@@ -238,7 +238,8 @@ static int wasm_section(mewe__json *j, const mewe__wasm_info *info, const totals
     size_t n = 0;
     if (mewe__wasm_families(info, &fams, &n) != MEWE_OK)
         return MEWE_ENOMEM;
-    size_t generated = 0, distinct = 0;
+    size_t generated = 0, distinct = 0, compared = 0;
+    double difference_sum = 0.0, difference_min = 0.0;
     mewe__json_object(j, "wasm", false);
     mewe__json_uint(j, "bytes", wasm_size);
     mewe__json_uint(j, "code_bytes", info->code_size);
@@ -248,6 +249,15 @@ static int wasm_section(mewe__json *j, const mewe__wasm_info *info, const totals
         mewe__json_string(j, "name", fams[i].family);
         mewe__json_uint(j, "variants", fams[i].variants);
         mewe__json_uint(j, "distinct_in_wasm", fams[i].distinct);
+        double d = mewe__wasm_family_difference(info, fams[i].family);
+        if (d < 0) {
+            mewe__wasm_families_free(fams, n);
+            return MEWE_ENOMEM;
+        }
+        mewe__json_fixed(j, "difference", d, 4);
+        difference_min = compared == 0 || d < difference_min ? d : difference_min;
+        difference_sum += d;
+        compared++;
         mewe__json_end(j);
         generated += fams[i].variants;
         distinct += fams[i].distinct;
@@ -258,6 +268,10 @@ static int wasm_section(mewe__json *j, const mewe__wasm_info *info, const totals
     /* null, not 0, when no variant is a function of its own (all inlined): nothing to
      * compare is not a failed comparison. */
     mewe__json_fixed(j, "preservation", generated ? (double)distinct / (double)generated : NAN, 4);
+    /* How different the bodies of a family are, as generation's check measures it: the mean
+     * over the dispatchers and the least; null without any. */
+    mewe__json_fixed(j, "difference_mean", compared ? difference_sum / (double)compared : NAN, 4);
+    mewe__json_fixed(j, "difference_min", compared ? difference_min : NAN, 4);
     size_t dispatch = dispatch_bytes(info, fams, n);
     mewe__json_uint(j, "dispatch_bytes", dispatch);
     mewe__json_fixed(j, "dispatch_share",

@@ -50,7 +50,11 @@ extern "C" {
  *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated; null
  *   when there are none, since 0.3: 0 before). Only dispatchers of the `"call"` layout are
  *   listed: inlined variants are one wasm function. A variant made in wasm
- *   that emission could not fill (a stub that calls its source) counts as its source.
+ *   that emission could not fill (a stub that calls its source) counts as its source. Since
+ *   0.3, each dispatcher's `"difference"` (the mean over every pair of its bodies, the
+ *   original's included, of the distance that generation's `"wasm_difference"` measures)
+ *   and, over the dispatchers, `"difference_mean"` and `"difference_min"` (null without
+ *   any).
  *   Emission leaves out a `"call"`-layout variant that compiled to the same code as
  *   another of its family (its dispatcher calls the other): with the wasm that emission
  *   made, the function entry's `"variants"` counts only the distinct ones, and

@@ -1180,6 +1180,29 @@ int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, 
     return MEWE_OK;
 }
 
+double mewe__wasm_family_difference(const mewe__wasm_info *info, const char *family)
+{
+    variant *v;
+    size_t n;
+    if (!info || !family || collect_variants(info, family, FORWARDERS_AS_TARGET, &v, &n))
+        return -1.0;
+    mewe__wasm_grams *g = calloc(n ? n : 1, sizeof *g);
+    bool ok = g != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = mewe__wasm_grams_make(&g[i], v[i].body, v[i].body_len) == MEWE_OK;
+    double sum = 0.0;
+    size_t pairs = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        for (size_t k = i + 1; k < n; k++, pairs++)
+            sum += mewe__wasm_grams_difference(&g[i], &g[k]);
+    }
+    for (size_t i = 0; g && i < n; i++)
+        mewe__wasm_grams_free(&g[i]);
+    free(g);
+    free(v);
+    return !ok ? -1.0 : pairs ? sum / (double)pairs : 0.0;
+}
+
 /* Length of the run of variants sharing v[0]'s family. */
 static size_t family_run(const variant *v, size_t n)
 {

@@ -132,6 +132,11 @@ void mewe__wasm_info_free(mewe__wasm_info *info);
 int mewe__wasm_family_distinct(const mewe__wasm_info *info, const char *family, size_t *variants,
                                size_t *distinct);
 
+/* The mean over every pair of bodies of family "f" (its variants, v0 the original's body
+ * included; a forwarder with its target's body) of mewe__wasm_body_difference; 0 with fewer
+ * than two, -1 when out of memory or for a NULL argument. */
+double mewe__wasm_family_difference(const mewe__wasm_info *info, const char *family);
+
 /* Groups every "X.mewe.v<N>" function by family X in one O(n log n) pass. *out (NULL when
  * *count is 0) is sorted byte-wise by family name; free it with mewe__wasm_families_free.
  * Returns MEWE_OK, MEWE_EINVAL for a NULL argument, MEWE_ENOMEM (then *out = NULL,
