@@ -381,8 +381,7 @@ static int look(unsigned id, const unsigned char *name, size_t name_len, size_t 
         l->code_index = l->sections;
         l->code = payload;
         l->code_size = payload_size;
-    } else if (id == SEC_CUSTOM && name_len == strlen(RELOC_CODE) &&
-               memcmp(name, RELOC_CODE, name_len) == 0) {
+    } else if (mewe__wasm_custom_is(id, name, name_len, RELOC_CODE)) {
         l->relocs = payload;
         l->relocs_size = payload_size;
     }
@@ -630,8 +629,7 @@ static int write_section(unsigned id, const unsigned char *name, size_t name_len
         put_byte(w->out, SEC_CODE);
         put_uleb(w->out, w->code->len);
         mewe__strbuf_append(w->out, w->code->data, w->code->len);
-    } else if (id == SEC_CUSTOM && name_len == strlen(RELOC_CODE) &&
-               memcmp(name, RELOC_CODE, name_len) == 0) {
+    } else if (mewe__wasm_custom_is(id, name, name_len, RELOC_CODE)) {
         mewe__strbuf p = {0};
         put_uleb(&p, name_len);
         mewe__strbuf_append(&p, name, name_len);

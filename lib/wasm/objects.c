@@ -43,6 +43,11 @@ static int uleb_get(const unsigned char *p, size_t size, size_t *pos, size_t *ou
     return -1;
 }
 
+bool mewe__wasm_custom_is(unsigned id, const unsigned char *name, size_t name_len, const char *want)
+{
+    return id == 0 && name_len == strlen(want) && memcmp(name, want, name_len) == 0;
+}
+
 int mewe__wasm_sections(const unsigned char *wasm, size_t size, mewe__section_fn fn, void *user)
 {
     static const unsigned char magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
@@ -82,7 +87,7 @@ static int find_one(unsigned id, const unsigned char *name, size_t name_len, siz
     (void)start;
     (void)end;
     find *f = user;
-    if (id != 0 || name_len != strlen(f->name) || memcmp(name, f->name, name_len) != 0)
+    if (!mewe__wasm_custom_is(id, name, name_len, f->name))
         return 0;
     f->payload = payload;
     f->size = payload_size;
@@ -440,8 +445,7 @@ static int keep_section(unsigned id, const unsigned char *name, size_t name_len,
     (void)payload;
     (void)payload_size;
     strip *s = user;
-    if (id == 0 && name_len == strlen(MEWE__OBJECT_SECTION) &&
-        memcmp(name, MEWE__OBJECT_SECTION, name_len) == 0)
+    if (mewe__wasm_custom_is(id, name, name_len, MEWE__OBJECT_SECTION))
         return 0;
     memcpy(s->out + s->len, s->in + start, end - start);
     s->len += end - start;

@@ -31,6 +31,10 @@ typedef int (*mewe__section_fn)(unsigned id, const unsigned char *name, size_t n
                                 size_t payload_size, void *user);
 int mewe__wasm_sections(const unsigned char *wasm, size_t size, mewe__section_fn fn, void *user);
 
+/* Whether a section mewe__wasm_sections gave is the custom section named `want`. */
+bool mewe__wasm_custom_is(unsigned id, const unsigned char *name, size_t name_len,
+                          const char *want);
+
 /* Finds custom section `name` in a wasm binary: its payload (after the name) and size.
  * Returns 1 when found, 0 when not, -1 when the binary is malformed. */
 int mewe__wasm_custom_section(const unsigned char *wasm, size_t size, const char *name,
