@@ -165,8 +165,9 @@ typedef struct mewe__wasm_twin {
 } mewe__wasm_twin;
 
 /* Every variant whose body another variant of its family with a lower number has, in one
- * O(n log n) pass, forwarders left out (emission fills them after the review); *out is malloc'd (NULL when *count is 0). Returns MEWE_OK, MEWE_EINVAL for
- * a NULL argument, MEWE_ENOMEM (then *out = NULL, *count = 0). */
+ * O(n log n) pass, forwarders left out (emission fills them after the review); *out is
+ * malloc'd (NULL when *count is 0). Returns MEWE_OK, MEWE_EINVAL for a NULL argument,
+ * MEWE_ENOMEM (then *out = NULL, *count = 0). */
 int mewe__wasm_twins(const mewe__wasm_info *info, mewe__wasm_twin **out, size_t *count);
 
 /* How different two bodies are, in [0, 1]: the Jaccard distance between the sets of their
