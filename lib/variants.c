@@ -1126,7 +1126,7 @@ static LLVMValueRef make_stub(LLVMValueRef fn, LLVMValueRef source)
     return stub;
 }
 
-/* Makes `count` stubs of fn, each to be filled after the link with a copy of its source:
+/* Makes `count` stubs of fn, each to be filled by emission with a copy of its source:
  * the original and its variants in turn, the original first (a copy of it runs at its
  * speed). Each counts as large as its source against the size budget. */
 static int make_derived(generation *g, LLVMValueRef fn, mewe__fnrec *rec, unsigned count)
