@@ -12,7 +12,7 @@
  * that made it ("free", "cheap", "costly"), which the cost model reads (cost.c). */
 #define MEWE_ATTR_COST_CLASS "mewe-cost-class"
 /* On a variant made in wasm (variants.c, wasm/derive.h): a stub whose body calls its source,
- * the original or another variant, until emission fills it after the link. */
+ * the original or another variant, until emission fills it in the compiled object. */
 #define MEWE_ATTR_DERIVED    "mewe-derived"
 /* On a dispatcher: its id, and what the cost model planned for it (cost.h). */
 #define MEWE_ATTR_DISPATCHER "mewe-dispatcher"
