@@ -516,14 +516,9 @@ static LLVMValueRef table_entry(linking *l, dispatch *d, LLVMValueRef index)
 static void retarget_stubs(dispatch *d)
 {
     for (size_t i = 1; i < d->n; i++) {
-        LLVMValueRef source = mewe__derived_source(d->all[i]);
-        if (source != d->f)
-            continue;
-        for (LLVMValueRef c = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(d->all[i])); c;
-             c = LLVMGetNextInstruction(c)) {
-            if (LLVMIsACallInst(c) && LLVMGetCalledValue(c) == d->f)
-                LLVMSetOperand(c, (unsigned)LLVMGetNumOperands(c) - 1, d->all[0]);
-        }
+        LLVMValueRef call = mewe__derived_call(d->all[i]);
+        if (call && LLVMGetCalledValue(call) == d->f) /* the callee is the last operand */
+            LLVMSetOperand(call, (unsigned)LLVMGetNumOperands(call) - 1, d->all[0]);
     }
 }
 
@@ -670,9 +665,7 @@ static bool used_beyond_stubs(LLVMValueRef v)
  * that is nothing. */
 static void drop_stubs_if_inline(const linking *l, mewe__family *fam)
 {
-    size_t stubs = 0;
-    for (size_t i = 0; i < fam->count; i++)
-        stubs += mewe__derived_source(fam->variants[i]) != NULL;
+    size_t stubs = mewe__family_stubs(fam);
     /* All of them stubs: they stay, and the variants are called. */
     if (!stubs || stubs == fam->count || l->s.dispatch != MEWE_DISPATCH_SWITCH ||
         mewe__function_instruction_count(fam->original) > l->s.inline_limit ||

@@ -82,15 +82,6 @@ static size_t left_out_of(const mewe__family *fam, const mewe__wasm_name_set *li
     return present ? fam->count - present : 0;
 }
 
-/* How many of a family's variants are made in wasm (variants.c): stubs in the IR. */
-static size_t stubs_of(const mewe__family *fam)
-{
-    size_t n = 0;
-    for (size_t k = 0; fam && k < fam->count; k++)
-        n += mewe__derived_source(fam->variants[k]) != NULL;
-    return n;
-}
-
 /* live: the functions of the emitted wasm, or NULL without one. */
 static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
                            mewe__families *fams, const mewe__wasm_name_set *live, totals *t)
@@ -119,7 +110,7 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
                                       : "no variants");
     mewe__json_bool(j, "eligible", r->eligible);
     mewe__json_uint(j, "variants", variants);
-    size_t derived = stubs_of(fam);
+    size_t derived = mewe__family_stubs(fam); /* stubs in the IR, which emission fills */
     if (derived)
         mewe__json_uint(j, "wasm_derived", derived);
     t->wasm_derived += derived;

@@ -69,7 +69,7 @@ void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index)
     mewe__fn_string_attr_set(fn, MEWE_ATTR_VARIANT, name);
 }
 
-LLVMValueRef mewe__derived_source(LLVMValueRef fn)
+LLVMValueRef mewe__derived_call(LLVMValueRef fn)
 {
     unsigned len;
     if (!fn || !mewe__fn_string_attr_get(fn, MEWE_ATTR_DERIVED, &len) || LLVMIsDeclaration(fn))
@@ -77,9 +77,23 @@ LLVMValueRef mewe__derived_source(LLVMValueRef fn)
     for (LLVMValueRef i = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(fn)); i;
          i = LLVMGetNextInstruction(i)) {
         if (LLVMIsACallInst(i))
-            return LLVMIsAFunction(LLVMGetCalledValue(i)) ? LLVMGetCalledValue(i) : NULL;
+            return LLVMIsAFunction(LLVMGetCalledValue(i)) ? i : NULL;
     }
     return NULL;
+}
+
+LLVMValueRef mewe__derived_source(LLVMValueRef fn)
+{
+    LLVMValueRef call = mewe__derived_call(fn);
+    return call ? LLVMGetCalledValue(call) : NULL;
+}
+
+size_t mewe__family_stubs(const mewe__family *fam)
+{
+    size_t n = 0;
+    for (size_t k = 0; fam && k < fam->count; k++)
+        n += mewe__derived_source(fam->variants[k]) != NULL;
+    return n;
 }
 
 static unsigned variant_index(LLVMValueRef fn)

@@ -37,6 +37,8 @@ void mewe__variant_mark(LLVMValueRef fn, const char *original, unsigned index);
 /* The function a variant made in wasm calls until it is filled (its source), or NULL when fn
  * is not such a stub (or NULL). */
 LLVMValueRef mewe__derived_source(LLVMValueRef fn);
+/* That stub's call of its source, or NULL. */
+LLVMValueRef mewe__derived_call(LLVMValueRef fn);
 
 /* Variants of every function, by original name, in index order. */
 typedef struct mewe__family {
@@ -56,6 +58,9 @@ mewe__family *mewe__families_find(mewe__families *f, const char *name);
 /* Adds a variant to the family of `original` (made if needed). */
 int mewe__families_add(mewe__families *f, LLVMValueRef original, LLVMValueRef variant);
 void mewe__families_free(mewe__families *f);
+
+/* How many of a family's variants are stubs of variants made in wasm (0 for NULL). */
+size_t mewe__family_stubs(const mewe__family *fam);
 
 /* True when fn's body is structurally identical to the original's or any variant's. */
 bool mewe__family_has_shape(const mewe__family *fam, LLVMValueRef fn);
