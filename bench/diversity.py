@@ -6,9 +6,9 @@ what it costs.
     python3 bench/diversity.py [--quick] [--variants N] [--out DIR] [--workloads a,b]
                                [--specs s1;s2] [--no-timing]
 
-Per program and spec (a diversifier spec, "default" for the default mix, "wasm-derived" for it
-with all but one of a called function's variants made in wasm, "no-wasm-derived" with none),
-mewe runs the whole pipeline (generate with its wasm check, link, emit) with --report, -n N
+Per program and spec (a diversifier spec, "default" for the default mix and settings, which
+make all but one of a called function's variants in wasm, "no-wasm-derived" for the default
+mix with none made so), mewe runs the whole pipeline (generate with its wasm check, link, emit) with --report, -n N
 (8) and a fixed seed, and this reports:
 
 - distinct: variants kept: distinct in the output for the dispatchers whose variants stay
@@ -60,11 +60,10 @@ NODE_FLAGS = ["--no-warnings", "--no-turbo-fast-api-calls"]
 FIXTURES = ["loops", "recursion", "fnptr", "structs", "globals", "computed_goto", "costs"]
 PROGRAMS = ["base64-bench", "aead-bench", "qr-bench", "keccak64-sha3-256"]
 SPECS = ["default", "subst", "swap", "blocks", "layout", "blind", "opaque", "pad", "pipeline",
-         "superopt", "wasm-derived", "no-wasm-derived"]
-# Not diversifiers: the default mix with as many of a called function's variants made in wasm
-# as there may be (all but one), or none (doc/guide.md, "Variants made in wasm").
-DERIVED = {"wasm-derived": lambda n: [f"--wasm-derived={max(n - 1, 1)}"],
-           "no-wasm-derived": lambda n: ["--wasm-derived=0"]}
+         "superopt", "no-wasm-derived"]
+# Not a diversifier: the default mix with no variant made in wasm (doc/guide.md, "Variants
+# made in wasm"); "default" makes all but one of a called function's variants so.
+NO_DERIVED = "no-wasm-derived"
 
 
 def run(cmd, what, **kw):
@@ -170,8 +169,8 @@ def measure(cfg, prog, spec, work):
     wasm = work / f"{prog.name}-{tag}.wasm"
     report = wasm.with_suffix(".json")
     extra = [f"--seed={cfg.seed}", f"-n{cfg.variants}", f"--report={report}"]
-    if spec in DERIVED:
-        extra += DERIVED[spec](cfg.variants)
+    if spec == NO_DERIVED:
+        extra.append("--wasm-derived=0")
     elif spec != "default":  # the diversifier alone: no variant made in wasm
         extra += [f"--diversifier={spec}", "--wasm-derived=0"]
     wall, cpu = timed(mewe_cmd(cfg, prog, wasm, extra), f"mewe {prog.name} {spec}")
