@@ -184,10 +184,15 @@ def measure(cfg, prog, spec, work):
     # the others what the check kept distinct, or, not checked, distinct in IR; those of a
     # dispatcher that wasm-ld dropped (nothing calls it) do not count.
     in_output = {d["name"]: d["distinct_in_wasm"] - 1 for d in r["wasm"]["dispatchers"]}
-    distinct = sum(in_output.get(f["name"], f.get("distinct_in_wasm", f.get("variants", 0)))
-                   for f in r["functions"] if f.get("in_output", True))
+
+    def kept(f):
+        return in_output.get(f["name"], f.get("distinct_in_wasm", f.get("variants", 0)))
+
+    distinct = sum(kept(f) for f in r["functions"] if f.get("in_output", True))
+    # share8 counts variants the same way: a variant made in wasm that came out like
+    # another of its family is not one more.
     big = [f for f in r["functions"] if f["eligible"] and f["instructions"] >= 10]
-    full = [f for f in big if f.get("variants", 0) >= cfg.variants]
+    full = [f for f in big if kept(f) >= cfg.variants]
     res = {
         "program": prog.name, "spec": spec, "distinct": distinct,
         "wall_s": wall, "cpu_s": cpu, "base_cpu_s": prog.base_cpu_s,

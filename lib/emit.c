@@ -19,6 +19,7 @@
 #include "util/hash.h"
 #include "internal.h"
 #include "ir/eligibility.h"
+#include "ir/cost.h"
 #include "ir/family.h"
 #include "ir/ptrmap.h"
 #include "ir/skeleton.h"
@@ -418,20 +419,54 @@ static size_t count_stubs(LLVMModuleRef llvm)
     return n;
 }
 
-/* Fills the variants made in wasm of each object (wasm/derive.h). A stub left unfilled still
- * calls the code it was to copy: the program is the same, one call slower there, and the
- * report counts it as that code; a warning says how many and why. */
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The dispatchers the link planned to hold their variants inline, sorted: those with
+ * variants made in wasm call them (LLVM compiled them so), and their calls are spliced once
+ * the stubs are filled (wasm/splice.h); the others have no call of a variant to splice. */
+static int splice_targets(const mewe_module *m, const char ***out, size_t *count)
+{
+    size_t n = 0, cap = 0;
+    const char **names = NULL;
+    for (LLVMValueRef f = LLVMGetFirstFunction(m->llvm); f; f = LLVMGetNextFunction(f)) {
+        mewe__plan plan;
+        if (!mewe__dispatcher_plan(f, &plan) || !plan.inlined)
+            continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        if (!MEWE__ARRAY_PUSH(names, n, cap, name)) {
+            free(names);
+            return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
+        }
+    }
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    *out = names;
+    *count = n;
+    return MEWE_OK;
+}
+
+/* Fills the variants made in wasm of each object (wasm/derive.h), and splices them into the
+ * dispatchers that hold their variants inline. A stub left unfilled still calls the code it
+ * was to copy: the program is the same, one call slower there, and the report counts it as
+ * that code; a warning says how many and why. */
 static int fill_derived(const mewe_module *m, size_t stubs, mewe__objects *objs)
 {
-    size_t derived = 0, alike = 0;
+    size_t derived = 0, alike = 0, spliced = 0;
     const char *why = NULL;
-    for (size_t k = 0; k < objs->count; k++) {
+    mewe__derive_in in = {m->ctx->seed, NULL, 0};
+    int rc = splice_targets(m, (const char ***)&in.splice_into, &in.splice_count);
+    mewe__module_spliced_clear(m);
+    for (size_t k = 0; rc == MEWE_OK && k < objs->count; k++) {
         unsigned char *filled;
         size_t size;
         mewe__derive_stats st;
-        int rc = mewe__wasm_derive(objs->data[k], objs->size[k], m->ctx->seed, &filled, &size, &st);
+        rc = mewe__wasm_derive(objs->data[k], objs->size[k], &in, &filled, &size, &st);
         if (rc == MEWE_ENOMEM)
-            return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
+            break;
         if (!why && (rc != MEWE_OK || st.skipped))
             why = rc != MEWE_OK ? "an object does not parse" : st.skipped;
         if (filled) {
@@ -441,7 +476,15 @@ static int fill_derived(const mewe_module *m, size_t stubs, mewe__objects *objs)
         }
         derived += st.derived;
         alike += st.alike;
+        spliced += st.spliced;
+        rc = mewe__module_spliced_add(m, st.families, st.family_count);
+        st.family_count = 0; /* the module has them */
+        st.families = NULL;
+        mewe__derive_stats_free(&st);
     }
+    free((void *)in.splice_into);
+    if (rc != MEWE_OK)
+        return mewe__error(m->ctx, MEWE_ENOMEM, "out of memory emitting '%s'", m->name);
     if (derived < stubs)
         mewe__log(m->ctx, MEWE_LOG_WARN,
                   "'%s': %zu of its %zu variants made in wasm still call the code they copy "
@@ -450,7 +493,8 @@ static int fill_derived(const mewe_module *m, size_t stubs, mewe__objects *objs)
                   why     ? why
                   : alike ? "no rewrite made them unlike the others"
                           : "their code is no plain call");
-    mewe__log(m->ctx, MEWE_LOG_DEBUG, "'%s': %zu variants made in wasm", m->name, derived);
+    mewe__log(m->ctx, MEWE_LOG_DEBUG, "'%s': %zu variants made in wasm, %zu calls spliced", m->name,
+              derived, spliced);
     return MEWE_OK;
 }
 

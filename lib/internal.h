@@ -121,6 +121,11 @@ struct mewe_module {
     bool time_budget_hit;
     bool multivariant;       /* mewe_link_multivariant has run */
     mewe__link_record *link; /* from mewe_link_multivariant, or NULL */
+    /* The families whose variants the last emission spliced into their dispatchers
+     * (wasm/splice.h), as they were before: the linked module no longer holds those bodies
+     * apart, and the report counts them from here. */
+    struct mewe__spliced_family *spliced;
+    size_t spliced_count;
 };
 
 /* Limits of the options, enforced where each stage reads its options and published by
@@ -174,6 +179,14 @@ void mewe__module_measure(LLVMModuleRef llvm, size_t *instructions, size_t *bitc
 size_t mewe__module_bitcode_now(const mewe_module *module);
 /* Code generation wrote the module, unchanged, in `bytes` of bitcode. */
 void mewe__module_bitcode_seen(const mewe_module *module, size_t bytes);
+/* The last emission's spliced families (wasm/derive.h): forgotten, added to (taking fams,
+ * which is freed, also on failure: MEWE_ENOMEM), looked up by dispatcher name (NULL when
+ * not spliced). */
+void mewe__module_spliced_clear(const mewe_module *module);
+int mewe__module_spliced_add(const mewe_module *module, struct mewe__spliced_family *fams,
+                             size_t n);
+const struct mewe__spliced_family *mewe__module_spliced(const mewe_module *module,
+                                                        const char *name);
 void mewe__module_records_clear(mewe_module *module);
 /* Marks the module's cached function list stale after a change. */
 void mewe__module_changed(mewe_module *module);

@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "ir/irutil.h"
 #include "ir/load_check.h"
+#include "wasm/derive.h"
 
 /* LLVM's messages can run to hundreds of lines (the verifier lists every bad instruction);
  * the first few name the problem. */
@@ -283,8 +284,47 @@ void mewe__module_records_clear(mewe_module *module)
     module->record_count = 0;
 }
 
+void mewe__module_spliced_clear(const mewe_module *module)
+{
+    mewe_module *m = (mewe_module *)module; /* a cache of the last emission's, as above */
+    for (size_t i = 0; i < m->spliced_count; i++)
+        free(m->spliced[i].name);
+    free(m->spliced);
+    m->spliced = NULL;
+    m->spliced_count = 0;
+}
+
+int mewe__module_spliced_add(const mewe_module *module, mewe__spliced_family *fams, size_t n)
+{
+    mewe_module *m = (mewe_module *)module;
+    mewe__spliced_family *grown =
+        n ? realloc(m->spliced, (m->spliced_count + n) * sizeof *grown) : m->spliced;
+    if (n && !grown) {
+        for (size_t i = 0; i < n; i++)
+            free(fams[i].name);
+        free(fams);
+        return MEWE_ENOMEM;
+    }
+    if (n)
+        memcpy(grown + m->spliced_count, fams, n * sizeof *fams);
+    m->spliced = grown;
+    m->spliced_count += n;
+    free(fams);
+    return MEWE_OK;
+}
+
+const mewe__spliced_family *mewe__module_spliced(const mewe_module *module, const char *name)
+{
+    for (size_t i = 0; i < module->spliced_count; i++) {
+        if (strcmp(module->spliced[i].name, name) == 0)
+            return &module->spliced[i];
+    }
+    return NULL;
+}
+
 void mewe__module_changed(mewe_module *module)
 {
+    mewe__module_spliced_clear(module);
     module->bitcode_now_known = false;
     for (size_t i = 0; i < module->fn_count; i++)
         free(module->fn_names[i]);

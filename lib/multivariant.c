@@ -632,21 +632,6 @@ static int build_inline(linking *l, dispatch *d)
     return MEWE_OK;
 }
 
-/* Variants can move into the dispatcher when nothing else refers to them, and when their
- * blocks' addresses are not taken (a moved block would keep naming its old function); a
- * variant made in wasm needs a body of its own to be filled. */
-static bool inlinable(const mewe__family *fam)
-{
-    if (mewe__labels_taken(fam->original))
-        return false;
-    for (size_t i = 0; i < fam->count; i++) {
-        if (LLVMGetFirstUse(fam->variants[i]) || mewe__labels_taken(fam->variants[i]) ||
-            mewe__derived_source(fam->variants[i]))
-            return false;
-    }
-    return true;
-}
-
 /* Whether something other than a stub of a variant made in wasm refers to v. */
 static bool used_beyond_stubs(LLVMValueRef v)
 {
@@ -659,36 +644,28 @@ static bool used_beyond_stubs(LLVMValueRef v)
     return false;
 }
 
-/* Variants made in wasm need bodies of their own to be filled: where the dispatcher can
- * hold its variants inline (generation made stubs for functions over the default inline
- * limit; this link's may be higher), the stubs go, and the family is what LLVM made, unless
- * that is nothing. */
-static void drop_stubs_if_inline(const linking *l, mewe__family *fam)
+/* Variants can be held inside the dispatcher when nothing else refers to them (the stubs of
+ * variants made in wasm aside, which call their sources), and when their blocks' addresses
+ * are not taken (a moved block would keep naming its old function). */
+static bool inlinable(const mewe__family *fam)
 {
-    size_t stubs = mewe__family_stubs(fam);
-    /* All of them stubs: they stay, and the variants are called. */
-    if (!stubs || stubs == fam->count || l->s.dispatch != MEWE_DISPATCH_SWITCH ||
-        mewe__function_instruction_count(fam->original) > l->s.inline_limit ||
-        mewe__labels_taken(fam->original))
-        return;
+    if (mewe__labels_taken(fam->original))
+        return false;
     for (size_t i = 0; i < fam->count; i++) {
-        LLVMValueRef v = fam->variants[i];
-        if (!mewe__derived_source(v) && (used_beyond_stubs(v) || mewe__labels_taken(v)))
-            return;
+        if (used_beyond_stubs(fam->variants[i]) || mewe__labels_taken(fam->variants[i]))
+            return false;
     }
-    size_t kept = 0;
-    for (size_t i = 0; i < fam->count; i++) {
-        if (mewe__derived_source(fam->variants[i]))
-            LLVMDeleteFunction(fam->variants[i]);
-        else
-            fam->variants[kept++] = fam->variants[i];
+    return true;
+}
+
+/* Whether some of d's variants are stubs of variants made in wasm. */
+static bool has_stubs(const dispatch *d)
+{
+    for (size_t i = 1; i < d->n; i++) {
+        if (mewe__derived_source(d->all[i]))
+            return true;
     }
-    fam->count = kept;
-    mewe__log(l->ctx, MEWE_LOG_WARN,
-              "'%s': %zu of its variants, to be made in wasm, are dropped: its dispatcher holds "
-              "its variants inline (inline limit %u); generate with wasm_derived off "
-              "(--wasm-derived=0) to have LLVM make them all",
-              fam->name, stubs, l->s.inline_limit);
+    return false;
 }
 
 static void mark_dispatcher(dispatch *d)
@@ -745,7 +722,10 @@ static int build_dispatcher(linking *l, dispatch *d)
     /* The dispatch code has no debug location of its own; one left on the builder from
      * another function would be invalid here. */
     LLVMSetCurrentDebugLocation2(l->b, NULL);
-    int rc = d->plan.inlined ? build_inline(l, d) : build_calling(l, d);
+    /* A stub needs a body of its own to be filled: a dispatcher that holds its variants
+     * inline calls them all, and emission splices the calls once the stubs are filled
+     * (wasm/splice.h); the plan stays what the cost model chose. */
+    int rc = d->plan.inlined && !has_stubs(d) ? build_inline(l, d) : build_calling(l, d);
     if (rc == MEWE_OK)
         mark_dispatcher(d);
     return rc;
@@ -847,7 +827,6 @@ static int build_all(linking *l, mewe__families *fams, unsigned *count)
         if (!fam || fam->count == 0)
             continue;
         fam->original = f;
-        drop_stubs_if_inline(l, fam);
         ds[n].id = n;
         rc = plan_dispatcher(l, fam, &ds[n++]);
     }

@@ -10,6 +10,7 @@
 #include "util/fileio.h"
 #include "util/json.h"
 #include "ir/family.h"
+#include "wasm/derive.h"
 #include "wasm/inspect.h"
 #include "wasm/names.h"
 
@@ -220,39 +221,70 @@ static size_t dispatch_bytes(const mewe__wasm_info *info, const mewe__wasm_famil
     return bytes;
 }
 
+/* The sums over the dispatchers that the wasm section gives. */
+typedef struct wasm_sums {
+    size_t generated, distinct, compared;
+    double difference_sum, difference_min;
+} wasm_sums;
+
+static void dispatcher_entry(mewe__json *j, const char *name, size_t variants, size_t distinct,
+                             double difference, bool spliced, wasm_sums *s)
+{
+    mewe__json_object(j, NULL, false);
+    mewe__json_string(j, "name", name);
+    mewe__json_uint(j, "variants", variants);
+    mewe__json_uint(j, "distinct_in_wasm", distinct);
+    mewe__json_fixed(j, "difference", difference, 4);
+    if (spliced) /* counted in the object, before its calls of its variants were spliced */
+        mewe__json_bool(j, "spliced", true);
+    mewe__json_end(j);
+    s->difference_min =
+        s->compared == 0 || difference < s->difference_min ? difference : s->difference_min;
+    s->difference_sum += difference;
+    s->compared++;
+    s->generated += variants;
+    s->distinct += distinct;
+}
+
+static bool family_listed(const mewe__wasm_family *fams, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fams[i].family, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* How many variants of each dispatcher stayed distinct in the emitted wasm: two variants
- * that compile to the same body are one variant. */
-static int wasm_section(mewe__json *j, const mewe__wasm_info *info, const totals *t,
-                        size_t wasm_size)
+ * that compile to the same body are one variant. A dispatcher into which emission spliced
+ * its variants (wasm/splice.h) is counted as its object held them. */
+static int wasm_section(mewe__json *j, const mewe_module *m, const mewe__wasm_info *info,
+                        const mewe__wasm_name_set *live, const totals *t, size_t wasm_size)
 {
     mewe__wasm_family *fams = NULL;
     size_t n = 0;
     if (mewe__wasm_families(info, &fams, &n) != MEWE_OK)
         return MEWE_ENOMEM;
-    size_t generated = 0, distinct = 0, compared = 0;
-    double difference_sum = 0.0, difference_min = 0.0;
+    wasm_sums s = {0};
     mewe__json_object(j, "wasm", false);
     mewe__json_uint(j, "bytes", wasm_size);
     mewe__json_uint(j, "code_bytes", info->code_size);
     mewe__json_array(j, "dispatchers", true);
     for (size_t i = 0; i < n; i++) {
-        mewe__json_object(j, NULL, false);
-        mewe__json_string(j, "name", fams[i].family);
-        mewe__json_uint(j, "variants", fams[i].variants);
-        mewe__json_uint(j, "distinct_in_wasm", fams[i].distinct);
         double d = mewe__wasm_family_difference(info, fams[i].family);
         if (d < 0) {
             mewe__wasm_families_free(fams, n);
             return MEWE_ENOMEM;
         }
-        mewe__json_fixed(j, "difference", d, 4);
-        difference_min = compared == 0 || d < difference_min ? d : difference_min;
-        difference_sum += d;
-        compared++;
-        mewe__json_end(j);
-        generated += fams[i].variants;
-        distinct += fams[i].distinct;
+        dispatcher_entry(j, fams[i].family, fams[i].variants, fams[i].distinct, d, false, &s);
     }
+    for (size_t i = 0; i < m->spliced_count; i++) {
+        const mewe__spliced_family *sf = &m->spliced[i];
+        if (kept_in_output(live, sf->name) && !family_listed(fams, n, sf->name))
+            dispatcher_entry(j, sf->name, sf->variants, sf->distinct, sf->difference, true, &s);
+    }
+    size_t generated = s.generated, distinct = s.distinct, compared = s.compared;
+    double difference_sum = s.difference_sum, difference_min = s.difference_min;
     mewe__json_end(j);
     mewe__json_uint(j, "variants", generated);
     mewe__json_uint(j, "distinct_in_wasm", distinct);
@@ -400,7 +432,7 @@ static int build(char **out, size_t *len, const mewe_module *m, const void *wasm
     if (m->link)
         link_section(&j, m->link);
     if (wasm) {
-        rc = wasm_section(&j, &info, &t, wasm_size);
+        rc = wasm_section(&j, m, &info, &live, &t, wasm_size);
         mewe__wasm_name_set_free(&live);
         mewe__wasm_info_free(&info);
     }

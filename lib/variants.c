@@ -1055,15 +1055,22 @@ static bool plain_signature(LLVMValueRef fn)
     return true;
 }
 
-/* How many of fn's `wanted` variants are made in wasm: only for a function whose variants
- * are called (larger than the default inline limit: an inlined variant has no body of its
- * own to copy) and whose stub is a plain forward, and not in a module with debug info (the
- * copies would move the code its DWARF names). */
+/* Functions smaller than this have their variants made by LLVM: with eight variants each
+ * (all but one made in wasm, every dispatcher calling its variants), the copies of 9 in
+ * 10 functions of 50 to 99 instructions came out unlike each other (onig 39 of 42, brotli
+ * 37 of 38), of 100 or more nearly all, of 25 to 49 three in four and of fewer than 25
+ * almost none: too few locals and operands to trade. */
+#define DERIVED_MIN_INSTRUCTIONS 50
+
+/* How many of fn's `wanted` variants are made in wasm: only for a function of
+ * DERIVED_MIN_INSTRUCTIONS or more whose stub is a plain forward, and not in a module with
+ * debug info (the copies would move the code its DWARF names). Where the link holds the
+ * variants inline, emission splices the filled stubs into the dispatcher. */
 static unsigned derived_count(const generation *g, LLVMValueRef fn, const mewe__fnrec *rec,
                               unsigned wanted)
 {
     unsigned d = g->o->wasm_derived;
-    if (d == MEWE_WASM_DERIVED_OFF || rec->instructions <= MEWE_INLINE_LIMIT_DEFAULT ||
+    if (d == MEWE_WASM_DERIVED_OFF || rec->instructions < DERIVED_MIN_INSTRUCTIONS ||
         LLVMGetNamedMetadataNumOperands(LLVMGetGlobalParent(fn), "llvm.dbg.cu") > 0 ||
         !plain_signature(fn))
         return 0;

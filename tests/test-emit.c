@@ -105,6 +105,60 @@ START_TEST(wasm_derived_variants_run_like_their_sources)
 }
 END_TEST
 
+/* Dispatchers that hold their variants inline get those made in wasm spliced in (their
+ * calls replaced by the filled bodies): every index, chosen by the host at every dispatch,
+ * prints the recorded output, the output has no variant of theirs left as a function, and
+ * the report counts them spliced. */
+static const char *const spliced_fixtures[] = {"recursion.c", "globals.c", "chunks.c"};
+
+START_TEST(spliced_variants_run_like_their_sources)
+{
+    const char *fixture = spliced_fixtures[_i];
+    mewe_module *m = load_fixture(fixture);
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.rng = "host";
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    ck_assert_mewe_ok(mewe_emit_wasm(m, NULL, tpath("spliced.wasm")));
+    size_t size;
+    char *wasm = read_file(tpath("spliced.wasm"), &size);
+    char *json = NULL;
+    ck_assert_mewe_ok(mewe_report_json_wasm(&json, NULL, m, wasm, size));
+    /* Each spliced family: all four bodies distinct, and no function of its left. */
+    size_t spliced = 0;
+    for (const char *e = strstr(json, "{\"name\": \""); e; e = strstr(e + 1, "{\"name\": \"")) {
+        const char *end = strchr(e, '}');
+        const char *mark = strstr(e, "\"spliced\": true}");
+        if (!mark || mark > end)
+            continue;
+        spliced++;
+        const char *name = e + 10;
+        char variant[256];
+        snprintf(variant, sizeof variant, "%.*s.mewe.v1", (int)(strchr(name, '"') - name), name);
+        ck_assert_msg(memmem(wasm, size, variant, strlen(variant)) == NULL, "%s: %s is left",
+                      fixture, variant);
+        ck_assert_msg(strstr(e, "\"variants\": 4, \"distinct_in_wasm\": 4, ") < end, "%s: %.*s",
+                      fixture, (int)(end - e), e);
+    }
+    ck_assert_msg(spliced > 0, "%s: nothing spliced: %s", fixture, json);
+    mewe_free(json);
+    free(wasm);
+    char *expected = expected_output(fixture);
+    for (int k = 0; k <= 3; k++) {
+        char index[8];
+        snprintf(index, sizeof index, "%d", k);
+        const char *opts[] = {"--choose", index, NULL};
+        wasm_run_result r;
+        run_ok(&r, tpath("spliced.wasm"), opts, NULL, NULL);
+        ck_assert_msg(r.exit_code == 0 && strcmp(r.out, expected) == 0,
+                      "%s, variant %d: exit %d, %s", fixture, k, r.exit_code, r.err);
+        wasm_run_result_free(&r);
+    }
+    free(expected);
+    mewe_module_free(m);
+}
+END_TEST
+
 START_TEST(memory_output_equals_file_output)
 {
     mewe_module *m = load_fixture("loops.c");
@@ -1351,6 +1405,8 @@ int main(void)
     tcase_add_loop_test(tc, fixtures_run_like_clang, 0,
                         (int)(sizeof c_fixtures / sizeof c_fixtures[0]));
     tcase_add_test(tc, wasm_derived_variants_run_like_their_sources);
+    tcase_add_loop_test(tc, spliced_variants_run_like_their_sources, 0,
+                        (int)(sizeof spliced_fixtures / sizeof *spliced_fixtures));
     tcase_add_test(tc, memory_output_equals_file_output);
     tcase_add_test(tc, reactor_exports_functions);
     tcase_add_test(tc, object_links_elsewhere);

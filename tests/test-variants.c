@@ -962,6 +962,7 @@ START_TEST(variants_are_distinct_in_wasm)
     o.diversifiers = specs;
     o.diversifier_count = 1;
     o.variants = 8;
+    o.wasm_derived = MEWE_WASM_DERIVED_OFF; /* every variant swap's, checked in wasm */
     ck_assert_mewe_ok(mewe_generate_variants(m, &o));
     char *json = report_of(m);
     const char *totals = strstr(json, "\"totals\"");
@@ -1114,21 +1115,41 @@ static void keep_warning(mewe_log_level level, const char *message, void *user_d
 START_TEST(inlined_variants_leave_preservation_null)
 {
     mewe_module *m = load_fixture("loops.c");
-    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_generate_options go = MEWE_GENERATE_OPTIONS_INIT;
+    go.wasm_derived = MEWE_WASM_DERIVED_OFF; /* every variant made by LLVM, and inlined */
+    ck_assert_mewe_ok(mewe_generate_variants(m, &go));
     mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
     lo.inline_limit = 100000; /* every variant inlined */
-    char warning[512] = "";
-    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, keep_warning, MEWE_LOG_WARN, warning));
     ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
-    ck_assert_str_eq(warning, "'__main_argc_argv': 2 of its variants, to be made in wasm, are "
-                              "dropped: its dispatcher holds its variants inline (inline limit "
-                              "100000); generate with wasm_derived off (--wasm-derived=0) to "
-                              "have LLVM make them all");
-    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, NULL, MEWE_LOG_WARN, NULL));
     char *json = wasm_report(m);
     const char *w = strstr(json, "\"wasm\": {");
     ck_assert_ptr_nonnull(strstr(w, "\"variants\": 0,"));
     ck_assert_ptr_nonnull(strstr(w, "\"preservation\": null"));
+    mewe_free(json);
+}
+END_TEST
+
+/* A dispatcher that holds its variants inline, some of them made in wasm, calls them all in
+ * the IR; emission splices the calls once the stubs are filled, and the report counts the
+ * family as the object held it, before: every variant distinct, marked spliced. */
+START_TEST(inlined_variants_made_in_wasm_are_spliced)
+{
+    mewe_module *m = load_fixture("loops.c");
+    ck_assert_mewe_ok(mewe_generate_variants(m, NULL));
+    mewe_link_options lo = MEWE_LINK_OPTIONS_INIT;
+    lo.inline_limit = 100000;
+    char warning[512] = "";
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, keep_warning, MEWE_LOG_WARN, warning));
+    ck_assert_mewe_ok(mewe_link_multivariant(m, &lo));
+    char *json = wasm_report(m);
+    ck_assert_mewe_ok(mewe_context_set_log_callback(tctx, NULL, MEWE_LOG_WARN, NULL));
+    ck_assert_str_eq(warning, "");
+    const char *w = strstr(json, "\"wasm\": {");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_ptr_nonnull(strstr(w, "{\"name\": \"__main_argc_argv\", \"variants\": 4, "
+                                    "\"distinct_in_wasm\": 4, \"difference\": 0."));
+    ck_assert_ptr_nonnull(strstr(w, "\"spliced\": true}"));
+    ck_assert_ptr_nonnull(strstr(w, "\"preservation\": 1.0"));
     mewe_free(json);
 }
 END_TEST
@@ -1353,6 +1374,7 @@ int main(void)
     tcase_add_test(tc, large_functions_are_not_checked);
     tcase_add_test(tc, emitted_variants_are_all_distinct);
     tcase_add_test(tc, inlined_variants_leave_preservation_null);
+    tcase_add_test(tc, inlined_variants_made_in_wasm_are_spliced);
     tcase_add_test(tc, wasm_derived_variants_are_distinct_in_the_output);
     tcase_add_test(tc, wasm_derived_variants_off_or_with_debug_info);
     suite_add_tcase(s, tc);

@@ -20,6 +20,7 @@
 
 #include <check.h>
 
+#include "wasm-run.h"
 #include "wasm/derive.h"
 #include "wasm/inspect.h"
 
@@ -869,7 +870,9 @@ START_TEST(test_derive_fills_stubs)
     unsigned char *filled = NULL;
     size_t size = 0;
     mewe__derive_stats st;
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &filled, &size, &st), MEWE_OK);
+    ck_assert_int_eq(
+        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled, &size, &st),
+        MEWE_OK);
     ck_assert_ptr_null(st.skipped);
     ck_assert_uint_eq(st.stubs, 2);
     ck_assert_uint_eq(st.derived, 2);
@@ -907,10 +910,14 @@ START_TEST(test_derive_fills_stubs)
     /* The same object and seed again: the same bytes; another seed, other copies. */
     unsigned char *again = NULL;
     size_t again_size = 0;
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &again, &again_size, &st), MEWE_OK);
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &again,
+                                       &again_size, &st),
+                     MEWE_OK);
     ck_assert(again_size == size && memcmp(again, filled, size) == 0);
     free(again);
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 2, &again, &again_size, &st), MEWE_OK);
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){2, NULL, 0}, &again,
+                                       &again_size, &st),
+                     MEWE_OK);
     wasm_blob ab = {again, again_size};
     mewe__wasm_info other;
     parse_ok(&other, &ab);
@@ -918,7 +925,9 @@ START_TEST(test_derive_fills_stubs)
     mewe__wasm_info_free(&other);
     free(again);
     /* Filled stubs are stubs no more: nothing to do. */
-    ck_assert_int_eq(mewe__wasm_derive(filled, size, 1, &again, &again_size, &st), MEWE_OK);
+    ck_assert_int_eq(
+        mewe__wasm_derive(filled, size, &(mewe__derive_in){1, NULL, 0}, &again, &again_size, &st),
+        MEWE_OK);
     free(again);
     ck_assert_ptr_null(again);
     ck_assert_uint_eq(st.stubs, 0);
@@ -941,7 +950,9 @@ START_TEST(test_derive_fills_stubs_at_o0)
     unsigned char *filled = NULL;
     size_t size = 0;
     mewe__derive_stats st;
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &filled, &size, &st), MEWE_OK);
+    ck_assert_int_eq(
+        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled, &size, &st),
+        MEWE_OK);
     ck_assert_uint_eq(st.derived, 2);
     wasm_blob fb = {filled, size};
     mewe__wasm_info out;
@@ -967,7 +978,8 @@ START_TEST(test_derive_leaves_what_it_cannot_move)
     unsigned char *filled = (unsigned char *)1;
     size_t size = 1;
     mewe__derive_stats st;
-    ck_assert_int_eq(mewe__wasm_derive(with, b.size + sizeof debug, 1, &filled, &size, &st),
+    ck_assert_int_eq(mewe__wasm_derive(with, b.size + sizeof debug, &(mewe__derive_in){1, NULL, 0},
+                                       &filled, &size, &st),
                      MEWE_OK);
     ck_assert_ptr_null(filled);
     ck_assert_uint_eq(size, 0);
@@ -977,12 +989,169 @@ START_TEST(test_derive_leaves_what_it_cannot_move)
     unsigned char *rel = memmem(b.bytes, b.size, "reloc.CODE", 10);
     ck_assert_ptr_nonnull(rel);
     rel[10] ^= 1; /* the section index the relocations apply to */
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, 1, &filled, &size, &st), MEWE_OK);
+    ck_assert_int_eq(
+        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled, &size, &st),
+        MEWE_OK);
     ck_assert_ptr_null(filled);
     ck_assert_ptr_nonnull(strstr(st.skipped, "relocations"));
     /* Not a module at all. */
-    ck_assert_int_eq(mewe__wasm_derive(with, 7, 1, &filled, &size, &st), MEWE_EPARSE);
+    ck_assert_int_eq(
+        mewe__wasm_derive(with, 7, &(mewe__derive_in){1, NULL, 0}, &filled, &size, &st),
+        MEWE_EPARSE);
     free(with);
+    free(b.bytes);
+}
+END_TEST
+
+/* A dispatcher f that calls its variants: v0 returns from inside a loop and a block, v1 reads
+ * a global and calls a function, v2 and v3 are stubs of v1 and v0. main calls f with every
+ * variant chosen in turn and prints what it returns. */
+static const char splice_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@sel = global i32 0\n@g = global i32 3\n"
+    "@fmt = private constant [4 x i8] c\"%d\\0A\\00\"\n"
+    "declare i32 @printf(ptr, ...)\n"
+    "define i32 @ext(i32 %x) noinline {\n  %y = xor i32 %x, 5\n  ret i32 %y\n}\n"
+    "define internal i32 @\"f.mewe.v0\"(i32 %a, i32 %b) noinline {\n"
+    "entry:\n  %c = icmp sgt i32 %a, 20\n  br i1 %c, label %big, label %small\n"
+    "big:\n  %x = mul i32 %a, %b\n  ret i32 %x\n"
+    "small:\n  br label %loop\n"
+    "loop:\n  %i = phi i32 [ 0, %small ], [ %i2, %body ]\n"
+    "  %s = phi i32 [ %a, %small ], [ %s2, %body ]\n"
+    "  %d = icmp ult i32 %i, %b\n  br i1 %d, label %body, label %out\n"
+    "body:\n  %s2 = add i32 %s, %i\n  %e = icmp eq i32 %s2, 13\n  %i2 = add i32 %i, 1\n"
+    "  br i1 %e, label %early, label %loop\n"
+    "early:\n  ret i32 99\n"
+    "out:\n  ret i32 %s\n}\n"
+    "define internal i32 @\"f.mewe.v1\"(i32 %a, i32 %b) noinline {\n"
+    "entry:\n  %x = load i32, ptr @g\n  br label %loop\n"
+    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i2, %loop ]\n"
+    "  %s = phi i32 [ %a, %entry ], [ %s3, %loop ]\n"
+    "  %m = mul i32 %s, %b\n  %s2 = add i32 %m, %x\n  %c = icmp slt i32 %s2, %i\n"
+    "  %u = call i32 @ext(i32 %s2)\n  %s3 = select i1 %c, i32 %u, i32 %s2\n"
+    "  %i2 = add i32 %i, 1\n  %d = icmp ult i32 %i2, %b\n  br i1 %d, label %loop, label %out\n"
+    "out:\n  %r = sub i32 %s3, 7\n  ret i32 %r\n}\n"
+    "define internal i32 @\"f.mewe.v2\"(i32 %a, i32 %b) noinline {\n"
+    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "define internal i32 @\"f.mewe.v3\"(i32 %a, i32 %b) noinline {\n"
+    "  %r = tail call i32 @\"f.mewe.v0\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "define i32 @f(i32 %a, i32 %b) noinline {\n"
+    "entry:\n  %k = load volatile i32, ptr @sel\n"
+    "  switch i32 %k, label %c0 [ i32 1, label %c1\n i32 2, label %c2\n i32 3, label %c3 ]\n"
+    "c0:\n  %r0 = call i32 @\"f.mewe.v0\"(i32 %a, i32 %b)\n  ret i32 %r0\n"
+    "c1:\n  %r1 = call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r1\n"
+    "c2:\n  %r2 = call i32 @\"f.mewe.v2\"(i32 %a, i32 %b)\n  ret i32 %r2\n"
+    "c3:\n  %r3 = call i32 @\"f.mewe.v3\"(i32 %a, i32 %b)\n  ret i32 %r3\n}\n"
+    "define i32 @main() {\n"
+    "entry:\n  br label %loop\n"
+    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i2, %loop ]\n  %s = urem i32 %i, 4\n"
+    "  store volatile i32 %s, ptr @sel\n  %r = call i32 @f(i32 %i, i32 7)\n"
+    "  %p = call i32 (ptr, ...) @printf(ptr @fmt, i32 %r)\n"
+    "  %i2 = add i32 %i, 1\n  %c = icmp ult i32 %i2, 40\n  br i1 %c, label %loop, label %done\n"
+    "done:\n  ret i32 0\n}\n";
+
+/* Links an object with wasi-libc into a command, validates it and runs it: its output. */
+static char *link_and_run(const wasm_blob *obj)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[512], o[600], out[600];
+    snprintf(dir, sizeof dir, "%s/mewe-splice-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    ck_assert(mkdtemp(dir) != NULL);
+    snprintf(o, sizeof o, "%s/in.o", dir);
+    snprintf(out, sizeof out, "%s/out.wasm", dir);
+    FILE *f = fopen(o, "wb");
+    ck_assert(f && fwrite(obj->bytes, 1, obj->size, f) == obj->size && fclose(f) == 0);
+    char *log = NULL;
+    ck_assert_msg(wasm_validate(o, &log) == 0, "the object does not validate: %s", log);
+    char *argv[] = {MEWE_CLANG, "--target=wasm32-wasi", "-o", out, o, NULL};
+    run_clang(argv);
+    wasm_run_result r;
+    ck_assert_int_eq(wasm_run(&r, out, NULL, NULL, NULL, 0), 0);
+    ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
+    char *text = strdup(r.out);
+    wasm_run_result_free(&r);
+    unlink(o);
+    unlink(out);
+    rmdir(dir);
+    return text;
+}
+
+/* A dispatcher's calls of its variants become their bodies once the stubs are filled: the
+ * program prints what it printed, the dispatcher calls none of them, and the stats count the
+ * family as it was before (four bodies, all different). */
+START_TEST(test_derive_splices_calls_into_the_dispatcher)
+{
+    wasm_blob b = build("splice.ll", splice_ll, true);
+    char *expected = link_and_run(&b);
+    ck_assert_uint_eq(strlen(expected) > 0 && expected[strlen(expected) - 1] == '\n', 1);
+    static const char *const into[] = {"f"};
+    unsigned char *spliced = NULL, *filled = NULL;
+    size_t size = 0, filled_size = 0;
+    mewe__derive_stats st;
+    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled,
+                                       &filled_size, &st),
+                     MEWE_OK);
+    ck_assert_uint_eq(st.spliced, 0);
+    ck_assert_uint_eq(st.family_count, 0);
+    mewe__derive_stats_free(&st);
+    ck_assert_int_eq(
+        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, into, 1}, &spliced, &size, &st),
+        MEWE_OK);
+    ck_assert_ptr_null(st.skipped);
+    ck_assert_uint_eq(st.derived, 2);
+    ck_assert_uint_eq(st.spliced, 4);
+    ck_assert_uint_eq(st.family_count, 1);
+    ck_assert_str_eq(st.families[0].name, "f");
+    ck_assert_uint_eq(st.families[0].variants, 4);
+    ck_assert_uint_eq(st.families[0].distinct, 4);
+    ck_assert(st.families[0].difference > 0.0 && st.families[0].difference <= 1.0);
+    mewe__derive_stats_free(&st);
+
+    wasm_blob fb = {filled, filled_size}, sb = {spliced, size};
+    mewe__wasm_info fi, si;
+    parse_ok(&fi, &fb);
+    parse_ok(&si, &sb);
+    /* The variants are still there (the linker drops them); f holds them. */
+    const mewe__wasm_func *f_filled = func_named(&fi, "f"), *f_spliced = func_named(&si, "f");
+    ck_assert(same_body(func_named(&si, "f.mewe.v2"), func_named(&fi, "f.mewe.v2")));
+    size_t members = 0;
+    for (int k = 0; k < 4; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "f.mewe.v%d", k);
+        members += func_named(&fi, name)->body_len;
+    }
+    ck_assert_uint_gt(f_spliced->body_len, members);
+    ck_assert_uint_gt(f_spliced->locals, f_filled->locals);
+    /* f's relocations are those of the bodies it holds: no call of a variant is left. */
+    char *rf = relocs_in(&sb, &si, f_spliced);
+    char *r1 = relocs_in(&sb, &si, func_named(&si, "f.mewe.v1"));
+    char *r2 = relocs_in(&sb, &si, func_named(&si, "f.mewe.v2"));
+    char *r3 = relocs_in(&sb, &si, func_named(&si, "f.mewe.v3"));
+    char *held = malloc(strlen(r1) + strlen(r2) + strlen(r3) + 1);
+    strcpy(held, r1);
+    strcat(held, r2);
+    strcat(held, r3); /* v0 has no relocation; f's own load of @sel comes first */
+    ck_assert_ptr_nonnull(strstr(rf, held));
+    size_t lines = 0;
+    for (const char *c = rf; *c; c++)
+        lines += *c == '\n';
+    ck_assert_uint_eq(lines, 1 + 2 * 2);
+    free(rf);
+    free(r1);
+    free(r2);
+    free(r3);
+    free(held);
+
+    char *got_filled = link_and_run(&fb), *got_spliced = link_and_run(&sb);
+    ck_assert_str_eq(got_filled, expected);
+    ck_assert_str_eq(got_spliced, expected);
+    free(got_filled);
+    free(got_spliced);
+    free(expected);
+    mewe__wasm_info_free(&fi);
+    mewe__wasm_info_free(&si);
+    free(filled);
+    free(spliced);
     free(b.bytes);
 }
 END_TEST
@@ -1004,6 +1173,7 @@ static Suite *wasm_inspect_suite(void)
     tcase_add_test(real, test_derive_fills_stubs);
     tcase_add_test(real, test_derive_fills_stubs_at_o0);
     tcase_add_test(real, test_derive_leaves_what_it_cannot_move);
+    tcase_add_test(real, test_derive_splices_calls_into_the_dispatcher);
     tcase_add_test(bad, test_not_wasm);
     tcase_add_test(bad, test_truncated_everywhere);
     tcase_add_test(bad, test_corrupted_bytes);

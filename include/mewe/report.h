@@ -49,7 +49,11 @@ extern "C" {
  *   `"code_bytes"`, and per dispatcher the variants that stayed distinct in that wasm
  *   (`"distinct_in_wasm"`, with the total `"preservation"` = distinct over generated; null
  *   when there are none, since 0.3: 0 before). Only dispatchers of the `"call"` layout are
- *   listed: inlined variants are one wasm function. A variant made in wasm
+ *   listed: inlined variants are one wasm function; but a dispatcher into which emission
+ *   spliced variants made in wasm (mewe_generate_options.wasm_derived) is listed too, with
+ *   `"spliced": true` (since 0.3), its bodies counted as the compiled object held them
+ *   before (the same code, as the dispatcher holds it), as the last emission from this
+ *   module found them. A variant made in wasm
  *   that emission could not fill (a stub that calls its source) counts as its source. Since
  *   0.3, each dispatcher's `"difference"` (the mean over every pair of its bodies, the
  *   original's included, of the distance that generation's `"wasm_difference"` measures)

@@ -147,9 +147,8 @@ typedef struct mewe_generate_options {
      *  processors this process may run on, as #mewe_emit_options.threads. The variants
      *  kept do not depend on it. */
     unsigned int threads;
-    /** Variants made in wasm (version 4, since 0.3): of the variants of a function whose
-     *  variants are called rather than inlined into its dispatcher (more than
-     *  #MEWE_INLINE_LIMIT_DEFAULT instructions), this many are not compiled by LLVM but made
+    /** Variants made in wasm (version 4, since 0.3): of the variants of a function of 50
+     *  instructions or more, this many are not compiled by LLVM but made
      *  by emission from the compiled body of the original or of a variant (in turn), by
      *  rewrites that change no behaviour and no speed: its locals renumbered, the operands
      *  of commutative operations swapped, comparisons mirrored, added constants subtracted
@@ -157,8 +156,9 @@ typedef struct mewe_generate_options {
      *  and each is made unlike every other body of its family when a rewrite allows (the
      *  report's `"wasm"` section counts what stayed distinct). In the module such a variant
      *  is a stub that calls its source (an IR written out keeps it so; emission fills it).
-     *  Not made in a module with debug info (its DWARF would name code that moved), nor
-     *  kept where a link holds the variants inline (a higher inline limit). 0 means the
+     *  Not made in a module with debug info (its DWARF would name code that moved). Where
+     *  the link holds a function's variants inline in its dispatcher, emission splices
+     *  them in once made (the report marks the family `"spliced"`). 0 means the
      *  default: all but one (LLVM makes one variant, the others copy it or the original,
      *  in turn); #MEWE_WASM_DERIVED_OFF makes every variant with LLVM; at most 64, and
      *  larger than a function's variants means all of them. */

@@ -7,8 +7,10 @@
 #include "util/hash.h"
 #include "util/strbuf.h"
 #include "wasm/derive.h"
+#include "wasm/edit.h"
 #include "wasm/inspect.h"
 #include "wasm/objects.h"
+#include "wasm/splice.h"
 
 #define SEC_CUSTOM 0
 #define SEC_CODE   10
@@ -24,71 +26,6 @@
 #define OP_I32_CONST  0x41
 #define OP_I64_CONST  0x42
 #define OP_F64_CONST  0x44
-
-/* ---- bytes ------------------------------------------------------------------------------ */
-
-typedef struct reader {
-    const unsigned char *p, *end;
-} reader;
-
-static bool get_uleb(reader *r, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; r->p < r->end && shift < 64; shift += 7) {
-        unsigned b = *r->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool get_sleb(reader *r, int64_t *out)
-{
-    uint64_t v = 0;
-    unsigned shift = 0, b;
-    do {
-        if (r->p == r->end || shift > 63)
-            return false;
-        b = *r->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-    } while (b & 0x80);
-    if (shift < 64 && (b & 0x40))
-        v |= ~(uint64_t)0 << shift;
-    *out = (int64_t)v;
-    return true;
-}
-
-static void put_byte(mewe__strbuf *s, unsigned b)
-{
-    unsigned char c = (unsigned char)b;
-    mewe__strbuf_append(s, &c, 1);
-}
-
-static void put_uleb(mewe__strbuf *s, uint64_t v)
-{
-    do {
-        unsigned b = v & 0x7f;
-        v >>= 7;
-        put_byte(s, b | (v ? 0x80 : 0));
-    } while (v);
-}
-
-static void put_sleb(mewe__strbuf *s, int64_t v)
-{
-    for (;;) {
-        unsigned b = (unsigned)v & 0x7f;
-        /* An arithmetic shift, written so that it is one whatever the compiler does. */
-        v = v < 0 ? ~(~v >> 7) : v >> 7;
-        bool done = (v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40));
-        put_byte(s, b | (done ? 0 : 0x80));
-        if (done)
-            return;
-    }
-}
 
 /* splitmix64: each stub's rewrites come from its own name, so the output is the same bytes
  * for the same input. */
@@ -112,14 +49,14 @@ static bool coin(uint64_t *s)
 static unsigned char *local_types(const unsigned char *decl, size_t len, uint32_t *count,
                                   bool *failed)
 {
-    reader r = {decl, decl + len};
+    mewe__reader r = {decl, decl + len};
     uint64_t groups, n, total = 0;
     *count = 0;
     *failed = false;
-    if (!get_uleb(&r, &groups))
+    if (!mewe__get_uleb(&r, &groups))
         return NULL;
     for (uint64_t g = 0; g < groups; g++) {
-        if (!get_uleb(&r, &n) || r.p == r.end || n > LOCALS_MAX)
+        if (!mewe__get_uleb(&r, &n) || r.p == r.end || n > LOCALS_MAX)
             return NULL;
         r.p++;
         total += n;
@@ -128,10 +65,10 @@ static unsigned char *local_types(const unsigned char *decl, size_t len, uint32_
         return NULL;
     unsigned char *types = malloc(total);
     *failed = !types;
-    r = (reader){decl, decl + len};
-    get_uleb(&r, &groups);
+    r = (mewe__reader){decl, decl + len};
+    mewe__get_uleb(&r, &groups);
     for (size_t g = 0, at = 0; types && g < groups; g++) {
-        get_uleb(&r, &n);
+        mewe__get_uleb(&r, &n);
         unsigned char t = *r.p++;
         memset(types + at, t, n);
         at += n;
@@ -243,14 +180,14 @@ static unsigned rewrite_binary(mewe__strbuf *out, unsigned op, const span *prev,
     unsigned char *data = (unsigned char *)out->data;
     unsigned cop = negatable(op);
     if (cop && !out->failed && last->kind == OPERAND_CONST && data[last->at] == cop && coin(rng)) {
-        reader r = {data + last->at + 1, data + last->at + last->len};
+        mewe__reader r = {data + last->at + 1, data + last->at + last->len};
         int64_t c;
-        if (get_sleb(&r, &c)) {
+        if (mewe__get_sleb(&r, &c)) {
             int64_t neg = cop == OP_I32_CONST ? (int64_t)(int32_t)(0u - (uint32_t)c)
                                               : (int64_t)(0u - (uint64_t)c);
             out->len = last->at;
-            put_byte(out, cop);
-            put_sleb(out, neg);
+            mewe__put_byte(out, cop);
+            mewe__put_sleb(out, neg);
             last->len = out->len - last->at;
             op = add_sub_flip(op);
         }
@@ -268,24 +205,15 @@ static unsigned rewrite_binary(mewe__strbuf *out, unsigned op, const span *prev,
     return op;
 }
 
-/* Relocations of the code section: where (offset), and the rest of the entry as it is. */
-typedef struct reloc {
-    unsigned type;
-    uint32_t offset;
-    uint32_t index;
-    int64_t addend;
-    bool has_addend;
-} reloc;
-
 /* A body to rewrite and the relocations in it (offsets from the body's first byte, in
  * order); the rewritten body's relocations go to moved[0..count) (the same entries, offsets
  * from its first byte). */
 typedef struct body_in {
     const mewe__wasm_func *f;
     uint32_t params;
-    const reloc *relocs;
+    const mewe__reloc *relocs;
     size_t count;
-    reloc *moved;
+    mewe__reloc *moved;
 } body_in;
 
 /* Writes a body rewritten (derive.h) to out. An instruction with a relocation is written as
@@ -317,7 +245,7 @@ static int derive_body(const body_in *in, uint64_t seed, mewe__strbuf *out)
         unsigned op = p[0];
         span cur = {out->len, 0, OPERAND_NONE};
         uint64_t index;
-        reader r = {p + 1, p + n};
+        mewe__reader r = {p + 1, p + n};
         bool relocated = next_reloc < in->count && in->relocs[next_reloc].offset < from + n;
         if (relocated) {
             for (; next_reloc < in->count && in->relocs[next_reloc].offset < from + n;
@@ -327,16 +255,16 @@ static int derive_body(const body_in *in, uint64_t seed, mewe__strbuf *out)
                     (uint32_t)(cur.at + in->relocs[next_reloc].offset - from);
             }
             mewe__strbuf_append(out, p, n);
-        } else if (op >= OP_LOCAL_GET && op <= OP_LOCAL_TEE && get_uleb(&r, &index)) {
+        } else if (op >= OP_LOCAL_GET && op <= OP_LOCAL_TEE && mewe__get_uleb(&r, &index)) {
             if (index >= in->params && index - in->params < nlocals)
                 index = map[index - in->params];
-            put_byte(out, op);
-            put_uleb(out, index);
+            mewe__put_byte(out, op);
+            mewe__put_uleb(out, index);
             cur.kind = op == OP_LOCAL_GET ? OPERAND_READ : OPERAND_NONE;
         } else if (swapped_op(op) || negatable(op)) {
             op = rewrite_binary(out, op, &prev, &last, &rng);
             cur.at = out->len; /* a negated constant may have changed its length */
-            put_byte(out, op);
+            mewe__put_byte(out, op);
         } else {
             mewe__strbuf_append(out, p, n);
             cur.kind = op == OP_GLOBAL_GET                        ? OPERAND_READ
@@ -407,50 +335,50 @@ static bool has_addend(unsigned type)
 
 /* The entries of reloc.CODE, which must apply to the code section and be in order; NULL with
  * *count 0 when there are none; *bad when they cannot be read so. */
-static reloc *read_relocs(const layout *l, size_t *count, bool *bad)
+static mewe__reloc *read_relocs(const layout *l, size_t *count, bool *bad)
 {
     *count = 0;
     *bad = false;
     if (!l->relocs)
         return NULL;
-    reader r = {l->relocs, l->relocs + l->relocs_size};
+    mewe__reader r = {l->relocs, l->relocs + l->relocs_size};
     uint64_t target, n;
-    if (!get_uleb(&r, &target) || target != l->code_index || !get_uleb(&r, &n) ||
+    if (!mewe__get_uleb(&r, &target) || target != l->code_index || !mewe__get_uleb(&r, &n) ||
         n > l->relocs_size) {
         *bad = true;
         return NULL;
     }
-    reloc *out = malloc((n ? n : 1) * sizeof *out);
+    mewe__reloc *out = malloc((n ? n : 1) * sizeof *out);
     if (!out)
         return NULL; /* *bad stays false: out of memory */
     for (uint64_t i = 0; i < n; i++) {
         uint64_t type, offset, index;
         int64_t addend = 0;
-        if (!get_uleb(&r, &type) || type > RELOC_TYPE_MAX || !get_uleb(&r, &offset) ||
-            offset > UINT32_MAX || !get_uleb(&r, &index) || index > UINT32_MAX ||
-            (has_addend((unsigned)type) && !get_sleb(&r, &addend)) ||
+        if (!mewe__get_uleb(&r, &type) || type > RELOC_TYPE_MAX || !mewe__get_uleb(&r, &offset) ||
+            offset > UINT32_MAX || !mewe__get_uleb(&r, &index) || index > UINT32_MAX ||
+            (has_addend((unsigned)type) && !mewe__get_sleb(&r, &addend)) ||
             (i && offset < out[i - 1].offset)) {
             free(out);
             *bad = true;
             return NULL;
         }
-        out[i] = (reloc){(unsigned)type, (uint32_t)offset, (uint32_t)index, addend,
-                         has_addend((unsigned)type)};
+        out[i] = (mewe__reloc){(unsigned)type, (uint32_t)offset, (uint32_t)index, addend,
+                               has_addend((unsigned)type)};
     }
     *count = (size_t)n;
     return out;
 }
 
-static void put_relocs(mewe__strbuf *s, uint32_t target, const reloc *r, size_t n)
+static void put_relocs(mewe__strbuf *s, uint32_t target, const mewe__reloc *r, size_t n)
 {
-    put_uleb(s, target);
-    put_uleb(s, n);
+    mewe__put_uleb(s, target);
+    mewe__put_uleb(s, n);
     for (size_t i = 0; i < n; i++) {
-        put_uleb(s, r[i].type);
-        put_uleb(s, r[i].offset);
-        put_uleb(s, r[i].index);
+        mewe__put_uleb(s, r[i].type);
+        mewe__put_uleb(s, r[i].offset);
+        mewe__put_uleb(s, r[i].index);
         if (r[i].has_addend)
-            put_sleb(s, r[i].addend);
+            mewe__put_sleb(s, r[i].addend);
     }
 }
 
@@ -463,12 +391,12 @@ typedef struct fn_relocs {
 
 typedef struct filling {
     const mewe__wasm_info *info;
-    const reloc *relocs;
+    const mewe__reloc *relocs;
     fn_relocs *of;
     uint64_t *family;     /* per function: hash of its family's name, 0 for a non-variant */
     unsigned char **body; /* per function: its new body, NULL to keep its own */
     size_t *len;
-    reloc **moved; /* per new body: its relocations, offsets from its start */
+    mewe__reloc **moved; /* per new body: its relocations, offsets from its start */
     size_t *moved_count;
     mewe__derive_stats *stats;
 } filling;
@@ -500,7 +428,7 @@ static int fill(filling *f, size_t i, size_t t, uint64_t seed)
     const fn_relocs *tr = &f->of[t];
     body_in in = {&f->info->funcs[t], f->info->types[f->info->funcs[t].type].params,
                   f->relocs + tr->first, tr->count, NULL};
-    reloc *local = malloc((tr->count ? tr->count : 1) * sizeof *local);
+    mewe__reloc *local = malloc((tr->count ? tr->count : 1) * sizeof *local);
     in.moved = malloc((tr->count ? tr->count : 1) * sizeof *in.moved);
     if (!local || !in.moved) {
         free(local);
@@ -578,21 +506,209 @@ static int fill_all(filling *f, uint64_t seed)
     return rc;
 }
 
+/* ---- splicing (splice.h) ---------------------------------------------------------------- */
+
+/* The functions' code as splicing sees it, made on first use. */
+typedef struct resolving {
+    filling *f;
+    const char *caller; /* the family of the dispatcher spliced into */
+    mewe__code *codes;  /* per function; .body NULL until made */
+    mewe__reloc **rel;  /* per function: its own relocations, from its first byte */
+    bool failed;
+} resolving;
+
+/* Function i's code now: its new body if it has one, else its own. NULL when out of
+ * memory. */
+static const mewe__code *code_of(resolving *r, size_t i)
+{
+    mewe__code *c = &r->codes[i];
+    const filling *f = r->f;
+    if (c->body)
+        return c;
+    c->type = &f->info->types[f->info->funcs[i].type];
+    if (f->body[i]) {
+        c->relocs = f->moved[i];
+        c->reloc_count = f->moved_count[i];
+    } else {
+        size_t n = f->of[i].count;
+        mewe__reloc *rel = malloc((n ? n : 1) * sizeof *rel);
+        if (!rel) {
+            r->failed = true;
+            return NULL;
+        }
+        for (size_t k = 0; k < n; k++) {
+            rel[k] = f->relocs[f->of[i].first + k];
+            rel[k].offset -= (uint32_t)f->of[i].at;
+        }
+        r->rel[i] = rel;
+        c->relocs = rel;
+        c->reloc_count = n;
+    }
+    c->body = body_of(f, i, &c->len);
+    return c;
+}
+
+/* Whether function t is a variant of the dispatcher named `of`. */
+static bool member_of(const mewe__wasm_func *t, const char *of)
+{
+    size_t flen;
+    return t->name && mewe__wasm_variant_family(t->name, &flen) && flen == strlen(of) &&
+           memcmp(t->name, of, flen) == 0;
+}
+
+/* A stub left a forwarder runs its target's code: the function whose code t runs. */
+static size_t runs(const filling *f, size_t t)
+{
+    for (unsigned hops = 0; !f->body[t] && hops < 8; hops++) {
+        long next = mewe__wasm_forward_target(f->info, t);
+        if (next < 0)
+            break;
+        t = (size_t)next;
+    }
+    return t;
+}
+
+static const mewe__code *callee_of(uint32_t index, void *user)
+{
+    resolving *r = user;
+    const mewe__wasm_info *info = r->f->info;
+    if (index < info->import_func_count || index - info->import_func_count >= info->func_count)
+        return NULL;
+    size_t t = index - info->import_func_count;
+    if (!member_of(&info->funcs[t], r->caller))
+        return NULL;
+    t = runs(r->f, t);
+    return mewe__wasm_forward_target(info, t) < 0 || r->f->body[t] ? code_of(r, t) : NULL;
+}
+
+/* The report's account of a family spliced into its dispatcher: its bodies before. */
+static int record_family(filling *f, const char *name)
+{
+    const mewe__wasm_info *info = f->info;
+    mewe__wasm_grams *g = malloc((info->func_count ? info->func_count : 1) * sizeof *g);
+    if (!g)
+        return MEWE_ENOMEM;
+    size_t n = 0, distinct = 0, pairs = 0;
+    double sum = 0.0;
+    int rc = MEWE_OK;
+    for (size_t i = 0; rc == MEWE_OK && i < info->func_count; i++) {
+        if (!member_of(&info->funcs[i], name))
+            continue;
+        size_t len;
+        const unsigned char *b = body_of(f, runs(f, i), &len);
+        bool seen = false;
+        for (size_t k = 0; k < n; k++) {
+            seen |= g[k].len == len && memcmp(g[k].body, b, len) == 0;
+        }
+        rc = mewe__wasm_grams_make(&g[n], b, len);
+        if (rc != MEWE_OK)
+            break;
+        for (size_t k = 0; k < n; k++, pairs++)
+            sum += mewe__wasm_grams_difference(&g[k], &g[n]);
+        distinct += !seen;
+        n++;
+    }
+    mewe__spliced_family fam = {mewe__strdup(name), n, distinct, pairs ? sum / (double)pairs : 0};
+    for (size_t k = 0; k < n; k++)
+        mewe__wasm_grams_free(&g[k]);
+    free(g);
+    mewe__spliced_family *grown =
+        realloc(f->stats->families, (f->stats->family_count + 1) * sizeof *grown);
+    if (rc != MEWE_OK || !fam.name || !grown) {
+        free(fam.name);
+        if (grown)
+            f->stats->families = grown;
+        return MEWE_ENOMEM;
+    }
+    f->stats->families = grown;
+    f->stats->families[f->stats->family_count++] = fam;
+    return MEWE_OK;
+}
+
+static int by_name_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Splices the calls of function i (the dispatcher of `family`) of its variants; a body that
+ * does not decode is left as it is. */
+static int splice_one(filling *f, resolving *r, size_t i, const char *family)
+{
+    r->caller = family;
+    const mewe__code *caller = code_of(r, i);
+    if (!caller)
+        return MEWE_ENOMEM;
+    mewe__strbuf b = {0};
+    mewe__reloc *rel;
+    size_t count, spliced;
+    int rc = mewe__splice_calls(caller, callee_of, r, &b, &rel, &count, &spliced);
+    if (r->failed)
+        rc = MEWE_ENOMEM;
+    if (rc != MEWE_OK || !spliced) {
+        free(b.data);
+        free(rel);
+        return rc == MEWE_EPARSE ? MEWE_OK : rc;
+    }
+    rc = record_family(f, r->caller); /* before the family's calls go */
+    size_t len;
+    unsigned char *bytes = (unsigned char *)mewe__strbuf_take(&b, &len);
+    if (rc != MEWE_OK || !bytes) {
+        free(bytes);
+        free(rel);
+        return MEWE_ENOMEM;
+    }
+    free(f->body[i]);
+    free(f->moved[i]);
+    f->body[i] = bytes;
+    f->len[i] = len;
+    f->moved[i] = rel;
+    f->moved_count[i] = count;
+    r->codes[i] = (mewe__code){0}; /* made again if asked */
+    f->stats->spliced += spliced;
+    return MEWE_OK;
+}
+
+/* Splices the calls of each dispatcher named in `in` of its own variants. */
+static int splice_all(filling *f, const mewe__derive_in *in)
+{
+    size_t n = f->info->func_count;
+    if (!in->splice_count || !n)
+        return MEWE_OK;
+    resolving r = {f, NULL, calloc(n, sizeof *r.codes), calloc(n, sizeof *r.rel), false};
+    int rc = r.codes && r.rel ? MEWE_OK : MEWE_ENOMEM;
+    for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
+        const char *name = f->info->funcs[i].name;
+        /* The backend renames a `main` without parameters (and adds one that calls it). */
+        if (name && strcmp(name, "__original_main") == 0)
+            name = "main";
+        const char *const *in_set = name ? bsearch(&name, in->splice_into, in->splice_count,
+                                                   sizeof *in->splice_into, by_name_str)
+                                         : NULL;
+        if (in_set)
+            rc = splice_one(f, &r, i, *in_set);
+    }
+    for (size_t i = 0; r.rel && i < n; i++)
+        free(r.rel[i]);
+    free(r.rel);
+    free(r.codes);
+    return rc;
+}
+
 /* The code section's payload again, and the relocations with their new offsets. */
-static int new_code(const filling *f, mewe__strbuf *code, reloc **out, size_t *out_count)
+static int new_code(const filling *f, mewe__strbuf *code, mewe__reloc **out, size_t *out_count)
 {
     const mewe__wasm_info *info = f->info;
     size_t total = 0, k = 0;
     for (size_t i = 0; i < info->func_count; i++)
         total += f->body[i] ? f->moved_count[i] : f->of[i].count;
-    reloc *r = malloc((total ? total : 1) * sizeof *r);
+    mewe__reloc *r = malloc((total ? total : 1) * sizeof *r);
     if (!r)
         return MEWE_ENOMEM;
-    put_uleb(code, info->func_count);
+    mewe__put_uleb(code, info->func_count);
     for (size_t i = 0; i < info->func_count; i++) {
         size_t len;
         const unsigned char *b = body_of(f, i, &len);
-        put_uleb(code, len);
+        mewe__put_uleb(code, len);
         size_t at = code->len;
         mewe__strbuf_append(code, b, len);
         for (size_t j = 0; f->body[i] && j < f->moved_count[i]; j++, k++) {
@@ -614,7 +730,7 @@ typedef struct writing {
     const unsigned char *obj;
     mewe__strbuf *out;
     const mewe__strbuf *code;
-    const reloc *relocs;
+    const mewe__reloc *relocs;
     size_t count;
     unsigned code_index;
 } writing;
@@ -626,16 +742,16 @@ static int write_section(unsigned id, const unsigned char *name, size_t name_len
     (void)payload_size;
     writing *w = user;
     if (id == SEC_CODE) {
-        put_byte(w->out, SEC_CODE);
-        put_uleb(w->out, w->code->len);
+        mewe__put_byte(w->out, SEC_CODE);
+        mewe__put_uleb(w->out, w->code->len);
         mewe__strbuf_append(w->out, w->code->data, w->code->len);
     } else if (mewe__wasm_custom_is(id, name, name_len, RELOC_CODE)) {
         mewe__strbuf p = {0};
-        put_uleb(&p, name_len);
+        mewe__put_uleb(&p, name_len);
         mewe__strbuf_append(&p, name, name_len);
         put_relocs(&p, w->code_index, w->relocs, w->count);
-        put_byte(w->out, SEC_CUSTOM);
-        put_uleb(w->out, p.len);
+        mewe__put_byte(w->out, SEC_CUSTOM);
+        mewe__put_uleb(w->out, p.len);
         mewe__strbuf_append(w->out, p.data, p.len);
         w->out->failed |= p.failed;
         free(p.data);
@@ -649,7 +765,7 @@ static int rebuild(const unsigned char *obj, size_t size, const filling *f, cons
                    unsigned char **out, size_t *out_size)
 {
     mewe__strbuf code = {0}, s = {0};
-    reloc *relocs = NULL;
+    mewe__reloc *relocs = NULL;
     size_t count = 0;
     int rc = new_code(f, &code, &relocs, &count);
     if (rc == MEWE_OK) {
@@ -680,7 +796,7 @@ static void filling_free(filling *f)
 }
 
 /* Fills what it can, or says in stats->skipped why it cannot. */
-static int fill_object(const unsigned char *obj, size_t size, uint64_t seed,
+static int fill_object(const unsigned char *obj, size_t size, const mewe__derive_in *in,
                        const mewe__wasm_info *info, const layout *l, unsigned char **out,
                        size_t *out_size, mewe__derive_stats *stats)
 {
@@ -690,7 +806,7 @@ static int fill_object(const unsigned char *obj, size_t size, uint64_t seed,
     }
     size_t count;
     bool bad;
-    reloc *relocs = read_relocs(l, &count, &bad);
+    mewe__reloc *relocs = read_relocs(l, &count, &bad);
     if (bad) {
         stats->skipped = "its code relocations are not as LLVM writes them";
         return MEWE_OK;
@@ -712,12 +828,15 @@ static int fill_object(const unsigned char *obj, size_t size, uint64_t seed,
     if (rc == MEWE_OK && !assign_relocs(&f, l, count))
         stats->skipped = "a code relocation is outside every body";
     else if (rc == MEWE_OK)
-        rc = fill_all(&f, seed);
+        rc = fill_all(&f, in->seed);
+    if (rc == MEWE_OK && !stats->skipped)
+        rc = splice_all(&f, in);
     if (rc == MEWE_EPARSE) { /* an instruction the reader does not know: left as it is */
         rc = MEWE_OK;
         stats->skipped = "a body does not decode";
-        stats->derived = stats->alike = 0;
-    } else if (rc == MEWE_OK && !stats->skipped && stats->derived) {
+        stats->derived = stats->alike = stats->spliced = 0;
+        mewe__derive_stats_free(stats);
+    } else if (rc == MEWE_OK && !stats->skipped && (stats->derived || stats->spliced)) {
         rc = rebuild(obj, size, &f, l, out, out_size);
     }
     filling_free(&f);
@@ -725,8 +844,17 @@ static int fill_object(const unsigned char *obj, size_t size, uint64_t seed,
     return rc;
 }
 
-int mewe__wasm_derive(const unsigned char *obj, size_t size, uint64_t seed, unsigned char **out,
-                      size_t *out_size, mewe__derive_stats *stats)
+void mewe__derive_stats_free(mewe__derive_stats *stats)
+{
+    for (size_t i = 0; i < stats->family_count; i++)
+        free(stats->families[i].name);
+    free(stats->families);
+    stats->families = NULL;
+    stats->family_count = 0;
+}
+
+int mewe__wasm_derive(const unsigned char *obj, size_t size, const mewe__derive_in *in,
+                      unsigned char **out, size_t *out_size, mewe__derive_stats *stats)
 {
     *out = NULL;
     *out_size = 0;
@@ -740,8 +868,8 @@ int mewe__wasm_derive(const unsigned char *obj, size_t size, uint64_t seed, unsi
         stats->stubs += mewe__wasm_forward_target(&info, i) >= 0;
     if (mewe__wasm_sections(obj, size, look, &l) < 0 || !l.code)
         rc = stats->stubs ? MEWE_EPARSE : MEWE_OK;
-    else if (stats->stubs)
-        rc = fill_object(obj, size, seed, &info, &l, out, out_size, stats);
+    else if (stats->stubs || in->splice_count)
+        rc = fill_object(obj, size, in, &info, &l, out, out_size, stats);
     mewe__wasm_info_free(&info);
     return rc;
 }

@@ -32,20 +32,44 @@
 
 #include <mewe/common.h>
 
+/* A dispatcher whose calls of its variants were spliced (splice.h): its family's bodies as
+ * they were in the object, which the linked module no longer holds apart. */
+typedef struct mewe__spliced_family {
+    char *name;        /* the dispatcher's, malloc'd */
+    size_t variants;   /* functions named name.mewe.v<N>, v0 (the original's body) included */
+    size_t distinct;   /* byte-wise distinct bodies among them (a forwarder has its target's) */
+    double difference; /* mewe__wasm_body_difference, the mean over every pair */
+} mewe__spliced_family;
+
 typedef struct mewe__derive_stats {
     size_t stubs;        /* forwarders found */
     size_t derived;      /* filled with a body unlike every other of its family */
     size_t alike;        /* left forwarders: no rewrite made them unlike the others (a body
                           * without locals or operands to swap) */
+    size_t spliced;      /* calls replaced by their callee's body */
     const char *skipped; /* why nothing was filled (static text), or NULL */
+    mewe__spliced_family *families; /* the dispatchers spliced into, malloc'd */
+    size_t family_count;
 } mewe__derive_stats;
 
-/* Fills the forwarders of the relocatable object obj[0..size) whose targets are in it, the
- * rewrites drawn from the build seed and each stub's name. *out
- * is a malloc'd new object, or NULL when nothing changed (no forwarder, or an object left as
- * it is: stats->skipped says why). Returns MEWE_OK, MEWE_EPARSE when obj is not a
- * well-formed module, MEWE_ENOMEM. */
-int mewe__wasm_derive(const unsigned char *obj, size_t size, uint64_t seed, unsigned char **out,
-                      size_t *out_size, mewe__derive_stats *stats);
+void mewe__derive_stats_free(mewe__derive_stats *stats);
+
+/* What to do to an object: the build seed, which the rewrites are drawn from with each
+ * stub's name, and the dispatchers (sorted byte-wise) whose calls of their own variants are
+ * spliced after the stubs are filled: those that hold their variants inline (the link's
+ * plan), which LLVM compiled calling them because some were stubs. */
+typedef struct mewe__derive_in {
+    uint64_t seed;
+    const char *const *splice_into;
+    size_t splice_count;
+} mewe__derive_in;
+
+/* Fills the forwarders of the relocatable object obj[0..size) whose targets are in it, then
+ * splices. *out is a malloc'd new object, or NULL when nothing changed (no forwarder and
+ * nothing to splice, or an object left as it is: stats->skipped says why). Free *stats with
+ * mewe__derive_stats_free. Returns MEWE_OK, MEWE_EPARSE when obj is not a well-formed
+ * module, MEWE_ENOMEM. */
+int mewe__wasm_derive(const unsigned char *obj, size_t size, const mewe__derive_in *in,
+                      unsigned char **out, size_t *out_size, mewe__derive_stats *stats);
 
 #endif /* MEWE_WASM_DERIVE_H */

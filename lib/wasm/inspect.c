@@ -523,14 +523,15 @@ static int read_functions(cursor c, section_scan *s)
     return c.p == c.end ? MEWE_OK : MEWE_EPARSE;
 }
 
-/* A vector of value types; *n receives its length. */
-static int read_valtypes(cursor *c, uint32_t *n)
+/* A vector of value types; *n receives its length, *types where its bytes start. */
+static int read_valtypes(cursor *c, uint32_t *n, const unsigned char **types)
 {
     size_t len;
     unsigned t;
 
     if (read_count(c, &len))
         return MEWE_EPARSE;
+    *types = c->p;
     for (size_t i = 0; i < len; i++) {
         if (read_byte(c, &t) || !valtype_ok(t))
             return MEWE_EPARSE;
@@ -550,8 +551,9 @@ static int read_types(cursor c, mewe__wasm_functype *out, size_t *count)
     if (read_count(&c, &n))
         return MEWE_EPARSE;
     for (size_t i = 0; i < n; i++) {
-        if (read_byte(&c, &form) || form != FORM_FUNC || read_valtypes(&c, &t.params) ||
-            read_valtypes(&c, &t.results))
+        if (read_byte(&c, &form) || form != FORM_FUNC ||
+            read_valtypes(&c, &t.params, &t.param_types) ||
+            read_valtypes(&c, &t.results, &t.result_types))
             return MEWE_EPARSE;
         if (out)
             out[i] = t;

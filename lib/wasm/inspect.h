@@ -41,6 +41,9 @@ typedef struct mewe__wasm_func {
 typedef struct mewe__wasm_functype {
     uint32_t params;
     uint32_t results;
+    /* Their value types, one byte each, in the buffer given to mewe__wasm_parse. */
+    const unsigned char *param_types;
+    const unsigned char *result_types;
 } mewe__wasm_functype;
 
 /* How many of each kind of entity the module has (imported ones included where the engines
