@@ -459,14 +459,17 @@ static int fill_derived(const mewe_module *m, size_t stubs, mewe__objects *objs)
     const char *why = NULL;
     mewe__derive_in in = {m->ctx->seed, NULL, 0};
     int rc = splice_targets(m, (const char ***)&in.splice_into, &in.splice_count);
-    mewe__module_spliced_clear(m);
+    if (rc != MEWE_OK)
+        return rc;
     for (size_t k = 0; rc == MEWE_OK && k < objs->count; k++) {
         unsigned char *filled;
         size_t size;
         mewe__derive_stats st;
         rc = mewe__wasm_derive(objs->data[k], objs->size[k], &in, &filled, &size, &st);
-        if (rc == MEWE_ENOMEM)
+        if (rc == MEWE_ENOMEM) {
+            mewe__derive_stats_free(&st);
             break;
+        }
         if (!why && (rc != MEWE_OK || st.skipped))
             why = rc != MEWE_OK ? "an object does not parse" : st.skipped;
         if (filled) {
@@ -536,6 +539,7 @@ static int emit_at(void *user, int level, void **out, size_t *out_size)
     };
     mewe__objects objs;
     mewe__progress(m->ctx, job->stages[0], 0, 1);
+    mewe__module_spliced_clear(m); /* this emission's, if any, for the report */
     int rc = mewe__codegen(m->ctx, &in, &objs);
     if (rc != MEWE_OK)
         return rc;

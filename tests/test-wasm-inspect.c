@@ -23,6 +23,7 @@
 #include "wasm-run.h"
 #include "wasm/derive.h"
 #include "wasm/inspect.h"
+#include "wasm/splice.h"
 
 /* The build passes the clang it found; default to the one on PATH. */
 #ifndef MEWE_CLANG
@@ -771,20 +772,23 @@ END_TEST
 /* f.mewe.v1 reads a global, calls an import and loops (locals to renumber, relocations to
  * move, operands to swap); f.mewe.v2 and f.mewe.v3 are stubs of it, as generation makes
  * them; g.mewe.v1 calls a function of another family, so it is no stub. */
+/* f.mewe.v1, a loop that reads a global and calls a function, and v2, a stub of it. */
+#define V1_AND_ITS_STUB                                                                         \
+    "define internal i32 @\"f.mewe.v1\"(i32 %a, i32 %b) noinline {\n"                           \
+    "entry:\n  %x = load i32, ptr @g\n  br label %loop\n"                                       \
+    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i2, %loop ]\n"                                     \
+    "  %s = phi i32 [ %a, %entry ], [ %s3, %loop ]\n"                                           \
+    "  %m = mul i32 %s, %b\n  %s2 = add i32 %m, %x\n  %c = icmp slt i32 %s2, %i\n"              \
+    "  %u = call i32 @ext(i32 %s2)\n  %s3 = select i1 %c, i32 %u, i32 %s2\n"                    \
+    "  %i2 = add i32 %i, 1\n  %d = icmp ult i32 %i2, %b\n  br i1 %d, label %loop, label %out\n" \
+    "out:\n  %r = sub i32 %s3, 7\n  ret i32 %r\n}\n"                                            \
+    "define internal i32 @\"f.mewe.v2\"(i32 %a, i32 %b) noinline {\n"                           \
+    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+
 static const char derive_ll[] =
     "target triple = \"wasm32-unknown-wasi\"\n"
     "@g = global i32 3\n"
-    "declare i32 @ext(i32)\n"
-    "define internal i32 @\"f.mewe.v1\"(i32 %a, i32 %b) noinline {\n"
-    "entry:\n  %x = load i32, ptr @g\n  br label %loop\n"
-    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i2, %loop ]\n"
-    "  %s = phi i32 [ %a, %entry ], [ %s3, %loop ]\n"
-    "  %m = mul i32 %s, %b\n  %s2 = add i32 %m, %x\n  %c = icmp slt i32 %s2, %i\n"
-    "  %u = call i32 @ext(i32 %s2)\n  %s3 = select i1 %c, i32 %u, i32 %s2\n"
-    "  %i2 = add i32 %i, 1\n  %d = icmp ult i32 %i2, %b\n  br i1 %d, label %loop, label %out\n"
-    "out:\n  %r = sub i32 %s3, 7\n  ret i32 %r\n}\n"
-    "define internal i32 @\"f.mewe.v2\"(i32 %a, i32 %b) noinline {\n"
-    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "declare i32 @ext(i32)\n" V1_AND_ITS_STUB
     "define internal i32 @\"f.mewe.v3\"(i32 %a, i32 %b) noinline {\n"
     "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
     "define internal i32 @\"g.mewe.v1\"(i32 %a, i32 %b) noinline {\n"
@@ -1022,17 +1026,7 @@ static const char splice_ll[] =
     "body:\n  %s2 = add i32 %s, %i\n  %e = icmp eq i32 %s2, 13\n  %i2 = add i32 %i, 1\n"
     "  br i1 %e, label %early, label %loop\n"
     "early:\n  ret i32 99\n"
-    "out:\n  ret i32 %s\n}\n"
-    "define internal i32 @\"f.mewe.v1\"(i32 %a, i32 %b) noinline {\n"
-    "entry:\n  %x = load i32, ptr @g\n  br label %loop\n"
-    "loop:\n  %i = phi i32 [ 0, %entry ], [ %i2, %loop ]\n"
-    "  %s = phi i32 [ %a, %entry ], [ %s3, %loop ]\n"
-    "  %m = mul i32 %s, %b\n  %s2 = add i32 %m, %x\n  %c = icmp slt i32 %s2, %i\n"
-    "  %u = call i32 @ext(i32 %s2)\n  %s3 = select i1 %c, i32 %u, i32 %s2\n"
-    "  %i2 = add i32 %i, 1\n  %d = icmp ult i32 %i2, %b\n  br i1 %d, label %loop, label %out\n"
-    "out:\n  %r = sub i32 %s3, 7\n  ret i32 %r\n}\n"
-    "define internal i32 @\"f.mewe.v2\"(i32 %a, i32 %b) noinline {\n"
-    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "out:\n  ret i32 %s\n}\n" V1_AND_ITS_STUB
     "define internal i32 @\"f.mewe.v3\"(i32 %a, i32 %b) noinline {\n"
     "  %r = tail call i32 @\"f.mewe.v0\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
     "define i32 @f(i32 %a, i32 %b) noinline {\n"
@@ -1156,6 +1150,98 @@ START_TEST(test_derive_splices_calls_into_the_dispatcher)
 }
 END_TEST
 
+/* ---- splicing bodies (splice.h) --------------------------------------------------------- */
+
+static const unsigned char i32[] = {0x7f};
+static const mewe__wasm_functype unary = {1, 1, i32, i32};
+static const mewe__wasm_functype two_results = {1, 2, i32, (const unsigned char[]){0x7f, 0x7f}};
+
+/* The callee every call names in these tests (function index 1). */
+static const mewe__code *the_callee(uint32_t index, void *user)
+{
+    return index == 1 ? user : NULL;
+}
+
+/* Splices `callee` into a caller that returns callee(x) for its parameter x; the new body. */
+static mewe__strbuf splice_into_caller(const mewe__code *callee, size_t *spliced)
+{
+    static const unsigned char caller[] = {0x00, 0x20, 0x00, 0x10, 0x01, 0x0b};
+    mewe__code c = {caller, sizeof caller, NULL, 0, &unary};
+    mewe__strbuf out = {0};
+    mewe__reloc *relocs = (mewe__reloc *)1;
+    size_t count = 9;
+    ck_assert_int_eq(
+        mewe__splice_calls(&c, the_callee, (void *)callee, &out, &relocs, &count, spliced),
+        MEWE_OK);
+    ck_assert_uint_eq(count, 0);
+    free(relocs);
+    return out;
+}
+
+static void assert_bytes(const mewe__strbuf *b, const unsigned char *want, size_t n)
+{
+    ck_assert_uint_eq(b->len, n);
+    ck_assert_msg(memcmp(b->data, want, n) == 0, "other bytes");
+}
+
+/* A callee's parameter becomes a local of the pool, its `return` a branch out of the block
+ * it is spliced in, out of the `if` around it too. */
+START_TEST(test_splice_body)
+{
+    static const unsigned char add1[] = {0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x0b};
+    mewe__code callee = {add1, sizeof add1, NULL, 0, &unary};
+    size_t spliced;
+    mewe__strbuf b = splice_into_caller(&callee, &spliced);
+    ck_assert_uint_eq(spliced, 1);
+    static const unsigned char want[] = {0x01, 0x01, 0x7f, 0x20, 0x00, 0x21, 0x01, 0x02,
+                                         0x7f, 0x20, 0x01, 0x41, 0x01, 0x6a, 0x0b, 0x0b};
+    assert_bytes(&b, want, sizeof want);
+    free(b.data);
+
+    static const unsigned char early[] = {0x00, 0x20, 0x00, 0x04, 0x40, 0x41,
+                                          0x07, 0x0f, 0x0b, 0x20, 0x00, 0x0b};
+    callee = (mewe__code){early, sizeof early, NULL, 0, &unary};
+    b = splice_into_caller(&callee, &spliced);
+    ck_assert_uint_eq(spliced, 1);
+    static const unsigned char want_early[] = {0x01, 0x01, 0x7f, 0x20, 0x00, 0x21, 0x01, 0x02,
+                                               0x7f, 0x20, 0x01, 0x04, 0x40, 0x41, 0x07, 0x0c,
+                                               0x01, 0x0b, 0x20, 0x01, 0x0b, 0x0b};
+    assert_bytes(&b, want_early, sizeof want_early);
+    free(b.data);
+}
+END_TEST
+
+/* What does not carry over to another function stays called: the caller comes out as it
+ * was. */
+START_TEST(test_splice_keeps_what_it_cannot_carry)
+{
+    static const unsigned char caller[] = {0x00, 0x20, 0x00, 0x10, 0x01, 0x0b};
+    static const unsigned char tail_call[] = {0x00, 0x20, 0x00, 0x12, 0x01, 0x0b};
+    static const unsigned char early_end[] = {0x00, 0x20, 0x00, 0x0b, 0x20, 0x00, 0x0b};
+    static const unsigned char no_end[] = {0x00, 0x20, 0x00, 0x02, 0x40, 0x0b};
+    static const unsigned char odd_local[] = {0x01, 0x01, 0x40, 0x20, 0x00, 0x0b};
+    static const unsigned char far_local[] = {0x00, 0x20, 0x05, 0x0b};
+    static const unsigned char try_block[] = {0x00, 0x06, 0x40, 0x0b, 0x20, 0x00, 0x0b};
+    static const unsigned char plain[] = {0x00, 0x20, 0x00, 0x0b};
+    const mewe__code cases[] = {
+        {tail_call, sizeof tail_call, NULL, 0, &unary},
+        {early_end, sizeof early_end, NULL, 0, &unary},
+        {no_end, sizeof no_end, NULL, 0, &unary},
+        {odd_local, sizeof odd_local, NULL, 0, &unary},
+        {far_local, sizeof far_local, NULL, 0, &unary},
+        {try_block, sizeof try_block, NULL, 0, &unary},
+        {plain, sizeof plain, NULL, 0, &two_results},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        size_t spliced = 9;
+        mewe__strbuf b = splice_into_caller(&cases[k], &spliced);
+        ck_assert_msg(spliced == 0, "case %zu spliced", k);
+        assert_bytes(&b, caller, sizeof caller);
+        free(b.data);
+    }
+}
+END_TEST
+
 static Suite *wasm_inspect_suite(void)
 {
     Suite *s = suite_create("wasm_inspect");
@@ -1174,6 +1260,8 @@ static Suite *wasm_inspect_suite(void)
     tcase_add_test(real, test_derive_fills_stubs_at_o0);
     tcase_add_test(real, test_derive_leaves_what_it_cannot_move);
     tcase_add_test(real, test_derive_splices_calls_into_the_dispatcher);
+    tcase_add_test(real, test_splice_body);
+    tcase_add_test(real, test_splice_keeps_what_it_cannot_carry);
     tcase_add_test(bad, test_not_wasm);
     tcase_add_test(bad, test_truncated_everywhere);
     tcase_add_test(bad, test_corrupted_bytes);

@@ -85,11 +85,11 @@ const cli_option cli_options[] = {
      "turns the check off.",
      S_GEN, "generate.wasm_rounds"},
     {OPT_WASM_DERIVED, "wasm-derived", 0, "N", CLI_UINT, 0, 0, NULL,
-     "Of the variants of a function of more than 400 instructions (whose variants are "
-     "called, not inlined), make N in wasm, not with LLVM: copies of the compiled original "
-     "and variants in turn, their locals renumbered and the operands of commutative "
-     "operations and comparisons swapped. They cost no code generation and run at the speed "
-     "of what they copy. 0 makes every variant with LLVM.",
+     "Of the variants of a function of 50 instructions or more, make N in wasm, not with "
+     "LLVM: copies of the compiled original and variants in turn, their locals renumbered "
+     "and the operands of commutative operations and comparisons swapped (spliced into the "
+     "dispatcher where it holds its variants inline). They cost no code generation and run "
+     "at the speed of what they copy. 0 makes every variant with LLVM.",
      S_GEN, "generate.wasm_derived"},
     {OPT_OUTLINE_LOOPS, "outline-loops", 0, "CYCLES", CLI_UINT, 0, 0, NULL,
      "Make the body of a function's costliest loop a function of its own (f.loop.body, "

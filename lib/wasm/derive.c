@@ -514,6 +514,7 @@ typedef struct resolving {
     const char *caller; /* the family of the dispatcher spliced into */
     mewe__code *codes;  /* per function; .body NULL until made */
     mewe__reloc **rel;  /* per function: its own relocations, from its first byte */
+    size_t members;     /* calls of a variant of the family found in the dispatcher */
     bool failed;
 } resolving;
 
@@ -577,6 +578,7 @@ static const mewe__code *callee_of(uint32_t index, void *user)
     size_t t = index - info->import_func_count;
     if (!member_of(&info->funcs[t], r->caller))
         return NULL;
+    r->members++;
     t = runs(r->f, t);
     return mewe__wasm_forward_target(info, t) < 0 || r->f->body[t] ? code_of(r, t) : NULL;
 }
@@ -630,11 +632,25 @@ static int by_name_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The family whose dispatcher a function named `name` is, when `in` names it, else NULL.
+ * The backend renames a `main` without parameters __original_main (and adds a `main` that
+ * calls it, which has no variant to splice). */
+static const char *spliced_family(const mewe__derive_in *in, const char *name)
+{
+    if (name && strcmp(name, "__original_main") == 0)
+        name = "main";
+    const char *const *hit = name ? bsearch(&name, in->splice_into, in->splice_count,
+                                            sizeof *in->splice_into, by_name_str)
+                                  : NULL;
+    return hit ? *hit : NULL;
+}
+
 /* Splices the calls of function i (the dispatcher of `family`) of its variants; a body that
  * does not decode is left as it is. */
 static int splice_one(filling *f, resolving *r, size_t i, const char *family)
 {
     r->caller = family;
+    r->members = 0;
     const mewe__code *caller = code_of(r, i);
     if (!caller)
         return MEWE_ENOMEM;
@@ -649,7 +665,10 @@ static int splice_one(filling *f, resolving *r, size_t i, const char *family)
         free(rel);
         return rc == MEWE_EPARSE ? MEWE_OK : rc;
     }
-    rc = record_family(f, r->caller); /* before the family's calls go */
+    /* The report counts the family from here only when no variant is called any more;
+     * otherwise the output holds the others, and it counts what it finds there. */
+    if (spliced == r->members)
+        rc = record_family(f, r->caller);
     size_t len;
     unsigned char *bytes = (unsigned char *)mewe__strbuf_take(&b, &len);
     if (rc != MEWE_OK || !bytes) {
@@ -674,18 +693,12 @@ static int splice_all(filling *f, const mewe__derive_in *in)
     size_t n = f->info->func_count;
     if (!in->splice_count || !n)
         return MEWE_OK;
-    resolving r = {f, NULL, calloc(n, sizeof *r.codes), calloc(n, sizeof *r.rel), false};
+    resolving r = {f, NULL, calloc(n, sizeof *r.codes), calloc(n, sizeof *r.rel), 0, false};
     int rc = r.codes && r.rel ? MEWE_OK : MEWE_ENOMEM;
     for (size_t i = 0; rc == MEWE_OK && i < n; i++) {
-        const char *name = f->info->funcs[i].name;
-        /* The backend renames a `main` without parameters (and adds one that calls it). */
-        if (name && strcmp(name, "__original_main") == 0)
-            name = "main";
-        const char *const *in_set = name ? bsearch(&name, in->splice_into, in->splice_count,
-                                                   sizeof *in->splice_into, by_name_str)
-                                         : NULL;
-        if (in_set)
-            rc = splice_one(f, &r, i, *in_set);
+        const char *family = spliced_family(in, f->info->funcs[i].name);
+        if (family)
+            rc = splice_one(f, &r, i, family);
     }
     for (size_t i = 0; r.rel && i < n; i++)
         free(r.rel[i]);
@@ -844,6 +857,16 @@ static int fill_object(const unsigned char *obj, size_t size, const mewe__derive
     return rc;
 }
 
+/* Whether the object defines a dispatcher to splice into. */
+static bool names_a_dispatcher(const mewe__wasm_info *info, const mewe__derive_in *in)
+{
+    for (size_t i = 0; in->splice_count && i < info->func_count; i++) {
+        if (spliced_family(in, info->funcs[i].name))
+            return true;
+    }
+    return false;
+}
+
 void mewe__derive_stats_free(mewe__derive_stats *stats)
 {
     for (size_t i = 0; i < stats->family_count; i++)
@@ -868,7 +891,7 @@ int mewe__wasm_derive(const unsigned char *obj, size_t size, const mewe__derive_
         stats->stubs += mewe__wasm_forward_target(&info, i) >= 0;
     if (mewe__wasm_sections(obj, size, look, &l) < 0 || !l.code)
         rc = stats->stubs ? MEWE_EPARSE : MEWE_OK;
-    else if (stats->stubs || in->splice_count)
+    else if (stats->stubs || names_a_dispatcher(&info, in))
         rc = fill_object(obj, size, in, &info, &l, out, out_size, stats);
     mewe__wasm_info_free(&info);
     return rc;

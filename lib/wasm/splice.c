@@ -27,6 +27,12 @@ typedef struct locals {
     size_t expr_at; /* where the instructions start in the body */
 } locals;
 
+/* The one-byte value types: numbers, v128, funcref, externref, exnref. */
+static bool value_type(unsigned t)
+{
+    return (t >= 0x7b && t <= 0x7f) || t == 0x70 || t == 0x6f || t == 0x69;
+}
+
 /* Reads the local declarations of c; false when they do not decode, or declare too many,
  * or out of memory (*failed). */
 static bool read_locals(const mewe__code *c, locals *out, bool *failed)
@@ -53,13 +59,21 @@ static bool read_locals(const mewe__code *c, locals *out, bool *failed)
     }
     memcpy(out->type, c->type->param_types, c->type->params);
     r = (mewe__reader){decl, c->body + out->expr_at};
+    bool known = true;
     for (uint32_t at = c->type->params; r.p < r.end;) {
         mewe__get_uleb(&r, &n);
+        known &= value_type(*r.p);
         memset(out->type + at, *r.p++, (size_t)n);
         at += (uint32_t)n;
     }
+    for (uint32_t i = 0; i < c->type->params; i++)
+        known &= value_type(out->type[i]);
     out->count = (uint32_t)total;
-    return true;
+    if (!known) { /* a type of more than a byte, or not one */
+        free(out->type);
+        *out = (locals){0};
+    }
+    return known;
 }
 
 /* Instructions that mean something else in another function: tail calls (they would return
@@ -71,17 +85,22 @@ static bool foreign(unsigned op)
 }
 
 /* Whether callee c can be spliced: at most one result, instructions that decode and mean
- * the same in the caller, local indices in range, no relocation on a local or a return. */
+ * the same in the caller, blocks that close where they should (the body's own `end` last),
+ * local indices in range, no relocation in the declarations, on a local or on a return. */
 static bool spliceable(const mewe__code *c, const locals *l)
 {
-    if (c->type->results > 1)
+    if (c->type->results > 1 || (c->reloc_count && c->relocs[0].offset < l->expr_at))
         return false;
     const unsigned char *p = c->body + l->expr_at, *end = c->body + c->len;
-    size_t next = 0;
+    size_t next = 0, depth = 0;
+    bool closed = false;
     while (p < end) {
         size_t n;
-        if (mewe__wasm_instr_length(p, end, &n) != MEWE_OK || foreign(p[0]))
+        if (closed || mewe__wasm_instr_length(p, end, &n) != MEWE_OK || foreign(p[0]))
             return false;
+        depth += p[0] == OP_BLOCK || p[0] == OP_LOOP || p[0] == OP_IF;
+        if (p[0] == OP_END)
+            closed = depth-- == 0;
         size_t from = (size_t)(p - c->body);
         bool relocated = false;
         for (; next < c->reloc_count && c->relocs[next].offset < from + n; next++)
@@ -95,7 +114,7 @@ static bool spliceable(const mewe__code *c, const locals *l)
         }
         p += n;
     }
-    return next == c->reloc_count;
+    return closed && next == c->reloc_count;
 }
 
 /* One call to splice: where it is in the caller, and the callee's locals mapped into the
@@ -147,10 +166,10 @@ static int find_sites(splicing *s, mewe__callee_fn callee, void *user)
             return MEWE_EPARSE;
         mewe__reader r = {p + 1, p + n};
         uint64_t index;
-        const mewe__code *code = p[0] == OP_CALL && mewe__get_uleb(&r, &index) &&
-                                         index <= UINT32_MAX
-                                     ? callee((uint32_t)index, user)
-                                     : NULL;
+        const mewe__code *code =
+            p[0] == OP_CALL && mewe__get_uleb(&r, &index) && index <= UINT32_MAX
+                ? callee((uint32_t)index, user)
+                : NULL;
         site st = {(size_t)(p - c->body), code, {0}, NULL};
         if (code && read_locals(code, &st.l, &s->failed) && spliceable(code, &st.l)) {
             site *grown = realloc(s->sites, (s->count + 1) * sizeof *grown);
@@ -306,6 +325,8 @@ int mewe__splice_calls(const mewe__code *caller, mewe__callee_fn callee, void *u
     int rc = MEWE_OK;
     if (!read_locals(caller, &s.own, &s.failed))
         rc = s.failed ? MEWE_ENOMEM : MEWE_EPARSE;
+    else if (caller->reloc_count && caller->relocs[0].offset < s.own.expr_at)
+        rc = MEWE_EPARSE;
     if (rc == MEWE_OK)
         rc = find_sites(&s, callee, user);
     if (rc == MEWE_OK && !map_sites(&s)) {

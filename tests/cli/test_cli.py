@@ -657,8 +657,10 @@ def test_diversifier_choice_and_parameters(bc, tmp_path):
     mewe(bc["fnptr"], "--diversifier", "blocks:split=1,shuffle=1", "-o", blocks)
     assert subst.read_bytes() != blocks.read_bytes()
     assert wasm_run(blocks).stdout == expected("fnptr")
-    # A rewrite rate of 0 makes every variant a copy of the original: all dropped.
-    rep = report_of(bc["fnptr"], "--diversifier", "subst:rate=0", "-o", tmp_path / "x.wasm")
+    # A rewrite rate of 0 makes every variant a copy of the original: all dropped (none made
+    # in wasm, which would copy the original instead).
+    rep = report_of(bc["fnptr"], "--diversifier", "subst:rate=0", "--wasm-derived=0", "-o",
+                    tmp_path / "x.wasm")
     assert rep["totals"]["variants"] == 0
     assert sum(f["dropped_duplicate"] for f in rep["functions"]) > 0
 
@@ -704,13 +706,19 @@ def test_min_instructions(bc, tmp_path):
 
 
 def test_wasm_rounds(bc, tmp_path):
-    """Every variant the report keeps is distinct in wasm (a small program is checked whole);
-    --wasm-rounds=0 turns the check, and its figures, off."""
+    """Every variant the report keeps is distinct in wasm: those LLVM made by generation's
+    check (a small program is checked whole), those made in wasm in the output's "wasm"
+    section; --wasm-rounds=0 turns the check, and its figures, off."""
     rep = report_of(bc["fnptr"], "-n", "8", "-o", tmp_path / "a.wasm")
     t = rep["totals"]
-    assert all(f["variants"] == f.get("distinct_in_wasm") for f in rep["functions"]
-               if f["variants"] > 0)
-    assert t["distinct_in_wasm"] == t["variants"] and t["distinct_in_ir"] >= t["variants"]
+    made = [f for f in rep["functions"] if f["variants"] > 0]
+    assert all(f["variants"] - f.get("wasm_derived", 0) == f.get("distinct_in_wasm")
+               for f in made)
+    assert any(f.get("wasm_derived") for f in made)
+    assert t["distinct_in_wasm"] == t["variants"] - t["wasm_derived"]
+    assert t["distinct_in_ir"] >= t["distinct_in_wasm"]
+    assert rep["wasm"]["preservation"] == 1.0
+    assert all(d["distinct_in_wasm"] == d["variants"] for d in rep["wasm"]["dispatchers"])
     assert 0 < t["wasm_difference_min"] <= t["wasm_difference_mean"] <= 1
     off = report_of(bc["fnptr"], "-n", "8", "--wasm-rounds", "0", "-o", tmp_path / "b.wasm")
     assert "distinct_in_wasm" not in off["totals"]

@@ -301,10 +301,10 @@ class Module:
                 (0: neither).
             threads: threads of the wasm check's code generation (0 or None: one per
                 processor); the variants kept do not depend on it.
-            wasm_derived: of the variants of a function whose variants are called (more
-                than 400 instructions), how many are made in wasm, as rewritten copies of
-                the compiled original and variants, instead of with LLVM (0: none; None:
-                the library's default, all but one).
+            wasm_derived: of the variants of a function of 50 instructions or more, how
+                many are made in wasm, as rewritten copies of the compiled original and
+                variants, instead of with LLVM (0: none; None: the library's default, all
+                but one).
         """
         opts = GenerateOptions()
         api().mewe_generate_options_init(byref(opts), GENERATE_OPTIONS_VERSION)
