@@ -84,9 +84,10 @@ static size_t left_out_of(const mewe__family *fam, const mewe__wasm_name_set *li
 }
 
 /* live: the functions of the emitted wasm, or NULL without one. */
-static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec *r,
+static void function_entry(mewe__json *j, const mewe_module *m, const mewe__fnrec *r,
                            mewe__families *fams, const mewe__wasm_name_set *live, totals *t)
 {
+    LLVMModuleRef llvm = m->llvm;
     mewe__family *fam = mewe__families_find(fams, r->name);
     LLVMValueRef fn = LLVMGetNamedFunction(llvm, r->name);
     long id = mewe__dispatcher_id(fn);
@@ -96,6 +97,9 @@ static void function_entry(mewe__json *j, LLVMModuleRef llvm, const mewe__fnrec 
      * their dispatcher are counted by its plan. */
     size_t variants = planned ? plan.variants - 1 : fam ? fam->count - (id >= 0) : 0;
     size_t dropped_out = planned && !plan.inlined && fam && live ? left_out_of(fam, live) : 0;
+    /* Stubs left forwarders run their sources' code: as one with it, as twins are. */
+    const mewe__spliced_family *emitted = live ? mewe__module_spliced(m, r->name) : NULL;
+    dropped_out += emitted ? emitted->alike : 0;
     dropped_out = dropped_out < variants ? dropped_out : variants;
     variants -= dropped_out; /* the output counts them as one with their twins */
     mewe__json_object(j, NULL, false);
@@ -276,11 +280,15 @@ static int wasm_section(mewe__json *j, const mewe_module *m, const mewe__wasm_in
             mewe__wasm_families_free(fams, n);
             return MEWE_ENOMEM;
         }
-        dispatcher_entry(j, fams[i].family, fams[i].variants, fams[i].distinct, d, false, &s);
+        /* A stub left a forwarder has its source's body: no variant of its own. */
+        const mewe__spliced_family *e = mewe__module_spliced(m, fams[i].family);
+        size_t alike = e && !e->spliced && e->alike < fams[i].variants ? e->alike : 0;
+        dispatcher_entry(j, fams[i].family, fams[i].variants - alike, fams[i].distinct, d, false,
+                         &s);
     }
     for (size_t i = 0; i < m->spliced_count; i++) {
         const mewe__spliced_family *sf = &m->spliced[i];
-        if (kept_in_output(live, sf->name) && !family_listed(fams, n, sf->name))
+        if (sf->spliced && kept_in_output(live, sf->name) && !family_listed(fams, n, sf->name))
             dispatcher_entry(j, sf->name, sf->variants, sf->distinct, sf->difference, true, &s);
     }
     size_t generated = s.generated, distinct = s.distinct, compared = s.compared;
@@ -426,7 +434,7 @@ static int build(char **out, size_t *len, const mewe_module *m, const void *wasm
     mewe__json_uint(&j, "seed", m->ctx->seed);
     mewe__json_array(&j, "functions", true);
     for (size_t i = 0; i < n; i++)
-        function_entry(&j, m->llvm, &recs[i], &fams, wasm ? &live : NULL, &t);
+        function_entry(&j, m, &recs[i], &fams, wasm ? &live : NULL, &t);
     mewe__json_end(&j);
     totals_section(&j, m, &t);
     if (m->link)

@@ -853,6 +853,17 @@ static char *relocs_in(const wasm_blob *b, const mewe__wasm_info *info, const me
     return out;
 }
 
+/* mewe__wasm_derive of an object built here, which must succeed: the new object. */
+static unsigned char *derive_ok(const wasm_blob *b, uint64_t seed, const char *const *into,
+                                size_t n, size_t *size, mewe__derive_stats *st)
+{
+    unsigned char *out = NULL;
+    ck_assert_int_eq(
+        mewe__wasm_derive(b->bytes, b->size, &(mewe__derive_in){seed, into, n}, &out, size, st),
+        MEWE_OK);
+    return out;
+}
+
 START_TEST(test_derive_fills_stubs)
 {
     wasm_blob b = build("derive.ll", derive_ll, true);
@@ -874,9 +885,7 @@ START_TEST(test_derive_fills_stubs)
     unsigned char *filled = NULL;
     size_t size = 0;
     mewe__derive_stats st;
-    ck_assert_int_eq(
-        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled, &size, &st),
-        MEWE_OK);
+    filled = derive_ok(&b, 1, NULL, 0, &size, &st);
     ck_assert_ptr_null(st.skipped);
     ck_assert_uint_eq(st.stubs, 2);
     ck_assert_uint_eq(st.derived, 2);
@@ -914,14 +923,10 @@ START_TEST(test_derive_fills_stubs)
     /* The same object and seed again: the same bytes; another seed, other copies. */
     unsigned char *again = NULL;
     size_t again_size = 0;
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &again,
-                                       &again_size, &st),
-                     MEWE_OK);
+    again = derive_ok(&b, 1, NULL, 0, &again_size, &st);
     ck_assert(again_size == size && memcmp(again, filled, size) == 0);
     free(again);
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){2, NULL, 0}, &again,
-                                       &again_size, &st),
-                     MEWE_OK);
+    again = derive_ok(&b, 2, NULL, 0, &again_size, &st);
     wasm_blob ab = {again, again_size};
     mewe__wasm_info other;
     parse_ok(&other, &ab);
@@ -954,9 +959,7 @@ START_TEST(test_derive_fills_stubs_at_o0)
     unsigned char *filled = NULL;
     size_t size = 0;
     mewe__derive_stats st;
-    ck_assert_int_eq(
-        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled, &size, &st),
-        MEWE_OK);
+    filled = derive_ok(&b, 1, NULL, 0, &size, &st);
     ck_assert_uint_eq(st.derived, 2);
     wasm_blob fb = {filled, size};
     mewe__wasm_info out;
@@ -993,9 +996,7 @@ START_TEST(test_derive_leaves_what_it_cannot_move)
     unsigned char *rel = memmem(b.bytes, b.size, "reloc.CODE", 10);
     ck_assert_ptr_nonnull(rel);
     rel[10] ^= 1; /* the section index the relocations apply to */
-    ck_assert_int_eq(
-        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled, &size, &st),
-        MEWE_OK);
+    filled = derive_ok(&b, 1, NULL, 0, &size, &st);
     ck_assert_ptr_null(filled);
     ck_assert_ptr_nonnull(strstr(st.skipped, "relocations"));
     /* Not a module at all. */
@@ -1082,15 +1083,11 @@ START_TEST(test_derive_splices_calls_into_the_dispatcher)
     unsigned char *spliced = NULL, *filled = NULL;
     size_t size = 0, filled_size = 0;
     mewe__derive_stats st;
-    ck_assert_int_eq(mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, NULL, 0}, &filled,
-                                       &filled_size, &st),
-                     MEWE_OK);
+    filled = derive_ok(&b, 1, NULL, 0, &filled_size, &st);
     ck_assert_uint_eq(st.spliced, 0);
     ck_assert_uint_eq(st.family_count, 0);
     mewe__derive_stats_free(&st);
-    ck_assert_int_eq(
-        mewe__wasm_derive(b.bytes, b.size, &(mewe__derive_in){1, into, 1}, &spliced, &size, &st),
-        MEWE_OK);
+    spliced = derive_ok(&b, 1, into, 1, &size, &st);
     ck_assert_ptr_null(st.skipped);
     ck_assert_uint_eq(st.derived, 2);
     ck_assert_uint_eq(st.spliced, 4);
@@ -1146,6 +1143,61 @@ START_TEST(test_derive_splices_calls_into_the_dispatcher)
     mewe__wasm_info_free(&si);
     free(filled);
     free(spliced);
+    free(b.bytes);
+}
+END_TEST
+
+/* A body with no locals to renumber, whose operations' operands are computed rather than
+ * read: copies differ by computing them the other way round, and compute the same. */
+static const char computed_ll[] =
+    "target triple = \"wasm32-unknown-wasi\"\n"
+    "@fmt = private constant [4 x i8] c\"%d\\0A\\00\"\n"
+    "declare i32 @printf(ptr, ...)\n"
+    "define internal i32 @\"f.mewe.v1\"(i32 %a, i32 %b) noinline {\n"
+    "  %x = mul i32 %a, 3\n  %y = xor i32 %b, 5\n  %s = add i32 %x, %y\n"
+    "  %u = mul i32 %a, 7\n  %v = and i32 %b, 9\n  %w = or i32 %u, %v\n"
+    "  %r = xor i32 %s, %w\n  ret i32 %r\n}\n"
+    "define internal i32 @\"f.mewe.v2\"(i32 %a, i32 %b) noinline {\n"
+    "  %r = tail call i32 @\"f.mewe.v1\"(i32 %a, i32 %b)\n  ret i32 %r\n}\n"
+    "define i32 @main() {\n"
+    "entry:\n  br label %loop\n"
+    "loop:\n  %i = phi i32 [ -20, %entry ], [ %i2, %loop ]\n"
+    "  %j = mul i32 %i, 7\n"
+    "  %r1 = call i32 @\"f.mewe.v1\"(i32 %i, i32 %j)\n"
+    "  %r2 = call i32 @\"f.mewe.v2\"(i32 %i, i32 %j)\n  %r = xor i32 %r1, %r2\n"
+    "  %p1 = call i32 (ptr, ...) @printf(ptr @fmt, i32 %r1)\n"
+    "  %p2 = call i32 (ptr, ...) @printf(ptr @fmt, i32 %r)\n"
+    "  %i2 = add i32 %i, 1\n  %c = icmp slt i32 %i2, 20\n  br i1 %c, label %loop, label %done\n"
+    "done:\n  ret i32 0\n}\n";
+
+START_TEST(test_derive_swaps_computed_operands)
+{
+    wasm_blob b = build("computed.ll", computed_ll, true);
+    mewe__wasm_info in;
+    parse_ok(&in, &b);
+    /* No local to renumber, and no operation of two reads. */
+    ck_assert_uint_eq(func_named(&in, "f.mewe.v1")->locals, 0);
+    char *expected = link_and_run(&b);
+    unsigned char *filled = NULL;
+    size_t size = 0;
+    mewe__derive_stats st;
+    filled = derive_ok(&b, 1, NULL, 0, &size, &st);
+    ck_assert_uint_eq(st.derived, 1);
+    ck_assert_uint_eq(st.alike, 0);
+    mewe__derive_stats_free(&st);
+    wasm_blob fb = {filled, size};
+    mewe__wasm_info out;
+    parse_ok(&out, &fb);
+    const mewe__wasm_func *src = func_named(&out, "f.mewe.v1"), *d = func_named(&out, "f.mewe.v2");
+    ck_assert(!same_body(src, d));
+    ck_assert_uint_eq(d->body_len, src->body_len); /* the same instructions, reordered */
+    char *got = link_and_run(&fb);
+    ck_assert_str_eq(got, expected);
+    free(got);
+    free(expected);
+    mewe__wasm_info_free(&in);
+    mewe__wasm_info_free(&out);
+    free(filled);
     free(b.bytes);
 }
 END_TEST
@@ -1260,6 +1312,7 @@ static Suite *wasm_inspect_suite(void)
     tcase_add_test(real, test_derive_fills_stubs_at_o0);
     tcase_add_test(real, test_derive_leaves_what_it_cannot_move);
     tcase_add_test(real, test_derive_splices_calls_into_the_dispatcher);
+    tcase_add_test(real, test_derive_swaps_computed_operands);
     tcase_add_test(real, test_splice_body);
     tcase_add_test(real, test_splice_keeps_what_it_cannot_carry);
     tcase_add_test(bad, test_not_wasm);

@@ -121,20 +121,63 @@ static uint32_t *locals_map(const unsigned char *decl, size_t len, uint32_t para
     return map;
 }
 
-/* An instruction written to the output: where, and what it is as an operand. */
-typedef enum { OPERAND_NONE, OPERAND_CONST, OPERAND_READ } operand;
-
-/* OPERAND_READ: a local.get or global.get without relocation (in an object, global.get
- * always has one), which pushes one value without reading the stack or having an effect:
- * two in a row may trade places. OPERAND_CONST: a constant without relocation, which may be
- * negated, but never moves before the other operand: engines' baseline compilers (V8's
- * Liftoff) fold a constant right-hand operand into the instruction, and one on the left
- * costs a register and a move (keccak's cold runs, one quick benchmark run each: 1.42 times
- * the original's with such swaps, 1.23 without, 1.20 with every variant made by LLVM). */
+/* The values on the operand stack that the output's last instructions computed, each
+ * from the instructions that computed it (a span of the output) when those have no effect,
+ * cannot trap and carry no relocation: two such values in a row may be computed the other
+ * way round. A constant (`lone_const`) may be negated, but never moves before the other
+ * operand: engines' baseline compilers (V8's Liftoff) fold a constant right-hand operand
+ * into the instruction, and one on the left costs a register and a move (keccak's cold
+ * runs, one quick benchmark run each: 1.42 times the original's with such swaps, 1.23
+ * without, 1.20 with every variant made by LLVM). Any other instruction forgets them all. */
 typedef struct span {
     size_t at, len;
-    operand kind;
+    bool movable;    /* no relocation inside */
+    bool lone_const; /* one i32.const or i64.const */
 } span;
+
+#define SPANS_MAX 16
+#define SWAP_MAX  256 /* bytes of two operands swapped at most */
+
+typedef struct operands {
+    span v[SPANS_MAX];
+    unsigned n;
+} operands;
+
+/* How many values instruction p pops to push one, when it is pure (no effect, no trap, no
+ * control): 0 to 3; -1 for any other. */
+static int pure_pops(const unsigned char *p)
+{
+    unsigned op = p[0];
+    if (op == 0x20 || op == 0x23 || (op >= 0x41 && op <= 0x44)) /* local/global.get, const */
+        return 0;
+    if (op == 0x45 || op == 0x50 || (op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) ||
+        (op >= 0x8b && op <= 0x91) || (op >= 0x99 && op <= 0x9f) || op == 0xa7 || op == 0xac ||
+        op == 0xad || (op >= 0xb2 && op <= 0xc4))
+        return 1; /* eqz, clz/ctz/popcnt, float unary, wrap, extend, convert, reinterpret */
+    if ((op >= 0x46 && op <= 0x66) || (op >= 0x6a && op <= 0x6c) || (op >= 0x71 && op <= 0x78) ||
+        (op >= 0x7c && op <= 0x7e) || (op >= 0x83 && op <= 0x8a) || (op >= 0x92 && op <= 0x98) ||
+        (op >= 0xa0 && op <= 0xa6))
+        return 2;               /* comparisons, and the arithmetic that cannot trap (no div, rem) */
+    return op == 0x1b ? 3 : -1; /* select */
+}
+
+/* Records the instruction just written at out[at..len): the values it pops become one. */
+static void track(operands *o, const unsigned char *p, size_t at, size_t len, bool relocated)
+{
+    int pops = pure_pops(p);
+    if (pops < 0 || (unsigned)pops > o->n || (pops == 0 && o->n == SPANS_MAX)) {
+        o->n = 0;
+        return;
+    }
+    span s = {at, len, !relocated, pops == 0 && (p[0] == 0x41 || p[0] == 0x42) && !relocated};
+    for (int k = 0; k < pops; k++) {
+        const span *in = &o->v[--o->n];
+        s.len += s.at - in->at;
+        s.at = in->at;
+        s.movable &= in->movable;
+    }
+    o->v[o->n++] = s;
+}
 
 /* The comparison with its operands the other way round (a < b is b > a), the operation
  * itself for a commutative one, 0 for others. Floats compare alike both ways, NaN included;
@@ -172,14 +215,17 @@ static unsigned add_sub_flip(unsigned op)
     return op == 0x6a ? 0x6b : op == 0x6b ? 0x6a : op == 0x7c ? 0x7d : 0x7c;
 }
 
-/* Rewrites the operands of a binary operation `op` about to be written after prev and last,
- * and gives the operation to write. */
-static unsigned rewrite_binary(mewe__strbuf *out, unsigned op, const span *prev, span *last,
-                               uint64_t *rng)
+/* Rewrites the operands of a binary operation `op` about to be written (the last two
+ * values of o), and gives the operation to write. */
+static unsigned rewrite_binary(mewe__strbuf *out, unsigned op, operands *o, uint64_t *rng)
 {
+    if (o->n < 2 || out->failed)
+        return op;
+    span *first = &o->v[o->n - 2], *last = &o->v[o->n - 1];
     unsigned char *data = (unsigned char *)out->data;
     unsigned cop = negatable(op);
-    if (cop && !out->failed && last->kind == OPERAND_CONST && data[last->at] == cop && coin(rng)) {
+    if (cop && last->lone_const && data[last->at] == cop && last->at + last->len == out->len &&
+        coin(rng)) {
         mewe__reader r = {data + last->at + 1, data + last->at + last->len};
         int64_t c;
         if (mewe__get_sleb(&r, &c)) {
@@ -194,12 +240,17 @@ static unsigned rewrite_binary(mewe__strbuf *out, unsigned op, const span *prev,
     }
     unsigned other = swapped_op(op);
     data = (unsigned char *)out->data;
-    if (other && !out->failed && prev->kind == OPERAND_READ && last->kind == OPERAND_READ &&
-        prev->at + prev->len == last->at && prev->len + last->len <= 32 && coin(rng)) {
-        unsigned char both[32];
+    if (other && !out->failed && first->movable && last->movable && !last->lone_const &&
+        first->at + first->len == last->at && last->at + last->len == out->len &&
+        first->len + last->len <= SWAP_MAX && coin(rng)) {
+        unsigned char both[SWAP_MAX];
         memcpy(both, data + last->at, last->len);
-        memcpy(both + last->len, data + prev->at, prev->len);
-        memcpy(data + prev->at, both, prev->len + last->len);
+        memcpy(both + last->len, data + first->at, first->len);
+        memcpy(data + first->at, both, first->len + last->len);
+        size_t first_len = first->len;
+        first->len = last->len;
+        last->at = first->at + first->len;
+        last->len = first_len;
         op = other;
     }
     return op;
@@ -232,7 +283,7 @@ static int derive_body(const body_in *in, uint64_t seed, mewe__strbuf *out)
         return MEWE_ENOMEM;
     mewe__strbuf_append(out, base->body, expr_at);
     const unsigned char *p = base->body + expr_at, *end = base->body + base->body_len;
-    span prev = {0, 0, OPERAND_NONE}, last = {0, 0, OPERAND_NONE};
+    operands o = {.n = 0};
     size_t next_reloc = 0;
     int rc = in->count && in->relocs[0].offset < expr_at ? MEWE_EPARSE : MEWE_OK;
     while (rc == MEWE_OK && p < end) {
@@ -241,9 +292,8 @@ static int derive_body(const body_in *in, uint64_t seed, mewe__strbuf *out)
             rc = MEWE_EPARSE;
             break;
         }
-        size_t from = (size_t)(p - base->body);
+        size_t from = (size_t)(p - base->body), at = out->len;
         unsigned op = p[0];
-        span cur = {out->len, 0, OPERAND_NONE};
         uint64_t index;
         mewe__reader r = {p + 1, p + n};
         bool relocated = next_reloc < in->count && in->relocs[next_reloc].offset < from + n;
@@ -252,7 +302,7 @@ static int derive_body(const body_in *in, uint64_t seed, mewe__strbuf *out)
                  next_reloc++) {
                 in->moved[next_reloc] = in->relocs[next_reloc];
                 in->moved[next_reloc].offset =
-                    (uint32_t)(cur.at + in->relocs[next_reloc].offset - from);
+                    (uint32_t)(at + in->relocs[next_reloc].offset - from);
             }
             mewe__strbuf_append(out, p, n);
         } else if (op >= OP_LOCAL_GET && op <= OP_LOCAL_TEE && mewe__get_uleb(&r, &index)) {
@@ -260,20 +310,15 @@ static int derive_body(const body_in *in, uint64_t seed, mewe__strbuf *out)
                 index = map[index - in->params];
             mewe__put_byte(out, op);
             mewe__put_uleb(out, index);
-            cur.kind = op == OP_LOCAL_GET ? OPERAND_READ : OPERAND_NONE;
         } else if (swapped_op(op) || negatable(op)) {
-            op = rewrite_binary(out, op, &prev, &last, &rng);
-            cur.at = out->len; /* a negated constant may have changed its length */
-            mewe__put_byte(out, op);
+            unsigned char now = (unsigned char)rewrite_binary(out, op, &o, &rng);
+            at = out->len; /* a negated constant may have changed its length */
+            mewe__put_byte(out, now);
         } else {
             mewe__strbuf_append(out, p, n);
-            cur.kind = op == OP_GLOBAL_GET                        ? OPERAND_READ
-                       : op >= OP_I32_CONST && op <= OP_F64_CONST ? OPERAND_CONST
-                                                                  : OPERAND_NONE;
         }
-        cur.len = out->len - cur.at;
-        prev = last;
-        last = cur;
+        if (!out->failed) /* the operation as written: a mirrored one pops what it did */
+            track(&o, (const unsigned char *)out->data + at, at, out->len - at, relocated);
         p += n;
     }
     free(map);
@@ -419,10 +464,9 @@ static bool in_family(const filling *f, size_t i, const unsigned char *b, size_t
     return false;
 }
 
-/* Fills stub i, whose target is t, with a rewritten copy of t's body unlike the family's
- * others; one that no rewrite could make so (a body without locals or operands to swap) stays
- * a forwarder, which costs a call and no code, and counts as its target. */
-static int fill(filling *f, size_t i, size_t t, uint64_t seed)
+/* Fills stub i with a rewritten copy of t's body unlike the family's others, if ATTEMPTS
+ * draws make one. */
+static int fill_from(filling *f, size_t i, size_t t, uint64_t seed)
 {
     const mewe__wasm_func *stub = &f->info->funcs[i];
     const fn_relocs *tr = &f->of[t];
@@ -458,7 +502,6 @@ static int fill(filling *f, size_t i, size_t t, uint64_t seed)
         }
         free(bytes);
     }
-    f->stats->alike += rc == MEWE_OK && !f->body[i];
     free(local);
     if (rc == MEWE_OK && f->body[i]) {
         f->moved[i] = in.moved;
@@ -466,6 +509,24 @@ static int fill(filling *f, size_t i, size_t t, uint64_t seed)
     } else {
         free(in.moved);
     }
+    return rc;
+}
+
+/* Fills stub i, whose target is t, with a rewritten copy of t's body unlike the family's
+ * others, or failing that of another of its family's bodies (every one computes the same: a
+ * small function's two sources may give a few copies each); one that no rewrite could make
+ * so (bodies without locals or operands to swap) stays a forwarder, which costs a call and
+ * no code, and counts as its target. */
+static int fill(filling *f, size_t i, size_t t, uint64_t seed)
+{
+    const mewe__wasm_info *info = f->info;
+    int rc = fill_from(f, i, t, seed);
+    for (size_t j = 0; rc == MEWE_OK && !f->body[i] && j < info->func_count; j++) {
+        if (j != t && j != i && f->family[j] == f->family[i] &&
+            info->funcs[j].type == info->funcs[i].type && mewe__wasm_forward_target(info, j) < 0)
+            rc = fill_from(f, i, j, seed + (j + 1) * 0x9E3779B97F4A7C15ull);
+    }
+    f->stats->alike += rc == MEWE_OK && !f->body[i];
     return rc;
 }
 
@@ -583,25 +644,48 @@ static const mewe__code *callee_of(uint32_t index, void *user)
     return mewe__wasm_forward_target(info, t) < 0 || r->f->body[t] ? code_of(r, t) : NULL;
 }
 
-/* The report's account of a family spliced into its dispatcher: its bodies before. */
+static int add_family(filling *f, mewe__spliced_family fam)
+{
+    mewe__spliced_family *grown =
+        fam.name ? realloc(f->stats->families, (f->stats->family_count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(fam.name);
+        return MEWE_ENOMEM;
+    }
+    f->stats->families = grown;
+    f->stats->families[f->stats->family_count++] = fam;
+    return MEWE_OK;
+}
+
+/* Whether function i is a stub that stayed a forwarder. */
+static bool left_alike(const filling *f, size_t i)
+{
+    return !f->body[i] && mewe__wasm_forward_target(f->info, i) >= 0;
+}
+
+/* The report's account of a family spliced into its dispatcher: its bodies before, a stub
+ * left a forwarder aside. */
 static int record_family(filling *f, const char *name)
 {
     const mewe__wasm_info *info = f->info;
     mewe__wasm_grams *g = malloc((info->func_count ? info->func_count : 1) * sizeof *g);
     if (!g)
         return MEWE_ENOMEM;
-    size_t n = 0, distinct = 0, pairs = 0;
+    size_t n = 0, distinct = 0, pairs = 0, alike = 0;
     double sum = 0.0;
     int rc = MEWE_OK;
     for (size_t i = 0; rc == MEWE_OK && i < info->func_count; i++) {
         if (!member_of(&info->funcs[i], name))
             continue;
-        size_t len;
-        const unsigned char *b = body_of(f, runs(f, i), &len);
-        bool seen = false;
-        for (size_t k = 0; k < n; k++) {
-            seen |= g[k].len == len && memcmp(g[k].body, b, len) == 0;
+        if (left_alike(f, i)) {
+            alike++;
+            continue;
         }
+        size_t len;
+        const unsigned char *b = body_of(f, i, &len);
+        bool seen = false;
+        for (size_t k = 0; k < n; k++)
+            seen |= g[k].len == len && memcmp(g[k].body, b, len) == 0;
         rc = mewe__wasm_grams_make(&g[n], b, len);
         if (rc != MEWE_OK)
             break;
@@ -610,21 +694,38 @@ static int record_family(filling *f, const char *name)
         distinct += !seen;
         n++;
     }
-    mewe__spliced_family fam = {mewe__strdup(name), n, distinct, pairs ? sum / (double)pairs : 0};
     for (size_t k = 0; k < n; k++)
         mewe__wasm_grams_free(&g[k]);
     free(g);
-    mewe__spliced_family *grown =
-        realloc(f->stats->families, (f->stats->family_count + 1) * sizeof *grown);
-    if (rc != MEWE_OK || !fam.name || !grown) {
-        free(fam.name);
-        if (grown)
-            f->stats->families = grown;
-        return MEWE_ENOMEM;
+    if (rc != MEWE_OK)
+        return rc;
+    return add_family(f, (mewe__spliced_family){mewe__strdup(name), true, n, distinct,
+                                                pairs ? sum / (double)pairs : 0, alike});
+}
+
+/* The families not spliced whose stubs some stayed forwarders, for the report. */
+static int record_alike(filling *f)
+{
+    const mewe__wasm_info *info = f->info;
+    int rc = MEWE_OK;
+    for (size_t i = 0; rc == MEWE_OK && i < info->func_count; i++) {
+        size_t flen;
+        if (!left_alike(f, i) || !mewe__wasm_variant_family(info->funcs[i].name, &flen))
+            continue;
+        mewe__spliced_family *known = NULL;
+        for (size_t k = 0; !known && k < f->stats->family_count; k++) {
+            const char *fam = f->stats->families[k].name;
+            if (strlen(fam) == flen && memcmp(fam, info->funcs[i].name, flen) == 0)
+                known = &f->stats->families[k];
+        }
+        if (known && !known->spliced)
+            known->alike++;
+        else if (!known)
+            rc = add_family(
+                f, (mewe__spliced_family){mewe__printf("%.*s", (int)flen, info->funcs[i].name),
+                                          false, 0, 0, 0.0, 1});
     }
-    f->stats->families = grown;
-    f->stats->families[f->stats->family_count++] = fam;
-    return MEWE_OK;
+    return rc;
 }
 
 static int by_name_str(const void *a, const void *b)
@@ -844,6 +945,8 @@ static int fill_object(const unsigned char *obj, size_t size, const mewe__derive
         rc = fill_all(&f, in->seed);
     if (rc == MEWE_OK && !stats->skipped)
         rc = splice_all(&f, in);
+    if (rc == MEWE_OK && !stats->skipped)
+        rc = record_alike(&f);
     if (rc == MEWE_EPARSE) { /* an instruction the reader does not know: left as it is */
         rc = MEWE_OK;
         stats->skipped = "a body does not decode";

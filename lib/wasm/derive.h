@@ -5,10 +5,11 @@
  * - the function's locals renumbered: locals of one type trade places (a random permutation
  *   per type), which changes the index of nearly every local.get, local.set and local.tee;
  * - the operands of commutative operations swapped (add, mul, and, or, xor, eq, ne of
- *   integers; eq and ne of floats), when both are a local.get (a constant never moves to
- *   the left, where a baseline compiler cannot fold it into the instruction);
- * - comparisons mirrored: a < b becomes b > a (and <=, >=; integers signed and unsigned,
- *   floats, which compare the same way with NaN);
+ *   integers; eq and ne of floats), when both are computed by instructions without effect,
+ *   trap or relocation (a constant never moves to the left, where a baseline compiler
+ *   cannot fold it into the instruction);
+ * - comparisons mirrored, under the same condition: a < b becomes b > a (and <=, >=;
+ *   integers signed and unsigned, floats, which compare the same way with NaN);
  * - a constant added becomes its negation subtracted, and the converse (two's complement).
  *
  * A variant so made costs no code generation: generation makes the others with LLVM
@@ -32,13 +33,18 @@
 
 #include <mewe/common.h>
 
-/* A dispatcher whose calls of its variants were spliced (splice.h): its family's bodies as
- * they were in the object, which the linked module no longer holds apart. */
+/* What emission did to a family in an object: spliced its variants into the dispatcher
+ * (splice.h), then its bodies as they were, which the linked module no longer holds apart;
+ * and how many of its stubs stayed forwarders (a dispatcher that calls one runs its
+ * source's code: like a variant compiled as another, it is no variant of its own). */
 typedef struct mewe__spliced_family {
     char *name;        /* the dispatcher's, malloc'd */
-    size_t variants;   /* functions named name.mewe.v<N>, v0 (the original's body) included */
-    size_t distinct;   /* byte-wise distinct bodies among them (a forwarder has its target's) */
+    bool spliced;      /* else only `alike` is set */
+    size_t variants;   /* functions named name.mewe.v<N>, v0 (the original's body) included,
+                        * stubs left forwarders not */
+    size_t distinct;   /* byte-wise distinct bodies among them */
     double difference; /* mewe__wasm_body_difference, the mean over every pair */
+    size_t alike;      /* stubs left forwarders */
 } mewe__spliced_family;
 
 typedef struct mewe__derive_stats {
@@ -48,7 +54,7 @@ typedef struct mewe__derive_stats {
                           * without locals or operands to swap) */
     size_t spliced;      /* calls replaced by their callee's body */
     const char *skipped; /* why nothing was filled (static text), or NULL */
-    mewe__spliced_family *families; /* the dispatchers spliced into, malloc'd */
+    mewe__spliced_family *families; /* those spliced into or with forwarders, malloc'd */
     size_t family_count;
 } mewe__derive_stats;
 
