@@ -63,7 +63,8 @@ extern "C" {
  *   another of its family (its dispatcher calls the other): with the wasm that emission
  *   made, the function entry's `"variants"` counts only the distinct ones, and
  *   `"dropped_in_output"` (since 0.3) how many went: the family's variants that the wasm
- *   lacks while it holds others.
+ *   lacks while it holds others, and its variants made in wasm that no rewrite made unlike
+ *   the others (stubs that call their source, whose code they run: twins too).
  *   `"dispatch_bytes"` and `"dispatch_share"` (of the code section, since 0.3): the bodies
  *   of `"call"`-layout dispatchers and of libmewe's own helpers (RNG, epoch clock); the few
  *   instructions of choice at the head of an inline dispatcher are not told apart.
@@ -75,8 +76,9 @@ extern "C" {
  *   Pass a linked command or reactor: an object's variants are only final once linked.
  *
  * The report is computed from the module at each call and never stored in it: reporting
- * changes nothing that a later call reports, and emitting nothing either: what the output
- * left out (`"dropped_in_output"`) is read from the wasm passed. Strings are valid JSON whatever bytes
+ * changes nothing that a later call reports, and emitting little: what the output left
+ * out (`"dropped_in_output"`) is read from the wasm passed, but for what the last emission
+ * recorded of the families it spliced and of its stubs left forwarders. Strings are valid JSON whatever bytes
  * the module's names hold: a byte that is not part of valid UTF-8 appears as the code point
  * of the same value (`\u00XX`); a number that is not finite (an estimate from a plan that
  * the IR brought in) is `null`.
