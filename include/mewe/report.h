@@ -78,10 +78,10 @@ extern "C" {
  * The report is computed from the module at each call and never stored in it: reporting
  * changes nothing that a later call reports, and emitting little: what the output left
  * out (`"dropped_in_output"`) is read from the wasm passed, but for what the last emission
- * recorded of the families it spliced and of its stubs left forwarders. Strings are valid JSON whatever bytes
- * the module's names hold: a byte that is not part of valid UTF-8 appears as the code point
- * of the same value (`\u00XX`); a number that is not finite (an estimate from a plan that
- * the IR brought in) is `null`.
+ * recorded of the families it spliced and of its stubs left forwarders. Strings are valid
+ * JSON whatever bytes the module's names hold: a byte that is not part of valid UTF-8
+ * appears as the code point of the same value (`\u00XX`); a number that is not finite (an
+ * estimate from a plan that the IR brought in) is `null`.
  * @{
  */
 
