@@ -710,20 +710,20 @@ static int record_alike(filling *f)
     int rc = MEWE_OK;
     for (size_t i = 0; rc == MEWE_OK && i < info->func_count; i++) {
         size_t flen;
-        if (!left_alike(f, i) || !mewe__wasm_variant_family(info->funcs[i].name, &flen))
+        const char *name = info->funcs[i].name;
+        if (!name || !left_alike(f, i) || !mewe__wasm_variant_family(name, &flen))
             continue;
         mewe__spliced_family *known = NULL;
         for (size_t k = 0; !known && k < f->stats->family_count; k++) {
             const char *fam = f->stats->families[k].name;
-            if (strlen(fam) == flen && memcmp(fam, info->funcs[i].name, flen) == 0)
+            if (strlen(fam) == flen && memcmp(fam, name, flen) == 0)
                 known = &f->stats->families[k];
         }
         if (known && !known->spliced)
             known->alike++;
         else if (!known)
-            rc = add_family(
-                f, (mewe__spliced_family){mewe__printf("%.*s", (int)flen, info->funcs[i].name),
-                                          false, 0, 0, 0.0, 1});
+            rc = add_family(f, (mewe__spliced_family){mewe__printf("%.*s", (int)flen, name), false,
+                                                      0, 0, 0.0, 1});
     }
     return rc;
 }
