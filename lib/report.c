@@ -291,18 +291,18 @@ static int wasm_section(mewe__json *j, const mewe_module *m, const mewe__wasm_in
         if (sf->spliced && kept_in_output(live, sf->name) && !family_listed(fams, n, sf->name))
             dispatcher_entry(j, sf->name, sf->variants, sf->distinct, sf->difference, true, &s);
     }
-    size_t generated = s.generated, distinct = s.distinct, compared = s.compared;
-    double difference_sum = s.difference_sum, difference_min = s.difference_min;
     mewe__json_end(j);
-    mewe__json_uint(j, "variants", generated);
-    mewe__json_uint(j, "distinct_in_wasm", distinct);
+    mewe__json_uint(j, "variants", s.generated);
+    mewe__json_uint(j, "distinct_in_wasm", s.distinct);
     /* null, not 0, when no variant is a function of its own (all inlined): nothing to
      * compare is not a failed comparison. */
-    mewe__json_fixed(j, "preservation", generated ? (double)distinct / (double)generated : NAN, 4);
+    mewe__json_fixed(j, "preservation",
+                     s.generated ? (double)s.distinct / (double)s.generated : NAN, 4);
     /* How different the bodies of a family are, as generation's check measures it: the mean
      * over the dispatchers and the least; null without any. */
-    mewe__json_fixed(j, "difference_mean", compared ? difference_sum / (double)compared : NAN, 4);
-    mewe__json_fixed(j, "difference_min", compared ? difference_min : NAN, 4);
+    mewe__json_fixed(j, "difference_mean", s.compared ? s.difference_sum / (double)s.compared : NAN,
+                     4);
+    mewe__json_fixed(j, "difference_min", s.compared ? s.difference_min : NAN, 4);
     size_t dispatch = dispatch_bytes(info, fams, n);
     mewe__json_uint(j, "dispatch_bytes", dispatch);
     mewe__json_fixed(j, "dispatch_share",

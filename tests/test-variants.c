@@ -1156,7 +1156,7 @@ END_TEST
 
 /* Variants made in wasm (mewe_generate_options.wasm_derived): stubs in the IR, each named,
  * marked and counted as a variant, and in the output each a body of its own, unlike every
- * other of its family; only functions whose variants are called get them. */
+ * other of its family; only functions of 50 instructions or more get them. */
 START_TEST(wasm_derived_variants_are_distinct_in_the_output)
 {
     mewe_module *m = load_fixture("loops.c");
@@ -1165,8 +1165,8 @@ START_TEST(wasm_derived_variants_are_distinct_in_the_output)
     o.wasm_derived = 6;
     ck_assert_mewe_ok(mewe_generate_variants(m, &o));
     LLVMModuleRef llvm = mewe_module_get_llvm(m);
-    /* main (673 instructions) has 2 variants made by LLVM and 6 stubs; the smaller
-     * functions, whose variants will be inline, have 8 made by LLVM. */
+    /* main (673 instructions) has 2 variants made by LLVM and 6 stubs; the functions under
+     * 50 instructions have 8 made by LLVM. */
     unsigned stubs = 0, main_variants = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(llvm); f; f = LLVMGetNextFunction(f)) {
         unsigned len;
